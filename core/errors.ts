@@ -1,0 +1,85 @@
+/**
+ * The few error classes of kubeadm-ha. Each carries structured fields so that callers can map it
+ * (to a gRPC status, an exit code, a table row) without parsing messages, and each adds its own
+ * context to the message exactly once: `join-control-plane: master-2: kubeadm join exited 1: …`.
+ */
+
+export interface ErrorContext {
+  phase?: string;
+  host?: string;
+}
+
+function prefix(ctx: ErrorContext): string {
+  return [ctx.phase, ctx.host].filter((p): p is string => Boolean(p)).map((p) => `${p}: `).join('');
+}
+
+/** Base class: anything kubeadm-ha raises on purpose. */
+export class KubeadmHaError extends Error {
+  readonly phase?: string;
+  readonly host?: string;
+
+  constructor(message: string, ctx: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(prefix(ctx) + message, options);
+    this.name = new.target.name;
+    this.phase = ctx.phase;
+    this.host = ctx.host;
+  }
+}
+
+/** One problem in the user's input, located by a path such as `spec.nodes[2].name`. */
+export interface SpecIssue {
+  path: string;
+  message: string;
+}
+
+/** The spec (or another user input) is invalid; `issues` lists every problem at once. */
+export class SpecError extends KubeadmHaError {
+  readonly issues: readonly SpecIssue[];
+  readonly source: string;
+
+  constructor(source: string, issues: readonly SpecIssue[]) {
+    super(`${source}: ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n` + issues.map((i) => `  ${i.path}: ${i.message}`).join('\n'));
+    this.source = source;
+    this.issues = issues;
+  }
+}
+
+/** A command run on a host failed. `stderrTail` is already redacted of secrets by whoever ran it. */
+export class CommandError extends KubeadmHaError {
+  readonly command: string;
+  readonly exitCode: number | null;
+  readonly stderrTail: string;
+
+  constructor(command: string, exitCode: number | null, stderrTail: string, ctx: ErrorContext = {}) {
+    const how = exitCode === null ? 'was killed' : `exited ${exitCode}`;
+    super(`${command} ${how}${stderrTail ? `: ${stderrTail.trim()}` : ''}`, ctx);
+    this.command = command;
+    this.exitCode = exitCode;
+    this.stderrTail = stderrTail;
+  }
+}
+
+/** A precondition on a host or in the cluster does not hold (leftover VIP, port in use, missing binary). */
+export class PreconditionError extends KubeadmHaError {}
+
+/** Authentication or authorization failed (bad bootstrap token, unknown certificate, pin mismatch). */
+export class AuthError extends KubeadmHaError {}
+
+/** Something did not happen in time (agents not registered, apiserver not healthy). */
+export class TimeoutError extends KubeadmHaError {}
+
+/** Adds phase/host context to an error raised deeper down, without repeating context it already has. */
+export function withContext(err: unknown, ctx: ErrorContext): KubeadmHaError {
+  if (err instanceof KubeadmHaError) {
+    if ((ctx.phase && err.phase) || (ctx.host && err.host)) return err;
+    const wrapped = Object.create(Object.getPrototypeOf(err)) as KubeadmHaError;
+    Object.assign(wrapped, err);
+    Object.defineProperty(wrapped, 'message', { value: prefix(ctx) + err.message, enumerable: false, writable: true });
+    Object.defineProperty(wrapped, 'stack', { value: err.stack, enumerable: false, writable: true });
+    (wrapped as { phase?: string }).phase = ctx.phase ?? err.phase;
+    (wrapped as { host?: string }).host = ctx.host ?? err.host;
+    return wrapped;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new KubeadmHaError(message, ctx, { cause: err });
+}
