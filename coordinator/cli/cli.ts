@@ -1,0 +1,61 @@
+import { KubeadmHaError, SpecError } from '../../core/errors.js';
+import { VERSION } from '../../core/version.js';
+import { UsageError, type CliIo, type Command } from './command.js';
+import { planCommand } from './commands/plan.js';
+import { renderCommand } from './commands/render.js';
+import { validateCommand } from './commands/validate.js';
+
+const COMMANDS: readonly Command[] = [validateCommand, renderCommand, planCommand];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'coordinatorctl: deploy and operate highly-available kubeadm clusters',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `coordinatorctl <command> --help` for a command\'s flags.',
+  ].join('\n');
+}
+
+/** Runs one CLI invocation and returns its exit code; every error becomes a message, never a stack trace. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    io.out(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === 'version') {
+    io.out(`coordinatorctl ${VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`coordinatorctl: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  if (rest.includes('-h') || rest.includes('--help')) {
+    io.out(`${command.summary}\n\nusage: ${command.usage}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`coordinatorctl ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof SpecError) {
+      io.err(`coordinatorctl ${command.name}: ${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof KubeadmHaError) {
+      io.err(`coordinatorctl ${command.name}: ${err.message}\n`);
+      return 1;
+    }
+    io.err(`coordinatorctl ${command.name}: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+

@@ -1,0 +1,36 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { KubeadmHaError } from '../../core/errors.js';
+
+/** Where a command writes: stdout for results, stderr for warnings and progress. Tests pass buffers. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  run(args: readonly string[], io: CliIo): Promise<number>;
+}
+
+/** Wrong flags or arguments: exit 2 with the command's usage. */
+export class UsageError extends KubeadmHaError {}
+
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
+  command: Pick<Command, 'name' | 'usage'>,
+  args: readonly string[],
+  options: T,
+  allowPositionals = false,
+) {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError(`${command.name}: ${(err as Error).message.replace(/\. To specify a positional argument.*$/s, '')}\nusage: ${command.usage}`);
+  }
+}
+
+export function requireOption(command: Pick<Command, 'name' | 'usage'>, value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`${command.name}: ${flag} is required\nusage: ${command.usage}`);
+  return value;
+}

@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import { findPlannedNode, planCluster } from '../../../core/plan.js';
+import { renderNodeFiles } from '../../../core/render/node-files.js';
+import type { RenderedFile } from '../../../core/render/types.js';
+import { randomAuthPass } from '../../../lib/secrets.js';
+import { writeFileAtomic } from '../../../lib/fs.js';
+import { InputError, loadSpecFile } from '../spec-file.js';
+import { parseCommandArgs, requireOption, type Command } from '../command.js';
+
+const FALLBACK_INTERFACE = 'eth0';
+
+export const renderCommand: Command = {
+  name: 'render',
+  summary: "Write every node's files (keepalived, haproxy, manifests, kubeadm.yaml, …) into a directory",
+  usage: 'coordinatorctl render -f cluster.yaml -o DIR [--node NAME]',
+  async run(args, io) {
+    const { values } = parseCommandArgs(this, args, {
+      file: { type: 'string', short: 'f' },
+      output: { type: 'string', short: 'o' },
+      node: { type: 'string' },
+    });
+    const loaded = await loadSpecFile(requireOption(this, values.file, '-f'));
+    const outDir = requireOption(this, values.output, '-o');
+    const { spec } = loaded;
+    for (const w of loaded.warnings) io.err(`warning: ${w.path}: ${w.message}\n`);
+    // Offline renders have no coordinator to keep a generated secret; print where it went so it can be pinned.
+    const authPass = spec.controlPlaneEndpoint.keepalived.authPass ?? randomAuthPass();
+    const plan = planCluster(spec, { authPass });
+    const nodes = values.node ? [findPlannedNode(plan, values.node)] : [...plan.controlPlane, ...plan.workers];
+    if (nodes[0] === undefined) {
+      throw new InputError(`render: no node named "${values.node}" in ${loaded.path}; nodes are: ${spec.nodes.map((n) => n.name).join(', ')}`);
+    }
+    // Render everything before writing anything: a renderer error must not leave half a directory behind.
+    const rendered: { node: string; files: RenderedFile[] }[] = [];
+    for (const node of nodes) {
+      if (!node) continue;
+      if (!node.interface && node.role === 'control-plane' && spec.controlPlaneEndpoint.loadBalancer) {
+        io.err(`warning: spec.nodes: ${node.name} has no interface; rendered with ${FALLBACK_INTERFACE} (at deploy the agent detects the real one)\n`);
+      }
+      rendered.push({
+        node: node.name,
+        files: renderNodeFiles(plan, node, {
+          interface: node.interface ?? FALLBACK_INTERFACE,
+          kubeletDropIn: true,
+          ...(loaded.registryConfigJson !== undefined ? { registryConfigJson: loaded.registryConfigJson, registryConfigSource: spec.registryAuth!.configJson } : {}),
+        }),
+      });
+    }
+    let count = 0;
+    for (const { node, files } of rendered) {
+      for (const file of files) {
+        await writeFileAtomic(join(outDir, node, file.path.replace(/^\/+/, '')), file.content, file.mode);
+        count++;
+      }
+      io.out(`${node}: ${files.length} files\n`);
+    }
+    io.out(`wrote ${count} files under ${outDir}\n`);
+    if (!spec.controlPlaneEndpoint.keepalived.authPass && spec.controlPlaneEndpoint.loadBalancer === 'keepalived-haproxy') {
+      io.err('note: keepalived authPass was generated for this render; set spec.controlPlaneEndpoint.keepalived.authPass to keep it stable\n');
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname, join, basename } from 'node:path';
+
+/**
+ * Writes a file so that readers see either the old content or the new, never half of it: a temp file in the same
+ * directory, fsync, chmod before the rename (a secret is never world-readable, not even for a moment), rename, and
+ * fsync of the directory so the rename survives a power cut.
+ */
+export async function writeFileAtomic(path: string, content: string | Uint8Array, mode: number): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', mode & 0o777);
+  try {
+    await handle.writeFile(content);
+    await handle.chmod(mode & 0o7777);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await rm(temp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+  await chmod(path, mode & 0o7777);
+  const dirHandle = await open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+}
