@@ -1,0 +1,208 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  addBackend,
+  decodeBackendSet,
+  diffBackends,
+  drainBackend,
+  emptyBackendSet,
+  encodeBackendSet,
+  isNewer,
+  removeBackend,
+  withBackends,
+  type Backend,
+  type BackendSet,
+} from './backend-set.js';
+import { SpecError } from './errors.js';
+
+const m0: Backend = { name: 'master-0', address: '198.18.0.10', port: 6443, state: 'active' };
+const m1: Backend = { name: 'master-1', address: '198.18.0.11', port: 6443, state: 'active' };
+const m2: Backend = { name: 'master-2', address: '198.18.0.12', port: 6443, state: 'active' };
+
+function issuesOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(SpecError);
+    return (err as SpecError).issues.map((i) => `${i.path}: ${i.message}`);
+  }
+  throw new Error('expected a SpecError');
+}
+
+describe('transitions', () => {
+  it('start from version 0 and bump the version by exactly one per change', () => {
+    const s0 = emptyBackendSet('prod');
+    expect(s0).toEqual({ cluster: 'prod', version: 0, backends: [] });
+    const s1 = addBackend(s0, { name: 'master-0', address: '198.18.0.10', port: 6443 });
+    expect(s1.version).toBe(1);
+    expect(s1.backends).toEqual([m0]);
+    const s2 = addBackend(s1, m1);
+    const s3 = drainBackend(s2, 'master-0');
+    const s4 = removeBackend(s3, 'master-0');
+    expect([s2.version, s3.version, s4.version]).toEqual([2, 3, 4]);
+    expect(s3.backends).toEqual([{ ...m0, state: 'draining' }, m1]);
+    expect(s4.backends).toEqual([m1]);
+  });
+
+  it('return the very same set, version unchanged, when nothing changes', () => {
+    const s = withBackends(emptyBackendSet('prod'), [m0, m1]);
+    expect(addBackend(s, m0)).toBe(s);
+    expect(drainBackend(s, 'absent')).toBe(s);
+    expect(removeBackend(s, 'absent')).toBe(s);
+    expect(withBackends(s, [m1, m0])).toBe(s);
+    const drained = drainBackend(s, 'master-0');
+    expect(drainBackend(drained, 'master-0')).toBe(drained);
+  });
+
+  it('keep backends sorted by name whatever the insertion order', () => {
+    const s = [m2, m0, m1].reduce<BackendSet>((acc, b) => addBackend(acc, b), emptyBackendSet('prod'));
+    expect(s.backends.map((b) => b.name)).toEqual(['master-0', 'master-1', 'master-2']);
+  });
+
+  it('addBackend updates a backend of the same name (readdress, reactivate)', () => {
+    const s = withBackends(emptyBackendSet('prod'), [m0, { ...m1, state: 'draining' }]);
+    const moved = addBackend(s, { ...m0, address: '198.18.0.99' });
+    expect(moved.backends.find((b) => b.name === 'master-0')?.address).toBe('198.18.0.99');
+    expect(moved.backends).toHaveLength(2);
+    const back = addBackend(s, m1);
+    expect(back.backends.find((b) => b.name === 'master-1')?.state).toBe('active');
+  });
+
+  it('reject names that are not DNS-1123 labels, bad addresses and ports, duplicates', () => {
+    const s = emptyBackendSet('prod');
+    expect(issuesOf(() => addBackend(s, { name: 'HCITos_cvm', address: '198.18.0.1', port: 6443 })).join('\n')).toMatch(/backends\[0\]\.name: .*DNS-1123/);
+    expect(issuesOf(() => addBackend(s, { name: 'm', address: '198.18.0', port: 6443 }))).toEqual([
+      'backends[0].address: "198.18.0" is not an IPv4 or IPv6 address',
+    ]);
+    expect(issuesOf(() => addBackend(s, { name: 'm', address: '010.1.1.1', port: 6443 }))[0]).toMatch(/address/);
+    expect(issuesOf(() => addBackend(s, { name: 'm', address: 'fe80::1%eth0', port: 6443 }))[0]).toMatch(/address/);
+    expect(issuesOf(() => addBackend(s, { name: 'm', address: '198.18.0.1', port: 0 }))).toEqual(['backends[0].port: must be 1-65535, got 0']);
+    expect(issuesOf(() => withBackends(s, [m0, m0])).join('\n')).toMatch(/appears more than once/);
+    expect(issuesOf(() => withBackends(s, [m0, { ...m1, address: m0.address }])).join('\n')).toMatch(/both point at 198\.18\.0\.10:6443/);
+    expect(issuesOf(() => emptyBackendSet('Prod_1'))[0]).toMatch(/^cluster: /);
+  });
+
+  it('accept IPv6 backends', () => {
+    const s = addBackend(emptyBackendSet('prod'), { name: 'master-0', address: '2001:db8::10', port: 6443 });
+    expect(decodeBackendSet(encodeBackendSet(s))).toEqual(s);
+  });
+});
+
+describe('isNewer', () => {
+  it('compares versions strictly; anything is newer than nothing', () => {
+    const s = withBackends(emptyBackendSet('prod'), [m0]);
+    expect(isNewer(s, undefined)).toBe(true);
+    expect(isNewer(s, 0)).toBe(true);
+    expect(isNewer(s, 1)).toBe(false);
+    expect(isNewer(s, 2)).toBe(false);
+    expect(isNewer(5, 4)).toBe(true);
+  });
+});
+
+describe('encode/decode', () => {
+  it('round-trips and encodes equal sets to equal bytes', () => {
+    const a = withBackends(emptyBackendSet('prod'), [m1, { ...m0, state: 'draining' }]);
+    const b = withBackends(emptyBackendSet('prod'), [{ ...m0, state: 'draining' }, m1]);
+    expect(encodeBackendSet(a)).toBe(encodeBackendSet(b));
+    expect(decodeBackendSet(encodeBackendSet(a))).toEqual(a);
+    expect(decodeBackendSet(new TextEncoder().encode(encodeBackendSet(a)))).toEqual(a);
+  });
+
+  it('throws a SpecError naming the problem on garbage', () => {
+    expect(issuesOf(() => decodeBackendSet('{not json'))[0]).toMatch(/^\(document\): not JSON/);
+    expect(issuesOf(() => decodeBackendSet('null'))[0]).toMatch(/^\(document\): /);
+    expect(issuesOf(() => decodeBackendSet('{"cluster":"prod","version":-1,"backends":[]}'))[0]).toMatch(/^version: /);
+    expect(issuesOf(() => decodeBackendSet('{"cluster":"prod","version":1,"backends":[{"name":"m","address":"198.18.0.1","port":6443,"state":"up"}]}'))[0]).toMatch(
+      /^backends\.0\.state: /,
+    );
+    expect(
+      issuesOf(() => decodeBackendSet('{"cluster":"prod","version":1,"backends":[{"name":"m","address":"not-an-ip","port":6443,"state":"active"}]}'))[0],
+    ).toMatch(/is not an IPv4 or IPv6 address/);
+    try {
+      decodeBackendSet('{', 'kha-lb/prod');
+    } catch (err) {
+      expect((err as Error).message).toMatch(/^kha-lb\/prod: 1 problem/);
+    }
+  });
+
+  it('sorts backends of a decoded set', () => {
+    const text = JSON.stringify({ cluster: 'prod', version: 3, backends: [m2, m0] });
+    expect(decodeBackendSet(text).backends.map((b) => b.name)).toEqual(['master-0', 'master-2']);
+  });
+});
+
+describe('diffBackends', () => {
+  it('classifies every kind of change', () => {
+    const applied: Backend[] = [m0, { ...m1, state: 'draining' }, m2, { name: 'master-3', address: '198.18.0.13', port: 6443, state: 'active' }];
+    const next: Backend[] = [
+      { ...m0, state: 'draining' },
+      m1,
+      { ...m2, port: 7443 },
+      { name: 'master-4', address: '198.18.0.14', port: 6443, state: 'active' },
+    ];
+    expect(diffBackends(applied, next)).toEqual({
+      add: [next[3]],
+      drain: [next[0]],
+      remove: [applied[3]],
+      reactivate: [m1],
+      readdress: [next[2]],
+    });
+  });
+
+  it('is empty between equal lists and the inverse of itself for adds/removes', () => {
+    expect(diffBackends([m0, m1], [m1, m0])).toEqual({ add: [], drain: [], remove: [], reactivate: [], readdress: [] });
+    const d = diffBackends([m0], [m1]);
+    expect(d.add).toEqual([m1]);
+    expect(d.remove).toEqual([m0]);
+  });
+
+  it('applying a diff to the applied list yields the next list (property)', () => {
+    const backendArb = fc.record({
+      name: fc.constantFrom('m-a', 'm-b', 'm-c', 'm-d', 'm-e'),
+      address: fc.constantFrom('198.18.0.1', '198.18.0.2', '198.18.0.3', '198.18.0.4', '198.18.0.5', '198.18.0.6'),
+      port: fc.constantFrom(6443, 7443),
+      state: fc.constantFrom('active' as const, 'draining' as const),
+    });
+    const listArb = fc.uniqueArray(backendArb, { selector: (b) => b.name, maxLength: 5 });
+    fc.assert(
+      fc.property(listArb, listArb, (applied, next) => {
+        const d = diffBackends(applied, next);
+        const servers = new Map(applied.map((b) => [b.name, b]));
+        for (const b of [...d.remove, ...d.readdress]) servers.delete(b.name);
+        for (const b of [...d.add, ...d.readdress, ...d.drain, ...d.reactivate]) servers.set(b.name, b);
+        const byName = (a: Backend, b: Backend) => a.name.localeCompare(b.name);
+        expect([...servers.values()].sort(byName)).toEqual([...next].sort(byName));
+        const touched = [...d.add, ...d.drain, ...d.remove, ...d.reactivate, ...d.readdress].map((b) => b.name);
+        expect(new Set(touched).size).toBe(touched.length);
+      }),
+    );
+  });
+});
+
+describe('versions stay monotonic (property)', () => {
+  it('any sequence of transitions bumps by one on change and by zero otherwise', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('add' as const), i: fc.integer({ min: 0, max: 3 }), port: fc.constantFrom(6443, 7443) }),
+      fc.record({ kind: fc.constant('drain' as const), i: fc.integer({ min: 0, max: 3 }) }),
+      fc.record({ kind: fc.constant('remove' as const), i: fc.integer({ min: 0, max: 3 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+        let s = emptyBackendSet('prod');
+        for (const o of ops) {
+          const name = `master-${o.i}`;
+          const next =
+            o.kind === 'add'
+              ? addBackend(s, { name, address: `198.18.0.${10 + o.i}`, port: o.port })
+              : o.kind === 'drain'
+                ? drainBackend(s, name)
+                : removeBackend(s, name);
+          const changed = encodeBackendSet({ ...next, version: 0 }) !== encodeBackendSet({ ...s, version: 0 });
+          expect(next.version).toBe(s.version + (changed ? 1 : 0));
+          if (!changed) expect(next).toBe(s);
+          s = next;
+        }
+      }),
+    );
+  });
+});
