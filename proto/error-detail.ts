@@ -1,0 +1,71 @@
+/**
+ * ErrorDetail <-> the error classes of core/errors.ts. Both daemons use this: the agent to report a failed task, the
+ * coordinator to rebuild the very class (with command, exit code, stderr tail, spec issues) on its side, and status.ts
+ * to carry the same detail in gRPC trailers. Messages are redacted again here as a second line of defence.
+ */
+import { AuthError, CommandError, KubeadmHaError, PreconditionError, SpecError, TimeoutError } from '../core/errors.js';
+import type { ErrorDetail, ErrorDetail__Output } from './generated/kubeadm_ha/v1/ErrorDetail.js';
+
+/** Masks the shapes secrets take in our world: bootstrap tokens, certificate keys, PEM private keys. */
+export function redactSecretShapes(text: string): string {
+  return text
+    .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[redacted-private-key]')
+    .replace(/\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g, '[redacted-token]')
+    .replace(/(--certificate-key[ =]|certificateKey:\s*)[a-f0-9]{64}\b/g, '$1[redacted]')
+    .replace(/(^|[^:a-f0-9])[a-f0-9]{64}(?![a-f0-9])/g, '$1[redacted-key]');
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || (err as { code?: unknown }).code === 'ABORT_ERR');
+}
+
+export function errorToDetail(err: unknown): ErrorDetail {
+  const message = redactSecretShapes(err instanceof Error ? err.message : String(err));
+  const base = err instanceof KubeadmHaError ? { message, phase: err.phase ?? '', host: err.host ?? '' } : { message, phase: '', host: '' };
+  if (err instanceof SpecError) return { ...base, code: 'ERROR_CODE_SPEC', source: err.source, issues: err.issues.map((i) => ({ path: i.path, message: redactSecretShapes(i.message) })) };
+  if (err instanceof CommandError) {
+    return {
+      ...base,
+      code: 'ERROR_CODE_COMMAND',
+      command: redactSecretShapes(err.command),
+      exitCode: err.exitCode ?? 0,
+      killed: err.exitCode === null,
+      stderrTail: redactSecretShapes(err.stderrTail),
+    };
+  }
+  if (err instanceof PreconditionError) return { ...base, code: 'ERROR_CODE_PRECONDITION' };
+  if (err instanceof AuthError) return { ...base, code: 'ERROR_CODE_AUTH' };
+  if (err instanceof TimeoutError) return { ...base, code: 'ERROR_CODE_TIMEOUT' };
+  if (isAbort(err)) return { ...base, code: 'ERROR_CODE_CANCELLED' };
+  if (err instanceof KubeadmHaError) return { ...base, code: 'ERROR_CODE_UNSPECIFIED' };
+  return { ...base, code: 'ERROR_CODE_INTERNAL' };
+}
+
+/** Rebuilds the error class the detail was made from, with the sender's message, phase and host exactly. */
+export function errorFromDetail(detail: ErrorDetail__Output): KubeadmHaError {
+  let err: KubeadmHaError;
+  switch (detail.code) {
+    case 'ERROR_CODE_SPEC':
+      err = new SpecError(detail.source || 'input', detail.issues.map((i) => ({ path: i.path, message: i.message })));
+      break;
+    case 'ERROR_CODE_COMMAND':
+      err = new CommandError(detail.command, detail.killed ? null : detail.exitCode, detail.stderrTail);
+      break;
+    case 'ERROR_CODE_PRECONDITION':
+      err = new PreconditionError(detail.message);
+      break;
+    case 'ERROR_CODE_AUTH':
+      err = new AuthError(detail.message);
+      break;
+    case 'ERROR_CODE_TIMEOUT':
+      err = new TimeoutError(detail.message);
+      break;
+    default:
+      err = new KubeadmHaError(detail.message);
+  }
+  Object.defineProperty(err, 'message', { value: detail.message || err.message, enumerable: false, writable: true, configurable: true });
+  const fields = err as { phase?: string; host?: string };
+  if (detail.phase) fields.phase = detail.phase;
+  if (detail.host) fields.host = detail.host;
+  return err;
+}

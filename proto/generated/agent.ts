@@ -1,0 +1,111 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { AgentMessage as _kubeadm_ha_v1_AgentMessage, AgentMessage__Output as _kubeadm_ha_v1_AgentMessage__Output } from './kubeadm_ha/v1/AgentMessage.js';
+import type { AgentServiceClient as _kubeadm_ha_v1_AgentServiceClient, AgentServiceDefinition as _kubeadm_ha_v1_AgentServiceDefinition } from './kubeadm_ha/v1/AgentService.js';
+import type { Cancel as _kubeadm_ha_v1_Cancel, Cancel__Output as _kubeadm_ha_v1_Cancel__Output } from './kubeadm_ha/v1/Cancel.js';
+import type { ContainerRuntime as _kubeadm_ha_v1_ContainerRuntime, ContainerRuntime__Output as _kubeadm_ha_v1_ContainerRuntime__Output } from './kubeadm_ha/v1/ContainerRuntime.js';
+import type { CoordinatorMessage as _kubeadm_ha_v1_CoordinatorMessage, CoordinatorMessage__Output as _kubeadm_ha_v1_CoordinatorMessage__Output } from './kubeadm_ha/v1/CoordinatorMessage.js';
+import type { CreateJoinToken as _kubeadm_ha_v1_CreateJoinToken, CreateJoinToken__Output as _kubeadm_ha_v1_CreateJoinToken__Output } from './kubeadm_ha/v1/CreateJoinToken.js';
+import type { CreateJoinTokenResult as _kubeadm_ha_v1_CreateJoinTokenResult, CreateJoinTokenResult__Output as _kubeadm_ha_v1_CreateJoinTokenResult__Output } from './kubeadm_ha/v1/CreateJoinTokenResult.js';
+import type { DeleteCertsSecret as _kubeadm_ha_v1_DeleteCertsSecret, DeleteCertsSecret__Output as _kubeadm_ha_v1_DeleteCertsSecret__Output } from './kubeadm_ha/v1/DeleteCertsSecret.js';
+import type { DeleteToken as _kubeadm_ha_v1_DeleteToken, DeleteToken__Output as _kubeadm_ha_v1_DeleteToken__Output } from './kubeadm_ha/v1/DeleteToken.js';
+import type { ErrorDetail as _kubeadm_ha_v1_ErrorDetail, ErrorDetail__Output as _kubeadm_ha_v1_ErrorDetail__Output } from './kubeadm_ha/v1/ErrorDetail.js';
+import type { ErrorIssue as _kubeadm_ha_v1_ErrorIssue, ErrorIssue__Output as _kubeadm_ha_v1_ErrorIssue__Output } from './kubeadm_ha/v1/ErrorIssue.js';
+import type { FileToWrite as _kubeadm_ha_v1_FileToWrite, FileToWrite__Output as _kubeadm_ha_v1_FileToWrite__Output } from './kubeadm_ha/v1/FileToWrite.js';
+import type { Heartbeat as _kubeadm_ha_v1_Heartbeat, Heartbeat__Output as _kubeadm_ha_v1_Heartbeat__Output } from './kubeadm_ha/v1/Heartbeat.js';
+import type { Hello as _kubeadm_ha_v1_Hello, Hello__Output as _kubeadm_ha_v1_Hello__Output } from './kubeadm_ha/v1/Hello.js';
+import type { HostAddress as _kubeadm_ha_v1_HostAddress, HostAddress__Output as _kubeadm_ha_v1_HostAddress__Output } from './kubeadm_ha/v1/HostAddress.js';
+import type { HostFacts as _kubeadm_ha_v1_HostFacts, HostFacts__Output as _kubeadm_ha_v1_HostFacts__Output } from './kubeadm_ha/v1/HostFacts.js';
+import type { KubeadmInit as _kubeadm_ha_v1_KubeadmInit, KubeadmInit__Output as _kubeadm_ha_v1_KubeadmInit__Output } from './kubeadm_ha/v1/KubeadmInit.js';
+import type { KubeadmInitResult as _kubeadm_ha_v1_KubeadmInitResult, KubeadmInitResult__Output as _kubeadm_ha_v1_KubeadmInitResult__Output } from './kubeadm_ha/v1/KubeadmInitResult.js';
+import type { KubeadmJoin as _kubeadm_ha_v1_KubeadmJoin, KubeadmJoin__Output as _kubeadm_ha_v1_KubeadmJoin__Output } from './kubeadm_ha/v1/KubeadmJoin.js';
+import type { KubeadmReset as _kubeadm_ha_v1_KubeadmReset, KubeadmReset__Output as _kubeadm_ha_v1_KubeadmReset__Output } from './kubeadm_ha/v1/KubeadmReset.js';
+import type { KubectlDrainDelete as _kubeadm_ha_v1_KubectlDrainDelete, KubectlDrainDelete__Output as _kubeadm_ha_v1_KubectlDrainDelete__Output } from './kubeadm_ha/v1/KubectlDrainDelete.js';
+import type { LbApplied as _kubeadm_ha_v1_LbApplied, LbApplied__Output as _kubeadm_ha_v1_LbApplied__Output } from './kubeadm_ha/v1/LbApplied.js';
+import type { LbServer as _kubeadm_ha_v1_LbServer, LbServer__Output as _kubeadm_ha_v1_LbServer__Output } from './kubeadm_ha/v1/LbServer.js';
+import type { LbStatus as _kubeadm_ha_v1_LbStatus, LbStatus__Output as _kubeadm_ha_v1_LbStatus__Output } from './kubeadm_ha/v1/LbStatus.js';
+import type { LbStatusResult as _kubeadm_ha_v1_LbStatusResult, LbStatusResult__Output as _kubeadm_ha_v1_LbStatusResult__Output } from './kubeadm_ha/v1/LbStatusResult.js';
+import type { Leftover as _kubeadm_ha_v1_Leftover, Leftover__Output as _kubeadm_ha_v1_Leftover__Output } from './kubeadm_ha/v1/Leftover.js';
+import type { NetworkInterface as _kubeadm_ha_v1_NetworkInterface, NetworkInterface__Output as _kubeadm_ha_v1_NetworkInterface__Output } from './kubeadm_ha/v1/NetworkInterface.js';
+import type { Ping as _kubeadm_ha_v1_Ping, Ping__Output as _kubeadm_ha_v1_Ping__Output } from './kubeadm_ha/v1/Ping.js';
+import type { Preflight as _kubeadm_ha_v1_Preflight, Preflight__Output as _kubeadm_ha_v1_Preflight__Output } from './kubeadm_ha/v1/Preflight.js';
+import type { PreflightResult as _kubeadm_ha_v1_PreflightResult, PreflightResult__Output as _kubeadm_ha_v1_PreflightResult__Output } from './kubeadm_ha/v1/PreflightResult.js';
+import type { RegisterRequest as _kubeadm_ha_v1_RegisterRequest, RegisterRequest__Output as _kubeadm_ha_v1_RegisterRequest__Output } from './kubeadm_ha/v1/RegisterRequest.js';
+import type { RegisterResponse as _kubeadm_ha_v1_RegisterResponse, RegisterResponse__Output as _kubeadm_ha_v1_RegisterResponse__Output } from './kubeadm_ha/v1/RegisterResponse.js';
+import type { RemoveVip as _kubeadm_ha_v1_RemoveVip, RemoveVip__Output as _kubeadm_ha_v1_RemoveVip__Output } from './kubeadm_ha/v1/RemoveVip.js';
+import type { SetVipTrack as _kubeadm_ha_v1_SetVipTrack, SetVipTrack__Output as _kubeadm_ha_v1_SetVipTrack__Output } from './kubeadm_ha/v1/SetVipTrack.js';
+import type { StartLoadBalancer as _kubeadm_ha_v1_StartLoadBalancer, StartLoadBalancer__Output as _kubeadm_ha_v1_StartLoadBalancer__Output } from './kubeadm_ha/v1/StartLoadBalancer.js';
+import type { StopLoadBalancer as _kubeadm_ha_v1_StopLoadBalancer, StopLoadBalancer__Output as _kubeadm_ha_v1_StopLoadBalancer__Output } from './kubeadm_ha/v1/StopLoadBalancer.js';
+import type { Task as _kubeadm_ha_v1_Task, Task__Output as _kubeadm_ha_v1_Task__Output } from './kubeadm_ha/v1/Task.js';
+import type { TaskProgress as _kubeadm_ha_v1_TaskProgress, TaskProgress__Output as _kubeadm_ha_v1_TaskProgress__Output } from './kubeadm_ha/v1/TaskProgress.js';
+import type { TaskResult as _kubeadm_ha_v1_TaskResult, TaskResult__Output as _kubeadm_ha_v1_TaskResult__Output } from './kubeadm_ha/v1/TaskResult.js';
+import type { UploadCerts as _kubeadm_ha_v1_UploadCerts, UploadCerts__Output as _kubeadm_ha_v1_UploadCerts__Output } from './kubeadm_ha/v1/UploadCerts.js';
+import type { VerifyClean as _kubeadm_ha_v1_VerifyClean, VerifyClean__Output as _kubeadm_ha_v1_VerifyClean__Output } from './kubeadm_ha/v1/VerifyClean.js';
+import type { VerifyCleanResult as _kubeadm_ha_v1_VerifyCleanResult, VerifyCleanResult__Output as _kubeadm_ha_v1_VerifyCleanResult__Output } from './kubeadm_ha/v1/VerifyCleanResult.js';
+import type { WaitApiserver as _kubeadm_ha_v1_WaitApiserver, WaitApiserver__Output as _kubeadm_ha_v1_WaitApiserver__Output } from './kubeadm_ha/v1/WaitApiserver.js';
+import type { WaitApiserverResult as _kubeadm_ha_v1_WaitApiserverResult, WaitApiserverResult__Output as _kubeadm_ha_v1_WaitApiserverResult__Output } from './kubeadm_ha/v1/WaitApiserverResult.js';
+import type { WriteFiles as _kubeadm_ha_v1_WriteFiles, WriteFiles__Output as _kubeadm_ha_v1_WriteFiles__Output } from './kubeadm_ha/v1/WriteFiles.js';
+import type { WriteFilesResult as _kubeadm_ha_v1_WriteFilesResult, WriteFilesResult__Output as _kubeadm_ha_v1_WriteFilesResult__Output } from './kubeadm_ha/v1/WriteFilesResult.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  kubeadm_ha: {
+    v1: {
+      AddressFamily: EnumTypeDefinition
+      AgentMessage: MessageTypeDefinition<_kubeadm_ha_v1_AgentMessage, _kubeadm_ha_v1_AgentMessage__Output>
+      AgentService: SubtypeConstructor<typeof grpc.Client, _kubeadm_ha_v1_AgentServiceClient> & { service: _kubeadm_ha_v1_AgentServiceDefinition }
+      Cancel: MessageTypeDefinition<_kubeadm_ha_v1_Cancel, _kubeadm_ha_v1_Cancel__Output>
+      ContainerRuntime: MessageTypeDefinition<_kubeadm_ha_v1_ContainerRuntime, _kubeadm_ha_v1_ContainerRuntime__Output>
+      CoordinatorMessage: MessageTypeDefinition<_kubeadm_ha_v1_CoordinatorMessage, _kubeadm_ha_v1_CoordinatorMessage__Output>
+      CreateJoinToken: MessageTypeDefinition<_kubeadm_ha_v1_CreateJoinToken, _kubeadm_ha_v1_CreateJoinToken__Output>
+      CreateJoinTokenResult: MessageTypeDefinition<_kubeadm_ha_v1_CreateJoinTokenResult, _kubeadm_ha_v1_CreateJoinTokenResult__Output>
+      DeleteCertsSecret: MessageTypeDefinition<_kubeadm_ha_v1_DeleteCertsSecret, _kubeadm_ha_v1_DeleteCertsSecret__Output>
+      DeleteToken: MessageTypeDefinition<_kubeadm_ha_v1_DeleteToken, _kubeadm_ha_v1_DeleteToken__Output>
+      ErrorCode: EnumTypeDefinition
+      ErrorDetail: MessageTypeDefinition<_kubeadm_ha_v1_ErrorDetail, _kubeadm_ha_v1_ErrorDetail__Output>
+      ErrorIssue: MessageTypeDefinition<_kubeadm_ha_v1_ErrorIssue, _kubeadm_ha_v1_ErrorIssue__Output>
+      FileToWrite: MessageTypeDefinition<_kubeadm_ha_v1_FileToWrite, _kubeadm_ha_v1_FileToWrite__Output>
+      Heartbeat: MessageTypeDefinition<_kubeadm_ha_v1_Heartbeat, _kubeadm_ha_v1_Heartbeat__Output>
+      Hello: MessageTypeDefinition<_kubeadm_ha_v1_Hello, _kubeadm_ha_v1_Hello__Output>
+      HostAddress: MessageTypeDefinition<_kubeadm_ha_v1_HostAddress, _kubeadm_ha_v1_HostAddress__Output>
+      HostFacts: MessageTypeDefinition<_kubeadm_ha_v1_HostFacts, _kubeadm_ha_v1_HostFacts__Output>
+      KubeadmInit: MessageTypeDefinition<_kubeadm_ha_v1_KubeadmInit, _kubeadm_ha_v1_KubeadmInit__Output>
+      KubeadmInitResult: MessageTypeDefinition<_kubeadm_ha_v1_KubeadmInitResult, _kubeadm_ha_v1_KubeadmInitResult__Output>
+      KubeadmJoin: MessageTypeDefinition<_kubeadm_ha_v1_KubeadmJoin, _kubeadm_ha_v1_KubeadmJoin__Output>
+      KubeadmReset: MessageTypeDefinition<_kubeadm_ha_v1_KubeadmReset, _kubeadm_ha_v1_KubeadmReset__Output>
+      KubectlDrainDelete: MessageTypeDefinition<_kubeadm_ha_v1_KubectlDrainDelete, _kubeadm_ha_v1_KubectlDrainDelete__Output>
+      LbApplied: MessageTypeDefinition<_kubeadm_ha_v1_LbApplied, _kubeadm_ha_v1_LbApplied__Output>
+      LbServer: MessageTypeDefinition<_kubeadm_ha_v1_LbServer, _kubeadm_ha_v1_LbServer__Output>
+      LbStatus: MessageTypeDefinition<_kubeadm_ha_v1_LbStatus, _kubeadm_ha_v1_LbStatus__Output>
+      LbStatusResult: MessageTypeDefinition<_kubeadm_ha_v1_LbStatusResult, _kubeadm_ha_v1_LbStatusResult__Output>
+      Leftover: MessageTypeDefinition<_kubeadm_ha_v1_Leftover, _kubeadm_ha_v1_Leftover__Output>
+      LogLevel: EnumTypeDefinition
+      NetworkInterface: MessageTypeDefinition<_kubeadm_ha_v1_NetworkInterface, _kubeadm_ha_v1_NetworkInterface__Output>
+      Ping: MessageTypeDefinition<_kubeadm_ha_v1_Ping, _kubeadm_ha_v1_Ping__Output>
+      Preflight: MessageTypeDefinition<_kubeadm_ha_v1_Preflight, _kubeadm_ha_v1_Preflight__Output>
+      PreflightResult: MessageTypeDefinition<_kubeadm_ha_v1_PreflightResult, _kubeadm_ha_v1_PreflightResult__Output>
+      RegisterRequest: MessageTypeDefinition<_kubeadm_ha_v1_RegisterRequest, _kubeadm_ha_v1_RegisterRequest__Output>
+      RegisterResponse: MessageTypeDefinition<_kubeadm_ha_v1_RegisterResponse, _kubeadm_ha_v1_RegisterResponse__Output>
+      RemoveVip: MessageTypeDefinition<_kubeadm_ha_v1_RemoveVip, _kubeadm_ha_v1_RemoveVip__Output>
+      Role: EnumTypeDefinition
+      SetVipTrack: MessageTypeDefinition<_kubeadm_ha_v1_SetVipTrack, _kubeadm_ha_v1_SetVipTrack__Output>
+      StartLoadBalancer: MessageTypeDefinition<_kubeadm_ha_v1_StartLoadBalancer, _kubeadm_ha_v1_StartLoadBalancer__Output>
+      StopLoadBalancer: MessageTypeDefinition<_kubeadm_ha_v1_StopLoadBalancer, _kubeadm_ha_v1_StopLoadBalancer__Output>
+      Task: MessageTypeDefinition<_kubeadm_ha_v1_Task, _kubeadm_ha_v1_Task__Output>
+      TaskProgress: MessageTypeDefinition<_kubeadm_ha_v1_TaskProgress, _kubeadm_ha_v1_TaskProgress__Output>
+      TaskResult: MessageTypeDefinition<_kubeadm_ha_v1_TaskResult, _kubeadm_ha_v1_TaskResult__Output>
+      UploadCerts: MessageTypeDefinition<_kubeadm_ha_v1_UploadCerts, _kubeadm_ha_v1_UploadCerts__Output>
+      VerifyClean: MessageTypeDefinition<_kubeadm_ha_v1_VerifyClean, _kubeadm_ha_v1_VerifyClean__Output>
+      VerifyCleanResult: MessageTypeDefinition<_kubeadm_ha_v1_VerifyCleanResult, _kubeadm_ha_v1_VerifyCleanResult__Output>
+      WaitApiserver: MessageTypeDefinition<_kubeadm_ha_v1_WaitApiserver, _kubeadm_ha_v1_WaitApiserver__Output>
+      WaitApiserverResult: MessageTypeDefinition<_kubeadm_ha_v1_WaitApiserverResult, _kubeadm_ha_v1_WaitApiserverResult__Output>
+      WriteFiles: MessageTypeDefinition<_kubeadm_ha_v1_WriteFiles, _kubeadm_ha_v1_WriteFiles__Output>
+      WriteFilesResult: MessageTypeDefinition<_kubeadm_ha_v1_WriteFilesResult, _kubeadm_ha_v1_WriteFilesResult__Output>
+    }
+  }
+}
+

@@ -1,0 +1,12 @@
+// Original file: proto/kubeadm_ha/v1/admin.proto
+
+
+export interface AddNodeRequest {
+  'specYaml'?: (string);
+  'nodeName'?: (string);
+}
+
+export interface AddNodeRequest__Output {
+  'specYaml': (string);
+  'nodeName': (string);
+}

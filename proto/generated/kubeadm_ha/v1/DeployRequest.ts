@@ -1,0 +1,14 @@
+// Original file: proto/kubeadm_ha/v1/admin.proto
+
+
+export interface DeployRequest {
+  'specYaml'?: (string);
+  'registryConfigJson'?: (Buffer | Uint8Array | string);
+  'dryRun'?: (boolean);
+}
+
+export interface DeployRequest__Output {
+  'specYaml': (string);
+  'registryConfigJson': (Buffer);
+  'dryRun': (boolean);
+}

@@ -1,0 +1,32 @@
+// Original file: proto/kubeadm_ha/v1/common.proto
+
+export const ErrorCode = {
+  ERROR_CODE_UNSPECIFIED: 'ERROR_CODE_UNSPECIFIED',
+  ERROR_CODE_COMMAND: 'ERROR_CODE_COMMAND',
+  ERROR_CODE_PRECONDITION: 'ERROR_CODE_PRECONDITION',
+  ERROR_CODE_TIMEOUT: 'ERROR_CODE_TIMEOUT',
+  ERROR_CODE_SPEC: 'ERROR_CODE_SPEC',
+  ERROR_CODE_AUTH: 'ERROR_CODE_AUTH',
+  ERROR_CODE_CANCELLED: 'ERROR_CODE_CANCELLED',
+  ERROR_CODE_INTERNAL: 'ERROR_CODE_INTERNAL',
+} as const;
+
+export type ErrorCode =
+  | 'ERROR_CODE_UNSPECIFIED'
+  | 0
+  | 'ERROR_CODE_COMMAND'
+  | 1
+  | 'ERROR_CODE_PRECONDITION'
+  | 2
+  | 'ERROR_CODE_TIMEOUT'
+  | 3
+  | 'ERROR_CODE_SPEC'
+  | 4
+  | 'ERROR_CODE_AUTH'
+  | 5
+  | 'ERROR_CODE_CANCELLED'
+  | 6
+  | 'ERROR_CODE_INTERNAL'
+  | 7
+
+export type ErrorCode__Output = typeof ErrorCode[keyof typeof ErrorCode]

@@ -1,0 +1,12 @@
+// Original file: proto/kubeadm_ha/v1/agent.proto
+
+
+export interface KubectlDrainDelete {
+  'nodeName'?: (string);
+  'timeoutSeconds'?: (number);
+}
+
+export interface KubectlDrainDelete__Output {
+  'nodeName': (string);
+  'timeoutSeconds': (number);
+}

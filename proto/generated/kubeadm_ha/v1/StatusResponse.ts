@@ -1,0 +1,24 @@
+// Original file: proto/kubeadm_ha/v1/admin.proto
+
+import type { PhaseStatus as _kubeadm_ha_v1_PhaseStatus, PhaseStatus__Output as _kubeadm_ha_v1_PhaseStatus__Output } from '../../kubeadm_ha/v1/PhaseStatus.js';
+import type { Long } from '@grpc/proto-loader';
+
+export interface StatusResponse {
+  'clusterName'?: (string);
+  'specPresent'?: (boolean);
+  'phases'?: (_kubeadm_ha_v1_PhaseStatus)[];
+  'lbBackendVersion'?: (number | string | Long);
+  'vip'?: (string);
+  'agentsRegistered'?: (number);
+  'agentsConnected'?: (number);
+}
+
+export interface StatusResponse__Output {
+  'clusterName': (string);
+  'specPresent': (boolean);
+  'phases': (_kubeadm_ha_v1_PhaseStatus__Output)[];
+  'lbBackendVersion': (number);
+  'vip': (string);
+  'agentsRegistered': (number);
+  'agentsConnected': (number);
+}

@@ -1,0 +1,12 @@
+// Original file: proto/kubeadm_ha/v1/agent.proto
+
+
+export interface TaskProgress {
+  'taskId'?: (string);
+  'line'?: (string);
+}
+
+export interface TaskProgress__Output {
+  'taskId': (string);
+  'line': (string);
+}

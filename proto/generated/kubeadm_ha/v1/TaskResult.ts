@@ -1,0 +1,38 @@
+// Original file: proto/kubeadm_ha/v1/agent.proto
+
+import type { ErrorDetail as _kubeadm_ha_v1_ErrorDetail, ErrorDetail__Output as _kubeadm_ha_v1_ErrorDetail__Output } from '../../kubeadm_ha/v1/ErrorDetail.js';
+import type { PreflightResult as _kubeadm_ha_v1_PreflightResult, PreflightResult__Output as _kubeadm_ha_v1_PreflightResult__Output } from '../../kubeadm_ha/v1/PreflightResult.js';
+import type { KubeadmInitResult as _kubeadm_ha_v1_KubeadmInitResult, KubeadmInitResult__Output as _kubeadm_ha_v1_KubeadmInitResult__Output } from '../../kubeadm_ha/v1/KubeadmInitResult.js';
+import type { CreateJoinTokenResult as _kubeadm_ha_v1_CreateJoinTokenResult, CreateJoinTokenResult__Output as _kubeadm_ha_v1_CreateJoinTokenResult__Output } from '../../kubeadm_ha/v1/CreateJoinTokenResult.js';
+import type { WaitApiserverResult as _kubeadm_ha_v1_WaitApiserverResult, WaitApiserverResult__Output as _kubeadm_ha_v1_WaitApiserverResult__Output } from '../../kubeadm_ha/v1/WaitApiserverResult.js';
+import type { VerifyCleanResult as _kubeadm_ha_v1_VerifyCleanResult, VerifyCleanResult__Output as _kubeadm_ha_v1_VerifyCleanResult__Output } from '../../kubeadm_ha/v1/VerifyCleanResult.js';
+import type { LbStatusResult as _kubeadm_ha_v1_LbStatusResult, LbStatusResult__Output as _kubeadm_ha_v1_LbStatusResult__Output } from '../../kubeadm_ha/v1/LbStatusResult.js';
+import type { WriteFilesResult as _kubeadm_ha_v1_WriteFilesResult, WriteFilesResult__Output as _kubeadm_ha_v1_WriteFilesResult__Output } from '../../kubeadm_ha/v1/WriteFilesResult.js';
+
+export interface TaskResult {
+  'taskId'?: (string);
+  'ok'?: (boolean);
+  'error'?: (_kubeadm_ha_v1_ErrorDetail | null);
+  'preflight'?: (_kubeadm_ha_v1_PreflightResult | null);
+  'kubeadmInit'?: (_kubeadm_ha_v1_KubeadmInitResult | null);
+  'createJoinToken'?: (_kubeadm_ha_v1_CreateJoinTokenResult | null);
+  'waitApiserver'?: (_kubeadm_ha_v1_WaitApiserverResult | null);
+  'verifyClean'?: (_kubeadm_ha_v1_VerifyCleanResult | null);
+  'lbStatus'?: (_kubeadm_ha_v1_LbStatusResult | null);
+  'writeFiles'?: (_kubeadm_ha_v1_WriteFilesResult | null);
+  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles";
+}
+
+export interface TaskResult__Output {
+  'taskId': (string);
+  'ok': (boolean);
+  'error': (_kubeadm_ha_v1_ErrorDetail__Output | null);
+  'preflight'?: (_kubeadm_ha_v1_PreflightResult__Output | null);
+  'kubeadmInit'?: (_kubeadm_ha_v1_KubeadmInitResult__Output | null);
+  'createJoinToken'?: (_kubeadm_ha_v1_CreateJoinTokenResult__Output | null);
+  'waitApiserver'?: (_kubeadm_ha_v1_WaitApiserverResult__Output | null);
+  'verifyClean'?: (_kubeadm_ha_v1_VerifyCleanResult__Output | null);
+  'lbStatus'?: (_kubeadm_ha_v1_LbStatusResult__Output | null);
+  'writeFiles'?: (_kubeadm_ha_v1_WriteFilesResult__Output | null);
+  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles";
+}

@@ -1,0 +1,12 @@
+// Original file: proto/kubeadm_ha/v1/agent.proto
+
+
+export interface VerifyClean {
+  'paths'?: (string)[];
+  'vip'?: (string);
+}
+
+export interface VerifyClean__Output {
+  'paths': (string)[];
+  'vip': (string);
+}
