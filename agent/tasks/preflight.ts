@@ -1,0 +1,154 @@
+/**
+ * Preflight, run on every host before kubeadm: fixes what it may fix (modules, sysctls, swap) and refuses with every
+ * problem at once what it must not guess about (a leftover VIP, a busy port, a missing or mismatched kubeadm).
+ */
+import { PreconditionError } from '../../core/errors.js';
+import { CONNTRACK_FALLBACK, IPVS_MODULES, KERNEL_MODULES, MODULES_LOAD_PATH, SYSCTLS, SYSCTL_PATH, requiredPorts } from '../../core/host/kernel.js';
+import { parseIpAddrShow, parseSsListeners, portTaken } from '../../core/host/parse.js';
+import { commentOutSwap } from '../../core/render/host.js';
+import { parseKubernetesVersion } from '../../core/spec.js';
+import { dns1123LabelProblem } from '../../core/validate.js';
+import type { HostOps } from '../hostops.js';
+
+export interface PreflightInput {
+  readonly nodeName: string;
+  readonly nodeAddress: string;
+  readonly isControlPlane: boolean;
+  readonly kubeProxyMode: 'ipvs' | 'iptables' | 'nftables';
+  readonly kubernetesVersion: string;
+  readonly criSocket: string;
+  readonly vip: string;
+  /** The haproxy port on control-plane nodes running keepalived-haproxy. */
+  readonly lbPort?: number;
+  readonly apiserverPort: number;
+}
+
+export interface PreflightResult {
+  readonly warnings: readonly string[];
+  readonly actions: readonly string[];
+}
+
+type Report = { problems: string[]; warnings: string[]; actions: string[]; progress: (line: string) => void };
+
+async function loadModules(host: HostOps, input: PreflightInput, r: Report): Promise<void> {
+  const failed: string[] = [];
+  for (const module of KERNEL_MODULES) {
+    let result = await host.exec('modprobe', ['--', module], { allowFailure: true });
+    if (result.exitCode !== 0 && module === 'nf_conntrack') result = await host.exec('modprobe', ['--', CONNTRACK_FALLBACK], { allowFailure: true });
+    if (result.exitCode !== 0) failed.push(`${module} (${result.stderr.trim().split('\n').pop() || `exit ${result.exitCode}`})`);
+  }
+  const ipvsFailed = failed.filter((f) => IPVS_MODULES.includes(f.split(' ')[0]!));
+  if (ipvsFailed.length > 0 && input.kubeProxyMode === 'ipvs') {
+    r.problems.push(`kernel modules ${ipvsFailed.join(', ')} cannot be loaded, and kubeProxyMode is ipvs; install the kernel's ipvs modules (linux-modules-extra) or set spec.kubernetes.kubeProxyMode: iptables`);
+  }
+  for (const f of failed) if (!ipvsFailed.includes(f) || input.kubeProxyMode !== 'ipvs') r.warnings.push(`kernel module ${f} could not be loaded`);
+  await host.writeFile(MODULES_LOAD_PATH, KERNEL_MODULES.join('\n') + '\n', 0o644);
+  r.actions.push(`modules loaded and persisted in ${MODULES_LOAD_PATH}`);
+}
+
+async function applySysctls(host: HostOps, r: Report): Promise<void> {
+  const content = Object.entries(SYSCTLS).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n';
+  await host.writeFile(SYSCTL_PATH, `# Written by kubeadm-ha: Kubernetes networking needs these.\n${content}`, 0o644);
+  const result = await host.exec('sysctl', ['-p', SYSCTL_PATH], { allowFailure: true });
+  if (result.exitCode !== 0) r.problems.push(`sysctl -p ${SYSCTL_PATH} failed: ${result.stderr.trim() || `exit ${result.exitCode}`} (is br_netfilter loaded?)`);
+  else r.actions.push(`sysctls applied and persisted in ${SYSCTL_PATH}`);
+}
+
+async function disableSwap(host: HostOps, r: Report): Promise<void> {
+  const off = await host.exec('swapoff', ['-a'], { allowFailure: true });
+  if (off.exitCode !== 0) r.problems.push(`swapoff -a failed: ${off.stderr.trim()}; kubelet refuses to run with swap on`);
+  const fstab = await host.readFile('/etc/fstab');
+  if (fstab !== undefined) {
+    const edited = commentOutSwap(fstab);
+    if (edited !== fstab) {
+      await host.writeFile('/etc/fstab', edited, (await host.mode('/etc/fstab')) ?? 0o644);
+      r.actions.push('swap lines commented out of /etc/fstab');
+    }
+  }
+}
+
+async function checkTimeSync(host: HostOps, r: Report): Promise<void> {
+  const result = await host.exec('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { allowFailure: true });
+  const value = result.stdout.trim();
+  if (result.exitCode !== 0) r.warnings.push('could not ask timedatectl whether the clock is synchronised; etcd and certificates need synchronised clocks');
+  else if (value !== 'yes') r.warnings.push('the system clock is not NTP-synchronised (timedatectl NTPSynchronized=no); etcd elections and certificate validity suffer from clock skew');
+}
+
+async function checkNames(host: HostOps, input: PreflightInput, r: Report): Promise<void> {
+  const nameProblem = dns1123LabelProblem(input.nodeName);
+  if (nameProblem) r.problems.push(`node name ${nameProblem}`);
+  const hostname = (await host.exec('hostname', [], { allowFailure: true })).stdout.trim();
+  if (hostname) {
+    const resolved = await host.exec('getent', ['hosts', hostname], { allowFailure: true });
+    if (resolved.exitCode !== 0) r.warnings.push(`the hostname "${hostname}" does not resolve; add it to /etc/hosts or DNS (kubeadm warns too)`);
+  }
+}
+
+async function checkPorts(host: HostOps, input: PreflightInput, r: Report): Promise<void> {
+  const ss = await host.exec('ss', ['-ltnH'], { allowFailure: true });
+  if (ss.exitCode !== 0) {
+    r.warnings.push('could not list listening ports with ss');
+    return;
+  }
+  const listeners = parseSsListeners(ss.stdout);
+  for (const port of requiredPorts(input)) {
+    const taken = portTaken(listeners, input.nodeAddress, port);
+    if (taken) r.problems.push(`port ${port} is already in use (listener on ${taken.address}:${taken.port}); stop whatever holds it, or run \`coordinatorctl reset\` if it is left from an earlier install`);
+  }
+}
+
+async function checkBinaries(host: HostOps, input: PreflightInput, r: Report): Promise<void> {
+  const wanted = parseKubernetesVersion(input.kubernetesVersion);
+  const kubeadm = await host.exec('kubeadm', ['version', '-o', 'short'], { allowFailure: true });
+  if (kubeadm.exitCode !== 0) r.problems.push('kubeadm is not installed or does not run; install kubeadm ' + input.kubernetesVersion);
+  else {
+    const have = parseKubernetesVersion(kubeadm.stdout.trim());
+    if (!have || !wanted || have.minor !== wanted.minor || have.major !== wanted.major)
+      r.problems.push(`kubeadm is ${kubeadm.stdout.trim()} but the spec asks for ${input.kubernetesVersion}; install the matching minor version`);
+    else if (have.patch !== wanted.patch) r.warnings.push(`kubeadm is ${kubeadm.stdout.trim()}, the spec says ${input.kubernetesVersion}`);
+  }
+  const kubelet = await host.exec('kubelet', ['--version'], { allowFailure: true });
+  if (kubelet.exitCode !== 0) r.problems.push('kubelet is not installed or does not run; install kubelet ' + input.kubernetesVersion);
+  else {
+    const have = parseKubernetesVersion(kubelet.stdout.trim().replace(/^Kubernetes\s+/, ''));
+    // kubelet may be one minor older than the control plane, never newer.
+    if (!have || !wanted || have.minor > wanted.minor || wanted.minor - have.minor > 1)
+      r.problems.push(`kubelet is ${kubelet.stdout.trim()} but the spec asks for ${input.kubernetesVersion}; kubelet must not be newer than the control plane`);
+  }
+  const socket = input.criSocket.replace(/^unix:\/\//, '');
+  if (!(await host.exists(socket))) r.problems.push(`the container runtime socket ${socket} does not exist; install and start containerd (or set spec.kubernetes.criSocket)`);
+}
+
+async function checkLeftoverVip(host: HostOps, input: PreflightInput, r: Report): Promise<void> {
+  const result = await host.exec('ip', ['-o', 'addr', 'show'], { allowFailure: true });
+  if (result.exitCode !== 0) {
+    r.problems.push('could not list addresses with `ip -o addr show`; is iproute2 installed?');
+    return;
+  }
+  const holder = parseIpAddrShow(result.stdout).find((a) => a.address === input.vip);
+  if (holder) {
+    r.problems.push(`the VIP ${input.vip} is already on interface ${holder.interface}, left from an earlier install; run \`coordinatorctl reset\` (or \`ip addr del ${input.vip}/${holder.prefixLength} dev ${holder.interface}\`) first`);
+  }
+}
+
+export async function runPreflight(host: HostOps, input: PreflightInput, progress: (line: string) => void = () => {}): Promise<PreflightResult> {
+  const r: Report = { problems: [], warnings: [], actions: [], progress };
+  const steps: [string, () => Promise<void>][] = [
+    ['kernel modules', () => loadModules(host, input, r)],
+    ['sysctls', () => applySysctls(host, r)],
+    ['swap', () => disableSwap(host, r)],
+    ['time sync', () => checkTimeSync(host, r)],
+    ['names', () => checkNames(host, input, r)],
+    ['ports', () => checkPorts(host, input, r)],
+    ['kubeadm, kubelet, CRI', () => checkBinaries(host, input, r)],
+    ['leftover VIP', () => checkLeftoverVip(host, input, r)],
+  ];
+  for (const [name, step] of steps) {
+    progress(`[preflight] ${name}`);
+    await step();
+  }
+  if (r.problems.length > 0) {
+    throw new PreconditionError(`preflight found ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}:\n` + r.problems.map((p) => `  - ${p}`).join('\n'));
+  }
+  return { warnings: r.warnings, actions: r.actions };
+}

@@ -1,0 +1,48 @@
+import { KubeadmHaError } from '../../core/errors.js';
+import { forEachHost } from '../concurrency.js';
+import type { DeployContext } from '../deploy/context.js';
+import type { Phase } from './phase.js';
+
+async function unjoined(ctx: DeployContext) {
+  const out = [];
+  for (const node of [...ctx.plan.controlPlane, ...ctx.plan.workers]) if (!(await ctx.cluster.node(node.name))?.joined) out.push(node);
+  return out;
+}
+
+/** Preflight on every host not yet in the cluster, all at once; joined hosts run Kubernetes and would fail the port checks. */
+export const preflightHosts: Phase<DeployContext> = {
+  id: 'preflight',
+  title: 'Preflight on all hosts, in parallel',
+  shouldRun: async (ctx) => (await unjoined(ctx)).length > 0,
+  async run(ctx) {
+    const e = ctx.spec.controlPlaneEndpoint;
+    const hosts = await unjoined(ctx);
+    await forEachHost(hosts, { limit: hosts.length, phase: 'preflight', ...(ctx.signal ? { signal: ctx.signal } : {}) }, async (node) => {
+      const facts = ctx.agents.facts(node.name);
+      if (facts && !facts.addresses.some((a) => a.address === node.address)) {
+        throw new KubeadmHaError(`the spec gives address ${node.address}, but the host has ${facts.addresses.map((a) => a.address).join(', ') || 'no addresses'}; fix spec.nodes[].address`);
+      }
+      const runsLb = node.role === 'control-plane' && e.loadBalancer === 'keepalived-haproxy';
+      const result = await ctx.agents.runTask(
+        node.name,
+        {
+          preflight: {
+            kubeProxyMode: ctx.spec.kubernetes.kubeProxyMode,
+            kubernetesVersion: ctx.spec.kubernetes.version,
+            vip: e.vip,
+            lbPort: runsLb ? e.port : 0,
+            apiserverPort: e.apiserverPort,
+            isControlPlane: node.role === 'control-plane',
+            nodeName: node.name,
+            runsLoadBalancer: runsLb,
+            vipInterface: '',
+            nodeAddress: node.address,
+            criSocket: ctx.spec.kubernetes.criSocket,
+          },
+        },
+        { timeoutMs: ctx.timeouts.preflightMs },
+      );
+      for (const warning of result.preflight?.warnings ?? []) ctx.emit({ kind: 'progress', phase: 'preflight', host: node.name, message: `warning: ${warning}` });
+    });
+  },
+};
