@@ -3,9 +3,9 @@
  * problem at once what it must not guess about (a leftover VIP, a busy port, a missing or mismatched kubeadm).
  */
 import { PreconditionError } from '../../core/errors.js';
-import { CONNTRACK_FALLBACK, IPVS_MODULES, KERNEL_MODULES, MODULES_LOAD_PATH, SYSCTLS, SYSCTL_PATH, requiredPorts } from '../../core/host/kernel.js';
+import { CONNTRACK_FALLBACK, IPVS_MODULES, KERNEL_MODULES, requiredPorts } from '../../core/host/kernel.js';
 import { parseIpAddrShow, parseSsListeners, portTaken } from '../../core/host/parse.js';
-import { commentOutSwap } from '../../core/render/host.js';
+import { commentOutSwap, renderModulesLoad, renderSysctl } from '../../core/render/host.js';
 import { parseKubernetesVersion } from '../../core/spec.js';
 import { dns1123LabelProblem } from '../../core/validate.js';
 import type { HostOps } from '../hostops.js';
@@ -42,16 +42,17 @@ async function loadModules(host: HostOps, input: PreflightInput, r: Report): Pro
     r.problems.push(`kernel modules ${ipvsFailed.join(', ')} cannot be loaded, and kubeProxyMode is ipvs; install the kernel's ipvs modules (linux-modules-extra) or set spec.kubernetes.kubeProxyMode: iptables`);
   }
   for (const f of failed) if (!ipvsFailed.includes(f) || input.kubeProxyMode !== 'ipvs') r.warnings.push(`kernel module ${f} could not be loaded`);
-  await host.writeFile(MODULES_LOAD_PATH, KERNEL_MODULES.join('\n') + '\n', 0o644);
-  r.actions.push(`modules loaded and persisted in ${MODULES_LOAD_PATH}`);
+  const file = renderModulesLoad({ conntrackModule: failed.some((f) => f.startsWith('nf_conntrack ')) ? CONNTRACK_FALLBACK : 'nf_conntrack' });
+  await host.writeFile(file.path, file.content, file.mode);
+  r.actions.push(`modules loaded and persisted in ${file.path}`);
 }
 
-async function applySysctls(host: HostOps, r: Report): Promise<void> {
-  const content = Object.entries(SYSCTLS).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n';
-  await host.writeFile(SYSCTL_PATH, `# Written by kubeadm-ha: Kubernetes networking needs these.\n${content}`, 0o644);
-  const result = await host.exec('sysctl', ['-p', SYSCTL_PATH], { allowFailure: true });
-  if (result.exitCode !== 0) r.problems.push(`sysctl -p ${SYSCTL_PATH} failed: ${result.stderr.trim() || `exit ${result.exitCode}`} (is br_netfilter loaded?)`);
-  else r.actions.push(`sysctls applied and persisted in ${SYSCTL_PATH}`);
+async function applySysctls(host: HostOps, input: PreflightInput, r: Report): Promise<void> {
+  const file = renderSysctl({ ipv6: input.nodeAddress.includes(':') });
+  await host.writeFile(file.path, file.content, file.mode);
+  const result = await host.exec('sysctl', ['-p', file.path], { allowFailure: true });
+  if (result.exitCode !== 0) r.problems.push(`sysctl -p ${file.path} failed: ${result.stderr.trim() || `exit ${result.exitCode}`} (is br_netfilter loaded?)`);
+  else r.actions.push(`sysctls applied and persisted in ${file.path}`);
 }
 
 async function disableSwap(host: HostOps, r: Report): Promise<void> {
@@ -135,7 +136,7 @@ export async function runPreflight(host: HostOps, input: PreflightInput, progres
   const r: Report = { problems: [], warnings: [], actions: [], progress };
   const steps: [string, () => Promise<void>][] = [
     ['kernel modules', () => loadModules(host, input, r)],
-    ['sysctls', () => applySysctls(host, r)],
+    ['sysctls', () => applySysctls(host, input, r)],
     ['swap', () => disableSwap(host, r)],
     ['time sync', () => checkTimeSync(host, r)],
     ['names', () => checkNames(host, input, r)],

@@ -1,0 +1,89 @@
+/**
+ * The kubeadm steps, with argv built by core/kubeadm/argv.ts and output read by core/kubeadm/parse.ts. Secrets stay
+ * out of argv (they are in the 0600 config) and are masked in every progress line and error.
+ */
+import { CommandError } from '../../core/errors.js';
+import { IGNORE_MANIFESTS_DIR, initArgv, joinArgv, resetArgv, tokenCreateArgv, tokenDeleteArgv, uploadCertsArgv, type Argv } from '../../core/kubeadm/argv.js';
+import { formatPreflightErrors, parseInitOutput, parseJoinCommand, parsePreflightErrors } from '../../core/kubeadm/parse.js';
+import type { HostOps } from '../hostops.js';
+
+export interface StepContext {
+  readonly progress: (line: string) => void;
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+}
+
+const ADMIN_KUBECONFIG = '/etc/kubernetes/admin.conf';
+
+async function run(host: HostOps, argv: Argv, ctx: StepContext, secrets: readonly string[] = []) {
+  const [cmd, ...args] = argv;
+  try {
+    return await host.exec(cmd!, args, {
+      onLine: ctx.progress,
+      secrets,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
+    });
+  } catch (err) {
+    // kubeadm's own preflight errors, one per line, read better than the raw stderr tail.
+    if (err instanceof CommandError) {
+      const problems = parsePreflightErrors(err.stderrTail);
+      if (problems.length > 0) throw new CommandError(err.command, err.exitCode, formatPreflightErrors(problems));
+    }
+    throw err;
+  }
+}
+
+export async function kubeadmInit(host: HostOps, configPath: string, ctx: StepContext): Promise<{ caCertHash: string }> {
+  const result = await run(host, initArgv(configPath), ctx);
+  const parsed = parseInitOutput(result.stdout);
+  return { caCertHash: parsed.controlPlaneJoin?.caCertHashes[0] ?? parsed.workerJoin?.caCertHashes[0] ?? '' };
+}
+
+/** The key is in the config's InitConfiguration.certificateKey: kubeadm refuses --certificate-key next to --config. */
+export async function uploadCerts(host: HostOps, configPath: string, certificateKey: string, ctx: StepContext): Promise<void> {
+  await run(host, uploadCertsArgv(configPath, { skipCertificateKeyPrint: true }), ctx, [certificateKey]);
+}
+
+export async function createJoinToken(host: HostOps, configPath: string, ctx: StepContext): Promise<{ endpoint: string; token: string; caCertHash: string }> {
+  // No progress lines: the only output is the join command, and it carries the token.
+  const result = await run(host, tokenCreateArgv({ configPath }), { ...ctx, progress: () => {} });
+  const join = parseJoinCommand(result.stdout);
+  return { endpoint: join.endpoint, token: join.token, caCertHash: join.caCertHashes[0]! };
+}
+
+export async function deleteToken(host: HostOps, tokenId: string, ctx: StepContext): Promise<void> {
+  await run(host, tokenDeleteArgv(tokenId), ctx);
+}
+
+/** The Secret expires on its own after 2 h; deleting it right after the join shortens the window to minutes. */
+export async function deleteCertsSecret(host: HostOps, ctx: StepContext): Promise<void> {
+  await run(host, ['kubectl', '--kubeconfig', ADMIN_KUBECONFIG, '-n', 'kube-system', 'delete', 'secret', 'kubeadm-certs', '--ignore-not-found'], ctx);
+}
+
+export async function kubeadmJoin(host: HostOps, configPath: string, ignorePreflightErrors: readonly string[], ctx: StepContext): Promise<void> {
+  const role = ignorePreflightErrors.includes(IGNORE_MANIFESTS_DIR) ? 'control-plane' : 'worker';
+  const extra = ignorePreflightErrors.filter((e) => e !== IGNORE_MANIFESTS_DIR);
+  const argv = [...joinArgv(configPath, role), ...(extra.length > 0 ? [`--ignore-preflight-errors=${extra.join(',')}`] : [])];
+  await run(host, argv, ctx);
+}
+
+export async function kubeadmReset(host: HostOps, criSocket: string | undefined, ctx: StepContext): Promise<void> {
+  await run(host, resetArgv(criSocket ? { criSocket } : {}), ctx);
+}
+
+/** Drain and delete a node through this control-plane node's admin.conf. A node already gone is not an error. */
+export async function drainAndDeleteNode(host: HostOps, nodeName: string, timeoutSeconds: number, ctx: StepContext): Promise<void> {
+  const kubectl = (args: string[], allowFailure = false) =>
+    host.exec('kubectl', ['--kubeconfig', ADMIN_KUBECONFIG, ...args], { onLine: ctx.progress, allowFailure, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  const get = await kubectl(['get', 'node', nodeName, '-o', 'name'], true);
+  if (get.exitCode !== 0) {
+    if (/NotFound|not found/.test(get.stderr)) {
+      ctx.progress(`node ${nodeName} is not in the cluster; nothing to drain`);
+      return;
+    }
+    throw new CommandError(`kubectl get node ${nodeName}`, get.exitCode, get.stderr.trim());
+  }
+  await kubectl(['drain', nodeName, '--ignore-daemonsets', '--delete-emptydir-data', '--force', `--timeout=${timeoutSeconds}s`]);
+  await kubectl(['delete', 'node', nodeName]);
+}

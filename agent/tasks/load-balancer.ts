@@ -1,0 +1,101 @@
+/**
+ * Host-side load-balancer operations: stopping and starting keepalived/haproxy the way they run (kubelet static pods
+ * or systemd units), moving the VIP away on purpose, deleting a VIP left behind, and proving nothing of ours is left.
+ */
+import { parseIpAddrShow } from '../../core/host/parse.js';
+import { KEEPALIVED_TRACK_FILE_PATH } from '../../core/render/keepalived.js';
+import type { HostOps } from '../hostops.js';
+
+export const MANIFESTS_DIR = '/etc/kubernetes/manifests';
+/** Where stopped static pods wait: outside the manifests directory, so kubelet stops them, and ours to restore. */
+export const STOPPED_MANIFESTS_DIR = '/etc/kubeadm-ha/stopped-manifests';
+export const LB_MANIFESTS = ['keepalived.yaml', 'haproxy.yaml'] as const;
+const LB_UNITS = ['keepalived', 'haproxy'] as const;
+
+export type LbRuntime = 'static-pod' | 'systemd' | 'none';
+
+export async function detectLbRuntime(host: HostOps): Promise<LbRuntime> {
+  for (const name of LB_MANIFESTS) {
+    if ((await host.exists(`${MANIFESTS_DIR}/${name}`)) || (await host.exists(`${STOPPED_MANIFESTS_DIR}/${name}`))) return 'static-pod';
+  }
+  if ((await host.exists('/etc/keepalived/keepalived.conf')) || (await host.exists('/etc/haproxy/haproxy.cfg'))) return 'systemd';
+  return 'none';
+}
+
+export async function stopLoadBalancer(host: HostOps, progress: (line: string) => void): Promise<void> {
+  const runtime = await detectLbRuntime(host);
+  if (runtime === 'static-pod') {
+    for (const name of LB_MANIFESTS) {
+      const content = await host.readFile(`${MANIFESTS_DIR}/${name}`);
+      if (content === undefined) continue;
+      await host.writeFile(`${STOPPED_MANIFESTS_DIR}/${name}`, content, 0o600);
+      await host.remove(`${MANIFESTS_DIR}/${name}`);
+      progress(`moved ${MANIFESTS_DIR}/${name} aside; kubelet stops the pod`);
+    }
+  } else if (runtime === 'systemd') {
+    await host.exec('systemctl', ['stop', ...LB_UNITS]);
+    progress('systemctl stop keepalived haproxy');
+  }
+}
+
+export async function startLoadBalancer(host: HostOps, progress: (line: string) => void): Promise<void> {
+  const runtime = await detectLbRuntime(host);
+  if (runtime === 'static-pod') {
+    for (const name of LB_MANIFESTS) {
+      const content = await host.readFile(`${STOPPED_MANIFESTS_DIR}/${name}`);
+      if (content === undefined) continue;
+      await host.writeFile(`${MANIFESTS_DIR}/${name}`, content, 0o600);
+      await host.remove(`${STOPPED_MANIFESTS_DIR}/${name}`);
+      progress(`restored ${MANIFESTS_DIR}/${name}`);
+    }
+  } else if (runtime === 'systemd') {
+    await host.exec('systemctl', ['enable', '--now', ...LB_UNITS]);
+    progress('systemctl enable --now keepalived haproxy');
+  }
+}
+
+/** keepalived's track_file with weight 0: any non-zero value puts the instance in FAULT and the VIP moves at once. */
+export async function setVipTrack(host: HostOps, fault: boolean): Promise<void> {
+  await host.writeFile(KEEPALIVED_TRACK_FILE_PATH, fault ? '1\n' : '0\n', 0o644);
+}
+
+/** Interfaces that hold `vip` right now. */
+export async function vipHolders(host: HostOps, vip: string): Promise<{ interface: string; prefixLength: number }[]> {
+  const result = await host.exec('ip', ['-o', 'addr', 'show']);
+  return parseIpAddrShow(result.stdout)
+    .filter((a) => a.address === vip)
+    .map((a) => ({ interface: a.interface, prefixLength: a.prefixLength }));
+}
+
+/**
+ * Deletes the VIP wherever it is on this host (seed 000: a VIP left behind breaks the next install). The given
+ * interface and prefix are what we configured; what is actually there wins, so a hand-added /32 goes too.
+ */
+export async function removeVip(host: HostOps, vip: string, progress: (line: string) => void): Promise<number> {
+  let removed = 0;
+  for (const holder of await vipHolders(host, vip)) {
+    await host.exec('ip', ['addr', 'del', `${vip}/${holder.prefixLength}`, 'dev', holder.interface]);
+    progress(`ip addr del ${vip}/${holder.prefixLength} dev ${holder.interface}`);
+    removed++;
+  }
+  return removed;
+}
+
+export interface Leftover {
+  readonly kind: 'file' | 'vip' | 'process';
+  readonly detail: string;
+}
+
+export async function verifyClean(host: HostOps, paths: readonly string[], vip: string): Promise<Leftover[]> {
+  const leftovers: Leftover[] = [];
+  for (const path of paths) if (await host.exists(path)) leftovers.push({ kind: 'file', detail: path });
+  if (vip) for (const holder of await vipHolders(host, vip)) leftovers.push({ kind: 'vip', detail: `${vip}/${holder.prefixLength} on ${holder.interface}` });
+  // On a real host (root /) a running keepalived or haproxy is ours to have stopped; in tests the harness checks processes.
+  if (host.root === '/') {
+    for (const daemon of LB_UNITS) {
+      const found = await host.exec('pgrep', ['-x', daemon], { allowFailure: true });
+      if (found.exitCode === 0) leftovers.push({ kind: 'process', detail: `${daemon} (pid ${found.stdout.trim().split('\n').join(', ')})` });
+    }
+  }
+  return leftovers;
+}
