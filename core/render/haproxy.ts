@@ -1,0 +1,144 @@
+/**
+ * haproxy in front of every kube-apiserver: haproxy.cfg and the runtime-API lines that keep a running haproxy equal
+ * to it. Verified against haproxy 2.6 (`haproxy -c` and a live process, see haproxy.test.ts).
+ */
+import ipaddr from 'ipaddr.js';
+import { formatDurationMs } from '../duration.js';
+import type { ClusterPlan } from '../plan.js';
+import type { ClusterSpec } from '../spec.js';
+import { renderTemplate } from './template.js';
+import type { RenderTarget, RenderedFile } from './types.js';
+
+export const HAPROXY_DIR = '/etc/haproxy';
+export const HAPROXY_CFG_PATH = `${HAPROXY_DIR}/haproxy.cfg`;
+/** Shared with the host in static-pod mode; Debian's haproxy uses the same directory. */
+export const HAPROXY_RUN_DIR = '/run/haproxy';
+export const HAPROXY_ADMIN_SOCKET = `${HAPROXY_RUN_DIR}/admin.sock`;
+/** Master CLI of the static pod (`-S`): lets the agent `reload` haproxy without a container runtime client. */
+export const HAPROXY_MASTER_SOCKET = `${HAPROXY_RUN_DIR}/master.sock`;
+/**
+ * Loopback-only monitor endpoint for the kubelet's liveness probe and keepalived's check script. 8404 is haproxy's
+ * customary stats port and clashes with nothing kubeadm runs (6443, 2379-2381, 10248-10259).
+ */
+export const HAPROXY_HEALTHZ_PORT = 8404;
+export const HAPROXY_HEALTHZ_PATH = '/healthz';
+/** The runtime applier addresses servers as `kube-apiserver/<node>`. */
+export const HAPROXY_BACKEND = 'kube-apiserver';
+/** Upper bound for file descriptors; maxconn is derived from it or from a lower nofile limit. ≈32k connections. */
+export const HAPROXY_FD_HARD_LIMIT = 65536;
+
+export type BackendState = 'active' | 'draining';
+
+export interface HaproxyBackend {
+  /** The node name; it is the server name in haproxy. */
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly state: BackendState;
+}
+
+/**
+ * A draining server keeps its health checks and established connections but gets no new load-balanced ones: the
+ * effect of runtime `set server … state drain`. A configuration file cannot carry an administrative state, so the
+ * file expresses it as `weight 0`, which haproxy treats the same way for traffic (its status then reads UP with
+ * weight 0 rather than DRAIN).
+ */
+const WEIGHT: Record<BackendState, number> = { active: 1, draining: 0 };
+
+const SERVER_NAME_RE = /^[A-Za-z0-9_.:-]+$/;
+
+function checkBackend(backend: HaproxyBackend): void {
+  if (!SERVER_NAME_RE.test(backend.name)) throw new Error(`"${backend.name}" cannot be a haproxy server name`);
+  if (!ipaddr.isValid(backend.address)) throw new Error(`backend ${backend.name}: "${backend.address}" is not an IP address`);
+  if (!Number.isInteger(backend.port) || backend.port < 1 || backend.port > 65535) throw new Error(`backend ${backend.name}: port ${backend.port} is not a TCP port`);
+}
+
+/** `198.18.0.11:6443`, or `ipv6@2001:db8::1:6443`: the prefix makes haproxy split an IPv6 address at the last colon. */
+export function serverAddress(backend: HaproxyBackend): string {
+  const kind = ipaddr.parse(backend.address).kind();
+  return kind === 'ipv6' ? `ipv6@${ipaddr.parse(backend.address).toString()}:${backend.port}` : `${backend.address}:${backend.port}`;
+}
+
+/**
+ * Everything after the server name, shared by the config file's `server` lines and the runtime `add server` command:
+ * a dynamic server inherits nothing from `default-server`, so both spell out every setting and behave the same.
+ */
+export function serverArguments(spec: ClusterSpec, backend: HaproxyBackend): string {
+  checkBackend(backend);
+  const check = spec.controlPlaneEndpoint.haproxy.healthCheck;
+  return [
+    serverAddress(backend),
+    'check check-ssl verify none',
+    `inter ${formatDurationMs(check.intervalMs)} fall ${check.fall} rise ${check.rise}`,
+    `weight ${WEIGHT[backend.state]}`,
+  ].join(' ');
+}
+
+/**
+ * The runtime API line that adds a server exactly like the ones in haproxy.cfg (accepted by haproxy 2.6 without
+ * experimental mode). haproxy creates it in maintenance with its health check stopped: follow it with
+ * {@link enableServerCommands}.
+ */
+export function addServerCommand(spec: ClusterSpec, backend: HaproxyBackend): string {
+  return `add server ${HAPROXY_BACKEND}/${backend.name} ${serverArguments(spec, backend)}`;
+}
+
+/** Brings a freshly added server out of maintenance with its health check running. */
+export function enableServerCommands(backend: Pick<HaproxyBackend, 'name'>): string[] {
+  const server = `${HAPROXY_BACKEND}/${backend.name}`;
+  return [`enable health ${server}`, `enable server ${server}`];
+}
+
+/**
+ * Moves a running server to a state with the same effect the file gives it: the weight carries drain, so that a
+ * later reload from the file changes nothing.
+ */
+export function serverStateCommands(backend: Pick<HaproxyBackend, 'name' | 'state'>): string[] {
+  const server = `${HAPROXY_BACKEND}/${backend.name}`;
+  return [`set server ${server} weight ${WEIGHT[backend.state]}`, `set server ${server} state ready`];
+}
+
+/** Every control-plane node's apiserver, in join order. */
+export function defaultBackends(plan: ClusterPlan): HaproxyBackend[] {
+  return plan.controlPlane.map((n) => ({ name: n.name, address: n.address, port: plan.spec.controlPlaneEndpoint.apiserverPort, state: 'active' }));
+}
+
+/** A TLS handshake plus /healthz on a loaded apiserver can outlast one check interval; allow two, at least 1 s. */
+export function checkTimeoutMs(spec: ClusterSpec): number {
+  return Math.max(2 * spec.controlPlaneEndpoint.haproxy.healthCheck.intervalMs, 1000);
+}
+
+export function renderHaproxyConfig(plan: ClusterPlan, backends: readonly HaproxyBackend[]): string {
+  const spec = plan.spec;
+  const endpoint = spec.controlPlaneEndpoint;
+  if (endpoint.port === HAPROXY_HEALTHZ_PORT)
+    throw new Error(`controlPlaneEndpoint.port ${endpoint.port} is haproxy's monitor port on loopback; choose another load-balancer port`);
+  const names = new Set<string>();
+  for (const b of backends) {
+    if (names.has(b.name)) throw new Error(`backend ${b.name} is listed twice`);
+    names.add(b.name);
+  }
+  const t = endpoint.haproxy.timeouts;
+  return renderTemplate('haproxy/haproxy.cfg.hbs', {
+    clusterName: spec.name,
+    systemd: endpoint.runAs === 'systemd',
+    fdHardLimit: HAPROXY_FD_HARD_LIMIT,
+    adminSocket: HAPROXY_ADMIN_SOCKET,
+    timeouts: {
+      connect: formatDurationMs(t.connectMs),
+      client: formatDurationMs(t.clientMs),
+      server: formatDurationMs(t.serverMs),
+      tunnel: formatDurationMs(t.tunnelMs),
+      check: formatDurationMs(checkTimeoutMs(spec)),
+    },
+    healthzPort: HAPROXY_HEALTHZ_PORT,
+    healthzPath: HAPROXY_HEALTHZ_PATH,
+    // On masters the apiserver holds apiserverPort on the same host, so haproxy listens on the LB port everywhere.
+    bind: endpoint.vipFamily === 'ipv6' ? `:::${endpoint.port} v4v6` : `*:${endpoint.port}`,
+    servers: backends.map((b) => `${b.name} ${serverArguments(spec, b)}`),
+  });
+}
+
+export function renderHaproxyFiles(target: RenderTarget): RenderedFile[] {
+  return [{ path: HAPROXY_CFG_PATH, mode: 0o644, content: renderHaproxyConfig(target.plan, defaultBackends(target.plan)) }];
+}

@@ -1,0 +1,102 @@
+/**
+ * keepalived for the apiserver VIP: keepalived.conf and the check script it runs. Verified against keepalived
+ * 2.2.7 (`keepalived -t` and a live daemon in a network namespace, see keepalived.test.ts).
+ */
+import { vipCidr, type ClusterPlan } from '../plan.js';
+import type { ClusterSpec } from '../spec.js';
+import { HAPROXY_HEALTHZ_PATH, HAPROXY_HEALTHZ_PORT } from './haproxy.js';
+import { renderTemplate } from './template.js';
+import type { RenderTarget, RenderedFile } from './types.js';
+
+export const KEEPALIVED_DIR = '/etc/keepalived';
+export const KEEPALIVED_CONF_PATH = `${KEEPALIVED_DIR}/keepalived.conf`;
+export const KEEPALIVED_CHECK_SCRIPT_PATH = `${KEEPALIVED_DIR}/check_apiserver.sh`;
+/** The agent writes a non-zero value here to move the VIP away (FAULT); `0` is healthy. Not rendered: keepalived creates it with 0. */
+export const KEEPALIVED_TRACK_FILE_PATH = `${KEEPALIVED_DIR}/kubeadm-ha.track`;
+
+/**
+ * keepalived parses vrrp_script interval/timeout as whole seconds (2.2.7 rejects `interval 0.5`: "must be between
+ * 1 and 4294"), so 1 s is the fastest check. Two failures in a row (≈2–3 s) move the VIP; one slow answer does not.
+ * The timeout leaves the script's own 1 s read timeout room to report why it failed.
+ */
+export const CHECK_SCRIPT_TIMING = Object.freeze({ interval: 1, timeout: 2, fall: 2, rise: 2 });
+export const CHECK_SCRIPT_ANSWER_TIMEOUT_SECONDS = 1;
+
+/**
+ * The root-level track-file keyword differs by version: keepalived ≤ 2.0.20 knows only `vrrp_track_file`; 2.1+
+ * renamed it `track_file` and keeps the old name as a deprecated synonym (2.2.7 logs a one-line deprecation).
+ * systemd mode runs the distribution's keepalived (2.2.7 on Debian 12); static-pod mode runs the image's, and the
+ * default image ships 2.0.20, so each mode gets the spelling its daemon reads.
+ */
+export type TrackFileKeyword = 'track_file' | 'vrrp_track_file';
+
+export function trackFileKeywordFor(spec: ClusterSpec): TrackFileKeyword {
+  return spec.controlPlaneEndpoint.runAs === 'systemd' ? 'track_file' : 'vrrp_track_file';
+}
+
+/** keepalived's advert_int is seconds with decimals: 200 ms → `0.2`, 1050 ms → `1.05`. Integer arithmetic, no float noise. */
+export function formatAdvertInt(ms: number): string {
+  if (!Number.isInteger(ms) || ms <= 0) throw new RangeError(`advert interval must be a positive whole number of ms, got ${ms}`);
+  const whole = Math.floor(ms / 1000);
+  const fraction = String(ms % 1000).padStart(3, '0').replace(/0+$/, '');
+  return fraction ? `${whole}.${fraction}` : String(whole);
+}
+
+/** One VRRP instance per cluster; the name shows in keepalived's logs and `keepalived --signum=DATA` dumps. */
+export function vrrpInstanceName(spec: ClusterSpec): string {
+  return `${spec.name}-apiserver`;
+}
+
+function requireControlPlane(target: RenderTarget): number {
+  const { node } = target;
+  if (node.role !== 'control-plane' || node.priority === undefined)
+    throw new Error(`keepalived runs only on control-plane nodes; ${node.name} is a ${node.role}`);
+  return node.priority;
+}
+
+export function renderKeepalivedConf(target: RenderTarget): string {
+  const { plan, node } = target;
+  const spec = plan.spec;
+  const keepalived = spec.controlPlaneEndpoint.keepalived;
+  const priority = requireControlPlane(target);
+  const peers = plan.controlPlane.filter((n) => n.name !== node.name).map((n) => n.address);
+  return renderTemplate('keepalived/keepalived.conf.hbs', {
+    clusterName: spec.name,
+    nodeName: node.name,
+    nodeAddress: node.address,
+    instanceName: vrrpInstanceName(spec),
+    interface: target.interface,
+    virtualRouterId: plan.virtualRouterId,
+    priority,
+    advertInt: formatAdvertInt(keepalived.advertIntervalMs),
+    nopreempt: !keepalived.preempt,
+    // A single control-plane node has no peer to advertise to; an empty unicast_peer block is not useful.
+    unicast: keepalived.unicast && peers.length > 0,
+    peers,
+    vipCidr: vipCidr(spec),
+    checkScriptPath: KEEPALIVED_CHECK_SCRIPT_PATH,
+    script: CHECK_SCRIPT_TIMING,
+    trackWeight: keepalived.trackWeight,
+    weightDrop: -keepalived.trackWeight,
+    trackFileKeyword: trackFileKeywordFor(spec),
+    trackFilePath: KEEPALIVED_TRACK_FILE_PATH,
+  });
+}
+
+export function renderCheckScript(plan: ClusterPlan, nodeName: string): string {
+  return renderTemplate('keepalived/check_apiserver.sh.hbs', {
+    clusterName: plan.spec.name,
+    nodeName,
+    healthzPort: HAPROXY_HEALTHZ_PORT,
+    healthzPath: HAPROXY_HEALTHZ_PATH,
+    answerTimeoutSeconds: CHECK_SCRIPT_ANSWER_TIMEOUT_SECONDS,
+  });
+}
+
+/** keepalived.conf (0644) and the check script (0755, root-owned: enable_script_security refuses anything else). */
+export function renderKeepalivedFiles(target: RenderTarget): RenderedFile[] {
+  return [
+    { path: KEEPALIVED_CONF_PATH, mode: 0o644, content: renderKeepalivedConf(target) },
+    { path: KEEPALIVED_CHECK_SCRIPT_PATH, mode: 0o755, content: renderCheckScript(target.plan, target.node.name) },
+  ];
+}
