@@ -1,5 +1,5 @@
 import { KubeadmHaError, SpecError } from '../../core/errors.js';
-import { VERSION } from '../../core/version.js';
+import { versionLine } from '../../core/version.js';
 import { UsageError, type CliIo, type Command } from './command.js';
 import { planCommand } from './commands/plan.js';
 import { renderCommand } from './commands/render.js';
@@ -27,7 +27,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return name ? 0 : 2;
   }
   if (name === '--version' || name === 'version') {
-    io.out(`coordinatorctl ${VERSION}\n`);
+    io.out(`${versionLine('coordinatorctl')}\n`);
     return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
