@@ -1,0 +1,163 @@
+/**
+ * kubeadm command lines as argv arrays (argv[0] is `kubeadm`), never shell strings, so no value is ever re-parsed by a
+ * shell. Two rules from kubeadm shape them:
+ *
+ * - `validation.ValidateMixedArguments` (cmd/kubeadm/app/apis/kubeadm/validation) refuses most flags next to
+ *   `--config`: only config, ignore-preflight-errors, dry-run, kubeconfig, node-name, kubeconfig-dir, upload-certs,
+ *   print-join-command, rootfs, v, log-file and `skip-*` may accompany it. So `--certificate-key` (upload-certs phase,
+ *   kubernetes/kubernetes#78542, #87229) and `--ttl` (token create) cannot be combined with `--config`; their values go
+ *   into the config file instead: `InitConfiguration.certificateKey` and `InitConfiguration.bootstrapTokens[0].ttl`
+ *   (see core/render/kubeadm-config.ts).
+ * - Secrets stay out of argv: /proc/<pid>/cmdline is world-readable. Join credentials travel in the 0600 config file.
+ */
+import { formatGoDuration } from '../duration.js';
+import type { Role } from '../spec.js';
+import { BOOTSTRAP_TOKEN_RE, bootstrapTokenId, CERTIFICATE_KEY_RE } from './tokens.js';
+
+export type Argv = readonly string[];
+
+export const KUBEADM = 'kubeadm';
+
+/** The keepalived/haproxy (or kube-vip) static pods are in place before a control-plane node joins. */
+export const IGNORE_MANIFESTS_DIR = 'DirAvailable--etc-kubernetes-manifests';
+
+function checkedValue(what: string, value: string): string {
+  // A value that starts with a dash would be read as a flag by pflag.
+  if (value.length === 0 || value.startsWith('-')) throw new Error(`kubeadm argv: ${what} must be a non-empty value that does not start with "-"`);
+  return value;
+}
+
+export interface InitArgvOptions {
+  /** Keep the certificate key out of init's stdout; use it when InitConfiguration.certificateKey was set by us. */
+  readonly skipCertificateKeyPrint?: boolean;
+  /** Keep the bootstrap token out of init's stdout. */
+  readonly skipTokenPrint?: boolean;
+}
+
+/** `kubeadm init --config F --upload-certs`: master0, with the control-plane certificates uploaded for the joins. */
+export function initArgv(configPath: string, options: InitArgvOptions = {}): Argv {
+  return [
+    KUBEADM,
+    'init',
+    '--config',
+    checkedValue('the config path', configPath),
+    '--upload-certs',
+    ...(options.skipCertificateKeyPrint ? ['--skip-certificate-key-print'] : []),
+    ...(options.skipTokenPrint ? ['--skip-token-print'] : []),
+  ];
+}
+
+/**
+ * `kubeadm init phase upload-certs --upload-certs --config F`: re-encrypts the control-plane certificates into the
+ * kubeadm-certs Secret (which expires after 2 h) right before a control-plane join. The fresh key must already be in
+ * the file's InitConfiguration.certificateKey: kubeadm rejects `--certificate-key` together with `--config`, and
+ * without `--config` kubeadm would look the Kubernetes version up on the internet and validate the hostname.
+ */
+export function uploadCertsArgv(configPath: string, options: { skipCertificateKeyPrint?: boolean } = {}): Argv {
+  return [
+    KUBEADM,
+    'init',
+    'phase',
+    'upload-certs',
+    '--upload-certs',
+    '--config',
+    checkedValue('the config path', configPath),
+    ...(options.skipCertificateKeyPrint ? ['--skip-certificate-key-print'] : []),
+  ];
+}
+
+export type TokenCreateOptions =
+  /** The TTL comes from the file's InitConfiguration.bootstrapTokens[0].ttl (kubeadm refuses --ttl next to --config). */
+  | { readonly configPath: string }
+  /** Without a config kubeadm validates the hostname as the node name; use only where the hostname is a DNS-1123 label. */
+  | { readonly ttlMs: number; readonly description?: string };
+
+/** `kubeadm token create --print-join-command` with either `--config F` or `--ttl D`, never both. */
+export function tokenCreateArgv(options: TokenCreateOptions): Argv {
+  if ('configPath' in options) {
+    return [KUBEADM, 'token', 'create', '--print-join-command', '--config', checkedValue('the config path', options.configPath)];
+  }
+  if (!Number.isInteger(options.ttlMs) || options.ttlMs < 1000) throw new Error('kubeadm argv: the token TTL must be at least one second');
+  return [
+    KUBEADM,
+    'token',
+    'create',
+    '--print-join-command',
+    '--ttl',
+    formatGoDuration(options.ttlMs),
+    ...(options.description !== undefined ? ['--description', checkedValue('the token description', options.description)] : []),
+  ];
+}
+
+/** `kubeadm token delete ID`: given a whole token, only its public ID reaches argv. */
+export function tokenDeleteArgv(tokenOrId: string): Argv {
+  return [KUBEADM, 'token', 'delete', bootstrapTokenId(tokenOrId)];
+}
+
+/**
+ * `kubeadm join --config F`: endpoint, token, CA hash and certificate key are all in the 0600 file. Control-plane
+ * joins ignore the non-empty manifests directory because our load-balancer static pods are already there; workers keep
+ * the check, since anything in their manifests directory is a leftover worth stopping for.
+ */
+export function joinArgv(configPath: string, role: Role): Argv {
+  return [
+    KUBEADM,
+    'join',
+    '--config',
+    checkedValue('the config path', configPath),
+    ...(role === 'control-plane' ? [`--ignore-preflight-errors=${IGNORE_MANIFESTS_DIR}`] : []),
+  ];
+}
+
+/** `kubeadm reset -f`; naming the CRI socket avoids "found multiple CRI endpoints" on hosts with two runtimes. */
+export function resetArgv(options: { criSocket?: string } = {}): Argv {
+  return [KUBEADM, 'reset', '-f', ...(options.criSocket !== undefined ? ['--cri-socket', checkedValue('the CRI socket', options.criSocket)] : [])];
+}
+
+/** `kubeadm version -o short`: prints `v1.31.4`. */
+export function versionArgv(): Argv {
+  return [KUBEADM, 'version', '-o', 'short'];
+}
+
+/** `kubeadm certs certificate-key`: prints a fresh random 64-hex key and touches nothing else. */
+export function certificateKeyArgv(): Argv {
+  return [KUBEADM, 'certs', 'certificate-key'];
+}
+
+const SECRET_FLAGS = new Set(['--token', '--certificate-key', '--tls-bootstrap-token', '--discovery-token']);
+export const REDACTED = '<redacted>';
+
+function redactValue(value: string): string {
+  const token = BOOTSTRAP_TOKEN_RE.exec(value);
+  // The token ID is public and is what an operator greps `kubeadm token list` for.
+  if (token) return `${token[1]}.${REDACTED}`;
+  return REDACTED;
+}
+
+/**
+ * A copy of argv fit for logs: values of secret-bearing flags (`--token x`, `--token=x`, `--certificate-key`…) and
+ * anything shaped like a bootstrap token or certificate key (positional `kubeadm token create <token>`) are masked.
+ */
+export function redactArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  let maskNext = false;
+  for (const arg of argv) {
+    if (maskNext) {
+      out.push(redactValue(arg));
+      maskNext = false;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (SECRET_FLAGS.has(flag)) {
+      if (eq > 0) out.push(`${flag}=${redactValue(arg.slice(eq + 1))}`);
+      else {
+        out.push(arg);
+        maskNext = true;
+      }
+      continue;
+    }
+    out.push(BOOTSTRAP_TOKEN_RE.test(arg) || CERTIFICATE_KEY_RE.test(arg) ? redactValue(arg) : arg);
+  }
+  return out;
+}
