@@ -4,6 +4,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { formatDurationMs } from '../duration.js';
+import type { Backend, BackendState } from '../backend-set.js';
 import type { ClusterPlan } from '../plan.js';
 import type { ClusterSpec } from '../spec.js';
 import { renderTemplate } from './template.js';
@@ -27,23 +28,17 @@ export const HAPROXY_BACKEND = 'kube-apiserver';
 /** Upper bound for file descriptors; maxconn is derived from it or from a lower nofile limit. ≈32k connections. */
 export const HAPROXY_FD_HARD_LIMIT = 65536;
 
-export type BackendState = 'active' | 'draining';
-
-export interface HaproxyBackend {
-  /** The node name; it is the server name in haproxy. */
-  readonly name: string;
-  readonly address: string;
-  readonly port: number;
-  readonly state: BackendState;
-}
+/** The node name is the server name; the coordinator's backend set (core/backend-set.ts) is the source. */
+export type HaproxyBackend = Backend;
 
 /**
- * A draining server keeps its health checks and established connections but gets no new load-balanced ones: the
- * effect of runtime `set server … state drain`. A configuration file cannot carry an administrative state, so the
- * file expresses it as `weight 0`, which haproxy treats the same way for traffic (its status then reads UP with
- * weight 0 rather than DRAIN).
+ * A draining backend is in maintenance (`disabled` in the file, `set server … state maint` at runtime), as
+ * core/backend-set.ts and the removal order in DESIGN.md have it: no new connections, established ones run on, no
+ * health checks against a node that is being reset, and it is the state `del server` requires. The `drain` state
+ * (checks continue, weight 0) was not used: a file cannot express it (a `weight 0` server reads UP, not DRAIN), and it
+ * would still need a maint step before the server can be deleted.
  */
-const WEIGHT: Record<BackendState, number> = { active: 1, draining: 0 };
+const ADMIN_KEYWORD: Record<BackendState, string | undefined> = { active: undefined, draining: 'disabled' };
 
 const SERVER_NAME_RE = /^[A-Za-z0-9_.:-]+$/;
 
@@ -66,36 +61,36 @@ export function serverAddress(backend: HaproxyBackend): string {
 export function serverArguments(spec: ClusterSpec, backend: HaproxyBackend): string {
   checkBackend(backend);
   const check = spec.controlPlaneEndpoint.haproxy.healthCheck;
+  const admin = ADMIN_KEYWORD[backend.state];
   return [
     serverAddress(backend),
     'check check-ssl verify none',
     `inter ${formatDurationMs(check.intervalMs)} fall ${check.fall} rise ${check.rise}`,
-    `weight ${WEIGHT[backend.state]}`,
+    ...(admin ? [admin] : []),
   ].join(' ');
 }
 
 /**
  * The runtime API line that adds a server exactly like the ones in haproxy.cfg (accepted by haproxy 2.6 without
- * experimental mode). haproxy creates it in maintenance with its health check stopped: follow it with
- * {@link enableServerCommands}.
+ * experimental mode). haproxy creates every dynamic server in maintenance with its health check stopped; for an
+ * active backend follow it with {@link serverStateCommands}.
  */
 export function addServerCommand(spec: ClusterSpec, backend: HaproxyBackend): string {
   return `add server ${HAPROXY_BACKEND}/${backend.name} ${serverArguments(spec, backend)}`;
 }
 
-/** Brings a freshly added server out of maintenance with its health check running. */
-export function enableServerCommands(backend: Pick<HaproxyBackend, 'name'>): string[] {
-  const server = `${HAPROXY_BACKEND}/${backend.name}`;
-  return [`enable health ${server}`, `enable server ${server}`];
-}
-
 /**
- * Moves a running server to a state with the same effect the file gives it: the weight carries drain, so that a
- * later reload from the file changes nothing.
+ * Puts a running (or just added) server in the state the file gives it, so that a later reload changes nothing.
+ * `enable health` matters for dynamic servers, whose checks start stopped; on others it is a no-op.
  */
 export function serverStateCommands(backend: Pick<HaproxyBackend, 'name' | 'state'>): string[] {
   const server = `${HAPROXY_BACKEND}/${backend.name}`;
-  return [`set server ${server} weight ${WEIGHT[backend.state]}`, `set server ${server} state ready`];
+  return backend.state === 'active' ? [`enable health ${server}`, `set server ${server} state ready`] : [`set server ${server} state maint`];
+}
+
+/** Removes a server; haproxy refuses unless it is in maintenance with no connection left on it. */
+export function deleteServerCommand(backend: Pick<HaproxyBackend, 'name'>): string {
+  return `del server ${HAPROXY_BACKEND}/${backend.name}`;
 }
 
 /** Every control-plane node's apiserver, in join order. */
@@ -108,7 +103,11 @@ export function checkTimeoutMs(spec: ClusterSpec): number {
   return Math.max(2 * spec.controlPlaneEndpoint.haproxy.healthCheck.intervalMs, 1000);
 }
 
-export function renderHaproxyConfig(plan: ClusterPlan, backends: readonly HaproxyBackend[]): string {
+/**
+ * haproxy.cfg listing `backends` in the given order. `backendSetVersion`, when the list comes from a published backend
+ * set, is recorded in the file so that an agent restarting can tell which version the file already holds.
+ */
+export function renderHaproxyConfig(plan: ClusterPlan, backends: readonly HaproxyBackend[], options: { backendSetVersion?: number } = {}): string {
   const spec = plan.spec;
   const endpoint = spec.controlPlaneEndpoint;
   if (endpoint.port === HAPROXY_HEALTHZ_PORT)
@@ -121,6 +120,7 @@ export function renderHaproxyConfig(plan: ClusterPlan, backends: readonly Haprox
   const t = endpoint.haproxy.timeouts;
   return renderTemplate('haproxy/haproxy.cfg.hbs', {
     clusterName: spec.name,
+    backendSetVersion: options.backendSetVersion ?? false,
     systemd: endpoint.runAs === 'systemd',
     fdHardLimit: HAPROXY_FD_HARD_LIMIT,
     adminSocket: HAPROXY_ADMIN_SOCKET,
@@ -139,6 +139,8 @@ export function renderHaproxyConfig(plan: ClusterPlan, backends: readonly Haprox
   });
 }
 
-export function renderHaproxyFiles(target: RenderTarget): RenderedFile[] {
-  return [{ path: HAPROXY_CFG_PATH, mode: 0o644, content: renderHaproxyConfig(target.plan, defaultBackends(target.plan)) }];
+/** haproxy.cfg for a node: the published backend set when there is one, else every control-plane node. */
+export function renderHaproxyFiles(target: RenderTarget, backends?: readonly HaproxyBackend[], backendSetVersion?: number): RenderedFile[] {
+  const content = renderHaproxyConfig(target.plan, backends ?? defaultBackends(target.plan), backendSetVersion !== undefined ? { backendSetVersion } : {});
+  return [{ path: HAPROXY_CFG_PATH, mode: 0o644, content }];
 }

@@ -42,6 +42,9 @@ export function formatAdvertInt(ms: number): string {
   return fraction ? `${whole}.${fraction}` : String(whole);
 }
 
+/** Linux IFNAMSIZ: at most 15 characters, no whitespace or slash. */
+export const INTERFACE_RE = /^[A-Za-z0-9_.:@-]{1,15}$/;
+
 /** One VRRP instance per cluster; the name shows in keepalived's logs and `keepalived --signum=DATA` dumps. */
 export function vrrpInstanceName(spec: ClusterSpec): string {
   return `${spec.name}-apiserver`;
@@ -51,6 +54,7 @@ function requireControlPlane(target: RenderTarget): number {
   const { node } = target;
   if (node.role !== 'control-plane' || node.priority === undefined)
     throw new Error(`keepalived runs only on control-plane nodes; ${node.name} is a ${node.role}`);
+  if (!INTERFACE_RE.test(target.interface)) throw new Error(`${node.name}: "${target.interface}" is not an interface name for the VIP`);
   return node.priority;
 }
 

@@ -4,6 +4,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import type { ClusterSpec } from '../spec.js';
+import { INTERFACE_RE } from './keepalived.js';
 import { STATIC_POD_DIR, STATIC_POD_MODE } from './static-pods.js';
 import { renderTemplate } from './template.js';
 import type { RenderTarget, RenderedFile } from './types.js';
@@ -44,6 +45,7 @@ export function renderKubeVipManifest(target: RenderTarget, options: { phase: Ku
   const spec = plan.spec;
   const endpoint = spec.controlPlaneEndpoint;
   if (node.role !== 'control-plane') throw new Error(`kube-vip runs only on control-plane nodes; ${node.name} is a ${node.role}`);
+  if (!INTERFACE_RE.test(target.interface)) throw new Error(`${node.name}: "${target.interface}" is not an interface name for the VIP`);
   const prefixLength = endpoint.vipPrefixLength ?? (endpoint.vipFamily === 'ipv4' ? 32 : 128);
   const kubeconfigHostPath = kubeVipKubeconfigHostPath(target, options.phase);
   const env: { name: string; value: string }[] = [

@@ -2,7 +2,7 @@
  * Entry point for a node's load-balancer files, by spec.controlPlaneEndpoint.loadBalancer and runAs, and the
  * cleanup counterpart: every path those renderers (and the daemons they configure) leave on a host.
  */
-import { HAPROXY_CFG_PATH, renderHaproxyFiles } from './haproxy.js';
+import { HAPROXY_CFG_PATH, renderHaproxyFiles, type HaproxyBackend } from './haproxy.js';
 import { KEEPALIVED_CHECK_SCRIPT_PATH, KEEPALIVED_CONF_PATH, KEEPALIVED_TRACK_FILE_PATH, renderKeepalivedFiles } from './keepalived.js';
 import { KUBE_VIP_MANIFEST_PATH, renderKubeVipFiles, type KubeVipPhase } from './kube-vip.js';
 import {
@@ -14,9 +14,16 @@ import {
 } from './static-pods.js';
 import type { RenderTarget, RenderedFile } from './types.js';
 
+/** Only kube-vip differs by phase: see {@link KubeVipPhase}. */
+export type LoadBalancerPhase = KubeVipPhase;
+
 export interface LoadBalancerRenderOptions {
-  /** kube-vip only: `init` on master0 before kubeadm init, `steady` otherwise (the default). */
-  readonly kubeVipPhase?: KubeVipPhase;
+  /** `init` for master0's files written before kubeadm init; `steady` (the default) otherwise. */
+  readonly phase?: LoadBalancerPhase;
+  /** haproxy's servers: the published backend set. Default: every control-plane node, active. */
+  readonly backends?: readonly HaproxyBackend[];
+  /** The version of that backend set, recorded in haproxy.cfg. */
+  readonly backendVersion?: number;
   readonly images?: Partial<LoadBalancerImages & { kubeVip: string }>;
 }
 
@@ -30,8 +37,8 @@ export function renderLoadBalancerFiles(target: RenderTarget, options: LoadBalan
   if (target.node.role !== 'control-plane') return [];
   const endpoint = target.plan.spec.controlPlaneEndpoint;
   if (endpoint.loadBalancer === 'kube-vip')
-    return renderKubeVipFiles(target, { phase: options.kubeVipPhase ?? 'steady', ...(options.images?.kubeVip ? { image: options.images.kubeVip } : {}) });
-  const files = [...renderKeepalivedFiles(target), ...renderHaproxyFiles(target)];
+    return renderKubeVipFiles(target, { phase: options.phase ?? 'steady', ...(options.images?.kubeVip ? { image: options.images.kubeVip } : {}) });
+  const files = [...renderKeepalivedFiles(target), ...renderHaproxyFiles(target, options.backends, options.backendVersion)];
   if (endpoint.runAs === 'static-pod') files.push(...renderLoadBalancerStaticPods(target, { ...DEFAULT_LOAD_BALANCER_IMAGES, ...options.images }));
   return files;
 }
