@@ -1,0 +1,100 @@
+/**
+ * Starting, probing and stopping a host's stand-in apiserver child process.
+ */
+import { spawn } from 'node:child_process';
+import { request } from 'node:https';
+import { existsSync, openSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hostPath, sleep } from './env.js';
+
+export const APISERVER_PID_FILE = '/run/kubeadm-sim/apiserver.pid';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export interface SpawnInput {
+  root: string;
+  stateDir: string;
+  nodeName: string;
+  address: string;
+  port: number;
+  certFile: string;
+  keyFile: string;
+  gitVersion: string;
+}
+
+export function spawnApiserver(i: SpawnInput): void {
+  const pidFile = hostPath(i.root, APISERVER_PID_FILE);
+  mkdirSync(dirname(pidFile), { recursive: true });
+  const logFd = openSync(hostPath(i.root, '/run/kubeadm-sim/apiserver.log'), 'a');
+  const child = spawn(
+    process.execPath,
+    [join(here, 'apiserver.js'), '--address', i.address, '--port', String(i.port), '--cert-file', i.certFile, '--key-file', i.keyFile, '--state-dir', i.stateDir, '--node', i.nodeName, '--pid-file', pidFile, '--git-version', i.gitVersion],
+    { detached: true, stdio: ['ignore', logFd, logFd] },
+  );
+  child.unref();
+}
+
+/** One GET over TLS verified against `caPem`; resolves to the status code, or the error text. */
+export function probe(address: string, port: number, path: string, caPem: string, timeoutMs = 2000): Promise<{ status: number } | { error: string }> {
+  return new Promise((resolve) => {
+    const req = request({ host: address, port, path, method: 'GET', ca: caPem, servername: address.includes(':') ? undefined : undefined, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+    });
+    req.on('timeout', () => req.destroy(new Error('context deadline exceeded')));
+    req.on('error', (e) => resolve({ error: e.message }));
+    req.end();
+  });
+}
+
+/** Polls /healthz until it answers 200; returns the elapsed ms, or the last error. */
+export async function waitHealthy(address: string, port: number, caPem: string, timeoutMs: number): Promise<{ ok: true; elapsedMs: number } | { ok: false; error: string }> {
+  const start = Date.now();
+  let last = 'no answer';
+  while (Date.now() - start < timeoutMs) {
+    const r = await probe(address, port, '/healthz', caPem, 1000);
+    if ('status' in r && r.status === 200) return { ok: true, elapsedMs: Date.now() - start };
+    last = 'status' in r ? `status ${r.status}` : r.error;
+    await sleep(50);
+  }
+  return { ok: false, error: last };
+}
+
+export function apiserverPid(root: string): number | null {
+  const f = hostPath(root, APISERVER_PID_FILE);
+  if (!existsSync(f)) return null;
+  const pid = Number(readFileSync(f, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops the host's stand-in apiserver (if any) and waits until it is gone. */
+export async function stopApiserver(root: string): Promise<void> {
+  const pid = apiserverPid(root);
+  const f = hostPath(root, APISERVER_PID_FILE);
+  if (pid !== null && isAlive(pid)) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // exited meanwhile
+    }
+    for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(20);
+    if (isAlive(pid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  if (existsSync(f)) unlinkSync(f);
+}

@@ -1,0 +1,132 @@
+/**
+ * The simulator's process environment: where the simulated host's root and the cluster state
+ * live, the knobs tests turn, host path mapping, output helpers and the invocation log.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, writeSync, chmodSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { hostname } from 'node:os';
+import { KEY_ALGORITHMS, type KeyAlgorithm } from './pki.js';
+import { klogLine, withStackHint } from './output.js';
+
+/** A failure of the simulated command: printed as kubeadm prints errors, then the process exits. */
+export class SimFailure extends Error {
+  readonly exitCode: number;
+  /** Printed verbatim instead of the message plus the stack-trace hint (cobra usage errors of kubectl). */
+  readonly rawOutput?: string;
+  constructor(message: string, exitCode = 1, rawOutput?: string) {
+    super(message);
+    this.name = 'SimFailure';
+    this.exitCode = exitCode;
+    this.rawOutput = rawOutput;
+  }
+}
+
+/** Wraps an error the way the kubeadm workflow runner does. */
+export function phaseFailure(phase: string, message: string, exitCode = 1): SimFailure {
+  return new SimFailure(`error execution phase ${phase}: ${message}`, exitCode);
+}
+
+export interface SimEnv {
+  root: string;
+  stateDir: string;
+  logPath: string;
+  version: string;
+  certKeyTtlMs: number;
+  delayInitMs: number;
+  delayJoinControlPlaneMs: number;
+  delayJoinWorkerMs: number;
+  apiserverMode: 'spawn' | 'off';
+  /** Overrides the cluster's key algorithm for speed in tests; the product never sets it. */
+  keyAlgorithmOverride: KeyAlgorithm | null;
+  apiserverWaitMs: number;
+}
+
+function intEnv(name: string, dflt: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new SimFailure(`kubeadm-sim: ${name}=${JSON.stringify(v)} is not a non-negative number`);
+  return n;
+}
+
+export function readEnv(): SimEnv {
+  const root = process.env.KUBEADM_SIM_ROOT;
+  const stateDir = process.env.KUBEADM_SIM_STATE;
+  if (!root) throw new SimFailure('kubeadm-sim: KUBEADM_SIM_ROOT must be set to the simulated host root directory');
+  if (!stateDir) throw new SimFailure('kubeadm-sim: KUBEADM_SIM_STATE must be set to the shared cluster state directory');
+  const mode = process.env.KUBEADM_SIM_APISERVER ?? 'spawn';
+  if (mode !== 'spawn' && mode !== 'off') throw new SimFailure(`kubeadm-sim: KUBEADM_SIM_APISERVER must be "spawn" or "off", got ${JSON.stringify(mode)}`);
+  const alg = process.env.KUBEADM_SIM_KEY_ALGORITHM;
+  if (alg && !KEY_ALGORITHMS.includes(alg as KeyAlgorithm)) throw new SimFailure(`kubeadm-sim: KUBEADM_SIM_KEY_ALGORITHM must be one of ${KEY_ALGORITHMS.join(', ')}`);
+  return {
+    root,
+    stateDir,
+    logPath: process.env.KUBEADM_SIM_LOG || join(stateDir, 'invocations.jsonl'),
+    version: process.env.KUBEADM_SIM_VERSION || 'v1.31.4',
+    certKeyTtlMs: intEnv('KUBEADM_SIM_CERT_KEY_TTL_MS', 7_200_000),
+    delayInitMs: intEnv('KUBEADM_SIM_DELAY_INIT_MS', 0),
+    delayJoinControlPlaneMs: intEnv('KUBEADM_SIM_DELAY_JOIN_CP_MS', 0),
+    delayJoinWorkerMs: intEnv('KUBEADM_SIM_DELAY_JOIN_WORKER_MS', 0),
+    apiserverMode: mode,
+    keyAlgorithmOverride: (alg as KeyAlgorithm | undefined) || null,
+    apiserverWaitMs: intEnv('KUBEADM_SIM_APISERVER_WAIT_MS', 20_000),
+  };
+}
+
+/** Maps an absolute host path (`/etc/kubernetes/admin.conf`) under the simulated root. */
+export function hostPath(root: string, p: string): string {
+  return join(root, p.startsWith('/') ? p : `/${p}`);
+}
+
+export function writeHostFile(root: string, p: string, content: string | Buffer, mode = 0o644): void {
+  const full = hostPath(root, p);
+  mkdirSync(dirname(full), { recursive: true });
+  writeFileSync(full, content, { mode });
+  chmodSync(full, mode);
+}
+
+export function readHostFile(root: string, p: string): string | null {
+  const full = hostPath(root, p);
+  return existsSync(full) ? readFileSync(full, 'utf8') : null;
+}
+
+/** The simulated host's name: $ROOT/etc/hostname when present (each simulated host has its own), else the machine's. */
+export function simulatedHostname(root: string): string {
+  const fromRoot = readHostFile(root, '/etc/hostname');
+  return (fromRoot?.trim() || hostname()).toLowerCase();
+}
+
+export const out = (s: string): void => {
+  writeSync(1, s);
+};
+
+export const err = (s: string): void => {
+  writeSync(2, s);
+};
+
+export function warn(where: string, message: string): void {
+  err(klogLine('W', where, message, new Date(), process.pid));
+}
+
+export function printFailure(f: SimFailure): void {
+  if (f.rawOutput !== undefined) err(f.rawOutput);
+  else err(withStackHint(f.message));
+}
+
+export interface InvocationRecord {
+  tool: 'kubeadm' | 'kubectl';
+  ts_start: number;
+  ts_end: number;
+  host: string | null;
+  root: string;
+  argv: string[];
+  exitCode: number;
+}
+
+/** One JSON line per invocation; a single O_APPEND write keeps parallel writers' lines whole. */
+export function logInvocation(logPath: string, rec: InvocationRecord): void {
+  mkdirSync(dirname(logPath), { recursive: true });
+  appendFileSync(logPath, JSON.stringify(rec) + '\n');
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
