@@ -1,0 +1,130 @@
+/**
+ * HTTP(S) clients that run inside a lab host, so requests take the lab's network path (VIP, haproxy, backends)
+ * and never the test process's own: curl for single requests, a node child for bounded load loops.
+ */
+import type { Lab } from './harness.js';
+
+export interface InNamespaceGetOptions {
+  /** PEM file the server certificate must chain to; without it the certificate is not verified (`-k`). */
+  caFile?: string;
+  timeoutMs?: number;
+}
+
+export interface InNamespaceGetResult {
+  /** 0 when no HTTP answer arrived (connection refused, timeout, TLS failure). */
+  readonly status: number;
+  readonly body: string;
+  /** curl's exit code and message when it failed. */
+  readonly curlExitCode: number | null;
+  readonly error?: string;
+}
+
+export async function httpGetFrom(lab: Lab, fromHost: string, url: string, opts: InNamespaceGetOptions = {}): Promise<InNamespaceGetResult> {
+  const marker = '\n__kubeadm_ha_status__:';
+  const args = ['-sS', '--max-time', String((opts.timeoutMs ?? 1000) / 1000), '-o', '-', '-w', `${marker}%{http_code}`];
+  args.push(...(opts.caFile ? ['--cacert', opts.caFile] : ['-k']), url);
+  const r = await lab.exec(fromHost, 'curl', args, { reject: false, timeoutMs: (opts.timeoutMs ?? 1000) + 5000 });
+  const at = r.stdout.lastIndexOf(marker);
+  const status = at >= 0 ? Number(r.stdout.slice(at + marker.length).trim()) || 0 : 0;
+  const body = at >= 0 ? r.stdout.slice(0, at) : r.stdout;
+  return { status, body, curlExitCode: r.exitCode, ...(r.exitCode !== 0 ? { error: r.stderr.trim() || `curl exited ${r.exitCode}` } : {}) };
+}
+
+export interface LoadLoopOptions {
+  lab: Lab;
+  fromHost: string;
+  url: string;
+  /** PEM text of the CA to verify against; without it certificates are not verified. */
+  ca?: string;
+  durationMs: number;
+  /** Pause between the end of one request and the start of the next. */
+  intervalMs: number;
+  /** Per request; default 2000. */
+  requestTimeoutMs?: number;
+  /** A request passes when its status is in this list; default [200]. */
+  expectStatus?: number[];
+  /** Each request on a fresh TCP (and TLS) connection, so a dropped connection shows up as a failure; default true. */
+  newConnectionEachRequest?: boolean;
+}
+
+export interface LoadLoopError {
+  /** ms since the loop started. */
+  readonly atMs: number;
+  readonly message: string;
+}
+
+export interface LoadLoopResult {
+  readonly ok: number;
+  readonly failed: number;
+  /** At most 100, the first ones. */
+  readonly errors: LoadLoopError[];
+  /** Status code → count, including unexpected ones. */
+  readonly statuses: Record<string, number>;
+  /** Bodies (first 200 characters) of passing answers → count: shows which backends answered. */
+  readonly bodies: Record<string, number>;
+  readonly maxLatencyMs: number;
+  readonly elapsedMs: number;
+}
+
+/** Runs inside the namespace; prints one JSON line. Bounded by durationMs and by the per-request timeout. */
+const LOAD_LOOP_SCRIPT = `
+const cfg = JSON.parse(process.argv[1]);
+const url = new URL(cfg.url);
+const mod = url.protocol === 'https:' ? require('node:https') : require('node:http');
+const started = Date.now();
+const res = { ok: 0, failed: 0, errors: [], statuses: {}, bodies: {}, maxLatencyMs: 0, elapsedMs: 0 };
+const fail = (message) => { res.failed++; if (res.errors.length < 100) res.errors.push({ atMs: Date.now() - started, message }); };
+const once = () => new Promise((resolve) => {
+  const t0 = Date.now();
+  let settled = false;
+  const finish = (fn) => { if (settled) return; settled = true; res.maxLatencyMs = Math.max(res.maxLatencyMs, Date.now() - t0); fn(); resolve(); };
+  const req = mod.get(url, {
+    agent: cfg.newConnection ? false : undefined,
+    ca: cfg.ca, rejectUnauthorized: Boolean(cfg.ca), timeout: cfg.requestTimeoutMs,
+  }, (r) => {
+    let body = '';
+    r.setEncoding('utf8');
+    r.on('data', (c) => { if (body.length < 200) body += c; });
+    r.on('end', () => finish(() => {
+      res.statuses[r.statusCode] = (res.statuses[r.statusCode] || 0) + 1;
+      if (cfg.expectStatus.includes(r.statusCode)) { res.ok++; const k = body.slice(0, 200); res.bodies[k] = (res.bodies[k] || 0) + 1; }
+      else fail('status ' + r.statusCode + ': ' + body.slice(0, 200));
+    }));
+    r.on('error', (e) => finish(() => fail('response: ' + (e.code || e.message))));
+  });
+  req.on('timeout', () => { req.destroy(new Error('timeout after ' + cfg.requestTimeoutMs + ' ms')); });
+  req.on('error', (e) => finish(() => fail((e.code ? e.code + ': ' : '') + e.message)));
+});
+(async () => {
+  while (Date.now() - started < cfg.durationMs) {
+    await once();
+    await new Promise((r) => setTimeout(r, cfg.intervalMs));
+  }
+  res.elapsedMs = Date.now() - started;
+  process.stdout.write(JSON.stringify(res) + '\\n');
+})();
+`;
+
+export async function loadLoop(o: LoadLoopOptions): Promise<LoadLoopResult> {
+  if (!(o.durationMs > 0) || o.durationMs > 10 * 60_000) throw new RangeError(`loadLoop durationMs must be in (0, 600000], got ${o.durationMs}`);
+  const requestTimeoutMs = o.requestTimeoutMs ?? 2000;
+  const cfg = {
+    url: o.url,
+    ca: o.ca,
+    durationMs: o.durationMs,
+    intervalMs: Math.max(0, o.intervalMs),
+    requestTimeoutMs,
+    expectStatus: o.expectStatus ?? [200],
+    newConnection: o.newConnectionEachRequest ?? true,
+  };
+  const r = await o.lab.exec(o.fromHost, process.execPath, ['-e', LOAD_LOOP_SCRIPT, JSON.stringify(cfg)], {
+    reject: false,
+    timeoutMs: o.durationMs + requestTimeoutMs + 10_000,
+  });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as LoadLoopResult;
+  } catch {
+    throw new Error(`loadLoop from ${o.fromHost} to ${o.url} printed no result (exit ${r.exitCode}): ${r.stderr.slice(-1000)}`);
+  }
+}
