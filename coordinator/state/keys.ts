@@ -1,0 +1,29 @@
+/**
+ * Key layout of the `kha-state` bucket. Every id becomes one key token, so a dot in an id (which
+ * would silently nest it under another record) is refused here.
+ */
+import { KubeadmHaError } from '../../core/errors.js';
+import { dns1123LabelProblem } from '../../core/validate.js';
+
+export type CollectionKind = 'nodes' | 'phases' | 'tokens' | 'agents';
+
+const ID_RE = /^[-/=\w]+$/;
+
+export function clusterPrefix(cluster: string): string {
+  const problem = dns1123LabelProblem(cluster);
+  if (problem) throw new KubeadmHaError(`cluster name: ${problem}`);
+  return `clusters.${cluster}`;
+}
+
+export function specKey(cluster: string): string {
+  return `${clusterPrefix(cluster)}.spec`;
+}
+
+export function collectionPrefix(cluster: string, kind: CollectionKind): string {
+  return `${clusterPrefix(cluster)}.${kind}`;
+}
+
+export function recordKey(cluster: string, kind: CollectionKind, id: string): string {
+  if (!ID_RE.test(id)) throw new KubeadmHaError(`${kind} id "${id}" may only hold letters, digits, "-", "_", "/" and "="`);
+  return `${collectionPrefix(cluster, kind)}.${id}`;
+}

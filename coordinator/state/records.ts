@@ -1,0 +1,64 @@
+/**
+ * What the coordinator keeps in the `kha-state` bucket, one zod schema per record kind, checked on
+ * every read and every write. Records are loose objects (unknown fields survive a read-modify-write)
+ * so that a standby coordinator one version behind does not strip what a newer one wrote; token
+ * records are the exception: strict, so that nothing secret-looking can ever be persisted by accident.
+ */
+import { z } from 'zod';
+
+const label = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label').max(63);
+const isoTime = z.iso.datetime({ offset: true });
+const role = z.enum(['control-plane', 'worker']);
+
+export const nodeRecordSchema = z.looseObject({
+  name: label,
+  role,
+  joined: z.boolean(),
+  joinedAt: isoTime.optional(),
+  address: z.string().optional(),
+});
+export type NodeRecord = z.infer<typeof nodeRecordSchema>;
+
+export const phaseRecordSchema = z.looseObject({
+  phase: z.string().min(1),
+  status: z.enum(['running', 'done', 'failed']),
+  attempts: z.number().int().nonnegative(),
+  startedAt: isoTime.optional(),
+  finishedAt: isoTime.optional(),
+  /** The failure, already free of secrets (errors never carry them). */
+  error: z.string().optional(),
+  /** Which coordinator instance ran it last, for an operator reading a standby's takeover. */
+  owner: z.string().optional(),
+});
+export type PhaseRecord = z.infer<typeof phaseRecordSchema>;
+
+/** A bootstrap token as the coordinator remembers it: never the secret, only its hash. */
+export const tokenRecordSchema = z.strictObject({
+  /** The public half of `abcdef.0123456789abcdef`. */
+  id: z.string().regex(/^[a-z0-9]{6}$/, 'must be the 6-character token id'),
+  /** sha256 (lowercase hex) of the secret half; compared in constant time at registration. */
+  secretSha256: z.string().regex(/^[a-f0-9]{64}$/, 'must be 64 lowercase hex digits'),
+  expiresAt: isoTime,
+  createdAt: isoTime,
+  /** How many agents registered with it. */
+  uses: z.number().int().nonnegative(),
+  /** null: any number until it expires. */
+  maxUses: z.number().int().positive().nullable(),
+  roleHint: role.nullable(),
+  description: z.string().max(200).optional(),
+});
+export type TokenRecord = z.infer<typeof tokenRecordSchema>;
+
+export const agentRecordSchema = z.looseObject({
+  name: label,
+  /** Serial of the client certificate the coordinator's CA issued (hex). */
+  certSerial: z.string().regex(/^[0-9a-f]+$/i, 'must be hex'),
+  /** sha256 of the certificate DER, lowercase hex: how a revoked certificate is recognized. */
+  certSha256: z.string().regex(/^[a-f0-9]{64}$/).optional(),
+  nkeyPublicKey: z.string().regex(/^U[A-Z2-7]{55}$/, 'must be an nkey user public key'),
+  roleHint: role.nullable().optional(),
+  registeredAt: isoTime,
+  /** The host facts reported at registration (agent/facts.ts shape); not interpreted here. */
+  facts: z.record(z.string(), z.unknown()),
+});
+export type AgentRecord = z.infer<typeof agentRecordSchema>;

@@ -1,0 +1,76 @@
+/**
+ * One way to open a NATS connection for both daemons: the endpoint's credentials, reconnection that
+ * never gives up on its own, and connection events in the log.
+ */
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '../log.js';
+import { authenticatorFor, type NatsEndpoint } from './credentials.js';
+
+export interface NatsConnectOptions {
+  /** Shown in the server's `/connz`, e.g. `kubeadm-ha-agent master-1`. */
+  readonly name: string;
+  readonly logger: Logger;
+  /** Request/reply and watch inboxes live under this prefix; agents must use their granted one. */
+  readonly inboxPrefix?: string;
+  /** Wait between reconnect attempts; nats.js adds jitter on top so a fleet does not reconnect in lockstep. */
+  readonly reconnectTimeWaitMs?: number;
+  readonly reconnectJitterMs?: number;
+  /** Timeout of the first connect attempt. */
+  readonly timeoutMs?: number;
+}
+
+export type { NatsConnection };
+
+/**
+ * Connects once (the first attempt fails fast with the server's reason) and from then on reconnects
+ * forever. Callers that must survive an unreachable server at start retry this call themselves.
+ */
+export async function connectNats(endpoint: NatsEndpoint, opts: NatsConnectOptions): Promise<NatsConnection> {
+  const servers = endpoint.url
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const nc = await connect({
+    servers,
+    name: opts.name,
+    authenticator: authenticatorFor(endpoint.credentials),
+    tls: endpoint.tls ? { ...endpoint.tls } : undefined,
+    inboxPrefix: opts.inboxPrefix,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: opts.reconnectTimeWaitMs ?? 1000,
+    reconnectJitter: opts.reconnectJitterMs ?? 500,
+    reconnectJitterTLS: opts.reconnectJitterMs ?? 1000,
+    timeout: opts.timeoutMs ?? 5000,
+    waitOnFirstConnect: false,
+    // A user removed from the server config must not hammer it forever with the same refused key.
+    ignoreAuthErrorAbort: false,
+  });
+  logStatus(nc, opts.logger.child({ component: 'nats', connection: opts.name }));
+  return nc;
+}
+
+function logStatus(nc: NatsConnection, log: Logger): void {
+  void (async () => {
+    for await (const s of nc.status()) {
+      switch (s.type) {
+        case 'disconnect':
+          log.warn({ server: s.server }, 'disconnected from NATS');
+          break;
+        case 'reconnect':
+          log.info({ server: s.server }, 'reconnected to NATS');
+          break;
+        case 'ldm':
+          log.info({ server: s.server }, 'NATS server entering lame duck mode');
+          break;
+        case 'error':
+          log.warn({ err: s.error.message }, 'NATS server reported an error');
+          break;
+        case 'slowConsumer':
+          log.warn({ subscription: s.sub.getSubject() }, 'NATS subscription is a slow consumer, messages dropped');
+          break;
+        default:
+          break;
+      }
+    }
+  })().catch((err: unknown) => log.debug({ err }, 'NATS status stream ended'));
+}

@@ -1,0 +1,90 @@
+/**
+ * How a daemon authenticates to NATS. Everything above the connection helper only ever handles a
+ * `NatsEndpoint` ({ url, credentials }), so an embedded nats-server (nkeys in its config) and an
+ * operator-run NATS cluster (a `.creds` file with a user JWT) look the same to the rest of the code.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { fromPublic, fromSeed } from '@nats-io/nkeys';
+import { credsAuthenticator, nkeyAuthenticator, type Authenticator } from '@nats-io/transport-node';
+import { AuthError } from '../../core/errors.js';
+
+export type NatsCredentials =
+  /** An nkey user seed (`SU…`); the server config lists the matching public key. */
+  | { readonly kind: 'nkey'; readonly seed: Uint8Array }
+  /** The content of a `.creds` file: a user JWT and its nkey seed (decentralized auth). */
+  | { readonly kind: 'creds'; readonly creds: Uint8Array };
+
+/** TLS towards the NATS server; paths or PEM strings, as nats.js takes them. */
+export interface NatsClientTls {
+  readonly caFile?: string;
+  readonly ca?: string;
+  readonly certFile?: string;
+  readonly cert?: string;
+  readonly keyFile?: string;
+  readonly key?: string;
+}
+
+export interface NatsEndpoint {
+  /** One URL or a comma-separated list, e.g. `nats://198.18.0.1:4222,nats://198.18.0.2:4222`. */
+  readonly url: string;
+  readonly credentials: NatsCredentials;
+  readonly tls?: NatsClientTls;
+}
+
+const encoder = new TextEncoder();
+
+/** Credentials from an nkey seed, checked to be a user seed so a typo fails here and not as an opaque auth error. */
+export function nkeyCredentials(seed: Uint8Array | string): NatsCredentials {
+  const bytes = typeof seed === 'string' ? encoder.encode(seed.trim()) : seed;
+  nkeyPublicKeyOf(bytes);
+  return { kind: 'nkey', seed: bytes };
+}
+
+/** The public key (`U…`) of a user seed. Throws AuthError without echoing the seed. */
+export function nkeyPublicKeyOf(seed: Uint8Array | string): string {
+  const bytes = typeof seed === 'string' ? encoder.encode(seed.trim()) : seed;
+  let publicKey: string;
+  try {
+    publicKey = fromSeed(bytes).getPublicKey();
+  } catch {
+    throw new AuthError('the NATS nkey seed is malformed');
+  }
+  if (!publicKey.startsWith('U')) throw new AuthError('the NATS nkey seed is not a user seed (it must start with "SU")');
+  return publicKey;
+}
+
+/** Whether `key` is a well-formed nkey user public key. */
+export function isNkeyUserPublicKey(key: string): boolean {
+  if (!/^U[A-Z2-7]{55}$/.test(key)) return false;
+  try {
+    fromPublic(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads a credentials file: a `.creds` file (JWT + seed, as `nsc` writes them) or a bare nkey seed file.
+ * Refuses files other users can read, the way ssh refuses a world-readable private key.
+ */
+export async function readNatsCredentialsFile(path: string, opts: { allowGroupReadable?: boolean } = {}): Promise<NatsCredentials> {
+  const info = await stat(path);
+  const forbidden = opts.allowGroupReadable ? 0o007 : 0o077;
+  if ((info.mode & forbidden) !== 0) {
+    throw new AuthError(`${path} is readable by other users (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`);
+  }
+  const bytes = await readFile(path);
+  const text = bytes.toString('utf8');
+  if (text.includes('-----BEGIN NATS USER JWT-----')) return { kind: 'creds', creds: new Uint8Array(bytes) };
+  const seedLine = text
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l.startsWith('SU'));
+  if (!seedLine) throw new AuthError(`${path} holds neither a NATS user JWT nor an nkey user seed`);
+  return nkeyCredentials(seedLine);
+}
+
+export function authenticatorFor(credentials: NatsCredentials): Authenticator {
+  return credentials.kind === 'nkey' ? nkeyAuthenticator(credentials.seed) : credsAuthenticator(credentials.creds);
+}
