@@ -41,6 +41,23 @@ export function errorToDetail(err: unknown): ErrorDetail {
   return { ...base, code: 'ERROR_CODE_INTERNAL' };
 }
 
+/** The decoded shape of a detail built in this process (or parsed from JSON), with every field present. */
+export function completeDetail(d: ErrorDetail): ErrorDetail__Output {
+  const code = typeof d.code === 'string' ? d.code : 'ERROR_CODE_INTERNAL';
+  return {
+    code: code as ErrorDetail__Output['code'],
+    message: d.message ?? '',
+    phase: d.phase ?? '',
+    host: d.host ?? '',
+    command: d.command ?? '',
+    exitCode: d.exitCode ?? 0,
+    killed: d.killed ?? false,
+    stderrTail: d.stderrTail ?? '',
+    source: d.source ?? '',
+    issues: (d.issues ?? []).map((i) => ({ path: i.path ?? '', message: i.message ?? '' })),
+  };
+}
+
 /** Rebuilds the error class the detail was made from, with the sender's message, phase and host exactly. */
 export function errorFromDetail(detail: ErrorDetail__Output): KubeadmHaError {
   let err: KubeadmHaError;

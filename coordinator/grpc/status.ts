@@ -1,0 +1,93 @@
+/**
+ * The one mapping between kubeadm-ha's error classes and gRPC status codes, both ways. Server side, an error becomes a
+ * status whose trailers carry the full ErrorDetail (command, exit code, stderr tail, spec issues), so the client side
+ * rebuilds the very same class. Messages are redacted on the way out; errors that are not ours (library failures,
+ * bugs) leave as a generic INTERNAL message and are logged here instead, because their text was never vetted.
+ * The agent uses the client half too; this module must stay free of coordinator-only dependencies.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { AuthError, CommandError, KubeadmHaError, PreconditionError, SpecError, TimeoutError } from '../../core/errors.js';
+import { completeDetail, errorFromDetail, errorToDetail, redactSecretShapes } from '../../proto/error-detail.js';
+import type { ErrorDetail } from '../../proto/generated/kubeadm_ha/v1/ErrorDetail.js';
+import type { Logger } from '../../lib/log.js';
+
+export const ERROR_DETAIL_METADATA_KEY = 'kubeadm-ha-error-bin';
+
+export type GrpcStatusError = grpc.ServerErrorResponse & { code: grpc.status; details: string };
+
+export function statusCodeFor(err: unknown): grpc.status {
+  if (err instanceof SpecError) return grpc.status.INVALID_ARGUMENT;
+  if (err instanceof AuthError) return grpc.status.UNAUTHENTICATED;
+  if (err instanceof PreconditionError) return grpc.status.FAILED_PRECONDITION;
+  if (err instanceof TimeoutError) return grpc.status.DEADLINE_EXCEEDED;
+  if (err instanceof CommandError) return grpc.status.ABORTED;
+  if (err instanceof Error && err.name === 'AbortError') return grpc.status.CANCELLED;
+  return grpc.status.INTERNAL;
+}
+
+function statusError(code: grpc.status, details: string, detail?: ErrorDetail): GrpcStatusError {
+  const metadata = new grpc.Metadata();
+  if (detail) metadata.set(ERROR_DETAIL_METADATA_KEY, Buffer.from(JSON.stringify(detail), 'utf8'));
+  return Object.assign(new Error(details), { code, details, metadata });
+}
+
+/** Server side: what to hand to a unary callback or emit on a stream. */
+export function toStatusError(err: unknown, logger?: Logger): GrpcStatusError {
+  if (err instanceof KubeadmHaError || (err instanceof Error && err.name === 'AbortError')) {
+    const detail = errorToDetail(err);
+    return statusError(statusCodeFor(err), detail.message ?? '', detail);
+  }
+  logger?.error({ err }, 'unexpected error while serving a call');
+  return statusError(grpc.status.INTERNAL, 'internal error in the coordinator; see its log');
+}
+
+export function unauthenticated(message: string): GrpcStatusError {
+  return toStatusError(new AuthError(message));
+}
+
+/** Authenticated, but this identity may not call this. There is no class for it in core/errors: it is AuthError on the client. */
+export function permissionDenied(message: string): GrpcStatusError {
+  const err = new AuthError(message);
+  return statusError(grpc.status.PERMISSION_DENIED, redactSecretShapes(err.message), errorToDetail(err));
+}
+
+function isServiceError(err: unknown): err is grpc.ServiceError {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === 'number' && 'metadata' in err;
+}
+
+function detailFromMetadata(metadata: grpc.Metadata | undefined): ErrorDetail | undefined {
+  const raw = metadata?.get(ERROR_DETAIL_METADATA_KEY)[0];
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(Buffer.isBuffer(raw) ? raw.toString('utf8') : raw) as ErrorDetail;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Client side: a failed call as one of our error classes. `what` names the call for errors the server did not
+ * describe itself, e.g. "Register with coordinator 198.18.0.2:9443".
+ */
+export function fromServiceError(err: unknown, what = 'call to the coordinator'): KubeadmHaError {
+  if (err instanceof KubeadmHaError) return err;
+  if (!isServiceError(err)) return new KubeadmHaError(`${what} failed: ${redactSecretShapes(err instanceof Error ? err.message : String(err))}`, {}, { cause: err });
+  const detail = detailFromMetadata(err.metadata);
+  if (detail) return errorFromDetail(completeDetail(detail));
+  const details = redactSecretShapes(err.details || err.message);
+  switch (err.code) {
+    case grpc.status.UNAUTHENTICATED:
+    case grpc.status.PERMISSION_DENIED:
+      return new AuthError(`${what}: ${details}`);
+    case grpc.status.INVALID_ARGUMENT:
+      return new SpecError(what, [{ path: '(request)', message: details }]);
+    case grpc.status.FAILED_PRECONDITION:
+      return new PreconditionError(`${what}: ${details}`);
+    case grpc.status.DEADLINE_EXCEEDED:
+      return new TimeoutError(`${what}: ${details}`);
+    case grpc.status.UNAVAILABLE:
+      return new KubeadmHaError(`${what}: coordinator unavailable: ${details}`, {}, { cause: err });
+    default:
+      return new KubeadmHaError(`${what}: ${grpc.status[err.code] ?? err.code}: ${details}`, {}, { cause: err });
+  }
+}
