@@ -1,0 +1,231 @@
+/**
+ * Who this agent is and whom it trusts, on disk under the state directory (0700, every file 0600): its ECDSA key,
+ * its NATS user seed, and, once registered, its certificate, the coordinator CA and what Register returned.
+ * Trust starts from the sha256 pin in agent.yaml: fetchPinnedCa() reads the chain the coordinator presents and accepts
+ * its CA only if the CA's SubjectPublicKeyInfo hashes to the pin, before a single byte of ours is sent.
+ */
+import 'reflect-metadata';
+import { createPrivateKey, createPublicKey, webcrypto, X509Certificate } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import * as tls from 'node:tls';
+import * as x509 from '@peculiar/x509';
+import { createUser, fromSeed } from '@nats-io/nkeys';
+import { AuthError, KubeadmHaError, SpecError, TimeoutError } from '../core/errors.js';
+import { caPinFromCertDer, caPinFromCertPem, derToPem, parsePin, pemToDer, formatPin } from '../core/pin.js';
+import { writeFileAtomic } from '../lib/fs.js';
+import type { NodeRole } from '../proto/index.js';
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+export const AGENT_KEY_FILE = 'agent.key';
+export const AGENT_CERT_FILE = 'agent.crt';
+export const COORDINATOR_CA_FILE = 'coordinator-ca.crt';
+export const NATS_SEED_FILE = 'nats.nk';
+export const REGISTRATION_FILE = 'registration.json';
+
+const EC_KEY: webcrypto.EcKeyImportParams = { name: 'ECDSA', namedCurve: 'P-256' };
+/** Re-register this long before the client certificate expires rather than be locked out. */
+const RENEW_BEFORE_MS = 7 * 86_400_000;
+
+export interface AgentKey {
+  readonly privateKeyPem: string;
+  readonly keys: webcrypto.CryptoKeyPair;
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function ensureStateDir(stateDir: string): Promise<void> {
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+}
+
+async function keyPairFromPem(privateKeyPem: string): Promise<webcrypto.CryptoKeyPair> {
+  const pkcs8 = createPrivateKey(privateKeyPem).export({ type: 'pkcs8', format: 'der' });
+  const spki = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'der' });
+  const [privateKey, publicKey] = await Promise.all([
+    webcrypto.subtle.importKey('pkcs8', pkcs8, EC_KEY, false, ['sign']),
+    webcrypto.subtle.importKey('spki', spki, EC_KEY, true, ['verify']),
+  ]);
+  return { privateKey, publicKey };
+}
+
+/** The agent's long-lived key; kept across re-registrations so a new certificate never needs a new key on disk. */
+export async function loadOrCreateAgentKey(stateDir: string): Promise<AgentKey> {
+  const path = join(stateDir, AGENT_KEY_FILE);
+  const existing = await readIfExists(path);
+  if (existing !== undefined) return { privateKeyPem: existing, keys: await keyPairFromPem(existing) };
+  await ensureStateDir(stateDir);
+  const generated = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  const der = await webcrypto.subtle.exportKey('pkcs8', generated.privateKey);
+  const privateKeyPem = x509.PemConverter.encode(der, 'PRIVATE KEY') + '\n';
+  await writeFileAtomic(path, privateKeyPem, 0o600);
+  return { privateKeyPem, keys: await keyPairFromPem(privateKeyPem) };
+}
+
+/** A PKCS#10 request proving possession of the key. The coordinator sets the certificate's CN itself. */
+export async function createCsr(key: AgentKey, name: string): Promise<string> {
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: [{ CN: [name] }],
+    keys: key.keys,
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+  });
+  return csr.toString('pem') + '\n';
+}
+
+/** The NATS user nkey; only its public part ever leaves the host. */
+export async function loadOrCreateNatsUserKey(stateDir: string): Promise<{ publicKey: string; seedPath: string }> {
+  const seedPath = join(stateDir, NATS_SEED_FILE);
+  const existing = await readIfExists(seedPath);
+  if (existing !== undefined) return { publicKey: fromSeed(new TextEncoder().encode(existing.trim())).getPublicKey(), seedPath };
+  await ensureStateDir(stateDir);
+  const user = createUser();
+  await writeFileAtomic(seedPath, new TextDecoder().decode(user.getSeed()) + '\n', 0o600);
+  return { publicKey: user.getPublicKey(), seedPath };
+}
+
+// ---- registration state ----
+
+export interface Registration {
+  readonly agentName: string;
+  readonly clusterName: string;
+  readonly natsUrl: string;
+  readonly role?: NodeRole;
+  /** The coordinator address this registration was made with. */
+  readonly coordinator: string;
+  readonly caPin: string;
+  readonly caPem: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+type RegistrationMeta = Omit<Registration, 'caPem' | 'certPem' | 'keyPem'>;
+
+export async function saveRegistration(stateDir: string, reg: Registration): Promise<void> {
+  await ensureStateDir(stateDir);
+  const meta: RegistrationMeta = { agentName: reg.agentName, clusterName: reg.clusterName, natsUrl: reg.natsUrl, role: reg.role, coordinator: reg.coordinator, caPin: reg.caPin };
+  await writeFileAtomic(join(stateDir, COORDINATOR_CA_FILE), reg.caPem, 0o600);
+  await writeFileAtomic(join(stateDir, AGENT_CERT_FILE), reg.certPem, 0o600);
+  // Written last: its presence means the rest is complete.
+  await writeFileAtomic(join(stateDir, REGISTRATION_FILE), JSON.stringify(meta, null, 2) + '\n', 0o600);
+}
+
+/** Forgets the certificate (not the key): the next start registers again with the bootstrap token. */
+export async function forgetRegistration(stateDir: string): Promise<void> {
+  await rm(join(stateDir, REGISTRATION_FILE), { force: true });
+  await rm(join(stateDir, AGENT_CERT_FILE), { force: true });
+}
+
+export type LoadedRegistration = { registration: Registration } | { registration?: undefined; reason: string };
+
+/** The stored registration if it is complete, made under the pin agent.yaml holds today, and not about to expire. */
+export async function loadRegistration(stateDir: string, expectedPin: string, now = new Date()): Promise<LoadedRegistration> {
+  const metaText = await readIfExists(join(stateDir, REGISTRATION_FILE));
+  if (metaText === undefined) return { reason: 'not registered yet' };
+  const [caPem, certPem, keyPem] = await Promise.all([COORDINATOR_CA_FILE, AGENT_CERT_FILE, AGENT_KEY_FILE].map((f) => readIfExists(join(stateDir, f))));
+  if (!caPem || !certPem || !keyPem) return { reason: `registration in ${stateDir} is incomplete` };
+  let meta: RegistrationMeta;
+  try {
+    meta = JSON.parse(metaText) as RegistrationMeta;
+  } catch {
+    return { reason: `${REGISTRATION_FILE} is not valid JSON` };
+  }
+  const pin = formatPin(parsePin(expectedPin).hex);
+  if (caPinFromCertPem(caPem) !== pin) return { reason: `the stored coordinator CA does not match caCertHash ${pin} (was the coordinator replaced?)` };
+  const cert = new X509Certificate(certPem);
+  if (!cert.checkIssued(new X509Certificate(caPem))) return { reason: 'the stored certificate was not issued by the stored coordinator CA' };
+  if (Date.parse(cert.validTo) - now.getTime() < RENEW_BEFORE_MS) return { reason: `the agent certificate expires ${new Date(cert.validTo).toISOString()}` };
+  return { registration: { ...meta, caPem, certPem, keyPem } };
+}
+
+// ---- trust bootstrap ----
+
+export function splitAddress(address: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(address.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) throw new SpecError('coordinator address', [{ path: 'coordinator', message: `"${address}" is not host:port` }]);
+  return { host: m[1] ?? m[2]!, port };
+}
+
+function peerChain(socket: tls.TLSSocket): Buffer[] {
+  const chain: Buffer[] = [];
+  let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  while (cert?.raw && chain.length < 8) {
+    chain.push(cert.raw);
+    const issuer: tls.DetailedPeerCertificate | undefined = cert.issuerCertificate;
+    if (!issuer || issuer === cert || issuer.raw?.equals(cert.raw)) break;
+    cert = issuer;
+  }
+  return chain;
+}
+
+/**
+ * Connects to the coordinator, takes the certificate chain it presents and returns the CA certificate (PEM) whose
+ * public key hashes to `pin`, after checking that it really issued the serving certificate and that the serving
+ * certificate is valid for the address dialled. Nothing is sent but a TLS ClientHello. A mismatch is an AuthError
+ * naming both pins.
+ */
+export async function fetchPinnedCa(address: string, pin: string, opts: { timeoutMs?: number } = {}): Promise<string> {
+  const expected = formatPin(parsePin(pin, 'caCertHash').hex);
+  const { host, port } = splitAddress(address);
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const chain = await new Promise<{ chain: Buffer[]; leaf: tls.PeerCertificate }>((resolve, reject) => {
+    const socket = tls.connect({
+      host,
+      port,
+      servername: isIP(host) ? undefined : host,
+      // Verification happens below, against the pin; the chain is not trusted until then and nothing is sent.
+      rejectUnauthorized: false,
+      ALPNProtocols: ['h2'],
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new TimeoutError(`no TLS handshake with coordinator ${address} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      const leaf = socket.getPeerCertificate(false);
+      const result = { chain: peerChain(socket), leaf };
+      socket.destroy();
+      resolve(result);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new KubeadmHaError(`cannot reach coordinator ${address}: ${err.message}`, {}, { cause: err }));
+    });
+  });
+
+  if (chain.chain.length === 0) throw new AuthError(`coordinator ${address} presented no certificate`);
+  const pins = chain.chain.map((der) => caPinFromCertDer(der));
+  const index = pins.indexOf(expected);
+  if (index < 0) {
+    throw new AuthError(`coordinator ${address} is not the one agent.yaml pins: its CA is ${pins[pins.length - 1]} but caCertHash is ${expected}; refusing to send anything to it`);
+  }
+  const ca = new X509Certificate(chain.chain[index]!);
+  const leaf = new X509Certificate(chain.chain[0]!);
+  if (!ca.ca) throw new AuthError(`coordinator ${address}: the certificate matching ${expected} is not a CA certificate`);
+  if (index === 0 || !leaf.checkIssued(ca) || !leaf.verify(ca.publicKey)) {
+    throw new AuthError(`coordinator ${address}: its serving certificate was not issued by the pinned CA ${expected}`);
+  }
+  const identityError = tls.checkServerIdentity(host, chain.leaf);
+  if (identityError) throw new AuthError(`coordinator ${address}: serving certificate is not valid for "${host}" (${identityError.message}); dial an address in its SANs`);
+  const now = Date.now();
+  if (Date.parse(leaf.validFrom) > now || Date.parse(leaf.validTo) < now) {
+    throw new AuthError(`coordinator ${address}: serving certificate is outside its validity (${leaf.validFrom} – ${leaf.validTo}); check both clocks`);
+  }
+  return derToPem(new Uint8Array(chain.chain[index]!));
+}
+
+/** The PEM of the coordinator CA must hash to the pin; used to double-check what Register returns. */
+export function assertCaMatchesPin(caPem: string, pin: string, what: string): void {
+  const expected = formatPin(parsePin(pin, 'caCertHash').hex);
+  const actual = caPinFromCertDer(pemToDer(caPem));
+  if (actual !== expected) throw new AuthError(`${what}: CA ${actual} does not match caCertHash ${expected}`);
+}

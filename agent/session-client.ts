@@ -1,0 +1,332 @@
+/**
+ * The agent's side of the coordinator contract. It pins the coordinator's CA (agent.yaml's caCertHash) before sending
+ * anything, registers once with the bootstrap token, then keeps one mTLS Session open forever: Hello, tasks in,
+ * progress and results out. Agents only dial out; nothing listens on the host. Connection problems never end the
+ * loop: it backs off (up to a minute) and tries again, re-registering when the coordinator no longer knows its
+ * certificate.
+ */
+import { EventEmitter } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import type { AgentConfig } from '../core/agent-config.js';
+import { AuthError, KubeadmHaError, PreconditionError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../lib/log.js';
+import { fromServiceError } from '../coordinator/grpc/status.js';
+import type { AgentMessage } from '../proto/generated/kubeadm_ha/v1/AgentMessage.js';
+import type { CoordinatorMessage__Output } from '../proto/generated/kubeadm_ha/v1/CoordinatorMessage.js';
+import type { HostFacts } from '../proto/generated/kubeadm_ha/v1/HostFacts.js';
+import type { RegisterRequest } from '../proto/generated/kubeadm_ha/v1/RegisterRequest.js';
+import type { RegisterResponse__Output } from '../proto/generated/kubeadm_ha/v1/RegisterResponse.js';
+import type { Task__Output } from '../proto/generated/kubeadm_ha/v1/Task.js';
+import type { TaskResult } from '../proto/generated/kubeadm_ha/v1/TaskResult.js';
+import {
+  AgentService,
+  errorToDetail,
+  redactSecretShapes,
+  roleFromProto,
+  roleToProto,
+  taskHasResult,
+  type AgentServiceClient,
+  type TaskArgsOutput,
+  type TaskKind,
+  type TaskResultInput,
+} from '../proto/index.js';
+import {
+  assertCaMatchesPin,
+  createCsr,
+  fetchPinnedCa,
+  forgetRegistration,
+  loadOrCreateAgentKey,
+  loadOrCreateNatsUserKey,
+  loadRegistration,
+  saveRegistration,
+  type Registration,
+} from './identity.js';
+
+export interface TaskContext {
+  readonly taskId: string;
+  /** Streams one line to the coordinator (redacted again on the way out). */
+  progress(line: string): void;
+  /** Aborted on Cancel from the coordinator, when the task's timeout passes, or when the agent stops. */
+  readonly signal: AbortSignal;
+  /** 0: no limit. */
+  readonly timeoutMs: number;
+}
+
+export type TaskHandler<K extends TaskKind> = (args: TaskArgsOutput[K], ctx: TaskContext) => Promise<TaskResultInput[K]>;
+export type TaskHandlers = { readonly [K in TaskKind]?: TaskHandler<K> };
+
+const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.keepalive_time_ms': 20_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.max_receive_message_length': 64 * 1024 * 1024,
+};
+
+export interface RegisterOptions {
+  readonly agentVersion: string;
+  readonly facts: HostFacts;
+  readonly logger?: Logger;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Registers with the coordinator: pins its CA first (a mismatch throws AuthError and nothing, not even the token, is
+ * sent), then sends the CSR and facts, and stores key, certificate, CA and NATS details under the state dir (0600).
+ */
+export async function registerAgent(config: AgentConfig, opts: RegisterOptions): Promise<Registration> {
+  const logger = (opts.logger ?? silentLogger).child({ component: 'register' });
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const caPem = await fetchPinnedCa(config.coordinator, config.caCertHash, { timeoutMs });
+  const key = await loadOrCreateAgentKey(config.stateDir);
+  const nkey = await loadOrCreateNatsUserKey(config.stateDir);
+  const requestedName = config.nodeName ?? '';
+  const csrPem = await createCsr(key, requestedName || String(opts.facts.hostname ?? 'agent').toLowerCase());
+  const client = new AgentService(config.coordinator, grpc.credentials.createSsl(Buffer.from(caPem)), CHANNEL_OPTIONS) as unknown as AgentServiceClient;
+  try {
+    const request: RegisterRequest = {
+      bootstrapToken: config.token,
+      csrPem,
+      natsNkeyPublic: nkey.publicKey,
+      facts: opts.facts,
+      requestedName,
+      roleHint: roleToProto(config.role),
+      agentVersion: opts.agentVersion,
+    };
+    const res = await new Promise<RegisterResponse__Output>((resolve, reject) => {
+      client.register(request, { deadline: Date.now() + timeoutMs }, (err, response) => {
+        if (err || !response) reject(fromServiceError(err ?? new Error('empty response'), `Register with coordinator ${config.coordinator}`));
+        else resolve(response);
+      });
+    });
+    assertCaMatchesPin(res.caCertPem, config.caCertHash, `Register with coordinator ${config.coordinator}`);
+    const registration: Registration = {
+      agentName: res.agentName,
+      clusterName: res.clusterName,
+      natsUrl: res.natsUrl,
+      role: roleFromProto(res.role),
+      coordinator: config.coordinator,
+      caPin: config.caCertHash,
+      caPem: res.caCertPem,
+      certPem: res.clientCertPem,
+      keyPem: key.privateKeyPem,
+    };
+    await saveRegistration(config.stateDir, registration);
+    logger.info({ host: res.agentName, role: registration.role, cluster: res.clusterName }, 'registered with the coordinator');
+    return registration;
+  } finally {
+    client.close();
+  }
+}
+
+export interface AgentSessionOptions {
+  readonly config: AgentConfig;
+  readonly agentVersion: string;
+  readonly handlers: TaskHandlers;
+  readonly gatherFacts: () => Promise<HostFacts>;
+  /** The backend-set version live in haproxy on this host, for Hello; 0 when none. */
+  readonly appliedLbVersion?: () => number;
+  readonly logger?: Logger;
+  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  readonly registerTimeoutMs?: number;
+}
+
+export interface AgentSessionEvents {
+  registered: [registration: Registration];
+  connected: [agentName: string];
+  disconnected: [error: KubeadmHaError];
+  /** A registration or connection attempt failed; the loop goes on after a backoff. */
+  attemptFailed: [error: KubeadmHaError, retryInMs: number];
+}
+
+interface ActiveSession {
+  readonly call: grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage__Output>;
+  open: boolean;
+}
+
+export class AgentSession extends EventEmitter<AgentSessionEvents> {
+  private readonly logger: Logger;
+  private readonly stopController = new AbortController();
+  private readonly running = new Map<string, AbortController>();
+  private active: ActiveSession | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly opts: AgentSessionOptions) {
+    super();
+    this.logger = (opts.logger ?? silentLogger).child({ component: 'session' });
+  }
+
+  get connected(): boolean {
+    return this.active?.open === true;
+  }
+
+  /** Starts the register/connect loop; it runs until stop(). */
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopController.abort(new KubeadmHaError('the agent is stopping'));
+    for (const controller of this.running.values()) controller.abort(new KubeadmHaError('the agent is stopping'));
+    this.active?.call.cancel();
+    await this.loop;
+  }
+
+  /** Tells the coordinator a backend-set version is live here; dropped when disconnected (Hello carries it again). */
+  reportLbApplied(version: number): void {
+    this.send({ lbApplied: { version } });
+  }
+
+  private send(msg: AgentMessage): void {
+    if (this.active?.open) this.active.call.write(msg);
+  }
+
+  private async run(): Promise<void> {
+    const stop = this.stopController.signal;
+    const initial = this.opts.backoff?.initialMs ?? 1_000;
+    const max = this.opts.backoff?.maxMs ?? 60_000;
+    let failures = 0;
+    while (!stop.aborted) {
+      let connected = false;
+      try {
+        const registration = await this.ensureRegistered();
+        connected = await this.runSession(registration);
+      } catch (err) {
+        const error = err instanceof KubeadmHaError ? err : new KubeadmHaError(err instanceof Error ? err.message : String(err), {}, { cause: err });
+        if (stop.aborted) break;
+        if (error instanceof AuthError && /not registered|replaced by a newer registration/.test(error.message)) {
+          // The coordinator no longer accepts our certificate: start over with the bootstrap token.
+          await forgetRegistration(this.opts.config.stateDir);
+        }
+        failures = connected ? 0 : failures + 1;
+        const delay = Math.round(Math.min(max, initial * 2 ** Math.min(failures, 16)) * (0.5 + Math.random() / 2));
+        this.logger.warn({ err: error.message, retryInMs: delay }, connected ? 'session ended' : 'cannot reach or register with the coordinator');
+        this.emit('attemptFailed', error, delay);
+        await sleep(delay, stop);
+        continue;
+      }
+      failures = 0;
+      await sleep(initial, stop);
+    }
+  }
+
+  private async ensureRegistered(): Promise<Registration> {
+    const { config } = this.opts;
+    const loaded = await loadRegistration(config.stateDir, config.caCertHash);
+    if (loaded.registration) return loaded.registration;
+    this.logger.info({ reason: loaded.reason }, 'registering with the coordinator');
+    const registration = await registerAgent(config, {
+      agentVersion: this.opts.agentVersion,
+      facts: await this.opts.gatherFacts(),
+      logger: this.opts.logger,
+      timeoutMs: this.opts.registerTimeoutMs,
+    });
+    this.emit('registered', registration);
+    return registration;
+  }
+
+  /** One Session, until it ends. Resolves true if it got as far as the coordinator's acknowledgement; errors reject. */
+  private async runSession(reg: Registration): Promise<boolean> {
+    const credentials = grpc.credentials.createSsl(Buffer.from(reg.caPem), Buffer.from(reg.keyPem), Buffer.from(reg.certPem));
+    const client = new AgentService(this.opts.config.coordinator, credentials, CHANNEL_OPTIONS) as unknown as AgentServiceClient;
+    const facts = await this.opts.gatherFacts();
+    const call = client.session();
+    const active: ActiveSession = { call, open: true };
+    this.active = active;
+    let acknowledged = false;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        call.on('data', (msg: CoordinatorMessage__Output) => {
+          if (!acknowledged) {
+            acknowledged = true;
+            this.logger.info({ host: reg.agentName, coordinator: this.opts.config.coordinator }, 'session open');
+            this.emit('connected', reg.agentName);
+          }
+          this.onMessage(msg);
+        });
+        call.on('error', (err) => reject(fromServiceError(err, `Session with coordinator ${this.opts.config.coordinator}`)));
+        call.on('end', () => resolve());
+        call.write({
+          hello: { agentName: reg.agentName, agentVersion: this.opts.agentVersion, appliedLbVersion: this.opts.appliedLbVersion?.() ?? 0, facts },
+        });
+      });
+      if (!this.stopController.signal.aborted) throw new KubeadmHaError('the coordinator ended the session');
+      return acknowledged;
+    } catch (err) {
+      if (acknowledged) this.emit('disconnected', err instanceof KubeadmHaError ? err : new KubeadmHaError(String(err)));
+      if (acknowledged && !(err instanceof AuthError)) {
+        // Reported, then retried promptly: a session that worked is worth reconnecting at once.
+        this.logger.warn({ err: (err as Error).message }, 'session lost');
+        return true;
+      }
+      throw err;
+    } finally {
+      active.open = false;
+      if (this.active === active) this.active = undefined;
+      call.end();
+      client.close();
+    }
+  }
+
+  private onMessage(msg: CoordinatorMessage__Output): void {
+    switch (msg.msg) {
+      case 'task':
+        if (msg.task) void this.runTask(msg.task);
+        return;
+      case 'cancel':
+        if (msg.cancel) this.running.get(msg.cancel.taskId)?.abort(new KubeadmHaError('cancelled by the coordinator'));
+        return;
+      case 'ping':
+        this.send({ heartbeat: {} });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async runTask(task: Task__Output): Promise<void> {
+    const { taskId } = task;
+    const kind = task.kind;
+    if (this.running.has(taskId)) return;
+    const controller = new AbortController();
+    this.running.set(taskId, controller);
+    const timer = task.timeoutMs > 0 ? setTimeout(() => controller.abort(new KubeadmHaError(`task exceeded its ${task.timeoutMs} ms timeout`)), task.timeoutMs) : undefined;
+    const log = this.logger.child({ taskId, kind });
+    let result: TaskResult;
+    try {
+      if (!kind) throw new PreconditionError('the coordinator sent a task without a kind (newer coordinator?)');
+      const handler = this.opts.handlers[kind] as TaskHandler<TaskKind> | undefined;
+      if (!handler) throw new PreconditionError(`this agent (${this.opts.agentVersion}) cannot run ${kind} tasks`);
+      const args = task[kind] as TaskArgsOutput[TaskKind];
+      log.info('task started');
+      const value = await handler(args, {
+        taskId,
+        signal: controller.signal,
+        timeoutMs: task.timeoutMs,
+        progress: (line) => this.send({ progress: { taskId, line: redactSecretShapes(line) } }),
+      });
+      result = { taskId, ok: true, ...(taskHasResult(kind) && value ? { [kind]: value } : {}) };
+      log.info('task succeeded');
+    } catch (err) {
+      result = { taskId, ok: false, error: errorToDetail(err) };
+      log.warn({ err: result.error?.message }, 'task failed');
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.running.delete(taskId);
+    }
+    if (!this.active?.open) log.warn('session gone; the coordinator already considers this task failed');
+    this.send({ result });
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

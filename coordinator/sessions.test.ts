@@ -1,0 +1,183 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AgentSession, type TaskHandlers } from '../agent/session-client.js';
+import { CommandError, KubeadmHaError, PreconditionError, TimeoutError } from '../core/errors.js';
+import { startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from './grpc/testing.js';
+import type { WaitProgress } from './sessions.js';
+
+function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('SessionHub with real agents over mTLS', () => {
+  let coordinator: TestCoordinator;
+  let stateRoot: string;
+  const agents: AgentSession[] = [];
+
+  async function startAgent(name: string, handlers: TaskHandlers, opts: { lbVersion?: number } = {}): Promise<AgentSession> {
+    const agent = new AgentSession({
+      config: { coordinator: coordinator.address, token: TEST_TOKENS.any, caCertHash: coordinator.ca.pin, nodeName: name, stateDir: join(stateRoot, name) },
+      agentVersion: '0.1.0-test',
+      handlers,
+      gatherFacts: async () => testFacts(name),
+      appliedLbVersion: () => opts.lbVersion ?? 0,
+      backoff: { initialMs: 50, maxMs: 200 },
+    });
+    agents.push(agent);
+    const connected = new Promise<void>((resolve) => agent.once('connected', () => resolve()));
+    agent.start();
+    await connected;
+    return agent;
+  }
+
+  beforeAll(async () => {
+    stateRoot = await mkdtemp(join(tmpdir(), 'sessions-test-'));
+  });
+  afterAll(() => rm(stateRoot, { recursive: true, force: true }));
+  beforeEach(async () => {
+    coordinator = await startTestCoordinator({ hub: { pingIntervalMs: 1_000 } });
+  });
+  afterEach(async () => {
+    await Promise.all(agents.splice(0).map((a) => a.stop()));
+    await coordinator.close();
+  });
+
+  it('runs a task round trip: typed args down, progress lines and a typed result back', async () => {
+    let received: unknown;
+    await startAgent('master-0', {
+      createJoinToken: async (args, ctx) => {
+        received = args;
+        ctx.progress('kubeadm token create --config /etc/kubeadm-ha/kubeadm.yaml --ttl 15m0s');
+        ctx.progress('created token abcdef.0123456789abcdef');
+        ctx.progress('done');
+        return { endpoint: '198.18.0.100:8443', token: 'abcdef.0123456789abcdef', caCertHash: `sha256:${'a'.repeat(64)}` };
+      },
+    });
+    const lines: string[] = [];
+    const result = await coordinator.hub.runTask('master-0', 'createJoinToken', { configPath: '/etc/kubeadm-ha/kubeadm.yaml', ttlSeconds: 900 }, { onProgress: (l) => lines.push(l), timeoutMs: 10_000 });
+    expect(received).toEqual({ configPath: '/etc/kubeadm-ha/kubeadm.yaml', ttlSeconds: 900 });
+    expect(result).toEqual({ endpoint: '198.18.0.100:8443', token: 'abcdef.0123456789abcdef', caCertHash: `sha256:${'a'.repeat(64)}` });
+    // Progress is redacted by the agent on the way out; the result travels intact over mTLS.
+    expect(lines).toEqual(['kubeadm token create --config /etc/kubeadm-ha/kubeadm.yaml --ttl 15m0s', 'created token [redacted-token]', 'done']);
+  });
+
+  it('resolves null for kinds without a result and passes bytes and modes through WriteFiles', async () => {
+    let got: { path: string; mode: number; content: Buffer }[] = [];
+    await startAgent('w1', {
+      writeFiles: async (args) => {
+        got = args.files.map((f) => ({ path: f.path, mode: f.mode, content: f.content }));
+        return { changedPaths: args.files.map((f) => f.path) };
+      },
+      stopLoadBalancer: async () => undefined,
+    });
+    const content = Buffer.from([0, 1, 2, 255]);
+    expect(await coordinator.hub.runTask('w1', 'writeFiles', { files: [{ path: '/var/lib/kubelet/config.json', mode: 0o600, content }] })).toEqual({ changedPaths: ['/var/lib/kubelet/config.json'] });
+    expect(got).toEqual([{ path: '/var/lib/kubelet/config.json', mode: 0o600, content }]);
+    expect(await coordinator.hub.runTask('w1', 'stopLoadBalancer', {})).toBeNull();
+  });
+
+  it('rebuilds a failed command as CommandError with command, exit code, stderr tail and the host', async () => {
+    await startAgent('master-1', {
+      kubeadmJoin: async () => {
+        throw new CommandError('kubeadm join 198.18.0.100:8443 --config /etc/kubeadm-ha/join.yaml', 1, '[ERROR DirAvailable--etc-kubernetes-manifests]: /etc/kubernetes/manifests is not empty');
+      },
+    });
+    const err = await coordinator.hub.runTask('master-1', 'kubeadmJoin', { configPath: '/etc/kubeadm-ha/join.yaml' }, { phase: 'join-control-plane' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandError);
+    const ce = err as CommandError;
+    expect(ce.command).toBe('kubeadm join 198.18.0.100:8443 --config /etc/kubeadm-ha/join.yaml');
+    expect(ce.exitCode).toBe(1);
+    expect(ce.stderrTail).toMatch(/DirAvailable/);
+    expect(ce.host).toBe('master-1');
+    expect(ce.phase).toBe('join-control-plane');
+    expect(ce.message).toBe('join-control-plane: master-1: kubeadm join 198.18.0.100:8443 --config /etc/kubeadm-ha/join.yaml exited 1: [ERROR DirAvailable--etc-kubernetes-manifests]: /etc/kubernetes/manifests is not empty');
+  });
+
+  it('fails an in-flight task with a clear error when the agent stream drops', async () => {
+    const started = deferred();
+    const agent = await startAgent('worker-2', {
+      kubeadmReset: async (_args, ctx) => {
+        started.resolve();
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+      },
+    });
+    const running = coordinator.hub.runTask('worker-2', 'kubeadmReset', {}).catch((e: unknown) => e);
+    await started.promise;
+    const disconnected = new Promise((resolve) => coordinator.hub.once('disconnect', resolve));
+    await agent.stop();
+    const err = await running;
+    expect(err).toBeInstanceOf(KubeadmHaError);
+    expect((err as KubeadmHaError).host).toBe('worker-2');
+    expect((err as Error).message).toMatch(/^worker-2: the session dropped while task kubeadmReset \(.+\) was running \(.+\); its outcome on the host is unknown$/);
+    expect(await disconnected).toMatchObject({ name: 'worker-2' });
+    expect(coordinator.hub.isConnected('worker-2')).toBe(false);
+  });
+
+  it('times out a task, tells the agent to cancel it, and reports a TimeoutError with the host', async () => {
+    const cancelled = deferred<string>();
+    await startAgent('worker-3', {
+      waitApiserver: async (_args, ctx) => {
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+        cancelled.resolve(String((ctx.signal.reason as Error).message));
+        return { elapsedMs: 0 };
+      },
+    });
+    const err = await coordinator.hub.runTask('worker-3', 'waitApiserver', { address: '198.18.0.10', port: 6443, timeoutMs: 60_000 }, { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as TimeoutError).message).toBe('worker-3: task waitApiserver did not finish within 300ms');
+    // Either the coordinator's Cancel or the agent's own copy of the deadline stops it.
+    expect(await cancelled.promise).toMatch(/cancelled by the coordinator|timeout/);
+  });
+
+  it('cancels through an AbortSignal', async () => {
+    const cancelled = deferred();
+    await startAgent('worker-4', {
+      kubectlDrainDelete: async (_args, ctx) => {
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+        cancelled.resolve();
+      },
+    });
+    const controller = new AbortController();
+    const running = coordinator.hub.runTask('worker-4', 'kubectlDrainDelete', { nodeName: 'worker-9' }, { signal: controller.signal }).catch((e: unknown) => e);
+    setTimeout(() => controller.abort(new KubeadmHaError('operator pressed ^C')), 100);
+    expect(((await running) as Error).message).toBe('operator pressed ^C');
+    await cancelled.promise;
+  });
+
+  it('says which agent cannot run a kind it has no handler for, and refuses tasks for agents that are not connected', async () => {
+    await startAgent('worker-5', {});
+    const err = await coordinator.hub.runTask('worker-5', 'lbStatus', {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PreconditionError);
+    expect((err as Error).message).toBe('worker-5: this agent (0.1.0-test) cannot run lbStatus tasks');
+    const offline = await coordinator.hub.runTask('ghost', 'lbStatus', {}).catch((e: unknown) => e);
+    expect(offline).toBeInstanceOf(PreconditionError);
+    expect((offline as Error).message).toBe('ghost: agent is not connected; cannot run lbStatus');
+  });
+
+  it('waits for agents, reporting who is missing, and times out naming them', async () => {
+    const reports: WaitProgress[] = [];
+    const waiting = coordinator.hub.waitForAgents(['a-1', 'a-2'], { onProgress: (p) => reports.push(p), timeoutMs: 20_000 });
+    await startAgent('a-1', {});
+    await startAgent('a-2', {});
+    await waiting;
+    expect(reports.map((r) => r.message)).toEqual(['0/2 agents connected; missing: a-1, a-2', '1/2 agents connected; missing: a-2', '2/2 agents connected']);
+
+    const err = await coordinator.hub.waitForAgents(['a-1', 'a-3', 'a-4'], { timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as Error).message).toBe('1/3 agents connected; missing: a-3, a-4 after 200ms; check that kubeadm-ha-agent runs on those hosts and that its bootstrap token is valid');
+  });
+
+  it('tracks the backend-set version each agent has live, from Hello and from LbApplied', async () => {
+    const agent = await startAgent('master-2', {}, { lbVersion: 4 });
+    expect(coordinator.hub.appliedLbVersions().get('master-2')).toBe(4);
+    const applied = new Promise((resolve) => coordinator.hub.once('lbApplied', resolve));
+    agent.reportLbApplied(7);
+    expect(await applied).toEqual({ name: 'master-2', version: 7 });
+    expect(coordinator.hub.appliedLbVersions().get('master-2')).toBe(7);
+    expect(coordinator.hub.connectedAgents().map((a) => [a.name, a.agentVersion, a.facts?.hostname])).toEqual([['master-2', '0.1.0-test', 'master-2']]);
+  });
+});

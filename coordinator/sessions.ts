@@ -1,0 +1,355 @@
+/**
+ * SessionHub: the coordinator's view of connected agents. One Session stream per agent (keyed by the CN of its
+ * verified certificate); tasks go down it and progress/results come back. A task whose session drops fails at once
+ * with a clear error rather than hanging: the phase engine decides what to do, and every phase re-checks the host.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import { formatDurationMs } from '../core/duration.js';
+import { KubeadmHaError, PreconditionError, TimeoutError, withContext } from '../core/errors.js';
+import { silentLogger, type Logger } from '../lib/log.js';
+import { completeDetail, errorFromDetail } from '../proto/error-detail.js';
+import type { AgentMessage__Output } from '../proto/generated/kubeadm_ha/v1/AgentMessage.js';
+import type { CoordinatorMessage } from '../proto/generated/kubeadm_ha/v1/CoordinatorMessage.js';
+import type { Hello__Output } from '../proto/generated/kubeadm_ha/v1/Hello.js';
+import type { HostFacts__Output } from '../proto/generated/kubeadm_ha/v1/HostFacts.js';
+import type { TaskResult__Output } from '../proto/generated/kubeadm_ha/v1/TaskResult.js';
+import { taskHasResult, type TaskArgs, type TaskKind, type TaskResultOutput } from '../proto/index.js';
+import { permissionDenied, toStatusError, type GrpcStatusError } from './grpc/status.js';
+
+export type AgentStream = grpc.ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
+
+export interface ConnectedAgent {
+  readonly name: string;
+  readonly agentVersion: string;
+  readonly facts: HostFacts__Output | null;
+  readonly peer: string;
+  readonly connectedAt: Date;
+  lastSeen: Date;
+}
+
+export interface HubEvents {
+  connect: [agent: ConnectedAgent];
+  disconnect: [event: { name: string; reason: string }];
+  lbApplied: [event: { name: string; version: number }];
+}
+
+export interface RunTaskOptions {
+  readonly onProgress?: (line: string) => void;
+  readonly signal?: AbortSignal;
+  /** Also sent to the agent, which stops the task when it passes. 0 or absent: no limit. */
+  readonly timeoutMs?: number;
+  /** Added to errors that do not carry a phase yet. */
+  readonly phase?: string;
+}
+
+export interface WaitProgress {
+  readonly connected: number;
+  readonly total: number;
+  readonly missing: readonly string[];
+  readonly message: string;
+}
+
+export interface SessionHubOptions {
+  readonly logger?: Logger;
+  /** How often the hub pings each agent; an agent silent for three intervals is considered gone. */
+  readonly pingIntervalMs?: number;
+  /** How long a new stream may take to send Hello. */
+  readonly helloTimeoutMs?: number;
+}
+
+interface PendingTask {
+  readonly kind: TaskKind;
+  readonly onProgress?: (line: string) => void;
+  settle(result: TaskResult__Output | KubeadmHaError): void;
+}
+
+interface Session {
+  readonly info: ConnectedAgent;
+  readonly stream: AgentStream;
+  readonly tasks: Map<string, PendingTask>;
+  closed: boolean;
+}
+
+function statusError(code: grpc.status, message: string): GrpcStatusError {
+  return Object.assign(new Error(message), { code, details: message, metadata: new grpc.Metadata() });
+}
+
+export class SessionHub extends EventEmitter<HubEvents> {
+  private readonly sessions = new Map<string, Session>();
+  private readonly lbVersions = new Map<string, number>();
+  private readonly logger: Logger;
+  private readonly pingIntervalMs: number;
+  private readonly helloTimeoutMs: number;
+  private readonly pingTimer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(opts: SessionHubOptions = {}) {
+    super();
+    this.logger = (opts.logger ?? silentLogger).child({ component: 'sessions' });
+    this.pingIntervalMs = opts.pingIntervalMs ?? 15_000;
+    this.helloTimeoutMs = opts.helloTimeoutMs ?? 10_000;
+    this.pingTimer = setInterval(() => this.pingAll(), this.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  /** Takes over a Session stream whose certificate says it is `agentName`; the stream must open with Hello. */
+  attach(agentName: string, stream: AgentStream): void {
+    if (this.closed) {
+      stream.emit('error', statusError(grpc.status.UNAVAILABLE, 'the coordinator is shutting down'));
+      return;
+    }
+    let session: Session | undefined;
+    let done = false;
+    const helloTimer = setTimeout(() => {
+      reject(statusError(grpc.status.INVALID_ARGUMENT, `no Hello within ${formatDurationMs(this.helloTimeoutMs)}`));
+    }, this.helloTimeoutMs);
+    const reject = (err: GrpcStatusError): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(helloTimer);
+      stream.emit('error', err);
+    };
+    const gone = (reason: string): void => {
+      clearTimeout(helloTimer);
+      done = true;
+      if (session) this.closeSession(session, reason);
+    };
+
+    stream.on('data', (msg: AgentMessage__Output) => {
+      if (session) {
+        this.onMessage(session, msg);
+        return;
+      }
+      if (done) return;
+      if (msg.msg !== 'hello' || !msg.hello) {
+        reject(statusError(grpc.status.INVALID_ARGUMENT, 'the first message of a Session must be Hello'));
+        return;
+      }
+      if (msg.hello.agentName !== agentName) {
+        reject(permissionDenied(`Hello says agent "${msg.hello.agentName}" but the client certificate is for "${agentName}"`));
+        return;
+      }
+      clearTimeout(helloTimer);
+      session = this.openSession(agentName, stream, msg.hello);
+    });
+    stream.on('end', () => {
+      gone('the agent ended its session');
+      stream.end();
+    });
+    stream.on('cancelled', () => gone('the agent went away'));
+    stream.on('error', (err: Error) => gone(`stream error: ${err.message}`));
+    stream.on('close', () => gone('the connection closed'));
+  }
+
+  private openSession(name: string, stream: AgentStream, hello: Hello__Output): Session {
+    const previous = this.sessions.get(name);
+    if (previous) {
+      this.closeSession(previous, 'superseded by a new session from the same agent');
+      previous.stream.emit('error', statusError(grpc.status.ABORTED, 'superseded by a newer session of this agent'));
+    }
+    const now = new Date();
+    const session: Session = {
+      info: { name, agentVersion: hello.agentVersion, facts: hello.facts, peer: stream.getPeer(), connectedAt: now, lastSeen: now },
+      stream,
+      tasks: new Map(),
+      closed: false,
+    };
+    this.sessions.set(name, session);
+    this.lbVersions.set(name, hello.appliedLbVersion);
+    // The first message down the stream doubles as the acknowledgement the agent waits for.
+    stream.write({ ping: {} });
+    this.logger.info({ host: name, agentVersion: hello.agentVersion, appliedLbVersion: hello.appliedLbVersion }, 'agent connected');
+    this.emit('connect', session.info);
+    return session;
+  }
+
+  private onMessage(session: Session, msg: AgentMessage__Output): void {
+    session.info.lastSeen = new Date();
+    switch (msg.msg) {
+      case 'progress': {
+        const p = msg.progress;
+        if (p) session.tasks.get(p.taskId)?.onProgress?.(p.line);
+        return;
+      }
+      case 'result': {
+        const r = msg.result;
+        const pending = r ? session.tasks.get(r.taskId) : undefined;
+        if (!r || !pending) {
+          this.logger.warn({ host: session.info.name, taskId: r?.taskId }, 'result for a task that is not pending (cancelled or timed out); ignored');
+          return;
+        }
+        pending.settle(r);
+        return;
+      }
+      case 'lbApplied': {
+        const version = msg.lbApplied?.version ?? 0;
+        this.lbVersions.set(session.info.name, version);
+        this.emit('lbApplied', { name: session.info.name, version });
+        return;
+      }
+      case 'hello':
+      case 'heartbeat':
+      default:
+        return;
+    }
+  }
+
+  private closeSession(session: Session, reason: string): void {
+    if (session.closed) return;
+    session.closed = true;
+    const name = session.info.name;
+    if (this.sessions.get(name) === session) this.sessions.delete(name);
+    for (const [taskId, pending] of session.tasks) {
+      pending.settle(new KubeadmHaError(`the session dropped while task ${pending.kind} (${taskId}) was running (${reason}); its outcome on the host is unknown`, { host: name }));
+    }
+    session.tasks.clear();
+    this.logger.info({ host: name, reason }, 'agent disconnected');
+    this.emit('disconnect', { name, reason });
+  }
+
+  private pingAll(): void {
+    const staleBefore = Date.now() - 3 * this.pingIntervalMs;
+    for (const session of [...this.sessions.values()]) {
+      if (session.info.lastSeen.getTime() < staleBefore) {
+        const reason = `no message for ${Math.round((Date.now() - session.info.lastSeen.getTime()) / 1000)}s`;
+        this.closeSession(session, reason);
+        session.stream.emit('error', statusError(grpc.status.UNAVAILABLE, `session considered dead: ${reason}`));
+        continue;
+      }
+      session.stream.write({ ping: {} });
+    }
+  }
+
+  isConnected(name: string): boolean {
+    return this.sessions.has(name);
+  }
+
+  connectedAgents(): ConnectedAgent[] {
+    return [...this.sessions.values()].map((s) => s.info).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The last backend-set version each agent reported live (from Hello or LbApplied); kept across disconnects. */
+  appliedLbVersions(): ReadonlyMap<string, number> {
+    return new Map(this.lbVersions);
+  }
+
+  /** Runs one task on one agent. Rejects with the agent's error class (host set), a TimeoutError, or the abort reason. */
+  runTask<K extends TaskKind>(agentName: string, kind: K, args: TaskArgs[K], opts: RunTaskOptions = {}): Promise<TaskResultOutput[K]> {
+    const ctx = { host: agentName, ...(opts.phase ? { phase: opts.phase } : {}) };
+    const session = this.sessions.get(agentName);
+    if (!session) return Promise.reject(new PreconditionError(`agent is not connected; cannot run ${kind}`, ctx));
+    if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
+    const taskId = randomUUID();
+    const timeoutMs = opts.timeoutMs ?? 0;
+
+    return new Promise<TaskResultOutput[K]>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const cleanup = (): void => {
+        if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        session.tasks.delete(taskId);
+      };
+      const cancelOnAgent = (): void => {
+        if (!session.closed) session.stream.write({ cancel: { taskId } });
+      };
+      const onAbort = (): void => {
+        cleanup();
+        cancelOnAgent();
+        reject(opts.signal?.reason ?? new KubeadmHaError(`task ${kind} cancelled`, ctx));
+      };
+      session.tasks.set(taskId, {
+        kind,
+        onProgress: opts.onProgress,
+        settle: (outcome) => {
+          cleanup();
+          if (outcome instanceof KubeadmHaError) {
+            reject(withContext(outcome, ctx));
+            return;
+          }
+          if (!outcome.ok) {
+            reject(withContext(errorFromDetail(outcome.error ?? completeDetail({ code: 'ERROR_CODE_INTERNAL', message: `task ${kind} failed without an error detail` })), ctx));
+            return;
+          }
+          if (!taskHasResult(kind)) {
+            resolve(null as TaskResultOutput[K]);
+            return;
+          }
+          const value = (outcome as unknown as Record<string, unknown>)[kind];
+          if (value === undefined || value === null) {
+            reject(new KubeadmHaError(`task ${kind} succeeded but the agent sent no ${kind} result (agent version ${session.info.agentVersion})`, ctx));
+            return;
+          }
+          resolve(value as TaskResultOutput[K]);
+        },
+      });
+      if (timeoutMs > 0) {
+        timer = setTimeout(() => {
+          cleanup();
+          cancelOnAgent();
+          reject(new TimeoutError(`task ${kind} did not finish within ${formatDurationMs(timeoutMs)}`, ctx));
+        }, timeoutMs);
+      }
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      session.stream.write({ task: { taskId, timeoutMs, [kind]: args } });
+    });
+  }
+
+  /** Resolves once every named agent has a session; reports "2/5 agents connected; missing: …" on every change. */
+  waitForAgents(names: readonly string[], opts: { onProgress?: (p: WaitProgress) => void; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const wanted = [...new Set(names)];
+    return new Promise<void>((resolve, reject) => {
+      let last = '';
+      let timer: NodeJS.Timeout | undefined;
+      const missingNow = (): string[] => wanted.filter((n) => !this.sessions.has(n));
+      const describe = (missing: readonly string[]): string =>
+        `${wanted.length - missing.length}/${wanted.length} agents connected` + (missing.length ? `; missing: ${missing.join(', ')}` : '');
+      const finish = (err?: unknown): void => {
+        if (timer) clearTimeout(timer);
+        this.off('connect', check);
+        this.off('disconnect', check);
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      function onAbort(this: void): void {
+        finish(opts.signal?.reason ?? new KubeadmHaError('waiting for agents cancelled'));
+      }
+      const check = (): void => {
+        const missing = missingNow();
+        const message = describe(missing);
+        if (message !== last) {
+          last = message;
+          opts.onProgress?.({ connected: wanted.length - missing.length, total: wanted.length, missing, message });
+        }
+        if (missing.length === 0) finish();
+      };
+      if (opts.signal?.aborted) {
+        reject(opts.signal.reason);
+        return;
+      }
+      this.on('connect', check);
+      this.on('disconnect', check);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
+        const timeoutMs = opts.timeoutMs;
+        timer = setTimeout(() => {
+          finish(new TimeoutError(`${describe(missingNow())} after ${formatDurationMs(timeoutMs)}; check that kubeadm-ha-agent runs on those hosts and that its bootstrap token is valid`));
+        }, timeoutMs);
+      }
+      check();
+    });
+  }
+
+  /** Ends every session (UNAVAILABLE) and fails their in-flight tasks. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.pingTimer);
+    for (const session of [...this.sessions.values()]) {
+      this.closeSession(session, 'the coordinator is shutting down');
+      session.stream.emit('error', toStatusError(new KubeadmHaError('the coordinator is shutting down')));
+    }
+  }
+}
