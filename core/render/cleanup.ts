@@ -1,8 +1,9 @@
 /**
  * /etc/kubeadm-ha/cleanup.sh: the reverse of everything kubeadm-ha writes on a host, as a script the agent runs on
- * removal and an operator can run by hand when the agent is gone. Order matters: stop the load balancer (so keepalived
- * cannot re-add the VIP), `kubeadm reset -f` (removes the etcd member while the VIP still routes to other apiservers),
- * remove the files, then the VIP — seed 000: a VIP left on an interface breaks the next install.
+ * removal and an operator can run by hand when the agent is gone. Order matters, the reverse of the deploy:
+ * `kubeadm reset -f` first, while this node's keepalived/haproxy still route the VIP to the other apiservers so the
+ * etcd member removal reaches the cluster; then the load balancer; then the files; the VIP last, after keepalived has
+ * exited (or it would add the VIP back) — seed 000: a VIP left on an interface breaks the next install.
  *
  * Files the host had before us are not ours to delete: the registry config.json, the kubelet unit and drop-in are
  * removed only when the renderer is told we wrote them. Sysctl values and loaded modules stay in effect until reboot;
