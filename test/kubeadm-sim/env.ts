@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, writeSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
-import { KEY_ALGORITHMS, type KeyAlgorithm } from './pki.js';
+import { KEY_ALGORITHMS, type KeyAlgorithm } from './key-algorithms.js';
 import { klogLine, withStackHint } from './output.js';
 
 /** A failure of the simulated command: printed as kubeadm prints errors, then the process exits. */

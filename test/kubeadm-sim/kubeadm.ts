@@ -7,10 +7,6 @@ import { KUBEADM_ROOT } from './kubeadm-spec.js';
 import { chainFor, getString, parseCommandLine, renderHelp, UsageError, type ParsedCommand } from './grammar.js';
 import { logInvocation, out, printFailure, readEnv, SimFailure, type SimEnv } from './env.js';
 import { versionText } from './output.js';
-import { runInit } from './cmd-init.js';
-import { runJoin } from './cmd-join.js';
-import { runReset } from './cmd-reset.js';
-import { runCertificateKey, runTokenCreate, runTokenDelete, runTokenGenerate, runTokenList, runUploadCerts } from './cmd-token.js';
 
 async function dispatch(p: ParsedCommand, env: SimEnv, setHost: (h: string) => void): Promise<void> {
   if (getString(p, 'rootfs')) throw new SimFailure('kubeadm-sim: --rootfs is not simulated; the simulated host root is $KUBEADM_SIM_ROOT');
@@ -21,24 +17,25 @@ async function dispatch(p: ParsedCommand, env: SimEnv, setHost: (h: string) => v
       out(text);
       return;
     }
+    // Command modules load on demand: the PKI stack costs startup time that `version` need not pay.
     case 'init':
-      return runInit(p, env, setHost);
+      return (await import('./cmd-init.js')).runInit(p, env, setHost);
     case 'init phase upload-certs':
-      return runUploadCerts(p, env);
+      return (await import('./cmd-token.js')).runUploadCerts(p, env);
     case 'join':
-      return runJoin(p, env, setHost);
+      return (await import('./cmd-join.js')).runJoin(p, env, setHost);
     case 'reset':
-      return runReset(p, env, setHost);
+      return (await import('./cmd-reset.js')).runReset(p, env, setHost);
     case 'token create':
-      return runTokenCreate(p, env);
+      return (await import('./cmd-token.js')).runTokenCreate(p, env);
     case 'token delete':
-      return runTokenDelete(p, env);
+      return (await import('./cmd-token.js')).runTokenDelete(p, env);
     case 'token list':
-      return runTokenList(p, env);
+      return (await import('./cmd-token.js')).runTokenList(p, env);
     case 'token generate':
-      return runTokenGenerate();
+      return (await import('./cmd-token.js')).runTokenGenerate();
     case 'certs certificate-key':
-      return runCertificateKey();
+      return (await import('./cmd-token.js')).runCertificateKey();
     case '':
       out(renderHelp([KUBEADM_ROOT]));
       return;

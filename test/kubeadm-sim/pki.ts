@@ -17,9 +17,9 @@ type X509KeyPair = Parameters<typeof x509.X509CertificateGenerator.createSelfSig
 
 x509.cryptoProvider.set(webcrypto as unknown as X509Crypto);
 
-export type KeyAlgorithm = 'RSA-2048' | 'RSA-3072' | 'RSA-4096' | 'ECDSA-P256' | 'ECDSA-P384';
+import type { KeyAlgorithm } from './key-algorithms.js';
 
-export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['RSA-2048', 'RSA-3072', 'RSA-4096', 'ECDSA-P256', 'ECDSA-P384'];
+export { KEY_ALGORITHMS, type KeyAlgorithm } from './key-algorithms.js';
 
 export interface CertAndKey {
   certPem: string;
