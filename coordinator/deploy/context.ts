@@ -80,8 +80,7 @@ export interface DeployContext extends EngineContext {
   readonly joinTokenTtlMs: number;
 }
 
-/** The kubeadm.yaml path on every host; it is 0600 because it carries join credentials while a join runs. */
-export const KUBEADM_CONFIG_PATH = '/etc/kubeadm-ha/kubeadm.yaml';
+export { KUBEADM_CONFIG_PATH } from '../../core/render/kubeadm-config.js';
 
 export function nodeInterface(ctx: Pick<DeployContext, 'agents'>, node: PlannedNode): string {
   if (node.interface) return node.interface;

@@ -10,7 +10,7 @@ import { IGNORE_MANIFESTS_DIR } from '../../core/kubeadm/argv.js';
 import type { PlannedNode } from '../../core/plan.js';
 import { kubeadmConfigFile, kubeadmOpsConfigFile, KUBEADM_OPS_CONFIG_PATH, loadBalancerFiles, type JoinCredentials } from '../../core/render/node-files.js';
 import { randomCertificateKey } from '../../lib/secrets.js';
-import { nodeInterface, type DeployContext } from './context.js';
+import { KUBEADM_CONFIG_PATH, nodeInterface, type DeployContext } from './context.js';
 import { existingPaths, writeFilesTask } from './tasks.js';
 
 const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
@@ -90,7 +90,7 @@ export async function joinControlPlaneNode(ctx: DeployContext, node: PlannedNode
         try {
           await ctx.agents.runTask(
             node.name,
-            { kubeadmJoin: { configPath: '/etc/kubeadm-ha/kubeadm.yaml', ignorePreflightErrors: [IGNORE_MANIFESTS_DIR] } },
+            { kubeadmJoin: { configPath: KUBEADM_CONFIG_PATH, ignorePreflightErrors: [IGNORE_MANIFESTS_DIR] } },
             { timeoutMs: ctx.timeouts.joinMs, onProgress: (line) => emit(line) },
           );
           break;
@@ -132,7 +132,7 @@ export async function joinWorkerNode(ctx: DeployContext, node: PlannedNode, cred
     await ctx.agents.runTask(node.name, writeFilesTask([kubeadmConfigFile(ctx.plan, node, { joinCredentials: credentials })]));
     emit('kubeadm join');
     try {
-      await ctx.agents.runTask(node.name, { kubeadmJoin: { configPath: '/etc/kubeadm-ha/kubeadm.yaml', ignorePreflightErrors: [] } }, { timeoutMs: ctx.timeouts.joinMs, onProgress: (line) => emit(line) });
+      await ctx.agents.runTask(node.name, { kubeadmJoin: { configPath: KUBEADM_CONFIG_PATH, ignorePreflightErrors: [] } }, { timeoutMs: ctx.timeouts.joinMs, onProgress: (line) => emit(line) });
     } catch (err) {
       throw withContext(err, { host: node.name });
     } finally {

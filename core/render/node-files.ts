@@ -7,14 +7,13 @@ import type { JoinCredentials } from '../kubeadm/tokens.js';
 import type { ClusterPlan, PlannedNode } from '../plan.js';
 import { renderCleanupScript } from './cleanup.js';
 import { renderHostFiles, type WrittenHostFiles } from './host.js';
-import { KUBEADM_CONFIG_MODE, renderKubeadmConfig } from './kubeadm-config.js';
+import { KUBEADM_OPS_CONFIG_PATH, renderKubeadmConfig, renderKubeadmOpsConfig } from './kubeadm-config.js';
 import { loadBalancerPaths, renderLoadBalancerFiles, type LoadBalancerPhase } from './load-balancer.js';
 import type { RenderedFile, RenderTarget } from './types.js';
 
 export type { JoinCredentials };
+export { KUBEADM_OPS_CONFIG_PATH };
 
-/** The short-lived InitConfiguration a control-plane node uses to upload certs and mint tokens; removed after each join. */
-export const KUBEADM_OPS_CONFIG_PATH = '/etc/kubeadm-ha/kubeadm-ops.yaml';
 
 export interface HostPrepOptions {
   /** kubelet came from a tarball, not a package: it needs the kubeadm drop-in. */
@@ -53,9 +52,7 @@ export function kubeadmConfigFile(plan: ClusterPlan, node: PlannedNode, options:
  * on the internet; so the fresh key and the token TTL go into an InitConfiguration of the node that runs the commands.
  */
 export function kubeadmOpsConfigFile(plan: ClusterPlan, runner: PlannedNode, options: { certificateKey?: string; tokenTtlMs: number }): RenderedFile {
-  const asInitNode: PlannedNode = { ...runner, isInitNode: true };
-  const file = renderKubeadmConfig(target(plan, asInitNode), { bootstrapTokenTtlMs: options.tokenTtlMs, ...(options.certificateKey ? { certificateKey: options.certificateKey } : {}) });
-  return { path: KUBEADM_OPS_CONFIG_PATH, mode: KUBEADM_CONFIG_MODE, content: file.content };
+  return renderKubeadmOpsConfig(target(plan, runner), { bootstrapTokenTtlMs: options.tokenTtlMs, ...(options.certificateKey ? { certificateKey: options.certificateKey } : {}) });
 }
 
 export interface NodeRenderInputs extends HostPrepOptions {
