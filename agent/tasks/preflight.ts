@@ -32,9 +32,13 @@ type Report = { problems: string[]; warnings: string[]; actions: string[]; progr
 
 async function loadModules(host: HostOps, input: PreflightInput, r: Report): Promise<void> {
   const failed: string[] = [];
+  let conntrackModule: 'nf_conntrack' | typeof CONNTRACK_FALLBACK = 'nf_conntrack';
   for (const module of KERNEL_MODULES) {
     let result = await host.exec('modprobe', ['--', module], { allowFailure: true });
-    if (result.exitCode !== 0 && module === 'nf_conntrack') result = await host.exec('modprobe', ['--', CONNTRACK_FALLBACK], { allowFailure: true });
+    if (result.exitCode !== 0 && module === 'nf_conntrack') {
+      result = await host.exec('modprobe', ['--', CONNTRACK_FALLBACK], { allowFailure: true });
+      if (result.exitCode === 0) conntrackModule = CONNTRACK_FALLBACK;
+    }
     if (result.exitCode !== 0) failed.push(`${module} (${result.stderr.trim().split('\n').pop() || `exit ${result.exitCode}`})`);
   }
   const ipvsFailed = failed.filter((f) => IPVS_MODULES.includes(f.split(' ')[0]!));
@@ -42,7 +46,7 @@ async function loadModules(host: HostOps, input: PreflightInput, r: Report): Pro
     r.problems.push(`kernel modules ${ipvsFailed.join(', ')} cannot be loaded, and kubeProxyMode is ipvs; install the kernel's ipvs modules (linux-modules-extra) or set spec.kubernetes.kubeProxyMode: iptables`);
   }
   for (const f of failed) if (!ipvsFailed.includes(f) || input.kubeProxyMode !== 'ipvs') r.warnings.push(`kernel module ${f} could not be loaded`);
-  const file = renderModulesLoad({ conntrackModule: failed.some((f) => f.startsWith('nf_conntrack ')) ? CONNTRACK_FALLBACK : 'nf_conntrack' });
+  const file = renderModulesLoad({ conntrackModule });
   await host.writeFile(file.path, file.content, file.mode);
   r.actions.push(`modules loaded and persisted in ${file.path}`);
 }
