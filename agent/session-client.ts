@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { AgentConfig } from '../core/agent-config.js';
-import { AuthError, KubeadmHaError, PreconditionError } from '../core/errors.js';
+import { KubeadmHaError, PreconditionError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { fromServiceError } from '../coordinator/grpc/status.js';
 import type { AgentMessage } from '../proto/generated/kubeadm_ha/v1/AgentMessage.js';
@@ -148,6 +148,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
   private readonly stopController = new AbortController();
   private readonly running = new Map<string, AbortController>();
   private active: ActiveSession | undefined;
+  private certificateRejected = false;
   private loop: Promise<void> | undefined;
 
   constructor(private readonly opts: AgentSessionOptions) {
@@ -186,20 +187,20 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     const max = this.opts.backoff?.maxMs ?? 60_000;
     let failures = 0;
     while (!stop.aborted) {
-      let connected = false;
       try {
         const registration = await this.ensureRegistered();
-        connected = await this.runSession(registration);
+        await this.runSession(registration);
       } catch (err) {
         const error = err instanceof KubeadmHaError ? err : new KubeadmHaError(err instanceof Error ? err.message : String(err), {}, { cause: err });
         if (stop.aborted) break;
-        if (error instanceof AuthError && /not registered|replaced by a newer registration/.test(error.message)) {
-          // The coordinator no longer accepts our certificate: start over with the bootstrap token.
+        if (this.certificateRejected) {
+          // The coordinator no longer accepts our certificate (node removed, registry lost): start over with the token.
+          this.certificateRejected = false;
           await forgetRegistration(this.opts.config.stateDir);
         }
-        failures = connected ? 0 : failures + 1;
+        failures++;
         const delay = Math.round(Math.min(max, initial * 2 ** Math.min(failures, 16)) * (0.5 + Math.random() / 2));
-        this.logger.warn({ err: error.message, retryInMs: delay }, connected ? 'session ended' : 'cannot reach or register with the coordinator');
+        this.logger.warn({ err: error.message, retryInMs: delay }, 'cannot reach or register with the coordinator');
         this.emit('attemptFailed', error, delay);
         await sleep(delay, stop);
         continue;
@@ -224,8 +225,8 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     return registration;
   }
 
-  /** One Session, until it ends. Resolves true if it got as far as the coordinator's acknowledgement; errors reject. */
-  private async runSession(reg: Registration): Promise<boolean> {
+  /** One Session, until it ends. Resolves after a session that was acknowledged ends; rejects if it never got that far. */
+  private async runSession(reg: Registration): Promise<void> {
     const credentials = grpc.credentials.createSsl(Buffer.from(reg.caPem), Buffer.from(reg.keyPem), Buffer.from(reg.certPem));
     const client = new AgentService(this.opts.config.coordinator, credentials, CHANNEL_OPTIONS) as unknown as AgentServiceClient;
     const facts = await this.opts.gatherFacts();
@@ -243,22 +244,22 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
           }
           this.onMessage(msg);
         });
-        call.on('error', (err) => reject(fromServiceError(err, `Session with coordinator ${this.opts.config.coordinator}`)));
+        call.on('error', (err: grpc.ServiceError) => {
+          if (err.code === grpc.status.UNAUTHENTICATED && !acknowledged) this.certificateRejected = true;
+          reject(fromServiceError(err, `Session with coordinator ${this.opts.config.coordinator}`));
+        });
         call.on('end', () => resolve());
         call.write({
           hello: { agentName: reg.agentName, agentVersion: this.opts.agentVersion, appliedLbVersion: this.opts.appliedLbVersion?.() ?? 0, facts },
         });
       });
       if (!this.stopController.signal.aborted) throw new KubeadmHaError('the coordinator ended the session');
-      return acknowledged;
     } catch (err) {
-      if (acknowledged) this.emit('disconnected', err instanceof KubeadmHaError ? err : new KubeadmHaError(String(err)));
-      if (acknowledged && !(err instanceof AuthError)) {
-        // Reported, then retried promptly: a session that worked is worth reconnecting at once.
-        this.logger.warn({ err: (err as Error).message }, 'session lost');
-        return true;
-      }
-      throw err;
+      if (!acknowledged) throw err;
+      // A session that worked is worth reconnecting at once rather than after a backoff.
+      const error = err instanceof KubeadmHaError ? err : new KubeadmHaError(String(err));
+      this.logger.warn({ err: error.message }, 'session lost');
+      this.emit('disconnected', error);
     } finally {
       active.open = false;
       if (this.active === active) this.active = undefined;

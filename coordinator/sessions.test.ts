@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AgentSession, type TaskHandlers } from '../agent/session-client.js';
+import { AgentSession, registerAgent, type TaskHandlers } from '../agent/session-client.js';
 import { CommandError, KubeadmHaError, PreconditionError, TimeoutError } from '../core/errors.js';
-import { startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from './grpc/testing.js';
+import { agentClient, startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from './grpc/testing.js';
 import type { WaitProgress } from './sessions.js';
 
 function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
@@ -169,6 +169,29 @@ describe('SessionHub with real agents over mTLS', () => {
     const err = await coordinator.hub.waitForAgents(['a-1', 'a-3', 'a-4'], { timeoutMs: 200 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
     expect((err as Error).message).toBe('1/3 agents connected; missing: a-3, a-4 after 200ms; check that kubeadm-ha-agent runs on those hosts and that its bootstrap token is valid');
+  });
+
+  it('drops an agent that stops answering pings (half-open connection) and fails its tasks', async () => {
+    const reg = await registerAgent(
+      { coordinator: coordinator.address, token: TEST_TOKENS.any, caCertHash: coordinator.ca.pin, nodeName: 'silent', stateDir: join(stateRoot, 'silent') },
+      { agentVersion: 'raw', facts: testFacts('silent') },
+    );
+    const client = agentClient(coordinator.address, reg);
+    const call = client.session();
+    call.on('error', () => {});
+    call.on('data', () => {}); // reads pings, never answers
+    const connected = new Promise((resolve) => coordinator.hub.once('connect', resolve));
+    call.write({ hello: { agentName: 'silent', agentVersion: 'raw' } });
+    await connected;
+    const task = coordinator.hub.runTask('silent', 'lbStatus', {}).catch((e: unknown) => e);
+    const started = Date.now();
+    const gone = await new Promise<{ name: string; reason: string }>((resolve) => coordinator.hub.once('disconnect', resolve));
+    expect(gone.name).toBe('silent');
+    expect(gone.reason).toMatch(/^no message for \d+s$/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    expect(((await task) as Error).message).toMatch(/^silent: the session dropped while task lbStatus/);
+    call.cancel();
+    client.close();
   });
 
   it('tracks the backend-set version each agent has live, from Hello and from LbApplied', async () => {
