@@ -1,0 +1,40 @@
+/** A unit the agent may drive (kubelet, containerd) that runs nothing here: the stand-in is the kubelet. */
+import type { SystemctlResult, SystemctlUnit } from './systemctl.js';
+
+const OK: SystemctlResult = { exitCode: 0, stdout: '', stderr: '' };
+
+export class PassiveUnit implements SystemctlUnit {
+  private active = false;
+  private enabled = false;
+
+  async start(): Promise<SystemctlResult> {
+    this.active = true;
+    return OK;
+  }
+
+  async stop(): Promise<SystemctlResult> {
+    this.active = false;
+    return OK;
+  }
+
+  async restart(): Promise<SystemctlResult> {
+    this.active = true;
+    return OK;
+  }
+
+  async reload(): Promise<SystemctlResult> {
+    return OK;
+  }
+
+  activeState(): 'active' | 'inactive' {
+    return this.active ? 'active' : 'inactive';
+  }
+
+  isEnabled(): boolean {
+    return this.enabled;
+  }
+
+  setEnabled(enabled: boolean): void {
+    this.enabled = enabled;
+  }
+}
