@@ -100,6 +100,9 @@ function parseRendered(conf: string): { priority: number; weight: number } {
   return { priority: Number(priority), weight: Number(weight) };
 }
 
+/** Generous: the property parses, validates and renders up to 1800 files, and test machines are shared. */
+const PROPERTY_TIMEOUT_MS = 180_000;
+
 describe('failover arithmetic, as rendered', () => {
   it('whichever node holds the VIP, once its check fails it ranks below every healthy node', () => {
     const scenario = fc.record({
@@ -140,10 +143,11 @@ describe('failover arithmetic, as rendered', () => {
         }
         checked++;
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
-    expect(checked).toBeGreaterThan(100);
-  });
+    // numRuns counts the scenarios that passed the precondition: all of them were rendered and checked.
+    expect(checked).toBe(200);
+  }, PROPERTY_TIMEOUT_MS);
 });
 
 /** Every keepalived.conf of every case, for keepalived -t; each with the files it names, under its own root. */
