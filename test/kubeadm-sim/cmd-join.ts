@@ -3,12 +3,16 @@
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
+import { parse as parseYaml } from 'yaml';
+import { detachedTokenIsValid } from './jws.js';
+import { readKubeconfig } from './render.js';
 import { BOOTSTRAP_TOKEN_PATTERN, validateCertificateKey, validateIP, validateNodeName, validatePort, type JoinConfig } from './config.js';
 import { getBool, getNumber, getString, getStrings, isChanged, validateIgnorePreflightErrors, validateMixedArguments, type ParsedCommand } from './grammar.js';
 import { hostPath, out, phaseFailure, SimFailure, simulatedHostname, sleep, warn, writeHostFile, type SimEnv } from './env.js';
 import { aggregate, dirAvailable, downloadCerts, fileAvailable, loadConfigFile, parsePin, runChecks, type Check } from './cluster-ops.js';
 import { caCertHash, type CertAndKey } from './pki.js';
-import { createControlPlaneLeafCerts, filesToShared, SHARED_CERT_FILES, writeBootstrappedKubelet, writeControlPlaneKubeconfigs, writeSharedCerts } from './node-files.js';
+import { createControlPlaneLeafCerts, filesToShared, SHARED_CERT_FILES, splitHostPort, writeBootstrappedKubelet, writeControlPlaneKubeconfigs, writeSharedCerts } from './node-files.js';
 import { renderControlPlaneManifests, renderKubeletFlags } from './render.js';
 import { StateStore, collectGarbage, type ClusterState, type NodeState } from './state.js';
 import { JOIN_WORKER_DONE, joinControlPlaneDoneText, notReadyToJoinControlPlaneText } from './output.js';
@@ -105,6 +109,52 @@ function discover(s: ClusterState | null, c: JoinConfig, caPem: string | null): 
   return s;
 }
 
+/** Fetches kube-public/cluster-info without trusting the server, as token discovery does. */
+function fetchClusterInfo(endpoint: string): Promise<{ body: string } | { error: string }> {
+  const { host, port } = splitHostPort(endpoint);
+  return new Promise((resolve) => {
+    const req = httpsRequest({ host, port: Number(port || 443), path: '/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s', rejectUnauthorized: false, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(res.statusCode === 200 ? { body } : { error: `configmaps "cluster-info" is forbidden or missing (HTTP ${res.statusCode})` }));
+    });
+    req.on('timeout', () => req.destroy(new Error('net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)')));
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      const why = e.code === 'ECONNREFUSED' ? 'connect: connection refused' : e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH' ? 'connect: no route to host' : e.message;
+      resolve({ error: `dial tcp ${endpoint}: ${why}` });
+    });
+    req.end();
+  });
+}
+
+/** Token discovery the real way: cluster-info over HTTPS from the given endpoint, JWS and CA pin checked. */
+async function discoverOverNetwork(s: ClusterState | null, c: JoinConfig): Promise<ClusterState> {
+  const bt = c.bootstrapToken;
+  if (!bt) throw new SimFailure('kubeadm-sim: file-based discovery (--discovery-file) is not simulated');
+  const pins: string[] = [];
+  for (const h of bt.caCertHashes) {
+    const r = parsePin(h);
+    if ('error' in r) throw identityError(`invalid discovery token CA certificate hash: ${r.error}`);
+    pins.push(r.hex);
+  }
+  const got = await fetchClusterInfo(bt.apiServerEndpoint);
+  const url = `https://${bt.apiServerEndpoint}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s`;
+  if ('error' in got) throw identityError(`Get "${url}": ${got.error}`);
+  const data = (JSON.parse(got.body) as { data?: Record<string, string> }).data ?? {};
+  const [id, secret] = bt.token.split('.') as [string, string];
+  const kubeconfig = data.kubeconfig ?? '';
+  const jws = data[`jws-kubeconfig-${id}`];
+  if (!jws) throw identityError(`could not find a JWS signature in the cluster-info ConfigMap for token ID ${JSON.stringify(id)}`);
+  if (!detachedTokenIsValid(jws, kubeconfig, id, secret)) throw identityError("failed to verify JWS signature of received cluster info object, can't trust this API Server");
+  const caPem = readKubeconfig(kubeconfig, parseYaml)?.caPem ?? '';
+  const actual = caCertHash(caPem);
+  if ((!bt.unsafeSkipCAVerification || pins.length > 0) && !pins.includes(actual.slice('sha256:'.length))) {
+    throw identityError(`cluster CA found in cluster-info ConfigMap is invalid: none of the public keys ${JSON.stringify(actual)} are pinned`);
+  }
+  if (!s) throw identityError(`Get "${url}": dial tcp ${bt.apiServerEndpoint}: connect: connection refused`);
+  return collectGarbage(s, Date.now());
+}
+
 function sharedCertErrors(root: string, dir: string, localEtcd: boolean): string[] {
   const errs: string[] = [];
   const missing = (file: string): boolean => !existsSync(hostPath(root, `${dir}/${file}`));
@@ -154,7 +204,7 @@ export async function runJoin(p: ParsedCommand, env: SimEnv, setHost: (h: string
   }
   const caPem = existsSync(join(store.pkiDir, 'ca.crt')) ? readFileSync(join(store.pkiDir, 'ca.crt'), 'utf8') : null;
   const snapshot = store.read();
-  const state = discover(snapshot ? collectGarbage(snapshot, Date.now()) : null, cfg, caPem);
+  const state = env.discovery === 'network' ? await discoverOverNetwork(snapshot, cfg) : discover(snapshot ? collectGarbage(snapshot, Date.now()) : null, cfg, caPem);
   const ca: CertAndKey = { certPem: caPem as string, keyPem: readFileSync(join(store.pkiDir, 'ca.key'), 'utf8') };
   out('[preflight] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...\n');
   out("[preflight] Use 'kubeadm init phase upload-config --config your-config.yaml' to re-upload it.\n");

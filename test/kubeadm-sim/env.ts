@@ -39,6 +39,8 @@ export interface SimEnv {
   /** Overrides the cluster's key algorithm for speed in tests; the product never sets it. */
   keyAlgorithmOverride: KeyAlgorithm | null;
   apiserverWaitMs: number;
+  /** `state`: join validates discovery against the state; `network`: it fetches cluster-info from the endpoint over HTTPS. */
+  discovery: 'state' | 'network';
 }
 
 function intEnv(name: string, dflt: number): number {
@@ -47,6 +49,12 @@ function intEnv(name: string, dflt: number): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new SimFailure(`kubeadm-sim: ${name}=${JSON.stringify(v)} is not a non-negative number`);
   return n;
+}
+
+function discoveryMode(): 'state' | 'network' {
+  const v = process.env.KUBEADM_SIM_DISCOVERY || 'state';
+  if (v !== 'state' && v !== 'network') throw new SimFailure(`kubeadm-sim: KUBEADM_SIM_DISCOVERY must be "state" or "network", got ${JSON.stringify(v)}`);
+  return v;
 }
 
 export function readEnv(): SimEnv {
@@ -70,6 +78,7 @@ export function readEnv(): SimEnv {
     apiserverMode: mode,
     keyAlgorithmOverride: (alg as KeyAlgorithm | undefined) || null,
     apiserverWaitMs: intEnv('KUBEADM_SIM_APISERVER_WAIT_MS', 20_000),
+    discovery: discoveryMode(),
   };
 }
 

@@ -302,6 +302,22 @@ describe('kubeadm-certs expiry', () => {
     const ok = await runSim('kubeadm', args(fresh), m1.env);
     expectOk(ok);
     expect(ok.stdout).toContain('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace');
+
+    // Network discovery fetches cluster-info from the endpoint and checks the JWS and the pin for real.
+    const net = { KUBEADM_SIM_DISCOVERY: 'network' };
+    const badSecret = [...join1];
+    badSecret[3] = `${(join1[3] as string).split('.')[0]}.0000000000000000`;
+    const jwsRefused = await runSim('kubeadm', [...badSecret, '--node-name', 'worker1'], { ...cluster.host('worker1').env, ...net });
+    expect(jwsRefused.stderr).toContain("couldn't validate the identity of the API Server: failed to verify JWS signature of received cluster info object, can't trust this API Server");
+    const closed = await freePort('127.0.0.1');
+    const deadEndpoint = [...join1];
+    deadEndpoint[1] = `127.0.0.1:${closed}`;
+    const refused = await runSim('kubeadm', [...deadEndpoint, '--node-name', 'worker1'], { ...cluster.host('worker1b').env, ...net });
+    expect(refused.stderr).toContain(`couldn't validate the identity of the API Server: Get "https://127.0.0.1:${closed}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": dial tcp 127.0.0.1:${closed}: connect: connection refused`);
+    // any live control-plane apiserver can serve discovery, as with the real one
+    const viaMaster1 = [...join1];
+    viaMaster1[1] = `127.0.0.3:${port}`;
+    expectOk(await runSim('kubeadm', [...viaMaster1, '--node-name', 'worker1'], { ...cluster.host('worker1c').env, ...net }));
   });
 });
 
