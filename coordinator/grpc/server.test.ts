@@ -10,6 +10,7 @@ import type { AgentConfig } from '../../core/agent-config.js';
 import { AuthError, PreconditionError, SpecError } from '../../core/errors.js';
 import type { RegisterRequest } from '../../proto/index.js';
 import { issuedBy, loadOrCreateCa, signCsr } from '../pki/ca.js';
+import { createAdminClient } from './clients.js';
 import { adminClient, agentClient, startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from './testing.js';
 
 function statusOf(fn: (cb: (err: grpc.ServiceError | null) => void) => void): Promise<grpc.status> {
@@ -146,7 +147,7 @@ describe('coordinator gRPC server', () => {
     expect(await statusOf((cb) => anonymous.nodes({}, cb))).toBe(grpc.status.UNAUTHENTICATED);
     anonymous.close();
 
-    const admin = adminClient(coordinator.address, coordinator.admin);
+    const admin = createAdminClient(coordinator.admin);
     // Not implemented in this test server: UNIMPLEMENTED proves authentication passed.
     expect(await statusOf((cb) => admin.status({}, cb))).toBe(grpc.status.UNIMPLEMENTED);
     const stream = admin.reset({});

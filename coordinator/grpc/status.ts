@@ -13,7 +13,7 @@ import type { Logger } from '../../lib/log.js';
 
 export const ERROR_DETAIL_METADATA_KEY = 'kubeadm-ha-error-bin';
 
-export type GrpcStatusError = grpc.ServerErrorResponse & { code: grpc.status; details: string };
+export type GrpcStatusError = grpc.ServerErrorResponse & { code: grpc.status; details: string; metadata: grpc.Metadata };
 
 export function statusCodeFor(err: unknown): grpc.status {
   if (err instanceof SpecError) return grpc.status.INVALID_ARGUMENT;

@@ -92,7 +92,7 @@ describe('coordinator CA', () => {
     const key = await loadOrCreateAgentKey(join(dir, 'agent'));
     const csr = await createCsr(key, 'worker-1');
     const der = Buffer.from(csr.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
-    der[der.length - 5] ^= 0xff; // inside the signature
+    der[der.length - 5] = der[der.length - 5]! ^ 0xff; // inside the signature
     const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
     await expect(signCsr(ca, tampered, { commonName: 'worker-1' })).rejects.toThrow(/proof of possession|not a PEM-encoded/);
     await expect(signCsr(ca, 'hello', { commonName: 'worker-1' })).rejects.toThrow(SpecError);
