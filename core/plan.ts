@@ -24,13 +24,13 @@ export interface ClusterPlan {
   readonly controlPlane: readonly PlannedNode[];
   readonly workers: readonly PlannedNode[];
   readonly virtualRouterId: number;
-  readonly authPass: string;
+  /** VRRPv3 (RFC 5798) has no authentication, so keepalived ignores it; kept for specs that set it. */
+  readonly authPass?: string;
 }
 
 export interface ResolvedValues {
   /** Overrides `auto`; the coordinator picks one no VRRP advert on the segment already uses. */
   readonly virtualRouterId?: number;
-  /** Required unless the spec sets keepalived.authPass. */
   readonly authPass?: string;
 }
 
@@ -80,13 +80,12 @@ export function planCluster(spec: ClusterSpec, resolved: ResolvedValues = {}): C
   const cps = controlPlaneNodes(spec);
   if (cps.length === 0) throw new Error('planCluster: the spec has no control-plane node; validate it first');
   const authPass = keepalived.authPass ?? resolved.authPass;
-  if (!authPass) throw new Error('planCluster: no keepalived authPass in the spec and none resolved');
   const priorities = planPriorities(cps, keepalived.trackWeight);
   const controlPlane = cps.map((n, i) => ({ ...n, index: i, isInitNode: i === 0, priority: priorities[i]! }));
   const workers = spec.nodes.filter((n) => n.role === 'worker').map((n, i) => ({ ...n, index: i, isInitNode: false }));
   const virtualRouterId =
     keepalived.virtualRouterId === 'auto' ? (resolved.virtualRouterId ?? defaultVirtualRouterId(spec)) : keepalived.virtualRouterId;
-  return Object.freeze({ spec, initNode: controlPlane[0]!, controlPlane, workers, virtualRouterId, authPass });
+  return Object.freeze({ spec, initNode: controlPlane[0]!, controlPlane, workers, virtualRouterId, ...(authPass !== undefined ? { authPass } : {}) });
 }
 
 export function findPlannedNode(plan: ClusterPlan, name: string): PlannedNode | undefined {

@@ -100,6 +100,7 @@ const cases: { rule: string; text: () => string; path: string; message: RegExp }
   { rule: 'wrong type', text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'port'], 'eighty')), path: 'spec.controlPlaneEndpoint.port', message: /must be a number, not string "eighty"/ },
   { rule: 'advert interval not VRRPv3 centiseconds', text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'keepalived', 'advertIntervalMs'], 205)), path: 'spec.controlPlaneEndpoint.keepalived.advertIntervalMs', message: /multiple of 10 ms/ },
   { rule: 'kube-vip with a separate LB port', text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'loadBalancer'], 'kube-vip')), path: 'spec.controlPlaneEndpoint.port', message: /kube-vip only moves the VIP/ },
+  { rule: "LB port on haproxy's health endpoint", text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'port'], 8404)), path: 'spec.controlPlaneEndpoint.port', message: /haproxy's loopback health endpoint/ },
   { rule: 'unparseable duration', text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'haproxy', 'timeouts'], { client: '4 hours' })), path: 'spec.controlPlaneEndpoint.haproxy.timeouts.client', message: /not a duration/ },
 ];
 

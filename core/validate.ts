@@ -4,6 +4,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { SpecError, type SpecIssue } from './errors.js';
+import { HAPROXY_HEALTHZ_PORT } from './ports.js';
 import { MAX_PRIORITY, MIN_PRIORITY, controlPlaneNodes, failoverArithmeticHolds, planPriorities } from './plan.js';
 import { parseSpecYaml, type ClusterSpec } from './spec.js';
 
@@ -116,6 +117,8 @@ export function validateSpec(spec: ClusterSpec): ValidationResult {
   // Ports.
   if (e.loadBalancer === 'keepalived-haproxy' && e.port === e.apiserverPort)
     err('spec.controlPlaneEndpoint.port', `${e.port} is also apiserverPort; haproxy runs on the control-plane nodes next to kube-apiserver, so it needs another port (default 8443)`);
+  if (e.loadBalancer === 'keepalived-haproxy' && (e.port === HAPROXY_HEALTHZ_PORT || e.apiserverPort === HAPROXY_HEALTHZ_PORT))
+    err(`spec.controlPlaneEndpoint.${e.port === HAPROXY_HEALTHZ_PORT ? 'port' : 'apiserverPort'}`, `${HAPROXY_HEALTHZ_PORT} is haproxy's loopback health endpoint for the liveness probe and keepalived's check; choose another port`);
   if (e.loadBalancer === 'kube-vip') {
     if (e.port !== e.apiserverPort)
       err('spec.controlPlaneEndpoint.port', `kube-vip only moves the VIP and does not proxy; clients reach kube-apiserver on the VIP directly, so port must equal apiserverPort (${e.apiserverPort})`);

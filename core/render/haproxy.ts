@@ -9,6 +9,7 @@ import type { ClusterPlan } from '../plan.js';
 import type { ClusterSpec } from '../spec.js';
 import { renderTemplate } from './template.js';
 import type { RenderTarget, RenderedFile } from './types.js';
+import { HAPROXY_HEALTHZ_PORT } from '../ports.js';
 
 export const HAPROXY_DIR = '/etc/haproxy';
 export const HAPROXY_CFG_PATH = `${HAPROXY_DIR}/haproxy.cfg`;
@@ -17,11 +18,8 @@ export const HAPROXY_RUN_DIR = '/run/haproxy';
 export const HAPROXY_ADMIN_SOCKET = `${HAPROXY_RUN_DIR}/admin.sock`;
 /** Master CLI of the static pod (`-S`): lets the agent `reload` haproxy without a container runtime client. */
 export const HAPROXY_MASTER_SOCKET = `${HAPROXY_RUN_DIR}/master.sock`;
-/**
- * Loopback-only monitor endpoint for the kubelet's liveness probe and keepalived's check script. 8404 is haproxy's
- * customary stats port and clashes with nothing kubeadm runs (6443, 2379-2381, 10248-10259).
- */
-export const HAPROXY_HEALTHZ_PORT = 8404;
+/** Loopback-only monitor endpoint (core/ports.ts); clashes with nothing kubeadm runs (6443, 2379-2381, 10248-10259). */
+export { HAPROXY_HEALTHZ_PORT };
 export const HAPROXY_HEALTHZ_PATH = '/healthz';
 /** The runtime applier addresses servers as `kube-apiserver/<node>`. */
 export const HAPROXY_BACKEND = 'kube-apiserver';

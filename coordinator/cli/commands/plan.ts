@@ -9,7 +9,7 @@ export const planCommand: Command = {
   async run(args, io) {
     const { values } = parseCommandArgs(this, args, { file: { type: 'string', short: 'f' } });
     const { spec, warnings } = await loadSpecFile(requireOption(this, values.file, '-f'));
-    const plan = planCluster(spec, { authPass: 'unused' });
+    const plan = planCluster(spec);
     for (const w of warnings) io.err(`warning: ${w.path}: ${w.message}\n`);
     io.out(`Deploy plan for cluster ${spec.name} (dry run, nothing is changed)\n`);
     describeDeploy(plan).forEach((step, i) => {

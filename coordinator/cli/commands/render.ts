@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { findPlannedNode, planCluster } from '../../../core/plan.js';
 import { renderNodeFiles } from '../../../core/render/node-files.js';
 import type { RenderedFile } from '../../../core/render/types.js';
-import { randomAuthPass } from '../../../lib/secrets.js';
 import { writeFileAtomic } from '../../../lib/fs.js';
 import { InputError, loadSpecFile } from '../spec-file.js';
 import { parseCommandArgs, requireOption, type Command } from '../command.js';
@@ -23,9 +22,7 @@ export const renderCommand: Command = {
     const outDir = requireOption(this, values.output, '-o');
     const { spec } = loaded;
     for (const w of loaded.warnings) io.err(`warning: ${w.path}: ${w.message}\n`);
-    // Offline renders have no coordinator to keep a generated secret; print where it went so it can be pinned.
-    const authPass = spec.controlPlaneEndpoint.keepalived.authPass ?? randomAuthPass();
-    const plan = planCluster(spec, { authPass });
+    const plan = planCluster(spec);
     const nodes = values.node ? [findPlannedNode(plan, values.node)] : [...plan.controlPlane, ...plan.workers];
     if (nodes[0] === undefined) {
       throw new InputError(`render: no node named "${values.node}" in ${loaded.path}; nodes are: ${spec.nodes.map((n) => n.name).join(', ')}`);
@@ -34,7 +31,7 @@ export const renderCommand: Command = {
     const rendered: { node: string; files: RenderedFile[] }[] = [];
     for (const node of nodes) {
       if (!node) continue;
-      if (!node.interface && node.role === 'control-plane' && spec.controlPlaneEndpoint.loadBalancer) {
+      if (!node.interface && node.role === 'control-plane') {
         io.err(`warning: spec.nodes: ${node.name} has no interface; rendered with ${FALLBACK_INTERFACE} (at deploy the agent detects the real one)\n`);
       }
       rendered.push({
@@ -55,9 +52,6 @@ export const renderCommand: Command = {
       io.out(`${node}: ${files.length} files\n`);
     }
     io.out(`wrote ${count} files under ${outDir}\n`);
-    if (!spec.controlPlaneEndpoint.keepalived.authPass && spec.controlPlaneEndpoint.loadBalancer === 'keepalived-haproxy') {
-      io.err('note: keepalived authPass was generated for this render; set spec.controlPlaneEndpoint.keepalived.authPass to keep it stable\n');
-    }
     return 0;
   },
 };

@@ -21,8 +21,7 @@ export const validateCommand: Command = {
       return 1;
     }
     const { spec, warnings } = loaded;
-    // The summary needs priorities, not secrets: a placeholder auth_pass keeps the plan pure and printable.
-    const plan = planCluster(spec, { authPass: 'unused' });
+    const plan = planCluster(spec);
     const e = spec.controlPlaneEndpoint;
     const routerId =
       e.keepalived.virtualRouterId === 'auto'
