@@ -155,7 +155,7 @@ describe('plans applied to a model of haproxy', () => {
     { selector: (x) => x.backend.name, maxLength: 5 },
   );
 
-  it('plan, retire and plan again ends exactly at the set; within a round, ready servers only dip below both ends never', () => {
+  it('plan, retire and plan again ends exactly at the set; within a round the ready count never falls below both its start and its end', () => {
     fc.assert(
       fc.property(arbLive, arbList, (start, wanted) => {
         const model = new HaproxyModel();
