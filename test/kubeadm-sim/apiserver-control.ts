@@ -38,7 +38,7 @@ export function spawnApiserver(i: SpawnInput): void {
 /** One GET over TLS verified against `caPem`; resolves to the status code, or the error text. */
 export function probe(address: string, port: number, path: string, caPem: string, timeoutMs = 2000): Promise<{ status: number } | { error: string }> {
   return new Promise((resolve) => {
-    const req = request({ host: address, port, path, method: 'GET', ca: caPem, servername: address.includes(':') ? undefined : undefined, timeout: timeoutMs }, (res) => {
+    const req = request({ host: address, port, path, method: 'GET', ca: caPem, timeout: timeoutMs }, (res) => {
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
     });

@@ -178,9 +178,6 @@ export async function runJoin(p: ParsedCommand, env: SimEnv, setHost: (h: string
     cfg = parsed.join as JoinConfig;
     if (isChanged(p, 'node-name')) cfg.nodeRegistration.name = getString(p, 'node-name');
   } else {
-    if (p.args.length === 0 && !getString(p, 'discovery-file')) {
-      // Without an endpoint kubeadm unsets token discovery; validation then reports it.
-    }
     cfg = joinConfigFromFlags(p);
   }
   const nodeName = cfg.nodeRegistration.name || simulatedHostname(env.root);

@@ -4,7 +4,7 @@
  * kubeconfig.
  */
 import { parse as parseYaml } from 'yaml';
-import { BOOTSTRAP_TOKEN_PATTERN, DEFAULT_TOKEN_GROUPS, tokenFormatError, validateCertificateKey, defaultInitConfig, defaultClusterConfig } from './config.js';
+import { BOOTSTRAP_TOKEN_PATTERN, tokenFormatError, validateCertificateKey, defaultInitConfig, defaultClusterConfig } from './config.js';
 import { getBool, getString, getStrings, isChanged, validateMixedArguments, type ParsedCommand } from './grammar.js';
 import { out, phaseFailure, readHostFile, SimFailure, type SimEnv } from './env.js';
 import { generateBootstrapToken, generateCertificateKey, loadConfigFile, putToken, tokenString, uploadCerts } from './cluster-ops.js';
@@ -182,5 +182,3 @@ export async function runUploadCerts(p: ParsedCommand, env: SimEnv): Promise<voi
   });
   if (!getBool(p, 'skip-certificate-key-print')) out(`[upload-certs] Using certificate key:\n${key}\n`);
 }
-
-export { DEFAULT_TOKEN_GROUPS };

@@ -105,13 +105,18 @@ export function simulatedHostname(root: string): string {
   return (fromRoot?.trim() || hostname()).toLowerCase();
 }
 
-export const out = (s: string): void => {
-  writeSync(1, s);
-};
+/** Writes synchronously so stdout and stderr interleave as the real tool's do; a closed pipe ends output quietly. */
+function writeAll(fd: number, s: string): void {
+  try {
+    writeSync(fd, s);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
+  }
+}
 
-export const err = (s: string): void => {
-  writeSync(2, s);
-};
+export const out = (s: string): void => writeAll(1, s);
+
+export const err = (s: string): void => writeAll(2, s);
 
 export function warn(where: string, message: string): void {
   err(klogLine('W', where, message, new Date(), process.pid));
@@ -135,7 +140,8 @@ export interface InvocationRecord {
 /** One JSON line per invocation; a single O_APPEND write keeps parallel writers' lines whole. */
 export function logInvocation(logPath: string, rec: InvocationRecord): void {
   mkdirSync(dirname(logPath), { recursive: true });
-  appendFileSync(logPath, JSON.stringify(rec) + '\n');
+  // The log keeps tokens and certificate keys verbatim for the tests: owner-only.
+  appendFileSync(logPath, JSON.stringify(rec) + '\n', { mode: 0o600 });
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

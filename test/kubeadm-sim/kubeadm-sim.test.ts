@@ -328,6 +328,8 @@ describe('kubeadm-sim grammar and preflight failures', () => {
   it('rejects unknown flags like kubeadm', async () => {
     const r = await runSim('kubeadm', ['join', '198.18.0.100:8443', '--tokn', 'x'], h.env);
     expect(r).toEqual({ code: 1, stdout: '', stderr: 'unknown flag: --tokn\nTo see the stack trace of this error execute with --v=5 or higher\n' });
+    const k = await runSim('kubectl', ['--kubeconfig', '/etc/kubernetes/admin.conf', 'get', 'nodes', '--bogus'], h.env);
+    expect(k).toEqual({ code: 1, stdout: '', stderr: "error: unknown flag: --bogus\nSee 'kubectl get --help' for usage.\n" });
   });
 
   it('rejects forbidden --config mixes for init, upload-certs, join and token create', async () => {

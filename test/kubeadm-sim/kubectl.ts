@@ -250,7 +250,8 @@ async function main(argv: string[]): Promise<number> {
       p = parseCommandLine(KUBECTL_ROOT, argv);
     } catch (e) {
       if (e instanceof UsageError) {
-        const chain = chainFor(KUBECTL_ROOT, ['kubectl', ...argv.filter((a) => !a.startsWith('-')).slice(0, 1)]);
+        const verb = argv.find((a) => KUBECTL_ROOT.subcommands?.some((c) => c.name === a));
+        const chain = chainFor(KUBECTL_ROOT, verb ? ['kubectl', verb] : ['kubectl']);
         throw kubectlUsage(chain.map((c) => c.name), e.message);
       }
       throw e;
