@@ -371,7 +371,7 @@ export function parseSpecYaml(text: string, source = 'cluster.yaml'): ClusterSpe
       source,
       doc.errors.map((err) => ({
         path: err.linePos ? `line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '(document)',
-        message: `invalid YAML: ${err.message.split('\n')[0]}`,
+        message: `invalid YAML: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
       })),
     );
   }

@@ -1,0 +1,99 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './cli.js';
+
+const FIXTURE = new URL('../../test/fixtures/cluster.yaml', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'kha-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+function specFile(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('coordinatorctl validate', () => {
+  it('exits 0 with a summary of nodes, VIP, router id and priorities', async () => {
+    const r = await cli('validate', '-f', FIXTURE);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/valid/);
+    expect(r.out).toMatch(/198\.18\.0\.100\/24 port 8443/);
+    expect(r.out).toMatch(/router id\s+auto \(\d+/);
+    expect(r.out).toMatch(/master-1\s+control-plane\s+198\.18\.0\.12\s+eth0\s+98/);
+  });
+
+  it('exits 1 with one `path: message` line per problem', async () => {
+    const bad = readFileSync(FIXTURE, 'utf8').replace('name: master-2', 'name: HCITos_cvm').replace('port: 8443', 'port: 6443');
+    const r = await cli('validate', '-f', specFile('bad.yaml', bad));
+    expect(r.code).toBe(1);
+    expect(r.out.trim().split('\n')).toEqual([
+      expect.stringMatching(/^spec\.nodes\[2\]\.name: "HCITos_cvm" is not a DNS-1123 label/),
+      expect.stringMatching(/^spec\.controlPlaneEndpoint\.port: 6443 is also apiserverPort/),
+    ]);
+  });
+
+  it('prints warnings but exits 0 for a single control-plane node', async () => {
+    const single = readFileSync(FIXTURE, 'utf8').replace(/name: master-(1|2)\n(\s+)address: (\S+)\n\s+role: control-plane/g, 'name: master-$1\n$2address: $3\n$2role: worker');
+    const r = await cli('validate', '-f', specFile('single.yaml', single));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/warning: spec\.nodes: has a single control-plane node/);
+  });
+
+  it.each([
+    ['a missing file', ['validate', '-f', join(dir, 'nope.yaml')], /cannot read the cluster spec .*nope\.yaml: no such file; pass the path/],
+    ['invalid YAML', ['validate', '-f', 'INVALID'], /line \d+, column \d+: invalid YAML: Flow sequence[^\n]*\]\n/],
+    ['an unknown flag', ['validate', '--fil', 'x'], /Unknown option '--fil'[\s\S]*usage: coordinatorctl validate/],
+    ['a missing -f', ['validate'], /-f is required/],
+    ['an unknown command', ['deploi'], /unknown command "deploi"/],
+  ])('refuses %s with a clear message and no stack trace', async (_what, argv, message) => {
+    const args = argv.map((a) => (a === 'INVALID' ? specFile('invalid.yaml', 'apiVersion: [\n') : a));
+    const r = await cli(...args);
+    expect(r.code).toBeGreaterThan(0);
+    expect(r.out + r.err).toMatch(message);
+    expect(r.out + r.err).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
+  });
+});
+
+describe('coordinatorctl render', () => {
+  it('writes every node file under DIR/<node>/<path> with its mode', async () => {
+    const out = join(dir, 'render');
+    const r = await cli('render', '-f', FIXTURE, '-o', out);
+    expect(r.code).toBe(0);
+    const mode = (p: string) => statSync(join(out, p)).mode & 0o777;
+    expect(mode('master-0/etc/keepalived/keepalived.conf')).toBe(0o644);
+    expect(mode('master-0/etc/keepalived/check_apiserver.sh')).toBe(0o755);
+    expect(mode('master-0/etc/kubeadm-ha/kubeadm.yaml')).toBe(0o600);
+    expect(mode('master-2/etc/kubernetes/manifests/haproxy.yaml')).toBe(0o600);
+    expect(readFileSync(join(out, 'worker-1/etc/kubeadm-ha/kubeadm.yaml'), 'utf8')).toMatch(/kind: "?JoinConfiguration"?/);
+    expect(() => statSync(join(out, 'worker-1/etc/haproxy/haproxy.cfg'))).toThrow();
+  });
+
+  it('renders one node with --node, and names the known nodes for an unknown one', async () => {
+    const out = join(dir, 'one');
+    expect((await cli('render', '-f', FIXTURE, '-o', out, '--node', 'master-1')).code).toBe(0);
+    expect(statSync(join(out, 'master-1/etc/haproxy/haproxy.cfg')).isFile()).toBe(true);
+    expect(() => statSync(join(out, 'master-0'))).toThrow();
+    const r = await cli('render', '-f', FIXTURE, '-o', out, '--node', 'master-9');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/no node named "master-9".*nodes are: master-0, master-1, master-2, worker-0, worker-1/);
+  });
+});
+
+describe('coordinatorctl plan', () => {
+  it('prints the phases in order with the join order', async () => {
+    const r = await cli('plan', '-f', FIXTURE);
+    expect(r.code).toBe(0);
+    const phases = [...r.out.matchAll(/^\d+\. ([a-z-]+):/gm)].map((m) => m[1]);
+    expect(phases).toEqual(['validate', 'wait-agents', 'preflight', 'prepare-hosts', 'load-balancer', 'init', 'join-control-plane', 'join-workers', 'verify']);
+    expect(r.out).toMatch(/hosts \(one at a time\): master-1, master-2/);
+  });
+});
