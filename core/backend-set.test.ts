@@ -167,7 +167,7 @@ describe('diffBackends', () => {
     fc.assert(
       fc.property(listArb, listArb, (applied, next) => {
         const d = diffBackends(applied, next);
-        const servers = new Map(applied.map((b) => [b.name, b]));
+        const servers = new Map<string, Backend>(applied.map((b) => [b.name, b]));
         for (const b of [...d.remove, ...d.readdress]) servers.delete(b.name);
         for (const b of [...d.add, ...d.readdress, ...d.drain, ...d.reactivate]) servers.set(b.name, b);
         const byName = (a: Backend, b: Backend) => a.name.localeCompare(b.name);

@@ -119,7 +119,7 @@ describe('startLocalNats', () => {
       for await (const s of nc.status()) events.push(s.type);
     })();
     const received: string[] = [];
-    const sub = nc.subscribe('probe.reload', { callback: (_err, msg) => received.push(msg.string()) });
+    const sub = nc.subscribe('probe.reload', { callback: (_err, msg) => void received.push(msg.string()) });
     const publisher = await connectAs(nats.url, (nats.credentials as { seed: Uint8Array }).seed);
     publisher.publish('probe.reload', 'before');
     await publisher.flush();

@@ -3,11 +3,11 @@
  * watches. Versions must stay monotonic even with a standby coordinator writing to the same bucket,
  * so a publish is a compare-and-set on the KV revision of the version it follows.
  */
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { decodeBackendSet, emptyBackendSet, encodeBackendSet, type BackendSet } from '../../core/backend-set.js';
+import { decodeBackendSet, emptyBackendSet, encodeBackendSet, withBackends, type BackendSet } from '../../core/backend-set.js';
 import { LB_BUCKET, backendSetKey } from '../../lib/nats/names.js';
 import { StateConflictError, type UpdateOptions } from './typed-kv.js';
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 
 export interface StoredBackendSet {
   readonly set: BackendSet;
@@ -63,13 +63,15 @@ export class BackendSetStore {
   /**
    * Applies a pure transition (`(s) => addBackend(s, b)`) to the stored set and publishes the result,
    * re-reading and re-applying on a concurrent publish. A transition that changes nothing publishes nothing.
+   * Only the resulting backend list counts: composed transitions (`removeBackend(addBackend(s, a), b)`)
+   * still publish exactly one version.
    */
   async update(cluster: string, transition: (current: BackendSet) => BackendSet, opts: UpdateOptions = {}): Promise<BackendSet> {
     const maxAttempts = opts.maxAttempts ?? 10;
     for (let attempt = 1; ; attempt++) {
       const current = await this.current(cluster);
-      const next = transition(current);
-      if (next === current || next.version === current.version) return current;
+      const next = withBackends(current, transition(current).backends);
+      if (next === current) return current;
       try {
         await this.publish(next);
         return next;

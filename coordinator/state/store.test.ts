@@ -190,6 +190,10 @@ describe('backend sets', () => {
     expect((await sets.get('upd')).revision).toBe(stored.revision);
     const drained = await sets.update('upd', (s) => drainBackend(s, 'master-0'));
     expect(drained.version).toBe(3);
+    // Composed transitions still publish one version.
+    const composed = await sets.update('upd', (s) => removeBackend(addBackend(s, { name: 'master-2', address: '198.18.0.12', port: 6443 }), 'master-0'));
+    expect(composed.version).toBe(4);
+    expect(composed.backends.map((b) => b.name)).toEqual(['master-1', 'master-2']);
   });
 
   it('refuses a stored set that belongs to another cluster', async () => {
