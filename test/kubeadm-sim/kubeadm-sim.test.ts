@@ -268,6 +268,7 @@ describe('kubeadm-sim lifecycle', () => {
     expect(workers[0].ts_start).toBeLessThan(workers[1].ts_end);
     expect(workers[1].ts_start).toBeLessThan(workers[0].ts_end);
     expect(workers[0].argv).toContain(workerJoin[3]);
+    expect(lines.find((l) => l.argv[0] === 'token' && l.argv[1] === 'create')?.host).toBe('master0');
     const refusedCp = lines.find((l) => l.host === 'master1' && l.exitCode === 1);
     expect(refusedCp.argv).toContain('--certificate-key');
   });

@@ -7,6 +7,7 @@ import { KUBEADM_ROOT } from './kubeadm-spec.js';
 import { chainFor, getString, parseCommandLine, renderHelp, UsageError, type ParsedCommand } from './grammar.js';
 import { logInvocation, out, printFailure, readEnv, SimFailure, type SimEnv } from './env.js';
 import { versionText } from './output.js';
+import { StateStore } from './state.js';
 
 async function dispatch(p: ParsedCommand, env: SimEnv, setHost: (h: string) => void): Promise<void> {
   if (getString(p, 'rootfs')) throw new SimFailure('kubeadm-sim: --rootfs is not simulated; the simulated host root is $KUBEADM_SIM_ROOT');
@@ -72,6 +73,10 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   if (env) {
+    if (host === null) {
+      const root = env.root;
+      host = new StateStore(env.stateDir).read()?.nodes.find((n) => n.root === root)?.name ?? null;
+    }
     logInvocation(env.logPath, { tool: 'kubeadm', ts_start: started, ts_end: Date.now(), host, root: env.root, argv, exitCode });
   }
   return exitCode;
