@@ -6,22 +6,16 @@ import type { BackendSet } from '../../core/backend-set.js';
 import type { ClusterPlan, PlannedNode } from '../../core/plan.js';
 import type { ClusterSpec } from '../../core/spec.js';
 import type { HostFacts__Output } from '../../proto/generated/kubeadm_ha/v1/HostFacts.js';
-import type { Task } from '../../proto/generated/kubeadm_ha/v1/Task.js';
-import type { TaskResult__Output } from '../../proto/generated/kubeadm_ha/v1/TaskResult.js';
+import type { TaskArgs, TaskKind, TaskResultOutput } from '../../proto/index.js';
+import type { RunTaskOptions, WaitProgress } from '../sessions.js';
 import type { EngineContext } from '../phases/engine.js';
 
-export type TaskInput = Omit<Task, 'taskId' | 'kind'>;
-
-export interface RunTaskOptions {
-  readonly timeoutMs?: number;
-  readonly onProgress?: (line: string) => void;
-  readonly signal?: AbortSignal;
-}
+export type { RunTaskOptions };
 
 /** Runs typed tasks on agents over their sessions (the SessionHub in production). */
 export interface AgentGateway {
-  runTask(agent: string, task: TaskInput, options?: RunTaskOptions): Promise<TaskResult__Output>;
-  waitForAgents(names: readonly string[], options: { timeoutMs: number; onProgress: (registered: number, missing: readonly string[]) => void; signal?: AbortSignal }): Promise<void>;
+  runTask<K extends TaskKind>(agent: string, kind: K, args: TaskArgs[K], options?: RunTaskOptions): Promise<TaskResultOutput[K]>;
+  waitForAgents(names: readonly string[], options: { timeoutMs?: number; onProgress?: (progress: WaitProgress) => void; signal?: AbortSignal }): Promise<void>;
   facts(agent: string): HostFacts__Output | undefined;
 }
 

@@ -11,7 +11,7 @@ import type { PlannedNode } from '../../core/plan.js';
 import { kubeadmConfigFile, kubeadmOpsConfigFile, KUBEADM_OPS_CONFIG_PATH, loadBalancerFiles, type JoinCredentials } from '../../core/render/node-files.js';
 import { randomCertificateKey } from '../../lib/secrets.js';
 import { KUBEADM_CONFIG_PATH, nodeInterface, type DeployContext } from './context.js';
-import { existingPaths, writeFilesTask } from './tasks.js';
+import { existingPaths, writeFiles } from './tasks.js';
 
 const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
 
@@ -34,11 +34,11 @@ export async function controlPlaneRunner(ctx: DeployContext, exclude?: string): 
 /** Mints join credentials on `runner`: a token from the ops config, plus (control-plane) a freshly uploaded certificate key. */
 async function mintCredentials(ctx: DeployContext, runner: PlannedNode, withCertificateKey: boolean, ttlMs: number): Promise<JoinCredentials> {
   const certificateKey = withCertificateKey ? randomCertificateKey() : undefined;
-  await ctx.agents.runTask(runner.name, writeFilesTask([kubeadmOpsConfigFile(ctx.plan, runner, { tokenTtlMs: ttlMs, ...(certificateKey ? { certificateKey } : {}) })]));
-  if (certificateKey) await ctx.agents.runTask(runner.name, { uploadCerts: { configPath: KUBEADM_OPS_CONFIG_PATH, certificateKey } }, { timeoutMs: ctx.timeouts.joinMs });
-  const created = await ctx.agents.runTask(runner.name, { createJoinToken: { configPath: KUBEADM_OPS_CONFIG_PATH, ttlSeconds: Math.ceil(ttlMs / 1000) } });
-  const token = created.createJoinToken;
-  if (!token?.token || !token.caCertHash) throw new KubeadmHaError('kubeadm token create printed no join command', { host: runner.name });
+  await writeFiles(ctx.agents, runner.name, [kubeadmOpsConfigFile(ctx.plan, runner, { tokenTtlMs: ttlMs, ...(certificateKey ? { certificateKey } : {}) })]);
+  if (certificateKey) await ctx.agents.runTask(runner.name, 'uploadCerts', { configPath: KUBEADM_OPS_CONFIG_PATH, certificateKey }, { timeoutMs: ctx.timeouts.joinMs });
+  const created = await ctx.agents.runTask(runner.name, 'createJoinToken', { configPath: KUBEADM_OPS_CONFIG_PATH, ttlSeconds: Math.ceil(ttlMs / 1000) });
+  const token = created;
+  if (!token.token || !token.caCertHash) throw new KubeadmHaError('kubeadm token create printed no join command', { host: runner.name });
   return { token: token.token, caCertHash: token.caCertHash, ...(certificateKey ? { certificateKey } : {}) };
 }
 
@@ -46,9 +46,9 @@ async function mintCredentials(ctx: DeployContext, runner: PlannedNode, withCert
 async function revokeCredentials(ctx: DeployContext, runner: PlannedNode, credentials: JoinCredentials | undefined): Promise<void> {
   const log = ctx.logger.child({ host: runner.name });
   const attempts: [string, () => Promise<unknown>][] = [
-    ...(credentials ? ([['delete the join token', () => ctx.agents.runTask(runner.name, { deleteToken: { tokenId: credentials.token.split('.')[0]! } })]] as [string, () => Promise<unknown>][]) : []),
-    ...(credentials?.certificateKey ? ([['delete the kubeadm-certs Secret', () => ctx.agents.runTask(runner.name, { deleteCertsSecret: {} })]] as [string, () => Promise<unknown>][]) : []),
-    ['remove the ops config', () => ctx.agents.runTask(runner.name, writeFilesTask([], [KUBEADM_OPS_CONFIG_PATH]))],
+    ...(credentials ? ([['delete the join token', () => ctx.agents.runTask(runner.name, 'deleteToken', { tokenId: credentials.token.split('.')[0]! })]] as [string, () => Promise<unknown>][]) : []),
+    ...(credentials?.certificateKey ? ([['delete the kubeadm-certs Secret', () => ctx.agents.runTask(runner.name, 'deleteCertsSecret', {})]] as [string, () => Promise<unknown>][]) : []),
+    ['remove the ops config', () => writeFiles(ctx.agents, runner.name, [], [KUBEADM_OPS_CONFIG_PATH])],
   ];
   for (const [what, attempt] of attempts) {
     await attempt().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, `could not ${what}`));
@@ -71,42 +71,43 @@ export async function joinControlPlaneNode(ctx: DeployContext, node: PlannedNode
   if (await isAlreadyJoined(ctx, node)) {
     // A coordinator that died after the join but before recording it: confirm health and record, never join twice.
     emit('already joined (kubelet.conf present); checking its apiserver');
-    await ctx.agents.runTask(node.name, { waitApiserver: { address: node.address, port: ctx.spec.controlPlaneEndpoint.apiserverPort, timeoutMs: ctx.timeouts.apiserverMs } }, { timeoutMs: ctx.timeouts.apiserverMs + 10_000 });
+    await ctx.agents.runTask(node.name, 'waitApiserver', { address: node.address, port: ctx.spec.controlPlaneEndpoint.apiserverPort, timeoutMs: ctx.timeouts.apiserverMs }, { timeoutMs: ctx.timeouts.apiserverMs + 10_000 });
   } else {
     const runner = await controlPlaneRunner(ctx, node.name);
     const iface = nodeInterface(ctx, node);
     const current = await ctx.backends.current();
     const withNode = addBackend(current, { name: node.name, address: node.address, port: ctx.spec.controlPlaneEndpoint.apiserverPort });
     emit(`writing load-balancer files (priority ${node.priority})`);
-    await ctx.agents.runTask(node.name, writeFilesTask(loadBalancerFiles(ctx.plan, node, iface, withNode)));
+    await writeFiles(ctx.agents, node.name, loadBalancerFiles(ctx.plan, node, iface, withNode));
     let credentials: JoinCredentials | undefined;
     try {
       for (let attempt = 1; ; attempt++) {
         emit(attempt === 1 ? `minting a certificate key and a ${Math.round(ctx.joinTokenTtlMs / 60_000)}-minute token on ${runner.name}` : 'certificate key expired before the join: re-uploading with a fresh key');
         if (credentials) await revokeCredentials(ctx, runner, credentials);
         credentials = await mintCredentials(ctx, runner, true, ctx.joinTokenTtlMs);
-        await ctx.agents.runTask(node.name, writeFilesTask([kubeadmConfigFile(ctx.plan, node, { joinCredentials: credentials })]));
+        await writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, { joinCredentials: credentials })]);
         emit('kubeadm join --control-plane');
         try {
           await ctx.agents.runTask(
             node.name,
-            { kubeadmJoin: { configPath: KUBEADM_CONFIG_PATH, ignorePreflightErrors: [IGNORE_MANIFESTS_DIR] } },
+            'kubeadmJoin',
+            { configPath: KUBEADM_CONFIG_PATH, ignorePreflightErrors: [IGNORE_MANIFESTS_DIR] },
             { timeoutMs: ctx.timeouts.joinMs, onProgress: (line) => emit(line) },
           );
           break;
         } catch (err) {
           if (attempt >= 2 || !isCertificateKeyFailure(err)) throw err;
           // The failed join stopped at download-certs; reset so the retry starts from a clean node.
-          await ctx.agents.runTask(node.name, { kubeadmReset: {} }, { timeoutMs: ctx.timeouts.joinMs });
+          await ctx.agents.runTask(node.name, 'kubeadmReset', {}, { timeoutMs: ctx.timeouts.joinMs });
         }
       }
     } finally {
       await revokeCredentials(ctx, runner, credentials);
       // The node's kubeadm.yaml keeps its JoinConfiguration for reference, without the credentials.
-      await ctx.agents.runTask(node.name, writeFilesTask([kubeadmConfigFile(ctx.plan, node, {})])).catch(() => undefined);
+      await writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, {})]).catch(() => undefined);
     }
     emit('waiting for its kube-apiserver to be healthy');
-    await ctx.agents.runTask(node.name, { waitApiserver: { address: node.address, port: ctx.spec.controlPlaneEndpoint.apiserverPort, timeoutMs: ctx.timeouts.apiserverMs } }, { timeoutMs: ctx.timeouts.apiserverMs + 10_000 });
+    await ctx.agents.runTask(node.name, 'waitApiserver', { address: node.address, port: ctx.spec.controlPlaneEndpoint.apiserverPort, timeoutMs: ctx.timeouts.apiserverMs }, { timeoutMs: ctx.timeouts.apiserverMs + 10_000 });
   }
   const published = await publishBackendFor(ctx, node);
   emit(`backend set v${published.version} published`);
@@ -129,14 +130,14 @@ export async function joinWorkerNode(ctx: DeployContext, node: PlannedNode, cred
   const emit = (message: string) => ctx.emit({ kind: 'progress', phase: 'join-workers', host: node.name, message });
   if (await isAlreadyJoined(ctx, node)) emit('already joined (kubelet.conf present)');
   else {
-    await ctx.agents.runTask(node.name, writeFilesTask([kubeadmConfigFile(ctx.plan, node, { joinCredentials: credentials })]));
+    await writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, { joinCredentials: credentials })]);
     emit('kubeadm join');
     try {
-      await ctx.agents.runTask(node.name, { kubeadmJoin: { configPath: KUBEADM_CONFIG_PATH, ignorePreflightErrors: [] } }, { timeoutMs: ctx.timeouts.joinMs, onProgress: (line) => emit(line) });
+      await ctx.agents.runTask(node.name, 'kubeadmJoin', { configPath: KUBEADM_CONFIG_PATH, ignorePreflightErrors: [] }, { timeoutMs: ctx.timeouts.joinMs, onProgress: (line) => emit(line) });
     } catch (err) {
       throw withContext(err, { host: node.name });
     } finally {
-      await ctx.agents.runTask(node.name, writeFilesTask([kubeadmConfigFile(ctx.plan, node, {})])).catch(() => undefined);
+      await writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, {})]).catch(() => undefined);
     }
   }
   await ctx.cluster.putNode({ name: node.name, role: 'worker', joined: true, joinedAt: new Date().toISOString() });

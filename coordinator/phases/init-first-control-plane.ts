@@ -1,6 +1,6 @@
 import { kubeadmConfigFile, loadBalancerFiles } from '../../core/render/node-files.js';
 import { nodeInterface, KUBEADM_CONFIG_PATH, type DeployContext } from '../deploy/context.js';
-import { existingPaths, writeFilesTask } from '../deploy/tasks.js';
+import { existingPaths, writeFiles } from '../deploy/tasks.js';
 import type { Phase } from './phase.js';
 
 const ADMIN_CONF = '/etc/kubernetes/admin.conf';
@@ -15,18 +15,18 @@ export const initFirstControlPlane: Phase<DeployContext> = {
     const apiserver = { address: m0.address, port: ctx.spec.controlPlaneEndpoint.apiserverPort, timeoutMs: ctx.timeouts.apiserverMs };
     // A coordinator that died during init finds admin.conf on master0: the init happened, do not run it twice.
     if ((await existingPaths(ctx.agents, m0.name, [ADMIN_CONF])).length === 0) {
-      await ctx.agents.runTask(m0.name, writeFilesTask([kubeadmConfigFile(ctx.plan, m0, {})]));
+      await writeFiles(ctx.agents, m0.name, [kubeadmConfigFile(ctx.plan, m0, {})]);
       emit('kubeadm init --upload-certs');
-      await ctx.agents.runTask(m0.name, { kubeadmInit: { configPath: KUBEADM_CONFIG_PATH, certificateKey: '', ignorePreflightErrors: [] } }, {
+      await ctx.agents.runTask(m0.name, 'kubeadmInit', { configPath: KUBEADM_CONFIG_PATH, certificateKey: '', ignorePreflightErrors: [] }, {
         timeoutMs: ctx.timeouts.initMs,
         onProgress: (line) => emit(line),
       });
     } else emit('already initialised (admin.conf present)');
-    await ctx.agents.runTask(m0.name, { waitApiserver: apiserver }, { timeoutMs: apiserver.timeoutMs + 10_000 });
+    await ctx.agents.runTask(m0.name, 'waitApiserver', apiserver, { timeoutMs: apiserver.timeoutMs + 10_000 });
     if (ctx.spec.controlPlaneEndpoint.loadBalancer === 'kube-vip') {
       // kube-vip needed super-admin.conf while admin.conf had no RBAC yet (kube-vip#684); now it can use admin.conf.
       const current = await ctx.backends.current();
-      await ctx.agents.runTask(m0.name, writeFilesTask(loadBalancerFiles(ctx.plan, m0, nodeInterface(ctx, m0), current, { phase: 'steady' })));
+      await writeFiles(ctx.agents, m0.name, loadBalancerFiles(ctx.plan, m0, nodeInterface(ctx, m0), current, { phase: 'steady' }));
     }
     await ctx.cluster.putNode({ name: m0.name, role: 'control-plane', joined: true, joinedAt: new Date().toISOString() });
   },
@@ -34,6 +34,6 @@ export const initFirstControlPlane: Phase<DeployContext> = {
     // A half-done init blocks the retry in kubeadm's own preflight (manifests exist); reset leaves our LB files alone.
     const m0 = ctx.plan.initNode;
     if ((await existingPaths(ctx.agents, m0.name, [ADMIN_CONF])).length > 0) return;
-    await ctx.agents.runTask(m0.name, { kubeadmReset: {} }, { timeoutMs: ctx.timeouts.joinMs });
+    await ctx.agents.runTask(m0.name, 'kubeadmReset', {}, { timeoutMs: ctx.timeouts.joinMs });
   },
 };

@@ -1,7 +1,7 @@
 import { withBackends } from '../../core/backend-set.js';
 import { loadBalancerFiles } from '../../core/render/node-files.js';
 import { nodeInterface, type DeployContext } from '../deploy/context.js';
-import { writeFilesTask } from '../deploy/tasks.js';
+import { writeFiles } from '../deploy/tasks.js';
 import type { Phase } from './phase.js';
 
 /**
@@ -19,7 +19,7 @@ export const loadBalancerFirstNode: Phase<DeployContext> = {
       current.backends.length === 0
         ? withBackends(current, [{ name: m0.name, address: m0.address, port: ctx.spec.controlPlaneEndpoint.apiserverPort }])
         : current;
-    await ctx.agents.runTask(m0.name, writeFilesTask(loadBalancerFiles(ctx.plan, m0, nodeInterface(ctx, m0), first, { phase: 'init' })));
+    await writeFiles(ctx.agents, m0.name, loadBalancerFiles(ctx.plan, m0, nodeInterface(ctx, m0), first, { phase: 'init' }));
     if (first.version !== current.version) await ctx.backends.publish(first);
     ctx.emit({ kind: 'progress', phase: 'load-balancer', host: m0.name, message: `${ctx.spec.controlPlaneEndpoint.loadBalancer} files written; backend set v${first.version}` });
   },

@@ -25,8 +25,8 @@ export const preflightHosts: Phase<DeployContext> = {
       const runsLb = node.role === 'control-plane' && e.loadBalancer === 'keepalived-haproxy';
       const result = await ctx.agents.runTask(
         node.name,
+        'preflight',
         {
-          preflight: {
             kubeProxyMode: ctx.spec.kubernetes.kubeProxyMode,
             kubernetesVersion: ctx.spec.kubernetes.version,
             vip: e.vip,
@@ -38,11 +38,10 @@ export const preflightHosts: Phase<DeployContext> = {
             vipInterface: '',
             nodeAddress: node.address,
             criSocket: ctx.spec.kubernetes.criSocket,
-          },
         },
         { timeoutMs: ctx.timeouts.preflightMs },
       );
-      for (const warning of result.preflight?.warnings ?? []) ctx.emit({ kind: 'progress', phase: 'preflight', host: node.name, message: `warning: ${warning}` });
+      for (const warning of result.warnings) ctx.emit({ kind: 'progress', phase: 'preflight', host: node.name, message: `warning: ${warning}` });
     });
   },
 };

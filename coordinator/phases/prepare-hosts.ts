@@ -1,7 +1,7 @@
 import { hostPrepFiles } from '../../core/render/node-files.js';
 import { forEachHost } from '../concurrency.js';
 import type { DeployContext } from '../deploy/context.js';
-import { writeFilesTask } from '../deploy/tasks.js';
+import { writeFiles } from '../deploy/tasks.js';
 import type { Phase } from './phase.js';
 
 /** Registry credentials for kubelet and, where kubelet came from a tarball, its kubeadm drop-in. Idempotent writes. */
@@ -17,7 +17,7 @@ export const prepareHosts: Phase<DeployContext> = {
         kubeletDropIn: facts ? !facts.kubeletInstalledByPackageManager : false,
         ...(ctx.registryConfigJson !== undefined ? { registryConfigJson: ctx.registryConfigJson, registryConfigSource: ctx.spec.registryAuth?.configJson ?? 'registryAuth.configJson' } : {}),
       });
-      if (files.length > 0) await ctx.agents.runTask(node.name, writeFilesTask(files));
+      if (files.length > 0) await writeFiles(ctx.agents, node.name, files);
     });
   },
 };

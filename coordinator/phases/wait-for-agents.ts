@@ -11,8 +11,8 @@ export const waitForAgents: Phase<DeployContext> = {
     await ctx.agents.waitForAgents(names, {
       timeoutMs: ctx.timeouts.agentsMs,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
-      onProgress: (registered, missing) => {
-        const message = `${registered}/${names.length} agents registered${missing.length > 0 ? `; waiting for ${missing.join(', ')}` : ''}`;
+      onProgress: ({ connected, missing }) => {
+        const message = `${connected}/${names.length} agents registered${missing.length > 0 ? `; waiting for ${missing.join(', ')}` : ''}`;
         if (message !== last) ctx.emit({ kind: 'progress', phase: 'wait-agents', message });
         last = message;
       },
