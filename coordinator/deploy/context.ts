@@ -26,10 +26,8 @@ export interface NodeRecord {
   readonly joinedAt?: string;
 }
 
-/** Per-cluster progress, persisted (JetStream KV in production) so a restarted coordinator resumes. */
+/** Per-cluster node records, persisted (JetStream KV in production) so a restarted coordinator resumes. */
 export interface ClusterProgress {
-  isPhaseDone(phase: string): Promise<boolean>;
-  markPhaseDone(phase: string): Promise<void>;
   node(name: string): Promise<NodeRecord | undefined>;
   putNode(record: NodeRecord): Promise<void>;
   deleteNode(name: string): Promise<void>;

@@ -77,11 +77,12 @@ export async function joinControlPlaneNode(ctx: DeployContext, node: PlannedNode
     const iface = nodeInterface(ctx, node);
     const current = await ctx.backends.current();
     const withNode = addBackend(current, { name: node.name, address: node.address, port: ctx.spec.controlPlaneEndpoint.apiserverPort });
-    emit(`writing load-balancer files (priority ${node.priority})`);
-    await writeFiles(ctx.agents, node.name, loadBalancerFiles(ctx.plan, node, iface, withNode));
     let credentials: JoinCredentials | undefined;
     try {
       for (let attempt = 1; ; attempt++) {
+        // Written on every attempt: a `kubeadm reset` between attempts empties /etc/kubernetes/manifests.
+        emit(`writing load-balancer files (priority ${node.priority})`);
+        await writeFiles(ctx.agents, node.name, loadBalancerFiles(ctx.plan, node, iface, withNode));
         emit(attempt === 1 ? `minting a certificate key and a ${Math.round(ctx.joinTokenTtlMs / 60_000)}-minute token on ${runner.name}` : 'certificate key expired before the join: re-uploading with a fresh key');
         if (credentials) await revokeCredentials(ctx, runner, credentials);
         credentials = await mintCredentials(ctx, runner, true, ctx.joinTokenTtlMs);

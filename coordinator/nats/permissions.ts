@@ -30,9 +30,8 @@ export function agentPermissions(nkeyPublicKey: string, cluster: string): NatsPe
         // Ordered push consumer of the KV watch. The server refuses a create request whose body filter
         // differs from the filter in this subject, so the grant pins the consumer to this one key.
         `$JS.API.CONSUMER.CREATE.${stream}.*.${key}`,
-        // The watch reads its consumer's info once, and an ordered consumer deletes its old
-        // incarnation when it resets after a gap. Names are random nuids; LIST is not granted.
-        `$JS.API.CONSUMER.INFO.${stream}.*`,
+        // An ordered consumer deletes its old incarnation when it resets after a gap. Consumer names
+        // are random nuids and neither LIST nor INFO is granted, so other agents' consumers stay unknown.
         `$JS.API.CONSUMER.DELETE.${stream}.*`,
         // `kv.get(key)` on a direct-get stream: the last message for this key's subject only.
         `$JS.API.DIRECT.GET.${stream}.${key}`,

@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { createUser } from '@nats-io/nkeys';
 import { errors, type NatsConnection } from '@nats-io/transport-node';
@@ -177,6 +178,20 @@ describe('startLocalNats', () => {
     await expect(connectAs(nats.url, agent.seed)).rejects.toBeInstanceOf(errors.AuthorizationError);
   });
 
+  it('applies a burst of registrations with a few reloads, refusing only the malformed one', async () => {
+    const before = nats.agentUsers().length;
+    const keys = Array.from({ length: 20 }, agentKey);
+    const results = await Promise.allSettled([
+      ...keys.map((k, i) => nats.addAgentUser(k.publicKey, `burst-${i}`, 'prod')),
+      nats.addAgentUser('UNOTAKEY', 'burst-bad', 'prod'),
+    ]);
+    expect(results.slice(0, 20).every((r) => r.status === 'fulfilled')).toBe(true);
+    expect(results[20]!.status).toBe('rejected');
+    expect(nats.agentUsers().length).toBe(before + 20);
+    const nc = await connectAs(nats.url, keys[19]!.seed, `_INBOX_${keys[19]!.publicKey}`);
+    expect(nc.isClosed()).toBe(false);
+  });
+
   it('rejects malformed agent users', async () => {
     await expect(nats.addAgentUser('UNOTAKEY', 'master-1', 'prod')).rejects.toThrow(/nkey/);
     await expect(nats.addAgentUser(agentKey().publicKey, 'HCITos_cvm', 'prod')).rejects.toThrow(/DNS-1123/);
@@ -188,7 +203,8 @@ describe('supervision', () => {
   it('restarts nats-server when it dies, on the same port, with the state intact', async () => {
     const nats = await start(await tempDir());
     const nc = await connectAs(nats.url, (nats.credentials as { seed: Uint8Array }).seed);
-    const kv = await new Kvm(nc).create('persist', { history: 1 });
+    // A short API timeout: a request sent while the client is still reconnecting is lost, not queued.
+    const kv = await new Kvm(jetstream(nc, { timeout: 500 })).create('persist', { history: 1 });
     await kv.put('k', 'kept');
     const oldPid = nats.pid();
     expect(oldPid).toBeDefined();
@@ -260,5 +276,47 @@ describe('supervision', () => {
 
     // A second server on the same port cannot bind: start fails and says why.
     await expect(start(await tempDir(), { port: nats.port })).rejects.toThrow(/exited 1.*address already in use|address already in use/s);
+  });
+});
+
+describe('TLS', () => {
+  it('serves TLS only, and a failed reload is reported and retried on the next change', async () => {
+    const dir = await tempDir();
+    const cert = join(dir, 'nats.crt');
+    const key = join(dir, 'nats.key');
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=kubeadm-ha-nats', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
+    ], { stdio: 'ignore' });
+    const nats = await start(join(dir, 'data'), { tls: { certFile: cert, keyFile: key }, clientTls: { caFile: cert } });
+    expect(nats.url).toMatch(/^tls:\/\/127\.0\.0\.1:\d+$/);
+    const seed = (nats.credentials as { seed: Uint8Array }).seed;
+    const nc = await connectNats(nats, { name: 'tls', logger: silentLogger });
+    connections.push(nc);
+    expect(nc.isClosed()).toBe(false);
+    // A client that trusts another CA refuses the server.
+    const otherCa = join(dir, 'other.crt');
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=someone-else', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'other.key'), '-out', otherCa,
+    ], { stdio: 'ignore' });
+    await expect(connectNats({ url: nats.url, credentials: nkeyCredentials(seed), tls: { caFile: otherCa } }, { name: 'wrong-ca', logger: silentLogger, timeoutMs: 2000 })).rejects.toThrow();
+    // A client that does not speak TLS gets nowhere.
+    await expect(connectNats({ url: `nats://127.0.0.1:${nats.port}`, credentials: nkeyCredentials(seed) }, { name: 'plain', logger: silentLogger, timeoutMs: 2000 })).rejects.toThrow();
+
+    // The server cannot load a config whose key file is gone: the reload fails, loudly.
+    const agent = agentKey();
+    await rename(key, `${key}.away`);
+    await expect(nats.addAgentUser(agent.publicKey, 'master-1', 'prod')).rejects.toThrow(/rejected the new config/);
+    expect(nc.isClosed()).toBe(false);
+    await rename(`${key}.away`, key);
+    // Asking again (same user) retries the reload instead of assuming it happened.
+    await nats.addAgentUser(agent.publicKey, 'master-1', 'prod');
+    const agentNc = await connectNats(
+      { url: nats.url, credentials: nkeyCredentials(agent.seed), tls: { caFile: cert } },
+      { name: 'tls-agent', logger: silentLogger, inboxPrefix: `_INBOX_${agent.publicKey}` },
+    );
+    connections.push(agentNc);
+    expect(agentNc.isClosed()).toBe(false);
   });
 });

@@ -117,6 +117,12 @@ interface ExitStatus {
   readonly spawnError?: string;
 }
 
+interface PendingChange {
+  readonly change: (users: AgentUser[]) => { users: AgentUser[]; result: unknown };
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+}
+
 interface RunningServer {
   readonly child: ResultPromise;
   readonly exited: Promise<ExitStatus>;
@@ -133,10 +139,13 @@ class NatsSupervisor {
   private users: AgentUser[];
   private running: RunningServer | undefined;
   private binary: string | undefined;
+  /** The config file holds users the running server has not loaded yet (a reload failed). */
+  private reloadPending = false;
   private closing = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private restartAttempt = 0;
-  private mutations: Promise<unknown> = Promise.resolve();
+  private readonly pendingChanges: PendingChange[] = [];
+  private applying: Promise<void> | undefined;
   private readonly logTail: string[] = [];
   private readonly lineListeners = new Set<(line: string) => void>();
 
@@ -177,39 +186,73 @@ class NatsSupervisor {
   }
 
   private addAgentUser(publicKey: string, agentName: string, cluster: string): Promise<void> {
-    return this.mutate(async () => {
-      const user = checkAgentUser({ publicKey, agentName, cluster });
-      const next = withAgentUser(this.users, user);
-      if (sameUsers(next, this.users)) return;
-      await this.commitUsers(next);
-      this.log.info({ agent: agentName, cluster }, 'agent allowed on NATS');
+    return this.enqueue((users) => {
+      const next = withAgentUser(users, checkAgentUser({ publicKey, agentName, cluster }));
+      if (!sameUsers(next, users)) this.log.info({ agent: agentName, cluster }, 'allowing agent on NATS');
+      return { users: next, result: undefined };
     });
   }
 
   private removeAgentUser(publicKeyOrName: string, cluster?: string): Promise<boolean> {
-    return this.mutate(async () => {
-      const kept = withoutAgentUser(this.users, publicKeyOrName);
-      const next = cluster === undefined ? kept : this.users.filter((u) => u.cluster !== cluster || kept.includes(u));
-      if (next.length === this.users.length) return false;
-      await this.commitUsers(next);
-      this.log.info({ agent: publicKeyOrName, cluster }, 'agent removed from NATS');
-      return true;
+    return this.enqueue((users) => {
+      const kept = withoutAgentUser(users, publicKeyOrName);
+      const next = cluster === undefined ? kept : users.filter((u) => u.cluster !== cluster || kept.includes(u));
+      const removed = next.length !== users.length;
+      if (removed) this.log.info({ agent: publicKeyOrName, cluster }, 'removing agent from NATS');
+      return { users: next, result: removed };
     });
+  }
+
+  /**
+   * Changes queued while a reload runs are applied together with one config write and one reload,
+   * so a fleet of workers auto-joining at once costs a handful of reloads, not one per host.
+   */
+  private enqueue<T>(change: (users: AgentUser[]) => { users: AgentUser[]; result: T }): Promise<T> {
+    if (this.closing) return Promise.reject(new KubeadmHaError('the embedded NATS server is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.pendingChanges.push({ change, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.applying) this.applying = this.applyChanges().finally(() => (this.applying = undefined));
+    });
+  }
+
+  private async applyChanges(): Promise<void> {
+    while (this.pendingChanges.length > 0) {
+      const batch = this.pendingChanges.splice(0);
+      let users = this.users;
+      const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+      for (const { change } of batch) {
+        try {
+          const r = change(users);
+          users = r.users;
+          outcomes.push({ ok: true, value: r.result });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+      }
+      let failure: unknown;
+      try {
+        // A reload that failed earlier is retried even when this batch changes nothing.
+        if (!sameUsers(users, this.users) || this.reloadPending) await this.commitUsers(users);
+      } catch (err) {
+        failure = err;
+      }
+      batch.forEach(({ resolve, reject }, i) => {
+        const outcome = outcomes[i]!;
+        if (!outcome.ok) reject(outcome.error);
+        else if (failure !== undefined) reject(failure);
+        else resolve(outcome.value);
+      });
+    }
   }
 
   /** Persist first: if the reload fails, the next start still has the right users. */
   private async commitUsers(next: AgentUser[]): Promise<void> {
     await saveAgentUsers(this.usersPath, next);
     this.users = next;
+    this.reloadPending = true;
     await this.writeConfig();
     await this.reload();
-  }
-
-  private mutate<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.closing) return Promise.reject(new KubeadmHaError('the embedded NATS server is closed'));
-    const result = this.mutations.then(fn);
-    this.mutations = result.catch(() => undefined);
-    return result;
+    this.reloadPending = false;
   }
 
   private async writeConfig(): Promise<void> {
@@ -306,6 +349,8 @@ class NatsSupervisor {
       await this.kill(running);
       return;
     }
+    // A fresh server read the current file: nothing is waiting for a reload any more.
+    this.reloadPending = false;
     this.log.info({ pid: child.pid, port: this.cfg.port }, 'nats-server ready');
   }
 
@@ -386,7 +431,7 @@ class NatsSupervisor {
     if (this.closing) return;
     this.closing = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    await this.mutations;
+    await this.applying;
     const running = this.running;
     this.running = undefined;
     if (running) await this.kill(running);

@@ -4,14 +4,14 @@ import { silentLogger } from '../../lib/log.js';
 import { runPhases, type EngineContext } from './engine.js';
 import type { Phase, PhaseEvent } from './phase.js';
 
-function memoryProgress(done: string[] = []) {
-  const set = new Set(done);
-  return { set, isPhaseDone: async (p: string) => set.has(p), markPhaseDone: async (p: string) => void set.add(p) };
+function memoryProgress() {
+  const states = new Map<string, string>();
+  return { states, recordPhase: async (p: string, state: string) => void states.set(p, state) };
 }
 
-function ctx(done: string[] = []) {
+function ctx() {
   const events: PhaseEvent[] = [];
-  const progress = memoryProgress(done);
+  const progress = memoryProgress();
   const c: EngineContext & { log: string[] } = { progress, emit: (e) => events.push(e), logger: silentLogger, log: [] };
   return { c, events, progress };
 }
@@ -25,12 +25,16 @@ const phase = (id: string, opts: Partial<Phase<EngineContext & { log: string[] }
 });
 
 describe('runPhases', () => {
-  it('runs in order, skips done and no-op phases, and records progress', async () => {
-    const { c, progress } = ctx(['b']);
-    const result = await runPhases([phase('a'), phase('b'), phase('c', { shouldRun: () => false }), phase('d')], c, 'rerun deploy');
+  it('runs in order, skips phases with nothing to do, and records every outcome', async () => {
+    const { c, progress } = ctx();
+    const result = await runPhases(
+      [phase('a'), phase('b', { run: async () => 'unchanged' as const }), phase('c', { shouldRun: () => false }), phase('d')],
+      c,
+      'rerun deploy',
+    );
     expect(c.log).toEqual(['a', 'd']);
     expect(result).toEqual({ ran: ['a', 'd'], skipped: ['b', 'c'] });
-    expect([...progress.set].sort()).toEqual(['a', 'b', 'd']);
+    expect(Object.fromEntries(progress.states)).toEqual({ a: 'done', b: 'unchanged', c: 'skipped', d: 'done' });
   });
 
   it('a failure names the phase and host, cleans up, tells how to resume, and stops', async () => {
@@ -46,7 +50,7 @@ describe('runPhases', () => {
     expect((err as Error).message).toBe('join-control-plane: master-2: kubeadm join exited 1: error execution phase preflight');
     expect(cleaned).toEqual(['join-control-plane']);
     expect(c.log).toEqual(['init']);
-    expect(progress.set.has('join-control-plane')).toBe(false);
+    expect(progress.states.get('join-control-plane')).toBe('failed');
     const failed = events.find((e) => e.kind === 'phase-failed')!;
     expect(failed).toMatchObject({ phase: 'join-control-plane', host: 'master-2' });
     expect(failed.message).toMatch(/run `coordinatorctl deploy` again/);

@@ -7,8 +7,10 @@ export interface Phase<C> {
   readonly id: string;
   /** What an operator reads: `Join control-plane nodes one at a time`. */
   readonly title: string;
+  /** The one guard: derived from the cluster's real state, so a resumed or repeated deploy does only what is left. */
   shouldRun(ctx: C): Promise<boolean> | boolean;
-  run(ctx: C): Promise<void>;
+  /** Resolves `'unchanged'` when it found everything already as it should be. */
+  run(ctx: C): Promise<void | 'unchanged'>;
   /** Undo partial work after a failure of `run`, where leaving it would break the retry. */
   cleanUp?(ctx: C, error: unknown): Promise<void>;
 }
@@ -22,7 +24,9 @@ export interface PhaseEvent {
   readonly message: string;
 }
 
+export type PhaseState = 'running' | 'done' | 'unchanged' | 'skipped' | 'failed';
+
+/** Where phase outcomes are recorded, for `coordinatorctl status`; never used to decide what runs. */
 export interface PhaseProgress {
-  isPhaseDone(phase: string): Promise<boolean>;
-  markPhaseDone(phase: string): Promise<void>;
+  recordPhase(phase: string, state: PhaseState, message: string): Promise<void>;
 }

@@ -11,13 +11,18 @@ export const prepareHosts: Phase<DeployContext> = {
   shouldRun: () => true,
   async run(ctx) {
     const hosts = [...ctx.plan.controlPlane, ...ctx.plan.workers];
+    let changed = 0;
     await forEachHost(hosts, { limit: hosts.length, phase: 'prepare-hosts', ...(ctx.signal ? { signal: ctx.signal } : {}) }, async (node) => {
       const facts = ctx.agents.facts(node.name);
       const files = hostPrepFiles(ctx.plan, node, {
         kubeletDropIn: facts ? !facts.kubeletInstalledByPackageManager : false,
         ...(ctx.registryConfigJson !== undefined ? { registryConfigJson: ctx.registryConfigJson, registryConfigSource: ctx.spec.registryAuth?.configJson ?? 'registryAuth.configJson' } : {}),
       });
-      if (files.length > 0) await writeFiles(ctx.agents, node.name, files);
+      if (files.length === 0) return;
+      const result = await writeFiles(ctx.agents, node.name, files);
+      changed += result.changedPaths.length;
+      for (const path of result.changedPaths) ctx.emit({ kind: 'progress', phase: 'prepare-hosts', host: node.name, message: `wrote ${path}` });
     });
+    return changed === 0 ? 'unchanged' : undefined;
   },
 };
