@@ -1,7 +1,7 @@
 /**
  * One static pod's daemon container, supervised the way the kubelet does it: started in the node's network
- * namespace as pid 1 of its own pid namespace (so killing it kills every process it started, VIP-holding VRRP
- * child included), restarted by restartPolicy with the kubelet's crash-loop back-off, killed on liveness-probe
+ * namespace in its own pid namespace under a minimal init (so when it dies, every process it started dies with
+ * it, VIP-holding VRRP child included, as in a container), restarted by restartPolicy with the kubelet's crash-loop back-off, killed on liveness-probe
  * failure, and stopped with SIGTERM, then SIGKILL after terminationGracePeriodSeconds.
  */
 import type { Logger } from '../../lib/log.js';

@@ -7,13 +7,13 @@
  * paths, so they read `/etc/keepalived/keepalived.conf` and run `/etc/keepalived/check_apiserver.sh` exactly as
  * written (nothing is rewritten), keepalived's script-security check sees root-owned 0755 directories, and sockets
  * (`/run/haproxy/admin.sock`) appear at `<root>/run/haproxy/…` for the agent.
- * - static pods: each container is pid 1 of its own pid namespace with private /run and /tmp; only its hostPath
+ * - static pods: each container runs in its own pid namespace with private /run and /tmp; only its hostPath
  *   volumes (`<root><path>` at mountPath) are shared with the host, with the kubelet's hostPath type checks; the
  *   pod's own command and args run (the host's binaries stand in for the image).
  * - systemd units: Debian's keepalived.service / haproxy.service, seeing `<root>/run`, `<root>/etc/keepalived`
  *   and `<root>/etc/haproxy` (see systemd-unit.ts).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import type { Lab } from '../netns/harness.js';
@@ -55,8 +55,8 @@ export interface KubeletStandin {
   /** The daemon's main pid on the host while it runs (static pod or unit). */
   pidOf(name: DaemonName): number | undefined;
   /**
-   * Signals the daemon's main process. A static pod's daemon is pid 1 of its pid namespace, so SIGKILL takes the
-   * whole container down at once (VRRP child included, as when a container is killed); the kubelet then restarts it.
+   * Signals the daemon's main process. A static pod's daemon runs in its own pid namespace, so when it dies the
+   * whole container goes at once (VRRP child included, as when a container is killed); the kubelet then restarts it.
    */
   kill(name: DaemonName, signal?: NodeJS.Signals): boolean;
   /** systemctl as the agent would call it: `systemctl('restart', 'haproxy')`. */
@@ -92,8 +92,11 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
   };
 
   const pods = new Map<string, PodWorker>();
+  /** Removed or replaced pods until their container is gone: still the daemon on this host until then. */
+  const dying = new Set<PodWorker>();
   let manifestProblems: string[] = [];
-  const runningPod = (daemon: DaemonName): PodWorker | undefined => [...pods.values()].find((w) => w.daemon === daemon);
+  const runningPod = (daemon: DaemonName): PodWorker | undefined =>
+    [...pods.values()].find((w) => w.daemon === daemon) ?? [...dying].find((w) => w.daemon === daemon && w.pidOf() !== undefined);
 
   const units = new Map<string, SystemctlUnit>();
   const daemonUnits = new Map<DaemonName, SystemdUnit>();
@@ -131,17 +134,17 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
       const runnable = pod.containers.map((c) => ({ c, daemon: daemonOf(c) })).filter((x) => x.daemon !== undefined);
       if (runnable.length === 0) continue; // etcd, kube-apiserver, kube-vip …: not this stand-in's business
       const { c: container, daemon } = runnable[0]! as { c: (typeof runnable)[number]['c']; daemon: DaemonName };
+      const unsafe = podProblems(pod, container, daemon);
+      if (unsafe.length > 0) {
+        problems.push(...unsafe.map((p) => `${file}: ${p}`));
+        continue;
+      }
       const previous = claimed.get(daemon);
       if (previous) {
         problems.push(`${file}: a second static pod running ${daemon} (${previous} already does); a real kubelet would run both`);
         continue;
       }
       claimed.set(daemon, file);
-      const unsafe = podProblems(pod, container, daemon);
-      if (unsafe.length > 0) {
-        problems.push(...unsafe.map((p) => `${file}: ${p}`));
-        continue;
-      }
       wanted.set(file, {
         file,
         identity: pod.identity,
@@ -175,7 +178,8 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
       const next = wanted.get(file);
       if (next && next.identity === worker.identity) continue;
       pods.delete(file);
-      removals.push(worker.terminate(next ? 'manifest changed' : 'manifest removed'));
+      dying.add(worker);
+      removals.push(worker.terminate(next ? 'manifest changed' : 'manifest removed').finally(() => dying.delete(worker)));
     }
     await Promise.all(removals);
     for (const [file, next] of wanted) {
@@ -228,7 +232,11 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
         await sleep(50);
       }
       const recent = history.filter((e) => e.daemon === name).slice(-3).map((e) => `${e.kind}: ${e.detail}`);
-      throw new Error(`${host}: ${name} is not running after ${o.timeoutMs ?? 10_000} ms; problems: [${manifestProblems.join('; ')}]; recent: [${recent.join(' / ')}]`);
+      const logPath = current(name)?.status().logPath;
+      const logTail = logPath ? readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-8).join('\n') : '(no log)';
+      throw new Error(
+        `${host}: ${name} is not running after ${o.timeoutMs ?? 10_000} ms; problems: [${manifestProblems.join('; ')}]; recent: [${recent.join(' / ')}]; log tail:\n${logTail}`,
+      );
     },
     async waitUntilStopped(name, o = {}) {
       const deadline = Date.now() + (o.timeoutMs ?? 10_000);

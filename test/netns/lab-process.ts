@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { IP, pathWithSbin, systemTool } from './command.js';
 import { childrenOf, descendantsOf, isAlive, signalQuietly, sleep } from './proc.js';
 
@@ -26,7 +27,10 @@ export interface LabSpawnOptions {
   cwd?: string;
   /** Applied in order inside a private mount namespace; later targets may lie inside earlier ones. */
   binds?: readonly BindMount[];
-  /** Run as pid 1 of a new pid namespace with its own /proc: the container model. */
+  /**
+   * Run in a new pid namespace with its own /proc, under a minimal init that records its exit status: the
+   * container model (when the command dies, everything it started dies with it).
+   */
   pidNamespace?: boolean;
 }
 
@@ -45,7 +49,7 @@ export interface LabProcess {
   /** Set once the process has exited. */
   exitInfo(): ExitInfo | undefined;
   running(): boolean;
-  /** The command's own pid on the host: the spawned pid, or in a pid namespace the child unshare forked. */
+  /** The command's own pid on the host: the spawned pid, or in a pid namespace the command under the namespace's init. */
   mainPid(): Promise<number | undefined>;
   /** Sends a signal to the command itself (not to a wrapper). */
   signal(signal: NodeJS.Signals): Promise<void>;
@@ -55,18 +59,27 @@ export interface LabProcess {
 }
 
 /**
- * Inside the mount namespace: bind each (source, target, ro|rw) triple, then exec the command. `set -e` makes a
+ * Inside the mount namespace: bind each (source, target, ro|rw) triple, then run the command. `set -e` makes a
  * bind that fails (missing target) end the process with mount's message in the log instead of running on the
- * real paths.
+ * real paths. In pid-namespace mode the shell stays as pid 1, like a container's init, and exits with the
+ * command's status (128+n when killed by signal n: unshare does not pass a child's death by signal on
+ * faithfully, but it does pass an exit code); when it exits the kernel kills whatever the command left in the
+ * namespace. Otherwise it execs the command.
  */
 const BIND_LAUNCHER = `set -eu
+mode=$1
+shift
 while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
   mount --bind "$1" "$2"
   if [ "$3" = ro ]; then mount -o remount,bind,ro "$2"; fi
   shift 3
 done
 shift
-exec "$@"`;
+if [ "$mode" = exec ]; then exec "$@"; fi
+set +e
+"$@" &
+wait $!
+exit $?`;
 
 export function wrappedArgv(netns: string, cmd: string, args: readonly string[], opts: LabSpawnOptions): string[] {
   const argv = [IP, 'netns', 'exec', netns];
@@ -74,12 +87,21 @@ export function wrappedArgv(netns: string, cmd: string, args: readonly string[],
   if (binds.length > 0 || opts.pidNamespace) {
     argv.push(systemTool('unshare'), '--mount', '--propagation', 'private');
     if (opts.pidNamespace) argv.push('--pid', '--fork', '--kill-child=SIGKILL', '--mount-proc');
-    argv.push('--', '/bin/sh', '-c', BIND_LAUNCHER, 'bind-launcher');
+    argv.push('--', '/bin/sh', '-c', BIND_LAUNCHER, 'bind-launcher', opts.pidNamespace ? 'init' : 'exec');
     for (const b of binds) argv.push(b.source, b.target, b.readOnly ? 'ro' : 'rw');
     argv.push('--');
   }
   argv.push(cmd, ...args);
   return argv;
+}
+
+/** An exit status as a shell reports it: 128+n means killed by signal n. */
+function fromShellStatus(n: number): ExitInfo {
+  if (n > 128 && n < 128 + 65) {
+    const name = Object.entries(constants.signals).find(([, v]) => v === n - 128)?.[0];
+    if (name) return { code: null, signal: name as NodeJS.Signals };
+  }
+  return { code: n, signal: null };
 }
 
 export function spawnLabProcess(host: string, netns: string, logPath: string, cmd: string, args: readonly string[], opts: LabSpawnOptions = {}): LabProcess {
@@ -93,7 +115,7 @@ export function spawnLabProcess(host: string, netns: string, logPath: string, cm
   let exit: ExitInfo | undefined;
   const exited = new Promise<ExitInfo>((resolve) => {
     child.once('exit', (code, signal) => {
-      exit = { code, signal };
+      exit = opts.pidNamespace && code !== null ? fromShellStatus(code) : { code, signal };
       resolve(exit);
     });
     child.once('error', () => {
@@ -104,10 +126,14 @@ export function spawnLabProcess(host: string, netns: string, logPath: string, cm
   const spawnedPid = child.pid ?? -1;
 
   let main: number | undefined = opts.pidNamespace ? undefined : spawnedPid;
+  // What the kernel shows as the command's name: the file's basename, cut to 15 characters.
+  const commName = (cmd.split('/').pop() ?? cmd).slice(0, 15);
   const mainPid = async (): Promise<number | undefined> => {
-    // unshare --fork forks the namespace's pid 1 right after it starts; give it a moment.
-    for (let i = 0; main === undefined && i < 100 && !exit; i++) {
-      main = childrenOf(spawnedPid)[0]?.pid;
+    // unshare forks the namespace's pid 1 (the launcher shell), which mounts and then forks the command.
+    for (let i = 0; main === undefined && i < 250 && !exit; i++) {
+      // The init's first children are the mount commands; the command is the child with its name.
+      const init = childrenOf(spawnedPid)[0]?.pid;
+      main = init === undefined ? undefined : childrenOf(init).find((c) => c.comm === commName)?.pid;
       if (main === undefined) await sleep(20);
     }
     return exit ? undefined : main;
