@@ -163,10 +163,12 @@ export class HaproxyTestbed {
     this.haproxy = child;
     for (let i = 0; i < 200; i++) {
       if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${this.output}`);
-      if (await this.runtime.workerPid().then(() => true, () => false)) return;
+      // The master starts accepting on its CLI only after the worker is up; wait for both.
+      const ready = await Promise.all([this.runtime.workerPid(), this.master.showProc()]).then(() => true, () => false);
+      if (ready) return;
       await sleep(50);
     }
-    throw new Error(`haproxy did not answer on its stats socket: ${this.output}`);
+    throw new Error(`haproxy did not answer on its stats socket and master CLI: ${this.output}`);
   }
 
   async stopHaproxy(): Promise<void> {
