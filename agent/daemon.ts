@@ -1,0 +1,121 @@
+/**
+ * The agent: registers with the coordinator, keeps its session, runs tasks, and, on hosts that run a load balancer,
+ * applies every new backend set from NATS to the local haproxy. Everything is started from one parsed config.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AgentConfig } from '../core/agent-config.js';
+import type { BackendSet } from '../core/backend-set.js';
+import { planCluster } from '../core/plan.js';
+import { HAPROXY_ADMIN_SOCKET, HAPROXY_CFG_PATH, addServerCommand, renderHaproxyConfig } from '../core/render/haproxy.js';
+import { LB_SPEC_PATH } from '../core/render/node-files.js';
+import { specFromObject, type ClusterSpec } from '../core/spec.js';
+import { VERSION } from '../core/version.js';
+import type { Logger } from '../lib/log.js';
+import { gatherFacts } from './facts.js';
+import { LocalHostOps, type HostOps } from './hostops.js';
+import { NATS_SEED_FILE, loadRegistration, type Registration } from './identity.js';
+import { createBackendApplier, type BackendApplier } from './lb/applier.js';
+import { watchBackendSet, type BackendWatch } from './lb/backend-watch.js';
+import { AgentSession } from './session-client.js';
+import { createTaskHandlers } from './task-handlers.js';
+
+export interface AgentDaemonOptions {
+  readonly config: AgentConfig;
+  /** `/` in production; a directory in tests, holding the host's files. */
+  readonly hostRoot: string;
+  readonly logger: Logger;
+  /** Environment for the commands the agent runs (defaults to the agent's own). */
+  readonly commandEnv?: Readonly<Record<string, string | undefined>>;
+  readonly host?: HostOps;
+}
+
+export interface AgentDaemon {
+  readonly session: AgentSession;
+  readonly host: HostOps;
+  stop(): Promise<void>;
+}
+
+export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
+  const logger = opts.logger.child({ component: 'agent' });
+  const host = opts.host ?? new LocalHostOps(opts.hostRoot, logger.child({ component: 'hostops' }), opts.commandEnv ?? process.env);
+  let applied = 0;
+  let follower: Promise<{ watch: BackendWatch; applier: BackendApplier } | undefined> | undefined;
+
+  const facts = () => gatherFacts(host);
+
+  /** The spec the coordinator wrote next to the LB files: what haproxy.cfg is rendered from for each new set. */
+  const lbSpec = async (): Promise<ClusterSpec | undefined> => {
+    const text = await host.readFile(LB_SPEC_PATH);
+    return text === undefined ? undefined : specFromObject(JSON.parse(text) as unknown, LB_SPEC_PATH);
+  };
+
+  const session = new AgentSession({
+    config: opts.config,
+    agentVersion: VERSION,
+    handlers: createTaskHandlers({ host, gatherFacts: facts, appliedLbVersion: () => applied }),
+    gatherFacts: facts as never,
+    appliedLbVersion: () => applied,
+    logger,
+  });
+
+  /** Control-plane hosts follow the backend set; a host without LB files yet just waits for the next set. */
+  const followBackendSet = async (reg: Registration) => {
+    if (!reg.natsUrl || reg.role !== 'control-plane') return undefined;
+    let spec: ClusterSpec | undefined;
+    const applier = await createBackendApplier({
+      host,
+      render: (set: BackendSet) => renderHaproxyConfig(planCluster(spec!), set.backends, { backendSetVersion: set.version }),
+      addServerCommand: (backend) => addServerCommand(spec!, backend),
+      drainTimeoutMs: 30_000,
+      logger,
+      onApplied: (version) => {
+        applied = version;
+        session.reportLbApplied(version);
+      },
+    });
+    applied = applier.appliedVersion() ?? 0;
+    const seed = (await readFile(join(opts.config.stateDir, NATS_SEED_FILE), 'utf8')).trim();
+    const watch = watchBackendSet({
+      url: reg.natsUrl,
+      nkeySeed: seed,
+      cluster: reg.clusterName,
+      name: reg.agentName,
+      appliedVersion: applied,
+      logger,
+      onSet: async (set) => {
+        spec = await lbSpec();
+        if (!spec || (await host.readFile(HAPROXY_CFG_PATH)) === undefined) return;
+        if (!(await host.exists(HAPROXY_ADMIN_SOCKET))) {
+          // haproxy is not running (yet): the file is what it will start from, so that is where the set goes.
+          await host.writeFile(HAPROXY_CFG_PATH, renderHaproxyConfig(planCluster(spec), set.backends, { backendSetVersion: set.version }), 0o644);
+          applied = set.version;
+          session.reportLbApplied(set.version);
+          return;
+        }
+        await applier.apply(set);
+      },
+    });
+    return { watch, applier };
+  };
+
+  session.on('connected', () => {
+    follower ??= loadRegistration(opts.config.stateDir, opts.config.caCertHash)
+      .then((loaded) => (loaded.registration ? followBackendSet(loaded.registration) : undefined))
+      .catch((err: unknown) => {
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'cannot follow the load-balancer backend set');
+        follower = undefined;
+        return undefined;
+      });
+  });
+  session.start();
+
+  return {
+    session,
+    host,
+    async stop() {
+      await session.stop();
+      await (await follower)?.watch.close();
+    },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * The agent's answer to each task kind: typed arguments in, typed result out, every side effect through HostOps.
+ * The coordinator never sends a command line; the agent builds each one itself from core/.
+ */
+import type { TaskHandlers } from './session-client.js';
+import type { HostOps } from './hostops.js';
+import { HAPROXY_ADMIN_SOCKET, HAPROXY_BACKEND } from '../core/render/haproxy.js';
+import { HaproxyRuntime } from './lb/haproxy-runtime.js';
+import type { HostFactsData } from './facts.js';
+import { drainAndDeleteNode, createJoinToken, deleteCertsSecret, deleteToken, kubeadmInit, kubeadmJoin, kubeadmReset, uploadCerts } from './tasks/kubeadm.js';
+import { removeVip, setVipTrack, startLoadBalancer, stopLoadBalancer, verifyClean } from './tasks/load-balancer.js';
+import { runPreflight } from './tasks/preflight.js';
+import { waitForApiserver } from './tasks/wait-apiserver.js';
+import { writeFiles } from './tasks/write-files.js';
+
+export interface TaskHandlerDeps {
+  readonly host: HostOps;
+  readonly gatherFacts: () => Promise<HostFactsData>;
+  /** The backend-set version live in haproxy here, for LbStatus. */
+  readonly appliedLbVersion: () => number;
+}
+
+const SYSTEMD_DIRS = ['/etc/systemd/system/', '/lib/systemd/system/', '/usr/lib/systemd/system/'];
+
+export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
+  const { host } = deps;
+  return {
+    async preflight(args, ctx) {
+      const result = await runPreflight(
+        host,
+        {
+          nodeName: args.nodeName,
+          nodeAddress: args.nodeAddress,
+          isControlPlane: args.isControlPlane,
+          kubeProxyMode: args.kubeProxyMode as 'ipvs' | 'iptables' | 'nftables',
+          kubernetesVersion: args.kubernetesVersion,
+          criSocket: args.criSocket,
+          vip: args.vip,
+          ...(args.runsLoadBalancer && args.lbPort ? { lbPort: args.lbPort } : {}),
+          apiserverPort: args.apiserverPort,
+        },
+        ctx.progress,
+      );
+      return { warnings: [...result.warnings], actions: [...result.actions], facts: await deps.gatherFacts() };
+    },
+    async writeFiles(args) {
+      const changed = await writeFiles(
+        host,
+        args.files.map((f) => ({ path: f.path, mode: f.mode, content: f.content })),
+        args.removePaths,
+      );
+      // A new or changed unit or drop-in means nothing to systemd until it re-reads its configuration.
+      if (changed.some((p) => SYSTEMD_DIRS.some((d) => p.startsWith(d)))) await host.exec('systemctl', ['daemon-reload']);
+      return { changedPaths: changed };
+    },
+    async kubeadmInit(args, ctx) {
+      return kubeadmInit(host, args.configPath, ctx);
+    },
+    async uploadCerts(args, ctx) {
+      await uploadCerts(host, args.configPath, args.certificateKey, ctx);
+    },
+    async createJoinToken(args, ctx) {
+      return createJoinToken(host, args.configPath, ctx);
+    },
+    async deleteToken(args, ctx) {
+      await deleteToken(host, args.tokenId, ctx);
+    },
+    async deleteCertsSecret(_args, ctx) {
+      await deleteCertsSecret(host, ctx);
+    },
+    async kubeadmJoin(args, ctx) {
+      await kubeadmJoin(host, args.configPath, args.ignorePreflightErrors, ctx);
+    },
+    async waitApiserver(args, ctx) {
+      return { elapsedMs: await waitForApiserver(host, { address: args.address, port: args.port, timeoutMs: args.timeoutMs || 300_000 }, ctx.progress, ctx.signal) };
+    },
+    async kubectlDrainDelete(args, ctx) {
+      await drainAndDeleteNode(host, args.nodeName, args.timeoutSeconds || 120, ctx);
+    },
+    async kubeadmReset(_args, ctx) {
+      await kubeadmReset(host, undefined, ctx);
+    },
+    async stopLoadBalancer(_args, ctx) {
+      await stopLoadBalancer(host, ctx.progress);
+    },
+    async startLoadBalancer(_args, ctx) {
+      await startLoadBalancer(host, ctx.progress);
+    },
+    async removeVip(args, ctx) {
+      await removeVip(host, args.vip, ctx.progress);
+    },
+    async setVipTrack(args) {
+      await setVipTrack(host, args.fault);
+    },
+    async verifyClean(args) {
+      return { leftovers: await verifyClean(host, args.paths, args.vip) };
+    },
+    async lbStatus() {
+      const runtime = new HaproxyRuntime(host.root === '/' ? HAPROXY_ADMIN_SOCKET : `${host.root}${HAPROXY_ADMIN_SOCKET}`);
+      const servers = await runtime.showServersState(HAPROXY_BACKEND);
+      return {
+        servers: servers.map((s) => ({ backend: s.backend, name: s.name, address: s.address, port: s.port, state: s.operational, checkStatus: s.admin })),
+        appliedVersion: deps.appliedLbVersion(),
+      };
+    },
+  };
+}
