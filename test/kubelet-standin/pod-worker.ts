@@ -84,7 +84,7 @@ export class PodWorker {
   }
 
   private async launch(): Promise<void> {
-    if (this.terminating) return;
+    if (this.terminating || this.o.lab.isDestroyed()) return;
     const { lab, host, pod, container, daemon, emit } = this.o;
     const refusal = this.o.mayStart();
     if (refusal) {

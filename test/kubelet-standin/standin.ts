@@ -205,7 +205,7 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
   };
 
   let stopped = false;
-  return {
+  const standin: KubeletStandin = {
     host,
     root,
     manifestDir,
@@ -254,6 +254,8 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
         .flatMap((w) => history.filter((e) => e.daemon === w.daemon && (e.kind === 'mount-failed' || e.kind === 'refused')).slice(-1).map((e) => e.detail)),
     ],
   };
+  lab.onDestroy(() => standin.stop());
+  return standin;
 }
 
 /** One stand-in per host of a lab, addressed by host name. */

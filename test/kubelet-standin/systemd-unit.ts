@@ -185,6 +185,7 @@ export class SystemdUnit {
       emit({ daemon, source: 'systemd', kind: 'restarting', detail: `${this.unitName}: Restart=always, in ${RESTART_SEC_MS} ms` });
       this.restartTimer = setTimeout(() => {
         this.restartTimer = undefined;
+        if (this.o.lab.isDestroyed()) return;
         this.restarts++;
         this.active = 'inactive';
         void this.start();

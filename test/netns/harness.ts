@@ -92,6 +92,12 @@ export interface Lab {
   probeTcp(from: string, address: string, port: number, timeoutMs?: number): Promise<TcpProbeResult>;
   /** Every process spawned through this lab (running or not). */
   processes(): readonly LabProcess[];
+  /**
+   * Runs `hook` at the start of destroy(), before anything is killed, so that whatever supervises daemons (the
+   * kubelet stand-in) stops them gracefully and does not restart them into a lab that is going away.
+   */
+  onDestroy(hook: () => Promise<void>): void;
+  isDestroyed(): boolean;
   /** Stops tracked processes (SIGTERM, then SIGKILL), kills anything left in the namespaces, deletes them and the temp dir. Idempotent. */
   destroy(): Promise<void>;
 }
@@ -182,6 +188,7 @@ export async function createLab(options: CreateLabOptions): Promise<Lab> {
 
   let destroyed = false;
   let spawnCount = 0;
+  const destroyHooks: Array<() => Promise<void>> = [];
 
   const addressesOf = async (host: string): Promise<InterfaceAddress[]> => {
     const h = byName.get(host);
@@ -248,9 +255,18 @@ export async function createLab(options: CreateLabOptions): Promise<Lab> {
       return (['connected', 'refused', 'unreachable', 'timeout'].includes(out) ? out : 'error') as TcpProbeResult;
     },
     processes: () => tracked,
+    onDestroy(hook) {
+      destroyHooks.push(hook);
+    },
+    isDestroyed: () => destroyed,
     async destroy() {
       if (destroyed) return;
       destroyed = true;
+      for (const hook of destroyHooks.splice(0)) {
+        // A hook that hangs or fails must not keep the namespaces alive: SIGKILL follows regardless.
+        const outcome = await Promise.race([hook().then(() => 'done', (err: Error) => `failed: ${err.message}`), sleep(45_000).then(() => 'timed out')]);
+        if (outcome !== 'done') log.warn({ outcome }, 'destroy hook did not finish cleanly');
+      }
       const exits: ExitInfo[] = await Promise.all(tracked.map((p) => p.stop({ graceMs: 3000 })));
       log.debug({ exits: exits.length }, 'tracked processes stopped');
       teardownSync(target);
