@@ -4,11 +4,13 @@
  * `show stat`, `show proc`) or the file on disk.
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer as createTcpServer } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, BackendSet } from '../../core/backend-set.js';
-import { PreconditionError } from '../../core/errors.js';
+import { CommandError, PreconditionError } from '../../core/errors.js';
 import { readBackendSetVersion } from '../../core/lb/config-version.js';
 import { silentLogger } from '../../lib/log.js';
 import {
@@ -21,7 +23,7 @@ import {
   backendSet,
   type FakeApiserver,
 } from '../../test/bench/haproxy-testbed.js';
-import { createBackendApplier, type BackendApplier, type BackendApplierOptions, type RuntimeAppliedEvent } from './applier.js';
+import { ReloadRejectedError, createBackendApplier, type BackendApplier, type BackendApplierOptions, type RuntimeAppliedEvent } from './applier.js';
 
 async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const until = Date.now() + timeoutMs;
@@ -246,12 +248,49 @@ describe.skipIf(!HAPROXY_BINARY)('backend applier (real haproxy, master-worker)'
     applier = other;
   });
 
+  it('a rendered file that fails haproxy -c is neither written nor reported', async () => {
+    const broken = await createBackendApplier({ ...options(), render: (set) => `${bed.render(set)}\n    no-such-keyword on\n` });
+    const fileBefore = fileVersion();
+    const reported = applied.length;
+    const err = await broken.apply(next(current.map((b) => (b.name === 'master-5' ? { ...b, state: 'draining' as const } : b)))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandError);
+    expect((err as CommandError).message).toMatch(/haproxy -c -f \/etc\/haproxy\/haproxy\.cfg .*no-such-keyword/s);
+    expect(fileVersion()).toBe(fileBefore);
+    expect(applied.length).toBe(reported);
+    expect(broken.appliedVersion()).toBe(fileBefore);
+    expect(bed.checkConfigFile().ok).toBe(true);
+  });
+
+  it('when haproxy rejects the reload, the previous file is put back and the old worker keeps serving', async () => {
+    // A listener on a port someone else holds: haproxy -c does not bind, the new worker cannot start.
+    const busy = createTcpServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (busy.address() as { port: number }).port;
+      const rejecting = await createBackendApplier({ ...options(), render: (set) => `${bed.render(set)}\nfrontend extra\n    bind 127.0.0.1:${port}\n` });
+      const m7 = await bed.startApiserver('master-7');
+      bed.extraServerArguments.set('master-7', 'init-addr libc,none');
+      const before = await readFile(bed.real(CONFIG_PATH), 'utf8');
+      const procs = await bed.master.showProc();
+      const worker = await bed.runtime.workerPid();
+      const err = await rejecting.apply(next([...current, bed.backendOf(m7)])).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ReloadRejectedError);
+      expect((await bed.master.showProc()).master.failedReloads).toBe(procs.master.failedReloads + 1);
+      expect(await bed.runtime.workerPid()).toBe(worker);
+      expect(await readFile(bed.real(CONFIG_PATH), 'utf8')).toBe(before);
+      expect(await bed.request()).toMatch(/^master-/);
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
+  });
+
   it('with haproxy stopped, writes the checked file and fails; once haproxy is back the same version is reported', async () => {
     await bed.stopHaproxy();
     const set = next(without('master-6'));
+    const reported = applied.at(-1);
     const err = await applier.apply(set).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PreconditionError);
-    expect(applied.at(-1)).toBe(version - 1);
+    expect(applied.at(-1)).toBe(reported);
     expect(fileVersion()).toBe(version);
     await bed.startHaproxy();
     expect([...(await live()).keys()]).not.toContain('master-6');

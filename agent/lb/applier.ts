@@ -65,7 +65,12 @@ export interface BackendApplierOptions {
   readonly onApplied: (version: number) => void | Promise<void>;
   /** Called when haproxy runs a set, before the check and the file; for latency measurements. */
   readonly onRuntimeApplied?: (event: RuntimeAppliedEvent) => void;
-  readonly haproxyBinary?: string;
+  /**
+   * The check, given the file's path as its last argument; default `haproxy -c -f`. Where haproxy runs only in its
+   * static pod, a command that runs the pod's image: the file to check sits next to haproxy.cfg, in the directory the
+   * pod mounts, so the path is the same inside.
+   */
+  readonly checkCommand?: readonly [string, ...string[]];
   readonly backend?: string;
   /** How often a draining server's sessions are looked at. */
   readonly drainPollMs?: number;
@@ -95,6 +100,7 @@ interface Job {
   readonly waiters: { resolve: (outcome: ApplyOutcome) => void; reject: (err: unknown) => void }[];
 }
 
+const DEFAULT_CHECK_COMMAND = ['haproxy', '-c', '-f'] as const;
 /** Consecutive rounds that ran commands without reaching the set; more means haproxy does not do what it answers. */
 const MAX_ROUNDS_WITHOUT_PROGRESS = 5;
 /** After a forced delete, how long haproxy may take to let go of the shut sessions. */
@@ -181,8 +187,16 @@ class Applier {
       if (!isRuntimeProblem(err)) throw err;
       log.warn({ err: (err as Error).message }, 'the runtime API cannot apply this change; reloading haproxy from the checked file');
       await this.checkConfig(content, set.version, log);
+      const previous = await this.options.host.readFile(this.configPath);
       await this.writeConfig(content);
-      await this.reload(log);
+      try {
+        await this.reload(log);
+      } catch (reloadErr) {
+        // haproxy refused the file and runs the previous one: the file must say so, or a restarted agent would take
+        // this version as live. When haproxy is not running at all, the new file stays: it is what haproxy should start with.
+        if (reloadErr instanceof ReloadRejectedError && previous !== undefined) await this.writeConfig(previous);
+        throw reloadErr;
+      }
       live = await this.reconcile(job, log);
       outcome = 'reloaded';
     }
@@ -299,14 +313,15 @@ class Applier {
 
   private async checkConfig(content: string, version: number, log: Logger): Promise<void> {
     const { host } = this.options;
-    const binary = this.options.haproxyBinary ?? 'haproxy';
+    const [command, ...args] = this.options.checkCommand ?? DEFAULT_CHECK_COMMAND;
+    const shown = [command, ...args, this.configPath].join(' ');
     // Next to the real file, so relative paths in it (none today) would resolve the same way.
     const temp = join(dirname(this.configPath), `.${basename(this.configPath)}.check-${version}-${++this.checkSequence}`);
     await host.writeFile(temp, content, 0o644);
     try {
-      const result = await host.exec(binary, ['-c', '-f', this.real(temp)], { allowFailure: true, timeoutMs: 60_000 });
+      const result = await host.exec(command, [...args, this.real(temp)], { allowFailure: true, timeoutMs: 60_000 });
       if (result.exitCode !== 0) {
-        throw new CommandError(`${binary} -c -f ${this.configPath} (backend set version ${version})`, result.exitCode, tail(result.stderr || result.stdout));
+        throw new CommandError(`${shown} (as rendered for backend set version ${version})`, result.exitCode, tail(result.stderr || result.stdout));
       }
       if (/\[WARNING\]/.test(result.stderr)) log.warn({ warnings: tail(result.stderr) }, 'haproxy -c warns about the rendered haproxy.cfg');
     } finally {
@@ -336,7 +351,7 @@ class Applier {
         const after = await waitFor(timeoutMs, () => master.showProc().then((p) => (p.master.reloads > procs.master.reloads ? p : undefined), () => undefined));
         if (!after) throw new TimeoutError(`haproxy did not reload within ${timeoutMs} ms (master CLI ${this.options.masterSocketPath})`);
         if (after.master.failedReloads > procs.master.failedReloads) {
-          throw new KubeadmHaError(`haproxy failed to reload ${this.configPath}; the previous worker keeps running the previous configuration`);
+          throw new ReloadRejectedError(`haproxy failed to reload ${this.configPath}; the previous worker keeps running the previous configuration`);
         }
         const worker = after.workers[0]?.pid;
         await this.awaitWorker(timeoutMs, (pid) => (worker === undefined ? pid !== before : pid === worker));
@@ -367,6 +382,9 @@ class Applier {
     return this.options.host.root === '/' ? path : join(this.options.host.root, path);
   }
 }
+
+/** The master reported the reload failed: the old worker runs on with the previous configuration. */
+export class ReloadRejectedError extends KubeadmHaError {}
 
 function isRuntimeProblem(err: unknown): boolean {
   return err instanceof HaproxyRuntimeError || err instanceof RuntimeOutputError || err instanceof TimeoutError;
