@@ -211,8 +211,21 @@ class NatsSupervisor {
     if (this.closing) return Promise.reject(new KubeadmHaError('the embedded NATS server is closed'));
     return new Promise<T>((resolve, reject) => {
       this.pendingChanges.push({ change, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.applying) this.applying = this.applyChanges().finally(() => (this.applying = undefined));
+      this.kickChanges();
     });
+  }
+
+  private kickChanges(): void {
+    if (this.applying) return;
+    this.applying = (async () => {
+      try {
+        await this.applyChanges();
+      } finally {
+        this.applying = undefined;
+        // A change queued between the last batch and this line would otherwise wait forever.
+        if (this.pendingChanges.length > 0) this.kickChanges();
+      }
+    })();
   }
 
   private async applyChanges(): Promise<void> {
@@ -431,7 +444,7 @@ class NatsSupervisor {
     if (this.closing) return;
     this.closing = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    await this.applying;
+    while (this.applying) await this.applying;
     const running = this.running;
     this.running = undefined;
     if (running) await this.kill(running);

@@ -2,7 +2,9 @@
  * One way to open a NATS connection for both daemons: the endpoint's credentials, reconnection that
  * never gives up on its own, and connection events in the log.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { isIP } from 'node:net';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import { connect, type NatsConnection, type TlsOptions } from '@nats-io/transport-node';
 import type { Logger } from '../log.js';
 import { authenticatorFor, type NatsEndpoint } from './credentials.js';
 
@@ -34,7 +36,7 @@ export async function connectNats(endpoint: NatsEndpoint, opts: NatsConnectOptio
     servers,
     name: opts.name,
     authenticator: authenticatorFor(endpoint.credentials),
-    tls: endpoint.tls ? { ...endpoint.tls } : undefined,
+    tls: endpoint.tls ? withIpIdentityCheck({ ...endpoint.tls }, servers) : undefined,
     inboxPrefix: opts.inboxPrefix,
     maxReconnectAttempts: -1,
     reconnectTimeWait: opts.reconnectTimeWaitMs ?? 1000,
@@ -47,6 +49,36 @@ export async function connectNats(endpoint: NatsEndpoint, opts: NatsConnectOptio
   });
   logStatus(nc, opts.logger.child({ component: 'nats', connection: opts.name }));
   return nc;
+}
+
+/**
+ * nats.js upgrades an IP-addressed connection to TLS without a server name, so Node checks the
+ * certificate against "localhost". Agents dial the coordinator by IP and its certificate carries IP
+ * SANs: check against the IPs actually configured (any of them, as all are the same trusted service).
+ */
+function withIpIdentityCheck(tls: TlsOptions, servers: readonly string[]): TlsOptions {
+  const ips = servers.map(hostOf).filter((h) => isIP(h) !== 0);
+  if (ips.length === 0) return tls;
+  const checked = tls as TlsOptions & { checkServerIdentity?: (host: string, cert: PeerCertificate) => Error | undefined };
+  checked.checkServerIdentity = (_host, cert) => {
+    let firstError: Error | undefined;
+    for (const ip of ips) {
+      const err = checkServerIdentity(ip, cert);
+      if (!err) return undefined;
+      firstError ??= err;
+    }
+    return firstError;
+  };
+  return checked;
+}
+
+function hostOf(server: string): string {
+  const withScheme = /^[a-z]+:\/\//i.test(server) ? server : `nats://${server}`;
+  try {
+    return new URL(withScheme).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return '';
+  }
 }
 
 function logStatus(nc: NatsConnection, log: Logger): void {
