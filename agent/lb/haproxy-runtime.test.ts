@@ -1,6 +1,10 @@
 /**
  * The runtime-API client against a real haproxy 2.6 (master-worker, own stats and master sockets) on loopback.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,5 +124,53 @@ describe.skipIf(!HAPROXY_BINARY)('haproxy runtime API client (real haproxy)', ()
     }
     expect(pid).toBe(after.workers[0]?.pid);
     expect(pid).not.toBe(pidBefore);
+  });
+});
+
+describe('runtime API client against a socket that misbehaves', () => {
+  let dir: string;
+  let server: Server;
+  let behaviour: 'silent' | 'prompt-then-hang-up' = 'silent';
+  const accepted = new Set<Socket>();
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kha-runtime-'));
+    server = createServer((socket) => {
+      accepted.add(socket);
+      socket.on('close', () => accepted.delete(socket));
+      socket.on('error', () => undefined);
+      if (behaviour === 'prompt-then-hang-up') {
+        socket.once('data', () => {
+          socket.write('\n> ');
+          socket.once('data', () => socket.end('half an ans'));
+        });
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(join(dir, 'admin.sock'), resolve));
+  });
+
+  afterAll(async () => {
+    for (const socket of accepted) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an answer that never comes is a timeout, not a hang', async () => {
+    behaviour = 'silent';
+    const started = Date.now();
+    await expect(sendLine(join(dir, 'admin.sock'), 'show info', 200)).rejects.toMatchObject({ failure: 'timeout' });
+    await expect(RuntimeSession.open(join(dir, 'admin.sock'), { timeoutMs: 200 })).rejects.toMatchObject({ failure: 'timeout' });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('a connection closed before the prompt is "connection-closed", with what was said', async () => {
+    behaviour = 'prompt-then-hang-up';
+    const session = await RuntimeSession.open(join(dir, 'admin.sock'), { timeoutMs: 2000 });
+    const err = (await session.send('show info').catch((e: unknown) => e)) as HaproxyRuntimeError;
+    expect(err).toBeInstanceOf(HaproxyRuntimeError);
+    expect(err).toMatchObject({ failure: 'connection-closed', answer: 'half an ans' });
+    expect(err.unreachable).toBe(true);
+    await expect(session.send('show info')).rejects.toMatchObject({ failure: 'connection-closed' });
+    await session.close();
   });
 });
