@@ -8,7 +8,7 @@ import type { Logger } from '../../lib/log.js';
 import { SYSTEM_PATH } from '../netns/command.js';
 import type { Lab } from '../netns/harness.js';
 import type { ExitInfo, LabProcess } from '../netns/lab-process.js';
-import { signalQuietly } from '../netns/proc.js';
+import { descendantsOf, signalQuietly } from '../netns/proc.js';
 import { prepareContainerMounts } from './container-mounts.js';
 import type { DaemonState, DaemonStatus, EmitEvent } from './events.js';
 import type { Container, DaemonName, StaticPod } from './pod-manifest.js';
@@ -175,8 +175,16 @@ export class PodWorker {
     return this.pid;
   }
 
+  /**
+   * Signals the daemon. SIGKILL takes the whole container at once, children first: when a container's pid 1 dies
+   * the kernel kills the rest before any of them runs again, so keepalived's VRRP child gets no chance to send its
+   * priority-0 advert or drop the VIP (the pdeathsig it would otherwise act on is moot).
+   */
   kill(signal: NodeJS.Signals): boolean {
-    return this.pid !== undefined && signalQuietly(this.pid, signal);
+    const pid = this.pid;
+    if (pid === undefined) return false;
+    if (signal === 'SIGKILL') for (const d of descendantsOf(pid)) signalQuietly(d.pid, 'SIGKILL');
+    return signalQuietly(pid, signal);
   }
 
   /** Resolves with the pid once the daemon runs and has forked its worker/VRRP child. */

@@ -83,6 +83,25 @@ describeE2E('netns lab: three hosts on one L2 segment', () => {
     expect(await lab.probeTcp('master-0', '198.18.0.13', 9, 2000)).toBe('refused');
   });
 
+  it('adds a coordinator host and an addressed bridge on the same segment', async () => {
+    const extra = await createLab({
+      name: 'with-coordinator',
+      hosts: [{ name: 'a', address: '198.18.0.21/24' }],
+      coordinator: { address: '198.18.0.2/24' },
+      bridgeAddress: '198.18.0.1/24',
+    });
+    try {
+      expect(extra.hosts.map((h) => h.name)).toEqual(['a', 'coordinator']);
+      expect(await extra.probeTcp('a', '198.18.0.2', 9)).toBe('refused');
+      expect(await extra.probeTcp('coordinator', '198.18.0.1', 9)).toBe('refused');
+      const bridge = await extra.exec('switch', 'ip', ['-o', '-4', 'addr', 'show', 'dev', 'br0']);
+      expect(bridge.stdout).toMatch(/inet 198\.18\.0\.1\/24/);
+      await expect(createLab({ name: 'dup', hosts: [{ name: 'a', address: '198.18.0.5/24' }, { name: 'b', address: '198.18.0.5/24' }] })).rejects.toThrow(/share an address/);
+    } finally {
+      await extra.destroy();
+    }
+  });
+
   it('refuses addresses outside the benchmarking range', async () => {
     await expect(createLab({ name: 'bad', hosts: [{ name: 'h', address: '10.0.0.1/24' }] })).rejects.toThrow(/outside 198\.18\.0\.0\/15/);
     await expect(createLab({ name: 'bad', hosts: [{ name: 'h', address: '198.18.0.1' }] })).rejects.toThrow(/prefix length/);
