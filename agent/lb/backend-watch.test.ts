@@ -169,6 +169,26 @@ describe('watchBackendSet', () => {
     expect(versions).toEqual(Array.from({ length: 6 }, (_, i) => latest.version - 5 + i));
   });
 
+  it('applies only the newest of the sets that arrived while one was being applied', async () => {
+    const before = await store.backendSets.current('prod');
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const { deliveries } = startWatch('prod', {
+      onSet: async (set) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await sleep(300);
+        deliveries.push({ version: set.version, at: Date.now() });
+        inFlight--;
+      },
+    });
+    await waitFor('first apply under way', () => inFlight === 1);
+    const latest = await publishMore('prod', 3);
+    await waitFor('latest', () => deliveries.at(-1)?.version === latest.version);
+    expect(deliveries.map((d) => d.version)).toEqual([before.version, latest.version]);
+    expect(maxInFlight).toBe(1);
+  });
+
   it('skips versions not newer than the last delivered, invalid sets and sets of another cluster', async () => {
     const current = await publishMore('prod', 1);
     const { deliveries } = startWatch('prod', { appliedVersion: current.version - 1 });
@@ -283,6 +303,23 @@ describe('watchBackendSet', () => {
     const delivered = deliveries.find((d) => d.version === latest.version)!;
     // Either the changes came after the reconnect (live) or before (fresh watch); both within 1 s of it.
     expect(delivered.at - reconnect!.time).toBeLessThan(1000);
+  });
+
+  it('close() waits for a set being applied and delivers nothing afterwards', async () => {
+    const current = await store.backendSets.current('prod');
+    let finished = false;
+    let started = false;
+    const { watch } = startWatch('prod', {
+      onSet: async () => {
+        started = true;
+        await sleep(300);
+        finished = true;
+      },
+    });
+    await waitFor('apply started', () => started);
+    await watch.close();
+    expect(finished).toBe(true);
+    expect(watch.lastDelivered()).toBe(current.version);
   });
 
   it('close() stops deliveries and the connection', async () => {

@@ -55,7 +55,7 @@ export function watchBackendSet(opts: BackendWatchOptions): BackendWatch {
 class BackendWatcher {
   delivered: number | undefined;
   private pending: BackendSet | undefined;
-  private delivering = false;
+  private delivering: Promise<void> | undefined;
   private readonly stop = new AbortController();
   private readonly log: Logger;
   private readonly key: string;
@@ -79,6 +79,8 @@ class BackendWatcher {
     this.stop.abort();
     await this.nc?.close().catch(() => undefined);
     await this.running;
+    // After close() resolves, no onSet runs any more.
+    await this.delivering;
   }
 
   private get closed(): boolean {
@@ -223,33 +225,36 @@ class BackendWatcher {
     const highest = this.pending ? this.pending.version : this.delivered;
     if (!isNewer(set, highest)) return;
     this.pending = set;
-    void this.deliverLoop();
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.delivering || !this.pending || this.closed) return;
+    this.delivering = this.deliverLoop().finally(() => {
+      this.delivering = undefined;
+      // A set offered between the loop's last check and here still gets delivered.
+      this.kick();
+    });
   }
 
   private async deliverLoop(): Promise<void> {
-    if (this.delivering) return;
-    this.delivering = true;
-    try {
-      for (let failures = 0; this.pending && !this.closed; ) {
-        const set = this.pending;
-        if (!isNewer(set, this.delivered)) {
-          this.pending = undefined;
-          continue;
-        }
-        try {
-          await this.opts.onSet(set);
-          this.delivered = set.version;
-          if (this.pending === set) this.pending = undefined;
-          failures = 0;
-          this.log.debug({ version: set.version, backends: set.backends.length }, 'backend set delivered');
-        } catch (err) {
-          failures++;
-          this.log.error({ err: (err as Error).message, version: set.version, failures }, 'applying the backend set failed; retrying');
-          await this.pause(failures);
-        }
+    for (let failures = 0; this.pending && !this.closed; ) {
+      const set = this.pending;
+      if (!isNewer(set, this.delivered)) {
+        this.pending = undefined;
+        continue;
       }
-    } finally {
-      this.delivering = false;
+      try {
+        await this.opts.onSet(set);
+        this.delivered = set.version;
+        if (this.pending === set) this.pending = undefined;
+        failures = 0;
+        this.log.debug({ version: set.version, backends: set.backends.length }, 'backend set delivered');
+      } catch (err) {
+        failures++;
+        this.log.error({ err: (err as Error).message, version: set.version, failures }, 'applying the backend set failed; retrying');
+        await this.pause(failures);
+      }
     }
   }
 

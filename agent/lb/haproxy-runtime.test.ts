@@ -134,7 +134,7 @@ describe('runtime API client against a socket that misbehaves', () => {
   const accepted = new Set<Socket>();
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kha-runtime-'));
+    dir = mkdtempSync(join(tmpdir(), 'kha-fake-socket-'));
     server = createServer((socket) => {
       accepted.add(socket);
       socket.on('close', () => accepted.delete(socket));

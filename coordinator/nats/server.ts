@@ -80,6 +80,9 @@ const LOG_TAIL_LINES = 30;
 const STABLE_RUN_MS = 30_000;
 
 export async function startLocalNats(opts: LocalNatsOptions): Promise<LocalNats> {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(opts.clusterName)) {
+    throw new KubeadmHaError(`the NATS server name "${opts.clusterName}" may only hold letters, digits, "-" and "_"`);
+  }
   const dir = join(opts.dataDir, 'nats');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   // The JetStream files hold the spec, keepalived's auth_pass included: nobody else may read them.
@@ -302,7 +305,7 @@ class NatsSupervisor {
     const before = await this.configLoadTime();
     let failure: string | undefined;
     const listener = (line: string) => {
-      if (/Failed to reload|reload.*error/i.test(line)) failure = line;
+      if (line.includes('Failed to reload')) failure = line;
     };
     this.lineListeners.add(listener);
     try {

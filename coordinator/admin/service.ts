@@ -1,0 +1,165 @@
+/**
+ * AdminService: what coordinatorctl asks of the coordinator. Cluster-changing calls run as operations (one at a
+ * time, followable); read-only calls answer from the state store and the live sessions.
+ */
+import { SpecError } from '../../core/errors.js';
+import { controlPlaneEndpoint } from '../../core/plan.js';
+import type { ClusterSpec } from '../../core/spec.js';
+import { loadSpec } from '../../core/validate.js';
+import { renderAgentConfig } from '../../core/agent-config.js';
+import { formatDurationMs } from '../../core/duration.js';
+import type { AdminServiceHandlers } from '../../proto/generated/kubeadm_ha/v1/AdminService.js';
+import type { DeployEvent } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
+import { roleFromProto, roleToProto } from '../../proto/index.js';
+import type { CoordinatorRuntime } from '../daemon.js';
+import { runDeploy } from '../deploy/deploy.js';
+import { mintBootstrapToken } from '../tokens.js';
+import { deployContext } from './context.js';
+import type { Operation } from './operation.js';
+import type * as grpc from '@grpc/grpc-js';
+
+const DEFAULT_TOKEN_TTL_MS = 24 * 3600_000;
+const DEPLOY_RECORD = 'deploy';
+
+export interface AdminService {
+  readonly handlers: Partial<AdminServiceHandlers>;
+  /** A deploy that was running when the coordinator stopped continues now, with nobody attached. */
+  resumeInterrupted(): void;
+  stop(): void;
+}
+
+function stream(call: grpc.ServerWritableStream<unknown, DeployEvent>, op: Operation): void {
+  let open = true;
+  call.on('cancelled', () => (open = false));
+  void op.follow((e) => {
+    if (open) call.write(e);
+  }).then(() => {
+    if (open) call.end();
+  });
+}
+
+export function createAdminService(rt: CoordinatorRuntime): AdminService {
+  const abort = new AbortController();
+
+  /** The deploy itself: store the spec, run the phases, record the outcome. Resumable from the stored spec. */
+  const deploy = async (spec: ClusterSpec, registryConfigJson: string | undefined, emit: (e: DeployEvent) => void) => {
+    await rt.progress.recordPhase(DEPLOY_RECORD, 'running', `deploy of ${spec.name}`);
+    try {
+      const ctx = { ...deployContext(rt, spec, emit, registryConfigJson), signal: abort.signal };
+      const result = await runDeploy(ctx);
+      const changed = result.ran.filter((p) => p !== 'wait-agents' && p !== 'summary');
+      emit({ phase: 'summary', message: changed.length === 0 ? 'nothing to do: the cluster already matches the spec' : `done: ${changed.join(', ')}`, level: 'LOG_LEVEL_INFO' });
+      await rt.progress.recordPhase(DEPLOY_RECORD, 'done', changed.length === 0 ? 'unchanged' : 'done');
+    } catch (err) {
+      await rt.progress.recordPhase(DEPLOY_RECORD, 'failed', err instanceof Error ? err.message : String(err)).catch(() => undefined);
+      throw err;
+    }
+  };
+
+  const startDeploy = (spec: ClusterSpec, registryConfigJson: string | undefined, warnings: readonly { path: string; message: string }[] = []) =>
+    rt.operations.start('deploy', spec.name, async (emit) => {
+      for (const w of warnings) emit({ phase: 'validate', message: `warning: ${w.path}: ${w.message}`, level: 'LOG_LEVEL_WARN' });
+      await deploy(spec, registryConfigJson, emit);
+    });
+
+  const handlers: Partial<AdminServiceHandlers> = {
+    Deploy(call) {
+      const running = rt.operations.running();
+      if (running?.kind === 'deploy' && !call.request.specYaml) return stream(call, running);
+      const { spec, warnings } = loadSpec(call.request.specYaml, 'cluster.yaml');
+      if (spec.name !== rt.clusterName) {
+        throw new SpecError('cluster.yaml', [{ path: 'metadata.name', message: `is "${spec.name}", but this coordinator manages cluster "${rt.clusterName}"` }]);
+      }
+      const registry = call.request.registryConfigJson.length > 0 ? Buffer.from(call.request.registryConfigJson).toString('utf8') : undefined;
+      const op = startDeploy(spec, registry, warnings);
+      // Stored before anything runs, so a coordinator restarted mid-deploy knows what to resume.
+      void Promise.all([rt.state.spec.put(spec), rt.writeRegistryConfig(registry)]).catch((err: unknown) => rt.logger.error({ err: String(err) }, 'cannot store the spec'));
+      stream(call, op);
+    },
+
+    async Status(_call, callback) {
+      const spec = (await rt.state.spec.get())?.value;
+      const phases = [...(await rt.state.phases.list()).values()].map((v) => v.value);
+      const set = await rt.backends.current();
+      const agents = await rt.registry.list();
+      callback(null, {
+        clusterName: rt.clusterName,
+        specPresent: spec !== undefined,
+        phases: phases.map((p) => ({
+          name: p.phase,
+          state: p.status === 'running' ? 'PHASE_STATE_RUNNING' : p.status === 'failed' ? 'PHASE_STATE_FAILED' : (p as { outcome?: string }).outcome === 'skipped' ? 'PHASE_STATE_SKIPPED' : 'PHASE_STATE_DONE',
+          message: (p as { message?: string }).message ?? p.error ?? '',
+          updated: p.finishedAt ?? p.startedAt ?? '',
+        })),
+        lbBackendVersion: set.version,
+        vip: spec ? `${spec.controlPlaneEndpoint.vip} (${controlPlaneEndpoint(spec)})` : '',
+        agentsRegistered: agents.length,
+        agentsConnected: rt.hub.connectedAgents().length,
+      });
+    },
+
+    async Nodes(_call, callback) {
+      const agents = await rt.registry.list();
+      const connected = new Map(rt.hub.connectedAgents().map((a) => [a.name, a]));
+      const applied = rt.hub.appliedLbVersions();
+      const nodes = [];
+      for (const agent of agents) {
+        const record = await rt.progress.node(agent.name);
+        const live = connected.get(agent.name);
+        nodes.push({
+          name: agent.name,
+          role: roleToProto(record?.role ?? agent.role),
+          connected: live !== undefined,
+          joined: record?.joined ?? false,
+          agentVersion: live?.agentVersion ?? agent.agentVersion,
+          appliedLbVersion: applied.get(agent.name) ?? 0,
+          registered: agent.registeredAt,
+          lastSeen: live?.lastSeen.toISOString() ?? '',
+          facts: live?.facts ?? agent.facts,
+        });
+      }
+      callback(null, { nodes, lbBackendVersion: (await rt.backends.current()).version });
+    },
+
+    async CreateToken(call, callback) {
+      const ttlMs = call.request.ttlSeconds > 0 ? call.request.ttlSeconds * 1000 : DEFAULT_TOKEN_TTL_MS;
+      const role = roleFromProto(call.request.role);
+      const minted = await mintBootstrapToken(rt.state.tokens, { ttlMs, ...(role ? { role } : {}), ...(call.request.description ? { description: call.request.description } : {}) });
+      rt.logger.info({ tokenId: minted.record.id, ttl: formatDurationMs(ttlMs), role: role ?? 'any' }, 'bootstrap token created');
+      callback(null, { token: minted.token, caPin: rt.ca.pin, coordinatorAddress: rt.options.advertise, expires: minted.record.expiresAt });
+    },
+
+    async JoinCommand(call, callback) {
+      const ttlMs = call.request.ttlSeconds > 0 ? call.request.ttlSeconds * 1000 : 3600_000;
+      const role = roleFromProto(call.request.role);
+      const minted = await mintBootstrapToken(rt.state.tokens, { ttlMs, ...(role ? { role } : {}), description: `join-command ${call.request.nodeName}`.trim() });
+      const config = renderAgentConfig({
+        coordinator: rt.options.advertise,
+        token: minted.token,
+        caCertHash: rt.ca.pin,
+        ...(role ? { role } : {}),
+        ...(call.request.nodeName ? { nodeName: call.request.nodeName } : {}),
+      });
+      const command = `install -d -m 0700 /etc/kubeadm-ha && umask 077 && cat > /etc/kubeadm-ha/agent.yaml <<'EOF'\n${config}EOF\nsystemctl enable --now kubeadm-ha-agent`;
+      callback(null, { agentConfigYaml: config, command, token: minted.token, caPin: rt.ca.pin, coordinatorAddress: rt.options.advertise, expires: minted.record.expiresAt });
+    },
+  };
+
+  return {
+    handlers,
+    resumeInterrupted() {
+      void (async () => {
+        const record = await rt.state.phases.get(DEPLOY_RECORD);
+        const spec = (await rt.state.spec.get())?.value;
+        if (record?.value.status !== 'running' || !spec) return;
+        rt.logger.info({ cluster: spec.name }, 'resuming the deploy that was running when the coordinator stopped');
+        const op = startDeploy(spec, await rt.readRegistryConfig());
+        await op.done;
+      })().catch((err: unknown) => rt.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'cannot resume the interrupted deploy'));
+    },
+    stop() {
+      abort.abort(new Error('the coordinator is stopping'));
+    },
+  };
+}
+

@@ -1,0 +1,181 @@
+/**
+ * The coordinator: its CA and admin credentials, NATS (a supervised local nats-server unless pointed at a cluster),
+ * the state store, the agent sessions, the gRPC server, and the operations coordinatorctl starts. A coordinator that
+ * restarts during a deploy resumes it from the persisted state.
+ */
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KubeadmHaError } from '../core/errors.js';
+import type { ClusterSpec } from '../core/spec.js';
+import { dns1123LabelProblem } from '../core/validate.js';
+import { writeFileAtomic } from '../lib/fs.js';
+import type { Logger } from '../lib/log.js';
+import { connectNats, type NatsConnection } from '../lib/nats/connect.js';
+import type { NatsEndpoint } from '../lib/nats/credentials.js';
+import { createAdminService } from './admin/service.js';
+import { OperationRunner } from './admin/operation.js';
+import { startCoordinatorServer, type CoordinatorServer } from './grpc/server.js';
+import { startLocalNats, type LocalNats } from './nats/server.js';
+import { writeAdminCredentials } from './pki/admin-credentials.js';
+import { loadOrCreateCa, type CertificateAuthority } from './pki/ca.js';
+import { SessionHub } from './sessions.js';
+import { KvAgentRegistry, KvBackendPublisher, KvClusterProgress } from './state/adapters.js';
+import { StateStore, type ClusterState } from './state/store.js';
+import { KvTokenVerifier } from './tokens.js';
+
+export interface CoordinatorOptions {
+  readonly dataDir: string;
+  /** host:port for agents and coordinatorctl. */
+  readonly listen: string;
+  /** host:port agents and coordinatorctl dial; written into admin.conf and agent.yaml. */
+  readonly advertise: string;
+  /** The cluster this coordinator manages; fixed at first start (agents carry it from registration). */
+  readonly clusterName: string;
+  /** An existing NATS (with JetStream) instead of the supervised local nats-server. */
+  readonly nats?: NatsEndpoint & { readonly agentUrl?: string };
+  /** Where the local nats-server listens; agents on other hosts need a routable address. */
+  readonly natsListenHost?: string;
+  readonly natsPort?: number;
+  readonly workerConcurrency?: number;
+  readonly logger: Logger;
+  /** Tests shorten deploy timeouts. */
+  readonly timeouts?: Partial<import('./deploy/context.js').DeployTimeouts>;
+  readonly joinTokenTtlMs?: number;
+  readonly stateReplicas?: number;
+}
+
+export interface Coordinator {
+  readonly port: number;
+  readonly adminConfPath: string;
+  readonly ca: CertificateAuthority;
+  readonly hub: SessionHub;
+  readonly natsUrl: string;
+  stop(): Promise<void>;
+}
+
+/** The runtime pieces an admin operation works with. */
+export interface CoordinatorRuntime {
+  readonly options: CoordinatorOptions;
+  readonly clusterName: string;
+  readonly ca: CertificateAuthority;
+  readonly hub: SessionHub;
+  readonly store: StateStore;
+  readonly state: ClusterState;
+  readonly progress: KvClusterProgress;
+  readonly backends: KvBackendPublisher;
+  readonly registry: KvAgentRegistry;
+  readonly operations: OperationRunner;
+  readonly logger: Logger;
+  readonly registryConfigPath: string;
+  readRegistryConfig(): Promise<string | undefined>;
+  writeRegistryConfig(content: string | undefined): Promise<void>;
+}
+
+async function fixedClusterName(dataDir: string, requested: string): Promise<string> {
+  const path = join(dataDir, 'cluster-name');
+  const stored = await readFile(path, 'utf8').then(
+    (t) => t.trim(),
+    () => undefined,
+  );
+  if (stored && stored !== requested) {
+    throw new KubeadmHaError(`${dataDir} belongs to cluster "${stored}", not "${requested}"; start with --cluster ${stored}, or use another --data-dir`);
+  }
+  if (!stored) await writeFileAtomic(path, `${requested}\n`, 0o600);
+  return requested;
+}
+
+export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
+  const logger = options.logger.child({ component: 'coordinator' });
+  const problem = dns1123LabelProblem(options.clusterName);
+  if (problem) throw new KubeadmHaError(`--cluster: ${problem}`);
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  const clusterName = await fixedClusterName(options.dataDir, options.clusterName);
+  const ca = await loadOrCreateCa(join(options.dataDir, 'pki'));
+  const admin = await writeAdminCredentials(ca, options.dataDir, { server: options.advertise });
+
+  let localNats: LocalNats | undefined;
+  let endpoint: NatsEndpoint;
+  let agentNatsUrl: string;
+  if (options.nats) {
+    endpoint = options.nats;
+    agentNatsUrl = options.nats.agentUrl ?? options.nats.url;
+  } else {
+    localNats = await startLocalNats({ dataDir: options.dataDir, clusterName, logger, host: options.natsListenHost ?? '127.0.0.1', ...(options.natsPort ? { port: options.natsPort } : {}) });
+    endpoint = localNats;
+    agentNatsUrl = localNats.url;
+  }
+  let nc: NatsConnection | undefined;
+  try {
+    nc = await connectNats(endpoint, { name: `kubeadm-ha-coordinator ${clusterName}`, logger });
+    const store = await StateStore.open(nc, { replicas: options.stateReplicas ?? 1 });
+    const state = store.cluster(clusterName);
+    const hub = new SessionHub({ logger });
+    const registry = new KvAgentRegistry(() => state, () => clusterName, localNats);
+    const registryConfigPath = join(options.dataDir, 'registry-config.json');
+    const runtime: CoordinatorRuntime = {
+      options,
+      clusterName,
+      ca,
+      hub,
+      store,
+      state,
+      progress: new KvClusterProgress(state),
+      backends: new KvBackendPublisher(store, clusterName, hub),
+      registry,
+      operations: new OperationRunner(),
+      logger,
+      registryConfigPath,
+      readRegistryConfig: () => readFile(registryConfigPath, 'utf8').catch(() => undefined),
+      writeRegistryConfig: async (content) => {
+        if (content === undefined) await rm(registryConfigPath, { force: true });
+        else await writeFileAtomic(registryConfigPath, content, 0o600);
+      },
+    };
+    const adminService = createAdminService(runtime);
+    let server: CoordinatorServer;
+    try {
+      server = await startCoordinatorServer({
+        listen: options.listen,
+        ca,
+        extraSans: advertiseSans(options.advertise),
+        tokens: new KvTokenVerifier(() => state.tokens),
+        registry,
+        hub,
+        clusterInfo: () => ({ clusterName, natsUrl: agentNatsUrl }),
+        admin: adminService.handlers,
+        logger,
+      });
+    } catch (err) {
+      hub.close();
+      throw err;
+    }
+    adminService.resumeInterrupted();
+    logger.info({ listen: options.listen, port: server.port, cluster: clusterName, adminConf: admin.path }, 'coordinator started');
+    const connection = nc;
+    return {
+      port: server.port,
+      adminConfPath: admin.path,
+      ca,
+      hub,
+      natsUrl: agentNatsUrl,
+      async stop() {
+        adminService.stop();
+        hub.close();
+        await server.stop(2_000);
+        await connection.close().catch(() => undefined);
+        await localNats?.close();
+      },
+    };
+  } catch (err) {
+    await nc?.close().catch(() => undefined);
+    await localNats?.close();
+    throw err;
+  }
+}
+
+function advertiseSans(advertise: string): { dnsNames: string[]; ips: string[] } {
+  const host = advertise.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return /^[0-9.]+$|:/.test(host) ? { dnsNames: [], ips: [host] } : { dnsNames: [host], ips: [] };
+}
+
+export type { ClusterSpec };

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+/** kubeadm-ha-coordinator: the daemon coordinatorctl talks to and agents dial. */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { KubeadmHaError } from '../core/errors.js';
+import { versionLine } from '../core/version.js';
+import { createRootLogger } from '../lib/log.js';
+import { startCoordinator } from './daemon.js';
+
+const USAGE = `usage: kubeadm-ha-coordinator --cluster NAME [flags]
+
+  --cluster NAME          the cluster this coordinator manages (metadata.name of cluster.yaml); fixed at first start
+  --data-dir DIR          state, CA, admin.conf and the local NATS (default /var/lib/kubeadm-ha-coordinator)
+  --listen HOST:PORT      gRPC for agents and coordinatorctl (default 0.0.0.0:9443)
+  --advertise HOST:PORT   the address agents dial, written into admin.conf and agent.yaml (default: the listen address)
+  --nats-listen HOST      where the supervised nats-server listens for agents (default: the advertise host)
+  --nats-port PORT        its client port (default: a free port, kept across restarts)
+  --nats-url URLS         use an existing NATS cluster with JetStream instead (comma-separated)
+  --nats-creds FILE       the .creds file for --nats-url
+  --state-replicas N      JetStream KV replicas on an external cluster (default 1; 3 on an R3 cluster)
+  --worker-concurrency N  workers joined at once (default 10)
+  --log-level LEVEL       debug | info | warn | error
+  --version`;
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        cluster: { type: 'string' },
+        'data-dir': { type: 'string', default: '/var/lib/kubeadm-ha-coordinator' },
+        listen: { type: 'string', default: '0.0.0.0:9443' },
+        advertise: { type: 'string' },
+        'nats-listen': { type: 'string' },
+        'nats-port': { type: 'string' },
+        'nats-url': { type: 'string' },
+        'nats-creds': { type: 'string' },
+        'state-replicas': { type: 'string', default: '1' },
+        'worker-concurrency': { type: 'string', default: '10' },
+        'log-level': { type: 'string', default: 'info' },
+        version: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`kubeadm-ha-coordinator: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${versionLine('kubeadm-ha-coordinator')}\n`);
+    return 0;
+  }
+  if (!values.cluster) {
+    process.stderr.write(`kubeadm-ha-coordinator: --cluster is required\n${USAGE}\n`);
+    return 2;
+  }
+  const number = (flag: string, text: string | undefined, min: number): number | undefined => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new KubeadmHaError(`--${flag} must be a whole number of at least ${min}, not "${text}"`);
+    return n;
+  };
+  const advertise = values.advertise ?? values.listen;
+  if (/^(0\.0\.0\.0|\[::\]):/.test(advertise)) {
+    process.stderr.write('kubeadm-ha-coordinator: --advertise is required when --listen is a wildcard address: agents need a routable address\n');
+    return 2;
+  }
+  const logger = createRootLogger({ level: values['log-level'], name: 'kubeadm-ha-coordinator' });
+  const natsPort = number('nats-port', values['nats-port'], 1);
+  const coordinator = await startCoordinator({
+    dataDir: values['data-dir'],
+    listen: values.listen,
+    advertise,
+    clusterName: values.cluster,
+    natsListenHost: values['nats-listen'] ?? advertise.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''),
+    ...(natsPort ? { natsPort } : {}),
+    ...(values['nats-url']
+      ? { nats: { url: values['nats-url'], credentials: values['nats-creds'] ? { kind: 'creds' as const, creds: new Uint8Array(await readFile(values['nats-creds'])) } : (() => { throw new KubeadmHaError('--nats-url needs --nats-creds'); })() } }
+      : {}),
+    stateReplicas: number('state-replicas', values['state-replicas'], 1) ?? 1,
+    workerConcurrency: number('worker-concurrency', values['worker-concurrency'], 1) ?? 10,
+    logger,
+  });
+  process.stderr.write(`kubeadm-ha-coordinator: cluster ${values.cluster}, listening on ${values.listen} (port ${coordinator.port}); CA pin ${coordinator.ca.pin}; admin credentials in ${coordinator.adminConfPath}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => void coordinator.stop().finally(resolve);
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`kubeadm-ha-coordinator: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

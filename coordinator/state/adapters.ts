@@ -1,0 +1,134 @@
+/**
+ * The KV-backed implementations of what the gRPC layer and the deploy need: the agent registry (which also lets the
+ * agent into NATS), node records, phase records for status, and the backend-set publisher.
+ */
+import type { BackendSet } from '../../core/backend-set.js';
+import { TimeoutError } from '../../core/errors.js';
+import type { HostFacts__Output } from '../../proto/generated/kubeadm_ha/v1/HostFacts.js';
+import type { ClusterProgress, NodeRecord as DeployNodeRecord } from '../deploy/context.js';
+import type { AgentRecord as GrpcAgentRecord, AgentRegistryStore } from '../grpc/registry.js';
+import type { AgentUserDirectory } from '../nats/server.js';
+import type { PhaseProgress, PhaseState } from '../phases/phase.js';
+import type { SessionHub } from '../sessions.js';
+import type { AgentRecord, ClusterState, StateStore } from './store.js';
+
+export class KvAgentRegistry implements AgentRegistryStore {
+  constructor(
+    private readonly state: () => ClusterState,
+    private readonly cluster: () => string,
+    private readonly natsUsers: AgentUserDirectory | undefined,
+  ) {}
+
+  async put(agent: GrpcAgentRecord): Promise<void> {
+    // NATS first: an agent recorded but unable to read its backend set would look healthy and serve stale routes.
+    await this.natsUsers?.addAgentUser(agent.natsNkeyPublic, agent.name, this.cluster());
+    const record: AgentRecord = {
+      name: agent.name,
+      certSerial: agent.certSerial,
+      certSha256: agent.certFingerprint,
+      nkeyPublicKey: agent.natsNkeyPublic,
+      roleHint: agent.role,
+      registeredAt: agent.registeredAt,
+      facts: agent.facts as unknown as Record<string, unknown>,
+      certNotAfter: agent.certNotAfter,
+      agentVersion: agent.agentVersion,
+      tokenId: agent.tokenId,
+    };
+    await this.state().agents.put(agent.name, record);
+  }
+
+  async get(name: string): Promise<GrpcAgentRecord | undefined> {
+    const stored = await this.state().agents.get(name);
+    return stored ? toGrpc(stored.value) : undefined;
+  }
+
+  async list(): Promise<GrpcAgentRecord[]> {
+    return [...(await this.state().agents.list()).values()].map((v) => toGrpc(v.value)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Forgets an agent: its certificate no longer opens a session and its NATS user is gone. */
+  async remove(name: string): Promise<void> {
+    await this.natsUsers?.removeAgentUser(name, this.cluster());
+    await this.state().agents.delete(name);
+  }
+}
+
+function toGrpc(r: AgentRecord): GrpcAgentRecord {
+  const extra = r as AgentRecord & { certNotAfter?: string; agentVersion?: string; tokenId?: string };
+  return {
+    name: r.name,
+    role: (r.roleHint ?? 'worker') as GrpcAgentRecord['role'],
+    certFingerprint: r.certSha256 ?? '',
+    certSerial: r.certSerial,
+    certNotAfter: extra.certNotAfter ?? '',
+    natsNkeyPublic: r.nkeyPublicKey,
+    facts: r.facts as unknown as HostFacts__Output,
+    agentVersion: extra.agentVersion ?? '',
+    registeredAt: r.registeredAt,
+    tokenId: extra.tokenId ?? '',
+  };
+}
+
+export class KvClusterProgress implements ClusterProgress, PhaseProgress {
+  constructor(private readonly state: ClusterState) {}
+
+  async node(name: string): Promise<DeployNodeRecord | undefined> {
+    return (await this.state.nodes.get(name))?.value;
+  }
+  async putNode(record: DeployNodeRecord): Promise<void> {
+    await this.state.nodes.put(record.name, { ...record });
+  }
+  async deleteNode(name: string): Promise<void> {
+    await this.state.nodes.delete(name);
+  }
+  async recordPhase(phase: string, state: PhaseState, message: string): Promise<void> {
+    const now = new Date().toISOString();
+    await this.state.phases.update(phase, (current) => ({
+      phase,
+      status: state === 'running' ? 'running' : state === 'failed' ? 'failed' : 'done',
+      attempts: (current?.attempts ?? 0) + (state === 'running' ? 1 : 0),
+      ...(state === 'running' ? { startedAt: now } : { startedAt: current?.startedAt ?? now, finishedAt: now }),
+      ...(state === 'failed' ? { error: message } : {}),
+      outcome: state,
+      message,
+    }));
+  }
+}
+
+export class KvBackendPublisher {
+  constructor(
+    private readonly store: StateStore,
+    private readonly cluster: string,
+    private readonly hub: SessionHub,
+  ) {}
+
+  current(): Promise<BackendSet> {
+    return this.store.backendSets.current(this.cluster);
+  }
+
+  async publish(next: BackendSet): Promise<void> {
+    await this.store.backendSets.publish(next);
+  }
+
+  /** Waits until each agent reports the version live (Hello or LbApplied); agents that are gone make it time out. */
+  waitApplied(version: number, agents: readonly string[], timeoutMs: number): Promise<void> {
+    const lagging = () => agents.filter((a) => (this.hub.appliedLbVersions().get(a) ?? 0) < version);
+    if (lagging().length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onApplied = () => {
+        if (lagging().length > 0) return;
+        cleanup();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new TimeoutError(`backend set v${version} not applied within ${timeoutMs} ms by ${lagging().join(', ')}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.hub.off('lbApplied', onApplied);
+      };
+      this.hub.on('lbApplied', onApplied);
+    });
+  }
+}
