@@ -4,8 +4,11 @@ import { UsageError, type CliIo, type Command } from './command.js';
 import { planCommand } from './commands/plan.js';
 import { renderCommand } from './commands/render.js';
 import { validateCommand } from './commands/validate.js';
+import { deployCommand } from './commands/deploy.js';
+import { statusCommand } from './commands/status.js';
+import { tokenCommand } from './commands/token.js';
 
-const COMMANDS: readonly Command[] = [validateCommand, renderCommand, planCommand];
+const COMMANDS: readonly Command[] = [validateCommand, renderCommand, planCommand, deployCommand, statusCommand, tokenCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

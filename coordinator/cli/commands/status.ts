@@ -1,0 +1,39 @@
+import { formatTable } from '../../../core/format/table.js';
+import type { NodesResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/NodesResponse.js';
+import type { StatusResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/StatusResponse.js';
+import { roleFromProto } from '../../../proto/index.js';
+import { parseCommandArgs, type Command } from '../command.js';
+import { CONNECTION_OPTIONS, connect, unary } from '../client.js';
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: "The cluster's phases, its backend-set version, and which load balancers lag behind it",
+  usage: 'coordinatorctl status [-o json] [--admin-conf FILE]',
+  async run(args, io) {
+    const { values } = parseCommandArgs(this, args, { output: { type: 'string', short: 'o' }, ...CONNECTION_OPTIONS });
+    const client = await connect(values);
+    try {
+      const status = await unary<object, StatusResponse__Output>(client, 'status', {}, 'status');
+      const nodes = await unary<object, NodesResponse__Output>(client, 'nodes', {}, 'nodes');
+      if (values.output === 'json') {
+        io.out(JSON.stringify({ status, nodes: nodes.nodes.map(({ facts: _facts, ...n }) => n) }, null, 2) + '\n');
+        return 0;
+      }
+      io.out(`cluster ${status.clusterName}: ${status.specPresent ? `VIP ${status.vip}` : 'no spec deployed yet'}\n`);
+      io.out(`agents: ${status.agentsConnected} connected of ${status.agentsRegistered} registered; backend set v${status.lbBackendVersion}\n\n`);
+      if (status.phases.length > 0) {
+        io.out(formatTable(['PHASE', 'STATE', 'UPDATED', 'MESSAGE'], status.phases.map((p) => [p.name, p.state.replace('PHASE_STATE_', '').toLowerCase(), p.updated, p.message.split('\n')[0] ?? ''])) + '\n\n');
+      }
+      const lbs = nodes.nodes.filter((n) => roleFromProto(n.role) === 'control-plane');
+      const rows = nodes.nodes.map((n) => {
+        const isLb = lbs.includes(n);
+        const lag = isLb && n.joined && n.appliedLbVersion < nodes.lbBackendVersion ? `LAGGING (${nodes.lbBackendVersion - n.appliedLbVersion} behind)` : isLb && n.joined ? 'current' : '-';
+        return [n.name, roleFromProto(n.role) ?? '?', n.connected ? 'yes' : 'no', n.joined ? 'yes' : 'no', isLb ? `v${n.appliedLbVersion}` : '-', lag];
+      });
+      io.out(formatTable(['NODE', 'ROLE', 'CONNECTED', 'JOINED', 'LB APPLIED', 'LB STATE'], rows) + '\n');
+      return 0;
+    } finally {
+      client.close();
+    }
+  },
+};
