@@ -13,7 +13,7 @@ import type { Logger } from '../../lib/log.js';
 import { SYSTEM_PATH } from '../netns/command.js';
 import type { Lab } from '../netns/harness.js';
 import type { BindMount, ExitInfo, LabProcess } from '../netns/lab-process.js';
-import { descendantsOf, signalQuietly } from '../netns/proc.js';
+import { descendantsOf, isAlive, signalQuietly } from '../netns/proc.js';
 import type { DaemonStatus, EmitEvent } from './events.js';
 import type { DaemonName } from './pod-manifest.js';
 import { waitForChildProcess } from './readiness.js';
@@ -153,7 +153,9 @@ export class SystemdUnit {
     this.proc = proc;
     void proc.exited.then((exit) => this.onExit(proc, exit));
     const pid = await proc.mainPid();
-    const ready = pid !== undefined && (await waitForChildProcess(pid, READY_TIMEOUT_MS));
+    // Type=notify: ready once the daemon forked its worker / VRRP child; one with nothing to fork (a keepalived.conf
+    // without instances) counts as started if it is still alive by then.
+    const ready = pid !== undefined && ((await waitForChildProcess(pid, READY_TIMEOUT_MS)) || isAlive(pid));
     if (!ready || proc.exitInfo()) {
       await proc.exited;
       return {

@@ -1,7 +1,7 @@
 /**
  * A long-running process inside a lab host: started through `ip netns exec`, optionally in its own mount
  * namespace with bind mounts (so a daemon sees a host root's files at their real paths) and its own pid
- * namespace (so it is pid 1, and its death takes every process it started with it, as in a container).
+ * namespace under a minimal init (its death takes every process it started with it, as in a container).
  * Output goes to a log file, so it survives the test process.
  */
 import { spawn } from 'node:child_process';
