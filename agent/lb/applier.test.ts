@@ -235,7 +235,8 @@ describe.skipIf(!HAPROXY_BINARY)('backend applier (real haproxy, master-worker)'
   });
 
   it('falls back to SIGUSR2 to the master pid when there is no master CLI', async () => {
-    const other = await createBackendApplier({ ...options(), masterSocketPath: undefined, pidFile: PID_FILE });
+    // A master CLI that does not answer (as under Debian's systemd unit, which has none): the pid file is next.
+    const other = await createBackendApplier({ ...options(), masterSocketPath: '/run/haproxy/no-master.sock', pidFile: PID_FILE });
     expect(other.appliedVersion()).toBe(version);
     const m6 = await bed.startApiserver('master-6');
     bed.extraServerArguments.set('master-6', 'init-addr libc,none');

@@ -30,7 +30,7 @@ import { CommandError, KubeadmHaError, PreconditionError, TimeoutError } from '.
 import { readBackendSetVersion, withBackendSetVersion } from '../../core/lb/config-version.js';
 import { RuntimeOutputError } from '../../core/lb/runtime-output.js';
 import { planRuntimeChanges, retireCommands, type RuntimePlan } from '../../core/lb/runtime-plan.js';
-import { HAPROXY_ADMIN_SOCKET, HAPROXY_BACKEND, HAPROXY_CFG_PATH } from '../../core/render/haproxy.js';
+import { HAPROXY_ADMIN_SOCKET, HAPROXY_BACKEND, HAPROXY_CFG_PATH, HAPROXY_MASTER_SOCKET } from '../../core/render/haproxy.js';
 import type { Logger } from '../../lib/log.js';
 import { tail, type HostOps } from '../hostops.js';
 import { HaproxyMasterCli, HaproxyRuntime, HaproxyRuntimeError, type RuntimeSession } from './haproxy-runtime.js';
@@ -49,7 +49,7 @@ export interface BackendApplierOptions {
   readonly host: HostOps;
   /** Host paths, like every path here: resolved under `host.root`. */
   readonly socketPath?: string;
-  /** The master CLI (`haproxy -W -S <path>`), for the reload fallback. */
+  /** The master CLI (`haproxy -W -S <path>`), for the reload fallback; default the static pod's /run/haproxy/master.sock. */
   readonly masterSocketPath?: string;
   /** The master's pid file (`-p`), for SIGUSR2 when there is no master CLI. */
   readonly pidFile?: string;
@@ -339,25 +339,24 @@ class Applier {
     const timeoutMs = this.options.reloadTimeoutMs ?? 15_000;
     const before = await this.runtime.workerPid().catch(() => undefined);
 
-    if (this.options.masterSocketPath) {
-      const master = new HaproxyMasterCli(this.real(this.options.masterSocketPath), { timeoutMs: this.options.runtimeTimeoutMs });
-      const procs = await master.showProc().catch((err: Error) => {
-        log.warn({ err: err.message }, 'the master CLI does not answer');
-        return undefined;
-      });
-      if (procs) {
-        await master.reload();
-        // The 2.6 master re-executes itself to reload, so its socket is briefly gone.
-        const after = await waitFor(timeoutMs, () => master.showProc().then((p) => (p.master.reloads > procs.master.reloads ? p : undefined), () => undefined));
-        if (!after) throw new TimeoutError(`haproxy did not reload within ${timeoutMs} ms (master CLI ${this.options.masterSocketPath})`);
-        if (after.master.failedReloads > procs.master.failedReloads) {
-          throw new ReloadRejectedError(`haproxy failed to reload ${this.configPath}; the previous worker keeps running the previous configuration`);
-        }
-        const worker = after.workers[0]?.pid;
-        await this.awaitWorker(timeoutMs, (pid) => (worker === undefined ? pid !== before : pid === worker));
-        log.info({ via: 'master CLI', worker }, 'haproxy reloaded');
-        return;
+    const masterSocketPath = this.options.masterSocketPath ?? HAPROXY_MASTER_SOCKET;
+    const master = new HaproxyMasterCli(this.real(masterSocketPath), { timeoutMs: this.options.runtimeTimeoutMs });
+    const procs = await master.showProc().catch((err: Error) => {
+      log.warn({ err: err.message }, 'the master CLI does not answer');
+      return undefined;
+    });
+    if (procs) {
+      await master.reload();
+      // The 2.6 master re-executes itself to reload, so its socket is briefly gone.
+      const after = await waitFor(timeoutMs, () => master.showProc().then((p) => (p.master.reloads > procs.master.reloads ? p : undefined), () => undefined));
+      if (!after) throw new TimeoutError(`haproxy did not reload within ${timeoutMs} ms (master CLI ${masterSocketPath})`);
+      if (after.master.failedReloads > procs.master.failedReloads) {
+        throw new ReloadRejectedError(`haproxy failed to reload ${this.configPath}; the previous worker keeps running the previous configuration`);
       }
+      const worker = after.workers[0]?.pid;
+      await this.awaitWorker(timeoutMs, (pid) => (worker === undefined ? pid !== before : pid === worker));
+      log.info({ via: 'master CLI', worker }, 'haproxy reloaded');
+      return;
     }
     if (this.options.pidFile) {
       const text = await host.readFile(this.options.pidFile);
