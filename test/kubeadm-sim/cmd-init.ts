@@ -5,7 +5,7 @@ import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { defaultClusterConfig, defaultInitConfig, minorOf, validateCertificateKey, validateIP, validateNodeName, validatePort, BOOTSTRAP_TOKEN_PATTERN, tokenFormatError, type ClusterConfig, type InitConfig } from './config.js';
 import { getBool, getNumber, getString, getStrings, isChanged, validateIgnorePreflightErrors, validateMixedArguments, type ParsedCommand } from './grammar.js';
-import { hostPath, out, phaseFailure, SimFailure, simulatedHostname, sleep, writeHostFile, type SimEnv } from './env.js';
+import { hostPath, out, phaseFailure, SimFailure, simulatedHostname, sleep, writeHostFile, type SimEnv, invocationDetails } from './env.js';
 import { aggregate, dirAvailable, fileAvailable, generateBootstrapToken, generateCertificateKey, loadConfigFile, portOpen, putToken, runChecks, uploadCerts, type Check } from './cluster-ops.js';
 import { caCertHash, type KeyAlgorithm, KEY_ALGORITHMS } from './pki.js';
 import { createControlPlaneLeafCerts, createSharedCerts, sharedToFiles, writeControlPlaneKubeconfigs } from './node-files.js';
@@ -238,6 +238,7 @@ export async function runInit(p: ParsedCommand, env: SimEnv, setHost: (h: string
     out('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n');
     const key = certificateKey;
     await store.update((s) => ({ next: s ? uploadCerts(collectGarbage(s, Date.now()), sharedFiles, key, env.certKeyTtlMs, Date.now()) : s, result: undefined }));
+    invocationDetails.certificateKey = key;
     if (!skipKeyPrint) out(`[upload-certs] Using certificate key:\n${certificateKey}\n`);
   } else {
     out('[upload-certs] Skipping phase. Please see --upload-certs\n');

@@ -9,7 +9,7 @@ import { detachedTokenIsValid } from './jws.js';
 import { readKubeconfig } from './render.js';
 import { BOOTSTRAP_TOKEN_PATTERN, validateCertificateKey, validateIP, validateNodeName, validatePort, type JoinConfig } from './config.js';
 import { getBool, getNumber, getString, getStrings, isChanged, validateIgnorePreflightErrors, validateMixedArguments, type ParsedCommand } from './grammar.js';
-import { hostPath, out, phaseFailure, SimFailure, simulatedHostname, sleep, warn, writeHostFile, type SimEnv } from './env.js';
+import { hostPath, out, phaseFailure, SimFailure, simulatedHostname, sleep, warn, writeHostFile, type SimEnv, invocationDetails } from './env.js';
 import { aggregate, dirAvailable, downloadCerts, fileAvailable, loadConfigFile, parsePin, runChecks, type Check } from './cluster-ops.js';
 import { caCertHash, type CertAndKey } from './pki.js';
 import { createControlPlaneLeafCerts, filesToShared, SHARED_CERT_FILES, splitHostPort, writeBootstrappedKubelet, writeControlPlaneKubeconfigs, writeSharedCerts } from './node-files.js';
@@ -226,9 +226,11 @@ export async function runJoin(p: ParsedCommand, env: SimEnv, setHost: (h: string
 
   const now = Date.now();
   const endpoint = cfg.bootstrapToken?.apiServerEndpoint ?? state.controlPlaneEndpoint;
+  if (cfg.bootstrapToken?.token) invocationDetails.token = cfg.bootstrapToken.token;
   if (cp) {
     let shared;
     if (cp.certificateKey) {
+      invocationDetails.certificateKey = cp.certificateKey;
       out('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n');
       let files: Record<string, string>;
       try {

@@ -135,7 +135,12 @@ export interface InvocationRecord {
   root: string;
   argv: string[];
   exitCode: number;
+  /** Secrets this invocation used (token, certificate key), for tests to check freshness; this log is a test artifact. */
+  details?: Record<string, string>;
 }
+
+/** Filled by the commands while they run; logged with the invocation. */
+export const invocationDetails: Record<string, string> = {};
 
 /** One JSON line per invocation; a single O_APPEND write keeps parallel writers' lines whole. */
 export function logInvocation(logPath: string, rec: InvocationRecord): void {

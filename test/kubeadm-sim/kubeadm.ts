@@ -5,7 +5,7 @@
  */
 import { KUBEADM_ROOT } from './kubeadm-spec.js';
 import { chainFor, getString, parseCommandLine, renderHelp, UsageError, type ParsedCommand } from './grammar.js';
-import { logInvocation, out, printFailure, readEnv, SimFailure, type SimEnv } from './env.js';
+import { logInvocation, out, printFailure, readEnv, SimFailure, type SimEnv, invocationDetails } from './env.js';
 import { versionText } from './output.js';
 import { StateStore } from './state.js';
 
@@ -77,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
       const root = env.root;
       host = new StateStore(env.stateDir).read()?.nodes.find((n) => n.root === root)?.name ?? null;
     }
-    logInvocation(env.logPath, { tool: 'kubeadm', ts_start: started, ts_end: Date.now(), host, root: env.root, argv, exitCode });
+    logInvocation(env.logPath, { tool: 'kubeadm', ts_start: started, ts_end: Date.now(), host, root: env.root, argv, exitCode, ...(Object.keys(invocationDetails).length > 0 ? { details: { ...invocationDetails } } : {}) });
   }
   return exitCode;
 }
