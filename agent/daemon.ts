@@ -59,9 +59,10 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
     logger,
   });
 
-  /** Control-plane hosts follow the backend set; a host without LB files yet just waits for the next set. */
+  /** Every host follows the backend set; one without LB files just skips it until the coordinator writes them. */
   const followBackendSet = async (reg: Registration) => {
-    if (!reg.natsUrl || reg.role !== 'control-plane') return undefined;
+    // The role at registration may predate the spec; whether this host runs haproxy shows in its files (onSet).
+    if (!reg.natsUrl) return undefined;
     let spec: ClusterSpec | undefined;
     const applier = await createBackendApplier({
       host,

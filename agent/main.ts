@@ -8,6 +8,9 @@ import { versionLine } from '../core/version.js';
 import { createRootLogger } from '../lib/log.js';
 import { startAgent } from './daemon.js';
 
+// grpc-js sets the TLS servername to the IP it dials (DEP0123); harmless, and not for an operator's terminal.
+process.noDeprecation = true;
+
 const USAGE = `usage: kubeadm-ha-agent [--config /etc/kubeadm-ha/agent.yaml] [--log-level info]
 
   --config PATH       the agent configuration written from \`coordinatorctl token create\`

@@ -7,6 +7,9 @@ import { versionLine } from '../core/version.js';
 import { createRootLogger } from '../lib/log.js';
 import { startCoordinator } from './daemon.js';
 
+// grpc-js sets the TLS servername to the IP it dials (DEP0123); harmless, and not for an operator's terminal.
+process.noDeprecation = true;
+
 const USAGE = `usage: kubeadm-ha-coordinator --cluster NAME [flags]
 
   --cluster NAME          the cluster this coordinator manages (metadata.name of cluster.yaml); fixed at first start

@@ -100,6 +100,7 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
 
     async Nodes(_call, callback) {
       const agents = await rt.registry.list();
+      const spec = (await rt.state.spec.get())?.value;
       const connected = new Map(rt.hub.connectedAgents().map((a) => [a.name, a]));
       const applied = rt.hub.appliedLbVersions();
       const nodes = [];
@@ -108,7 +109,7 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
         const live = connected.get(agent.name);
         nodes.push({
           name: agent.name,
-          role: roleToProto(record?.role ?? agent.role),
+          role: roleToProto(record?.role ?? spec?.nodes.find((n) => n.name === agent.name)?.role ?? agent.role),
           connected: live !== undefined,
           joined: record?.joined ?? false,
           agentVersion: live?.agentVersion ?? agent.agentVersion,

@@ -201,7 +201,8 @@ function joinConfig(o: Obj): JoinConfig {
         }
       : null,
     discoveryFile: asStr(asObj(discovery.file).kubeConfigPath),
-    tlsBootstrapToken: asStr(discovery.tlsBootstrapToken),
+    // kubeadm's SetDefaults_Discovery: an empty tlsBootstrapToken takes the discovery token.
+    tlsBootstrapToken: asStr(discovery.tlsBootstrapToken) || (bt ? asStr(bt.token) : ''),
     nodeRegistration: nodeRegistration(o.nodeRegistration),
     controlPlane: cp ? { localAPIEndpoint: apiEndpoint(cp.localAPIEndpoint), certificateKey: asStr(cp.certificateKey) } : null,
     caCertPath: asStr(o.caCertPath, '/etc/kubernetes/pki/ca.crt'),
