@@ -17,7 +17,8 @@ import { LocalHostOps, type HostOps } from './hostops.js';
 import { NATS_SEED_FILE, loadRegistration, type Registration } from './identity.js';
 import { createBackendApplier, type BackendApplier } from './lb/applier.js';
 import { watchBackendSet, type BackendWatch } from './lb/backend-watch.js';
-import { AgentSession } from './session-client.js';
+import { startHaproxyWatch } from './lb/haproxy-watch.js';
+import { AgentSession, type TaskHandlers } from './session-client.js';
 import { createTaskHandlers } from './task-handlers.js';
 
 export interface AgentDaemonOptions {
@@ -50,10 +51,16 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
     return text === undefined ? undefined : specFromObject(JSON.parse(text) as unknown, LB_SPEC_PATH);
   };
 
+  // Idle until keepalived is configured here; explicit SetVipTrack goes through it so the two never fight.
+  const haproxyWatch = startHaproxyWatch({ host, logger });
+  const handlers: TaskHandlers = {
+    ...createTaskHandlers({ host, gatherFacts: facts, appliedLbVersion: () => applied }),
+    setVipTrack: (args) => haproxyWatch.force(args.fault),
+  };
   const session = new AgentSession({
     config: opts.config,
     agentVersion: VERSION,
-    handlers: createTaskHandlers({ host, gatherFacts: facts, appliedLbVersion: () => applied }),
+    handlers,
     gatherFacts: facts as never,
     appliedLbVersion: () => applied,
     logger,
@@ -115,6 +122,7 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
     session,
     host,
     async stop() {
+      haproxyWatch.stop();
       await session.stop();
       await (await follower)?.watch.close();
     },
