@@ -1,0 +1,63 @@
+// Node single executable applications: the running Node binary plus a blob holding the bundle and its V8 code cache.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+// The sentinel Node's own build places in every binary; postject flips it so the binary looks for its blob.
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+const require = createRequire(import.meta.url);
+
+function run(cmd, args, what) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    throw new Error(`${what} failed (${cmd} ${args.join(' ')}):\n${err.stderr || err.stdout || err.message}`);
+  }
+}
+
+/**
+ * A stripped copy of this Node binary. Distribution builds (NodeSource's included) keep DWARF debug info, which is a
+ * tenth of the file and of no use on a production host; lintian also rejects an unstripped ELF in /usr/bin.
+ * Stripping happens before injection because strip rewrites the section table that holds the blob.
+ */
+export function prepareBaseBinary(workDir) {
+  const source = process.execPath;
+  if (!readFileSync(source).includes(SEA_FUSE)) {
+    throw new Error(`${source} was built without single executable application support (no ${SEA_FUSE}); use an official or NodeSource Node 20 build`);
+  }
+  const base = join(workDir, 'node-base');
+  run('strip', ['--strip-all', '-o', base, source], 'stripping the Node binary (binutils)');
+  return base;
+}
+
+/** Writes the executable `output` from `bundle` (a CommonJS file) and the stripped Node `base`. */
+export function buildExecutable({ base, bundle, output, workDir, name }) {
+  const blob = join(workDir, `${name}.blob`);
+  const config = join(workDir, `${name}.sea.json`);
+  writeFileSync(
+    config,
+    JSON.stringify({
+      main: bundle,
+      output: blob,
+      // The warning goes to stderr on every start of a daemon whose stderr is the journal.
+      disableExperimentalSEAWarning: true,
+      // Compiled bytecode in the blob: the agent starts on every boot and after every restart.
+      useCodeCache: true,
+    }),
+  );
+  run(process.execPath, ['--experimental-sea-config', config], `preparing the blob for ${name}`);
+  if (!existsSync(blob)) throw new Error(`node --experimental-sea-config wrote no ${blob}`);
+  copyFileSync(base, output);
+  chmodSync(output, 0o755);
+  const postject = join(require.resolve('postject/package.json'), '..', 'dist', 'cli.js');
+  run(process.execPath, [postject, output, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], `injecting the blob into ${name} (postject)`);
+  chmodSync(output, 0o755);
+}
+
+/** Runs `binary --version` with an empty environment (no PATH, so no node) and checks the line it prints. */
+export function checkVersion(binary, expected) {
+  const out = execFileSync(binary, ['--version'], { env: {}, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }).trim();
+  if (out !== expected) throw new Error(`${binary} --version printed ${JSON.stringify(out)}, expected ${JSON.stringify(expected)}`);
+  return out;
+}
