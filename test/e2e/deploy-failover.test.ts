@@ -1,0 +1,155 @@
+/**
+ * The product on a real L2 segment: 3 control-plane hosts + 2 workers deployed by the real coordinator and agents,
+ * real VRRP and haproxy, then the failure drills (keepalived SIGKILL, link down, haproxy killed, apiserver killed).
+ * Scenarios run in order on one cluster; each leaves it healthy (one VIP holder, every backend UP) for the next.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeE2E } from '../netns/describe-e2e.js';
+import { loadLoop } from '../netns/http-client.js';
+import { sleep } from '../netns/proc.js';
+import { E2eCluster, LB_PORT, type E2eHost } from './cluster.js';
+import { ensureBuilt } from './build.js';
+
+const HOSTS: E2eHost[] = [
+  { name: 'master-0', address: '198.18.0.11', role: 'control-plane' },
+  { name: 'master-1', address: '198.18.0.12', role: 'control-plane' },
+  { name: 'master-2', address: '198.18.0.13', role: 'control-plane' },
+  { name: 'worker-0', address: '198.18.0.21', role: 'worker' },
+  { name: 'worker-1', address: '198.18.0.22', role: 'worker' },
+];
+const MASTERS = HOSTS.filter((h) => h.role === 'control-plane').map((h) => h.name);
+
+describeE2E('e2e: deploy 3 control-plane + 2 workers in namespaces, then fail things', () => {
+  let c: E2eCluster;
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    c = await E2eCluster.create({ name: 'e2e-deploy', hosts: HOSTS });
+    await c.bringUp();
+  }, 120_000);
+
+  afterAll(async () => {
+    await c?.destroy();
+  }, 120_000);
+
+  const oneHolder = async () => (await c.lab.waitForHolders(c.vip, (hs) => hs.length === 1, { timeoutMs: 15_000 })).holders[0]!;
+  const allBackendsUp = async (timeoutMs = 15_000) =>
+    c.waitFor(
+      async () => {
+        for (const m of MASTERS) {
+          const states = await c.backendStates(m);
+          if (Object.keys(states).length !== MASTERS.length || !Object.values(states).every((s) => s === 'UP')) return false;
+        }
+        return true;
+      },
+      timeoutMs,
+      'every haproxy to show every backend UP',
+    );
+  /** Polls /healthz through the VIP from `from` until it answers 200; returns ms since `since`. */
+  const firstOk = async (from: string, since: number, timeoutMs = 15_000) => {
+    for (;;) {
+      const r = await c.healthz(from, 300);
+      if (r.status === 200) return Date.now() - since;
+      if (Date.now() - since > timeoutMs) throw new Error(`no 200 through the VIP from ${from} within ${timeoutMs} ms: ${r.error ?? r.status}`);
+      await sleep(20);
+    }
+  };
+
+  it('deploys, and then exactly one host holds the VIP, /healthz through it answers from every host, every haproxy has 3 backends UP', async () => {
+    const r = await c.deploy();
+    if (r.code !== 0) console.error(r.stdout.slice(-4000), r.stderr.slice(-4000), '\nlogs in', c.logs());
+    expect(r.code).toBe(0);
+    const status = await c.ctl(['status']);
+    expect(status.code).toBe(0);
+    expect(await oneHolder()).toMatch(/^master-/);
+    for (const h of HOSTS) {
+      const got = await c.healthz(h.name, 2000);
+      expect({ host: h.name, status: got.status, body: got.body }).toEqual({ host: h.name, status: 200, body: 'ok' });
+    }
+    await allBackendsUp();
+    for (const m of MASTERS) expect(Object.keys(await c.backendStates(m)).sort()).toEqual(MASTERS);
+    // Workers run no load balancer.
+    for (const w of HOSTS.filter((h) => h.role === 'worker')) expect(c.standins.has(w.name)).toBe(false);
+  }, 600_000);
+
+  it('keepalived SIGKILLed on the holder: the VIP moves, requests succeed again, and it does not flap back (nopreempt)', async () => {
+    const old = await oneHolder();
+    const standin = c.standins.get(old)!;
+    const t0 = Date.now();
+    expect(standin.kill('keepalived', 'SIGKILL')).toBe(true);
+    const moved = await c.lab.waitForHolders(c.vip, (hs) => hs.some((h) => h !== old), { timeoutMs: 10_000, intervalMs: 10 });
+    const ok = await firstOk('worker-0', t0);
+    console.log(`keepalived SIGKILL on ${old}: VIP on ${moved.holders.join(',')} after ${moved.elapsedMs} ms, first 200 after ${ok} ms`);
+    expect(ok).toBeLessThan(5_000);
+    await standin.waitUntilRunning('keepalived', { timeoutMs: 15_000 });
+    const settled = await c.lab.waitForHolders(c.vip, (hs) => hs.length === 1 && hs[0] !== old, { timeoutMs: 10_000 });
+    for (let i = 0; i < 8; i++) {
+      await sleep(250);
+      expect(await c.lab.whoHolds(c.vip)).toEqual(settled.holders);
+    }
+    await firstOk(old, Date.now());
+  }, 120_000);
+
+  it('the holder loses its link: the VIP moves; when the link returns it stays where it went (nopreempt)', async () => {
+    const old = await oneHolder();
+    const t0 = Date.now();
+    await c.lab.linkDown(old);
+    const moved = await c.lab.waitForHolders(c.vip, (hs) => hs.some((h) => h !== old), { timeoutMs: 10_000, intervalMs: 10 });
+    const ok = await firstOk('worker-1', t0);
+    console.log(`link down on ${old}: VIP on ${moved.holders.join(',')} after ${moved.elapsedMs} ms, first 200 after ${ok} ms`);
+    expect(ok).toBeLessThan(5_000);
+    const newHolder = moved.holders.find((h) => h !== old)!;
+    await c.lab.linkUp(old);
+    // Back on the segment, the old holder sees the new master's adverts and yields (it went to FAULT, so it drops the VIP).
+    const settled = await c.lab.waitForHolders(c.vip, (hs) => hs.length === 1, { timeoutMs: 10_000 });
+    expect(settled.holders).toEqual([newHolder]);
+    for (let i = 0; i < 8; i++) {
+      await sleep(250);
+      expect(await c.lab.whoHolds(c.vip)).toEqual([newHolder]);
+    }
+    await allBackendsUp(20_000);
+  }, 120_000);
+
+  it('haproxy killed on the holder: the VIP moves (agent fast path, not the whole-second check script)', async () => {
+    const old = await oneHolder();
+    const standin = c.standins.get(old)!;
+    const t0 = Date.now();
+    expect(standin.kill('haproxy', 'SIGKILL')).toBe(true);
+    const moved = await c.lab.waitForHolders(c.vip, (hs) => hs.length > 0 && !hs.includes(old), { timeoutMs: 10_000, intervalMs: 10 });
+    const ok = await firstOk('worker-0', t0);
+    console.log(`haproxy SIGKILL on ${old}: VIP on ${moved.holders.join(',')} after ${moved.elapsedMs} ms, first 200 after ${ok} ms`);
+    expect(ok).toBeLessThan(2_000);
+    await standin.waitUntilRunning('haproxy', { timeoutMs: 15_000 });
+    await allBackendsUp(20_000);
+    // haproxy back: the old holder clears its FAULT but nopreempt keeps the VIP where it is.
+    await sleep(1500);
+    expect(await c.lab.whoHolds(c.vip)).toEqual(moved.holders);
+    expect(readFileSync(join(c.root(old), 'etc/keepalived/kubeadm-ha.track'), 'utf8').trim()).toBe('0');
+  }, 120_000);
+
+  it('apiserver killed on one master: the VIP stays, that backend goes DOWN within fall × interval, requests keep succeeding', async () => {
+    const holder = await oneHolder();
+    const victim = MASTERS.find((m) => m !== holder)!;
+    const pid = Number(readFileSync(join(c.root(victim), 'run/kubeadm-sim/apiserver.pid'), 'utf8').trim());
+    expect(pid).toBeGreaterThan(1);
+    const load = loadLoop({ lab: c.lab, fromHost: 'worker-1', url: `https://${c.vip}:${LB_PORT}/healthz`, durationMs: 4000, intervalMs: 20 });
+    await sleep(300);
+    const t0 = Date.now();
+    process.kill(pid, 'SIGKILL');
+    // Default health check: interval 1 s, fall 2; one interval of slack for the check in flight.
+    const downAfter = await c.waitFor(async () => Object.values(await c.backendStates(holder)).filter((s) => s === 'DOWN').length === 1, 3_500, `${victim} DOWN in haproxy`);
+    console.log(`apiserver SIGKILL on ${victim}: DOWN in the holder's haproxy after ${downAfter} ms`);
+    for (const m of MASTERS) {
+      if (m === victim) continue;
+      await c.waitFor(async () => (await c.backendStates(m))[victim] === 'DOWN', 3_500, `${victim} DOWN on ${m}`);
+    }
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    const result = await load;
+    // haproxy retries a failed connect on another server (option redispatch): nothing fails.
+    expect({ failed: result.failed, errors: result.errors.slice(0, 3) }).toEqual({ failed: 0, errors: [] });
+    expect(result.ok).toBeGreaterThan(20);
+    expect(await c.lab.whoHolds(c.vip)).toEqual([holder]);
+  }, 120_000);
+});
