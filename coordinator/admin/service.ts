@@ -14,8 +14,11 @@ import { roleFromProto, roleToProto } from '../../proto/index.js';
 import type { CoordinatorRuntime } from '../daemon.js';
 import { runDeploy } from '../deploy/deploy.js';
 import { mintBootstrapToken } from '../tokens.js';
+import { startAddNode } from './add-node.js';
 import { deployContext } from './context.js';
 import type { Operation } from './operation.js';
+import { startRemoveNode } from './remove-node.js';
+import { startReset } from './reset.js';
 import type * as grpc from '@grpc/grpc-js';
 
 const DEFAULT_TOKEN_TTL_MS = 24 * 3600_000;
@@ -120,6 +123,18 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
         });
       }
       callback(null, { nodes, lbBackendVersion: (await rt.backends.current()).version });
+    },
+
+    async AddNode(call) {
+      stream(call, await startAddNode(rt, call.request.specYaml, call.request.nodeName));
+    },
+
+    async RemoveNode(call) {
+      stream(call, await startRemoveNode(rt, call.request.nodeName));
+    },
+
+    async Reset(call) {
+      stream(call, await startReset(rt));
     },
 
     async CreateToken(call, callback) {

@@ -1,0 +1,19 @@
+import { parseCommandArgs, UsageError, type Command } from '../command.js';
+import { CONNECTION_OPTIONS, connect, followEvents } from '../client.js';
+
+export const resetCommand: Command = {
+  name: 'reset',
+  summary: 'Tear the whole cluster down: kubeadm reset, load balancers, our files and the VIP on every node (agents stay registered)',
+  usage: 'coordinatorctl reset --yes [--admin-conf FILE] [--coordinator HOST:PORT]',
+  async run(args, io) {
+    const { values } = parseCommandArgs(this, args, { yes: { type: 'boolean' }, ...CONNECTION_OPTIONS });
+    // Destroys etcd with every workload's state: never on a mistyped command alone.
+    if (!values.yes) throw new UsageError(`${this.name}: this destroys the cluster and its etcd data; add --yes to confirm\nusage: ${this.usage}`);
+    const client = await connect(values);
+    try {
+      return await followEvents(client.reset({}), io, 'reset');
+    } finally {
+      client.close();
+    }
+  },
+};

@@ -1,0 +1,40 @@
+import { TimeoutError } from '../../core/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { progress, vipHeldBy, type RemoveContext } from './remove-context.js';
+import type { Phase } from './phase.js';
+
+const POLL_MS = 200;
+
+/**
+ * The VIP leaves first, while every apiserver still serves: keepalived's track file goes to FAULT on the holder (a
+ * priority drop would not move it under nopreempt), and we wait until the holder no longer carries the address.
+ * kube-vip has no track file; stopping its static pod makes it give up the lease.
+ */
+export const removeMoveVip: Phase<RemoveContext> = {
+  id: 'remove-move-vip',
+  title: 'Move the VIP away from the node',
+  shouldRun: async (ctx) => ctx.target.role === 'control-plane' && (await vipHeldBy(ctx, ctx.target.name)).length > 0,
+  async run(ctx) {
+    const node = ctx.target.name;
+    if (ctx.spec.controlPlaneEndpoint.loadBalancer === 'kube-vip') {
+      await ctx.agents.runTask(node, 'stopLoadBalancer', {}, { onProgress: (l) => progress(ctx, this.id, l) });
+    } else {
+      await ctx.agents.runTask(node, 'setVipTrack', { fault: true });
+      progress(ctx, this.id, 'keepalived track file set to FAULT; waiting for another node to take the VIP');
+    }
+    const deadline = Date.now() + ctx.removeTimeouts.vipMoveMs;
+    for (;;) {
+      ctx.signal?.throwIfAborted();
+      const held = await vipHeldBy(ctx, node);
+      if (held.length === 0) break;
+      if (Date.now() > deadline) {
+        throw new TimeoutError(
+          `${node} still holds ${held.join(', ')} ${ctx.removeTimeouts.vipMoveMs} ms after going to FAULT; is keepalived running on the other control-plane nodes? (the node stays in FAULT; run remove-node again once another node can take the VIP)`,
+          { host: node },
+        );
+      }
+      await sleep(POLL_MS);
+    }
+    progress(ctx, this.id, 'the VIP left the node');
+  },
+};
