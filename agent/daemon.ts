@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentConfig } from '../core/agent-config.js';
 import type { BackendSet } from '../core/backend-set.js';
 import { planCluster } from '../core/plan.js';
@@ -20,6 +21,11 @@ import { watchBackendSet, type BackendWatch } from './lb/backend-watch.js';
 import { startHaproxyWatch } from './lb/haproxy-watch.js';
 import { AgentSession, type TaskHandlers } from './session-client.js';
 import { createTaskHandlers } from './task-handlers.js';
+
+/** How long a removed server may keep its sessions before haproxy shuts them: a removal must converge, not hang. */
+const DRAIN_TIMEOUT_MS = 10_000;
+/** How long the backend watch waits for an apply before it may hand the next set over. */
+const WATCH_HOLD_MS = 250;
 
 export interface AgentDaemonOptions {
   readonly config: AgentConfig;
@@ -75,7 +81,7 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
       host,
       render: (set: BackendSet) => renderHaproxyConfig(planCluster(spec!), set.backends, { backendSetVersion: set.version }),
       addServerCommand: (backend) => addServerCommand(spec!, backend),
-      drainTimeoutMs: 30_000,
+      drainTimeoutMs: DRAIN_TIMEOUT_MS,
       logger,
       onApplied: (version) => {
         applied = version;
@@ -83,6 +89,34 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
       },
     });
     applied = applier.appliedVersion() ?? 0;
+    /**
+     * The watch hands sets over one at a time, and a removal can wait up to the drain timeout for sessions to end;
+     * holding the watch that long would keep a newer set (say, a node added meanwhile) from interrupting the drain,
+     * which the applier supports. So the watch waits only briefly: once the apply is past that, the next set may come
+     * and supersede it. A failed apply the watch no longer waits for is retried here until a newer set replaces it.
+     */
+    let newest = 0;
+    const handOver = async (set: BackendSet): Promise<void> => {
+      newest = Math.max(newest, set.version);
+      const applying = applier.apply(set);
+      const finished = applying.then(() => 'done' as const);
+      finished.catch(() => undefined); // observed below, or by the retry once the watch moved on
+      const outcome = await Promise.race([finished, sleep(WATCH_HOLD_MS).then(() => 'held' as const)]);
+      if (outcome === 'done') return;
+      applying.catch(async (err: unknown) => {
+        logger.warn({ err: err instanceof Error ? err.message : String(err), version: set.version }, 'backend set apply failed; retrying');
+        for (let delay = 500; set.version === newest; delay = Math.min(delay * 2, 10_000)) {
+          await sleep(delay);
+          if (set.version !== newest) return;
+          try {
+            await applier.apply(set);
+            return;
+          } catch (retryErr) {
+            logger.warn({ err: retryErr instanceof Error ? retryErr.message : String(retryErr), version: set.version }, 'backend set apply failed again');
+          }
+        }
+      });
+    };
     const seed = (await readFile(join(opts.config.stateDir, NATS_SEED_FILE), 'utf8')).trim();
     const watch = watchBackendSet({
       url: reg.natsUrl,
@@ -101,7 +135,7 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
           session.reportLbApplied(set.version);
           return;
         }
-        await applier.apply(set);
+        await handOver(set);
       },
     });
     return { watch, applier };
