@@ -11,9 +11,8 @@ import type { PlannedNode } from '../../core/plan.js';
 import { kubeadmConfigFile, kubeadmOpsConfigFile, KUBEADM_OPS_CONFIG_PATH, loadBalancerFiles, type JoinCredentials } from '../../core/render/node-files.js';
 import { randomCertificateKey } from '../../lib/secrets.js';
 import { KUBEADM_CONFIG_PATH, nodeInterface, type DeployContext } from './context.js';
-import { existingPaths, writeFiles } from './tasks.js';
+import { existingPaths, KUBELET_CONF, writeFiles } from './tasks.js';
 
-const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
 
 /** The kubeadm messages that mean "the certificate key or the kubeadm-certs Secret is gone or wrong". */
 export function isCertificateKeyFailure(err: unknown): boolean {

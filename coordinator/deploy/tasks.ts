@@ -14,6 +14,9 @@ export function writeFiles(agents: AgentGateway, agent: string, files: readonly 
   return agents.runTask(agent, 'writeFiles', writeFilesArgs(files, removePaths), options);
 }
 
+/** kubeadm writes it on init and join: its presence means the node is part of a cluster. */
+export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
+
 /** Which of `paths` exist on the agent's host (VerifyClean reports what is left). */
 export async function existingPaths(agents: AgentGateway, agent: string, paths: readonly string[], options?: RunTaskOptions): Promise<string[]> {
   const result = await agents.runTask(agent, 'verifyClean', { paths: [...paths], vip: '' }, options);

@@ -1,6 +1,7 @@
 import { KubeadmHaError } from '../../core/errors.js';
 import { forEachHost } from '../concurrency.js';
 import type { DeployContext } from '../deploy/context.js';
+import { existingPaths, KUBELET_CONF } from '../deploy/tasks.js';
 import type { Phase } from './phase.js';
 
 async function unjoined(ctx: DeployContext) {
@@ -21,6 +22,11 @@ export const preflightHosts: Phase<DeployContext> = {
       const facts = ctx.agents.facts(node.name);
       if (facts && !facts.addresses.some((a) => a.address === node.address)) {
         throw new KubeadmHaError(`the spec gives address ${node.address}, but the host has ${facts.addresses.map((a) => a.address).join(', ') || 'no addresses'}; fix spec.nodes[].address`);
+      }
+      // Joined but not recorded (a coordinator that died mid-join): its own components hold the ports; the join phase records it.
+      if ((await existingPaths(ctx.agents, node.name, [KUBELET_CONF])).length > 0) {
+        ctx.emit({ kind: 'progress', phase: 'preflight', host: node.name, message: 'already part of the cluster (kubelet.conf present); skipping preflight' });
+        return;
       }
       const runsLb = node.role === 'control-plane' && e.loadBalancer === 'keepalived-haproxy';
       const result = await ctx.agents.runTask(

@@ -70,6 +70,13 @@ ${nodes}
   async startCoordinator(): Promise<void> {
     this.port ||= await freePort('127.0.0.1');
     const out = join(this.logs, 'coordinator.log');
+    const startedBefore = (() => {
+      try {
+        return readFileSync(out, 'utf8').split('admin credentials in').length;
+      } catch {
+        return 1;
+      }
+    })();
     this.coordinator = spawn(
       NODE,
       [join(REPO_ROOT, 'dist/coordinator/main.js'), '--cluster', this.clusterName, '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`, '--log-level', 'debug'],
@@ -77,7 +84,7 @@ ${nodes}
     );
     const log = (chunk: Buffer) => writeFileSync(out, chunk, { flag: 'a' });
     this.coordinator.stderr!.on('data', log);
-    await this.waitFor(() => readFileSync(out, 'utf8').includes('admin credentials in'), 30_000, 'the coordinator to start');
+    await this.waitFor(() => readFileSync(out, 'utf8').split('admin credentials in').length > startedBefore, 30_000, 'the coordinator to start');
   }
 
   async stopCoordinator(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

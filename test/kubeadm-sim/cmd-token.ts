@@ -6,7 +6,7 @@
 import { parse as parseYaml } from 'yaml';
 import { BOOTSTRAP_TOKEN_PATTERN, tokenFormatError, validateCertificateKey, defaultInitConfig, defaultClusterConfig } from './config.js';
 import { getBool, getString, getStrings, isChanged, validateMixedArguments, type ParsedCommand } from './grammar.js';
-import { out, phaseFailure, readHostFile, SimFailure, type SimEnv } from './env.js';
+import { out, phaseFailure, readHostFile, SimFailure, type SimEnv, invocationDetails } from './env.js';
 import { generateBootstrapToken, generateCertificateKey, loadConfigFile, putToken, tokenString, uploadCerts } from './cluster-ops.js';
 import { caCertHash } from './pki.js';
 import { readKubeconfig } from './render.js';
@@ -180,5 +180,6 @@ export async function runUploadCerts(p: ParsedCommand, env: SimEnv): Promise<voi
     if (!s) throw phaseFailure('upload-certs', 'error uploading certs: the server could not find the requested resource');
     return { next: uploadCerts(collectGarbage(s, Date.now()), files, key, env.certKeyTtlMs, Date.now()), result: undefined };
   });
+  invocationDetails.certificateKey = key;
   if (!getBool(p, 'skip-certificate-key-print')) out(`[upload-certs] Using certificate key:\n${key}\n`);
 }

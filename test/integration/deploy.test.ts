@@ -1,0 +1,215 @@
+/**
+ * Issue "Agent and coordinator": a coordinator and five agent processes (3 control-plane, 2 workers) over real gRPC
+ * with TLS on loopback, a real nats-server, and the kubeadm simulator. Checks order, freshness of credentials,
+ * files and modes, idempotence, resume after a coordinator crash, refusals, and that no secret leaks.
+ */
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureSimulatorBuilt } from '../kubeadm-sim/testing.js';
+import { LoopbackCluster, type LoopbackHost } from './loopback-cluster.js';
+
+const HOSTS: LoopbackHost[] = [
+  { name: 'master-0', address: '127.0.0.11', role: 'control-plane' },
+  { name: 'master-1', address: '127.0.0.12', role: 'control-plane' },
+  { name: 'master-2', address: '127.0.0.13', role: 'control-plane' },
+  { name: 'worker-0', address: '127.0.0.21', role: 'worker' },
+  { name: 'worker-1', address: '127.0.0.22', role: 'worker' },
+];
+
+type Invocation = ReturnType<LoopbackCluster['invocations']>[number];
+const kubeadm = (inv: Invocation[], ...words: string[]) => inv.filter((i) => i.tool === 'kubeadm' && words.every((w, k) => i.argv[k] === w));
+const hostOf = (c: LoopbackCluster, i: Invocation) => HOSTS.find((h) => i.root === c.root(h.name))?.name;
+const overlaps = (a: Invocation, b: Invocation) => a.ts_start < b.ts_end && b.ts_start < a.ts_end;
+
+function walk(dir: string): string[] {
+  let out: string[] = [];
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out = out.concat(walk(p));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+const mode = (path: string) => statSync(path).mode & 0o777;
+
+describe('deploy: 3 control-plane + 2 workers over gRPC/TLS with a real nats-server', () => {
+  // Certificate keys expire 1.5 s after upload, and each control-plane join takes over a second: the key kubeadm init
+  // uploaded is long gone when the last master joins, so the deploy only works because it re-uploads before each join.
+  const cluster = new LoopbackCluster({
+    hosts: HOSTS,
+    agentEnv: { KUBEADM_SIM_DELAY_JOIN_CP_MS: '1000', KUBEADM_SIM_DELAY_JOIN_WORKER_MS: '1000', KUBEADM_SIM_CERT_KEY_TTL_MS: '1500' },
+  });
+  let deploy: { code: number; stdout: string; stderr: string };
+
+  beforeAll(async () => {
+    await ensureSimulatorBuilt();
+    await cluster.startCoordinator();
+    await cluster.createAgentConfig();
+    for (const h of HOSTS) cluster.startAgent(h);
+    deploy = await cluster.ctl('deploy', '-f', cluster.specPath);
+  }, 240_000);
+  afterAll(() => cluster.destroy(), 60_000);
+
+  it('completes', () => {
+    expect(deploy.stderr).not.toMatch(/^error:/m);
+    expect(deploy.code).toBe(0);
+    expect(deploy.stdout).toMatch(/5\/5 nodes joined/);
+  });
+
+  it('runs kubeadm init once, on master-0, before any join', () => {
+    const inv = cluster.invocations();
+    const inits = kubeadm(inv, 'init').filter((i) => i.argv[1] !== 'phase');
+    expect(inits.map((i) => hostOf(cluster, i))).toEqual(['master-0']);
+    expect(inits[0]!.exitCode).toBe(0);
+    for (const j of kubeadm(inv, 'join')) expect(j.ts_start).toBeGreaterThan(inits[0]!.ts_end);
+  });
+
+  it('joins control-plane nodes strictly one at a time, each with a freshly uploaded key and its own token', () => {
+    const inv = cluster.invocations();
+    const init = kubeadm(inv, 'init').find((i) => i.argv[1] !== 'phase')!;
+    const cpJoins = kubeadm(inv, 'join').filter((j) => j.exitCode === 0 && ['master-1', 'master-2'].includes(hostOf(cluster, j)!));
+    expect(cpJoins.map((j) => hostOf(cluster, j))).toEqual(['master-1', 'master-2']);
+    expect(overlaps(cpJoins[0]!, cpJoins[1]!)).toBe(false);
+    const uploads = kubeadm(inv, 'init', 'phase', 'upload-certs');
+    for (const join of cpJoins) {
+      // The key the join used was uploaded after the previous join ended, and not by init.
+      const upload = uploads.filter((u) => u.ts_end <= join.ts_start).at(-1)!;
+      expect(upload.details?.certificateKey).toBe(join.details?.certificateKey);
+      expect(join.details?.certificateKey).not.toBe(init.details?.certificateKey);
+    }
+    expect(new Set(cpJoins.map((j) => j.details?.certificateKey)).size).toBe(2);
+    expect(new Set(cpJoins.map((j) => j.details?.token)).size).toBe(2);
+    // Every token the coordinator minted was deleted again.
+    const created = kubeadm(inv, 'token', 'create').length;
+    expect(kubeadm(inv, 'token', 'delete')).toHaveLength(created);
+  });
+
+  it('joins the workers in parallel', () => {
+    const workerJoins = kubeadm(cluster.invocations(), 'join').filter((j) => hostOf(cluster, j)?.startsWith('worker'));
+    expect(workerJoins).toHaveLength(2);
+    expect(overlaps(workerJoins[0]!, workerJoins[1]!)).toBe(true);
+  });
+
+  it('leaves every host with its files and modes', () => {
+    for (const h of HOSTS) {
+      const root = cluster.root(h.name);
+      expect(mode(join(root, 'etc/kubeadm-ha/kubeadm.yaml'))).toBe(0o600);
+      expect(readFileSync(join(root, 'etc/kubeadm-ha/kubeadm.yaml'), 'utf8')).not.toMatch(/token: "[a-z0-9]{6}\.[a-z0-9]{16}"/);
+      expect(mode(join(root, 'etc/sysctl.d/99-kubeadm-ha.conf'))).toBe(0o644);
+      expect(mode(join(root, 'etc/modules-load.d/kubeadm-ha.conf'))).toBe(0o644);
+      for (const f of walk(join(root, 'var/lib/kubeadm-ha'))) expect(mode(f), f).toBe(0o600);
+      if (h.role === 'control-plane') {
+        expect(mode(join(root, 'etc/keepalived/keepalived.conf'))).toBe(0o644);
+        expect(mode(join(root, 'etc/keepalived/check_apiserver.sh'))).toBe(0o755);
+        expect(mode(join(root, 'etc/haproxy/haproxy.cfg'))).toBe(0o644);
+        expect(mode(join(root, 'etc/kubernetes/manifests/keepalived.yaml'))).toBe(0o600);
+        expect(mode(join(root, 'etc/kubernetes/manifests/haproxy.yaml'))).toBe(0o600);
+        // Every load balancer has all three apiservers, live-applied from the backend set.
+        const cfg = readFileSync(join(root, 'etc/haproxy/haproxy.cfg'), 'utf8');
+        expect([...cfg.matchAll(/^\s*server (master-\d) /gm)].map((m) => m[1]).sort()).toEqual(['master-0', 'master-1', 'master-2']);
+      } else {
+        expect(() => statSync(join(root, 'etc/haproxy/haproxy.cfg'))).toThrow();
+      }
+    }
+  });
+
+  it('leaves no token or certificate key in any log, state file or our config files', () => {
+    const secrets = new Set<string>();
+    for (const i of cluster.invocations()) for (const v of Object.values(i.details ?? {})) secrets.add(v);
+    expect(secrets.size).toBeGreaterThanOrEqual(5);
+    const files = [
+      ...walk(cluster.logs),
+      ...walk(cluster.dataDir),
+      ...HOSTS.flatMap((h) => [...walk(join(cluster.root(h.name), 'var/lib/kubeadm-ha')), ...walk(join(cluster.root(h.name), 'etc/kubeadm-ha'))]),
+    ];
+    expect(files.length).toBeGreaterThan(10);
+    const leaks: string[] = [];
+    for (const f of files) {
+      const text = readFileSync(f).toString('latin1');
+      for (const s of secrets) if (text.includes(s)) leaks.push(f);
+      // The secret half of a token is what matters; its public id may be logged.
+      for (const s of secrets) if (s.includes('.') && text.includes(s.split('.')[1]!)) leaks.push(`${f} (token secret)`);
+    }
+    const output = deploy.stdout + deploy.stderr;
+    for (const s of secrets) if (output.includes(s)) leaks.push('coordinatorctl deploy output');
+    expect(leaks).toEqual([]);
+  });
+
+  it('re-running the deploy changes nothing and says so', async () => {
+    const kubeadmRuns = () => cluster.invocations().filter((i) => i.tool === 'kubeadm').length;
+    const before = kubeadmRuns();
+    const again = await cluster.ctl('deploy', '-f', cluster.specPath);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/nothing to do: the cluster already matches the spec/);
+    expect(again.stdout).not.toMatch(/\bwrote \//);
+    expect(kubeadmRuns()).toBe(before);
+  });
+
+  it('refuses an agent with a bad token, and one whose CA pin does not match, registering nothing', async () => {
+    const goodConfig = cluster.agentConfig;
+    const intruders: LoopbackHost[] = [
+      { name: 'intruder-token', address: '127.0.0.31', role: 'worker' },
+      { name: 'intruder-pin', address: '127.0.0.32', role: 'worker' },
+    ];
+    cluster.agentConfig = goodConfig.replace(/token: [a-z0-9]{6}\.[a-z0-9]{16}/, 'token: abcdef.0123456789abcdef');
+    cluster.startAgent(intruders[0]!);
+    cluster.agentConfig = goodConfig.replace(/caCertHash: sha256:[0-9a-f]{64}/, `caCertHash: sha256:${'0'.repeat(64)}`);
+    cluster.startAgent(intruders[1]!);
+    cluster.agentConfig = goodConfig;
+    const logOf = (n: string) => readFileSync(join(cluster.logs, `agent-${n}.log`), 'utf8');
+    await cluster.waitFor(() => /UNAUTHENTICATED|bootstrap token/i.test(logOf('intruder-token')), 20_000, 'the bad token to be refused');
+    await cluster.waitFor(() => /pin/i.test(logOf('intruder-pin')), 20_000, 'the pin mismatch to be reported');
+    expect(logOf('intruder-pin')).toMatch(new RegExp(`sha256:${'0'.repeat(64)}`));
+    const status = await cluster.ctl('status', '-o', 'json');
+    const names = (JSON.parse(status.stdout) as { nodes: { name: string }[] }).nodes.map((n) => n.name);
+    expect(names).not.toContain('intruder-token');
+    expect(names).not.toContain('intruder-pin');
+    expect(names).toHaveLength(5);
+    for (const i of intruders) cluster.agents.get(i.name)?.kill('SIGTERM');
+  });
+});
+
+describe('a coordinator killed during the control-plane joins', () => {
+  const cluster = new LoopbackCluster({ hosts: HOSTS, agentEnv: { KUBEADM_SIM_DELAY_JOIN_CP_MS: '2500' } });
+  beforeAll(async () => {
+    await ensureSimulatorBuilt();
+    await cluster.startCoordinator();
+    await cluster.createAgentConfig();
+    for (const h of HOSTS) cluster.startAgent(h);
+  }, 60_000);
+  afterAll(() => cluster.destroy(), 60_000);
+
+  it('finishes the deploy after a restart without running init again', async () => {
+    const client = cluster.ctlSpawn('deploy', '-f', cluster.specPath);
+    client.stdout!.resume();
+    client.stderr!.resume();
+    // Kill it while master-1's join is in flight.
+    await cluster.waitFor(
+      () => readFileSync(join(cluster.logs, 'coordinator.log'), 'utf8').includes('kubeadm join --control-plane'),
+      120_000,
+      'the first control-plane join to start',
+    );
+    await cluster.stopCoordinator('SIGKILL');
+    await new Promise((r) => client.once('exit', r));
+    writeFileSync(join(cluster.logs, 'coordinator.log'), '\n--- restarted ---\n', { flag: 'a' });
+    await cluster.startCoordinator();
+    // The restarted coordinator resumes by itself; `deploy` attaches to it or finds the work done.
+    const again = await cluster.ctl('deploy', '-f', cluster.specPath);
+    expect(again.code, again.stderr).toBe(0);
+    const status = JSON.parse((await cluster.ctl('status', '-o', 'json')).stdout) as { nodes: { name: string; joined: boolean }[] };
+    expect(status.nodes.filter((n) => n.joined).map((n) => n.name).sort()).toEqual(HOSTS.map((h) => h.name).sort());
+    const inits = kubeadm(cluster.invocations(), 'init').filter((i) => i.argv[1] !== 'phase');
+    expect(inits).toHaveLength(1);
+    // No node joined twice successfully.
+    const okJoins = kubeadm(cluster.invocations(), 'join').filter((j) => j.exitCode === 0).map((j) => hostOf(cluster, j));
+    expect(okJoins.sort()).toEqual(['master-1', 'master-2', 'worker-0', 'worker-1']);
+  }, 240_000);
+});
