@@ -16,6 +16,7 @@ import { runDeploy } from '../deploy/deploy.js';
 import { mintBootstrapToken } from '../tokens.js';
 import { startAddNode } from './add-node.js';
 import { deployContext } from './context.js';
+import { runVerify } from './verify.js';
 import type { Operation } from './operation.js';
 import { startRemoveNode } from './remove-node.js';
 import { startReset } from './reset.js';
@@ -66,6 +67,7 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
     });
 
   const handlers: Partial<AdminServiceHandlers> = {
+    Verify: async (call, callback) => callback(null, await runVerify(rt, { failover: call.request.failover })),
     Deploy(call) {
       const running = rt.operations.running();
       if (running?.kind === 'deploy' && !call.request.specYaml) return stream(call, running);
