@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../lib/fs.js';
 import type { Logger } from '../lib/log.js';
 import { connectNats, type NatsConnection } from '../lib/nats/connect.js';
 import type { NatsEndpoint } from '../lib/nats/credentials.js';
+import { startAutoJoin } from './admin/auto-join.js';
 import { createAdminService } from './admin/service.js';
 import { OperationRunner } from './admin/operation.js';
 import { startCoordinatorServer, type CoordinatorServer } from './grpc/server.js';
@@ -150,6 +151,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       throw err;
     }
     adminService.resumeInterrupted();
+    const autoJoin = startAutoJoin(runtime);
     logger.info({ listen: options.listen, port: server.port, cluster: clusterName, adminConf: admin.path }, 'coordinator started');
     const connection = nc;
     return {
@@ -159,6 +161,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       hub,
       natsUrl: agentNatsUrl,
       async stop() {
+        autoJoin.stop();
         adminService.stop();
         hub.close();
         await server.stop(2_000);
