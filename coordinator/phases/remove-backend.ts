@@ -6,6 +6,7 @@ import type { Phase } from './phase.js';
 async function pending(ctx: RemoveContext): Promise<boolean> {
   const set = await ctx.backends.current();
   if (set.backends.some((b) => b.name === ctx.target.name)) return true;
+  if (ctx.target.role !== 'control-plane') return false;
   const agents = await loadBalancerAgents(ctx);
   return ctx.backends.waitApplied(set.version, agents, 0).then(
     () => false,
