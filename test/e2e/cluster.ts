@@ -9,6 +9,7 @@
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killSimApiservers, REPO_ROOT, SIM_BIN_DIR } from '../kubeadm-sim/testing.js';
+import type { KubeletBackoff } from '../kubelet-standin/pod-worker.js';
 import { startKubeletStandin, type KubeletStandin } from '../kubelet-standin/standin.js';
 import { createLab, type Lab, type LabProcess } from '../netns/harness.js';
 import { httpGetFrom } from '../netns/http-client.js';
@@ -45,6 +46,8 @@ export interface E2eClusterOptions {
   /** Extra YAML under `spec` (indented 2 spaces). */
   readonly specExtra?: string;
   readonly agentEnv?: Record<string, string>;
+  /** Kubelet stand-in restart timing (benchmarks kill daemons many times; the real backoff would dominate). */
+  readonly standinBackoff?: Partial<KubeletBackoff>;
   /** Namespace prefix; default `khae2e`. */
   readonly prefix?: string;
 }
@@ -167,7 +170,7 @@ ${this.options.specExtra ?? ''}
   async startStandin(host: string): Promise<KubeletStandin> {
     const existing = this.standins.get(host);
     if (existing) return existing;
-    const standin = await startKubeletStandin({ lab: this.lab, host });
+    const standin = await startKubeletStandin({ lab: this.lab, host, ...(this.options.standinBackoff ? { backoff: this.options.standinBackoff } : {}) });
     this.standins.set(host, standin);
     return standin;
   }

@@ -1,0 +1,151 @@
+/**
+ * Failover time of the apiserver VIP, from the fault to the first 200 from https://VIP:8443/healthz seen by a worker,
+ * for three faults on the VIP holder: keepalived SIGKILLed, link down (switch port down), haproxy SIGKILLed.
+ *
+ * Two setups in one run, each a real deploy (coordinator, agents, kubelet stand-ins, real keepalived/haproxy):
+ * - `default`: the product's defaults (VRRPv3, advert 200 ms, weight-0 track file, agent fast path on haproxy);
+ * - `seed-000`: seed 000's keepalived timing (check script `interval 3`, `fall 10`, `advert_int 1`) written into the
+ *   deployed keepalived.conf, agents stopped (seed 000 has no agent), so only keepalived itself reacts.
+ *
+ * Trials per kind: BENCH_FAILOVER_TRIALS (default 10). Run alone: `npx vite-node test/bench/failover.ts` as root.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { E2eCluster, type E2eHost } from '../e2e/cluster.js';
+import { ensureBuilt } from '../e2e/build.js';
+import { canRunNetns } from '../netns/can-run.js';
+import { sleep } from '../netns/proc.js';
+import { formatBenchResult, type BenchResult } from './runtime-apply.js';
+
+type FaultKind = 'keepalived-killed' | 'link-down' | 'haproxy-killed';
+const KINDS: FaultKind[] = ['keepalived-killed', 'link-down', 'haproxy-killed'];
+const HOSTS: E2eHost[] = [
+  { name: 'master-0', address: '198.18.0.11', role: 'control-plane' },
+  { name: 'master-1', address: '198.18.0.12', role: 'control-plane' },
+  { name: 'master-2', address: '198.18.0.13', role: 'control-plane' },
+  { name: 'worker-0', address: '198.18.0.21', role: 'worker' },
+];
+const OBSERVER = 'worker-0';
+const MASTERS = HOSTS.filter((h) => h.role === 'control-plane').map((h) => h.name);
+const FAULT_TIMEOUT_MS = 90_000;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function firstOk(c: E2eCluster, since: number): Promise<number> {
+  for (;;) {
+    const r = await c.healthz(OBSERVER, 250);
+    if (r.status === 200) return Date.now() - since;
+    if (Date.now() - since > FAULT_TIMEOUT_MS) throw new Error(`no 200 through the VIP within ${FAULT_TIMEOUT_MS} ms`);
+    await sleep(10);
+  }
+}
+
+/** Back to one holder, every daemon running, every backend UP, and the VIP answering: the start of a fair trial. */
+async function settle(c: E2eCluster): Promise<string> {
+  for (const m of MASTERS) {
+    await c.standins.get(m)!.waitUntilRunning('keepalived', { timeoutMs: 60_000 });
+    await c.standins.get(m)!.waitUntilRunning('haproxy', { timeoutMs: 60_000 });
+  }
+  await c.waitFor(
+    async () => {
+      for (const m of MASTERS) if (Object.values(await c.backendStates(m)).filter((s) => s === 'UP').length !== MASTERS.length) return false;
+      return true;
+    },
+    60_000,
+    'every backend UP',
+  );
+  const { holders } = await c.lab.waitForHolders(c.vip, (hs) => hs.length === 1, { timeoutMs: 30_000 });
+  // Let the check scripts and the agent's watcher see the healthy haproxy before the next fault.
+  await sleep(3_500);
+  await firstOk(c, Date.now());
+  return holders[0]!;
+}
+
+async function trial(c: E2eCluster, kind: FaultKind): Promise<number> {
+  const holder = await settle(c);
+  const t0 = Date.now();
+  if (kind === 'keepalived-killed') c.standins.get(holder)!.kill('keepalived', 'SIGKILL');
+  else if (kind === 'haproxy-killed') c.standins.get(holder)!.kill('haproxy', 'SIGKILL');
+  else await c.lab.linkDown(holder);
+  try {
+    return await firstOk(c, t0);
+  } finally {
+    if (kind === 'link-down') await c.lab.linkUp(holder);
+  }
+}
+
+/** seed 000: `interval 3`, `fall 10` on the check script, `advert_int 1`; keepalived restarted on the new file. */
+async function applySeed000Timing(c: E2eCluster): Promise<void> {
+  for (const m of MASTERS) {
+    const path = join(c.root(m), 'etc/keepalived/keepalived.conf');
+    const conf = readFileSync(path, 'utf8')
+      .replace(/^(\s*)interval \d+$/m, '$1interval 3')
+      .replace(/^(\s*)fall \d+$/m, '$1fall 10')
+      .replace(/^(\s*)advert_int [\d.]+$/m, '$1advert_int 1');
+    if (!conf.includes('interval 3') || !conf.includes('fall 10') || !conf.includes('advert_int 1\n')) throw new Error(`cannot apply seed 000 timing to ${path}`);
+    writeFileSync(path, conf);
+  }
+  for (const m of MASTERS) {
+    c.standins.get(m)!.kill('keepalived', 'SIGTERM');
+    await c.standins.get(m)!.waitUntilRunning('keepalived', { timeoutMs: 60_000 });
+  }
+}
+
+async function measureSetup(setup: 'default' | 'seed-000', trials: number, log: (line: string) => void): Promise<Map<FaultKind, number[]>> {
+  const c = await E2eCluster.create({
+    name: `bench-${setup}`,
+    hosts: HOSTS,
+    prefix: 'khabench',
+    ...(setup === 'seed-000' ? { endpointExtra: '      advertIntervalMs: 1000' } : {}),
+    standinBackoff: { initialMs: 500, maxMs: 1000 },
+  });
+  const out = new Map<FaultKind, number[]>();
+  try {
+    await c.bringUp();
+    const r = await c.deploy();
+    if (r.code !== 0) throw new Error(`deploy failed (logs in ${c.logs()}): ${r.stderr.slice(-2000)}`);
+    if (setup === 'seed-000') {
+      await Promise.all([...c.agents.values()].map((a) => a.stop({ graceMs: 3000 })));
+      await applySeed000Timing(c);
+    }
+    for (const kind of KINDS) {
+      const samples: number[] = [];
+      for (let i = 0; i < trials; i++) {
+        const ms = await trial(c, kind);
+        samples.push(ms);
+        log(`failover ${setup} ${kind} #${i + 1}: ${ms} ms`);
+      }
+      out.set(kind, samples);
+    }
+  } finally {
+    await c.destroy();
+  }
+  return out;
+}
+
+export async function benchFailover(): Promise<BenchResult> {
+  const can = canRunNetns();
+  if (!can.ok) throw new Error(`needs network namespaces: ${can.reason}`);
+  await ensureBuilt();
+  const trials = Number(process.env.BENCH_FAILOVER_TRIALS ?? 10);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const rows: BenchResult['rows'] = [];
+  for (const setup of ['default', 'seed-000'] as const) {
+    const results = await measureSetup(setup, trials, log);
+    for (const kind of KINDS) {
+      const samples = results.get(kind)!;
+      rows.push({ metric: `${setup} ${kind}: p50 fault → first 200 via VIP (${samples.length} trials)`, value: percentile(samples, 50), unit: 'ms', ...(setup === 'default' ? { target: '≤ 1000' } : {}) });
+      rows.push({ metric: `${setup} ${kind}: max`, value: Math.max(...samples), unit: 'ms', ...(setup === 'default' ? { target: '≤ 2000' } : {}) });
+    }
+  }
+  return { name: 'failover', rows };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href || process.argv.slice(1).some((a) => /bench[\\/]failover\.(ts|js)$/.test(a))) {
+  const result = await benchFailover();
+  process.stdout.write(`${formatBenchResult(result)}\n\n${JSON.stringify(result, null, 2)}\n`);
+}
