@@ -145,7 +145,7 @@ export async function benchFailover(): Promise<BenchResult> {
   return { name: 'failover', rows };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href || process.argv.slice(1).some((a) => /bench[\\/]failover\.(ts|js)$/.test(a))) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href || /vite-node$/.test(process.argv[1] ?? '')) {
   const result = await benchFailover();
   process.stdout.write(`${formatBenchResult(result)}\n\n${JSON.stringify(result, null, 2)}\n`);
 }
