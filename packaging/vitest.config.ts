@@ -1,0 +1,11 @@
+// The packaging tests build every package (minutes, root for the install tests), so they have their own run:
+//   npx vitest run --config packaging/vitest.config.ts
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+import base from '../vitest.config.js';
+
+export default defineConfig({
+  ...base,
+  root: fileURLToPath(new URL('..', import.meta.url)),
+  test: { ...base.test, include: ['packaging/**/*.test.ts'] },
+});
