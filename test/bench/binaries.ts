@@ -56,7 +56,15 @@ export async function benchBinaries(): Promise<BenchResult> {
   return { name: 'binaries', rows };
 }
 
-if (process.argv[1] && pathToFileURL(resolve(process.argv[1])).href === import.meta.url) {
+/** Run directly by node (compiled) or as vite-node's entry, which leaves no trace in argv (as runtime-apply.ts). */
+function runDirectly(): boolean {
+  const entry = process.argv[1];
+  if (entry && pathToFileURL(resolve(entry)).href === import.meta.url) return true;
+  const stack = new Error().stack ?? '';
+  return /vite-node$/.test(entry ?? '') && stack.includes('executeFile') && !stack.includes('dependencyRequest');
+}
+
+if (runDirectly()) {
   const result = await benchBinaries();
   process.stdout.write(`${formatBenchResult(result)}\n\n${JSON.stringify(result, null, 2)}\n`);
 }

@@ -67,7 +67,11 @@ ${nodes}
 `;
   }
 
-  async startCoordinator(): Promise<void> {
+  startCoordinator(): Promise<void> {
+    return this.startCoordinatorWith([]);
+  }
+
+  async startCoordinatorWith(extraArgs: readonly string[]): Promise<void> {
     this.port ||= await freePort('127.0.0.1');
     const out = join(this.logs, 'coordinator.log');
     const startedBefore = (() => {
@@ -79,7 +83,7 @@ ${nodes}
     })();
     this.coordinator = spawn(
       NODE,
-      [join(REPO_ROOT, 'dist/coordinator/main.js'), '--cluster', this.clusterName, '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`, '--log-level', 'debug'],
+      [join(REPO_ROOT, 'dist/coordinator/main.js'), '--cluster', this.clusterName, '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`, '--log-level', 'debug', ...extraArgs],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     const log = (chunk: Buffer) => writeFileSync(out, chunk, { flag: 'a' });

@@ -1,0 +1,31 @@
+/**
+ * `npm run bench`: every benchmark in turn, a table each and one JSON document at the end. Benchmarks measure; they
+ * assert nothing (the targets are printed next to the figures). `npm run bench -- deploy fanout` runs a subset.
+ */
+import { formatBenchResult, type BenchResult } from './runtime-apply.js';
+
+const BENCHES: Record<string, () => Promise<BenchResult>> = {
+  deploy: async () => (await import('./deploy.js')).benchDeploy(),
+  'runtime-apply': async () => (await import('./runtime-apply.js')).benchRuntimeApply(),
+  fanout: async () => (await import('./fanout.js' as string)).benchFanout(),
+  failover: async () => (await import('./failover.js' as string)).benchFailover(),
+  binaries: async () => (await import('./binaries.js' as string)).benchBinaries(),
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const results: (BenchResult | { name: string; error: string })[] = [];
+for (const [name, bench] of Object.entries(BENCHES)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  process.stderr.write(`bench: ${name}…\n`);
+  try {
+    const result = await bench();
+    results.push(result);
+    process.stdout.write(`${formatBenchResult(result)}\n\n`);
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    results.push({ name, error });
+    process.stdout.write(`${name}: could not run: ${error}\n\n`);
+  }
+}
+process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+process.exit(results.some((r) => 'error' in r) ? 1 : 0);
