@@ -5,10 +5,9 @@
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SpecError, type SpecIssue } from './errors.js';
+import { BOOTSTRAP_TOKEN_RE, CA_CERT_HASH_RE } from './kubeadm/tokens.js';
 import { formatPath } from './spec.js';
 
-export const BOOTSTRAP_TOKEN_RE = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
-export const CA_PIN_RE = /^sha256:[a-f0-9]{64}$/;
 const NODE_NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export interface AgentConfig {
@@ -24,7 +23,7 @@ export interface AgentConfig {
 const schema = z.strictObject({
   coordinator: z.string({ error: 'is required: the coordinator address as host:port, e.g. 198.18.0.2:9443' }).regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 198.18.0.2:9443'),
   token: z.string({ error: 'is required: the bootstrap token from `coordinatorctl token create`' }).regex(BOOTSTRAP_TOKEN_RE, 'is not a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}; copy it again from `coordinatorctl token create`'),
-  caCertHash: z.string({ error: 'is required: the coordinator CA pin sha256:<hex> from `coordinatorctl token create`' }).regex(CA_PIN_RE, 'must be sha256: followed by 64 lowercase hex digits, as `coordinatorctl token create` prints it'),
+  caCertHash: z.string({ error: 'is required: the coordinator CA pin sha256:<hex> from `coordinatorctl token create`' }).regex(CA_CERT_HASH_RE, 'must be sha256: followed by 64 lowercase hex digits, as `coordinatorctl token create` prints it'),
   role: z.enum(['control-plane', 'worker'], { error: 'must be "control-plane" or "worker"' }).optional(),
   nodeName: z.string().max(63, 'must be at most 63 characters').regex(NODE_NAME_RE, 'must be a DNS-1123 label: lowercase letters, digits and "-"').optional(),
   stateDir: z.string().startsWith('/', 'must be an absolute path').default('/var/lib/kubeadm-ha'),
