@@ -43,7 +43,8 @@ export function followEvents(call: grpc.ClientReadableStream<DeployEvent__Output
       else io.out(line);
       if (e.done) {
         finished = true;
-        failed = e.error !== null && e.error !== undefined && e.error.code !== 'ERROR_CODE_UNSPECIFIED';
+        // An operation that ends with an error detail, or at error level, failed, whatever code the detail carries.
+        failed = (e.error !== null && e.error !== undefined) || e.level === 'LOG_LEVEL_ERROR';
       }
     });
     call.on('error', (err) => reject(fromServiceError(err, what)));

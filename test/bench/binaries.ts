@@ -8,9 +8,9 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { formatBenchResult, type BenchResult } from './runtime-apply.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runWhenEntry, type BenchResult } from './result.js';
 
 const BINARIES = ['kubeadm-ha-agent', 'kubeadm-ha-coordinator', 'coordinatorctl'] as const;
 const BINARY_TARGET_MIB = 100;
@@ -56,15 +56,5 @@ export async function benchBinaries(): Promise<BenchResult> {
   return { name: 'binaries', rows };
 }
 
-/** Run directly by node (compiled) or as vite-node's entry, which leaves no trace in argv (as runtime-apply.ts). */
-function runDirectly(): boolean {
-  const entry = process.argv[1];
-  if (entry && pathToFileURL(resolve(entry)).href === import.meta.url) return true;
-  const stack = new Error().stack ?? '';
-  return /vite-node$/.test(entry ?? '') && stack.includes('executeFile') && !stack.includes('dependencyRequest');
-}
 
-if (runDirectly()) {
-  const result = await benchBinaries();
-  process.stdout.write(`${formatBenchResult(result)}\n\n${JSON.stringify(result, null, 2)}\n`);
-}
+await runWhenEntry(import.meta.url, benchBinaries);

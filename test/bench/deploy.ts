@@ -10,7 +10,7 @@ import { parseAgentConfig } from '../../core/agent-config.js';
 import { silentLogger } from '../../lib/log.js';
 import { startAgent, type AgentDaemon } from '../../agent/daemon.js';
 import { LoopbackCluster, type LoopbackHost } from '../integration/loopback-cluster.js';
-import type { BenchResult } from './runtime-apply.js';
+import type { BenchResult } from './result.js';
 
 const INIT_MS = 2000;
 const CP_JOIN_MS = 1000;

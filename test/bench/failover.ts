@@ -11,12 +11,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { E2eCluster, type E2eHost } from '../e2e/cluster.js';
 import { ensureBuilt } from '../e2e/build.js';
 import { canRunNetns } from '../netns/can-run.js';
 import { sleep } from '../netns/proc.js';
-import { formatBenchResult, type BenchResult } from './runtime-apply.js';
+import { runWhenEntry, type BenchResult } from './result.js';
 
 type FaultKind = 'keepalived-killed' | 'link-down' | 'haproxy-killed';
 const KINDS: FaultKind[] = ['keepalived-killed', 'link-down', 'haproxy-killed'];
@@ -145,7 +144,4 @@ export async function benchFailover(): Promise<BenchResult> {
   return { name: 'failover', rows };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href || /vite-node$/.test(process.argv[1] ?? '')) {
-  const result = await benchFailover();
-  process.stdout.write(`${formatBenchResult(result)}\n\n${JSON.stringify(result, null, 2)}\n`);
-}
+await runWhenEntry(import.meta.url, benchFailover);

@@ -12,8 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { createUser } from '@nats-io/nkeys';
 import { watchBackendSet, type BackendWatch } from '../../agent/lb/backend-watch.js';
 import { withBackends, type BackendInput, type BackendSet } from '../../core/backend-set.js';
@@ -25,7 +24,7 @@ import { StateStore } from '../../coordinator/state/store.js';
 import { connectNats } from '../../lib/nats/connect.js';
 import { silentLogger } from '../../lib/log.js';
 import { REPO_ROOT } from '../kubeadm-sim/testing.js';
-import { formatBenchResult, type BenchResult } from './runtime-apply.js';
+import { runWhenEntry, type BenchResult } from './result.js';
 
 const AGENTS = Number(process.env.KHA_FANOUT_AGENTS ?? 1000);
 const CHANGES = 20;
@@ -140,16 +139,5 @@ export async function benchFanout(): Promise<BenchResult> {
   }
 }
 
-/** Same detection as runtime-apply.ts: run by node with this file as argv[1], or as vite-node's entry. */
-function runDirectly(): boolean {
-  const entry = process.argv[1];
-  if (entry && pathToFileURL(resolve(entry)).href === import.meta.url) return true;
-  const stack = new Error().stack ?? '';
-  return /vite-node$/.test(entry ?? '') && stack.includes('executeFile') && !stack.includes('dependencyRequest');
-}
 
-if (runDirectly()) {
-  const result = await benchFanout();
-  process.stdout.write(`${formatBenchResult(result)}\n\n${JSON.stringify(result, null, 2)}\n`);
-  process.exit(0);
-}
+await runWhenEntry(import.meta.url, benchFanout);

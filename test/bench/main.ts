@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark in turn, a table each and one JSON document at the end. Benchmarks measure; they
  * assert nothing (the targets are printed next to the figures). `npm run bench -- deploy fanout` runs a subset.
  */
-import { formatBenchResult, type BenchResult } from './runtime-apply.js';
+import { formatBenchResult, type BenchResult } from './result.js';
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
   deploy: async () => (await import('./deploy.js')).benchDeploy(),

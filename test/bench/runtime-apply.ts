@@ -1,3 +1,4 @@
+import { runWhenEntry, type BenchResult } from './result.js';
 /**
  * Benchmark: against one real haproxy, the time from the applier receiving a backend-set change to haproxy's runtime
  * API having applied it (target: median ≤ 20 ms). N changes alternate between adding a fifth server and removing it
@@ -9,25 +10,12 @@
  *
  * Run alone: `npx vite-node test/bench/runtime-apply.ts` (prints a table, then the JSON).
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { createBackendApplier, type RuntimeAppliedEvent } from '../../agent/lb/applier.js';
 import { sendLine } from '../../agent/lb/haproxy-runtime.js';
-import { formatTable } from '../../core/format/table.js';
 import { silentLogger } from '../../lib/log.js';
 import { ADMIN_SOCKET, CONFIG_PATH, HaproxyTestbed, MASTER_SOCKET, backendSet } from './haproxy-testbed.js';
 
-export interface BenchRow {
-  metric: string;
-  value: number;
-  unit: string;
-  target?: string;
-}
 
-export interface BenchResult {
-  name: string;
-  rows: BenchRow[];
-}
 
 const CHANGES = 50;
 const WARMUP_CHANGES = 2;
@@ -135,25 +123,6 @@ function summary(values: readonly number[]): { median: number; p90: number; max:
   return { median: round(at(0.5)), p90: round(at(0.9)), max: round(sorted.at(-1)!) };
 }
 
-export function formatBenchResult(result: BenchResult): string {
-  return `${result.name}\n${formatTable(
-    ['metric', 'value', 'target'],
-    result.rows.map((r) => [r.metric, `${r.value} ${r.unit}`, r.target ?? '']),
-  )}`;
-}
 
-/**
- * Run directly: by node (`argv[1]` is this file, compiled or with vite-node --script), or as vite-node's entry, which
- * leaves no trace in argv; an entry is executed by the runner itself, an import through another module's request.
- */
-function runDirectly(): boolean {
-  const entry = process.argv[1];
-  if (entry && pathToFileURL(resolve(entry)).href === import.meta.url) return true;
-  const stack = new Error().stack ?? '';
-  return /vite-node$/.test(entry ?? '') && stack.includes('executeFile') && !stack.includes('dependencyRequest');
-}
 
-if (runDirectly()) {
-  const result = await benchRuntimeApply();
-  process.stdout.write(`${formatBenchResult(result)}\n\n${JSON.stringify(result, null, 2)}\n`);
-}
+await runWhenEntry(import.meta.url, benchRuntimeApply);

@@ -213,3 +213,32 @@ describe('a coordinator killed during the control-plane joins', () => {
     expect(okJoins.sort()).toEqual(['master-1', 'master-2', 'worker-0', 'worker-1']);
   }, 240_000);
 });
+
+describe('a deploy that fails', () => {
+  const hosts: LoopbackHost[] = [
+    { name: 'master-0', address: '127.0.0.41', role: 'control-plane' },
+    { name: 'worker-0', address: '127.0.0.42', role: 'worker' },
+  ];
+  const cluster = new LoopbackCluster({ hosts, vip: '127.0.0.140/24' });
+  beforeAll(async () => {
+    await ensureSimulatorBuilt();
+    await cluster.startCoordinator();
+    await cluster.createAgentConfig();
+    for (const h of hosts) cluster.startAgent(h);
+  }, 60_000);
+  afterAll(() => cluster.destroy(), 60_000);
+
+  it('exits non-zero, names the phase and the host, and says how to resume', async () => {
+    // The spec says worker-0 is at .43, but its host has .42: preflight must refuse before kubeadm runs anywhere.
+    writeFileSync(cluster.specPath, cluster.spec().replace('address: 127.0.0.42', 'address: 127.0.0.43'));
+    const r = await cluster.ctl('deploy', '-f', cluster.specPath);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/preflight: worker-0: the spec gives address 127\.0\.0\.43, but the host has [^\n]*127\.0\.0\.42/);
+    expect(r.stderr).toMatch(/run `coordinatorctl deploy -f cluster\.yaml` again: it resumes where it stopped/);
+    expect(cluster.invocations().filter((i) => i.tool === 'kubeadm' && i.argv[0] !== 'version')).toEqual([]);
+    // Fixed, the same deploy goes through.
+    writeFileSync(cluster.specPath, cluster.spec());
+    const fixed = await cluster.ctl('deploy', '-f', cluster.specPath);
+    expect(fixed.code, fixed.stderr).toBe(0);
+  }, 120_000);
+});
