@@ -479,8 +479,13 @@ describe('maintainer scripts on a systemd host', () => {
 });
 
 describe('the units\' ExecCondition checks', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'kubeadm-ha-check-'));
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  let scratch = '';
+  beforeAll(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'kubeadm-ha-check-'));
+  });
+  afterAll(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
   /** Runs a check on a file holding `content` (absent when null), or with no argument and `env` when `env` is given. */
   const check = (script: string, content: string | null, env?: NodeJS.ProcessEnv) => {
     const file = join(scratch, 'config');
