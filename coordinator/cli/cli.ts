@@ -7,13 +7,15 @@ import { validateCommand } from './commands/validate.js';
 import { deployCommand } from './commands/deploy.js';
 import { statusCommand } from './commands/status.js';
 import { tokenCommand } from './commands/token.js';
+import { nodesCommand } from './commands/nodes.js';
+import { joinCommandCommand } from './commands/join-command.js';
 import { verifyCommand } from './commands/verify.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { addNodeCommand } from './commands/add-node.js';
 import { removeNodeCommand } from './commands/remove-node.js';
 import { resetCommand } from './commands/reset.js';
 
-const COMMANDS: readonly Command[] = [validateCommand, renderCommand, planCommand, deployCommand, addNodeCommand, removeNodeCommand, resetCommand, statusCommand, tokenCommand, verifyCommand, sandboxCommand];
+const COMMANDS: readonly Command[] = [validateCommand, renderCommand, planCommand, deployCommand, addNodeCommand, removeNodeCommand, resetCommand, statusCommand, nodesCommand, tokenCommand, joinCommandCommand, verifyCommand, sandboxCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

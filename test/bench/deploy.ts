@@ -23,6 +23,20 @@ function peakRssMb(pid: number): number {
   return Math.round(kb / 1024);
 }
 
+/** How long each deploy phase took, from the coordinator's own log lines. */
+function phaseDurations(logPath: string): [string, number][] {
+  const started = new Map<string, number>();
+  const out: [string, number][] = [];
+  for (const line of readFileSync(logPath, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const entry = JSON.parse(line) as { time: number; phase?: string; msg: string };
+    if (!entry.phase) continue;
+    if (entry.msg === 'phase started') started.set(entry.phase, entry.time);
+    else if (entry.msg === 'phase done' && started.has(entry.phase)) out.push([entry.phase, entry.time - started.get(entry.phase)!]);
+  }
+  return out;
+}
+
 export async function benchDeploy(): Promise<BenchResult> {
   const hosts: LoopbackHost[] = [
     ...[0, 1, 2].map((i) => ({ name: `master-${i}`, address: `127.0.1.${10 + i}`, role: 'control-plane' as const })),
@@ -60,6 +74,7 @@ export async function benchDeploy(): Promise<BenchResult> {
     const firstInit = inv.find((i) => i.argv[0] === 'init' && i.argv[1] !== 'phase')!;
     const lastJoin = Math.max(...inv.filter((i) => i.argv[0] === 'join').map((i) => i.ts_end));
     const lowerBoundMs = INIT_MS + 2 * CP_JOIN_MS + WORKER_JOIN_MS;
+    const phaseRows = phaseDurations(join(cluster.logs, 'coordinator.log')).map(([phase, ms]) => ({ metric: `  phase ${phase}`, value: ms, unit: 'ms' }));
     const kubeadmSpanMs = lastJoin - firstInit.ts_start;
     return {
       name: `deploy: 3 control-plane + ${WORKERS} workers (simulator delays init ${INIT_MS} ms, joins ${CP_JOIN_MS}/${WORKER_JOIN_MS} ms)`,
@@ -69,6 +84,7 @@ export async function benchDeploy(): Promise<BenchResult> {
         { metric: 'ratio total / lower bound', value: Number((totalMs / lowerBoundMs).toFixed(2)), unit: 'x', target: '<= 1.10' },
         { metric: 'first kubeadm init start -> last join end', value: kubeadmSpanMs, unit: 'ms' },
         { metric: 'coordinator peak RSS', value: peakRssMb(cluster.coordinator!.pid!), unit: 'MB' },
+        ...phaseRows,
       ],
     };
   } finally {

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAgentConfig } from '../../core/agent-config.js';
 import { ensureSimulatorBuilt } from '../kubeadm-sim/testing.js';
 import { LoopbackCluster, type LoopbackHost } from './loopback-cluster.js';
 
@@ -141,6 +142,20 @@ describe('deploy: 3 control-plane + 2 workers over gRPC/TLS with a real nats-ser
     const output = deploy.stdout + deploy.stderr;
     for (const s of secrets) if (output.includes(s)) leaks.push('coordinatorctl deploy output');
     expect(leaks).toEqual([]);
+  });
+
+  it('lists the nodes, and prints a join command whose agent.yaml parses', async () => {
+    const nodes = await cluster.ctl('nodes');
+    expect(nodes.code, nodes.stderr).toBe(0);
+    for (const h of HOSTS) expect(nodes.stdout).toMatch(new RegExp(`^${h.name}\\s+${h.role}\\s+connected\\s+yes\\s+[^\\n]*${h.address.replace(/\./g, '\\.')}`, 'm'));
+    const join = await cluster.ctl('join-command', '--role', 'worker', '--node-name', 'worker-9');
+    expect(join.code, join.stderr).toBe(0);
+    const yaml = /<<'EOF'\n([\s\S]*?)EOF\n/.exec(join.stdout)?.[1] ?? '';
+    const config = parseAgentConfig(yaml);
+    expect(config).toMatchObject({ coordinator: `127.0.0.1:${cluster.port}`, role: 'worker', nodeName: 'worker-9' });
+    expect(config.caCertHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(join.stdout).toMatch(/umask 077/);
+    expect(join.stdout).toMatch(/systemctl enable --now kubeadm-ha-agent/);
   });
 
   it('re-running the deploy changes nothing and says so', async () => {

@@ -105,7 +105,7 @@ ${nodes}
 
   async ctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await run(NODE, [join(REPO_ROOT, 'dist/coordinator/cli/main.js'), ...args, ...(['deploy', 'status', 'token'].includes(args[0]!) ? ['--admin-conf', this.adminConf] : [])], {
+      const { stdout, stderr } = await run(NODE, [join(REPO_ROOT, 'dist/coordinator/cli/main.js'), ...args, ...(['validate', 'render', 'plan'].includes(args[0]!) ? [] : ['--admin-conf', this.adminConf])], {
         maxBuffer: 64 * 1024 * 1024,
       });
       return { code: 0, stdout, stderr };
