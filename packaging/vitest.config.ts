@@ -1,4 +1,4 @@
-// The packaging tests build every package (minutes, root for the install tests), so they have their own run:
+// `npm test` runs the packaging tests with everything else; this config runs them alone:
 //   npx vitest run --config packaging/vitest.config.ts
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
