@@ -6,7 +6,7 @@
  * except `ip`, which is the real iproute2 inside the namespace. `destroy()` tears everything down and is safe to call
  * after a failure at any point.
  */
-import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killSimApiservers, REPO_ROOT, SIM_BIN_DIR } from '../kubeadm-sim/testing.js';
 import type { KubeletBackoff } from '../kubelet-standin/pod-worker.js';
@@ -16,6 +16,7 @@ import { httpGetFrom } from '../netns/http-client.js';
 import { HaproxyRuntime } from '../../agent/lb/haproxy-runtime.js';
 import { HAPROXY_ADMIN_SOCKET, HAPROXY_BACKEND } from '../../core/render/haproxy.js';
 import { sleep } from '../netns/proc.js';
+import { PACKAGED_AGENT } from './build.js';
 
 export const COORDINATOR_ADDRESS = '198.18.0.2';
 export const COORDINATOR_PORT = 9443;
@@ -33,6 +34,12 @@ export interface E2eHost {
   readonly role: 'control-plane' | 'worker';
   /** Not in the spec: registers on its own (auto-join). */
   readonly unlisted?: boolean;
+  /**
+   * Runs the single-file executable the packages ship (a copy of dist/bin/kubeadm-ha-agent, see ensurePackagedAgent)
+   * instead of `node dist/agent/main.js`. The simulator and host stubs it starts still find node on PATH through their own
+   * wrappers; the agent process itself is the executable (check with agentExecutable).
+   */
+  readonly packaged?: boolean;
 }
 
 export interface E2eClusterOptions {
@@ -202,14 +209,34 @@ ${this.options.specExtra ?? ''}
     return configPath;
   }
 
+  /**
+   * The lab's own copy of the packaged agent: a running executable cannot be overwritten (ETXTBSY), and the packaging
+   * build rewrites dist/bin/ in place, so running the original would break anyone's build for as long as this lab runs.
+   */
+  get packagedAgent(): string {
+    const copy = join(this.lab.dir, 'bin', 'kubeadm-ha-agent');
+    if (!existsSync(copy)) {
+      mkdirSync(join(this.lab.dir, 'bin'), { recursive: true });
+      copyFileSync(PACKAGED_AGENT, copy);
+    }
+    return copy;
+  }
+
   startAgent(host: E2eHost): LabProcess {
     const configPath = this.writeAgentConfig(host);
-    const agent = this.lab.spawn(host.name, NODE, [join(REPO_ROOT, 'dist/agent/main.js'), '--config', configPath, '--host-root', this.root(host.name), '--log-level', 'debug'], {
-      name: 'agent',
-      env: this.agentEnv(host),
-    });
+    const args = ['--config', configPath, '--host-root', this.root(host.name), '--log-level', 'debug'];
+    const [cmd, argv] = host.packaged ? [this.packagedAgent, args] : [NODE, [join(REPO_ROOT, 'dist/agent/main.js'), ...args]];
+    const agent = this.lab.spawn(host.name, cmd, argv, { name: 'agent', env: this.agentEnv(host) });
     this.agents.set(host.name, agent);
     return agent;
+  }
+
+  /** What the kernel runs as `host`'s agent process (`/proc/<pid>/exe`): node, or the packaged executable. */
+  async agentExecutable(host: string): Promise<string> {
+    const agent = this.agents.get(host);
+    const pid = await agent?.mainPid();
+    if (pid === undefined) throw new Error(`${host} has no running agent`);
+    return readlinkSync(`/proc/${pid}/exe`);
   }
 
   /** Coordinator, agent config, stand-ins on the control-plane hosts, agents on the listed hosts. */

@@ -3,22 +3,24 @@
  * real VRRP and haproxy, then the failure drills (keepalived SIGKILL, link down, haproxy killed, apiserver killed).
  * Scenarios run in order on one cluster; each leaves it healthy (one VIP holder, every backend UP) for the next.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeE2E } from '../netns/describe-e2e.js';
 import { loadLoop } from '../netns/http-client.js';
 import { sleep } from '../netns/proc.js';
 import { E2eCluster, LB_PORT, type E2eHost } from './cluster.js';
-import { ensureBuilt } from './build.js';
+import { ensureBuilt, ensurePackagedAgent } from './build.js';
 
 const HOSTS: E2eHost[] = [
   { name: 'master-0', address: '198.18.0.11', role: 'control-plane' },
   { name: 'master-1', address: '198.18.0.12', role: 'control-plane' },
   { name: 'master-2', address: '198.18.0.13', role: 'control-plane' },
   { name: 'worker-0', address: '198.18.0.21', role: 'worker' },
-  { name: 'worker-1', address: '198.18.0.22', role: 'worker' },
+  // The agent the packages ship (single-file executable, issue 6); every other host runs `node dist/agent/main.js`.
+  { name: 'worker-1', address: '198.18.0.22', role: 'worker', packaged: true },
 ];
+const PACKAGED_HOST = 'worker-1';
 const MASTERS = HOSTS.filter((h) => h.role === 'control-plane').map((h) => h.name);
 
 describeE2E('e2e: deploy 3 control-plane + 2 workers in namespaces, then fail things', () => {
@@ -26,6 +28,7 @@ describeE2E('e2e: deploy 3 control-plane + 2 workers in namespaces, then fail th
 
   beforeAll(async () => {
     await ensureBuilt();
+    await ensurePackagedAgent();
     c = await E2eCluster.create({ name: 'e2e-deploy', hosts: HOSTS });
     await c.bringUp();
   }, 120_000);
@@ -73,6 +76,20 @@ describeE2E('e2e: deploy 3 control-plane + 2 workers in namespaces, then fail th
     // Workers run no load balancer.
     for (const w of HOSTS.filter((h) => h.role === 'worker')) expect(c.standins.has(w.name)).toBe(false);
   }, 600_000);
+
+  it('the packaged agent (single-file executable, not node) registered and joined its host like every other agent', async () => {
+    expect(await c.agentExecutable(PACKAGED_HOST)).toBe(realpathSync(c.packagedAgent));
+    for (const h of HOSTS.filter((x) => x.name !== PACKAGED_HOST)) expect(await c.agentExecutable(h.name)).toBe(realpathSync(process.execPath));
+    // The executable carries the commit stamped at packaging time; a tsc build would say "(unknown)".
+    const log = c.agents.get(PACKAGED_HOST)!.readLog();
+    expect(log).toMatch(/"version":"kubeadm-ha-agent \d+\.\d+\.\d+[^"]* \((?!unknown)[0-9a-f]{7,}(-dirty)?\)"/);
+    const s = await c.ctl(['status', '-o', 'json']);
+    const nodes = (JSON.parse(s.stdout) as { nodes: { name: string; joined: boolean; connected: boolean }[] }).nodes;
+    expect(nodes.map((n) => ({ name: n.name, joined: n.joined, connected: n.connected })).sort((a, b) => a.name.localeCompare(b.name))).toEqual(
+      HOSTS.map((h) => ({ name: h.name, joined: true, connected: true })),
+    );
+    expect(readFileSync(join(c.root(PACKAGED_HOST), 'etc/kubernetes/kubelet.conf'), 'utf8')).toContain(`https://${c.vip}:${LB_PORT}`);
+  }, 60_000);
 
   it('keepalived SIGKILLed on the holder: the VIP moves, requests succeed again, and it does not flap back (nopreempt)', async () => {
     const old = await oneHolder();
