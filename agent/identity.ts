@@ -4,20 +4,27 @@
  * Trust starts from the sha256 pin in agent.yaml: fetchPinnedCa() reads the chain the coordinator presents and accepts
  * its CA only if the CA's SubjectPublicKeyInfo hashes to the pin, before a single byte of ours is sent.
  */
-import 'reflect-metadata';
 import { createPrivateKey, createPublicKey, webcrypto, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
-import * as x509 from '@peculiar/x509';
 import { createUser, fromSeed } from '@nats-io/nkeys';
 import { AuthError, KubeadmHaError, SpecError, TimeoutError } from '../core/errors.js';
 import { caPinFromCertDer, caPinFromCertPem, derToPem, parsePin, pemToDer, formatPin } from '../core/pin.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import type { NodeRole } from '../proto/index.js';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+/**
+ * @peculiar/x509 (and the reflect polyfill it needs) is only for making a CSR at registration; loaded then, so a
+ * registered agent's resident memory does not carry it.
+ */
+async function peculiarX509(): Promise<typeof import('@peculiar/x509')> {
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
+  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  return x509;
+}
 
 export const AGENT_KEY_FILE = 'agent.key';
 export const AGENT_CERT_FILE = 'agent.crt';
@@ -65,13 +72,14 @@ export async function loadOrCreateAgentKey(stateDir: string): Promise<AgentKey> 
   await ensureStateDir(stateDir);
   const generated = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
   const der = await webcrypto.subtle.exportKey('pkcs8', generated.privateKey);
-  const privateKeyPem = x509.PemConverter.encode(der, 'PRIVATE KEY') + '\n';
+  const privateKeyPem = derToPem(new Uint8Array(der), 'PRIVATE KEY');
   await writeFileAtomic(path, privateKeyPem, 0o600);
   return { privateKeyPem, keys: await keyPairFromPem(privateKeyPem) };
 }
 
 /** A PKCS#10 request proving possession of the key. The coordinator sets the certificate's CN itself. */
 export async function createCsr(key: AgentKey, name: string): Promise<string> {
+  const x509 = await peculiarX509();
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: [{ CN: [name] }],
     keys: key.keys,

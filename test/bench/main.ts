@@ -7,9 +7,10 @@ import { formatBenchResult, type BenchResult } from './result.js';
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
   deploy: async () => (await import('./deploy.js')).benchDeploy(),
   'runtime-apply': async () => (await import('./runtime-apply.js')).benchRuntimeApply(),
-  fanout: async () => (await import('./fanout.js' as string)).benchFanout(),
-  failover: async () => (await import('./failover.js' as string)).benchFailover(),
-  binaries: async () => (await import('./binaries.js' as string)).benchBinaries(),
+  fanout: async () => (await import('./fanout.js')).benchFanout(),
+  failover: async () => (await import('./failover.js')).benchFailover(),
+  binaries: async () => (await import('./binaries.js')).benchBinaries(),
+  agent: async () => (await import('./agent.js')).benchAgent(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -138,14 +138,16 @@ ${nodes}
     };
   }
 
-  startAgent(host: LoopbackHost): ChildProcess {
+  /** Starts the agent from dist/ (or `binary`, e.g. the single-file build) with this host's root and environment. */
+  startAgent(host: LoopbackHost, binary?: string): ChildProcess {
     const root = this.root(host.name);
     mkdirSync(join(root, 'etc/kubeadm-ha'), { recursive: true });
     mkdirSync(join(root, 'run/containerd'), { recursive: true });
     writeFileSync(join(root, 'run/containerd/containerd.sock'), '');
     const configPath = join(root, 'etc/kubeadm-ha/agent.yaml');
     writeFileSync(configPath, `${this.agentConfig}nodeName: ${host.name}\nstateDir: ${join(root, 'var/lib/kubeadm-ha')}\n`, { mode: 0o600 });
-    const child = spawn(NODE, [join(REPO_ROOT, 'dist/agent/main.js'), '--config', configPath, '--host-root', root, '--log-level', 'debug'], {
+    const args = ['--config', configPath, '--host-root', root, '--log-level', 'debug'];
+    const child = spawn(binary ?? NODE, binary ? args : [join(REPO_ROOT, 'dist/agent/main.js'), ...args], {
       env: this.agentEnv(host),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
