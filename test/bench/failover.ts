@@ -71,6 +71,11 @@ async function trial(c: E2eCluster, kind: FaultKind): Promise<number> {
   else if (kind === 'haproxy-killed') c.standins.get(holder)!.kill('haproxy', 'SIGKILL');
   else await c.lab.linkDown(holder);
   try {
+    // A SIGKILLed keepalived cannot withdraw its VIP, and its haproxy still answers there: the first 200 says nothing.
+    // What matters is another master taking the VIP (and answering), so that is measured.
+    if (kind === 'keepalived-killed') {
+      await c.lab.waitForHolders(c.vip, (hs) => hs.some((h) => h !== holder), { timeoutMs: FAULT_TIMEOUT_MS, intervalMs: 10 });
+    }
     return await firstOk(c, t0);
   } finally {
     if (kind === 'link-down') await c.lab.linkUp(holder);
@@ -137,7 +142,8 @@ export async function benchFailover(): Promise<BenchResult> {
     const results = await measureSetup(setup, trials, log);
     for (const kind of KINDS) {
       const samples = results.get(kind)!;
-      rows.push({ metric: `${setup} ${kind}: p50 fault → first 200 via VIP (${samples.length} trials)`, value: percentile(samples, 50), unit: 'ms', ...(setup === 'default' ? { target: '≤ 1000' } : {}) });
+      const what = kind === 'keepalived-killed' ? 'another master holds the VIP and answers' : 'first 200 via VIP';
+      rows.push({ metric: `${setup} ${kind}: p50 fault → ${what} (${samples.length} trials)`, value: percentile(samples, 50), unit: 'ms', ...(setup === 'default' ? { target: '≤ 1000' } : {}) });
       rows.push({ metric: `${setup} ${kind}: max`, value: Math.max(...samples), unit: 'ms', ...(setup === 'default' ? { target: '≤ 2000' } : {}) });
     }
   }
