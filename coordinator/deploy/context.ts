@@ -74,6 +74,13 @@ export interface DeployContext extends EngineContext {
 
 export { KUBEADM_CONFIG_PATH } from '../../core/render/kubeadm-config.js';
 
+/** The nodes among `nodes` that the cluster's records do not show as joined yet, in the given order. */
+export async function notJoined(ctx: Pick<DeployContext, 'cluster'>, nodes: readonly PlannedNode[]): Promise<PlannedNode[]> {
+  const out: PlannedNode[] = [];
+  for (const node of nodes) if (!(await ctx.cluster.node(node.name))?.joined) out.push(node);
+  return out;
+}
+
 export function nodeInterface(ctx: Pick<DeployContext, 'agents'>, node: PlannedNode): string {
   if (node.interface) return node.interface;
   const facts = ctx.agents.facts(node.name);

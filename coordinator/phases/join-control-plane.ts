@@ -1,13 +1,9 @@
 import { forEachHost } from '../concurrency.js';
-import type { DeployContext } from '../deploy/context.js';
+import { notJoined, type DeployContext } from '../deploy/context.js';
 import { joinControlPlaneNode } from '../deploy/join.js';
 import type { Phase } from './phase.js';
 
-async function pending(ctx: DeployContext) {
-  const out = [];
-  for (const node of ctx.plan.controlPlane.slice(1)) if (!(await ctx.cluster.node(node.name))?.joined) out.push(node);
-  return out;
-}
+const pending = (ctx: DeployContext) => notJoined(ctx, ctx.plan.controlPlane.slice(1));
 
 /** Strictly one at a time: etcd admits one learner, and a failed join must stop the line, not race the next one. */
 export const joinControlPlane: Phase<DeployContext> = {

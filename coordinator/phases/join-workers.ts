@@ -1,13 +1,9 @@
 import { forEachHost } from '../concurrency.js';
-import type { DeployContext } from '../deploy/context.js';
+import { notJoined, type DeployContext } from '../deploy/context.js';
 import { joinWorkerNode, withWorkerCredentials } from '../deploy/join.js';
 import type { Phase } from './phase.js';
 
-async function pending(ctx: DeployContext) {
-  const out = [];
-  for (const node of ctx.plan.workers) if (!(await ctx.cluster.node(node.name))?.joined) out.push(node);
-  return out;
-}
+const pending = (ctx: DeployContext) => notJoined(ctx, ctx.plan.workers);
 
 export const joinWorkers: Phase<DeployContext> = {
   id: 'join-workers',

@@ -1,14 +1,10 @@
 import { KubeadmHaError } from '../../core/errors.js';
 import { forEachHost } from '../concurrency.js';
-import type { DeployContext } from '../deploy/context.js';
+import { notJoined, type DeployContext } from '../deploy/context.js';
 import { existingPaths, KUBELET_CONF } from '../deploy/tasks.js';
 import type { Phase } from './phase.js';
 
-async function unjoined(ctx: DeployContext) {
-  const out = [];
-  for (const node of [...ctx.plan.controlPlane, ...ctx.plan.workers]) if (!(await ctx.cluster.node(node.name))?.joined) out.push(node);
-  return out;
-}
+const unjoined = (ctx: DeployContext) => notJoined(ctx, [...ctx.plan.controlPlane, ...ctx.plan.workers]);
 
 /** Preflight on every host not yet in the cluster, all at once; joined hosts run Kubernetes and would fail the port checks. */
 export const preflightHosts: Phase<DeployContext> = {
