@@ -109,6 +109,9 @@ function discover(s: ClusterState | null, c: JoinConfig, caPem: string | null): 
   return s;
 }
 
+const DISCOVERY_RETRY_INTERVAL_MS = 1000;
+const DISCOVERY_RETRY_LIMIT_MS = 60_000;
+
 /** Fetches kube-public/cluster-info without trusting the server, as token discovery does. */
 function fetchClusterInfo(endpoint: string): Promise<{ body: string } | { error: string }> {
   const { host, port } = splitHostPort(endpoint);
@@ -137,8 +140,16 @@ async function discoverOverNetwork(s: ClusterState | null, c: JoinConfig): Promi
     if ('error' in r) throw identityError(`invalid discovery token CA certificate hash: ${r.error}`);
     pins.push(r.hex);
   }
-  const got = await fetchClusterInfo(bt.apiServerEndpoint);
   const url = `https://${bt.apiServerEndpoint}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s`;
+  // Like kubeadm's token discovery, which polls until the discovery timeout (5 s apart there; 1 s here, and at most a
+  // minute, to keep tests short): an endpoint that flaps while a load balancer converges is not a failed join.
+  const deadline = Date.now() + DISCOVERY_RETRY_LIMIT_MS;
+  let got = await fetchClusterInfo(bt.apiServerEndpoint);
+  while ('error' in got && Date.now() < deadline) {
+    process.stderr.write(`[discovery] Failed to request cluster-info, will try again: Get "${url}": ${got.error}\n`);
+    await sleep(DISCOVERY_RETRY_INTERVAL_MS);
+    got = await fetchClusterInfo(bt.apiServerEndpoint);
+  }
   if ('error' in got) throw identityError(`Get "${url}": ${got.error}`);
   const data = (JSON.parse(got.body) as { data?: Record<string, string> }).data ?? {};
   const [id, secret] = bt.token.split('.') as [string, string];
