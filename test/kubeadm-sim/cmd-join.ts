@@ -110,7 +110,8 @@ function discover(s: ClusterState | null, c: JoinConfig, caPem: string | null): 
 }
 
 const DISCOVERY_RETRY_INTERVAL_MS = 1000;
-const DISCOVERY_RETRY_LIMIT_MS = 60_000;
+/** How long network discovery keeps retrying; KUBEADM_SIM_DISCOVERY_TIMEOUT_MS shortens it (0: one attempt). */
+const DISCOVERY_RETRY_LIMIT_MS = Number(process.env.KUBEADM_SIM_DISCOVERY_TIMEOUT_MS ?? 60_000);
 
 /** Fetches kube-public/cluster-info without trusting the server, as token discovery does. */
 function fetchClusterInfo(endpoint: string): Promise<{ body: string } | { error: string }> {

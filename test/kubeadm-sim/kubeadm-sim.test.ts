@@ -305,7 +305,8 @@ describe('kubeadm-certs expiry', () => {
     expect(ok.stdout).toContain('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace');
 
     // Network discovery fetches cluster-info from the endpoint and checks the JWS and the pin for real.
-    const net = { KUBEADM_SIM_DISCOVERY: 'network' };
+    // One attempt: these cases check the error texts, not kubeadm's retry loop.
+    const net = { KUBEADM_SIM_DISCOVERY: 'network', KUBEADM_SIM_DISCOVERY_TIMEOUT_MS: '0' };
     const badSecret = [...join1];
     badSecret[3] = `${(join1[3] as string).split('.')[0]}.0000000000000000`;
     const jwsRefused = await runSim('kubeadm', [...badSecret, '--node-name', 'worker1'], { ...cluster.host('worker1').env, ...net });
