@@ -38,6 +38,19 @@ describeE2E('e2e: deploy 3 control-plane + 2 workers in namespaces, then fail th
   }, 120_000);
 
   const oneHolder = async () => (await c.lab.waitForHolders(c.vip, (hs) => hs.length === 1, { timeoutMs: 15_000 })).holders[0]!;
+  /**
+   * The state every fault starts from, whatever the previous fault left behind (a daemon in its restart backoff, a
+   * track file still at FAULT): both daemons running on every master, every backend UP, no FAULT, one VIP holder.
+   */
+  const settle = async (): Promise<string> => {
+    for (const m of MASTERS) {
+      await c.standins.get(m)!.waitUntilRunning('keepalived', { timeoutMs: 30_000 });
+      await c.standins.get(m)!.waitUntilRunning('haproxy', { timeoutMs: 30_000 });
+    }
+    await allBackendsUp(30_000);
+    await c.waitFor(async () => MASTERS.every((m) => readFileSync(join(c.root(m), 'etc/keepalived/kubeadm-ha.track'), 'utf8').trim() === '0'), 15_000, 'no master in FAULT');
+    return oneHolder();
+  };
   const allBackendsUp = async (timeoutMs = 15_000) =>
     c.waitFor(
       async () => {
@@ -92,7 +105,7 @@ describeE2E('e2e: deploy 3 control-plane + 2 workers in namespaces, then fail th
   }, 60_000);
 
   it('keepalived SIGKILLed on the holder: the VIP moves, requests succeed again, and it does not flap back (nopreempt)', async () => {
-    const old = await oneHolder();
+    const old = await settle();
     const standin = c.standins.get(old)!;
     const t0 = Date.now();
     expect(standin.kill('keepalived', 'SIGKILL')).toBe(true);
@@ -110,7 +123,7 @@ describeE2E('e2e: deploy 3 control-plane + 2 workers in namespaces, then fail th
   }, 120_000);
 
   it('the holder loses its link: the VIP moves; when the link returns it stays where it went (nopreempt)', async () => {
-    const old = await oneHolder();
+    const old = await settle();
     const t0 = Date.now();
     await c.lab.linkDown(old);
     const moved = await c.lab.waitForHolders(c.vip, (hs) => hs.some((h) => h !== old), { timeoutMs: 10_000, intervalMs: 10 });
@@ -130,7 +143,7 @@ describeE2E('e2e: deploy 3 control-plane + 2 workers in namespaces, then fail th
   }, 120_000);
 
   it('haproxy killed on the holder: the VIP moves (agent fast path, not the whole-second check script)', async () => {
-    const old = await oneHolder();
+    const old = await settle();
     const standin = c.standins.get(old)!;
     const t0 = Date.now();
     expect(standin.kill('haproxy', 'SIGKILL')).toBe(true);
@@ -147,7 +160,7 @@ describeE2E('e2e: deploy 3 control-plane + 2 workers in namespaces, then fail th
   }, 120_000);
 
   it('apiserver killed on one master: the VIP stays, that backend goes DOWN within fall × interval, requests keep succeeding', async () => {
-    const holder = await oneHolder();
+    const holder = await settle();
     const victim = MASTERS.find((m) => m !== holder)!;
     const pid = Number(readFileSync(join(c.root(victim), 'run/kubeadm-sim/apiserver.pid'), 'utf8').trim());
     expect(pid).toBeGreaterThan(1);
