@@ -6,7 +6,6 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KubeadmHaError } from '../core/errors.js';
-import type { ClusterSpec } from '../core/spec.js';
 import { dns1123LabelProblem } from '../core/validate.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import type { Logger } from '../lib/log.js';
@@ -181,4 +180,3 @@ function advertiseSans(advertise: string): { dnsNames: string[]; ips: string[] }
   return /^[0-9.]+$|:/.test(host) ? { dnsNames: [], ips: [host] } : { dnsNames: [host], ips: [] };
 }
 
-export type { ClusterSpec };
