@@ -109,7 +109,14 @@ describeE2E('kubelet stand-in: static pods follow the manifest directory', () =>
     const standin = standins!.of('cp-a');
     const before = await standin.waitUntilRunning('haproxy');
     expect(standin.kill('haproxy', 'SIGKILL')).toBe(true);
-    const after = await standin.waitUntilRunning('haproxy', { timeoutMs: 5000 });
+    // Until the stand-in has seen the exit it still reports the old pid; wait for a different one.
+    const deadline = Date.now() + 5000;
+    let after = standin.pidOf('haproxy');
+    while ((after === undefined || after === before) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = standin.pidOf('haproxy');
+    }
+    expect(after).toBeDefined();
     expect(after).not.toBe(before);
     expect(standin.status('haproxy'), JSON.stringify(standin.events().slice(-4))).toMatchObject({ restarts: 1, lastExit: { signal: 'SIGKILL' } });
     expect((await httpGetFrom(lab, 'cp-b', `https://${VIP}:8443/healthz`)).status).toBe(200);
