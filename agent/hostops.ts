@@ -2,11 +2,11 @@
  * Every side effect the agent has on its host goes through HostOps: commands and files. Production uses the real
  * root `/`; tests use a temporary root and a scripted runner, so no test ever touches the machine it runs on.
  */
-import { access, chmod, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { access, chmod, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { CommandError } from '../core/errors.js';
-import { writeFileAtomic } from '../lib/fs.js';
+import { readFileIfExists, writeFileAtomic } from '../lib/fs.js';
 import type { Logger } from '../lib/log.js';
 
 export interface ExecOptions {
@@ -115,13 +115,8 @@ export class LocalHostOps implements HostOps {
     return { exitCode, stdout, stderr };
   }
 
-  async readFile(path: string): Promise<string | undefined> {
-    try {
-      return await readFile(this.hostPath(path), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+  readFile(path: string): Promise<string | undefined> {
+    return readFileIfExists(this.hostPath(path));
   }
 
   writeFile(path: string, content: string | Uint8Array, mode: number): Promise<void> {

@@ -5,14 +5,14 @@
  * its CA only if the CA's SubjectPublicKeyInfo hashes to the pin, before a single byte of ours is sent.
  */
 import { createPrivateKey, createPublicKey, webcrypto, X509Certificate } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { createUser, fromSeed } from '@nats-io/nkeys';
 import { AuthError, KubeadmHaError, SpecError, TimeoutError } from '../core/errors.js';
 import { caPinFromCertDer, caPinFromCertPem, derToPem, parsePin, pemToDer, formatPin } from '../core/pin.js';
-import { writeFileAtomic } from '../lib/fs.js';
+import { writeFileAtomic, readFileIfExists } from '../lib/fs.js';
 import type { NodeRole } from '../proto/index.js';
 
 /**
@@ -41,15 +41,6 @@ export interface AgentKey {
   readonly keys: webcrypto.CryptoKeyPair;
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
 async function ensureStateDir(stateDir: string): Promise<void> {
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
 }
@@ -67,7 +58,7 @@ async function keyPairFromPem(privateKeyPem: string): Promise<webcrypto.CryptoKe
 /** The agent's long-lived key; kept across re-registrations so a new certificate never needs a new key on disk. */
 export async function loadOrCreateAgentKey(stateDir: string): Promise<AgentKey> {
   const path = join(stateDir, AGENT_KEY_FILE);
-  const existing = await readIfExists(path);
+  const existing = await readFileIfExists(path);
   if (existing !== undefined) return { privateKeyPem: existing, keys: await keyPairFromPem(existing) };
   await ensureStateDir(stateDir);
   const generated = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
@@ -91,7 +82,7 @@ export async function createCsr(key: AgentKey, name: string): Promise<string> {
 /** The NATS user nkey; only its public part ever leaves the host. */
 export async function loadOrCreateNatsUserKey(stateDir: string): Promise<{ publicKey: string; seedPath: string }> {
   const seedPath = join(stateDir, NATS_SEED_FILE);
-  const existing = await readIfExists(seedPath);
+  const existing = await readFileIfExists(seedPath);
   if (existing !== undefined) return { publicKey: fromSeed(new TextEncoder().encode(existing.trim())).getPublicKey(), seedPath };
   await ensureStateDir(stateDir);
   const user = createUser();
@@ -135,9 +126,9 @@ export type LoadedRegistration = { registration: Registration } | { registration
 
 /** The stored registration if it is complete, made under the pin agent.yaml holds today, and not about to expire. */
 export async function loadRegistration(stateDir: string, expectedPin: string, now = new Date()): Promise<LoadedRegistration> {
-  const metaText = await readIfExists(join(stateDir, REGISTRATION_FILE));
+  const metaText = await readFileIfExists(join(stateDir, REGISTRATION_FILE));
   if (metaText === undefined) return { reason: 'not registered yet' };
-  const [caPem, certPem, keyPem] = await Promise.all([COORDINATOR_CA_FILE, AGENT_CERT_FILE, AGENT_KEY_FILE].map((f) => readIfExists(join(stateDir, f))));
+  const [caPem, certPem, keyPem] = await Promise.all([COORDINATOR_CA_FILE, AGENT_CERT_FILE, AGENT_KEY_FILE].map((f) => readFileIfExists(join(stateDir, f))));
   if (!caPem || !certPem || !keyPem) return { reason: `registration in ${stateDir} is incomplete` };
   let meta: RegistrationMeta;
   try {

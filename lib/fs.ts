@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 
 /**
@@ -34,5 +34,15 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     await dirHandle.sync();
   } finally {
     await dirHandle.close();
+  }
+}
+
+/** A file's text, or undefined when it does not exist; any other error (permissions, a directory) is thrown. */
+export async function readFileIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
   }
 }

@@ -5,12 +5,12 @@
  * SubjectPublicKeyInfo, the way kubeadm discovery pins the cluster CA.
  */
 import { createHash, createPrivateKey, createPublicKey, X509Certificate as NodeX509Certificate } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { PreconditionError, SpecError } from '../../core/errors.js';
 import { caPinFromCertPem, pemToDer, subjectPublicKeyInfoFromCertDer } from '../../core/pin.js';
-import { writeFileAtomic } from '../../lib/fs.js';
+import { writeFileAtomic, readFileIfExists } from '../../lib/fs.js';
 import { EC_SIGNING_ALGORITHM, generateEcKeyPair, privateKeyFromPem, privateKeyToPem, x509, type CryptoKey } from './x509.js';
 
 export const CA_CERT_FILE = 'ca.crt';
@@ -59,15 +59,6 @@ function validity(now: Date, days: number): { notBefore: Date; notAfter: Date } 
   return { notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: new Date(now.getTime() + days * DAY_MS) };
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
 function assertKeyMatchesCert(keyPem: string, certPem: string, where: string): void {
   const fromKey = createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'der' });
   const fromCert = subjectPublicKeyInfoFromCertDer(pemToDer(certPem));
@@ -85,7 +76,7 @@ async function fromPem(certPem: string, keyPem: string): Promise<CertificateAuth
 export async function loadOrCreateCa(dir: string, opts: { commonName?: string; now?: Date } = {}): Promise<CertificateAuthority> {
   const certPath = join(dir, CA_CERT_FILE);
   const keyPath = join(dir, CA_KEY_FILE);
-  const [certPem, keyPem] = await Promise.all([readIfExists(certPath), readIfExists(keyPath)]);
+  const [certPem, keyPem] = await Promise.all([readFileIfExists(certPath), readFileIfExists(keyPath)]);
   const now = opts.now ?? new Date();
   if (certPem !== undefined && keyPem !== undefined) {
     assertKeyMatchesCert(keyPem, certPem, dir);
