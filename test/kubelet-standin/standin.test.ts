@@ -119,7 +119,13 @@ describeE2E('kubelet stand-in: static pods follow the manifest directory', () =>
     expect(after).toBeDefined();
     expect(after).not.toBe(before);
     expect(standin.status('haproxy'), JSON.stringify(standin.events().slice(-4))).toMatchObject({ restarts: 1, lastExit: { signal: 'SIGKILL' } });
-    expect((await httpGetFrom(lab, 'cp-b', `https://${VIP}:8443/healthz`)).status).toBe(200);
+    // A new pid is not yet a listening haproxy: give the restarted one up to 5 s to bind before asking through the VIP.
+    let status = 0;
+    for (const until = Date.now() + 5000; status !== 200 && Date.now() < until; ) {
+      status = (await httpGetFrom(lab, 'cp-b', `https://${VIP}:8443/healthz`)).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
   });
 
   it('reports manifests it will not run: unsafe pods and a second pod for the same daemon', async () => {
