@@ -42,6 +42,8 @@ export interface RuntimeServer {
   readonly checkConfigured: boolean;
   /** The health check is administratively enabled; false for a dynamic server until `enable health`. */
   readonly checkEnabled: boolean;
+  /** Whole seconds since the server last changed operational state (haproxy's own clock, `srv_time_since_last_change`). */
+  readonly secondsSinceChange: number;
 }
 
 const OPERATIONAL: Record<string, ServerOperationalState> = { '0': 'stopped', '1': 'starting', '2': 'running', '3': 'stopping' };
@@ -85,6 +87,7 @@ export function parseServersState(text: string): RuntimeServer[] {
     admin: at('srv_admin_state'),
     checkState: at('srv_check_state'),
     port: at('srv_port'),
+    sinceChange: at('srv_time_since_last_change'),
   };
   const servers: RuntimeServer[] = [];
   for (const line of lines.slice(2)) {
@@ -108,6 +111,7 @@ export function parseServersState(text: string): RuntimeServer[] {
       adminFlags,
       checkConfigured: (checkFlags & CHK_ST_CONFIGURED) !== 0,
       checkEnabled: (checkFlags & CHK_ST_ENABLED) !== 0,
+      secondsSinceChange: Number(f[col.sinceChange]),
     });
   }
   return servers;

@@ -26,6 +26,7 @@ function server(name: string, address: string, admin: RuntimeServer['admin'] = '
     adminFlags: admin === 'maint' ? SRV_ADMF_FMAINT : admin === 'drain' ? 0x08 : 0,
     checkConfigured: true,
     checkEnabled: true,
+    secondsSinceChange: 0,
     ...more,
   };
 }
