@@ -10,6 +10,7 @@ import type { HostFactsData } from './facts.js';
 import { drainAndDeleteNode, createJoinToken, deleteCertsSecret, deleteToken, kubeadmInit, kubeadmJoin, kubeadmReset, uploadCerts } from './tasks/kubeadm.js';
 import { removeVip, setVipTrack, startLoadBalancer, stopLoadBalancer, verifyClean } from './tasks/load-balancer.js';
 import { runPreflight } from './tasks/preflight.js';
+import { handOverVip } from './tasks/vip-handover.js';
 import { waitForApiserver } from './tasks/wait-apiserver.js';
 import { writeFiles } from './tasks/write-files.js';
 
@@ -18,12 +19,18 @@ export interface TaskHandlerDeps {
   readonly gatherFacts: () => Promise<HostFactsData>;
   /** The backend-set version live in haproxy here, for LbStatus. */
   readonly appliedLbVersion: () => number;
+  /**
+   * keepalived's track file. The daemon routes it through its haproxy watch so an explicit FAULT is never undone by
+   * the watch; default: write the file.
+   */
+  readonly setVipTrack?: (fault: boolean) => Promise<void>;
 }
 
 const SYSTEMD_DIRS = ['/etc/systemd/system/', '/lib/systemd/system/', '/usr/lib/systemd/system/'];
 
 export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
   const { host } = deps;
+  const track = deps.setVipTrack ?? ((fault: boolean) => setVipTrack(host, fault));
   return {
     async preflight(args, ctx) {
       const result = await runPreflight(
@@ -90,7 +97,13 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
       await removeVip(host, args.vip, ctx.progress);
     },
     async setVipTrack(args) {
-      await setVipTrack(host, args.fault);
+      await track(args.fault);
+    },
+    async handOverVip(args, ctx) {
+      return handOverVip(
+        { vip: args.vip, port: args.port, drainTimeoutMs: args.drainTimeoutMs, moveTimeoutMs: args.moveTimeoutMs || 30_000 },
+        { host, fault: () => track(true), progress: ctx.progress, signal: ctx.signal },
+      );
     },
     async verifyClean(args) {
       return { leftovers: await verifyClean(host, args.paths, args.vip) };

@@ -197,7 +197,7 @@ describe('.deb', () => {
     const field = async (file: string, name: string) => (await ok('dpkg-deb', ['-f', file, name])).trim();
     expect(await field(deb(AGENT), 'Version')).toBe(VERSION.replace('-', '~'));
     expect((await field(deb(AGENT), 'Depends')).split(/,\s*/)).toEqual(expect.arrayContaining(['iproute2', expect.stringMatching(/^libc6 \(>= [\d.]+\)$/), expect.stringMatching(/^libstdc\+\+6/)]));
-    expect(await field(deb(AGENT), 'Recommends')).toBe('keepalived, haproxy');
+    expect(await field(deb(AGENT), 'Recommends')).toBe('keepalived, haproxy, nftables');
     expect((await field(deb(COORDINATOR), 'Depends')).split(/,\s*/)).toEqual(expect.arrayContaining(['nats-server', 'systemd | systemd-standalone-sysusers | systemd-sysusers']));
     const control = async (file: string) => {
       const dir = mkdtempSync(join(tmpdir(), 'kubeadm-ha-control-'));
@@ -251,7 +251,7 @@ describe('.rpm', () => {
 
   it('declares iproute, keepalived and haproxy (weak), nats-server, and the shared libraries it links', async () => {
     expect((await ok('rpm', ['-qp', '--requires', rpm(AGENT)])).split('\n')).toEqual(expect.arrayContaining(['(iproute or iproute2)', 'libstdc++.so.6()(64bit)']));
-    expect((await ok('rpm', ['-qp', '--recommends', rpm(AGENT)])).trim().split('\n').sort()).toEqual(['haproxy', 'keepalived']);
+    expect((await ok('rpm', ['-qp', '--recommends', rpm(AGENT)])).trim().split('\n').sort()).toEqual(['haproxy', 'keepalived', 'nftables']);
     expect((await ok('rpm', ['-qp', '--requires', rpm(COORDINATOR)])).split('\n')).toContain('nats-server');
     expect(await ok('rpm', ['-qp', '--qf', '%{VERSION}-%{RELEASE} %{ARCH}', rpm(AGENT)])).toBe(`${VERSION.replace('-', '~')}-1 ${RPM_ARCH}`);
   });

@@ -2,7 +2,7 @@
 # Installs the Debian packages the test suite runs for real. Idempotent; needs root (or sudo).
 set -euo pipefail
 # binutils, dpkg-dev, lintian, rpm and systemd build and check the .deb/.rpm packages (npm run package).
-packages=(keepalived haproxy nats-server iproute2 openssl curl procps psmisc binutils dpkg-dev lintian rpm systemd)
+packages=(keepalived haproxy nats-server iproute2 nftables openssl curl procps psmisc binutils dpkg-dev lintian rpm systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -4,6 +4,7 @@
  */
 import { parseIpAddrShow } from '../../core/host/parse.js';
 import { KEEPALIVED_TRACK_FILE_PATH } from '../../core/render/keepalived.js';
+import { SHOW_HOLD_ARGS, VIP_HANDOVER_NFT_FAMILY, VIP_HANDOVER_NFT_TABLE } from '../../core/render/vip-handover.js';
 import type { HostOps } from '../hostops.js';
 
 export const MANIFESTS_DIR = '/etc/kubernetes/manifests';
@@ -82,7 +83,7 @@ export async function removeVip(host: HostOps, vip: string, progress: (line: str
 }
 
 export interface Leftover {
-  readonly kind: 'file' | 'vip' | 'process';
+  readonly kind: 'file' | 'vip' | 'process' | 'firewall';
   readonly detail: string;
 }
 
@@ -90,6 +91,10 @@ export async function verifyClean(host: HostOps, paths: readonly string[], vip: 
   const leftovers: Leftover[] = [];
   for (const path of paths) if (await host.exists(path)) leftovers.push({ kind: 'file', detail: path });
   if (vip) for (const holder of await vipHolders(host, vip)) leftovers.push({ kind: 'vip', detail: `${vip}/${holder.prefixLength} on ${holder.interface}` });
+  // A handover's hold on new connections, left if the agent died in the middle of one (no nft: nothing to check).
+  if ((await host.exec('nft', [...SHOW_HOLD_ARGS], { allowFailure: true })).exitCode === 0) {
+    leftovers.push({ kind: 'firewall', detail: `nftables table ${VIP_HANDOVER_NFT_FAMILY} ${VIP_HANDOVER_NFT_TABLE}` });
+  }
   // On a real host (root /) a running keepalived or haproxy is ours to have stopped; in tests the harness checks processes.
   if (host.root === '/') {
     for (const daemon of LB_UNITS) {

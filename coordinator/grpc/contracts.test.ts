@@ -49,9 +49,9 @@ describe('gRPC contracts', () => {
     expect(TASK_KINDS).toEqual([
       'preflight', 'writeFiles', 'kubeadmInit', 'uploadCerts', 'createJoinToken', 'deleteToken', 'deleteCertsSecret', 'kubeadmJoin',
       'waitApiserver', 'kubectlDrainDelete', 'kubeadmReset', 'stopLoadBalancer', 'startLoadBalancer', 'removeVip', 'setVipTrack',
-      'verifyClean', 'lbStatus',
+      'verifyClean', 'lbStatus', 'handOverVip',
     ]);
-    expect(TASK_KINDS.filter(taskHasResult)).toEqual(['preflight', 'writeFiles', 'kubeadmInit', 'createJoinToken', 'waitApiserver', 'verifyClean', 'lbStatus']);
+    expect(TASK_KINDS.filter(taskHasResult)).toEqual(['preflight', 'writeFiles', 'kubeadmInit', 'createJoinToken', 'waitApiserver', 'verifyClean', 'lbStatus', 'handOverVip']);
   });
 });
 

@@ -13,11 +13,16 @@ import type { DeployContext } from '../deploy/context.js';
 export interface RemoveTimeouts {
   /** How long keepalived elsewhere may take to pick the VIP up after the holder went to FAULT. */
   readonly vipMoveMs: number;
+  /**
+   * How long the holder lets connections open to the VIP finish before it lets go (new ones are held meanwhile).
+   * Short requests finish in milliseconds; watches never do, and are cut at the end of it as by any failover.
+   */
+  readonly vipDrainMs: number;
   /** `kubectl drain` of the node (its pods' grace periods). */
   readonly kubectlDrainMs: number;
 }
 
-export const DEFAULT_REMOVE_TIMEOUTS: RemoveTimeouts = { vipMoveMs: 30_000, kubectlDrainMs: 5 * 60_000 };
+export const DEFAULT_REMOVE_TIMEOUTS: RemoveTimeouts = { vipMoveMs: 30_000, vipDrainMs: 10_000, kubectlDrainMs: 5 * 60_000 };
 
 export interface RemoveContext extends DeployContext {
   /** The node leaving the cluster, as the stored spec plans it. */

@@ -6,8 +6,9 @@ import type { Phase } from './phase.js';
 const POLL_MS = 200;
 
 /**
- * The VIP leaves first, while every apiserver still serves: keepalived's track file goes to FAULT on the holder (a
- * priority drop would not move it under nopreempt), and we wait until the holder no longer carries the address.
+ * The VIP leaves first, while every apiserver still serves. The holder's agent hands it over: new connections held,
+ * open ones drained, then keepalived's track file to FAULT (a priority drop would not move it under nopreempt); we
+ * wait until the holder no longer carries the address and another node does.
  * kube-vip has no track file; stopping its static pod makes it give up the lease.
  */
 export const removeMoveVip: Phase<RemoveContext> = {
@@ -19,8 +20,15 @@ export const removeMoveVip: Phase<RemoveContext> = {
     if (ctx.spec.controlPlaneEndpoint.loadBalancer === 'kube-vip') {
       await ctx.agents.runTask(node, 'stopLoadBalancer', {}, { onProgress: (l) => progress(ctx, this.id, l) });
     } else {
-      await ctx.agents.runTask(node, 'setVipTrack', { fault: true });
-      progress(ctx, this.id, 'keepalived track file set to FAULT; waiting for another node to take the VIP');
+      const { vipDrainMs, vipMoveMs } = ctx.removeTimeouts;
+      const handover = await ctx.agents.runTask(
+        node,
+        'handOverVip',
+        { vip: ctx.spec.controlPlaneEndpoint.vip, port: ctx.spec.controlPlaneEndpoint.port, drainTimeoutMs: vipDrainMs, moveTimeoutMs: vipMoveMs },
+        { onProgress: (l) => progress(ctx, this.id, l), timeoutMs: vipDrainMs + vipMoveMs + 10_000 },
+      );
+      if (handover.cut > 0) progress(ctx, this.id, `${handover.cut} long-lived connection(s) through the VIP were cut; their clients reconnect`);
+      progress(ctx, this.id, 'waiting for another node to take the VIP');
     }
     const deadline = Date.now() + ctx.removeTimeouts.vipMoveMs;
     for (;;) {

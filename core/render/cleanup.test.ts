@@ -14,6 +14,7 @@ import { CLEANUP_SCRIPT_PATH, cleanupPaths, KNOWN_LB_PATHS, renderCleanupScript,
 import { KUBELET_DROP_IN_PATH, KUBELET_REGISTRY_AUTH_PATH, KUBELET_UNIT_PATH, MODULES_LOAD_PATH, SYSCTL_PATH } from './host.js';
 import { KUBEADM_CONFIG_PATH, KUBEADM_OPS_CONFIG_PATH } from './kubeadm-config.js';
 import type { RenderTarget } from './types.js';
+import { renderHoldNewConnections } from './vip-handover.js';
 
 const CRI = 'unix:///run/containerd/containerd.sock';
 
@@ -282,6 +283,7 @@ describe('cleanup.sh against a scratch root', () => {
 
 const isRoot = process.getuid?.() === 0;
 const hasIp = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].some(existsSync);
+const hasNft = ['/usr/sbin/nft', '/sbin/nft'].some(existsSync);
 
 describe.skipIf(!isRoot || !hasIp)('cleanup.sh with the real ip in a network namespace (needs root and iproute2)', () => {
   const ns = `khcleanup${process.pid}`;
@@ -322,5 +324,44 @@ describe.skipIf(!isRoot || !hasIp)('cleanup.sh with the real ip in a network nam
     });
     expect(again.status).toBe(0);
     expect(again.stdout).not.toContain('removed VIP');
+  });
+});
+
+describe.skipIf(!isRoot || !hasNft)('cleanup.sh and a VIP handover hold left behind (needs root and nftables; setup-debian.sh installs it)', () => {
+  const ns = `khcleanupnft${process.pid}`;
+  afterAll(() => {
+    spawnSync('ip', ['netns', 'del', ns]);
+  });
+
+  it('deletes the nftables table a handover interrupted half-way left, and only that table', () => {
+    const inNs = (cmd: string, args: string[], input?: string) => {
+      const r = spawnSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', input });
+      if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    expect(spawnSync('ip', ['netns', 'add', ns]).status).toBe(0);
+    inNs('nft', ['-f', '-'], renderHoldNewConnections('198.18.0.100', 8443));
+    inNs('nft', ['add', 'table', 'inet', 'operator_rules']);
+    expect(inNs('nft', ['list', 'tables'])).toContain('kubeadm_ha_vip_handover');
+
+    const box = sandbox(renderCleanupScript(target('static-pod'), { lbPaths: LB_PATHS, written: ALL_WRITTEN }).content, { stubs: ['kubeadm', 'pgrep', 'systemctl', 'ip'] });
+    symlinkSync(which('nft'), join(box.path, 'nft'));
+    // The absolute ip: PATH below is the sandbox's, where `ip` is the stub the script sees.
+    const runInNs = () =>
+      spawnSync(which('ip'), ['netns', 'exec', ns, '/bin/bash', box.script], {
+        env: { PATH: box.path, KUBEADM_HA_ROOT: box.root, STUB_LOG: box.log, STUB_STATE: box.state },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const result = runInNs();
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('removed nftables table inet kubeadm_ha_vip_handover\n');
+    const tables = inNs('nft', ['list', 'tables']);
+    expect(tables).not.toContain('kubeadm_ha_vip_handover');
+    expect(tables).toContain('operator_rules');
+    const again = runInNs();
+    expect(again.status).toBe(0);
+    expect(again.stdout).not.toContain('nftables');
   });
 });

@@ -13,6 +13,7 @@ import { controlPlaneNodes } from '../plan.js';
 import { KUBEADM_CONFIG_PATH, KUBEADM_OPS_CONFIG_PATH } from './kubeadm-config.js';
 import { KUBELET_DROP_IN_PATH, KUBELET_REGISTRY_AUTH_PATH, KUBELET_UNIT_PATH, MODULES_LOAD_PATH, SYSCTL_PATH, type WrittenHostFiles } from './host.js';
 import { renderTemplate } from './template.js';
+import { VIP_HANDOVER_NFT_FAMILY, VIP_HANDOVER_NFT_TABLE } from './vip-handover.js';
 import type { RenderedFile, RenderTarget } from './types.js';
 
 export const CLEANUP_SCRIPT_PATH = '/etc/kubeadm-ha/cleanup.sh';
@@ -90,6 +91,7 @@ export function renderCleanupScript(target: RenderTarget, options: CleanupOption
     units: units.map(shellQuote),
     files: files.map(shellQuote),
     reloadSystemd: options.written.kubeletDropIn || options.written.kubeletUnit,
+    handoverTable: `${VIP_HANDOVER_NFT_FAMILY} ${VIP_HANDOVER_NFT_TABLE}`,
   });
   return { path: CLEANUP_SCRIPT_PATH, mode: 0o700, content };
 }

@@ -24,7 +24,7 @@ export const PACKAGES = Object.freeze([
       'the cluster runs them as systemd services rather than static pods.',
     ],
     debDepends: ['iproute2'],
-    debRecommends: ['keepalived', 'haproxy'],
+    debRecommends: ['keepalived', 'haproxy', 'nftables'],
     /** @param {'deb'|'rpm'} format @returns {{ files: FileEntry[], dirs: DirEntry[] }} */
     layout(format) {
       return {

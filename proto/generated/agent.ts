@@ -13,6 +13,8 @@ import type { DeleteToken as _kubeadm_ha_v1_DeleteToken, DeleteToken__Output as 
 import type { ErrorDetail as _kubeadm_ha_v1_ErrorDetail, ErrorDetail__Output as _kubeadm_ha_v1_ErrorDetail__Output } from './kubeadm_ha/v1/ErrorDetail.js';
 import type { ErrorIssue as _kubeadm_ha_v1_ErrorIssue, ErrorIssue__Output as _kubeadm_ha_v1_ErrorIssue__Output } from './kubeadm_ha/v1/ErrorIssue.js';
 import type { FileToWrite as _kubeadm_ha_v1_FileToWrite, FileToWrite__Output as _kubeadm_ha_v1_FileToWrite__Output } from './kubeadm_ha/v1/FileToWrite.js';
+import type { HandOverVip as _kubeadm_ha_v1_HandOverVip, HandOverVip__Output as _kubeadm_ha_v1_HandOverVip__Output } from './kubeadm_ha/v1/HandOverVip.js';
+import type { HandOverVipResult as _kubeadm_ha_v1_HandOverVipResult, HandOverVipResult__Output as _kubeadm_ha_v1_HandOverVipResult__Output } from './kubeadm_ha/v1/HandOverVipResult.js';
 import type { Heartbeat as _kubeadm_ha_v1_Heartbeat, Heartbeat__Output as _kubeadm_ha_v1_Heartbeat__Output } from './kubeadm_ha/v1/Heartbeat.js';
 import type { Hello as _kubeadm_ha_v1_Hello, Hello__Output as _kubeadm_ha_v1_Hello__Output } from './kubeadm_ha/v1/Hello.js';
 import type { HostAddress as _kubeadm_ha_v1_HostAddress, HostAddress__Output as _kubeadm_ha_v1_HostAddress__Output } from './kubeadm_ha/v1/HostAddress.js';
@@ -69,6 +71,8 @@ export interface ProtoGrpcType {
       ErrorDetail: MessageTypeDefinition<_kubeadm_ha_v1_ErrorDetail, _kubeadm_ha_v1_ErrorDetail__Output>
       ErrorIssue: MessageTypeDefinition<_kubeadm_ha_v1_ErrorIssue, _kubeadm_ha_v1_ErrorIssue__Output>
       FileToWrite: MessageTypeDefinition<_kubeadm_ha_v1_FileToWrite, _kubeadm_ha_v1_FileToWrite__Output>
+      HandOverVip: MessageTypeDefinition<_kubeadm_ha_v1_HandOverVip, _kubeadm_ha_v1_HandOverVip__Output>
+      HandOverVipResult: MessageTypeDefinition<_kubeadm_ha_v1_HandOverVipResult, _kubeadm_ha_v1_HandOverVipResult__Output>
       Heartbeat: MessageTypeDefinition<_kubeadm_ha_v1_Heartbeat, _kubeadm_ha_v1_Heartbeat__Output>
       Hello: MessageTypeDefinition<_kubeadm_ha_v1_Hello, _kubeadm_ha_v1_Hello__Output>
       HostAddress: MessageTypeDefinition<_kubeadm_ha_v1_HostAddress, _kubeadm_ha_v1_HostAddress__Output>

@@ -65,6 +65,8 @@ export interface CtlResult {
   readonly stderr: string;
 }
 
+const REAL_IN_NAMESPACE = new Set(['ip', 'ss', 'nft']);
+
 export class E2eCluster {
   readonly vip: string;
   readonly clusterName: string;
@@ -117,11 +119,14 @@ export class E2eCluster {
     return this.lab.host(host).root;
   }
 
-  /** Every host stub but `ip`: inside a namespace the real iproute2 shows the real eth0 and VIP. */
+  /**
+   * Every host stub but the network tools: inside a namespace the real iproute2 shows the real eth0 and VIP, the real
+   * ss the real connections to it, and the real nft holds connections in that namespace only.
+   */
   private prepareStubs(): void {
     this.stubBin = join(this.lab.dir, 'host-stubs');
     mkdirSync(this.stubBin, { recursive: true });
-    for (const name of readdirSync(HOST_STUBS)) if (name !== 'ip') symlinkSync(join(HOST_STUBS, name), join(this.stubBin, name));
+    for (const name of readdirSync(HOST_STUBS)) if (!REAL_IN_NAMESPACE.has(name)) symlinkSync(join(HOST_STUBS, name), join(this.stubBin, name));
     mkdirSync(this.simState, { recursive: true });
   }
 

@@ -19,6 +19,8 @@ type Matcher = string | RegExp | ((commandLine: string) => boolean);
 
 export class ScriptedHostOps extends LocalHostOps {
   readonly calls: string[] = [];
+  /** What each call got on stdin, by its index in `calls`. */
+  readonly inputs = new Map<number, string>();
   private readonly answers: { matcher: Matcher; answer: ScriptedAnswer | ((line: string) => ScriptedAnswer) }[] = [];
 
   constructor(root = mkdtempSync(join(tmpdir(), 'kha-host-'))) {
@@ -34,6 +36,7 @@ export class ScriptedHostOps extends LocalHostOps {
   override async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const line = [command, ...args].join(' ');
     this.calls.push(line);
+    if (options.input !== undefined) this.inputs.set(this.calls.length - 1, options.input);
     const rule = this.answers.find(({ matcher }) => (typeof matcher === 'string' ? line === matcher || line.startsWith(`${matcher} `) : matcher instanceof RegExp ? matcher.test(line) : matcher(line)));
     const answer = rule ? (typeof rule.answer === 'function' ? rule.answer(line) : rule.answer) : {};
     const result = { exitCode: answer.exitCode ?? 0, stdout: answer.stdout ?? '', stderr: answer.stderr ?? '' };

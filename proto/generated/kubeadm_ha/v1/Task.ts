@@ -17,6 +17,7 @@ import type { RemoveVip as _kubeadm_ha_v1_RemoveVip, RemoveVip__Output as _kubea
 import type { SetVipTrack as _kubeadm_ha_v1_SetVipTrack, SetVipTrack__Output as _kubeadm_ha_v1_SetVipTrack__Output } from '../../kubeadm_ha/v1/SetVipTrack.js';
 import type { VerifyClean as _kubeadm_ha_v1_VerifyClean, VerifyClean__Output as _kubeadm_ha_v1_VerifyClean__Output } from '../../kubeadm_ha/v1/VerifyClean.js';
 import type { LbStatus as _kubeadm_ha_v1_LbStatus, LbStatus__Output as _kubeadm_ha_v1_LbStatus__Output } from '../../kubeadm_ha/v1/LbStatus.js';
+import type { HandOverVip as _kubeadm_ha_v1_HandOverVip, HandOverVip__Output as _kubeadm_ha_v1_HandOverVip__Output } from '../../kubeadm_ha/v1/HandOverVip.js';
 
 export interface Task {
   'taskId'?: (string);
@@ -38,7 +39,8 @@ export interface Task {
   'setVipTrack'?: (_kubeadm_ha_v1_SetVipTrack | null);
   'verifyClean'?: (_kubeadm_ha_v1_VerifyClean | null);
   'lbStatus'?: (_kubeadm_ha_v1_LbStatus | null);
-  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus";
+  'handOverVip'?: (_kubeadm_ha_v1_HandOverVip | null);
+  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip";
 }
 
 export interface Task__Output {
@@ -61,5 +63,6 @@ export interface Task__Output {
   'setVipTrack'?: (_kubeadm_ha_v1_SetVipTrack__Output | null);
   'verifyClean'?: (_kubeadm_ha_v1_VerifyClean__Output | null);
   'lbStatus'?: (_kubeadm_ha_v1_LbStatus__Output | null);
-  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus";
+  'handOverVip'?: (_kubeadm_ha_v1_HandOverVip__Output | null);
+  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip";
 }

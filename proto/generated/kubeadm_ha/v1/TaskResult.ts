@@ -8,6 +8,7 @@ import type { WaitApiserverResult as _kubeadm_ha_v1_WaitApiserverResult, WaitApi
 import type { VerifyCleanResult as _kubeadm_ha_v1_VerifyCleanResult, VerifyCleanResult__Output as _kubeadm_ha_v1_VerifyCleanResult__Output } from '../../kubeadm_ha/v1/VerifyCleanResult.js';
 import type { LbStatusResult as _kubeadm_ha_v1_LbStatusResult, LbStatusResult__Output as _kubeadm_ha_v1_LbStatusResult__Output } from '../../kubeadm_ha/v1/LbStatusResult.js';
 import type { WriteFilesResult as _kubeadm_ha_v1_WriteFilesResult, WriteFilesResult__Output as _kubeadm_ha_v1_WriteFilesResult__Output } from '../../kubeadm_ha/v1/WriteFilesResult.js';
+import type { HandOverVipResult as _kubeadm_ha_v1_HandOverVipResult, HandOverVipResult__Output as _kubeadm_ha_v1_HandOverVipResult__Output } from '../../kubeadm_ha/v1/HandOverVipResult.js';
 
 export interface TaskResult {
   'taskId'?: (string);
@@ -20,7 +21,8 @@ export interface TaskResult {
   'verifyClean'?: (_kubeadm_ha_v1_VerifyCleanResult | null);
   'lbStatus'?: (_kubeadm_ha_v1_LbStatusResult | null);
   'writeFiles'?: (_kubeadm_ha_v1_WriteFilesResult | null);
-  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles";
+  'handOverVip'?: (_kubeadm_ha_v1_HandOverVipResult | null);
+  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip";
 }
 
 export interface TaskResult__Output {
@@ -34,5 +36,6 @@ export interface TaskResult__Output {
   'verifyClean'?: (_kubeadm_ha_v1_VerifyCleanResult__Output | null);
   'lbStatus'?: (_kubeadm_ha_v1_LbStatusResult__Output | null);
   'writeFiles'?: (_kubeadm_ha_v1_WriteFilesResult__Output | null);
-  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles";
+  'handOverVip'?: (_kubeadm_ha_v1_HandOverVipResult__Output | null);
+  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip";
 }
