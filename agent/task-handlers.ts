@@ -87,8 +87,10 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
     async kubeadmReset(_args, ctx) {
       await kubeadmReset(host, undefined, ctx);
     },
-    async stopLoadBalancer(_args, ctx) {
-      await stopLoadBalancer(host, ctx.progress);
+    async stopLoadBalancer(args, ctx) {
+      const wait = args.criSocket && args.waitTimeoutMs ? { criSocket: args.criSocket, timeoutMs: args.waitTimeoutMs, signal: ctx.signal } : undefined;
+      const runAs = args.runAs === 'static-pod' || args.runAs === 'systemd' ? args.runAs : undefined;
+      await stopLoadBalancer(host, ctx.progress, wait, runAs);
     },
     async startLoadBalancer(_args, ctx) {
       await startLoadBalancer(host, ctx.progress);

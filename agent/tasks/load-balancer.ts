@@ -2,6 +2,9 @@
  * Host-side load-balancer operations: stopping and starting keepalived/haproxy the way they run (kubelet static pods
  * or systemd units), moving the VIP away on purpose, deleting a VIP left behind, and proving nothing of ours is left.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CommandError, TimeoutError } from '../../core/errors.js';
+import { LB_CONTAINER_NAMES, parseContainerIds, runningContainersArgv } from '../../core/host/crictl.js';
 import { parseIpAddrShow } from '../../core/host/parse.js';
 import { KEEPALIVED_TRACK_FILE_PATH } from '../../core/render/keepalived.js';
 import { SHOW_HOLD_ARGS, VIP_HANDOVER_NFT_FAMILY, VIP_HANDOVER_NFT_TABLE } from '../../core/render/vip-handover.js';
@@ -10,7 +13,7 @@ import type { HostOps } from '../hostops.js';
 export const MANIFESTS_DIR = '/etc/kubernetes/manifests';
 /** Where stopped static pods wait: outside the manifests directory, so kubelet stops them, and ours to restore. */
 export const STOPPED_MANIFESTS_DIR = '/etc/kubeadm-ha/stopped-manifests';
-export const LB_MANIFESTS = ['keepalived.yaml', 'haproxy.yaml'] as const;
+export const LB_MANIFESTS = ['keepalived.yaml', 'haproxy.yaml', 'kube-vip.yaml'] as const;
 const LB_UNITS = ['keepalived', 'haproxy'] as const;
 
 export type LbRuntime = 'static-pod' | 'systemd' | 'none';
@@ -23,8 +26,16 @@ export async function detectLbRuntime(host: HostOps): Promise<LbRuntime> {
   return 'none';
 }
 
-export async function stopLoadBalancer(host: HostOps, progress: (line: string) => void): Promise<void> {
-  const runtime = await detectLbRuntime(host);
+export interface StopWait {
+  readonly criSocket: string;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+const CONTAINER_POLL_MS = 250;
+
+export async function stopLoadBalancer(host: HostOps, progress: (line: string) => void, wait?: StopWait, runAs?: 'static-pod' | 'systemd'): Promise<void> {
+  const runtime = runAs ?? (await detectLbRuntime(host));
   if (runtime === 'static-pod') {
     for (const name of LB_MANIFESTS) {
       const content = await host.readFile(`${MANIFESTS_DIR}/${name}`);
@@ -34,8 +45,45 @@ export async function stopLoadBalancer(host: HostOps, progress: (line: string) =
       progress(`moved ${MANIFESTS_DIR}/${name} aside; kubelet stops the pod`);
     }
   } else if (runtime === 'systemd') {
-    await host.exec('systemctl', ['stop', ...LB_UNITS]);
-    progress('systemctl stop keepalived haproxy');
+    // systemctl stop returns once the units have stopped: nothing left to wait for. Exit 5 is "unit not loaded":
+    // the distribution's package is not installed, so nothing of it runs.
+    const stop = await host.exec('systemctl', ['stop', ...LB_UNITS], { allowFailure: true });
+    if (stop.exitCode !== 0 && stop.exitCode !== 5) throw new CommandError(`systemctl stop ${LB_UNITS.join(' ')}`, stop.exitCode, stop.stderr.trim());
+    progress(stop.exitCode === 0 ? 'systemctl stop keepalived haproxy' : `systemctl stop keepalived haproxy: ${stop.stderr.trim() || 'not loaded'}`);
+    return;
+  }
+  // Also after a kubeadm reset emptied the manifests directory: its pods may still be shutting down.
+  if (wait && wait.timeoutMs > 0) await waitForLbContainersGone(host, progress, wait);
+}
+
+/** Polls the container runtime until none of our load-balancer containers runs; a timeout names what still does. */
+async function waitForLbContainersGone(host: HostOps, progress: (line: string) => void, wait: StopWait): Promise<void> {
+  const argv = runningContainersArgv(wait.criSocket, LB_CONTAINER_NAMES);
+  const started = Date.now();
+  let reported = -1;
+  for (;;) {
+    wait.signal?.throwIfAborted();
+    const ps = await host.exec('crictl', argv, { allowFailure: true, timeoutMs: 10_000 });
+    if (ps.exitCode !== 0) {
+      // No crictl, or no runtime answering: nothing we can watch, and kubelet cannot be running pods without one.
+      progress(`cannot ask the container runtime whether the load balancer stopped (crictl: ${ps.stderr.trim().split('\n').at(-1) || `exit ${ps.exitCode}`}); not waiting`);
+      return;
+    }
+    const running = parseContainerIds(ps.stdout).length;
+    if (running === 0) {
+      if (reported >= 0) progress(`the load balancer's containers stopped ${Date.now() - started} ms after their manifests went`);
+      return;
+    }
+    if (running !== reported) {
+      progress(`${running} load-balancer container(s) still running; waiting for kubelet to stop them`);
+      reported = running;
+    }
+    if (Date.now() - started > wait.timeoutMs) {
+      throw new TimeoutError(
+        `${running} load-balancer container(s) (${LB_CONTAINER_NAMES.join('/')}) still running ${wait.timeoutMs} ms after their static pod manifests were removed; is kubelet running? (crictl ps --name '${argv[argv.indexOf('--name') + 1]}')`,
+      );
+    }
+    await sleep(CONTAINER_POLL_MS);
   }
 }
 

@@ -15,7 +15,7 @@ import { forEachHost } from '../concurrency.js';
 import type { CoordinatorRuntime } from '../daemon.js';
 import type { AgentGateway } from '../deploy/context.js';
 import { existingPaths, writeFiles } from '../deploy/tasks.js';
-import { removalPaths } from '../phases/remove-context.js';
+import { DEFAULT_REMOVE_TIMEOUTS, removalPaths } from '../phases/remove-context.js';
 import { agentGateway } from './context.js';
 import type { Operation } from './operation.js';
 import type { DeployEvent } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
@@ -38,7 +38,9 @@ async function resetHost(agents: AgentGateway, spec: ClusterSpec, node: PlannedN
     await agents.runTask(node.name, 'kubeadmReset', {}, { timeoutMs: 15 * 60_000 });
     say('kubeadm reset -f');
   }
-  await agents.runTask(node.name, 'stopLoadBalancer', {}, { onProgress: say });
+  // Wait until kubelet has really stopped keepalived: the VIP removal below must come after it, or it adds the VIP back.
+  const waitTimeoutMs = DEFAULT_REMOVE_TIMEOUTS.lbStopMs;
+  await agents.runTask(node.name, 'stopLoadBalancer', { criSocket: spec.kubernetes.criSocket, waitTimeoutMs, runAs: spec.controlPlaneEndpoint.runAs }, { onProgress: say, timeoutMs: waitTimeoutMs + 30_000 });
   const facts = agents.facts(node.name);
   const paths = resetPaths(spec, node, facts ? !facts.kubeletInstalledByPackageManager : false);
   const removed = await writeFiles(agents, node.name, [], paths);

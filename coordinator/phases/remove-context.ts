@@ -20,9 +20,11 @@ export interface RemoveTimeouts {
   readonly vipDrainMs: number;
   /** `kubectl drain` of the node (its pods' grace periods). */
   readonly kubectlDrainMs: number;
+  /** kubelet stopping the load balancer's static pods once their manifests went (grace period 30 s + its sync loop). */
+  readonly lbStopMs: number;
 }
 
-export const DEFAULT_REMOVE_TIMEOUTS: RemoveTimeouts = { vipMoveMs: 30_000, vipDrainMs: 10_000, kubectlDrainMs: 5 * 60_000 };
+export const DEFAULT_REMOVE_TIMEOUTS: RemoveTimeouts = { vipMoveMs: 30_000, vipDrainMs: 10_000, kubectlDrainMs: 5 * 60_000, lbStopMs: 90_000 };
 
 export interface RemoveContext extends DeployContext {
   /** The node leaving the cluster, as the stored spec plans it. */
@@ -33,7 +35,7 @@ export interface RemoveContext extends DeployContext {
 }
 
 /** Where the agent parks static-pod manifests it stopped (agent/tasks/load-balancer.ts STOPPED_MANIFESTS_DIR). */
-const STOPPED_MANIFESTS = ['/etc/kubeadm-ha/stopped-manifests/keepalived.yaml', '/etc/kubeadm-ha/stopped-manifests/haproxy.yaml'];
+const STOPPED_MANIFESTS = ['keepalived.yaml', 'haproxy.yaml', 'kube-vip.yaml'].map((f) => `/etc/kubeadm-ha/stopped-manifests/${f}`);
 
 /**
  * Every file of ours a removed node must not keep: all load-balancer paths of any mode (a node may have been set up

@@ -10,6 +10,7 @@ import type { Lab } from '../netns/harness.js';
 import type { ExitInfo, LabProcess } from '../netns/lab-process.js';
 import { descendantsOf, signalQuietly } from '../netns/proc.js';
 import { prepareContainerMounts } from './container-mounts.js';
+import type { CrictlContainer } from './crictl.js';
 import type { DaemonState, DaemonStatus, EmitEvent } from './events.js';
 import type { Container, DaemonName, StaticPod } from './pod-manifest.js';
 import { scheduleLivenessProbe } from './probes.js';
@@ -69,6 +70,18 @@ export class PodWorker {
 
   get daemon(): DaemonName {
     return this.o.daemon;
+  }
+
+  /** The container as the runtime would list it (`crictl ps`): kubelet names a static pod `<name>-<node>`. */
+  asContainer(): CrictlContainer {
+    const pid = this.pid;
+    return {
+      name: this.o.container.name,
+      podName: `${this.o.pod.name}-${this.o.host}`,
+      namespace: this.o.pod.namespace,
+      running: pid !== undefined,
+      instance: String(pid ?? this.restarts),
+    };
   }
 
   start(): void {

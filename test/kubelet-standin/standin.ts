@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import type { Lab } from '../netns/harness.js';
 import { sleep } from '../netns/proc.js';
+import { runCrictl } from './crictl.js';
 import type { DaemonStatus, StandinEvent } from './events.js';
 import { ManifestWatcher, type ManifestFiles } from './manifest-watcher.js';
 import { PassiveUnit } from './passive-unit.js';
@@ -193,7 +194,12 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
   const watcher = new ManifestWatcher(manifestDir, sync, options.pollIntervalMs ?? 100, (err) =>
     emit({ source: 'static-pod', kind: 'invalid-manifest', detail: `sync failed: ${(err as Error).message}` }),
   );
-  const endpoint = await serveSystemctl(join(lab.dir, 'hosts', host), host, (name) => units.get(name));
+  const endpoint = await serveSystemctl(
+    join(lab.dir, 'hosts', host),
+    host,
+    (name) => units.get(name),
+    (argv) => runCrictl(argv, [...pods.values(), ...dying].map((w) => w.asContainer())),
+  );
   await watcher.start();
 
   const current = (name: DaemonName): PodWorker | SystemdUnit | undefined => {

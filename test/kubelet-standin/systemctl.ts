@@ -135,11 +135,17 @@ export async function runSystemctl(argv: readonly string[], lookup: UnitLookup):
 }
 
 /** The stub: plain CommonJS run by this very node binary, so the agent's PATH needs nothing else. */
-function stubScript(socketPath: string, host: string): string {
+/** What each forwarded tool prints when the test process does not answer, as the real tool does without its daemon. */
+const UNREACHABLE: Record<string, string> = {
+  systemctl: "'System has not been booted with systemd as init system (PID 1). Can\\'t operate.\\nFailed to connect to bus: ' + e.message + '\\n'",
+  crictl: "'time=\"' + new Date().toISOString() + '\" level=fatal msg=\"validate service connection: validate CRI v1 runtime API: rpc error: code = Unavailable desc = connection error: ' + e.message + '\"\\n'",
+};
+
+function stubScript(socketPath: string, host: string, tool: 'systemctl' | 'crictl'): string {
   return `#!${process.execPath}
-// systemctl of lab host ${host}: forwards to the kubelet/systemd stand-in of the test process (${socketPath}).
+// ${tool} of lab host ${host}: forwards to the kubelet/systemd stand-in of the test process (${socketPath}).
 const http = require('node:http');
-const req = http.request({ socketPath: ${JSON.stringify(socketPath)}, path: '/systemctl', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+const req = http.request({ socketPath: ${JSON.stringify(socketPath)}, path: '/${tool}', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
   let body = '';
   res.setEncoding('utf8');
   res.on('data', (c) => { body += c; });
@@ -151,7 +157,7 @@ const req = http.request({ socketPath: ${JSON.stringify(socketPath)}, path: '/sy
   });
 });
 req.on('error', (e) => {
-  process.stderr.write('System has not been booted with systemd as init system (PID 1). Can\\'t operate.\\nFailed to connect to bus: ' + e.message + '\\n');
+  process.stderr.write(${UNREACHABLE[tool]});
   process.exitCode = 1;
 });
 req.end(JSON.stringify({ argv: process.argv.slice(2) }));
@@ -159,13 +165,16 @@ req.end(JSON.stringify({ argv: process.argv.slice(2) }));
 }
 
 export interface SystemctlEndpoint {
-  /** Directory holding the `systemctl` stub; put it first on the agent's PATH. */
+  /** Directory holding the `systemctl` (and `crictl`) stubs; put it first on the agent's PATH. */
   readonly binDir: string;
   readonly socketPath: string;
   close(): Promise<void>;
 }
 
-export async function serveSystemctl(dir: string, host: string, lookup: UnitLookup): Promise<SystemctlEndpoint> {
+/** `crictl` answered from the stand-in's pods; without it the endpoint serves systemctl only. */
+export type CrictlRunner = (argv: readonly string[]) => SystemctlResult;
+
+export async function serveSystemctl(dir: string, host: string, lookup: UnitLookup, crictl?: CrictlRunner): Promise<SystemctlEndpoint> {
   const binDir = join(dir, 'bin');
   mkdirSync(binDir, { recursive: true, mode: 0o755 });
   const socketPath = join(dir, 'systemctl.sock');
@@ -188,6 +197,10 @@ export async function serveSystemctl(dir: string, host: string, lookup: UnitLook
         reply({ exitCode: 1, stdout: '', stderr: 'systemctl stand-in: bad request\n' });
         return;
       }
+      if (req.url === '/crictl' && crictl) {
+        reply(crictl(argv));
+        return;
+      }
       runSystemctl(argv, lookup).then(reply, (err: Error) => reply({ exitCode: 1, stdout: '', stderr: `systemctl stand-in: ${err.message}\n` }));
     });
   });
@@ -197,7 +210,8 @@ export async function serveSystemctl(dir: string, host: string, lookup: UnitLook
   });
   chmodSync(socketPath, 0o600);
   const stub = join(binDir, 'systemctl');
-  writeFileSync(stub, stubScript(socketPath, host), { mode: 0o755 });
+  writeFileSync(stub, stubScript(socketPath, host, 'systemctl'), { mode: 0o755 });
+  if (crictl) writeFileSync(join(binDir, 'crictl'), stubScript(socketPath, host, 'crictl'), { mode: 0o755 });
   return {
     binDir,
     socketPath,

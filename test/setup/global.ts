@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
  * clear line than forty tests failing with ENOENT.
  */
 export default function checkDebianPackages(): void {
-  const needed = ['keepalived', 'haproxy', 'nats-server', 'ip'];
+  const needed = ['keepalived', 'haproxy', 'nats-server', 'ip', 'nft'];
   const missing = needed.filter((bin) => {
     try {
       execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore', env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
@@ -15,6 +15,6 @@ export default function checkDebianPackages(): void {
     }
   });
   if (missing.length > 0) {
-    throw new Error(`missing ${missing.join(', ')}: run \`sudo npm run setup\` (installs keepalived, haproxy, nats-server, iproute2 from Debian) and then \`npm test\` again`);
+    throw new Error(`missing ${missing.join(', ')}: run \`sudo npm run setup\` (installs keepalived, haproxy, nats-server, iproute2, nftables from Debian) and then \`npm test\` again`);
   }
 }

@@ -2,7 +2,13 @@
 
 
 export interface StopLoadBalancer {
+  'criSocket'?: (string);
+  'waitTimeoutMs'?: (number);
+  'runAs'?: (string);
 }
 
 export interface StopLoadBalancer__Output {
+  'criSocket': (string);
+  'waitTimeoutMs': (number);
+  'runAs': (string);
 }
