@@ -424,3 +424,19 @@ export function specToObject(spec: ClusterSpec): Record<string, unknown> {
     },
   };
 }
+
+/** Key order and undefined members do not matter: two specs are the same when they would deploy the same cluster. */
+export function sameSpec(a: ClusterSpec, b: ClusterSpec): boolean {
+  return canonicalJson(specToObject(a)) === canonicalJson(specToObject(b));
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

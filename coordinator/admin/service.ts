@@ -2,9 +2,9 @@
  * AdminService: what coordinatorctl asks of the coordinator. Cluster-changing calls run as operations (one at a
  * time, followable); read-only calls answer from the state store and the live sessions.
  */
-import { SpecError } from '../../core/errors.js';
+import { PreconditionError, SpecError } from '../../core/errors.js';
 import { controlPlaneEndpoint } from '../../core/plan.js';
-import type { ClusterSpec } from '../../core/spec.js';
+import { sameSpec, type ClusterSpec } from '../../core/spec.js';
 import { loadSpec } from '../../core/validate.js';
 import { renderAgentConfig } from '../../core/agent-config.js';
 import { formatDurationMs } from '../../core/duration.js';
@@ -60,11 +60,17 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
     }
   };
 
-  const startDeploy = (spec: ClusterSpec, registryConfigJson: string | undefined, warnings: readonly { path: string; message: string }[] = []) =>
-    rt.operations.start('deploy', spec.name, async (emit) => {
+  /** What the running deploy was started with: a second `deploy -f` attaches only when it asks for the same. */
+  let deploying: { op: Operation; spec: ClusterSpec; registry: string | undefined } | undefined;
+
+  const startDeploy = (spec: ClusterSpec, registryConfigJson: string | undefined, warnings: readonly { path: string; message: string }[] = []) => {
+    const op = rt.operations.start('deploy', spec.name, async (emit) => {
       for (const w of warnings) emit({ phase: 'validate', message: `warning: ${w.path}: ${w.message}`, level: 'LOG_LEVEL_WARN' });
       await deploy(spec, registryConfigJson, emit);
     });
+    if (deploying?.op !== op) deploying = { op, spec, registry: registryConfigJson };
+    return op;
+  };
 
   const handlers: Partial<AdminServiceHandlers> = {
     Verify: async (call, callback) => callback(null, await runVerify(rt, { failover: call.request.failover })),
@@ -76,6 +82,16 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
         throw new SpecError('cluster.yaml', [{ path: 'metadata.name', message: `is "${spec.name}", but this coordinator manages cluster "${rt.clusterName}"` }]);
       }
       const registry = call.request.registryConfigJson.length > 0 ? Buffer.from(call.request.registryConfigJson).toString('utf8') : undefined;
+      if (running?.kind === 'deploy') {
+        // The same command again (a retry, a second terminal): follow the running deploy. A different cluster.yaml
+        // must not be stored under a deploy that runs the old one.
+        if (deploying?.op === running && (!sameSpec(deploying.spec, spec) || deploying.registry !== registry)) {
+          throw new PreconditionError(
+            `a deploy of ${spec.name} is running with a different cluster.yaml${deploying.registry !== registry ? ' (or registry credentials)' : ''}; wait for it to finish (coordinatorctl status), then run deploy again with the new file`,
+          );
+        }
+        return stream(call, running);
+      }
       const op = startDeploy(spec, registry, warnings);
       // Stored before anything runs, so a coordinator restarted mid-deploy knows what to resume.
       void Promise.all([rt.state.spec.put(spec), rt.writeRegistryConfig(registry)]).catch((err: unknown) => rt.logger.error({ err: String(err) }, 'cannot store the spec'));

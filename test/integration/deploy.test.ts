@@ -212,6 +212,13 @@ describe('a coordinator killed during the control-plane joins', () => {
       120_000,
       'the first control-plane join to start',
     );
+    // A second terminal with an edited cluster.yaml while this deploy runs: refused, nothing stored.
+    const edited = join(cluster.logs, 'cluster-edited.yaml');
+    writeFileSync(edited, readFileSync(cluster.specPath, 'utf8').replace('    version: v1.31.4\n', '    version: v1.31.4\n    podSubnet: 10.32.0.0/16\n'));
+    const clash = await cluster.ctl('deploy', '-f', edited);
+    expect(clash.code).not.toBe(0);
+    expect(clash.stderr).toMatch(/a deploy of \S+ is running with a different cluster\.yaml; wait for it to finish \(coordinatorctl status\), then run deploy again with the new file/);
+    expect(clash.stderr).not.toMatch(/\n\s+at /);
     await cluster.stopCoordinator('SIGKILL');
     await new Promise((r) => client.once('exit', r));
     writeFileSync(join(cluster.logs, 'coordinator.log'), '\n--- restarted ---\n', { flag: 'a' });
