@@ -45,6 +45,7 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
           vip: args.vip,
           ...(args.runsLoadBalancer && args.lbPort ? { lbPort: args.lbPort } : {}),
           apiserverPort: args.apiserverPort,
+          ...(args.virtualRouterId > 0 ? { vrrp: { virtualRouterId: args.virtualRouterId, listenMs: args.vrrpListenMs, clusterAddresses: args.clusterAddresses } } : {}),
         },
         ctx.progress,
       );

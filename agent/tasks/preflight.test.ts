@@ -77,3 +77,60 @@ describe('preflight', () => {
     expect(await h.readFile('/etc/modules-load.d/kubeadm-ha.conf')).toMatch(/^nf_conntrack_ipv4$/m);
   });
 });
+
+describe('preflight: VRRP router id on the segment', () => {
+  const VRRP = { virtualRouterId: 51, listenMs: 20, clusterAddresses: ['198.18.0.11', '198.18.0.12', '198.18.0.13'] };
+  const senders = (addresses: string[], name = 'senders4') => ({
+    stdout: JSON.stringify({ nftables: [{ metainfo: {} }, { set: { family: 'inet', name, ...(addresses.length > 0 ? { elem: addresses } : {}) } }] }),
+  });
+  const probingHost = async () => {
+    const h = await healthyHost();
+    h.on('nft -j list set inet kubeadm_ha_vrrp_probe senders4', senders([]));
+    h.on('nft -j list set inet kubeadm_ha_vrrp_probe senders6', senders([], 'senders6'));
+    return h;
+  };
+
+  it('refuses when another router on the segment uses the id, naming it and what to change', async () => {
+    host = await probingHost();
+    host.on('nft -j list set inet kubeadm_ha_vrrp_probe senders4', senders(['198.18.0.250', '198.18.0.13']));
+    const err = await runPreflight(host, { ...INPUT, vrrp: VRRP }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PreconditionError);
+    expect((err as Error).message).toContain(
+      'virtual_router_id 51 is already used on this segment: VRRP adverts from 198.18.0.250, which is not a node of this cluster; set spec.controlPlaneEndpoint.keepalived.virtualRouterId',
+    );
+    // The probe went in, was read, and was taken out again, with the multicast memberships it added.
+    const at = host.calls.indexOf('nft -f -');
+    expect(host.inputs.get(at)).toContain('@th,8,8 51 add @senders4');
+    expect(host.calls).toContain('nft delete table inet kubeadm_ha_vrrp_probe');
+    const maddr = host.calls.filter((c) => c.startsWith('ip maddr'));
+    expect(maddr.filter((c) => c.startsWith('ip maddr add')).length).toBe(maddr.filter((c) => c.startsWith('ip maddr del')).length);
+  });
+
+  it('adverts from this cluster (a re-run) or from nobody pass', async () => {
+    host = await probingHost();
+    host.on('nft -j list set inet kubeadm_ha_vrrp_probe senders4', senders(['198.18.0.12', '198.18.0.13']));
+    expect((await runPreflight(host, { ...INPUT, vrrp: VRRP })).warnings).toEqual([]);
+    host.dispose();
+    host = await probingHost();
+    expect((await runPreflight(host, { ...INPUT, vrrp: VRRP })).warnings).toEqual([]);
+    expect(host.calls).toContain('nft delete table inet kubeadm_ha_vrrp_probe');
+  });
+
+  it('without nftables it warns that it could not check, and goes on', async () => {
+    host = await probingHost();
+    host.on(/^nft /, { exitCode: -1, stderr: 'spawn nft ENOENT' });
+    const result = await runPreflight(host, { ...INPUT, vrrp: VRRP });
+    expect(result.warnings).toContain(
+      'could not check the segment for other VRRP routers using virtual_router_id 51 (nft: spawn nft ENOENT); install nftables, or make sure no other keepalived on the segment uses it',
+    );
+  });
+
+  it('output it cannot read is a warning, and the probe is still taken out', async () => {
+    host = await probingHost();
+    host.on('nft -j list set inet kubeadm_ha_vrrp_probe senders6', { stdout: 'not json' });
+    const result = await runPreflight(host, { ...INPUT, vrrp: VRRP });
+    expect(result.warnings.join('\n')).toMatch(/could not check the segment .* \(nft -j list set inet kubeadm_ha_vrrp_probe senders6: .*JSON/);
+    expect(host.calls.at(-1)).toMatch(/^ip maddr del |^nft delete table inet kubeadm_ha_vrrp_probe$/);
+    expect(host.calls).toContain('nft delete table inet kubeadm_ha_vrrp_probe');
+  });
+});

@@ -9,6 +9,9 @@ import { commentOutSwap, renderModulesLoad, renderSysctl } from '../../core/rend
 import { parseKubernetesVersion } from '../../core/spec.js';
 import { dns1123LabelProblem } from '../../core/validate.js';
 import type { HostOps } from '../hostops.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import ipaddr from 'ipaddr.js';
+import { parseNftSetAddresses, renderVrrpProbe, VRRP_MULTICAST_MACS, VRRP_PROBE_DELETE_ARGS, VRRP_PROBE_LIST_ARGS } from '../../core/render/vrrp-probe.js';
 
 export interface PreflightInput {
   readonly nodeName: string;
@@ -21,6 +24,15 @@ export interface PreflightInput {
   /** The haproxy port on control-plane nodes running keepalived-haproxy. */
   readonly lbPort?: number;
   readonly apiserverPort: number;
+  /** keepalived runs here: look for other VRRP routers using its id on the node's segment first. */
+  readonly vrrp?: VrrpCheck;
+}
+
+export interface VrrpCheck {
+  readonly virtualRouterId: number;
+  readonly listenMs: number;
+  /** Every node address of the cluster: adverts from them are our own keepalived (a re-run), not a collision. */
+  readonly clusterAddresses: readonly string[];
 }
 
 export interface PreflightResult {
@@ -136,6 +148,68 @@ async function checkLeftoverVip(host: HostOps, input: PreflightInput, r: Report)
   }
 }
 
+export interface VrrpListenResult {
+  /** False when nftables could not load the probe; `reason` says why. */
+  readonly listened: boolean;
+  readonly reason?: string;
+  /** Source addresses of VRRP packets carrying the id, normalised, each once. */
+  readonly senders: readonly string[];
+}
+
+/**
+ * Listens `listenMs` for VRRP packets with `virtualRouterId` reaching this host (see core/render/vrrp-probe.ts), on
+ * the interface of `nodeAddress`. Leaves nothing behind: the nft table and the multicast memberships go in every case.
+ */
+export async function listenForVrrpAdverts(host: HostOps, virtualRouterId: number, listenMs: number, nodeAddress: string, progress: (line: string) => void = () => {}): Promise<VrrpListenResult> {
+  const addrs = await host.exec('ip', ['-o', 'addr', 'show'], { allowFailure: true });
+  const iface = parseIpAddrShow(addrs.stdout).find((a) => a.address === nodeAddress)?.interface;
+  const load = await host.exec('nft', ['-f', '-'], { input: renderVrrpProbe(virtualRouterId), allowFailure: true });
+  if (load.exitCode !== 0) return { listened: false, reason: `nft: ${load.stderr.trim().split('\n')[0] || `exit ${load.exitCode}`}`, senders: [] };
+  const joined: string[] = [];
+  const senders: string[] = [];
+  try {
+    if (iface) {
+      for (const mac of VRRP_MULTICAST_MACS) {
+        if ((await host.exec('ip', ['maddr', 'add', mac, 'dev', iface], { allowFailure: true })).exitCode === 0) joined.push(mac);
+      }
+    }
+    progress(`[preflight] listening ${listenMs} ms for VRRP adverts with virtual_router_id ${virtualRouterId}${iface ? ` on ${iface}` : ''}`);
+    await sleep(listenMs);
+    for (const args of VRRP_PROBE_LIST_ARGS) {
+      const listed = await host.exec('nft', [...args], { allowFailure: true });
+      try {
+        if (listed.exitCode !== 0) throw new Error(listed.stderr.trim().split('\n')[0] || `exit ${listed.exitCode}`);
+        senders.push(...parseNftSetAddresses(listed.stdout));
+      } catch (err) {
+        return { listened: false, reason: `nft ${args.join(' ')}: ${(err as Error).message}`, senders: [] };
+      }
+    }
+  } finally {
+    await host.exec('nft', [...VRRP_PROBE_DELETE_ARGS], { allowFailure: true });
+    for (const mac of joined) await host.exec('ip', ['maddr', 'del', mac, 'dev', iface!], { allowFailure: true });
+  }
+  return { listened: true, senders: [...new Set(senders)] };
+}
+
+/** Other routers with our virtual_router_id on this segment: two VRRP clusters with one id fight over the VIP. */
+async function checkVrrpRouterId(host: HostOps, input: PreflightInput, r: Report): Promise<void> {
+  const vrrp = input.vrrp;
+  if (!vrrp) return;
+  const heard = await listenForVrrpAdverts(host, vrrp.virtualRouterId, vrrp.listenMs, input.nodeAddress, r.progress);
+  if (!heard.listened) {
+    r.warnings.push(`could not check the segment for other VRRP routers using virtual_router_id ${vrrp.virtualRouterId} (${heard.reason}); install nftables, or make sure no other keepalived on the segment uses it`);
+    return;
+  }
+  const own = parseIpAddrShow((await host.exec('ip', ['-o', 'addr', 'show'], { allowFailure: true })).stdout).map((a) => a.address);
+  const ours = new Set([...vrrp.clusterAddresses, ...own].map((a) => (ipaddr.isValid(a) ? ipaddr.process(a).toString() : a)));
+  const foreign = heard.senders.filter((a) => !ours.has(a));
+  if (foreign.length > 0) {
+    r.problems.push(
+      `virtual_router_id ${vrrp.virtualRouterId} is already used on this segment: VRRP adverts from ${foreign.join(', ')}, which ${foreign.length === 1 ? 'is' : 'are'} not a node of this cluster; set spec.controlPlaneEndpoint.keepalived.virtualRouterId to an id no other router on the segment uses (1–255)`,
+    );
+  }
+}
+
 export async function runPreflight(host: HostOps, input: PreflightInput, progress: (line: string) => void = () => {}): Promise<PreflightResult> {
   const r: Report = { problems: [], warnings: [], actions: [], progress };
   const steps: [string, () => Promise<void>][] = [
@@ -147,6 +221,7 @@ export async function runPreflight(host: HostOps, input: PreflightInput, progres
     ['ports', () => checkPorts(host, input, r)],
     ['kubeadm, kubelet, CRI', () => checkBinaries(host, input, r)],
     ['leftover VIP', () => checkLeftoverVip(host, input, r)],
+    ['VRRP router id', () => checkVrrpRouterId(host, input, r)],
   ];
   for (const [name, step] of steps) {
     progress(`[preflight] ${name}`);

@@ -4,6 +4,14 @@ import { notJoined, type DeployContext } from '../deploy/context.js';
 import { existingPaths, KUBELET_CONF } from '../deploy/tasks.js';
 import type { Phase } from './phase.js';
 
+/**
+ * How long preflight listens for other VRRP routers: three of our advert intervals, and at least 3 s, so a router on
+ * keepalived's default advert_int (1 s) is heard twice even with one advert lost.
+ */
+export function vrrpListenMs(advertIntervalMs: number): number {
+  return Math.max(3_000, 3 * advertIntervalMs);
+}
+
 const unjoined = (ctx: DeployContext) => notJoined(ctx, [...ctx.plan.controlPlane, ...ctx.plan.workers]);
 
 /** Preflight on every host not yet in the cluster, all at once; joined hosts run Kubernetes and would fail the port checks. */
@@ -40,6 +48,9 @@ export const preflightHosts: Phase<DeployContext> = {
             vipInterface: '',
             nodeAddress: node.address,
             criSocket: ctx.spec.kubernetes.criSocket,
+            virtualRouterId: runsLb ? ctx.plan.virtualRouterId : 0,
+            vrrpListenMs: vrrpListenMs(e.keepalived.advertIntervalMs),
+            clusterAddresses: ctx.spec.nodes.map((n) => n.address),
         },
         { timeoutMs: ctx.timeouts.preflightMs },
       );

@@ -13,6 +13,9 @@ export interface Preflight {
   'vipInterface'?: (string);
   'nodeAddress'?: (string);
   'criSocket'?: (string);
+  'virtualRouterId'?: (number);
+  'vrrpListenMs'?: (number);
+  'clusterAddresses'?: (string)[];
 }
 
 export interface Preflight__Output {
@@ -27,4 +30,7 @@ export interface Preflight__Output {
   'vipInterface': (string);
   'nodeAddress': (string);
   'criSocket': (string);
+  'virtualRouterId': (number);
+  'vrrpListenMs': (number);
+  'clusterAddresses': (string)[];
 }
