@@ -45,6 +45,9 @@ describe('keepalived.conf', () => {
     const conf = renderKeepalivedConf({ ...m1!, interface: 'ens5' });
     expect(conf).toContain('    router_id master-1\n');
     expect(conf).toContain('    vrrp_version 3\n');
+    // Two simultaneous masters after a backup's keepalived dies: the winner refreshes the clients' ARP caches.
+    expect(conf).toContain('    vrrp_higher_prio_send_advert true\n');
+    expect(conf).toContain('    vrrp_garp_master_delay 1\n');
     expect(conf).toContain(`vrrp_instance ${vrrpInstanceName(plan.spec)} {\n`);
     expect(conf).toContain('    state BACKUP\n');
     expect(conf).not.toContain('state MASTER');
