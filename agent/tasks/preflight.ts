@@ -1,17 +1,18 @@
 /**
  * Preflight, run on every host before kubeadm: fixes what it may fix (modules, sysctls, swap) and refuses with every
- * problem at once what it must not guess about (a leftover VIP, a busy port, a missing or mismatched kubeadm).
+ * problem at once what it must not guess about (a leftover VIP, a busy port, a missing or mismatched kubeadm, another VRRP
+ * router on the segment with our virtual_router_id).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import ipaddr from 'ipaddr.js';
 import { PreconditionError } from '../../core/errors.js';
 import { CONNTRACK_FALLBACK, IPVS_MODULES, KERNEL_MODULES, requiredPorts } from '../../core/host/kernel.js';
 import { parseIpAddrShow, parseSsListeners, portTaken } from '../../core/host/parse.js';
 import { commentOutSwap, renderModulesLoad, renderSysctl } from '../../core/render/host.js';
 import { parseKubernetesVersion } from '../../core/spec.js';
 import { dns1123LabelProblem } from '../../core/validate.js';
-import type { HostOps } from '../hostops.js';
-import { setTimeout as sleep } from 'node:timers/promises';
-import ipaddr from 'ipaddr.js';
 import { parseNftSetAddresses, renderVrrpProbe, VRRP_MULTICAST_MACS, VRRP_PROBE_DELETE_ARGS, VRRP_PROBE_LIST_ARGS } from '../../core/render/vrrp-probe.js';
+import type { HostOps } from '../hostops.js';
 
 export interface PreflightInput {
   readonly nodeName: string;
