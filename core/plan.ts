@@ -53,7 +53,8 @@ export function planPriorities(controlPlane: readonly NodeSpec[], trackWeight: n
 export function failoverArithmeticHolds(priorities: readonly number[], trackWeight: number): boolean {
   if (priorities.length < 2 || trackWeight === 0) return true;
   if (trackWeight > 0) return false;
-  return Math.max(...priorities) + trackWeight < Math.min(...priorities);
+  // keepalived never lowers a priority below 1: a weight that would take it to 0 or less leaves it at 1.
+  return effectivePriorityOnFailure(Math.max(...priorities), trackWeight) < Math.min(...priorities);
 }
 
 /** What a node's priority becomes once its check fails: FAULT (0, out of the election) or lowered by the weight. */

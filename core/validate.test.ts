@@ -60,6 +60,19 @@ const cases: { rule: string; text: () => string; path: string; message: RegExp }
     message: /priorities 120\/98\/96 with trackWeight -5: a failed holder at 120 drops only to 115, not below 96/,
   },
   {
+    rule: 'a weight that would take a failed holder below 1 (keepalived stops at 1)',
+    text: () =>
+      edit((d) => {
+        d.setIn(['spec', 'controlPlaneEndpoint', 'keepalived', 'preempt'], true);
+        d.setIn(['spec', 'controlPlaneEndpoint', 'keepalived', 'trackWeight'], -3);
+        d.setIn(['spec', 'nodes', 0, 'keepalivedPriority'], 3);
+        d.setIn(['spec', 'nodes', 1, 'keepalivedPriority'], 2);
+        d.setIn(['spec', 'nodes', 2, 'keepalivedPriority'], 1);
+      }),
+    path: 'spec.nodes',
+    message: /priorities 3\/2\/1 with trackWeight -3: a failed holder at 3 drops only to 1 \(keepalived never goes below 1\), not below 1/,
+  },
+  {
     rule: 'a weight too small for the number of masters',
     text: () =>
       edit((d) => {

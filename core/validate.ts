@@ -5,7 +5,7 @@
 import ipaddr from 'ipaddr.js';
 import { SpecError, type SpecIssue } from './errors.js';
 import { HAPROXY_HEALTHZ_PORT } from './ports.js';
-import { MAX_PRIORITY, MIN_PRIORITY, controlPlaneNodes, failoverArithmeticHolds, planPriorities } from './plan.js';
+import { MAX_PRIORITY, MIN_PRIORITY, controlPlaneNodes, effectivePriorityOnFailure, failoverArithmeticHolds, planPriorities } from './plan.js';
 import { parseSpecYaml, type ClusterSpec } from './spec.js';
 
 export const DNS1123_LABEL_MAX = 63;
@@ -145,7 +145,7 @@ export function validateSpec(spec: ClusterSpec): ValidationResult {
       const overridden = cps.some((n) => n.keepalivedPriority !== undefined);
       err(
         overridden ? 'spec.nodes' : 'spec.controlPlaneEndpoint.keepalived.trackWeight',
-        `keepalived priorities ${priorities.join('/')} with trackWeight ${k.trackWeight}: a failed holder at ${Math.max(...priorities)} drops only to ${Math.max(...priorities) + k.trackWeight}, not below ${Math.min(...priorities)}, so the VIP would stay; ` +
+        `keepalived priorities ${priorities.join('/')} with trackWeight ${k.trackWeight}: a failed holder at ${Math.max(...priorities)} drops only to ${effectivePriorityOnFailure(Math.max(...priorities), k.trackWeight)}${Math.max(...priorities) + k.trackWeight < 1 ? ' (keepalived never goes below 1)' : ''}, not below ${Math.min(...priorities)}, so the VIP would stay; ` +
           `make the spread of priorities smaller than ${-k.trackWeight}, use a weight below ${-(Math.max(...priorities) - Math.min(...priorities))}, or use trackWeight: 0`,
       );
     }
