@@ -158,12 +158,11 @@ export interface VrrpListenResult {
 }
 
 /**
- * Listens `listenMs` for VRRP packets with `virtualRouterId` reaching this host (see core/render/vrrp-probe.ts), on
- * the interface of `nodeAddress`. Leaves nothing behind: the nft table and the multicast memberships go in every case.
+ * Listens `listenMs` for VRRP packets with `virtualRouterId` reaching this host (see core/render/vrrp-probe.ts); on
+ * `iface`, when given, the NIC is told to accept the VRRP groups meanwhile. Leaves nothing behind: the nft table and
+ * the multicast memberships it added go in every case.
  */
-export async function listenForVrrpAdverts(host: HostOps, virtualRouterId: number, listenMs: number, nodeAddress: string, progress: (line: string) => void = () => {}): Promise<VrrpListenResult> {
-  const addrs = await host.exec('ip', ['-o', 'addr', 'show'], { allowFailure: true });
-  const iface = parseIpAddrShow(addrs.stdout).find((a) => a.address === nodeAddress)?.interface;
+export async function listenForVrrpAdverts(host: HostOps, virtualRouterId: number, listenMs: number, iface: string | undefined, progress: (line: string) => void = () => {}): Promise<VrrpListenResult> {
   const load = await host.exec('nft', ['-f', '-'], { input: renderVrrpProbe(virtualRouterId), allowFailure: true });
   if (load.exitCode !== 0) return { listened: false, reason: `nft: ${load.stderr.trim().split('\n')[0] || `exit ${load.exitCode}`}`, senders: [] };
   const joined: string[] = [];
@@ -196,13 +195,14 @@ export async function listenForVrrpAdverts(host: HostOps, virtualRouterId: numbe
 async function checkVrrpRouterId(host: HostOps, input: PreflightInput, r: Report): Promise<void> {
   const vrrp = input.vrrp;
   if (!vrrp) return;
-  const heard = await listenForVrrpAdverts(host, vrrp.virtualRouterId, vrrp.listenMs, input.nodeAddress, r.progress);
+  const own = parseIpAddrShow((await host.exec('ip', ['-o', 'addr', 'show'], { allowFailure: true })).stdout);
+  const iface = own.find((a) => a.address === input.nodeAddress)?.interface;
+  const heard = await listenForVrrpAdverts(host, vrrp.virtualRouterId, vrrp.listenMs, iface, r.progress);
   if (!heard.listened) {
     r.warnings.push(`could not check the segment for other VRRP routers using virtual_router_id ${vrrp.virtualRouterId} (${heard.reason}); install nftables, or make sure no other keepalived on the segment uses it`);
     return;
   }
-  const own = parseIpAddrShow((await host.exec('ip', ['-o', 'addr', 'show'], { allowFailure: true })).stdout).map((a) => a.address);
-  const ours = new Set([...vrrp.clusterAddresses, ...own].map((a) => (ipaddr.isValid(a) ? ipaddr.process(a).toString() : a)));
+  const ours = new Set([...vrrp.clusterAddresses, ...own.map((a) => a.address)].map((a) => (ipaddr.isValid(a) ? ipaddr.process(a).toString() : a)));
   const foreign = heard.senders.filter((a) => !ours.has(a));
   if (foreign.length > 0) {
     r.problems.push(
