@@ -109,7 +109,7 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
       );
     },
     async verifyClean(args) {
-      return { leftovers: await verifyClean(host, args.paths, args.vip) };
+      return { leftovers: await verifyClean(host, args.paths, args.vip, { firewallHold: args.firewallHold }) };
     },
     async lbStatus() {
       const runtime = new HaproxyRuntime(host.root === '/' ? HAPROXY_ADMIN_SOCKET : `${host.root}${HAPROXY_ADMIN_SOCKET}`);

@@ -135,12 +135,12 @@ export interface Leftover {
   readonly detail: string;
 }
 
-export async function verifyClean(host: HostOps, paths: readonly string[], vip: string): Promise<Leftover[]> {
+export async function verifyClean(host: HostOps, paths: readonly string[], vip: string, opts: { firewallHold?: boolean } = {}): Promise<Leftover[]> {
   const leftovers: Leftover[] = [];
   for (const path of paths) if (await host.exists(path)) leftovers.push({ kind: 'file', detail: path });
   if (vip) for (const holder of await vipHolders(host, vip)) leftovers.push({ kind: 'vip', detail: `${vip}/${holder.prefixLength} on ${holder.interface}` });
   // A handover's hold on new connections, left if the agent died in the middle of one (no nft: nothing to check).
-  if ((await host.exec('nft', [...SHOW_HOLD_ARGS], { allowFailure: true })).exitCode === 0) {
+  if (opts.firewallHold && (await host.exec('nft', [...SHOW_HOLD_ARGS], { allowFailure: true })).exitCode === 0) {
     leftovers.push({ kind: 'firewall', detail: `nftables table ${VIP_HANDOVER_NFT_FAMILY} ${VIP_HANDOVER_NFT_TABLE}` });
   }
   // On a real host (root /) a running keepalived or haproxy is ours to have stopped; in tests the harness checks processes.

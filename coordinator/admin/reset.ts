@@ -14,7 +14,7 @@ import type { ClusterSpec } from '../../core/spec.js';
 import { forEachHost } from '../concurrency.js';
 import type { CoordinatorRuntime } from '../daemon.js';
 import type { AgentGateway } from '../deploy/context.js';
-import { existingPaths, writeFiles } from '../deploy/tasks.js';
+import { existingPaths, stopLoadBalancerAndWait, writeFiles } from '../deploy/tasks.js';
 import { DEFAULT_REMOVE_TIMEOUTS, removalPaths } from '../phases/remove-context.js';
 import { agentGateway } from './context.js';
 import type { Operation } from './operation.js';
@@ -38,16 +38,14 @@ async function resetHost(agents: AgentGateway, spec: ClusterSpec, node: PlannedN
     await agents.runTask(node.name, 'kubeadmReset', {}, { timeoutMs: 15 * 60_000 });
     say('kubeadm reset -f');
   }
-  // Wait until kubelet has really stopped keepalived: the VIP removal below must come after it, or it adds the VIP back.
-  const waitTimeoutMs = DEFAULT_REMOVE_TIMEOUTS.lbStopMs;
-  await agents.runTask(node.name, 'stopLoadBalancer', { criSocket: spec.kubernetes.criSocket, waitTimeoutMs, runAs: spec.controlPlaneEndpoint.runAs }, { onProgress: say, timeoutMs: waitTimeoutMs + 30_000 });
+  await stopLoadBalancerAndWait(agents, node.name, spec, DEFAULT_REMOVE_TIMEOUTS.lbStopMs, say);
   const facts = agents.facts(node.name);
   const paths = resetPaths(spec, node, facts ? !facts.kubeletInstalledByPackageManager : false);
   const removed = await writeFiles(agents, node.name, [], paths);
   for (const path of removed.changedPaths) say(`removed ${path}`);
   const e = spec.controlPlaneEndpoint;
   await agents.runTask(node.name, 'removeVip', { vip: e.vip, prefixLength: Number(vipCidr(spec).split('/')[1]), interface: node.interface ?? '' }, { onProgress: say });
-  const left = await agents.runTask(node.name, 'verifyClean', { paths, vip: e.vip });
+  const left = await agents.runTask(node.name, 'verifyClean', { paths, vip: e.vip, firewallHold: true });
   if (left.leftovers.length > 0) throw new KubeadmHaError(`not clean:\n${left.leftovers.map((l) => `  ${l.kind}: ${l.detail}`).join('\n')}`, { host: node.name });
   say('clean');
 }

@@ -1,4 +1,4 @@
-import { existingPaths, writeFiles } from '../deploy/tasks.js';
+import { existingPaths, stopLoadBalancerAndWait, writeFiles } from '../deploy/tasks.js';
 import { progress, removalPaths, type RemoveContext } from './remove-context.js';
 import type { Phase } from './phase.js';
 
@@ -12,13 +12,7 @@ export const removeLoadBalancer: Phase<RemoveContext> = {
   shouldRun: async (ctx) => (await existingPaths(ctx.agents, ctx.target.name, removalPaths(ctx))).length > 0,
   async run(ctx) {
     const node = ctx.target.name;
-    const waitTimeoutMs = ctx.removeTimeouts.lbStopMs;
-    await ctx.agents.runTask(
-      node,
-      'stopLoadBalancer',
-      { criSocket: ctx.spec.kubernetes.criSocket, waitTimeoutMs, runAs: ctx.spec.controlPlaneEndpoint.runAs },
-      { onProgress: (l) => progress(ctx, this.id, l), timeoutMs: waitTimeoutMs + 30_000 },
-    );
+    await stopLoadBalancerAndWait(ctx.agents, node, ctx.spec, ctx.removeTimeouts.lbStopMs, (l) => progress(ctx, this.id, l));
     const result = await writeFiles(ctx.agents, node, [], removalPaths(ctx));
     for (const path of result.changedPaths) progress(ctx, this.id, `removed ${path}`);
   },

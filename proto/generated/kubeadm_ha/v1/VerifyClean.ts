@@ -4,9 +4,11 @@
 export interface VerifyClean {
   'paths'?: (string)[];
   'vip'?: (string);
+  'firewallHold'?: (boolean);
 }
 
 export interface VerifyClean__Output {
   'paths': (string)[];
   'vip': (string);
+  'firewallHold': (boolean);
 }
