@@ -5,7 +5,8 @@
 import { access, chmod, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { CommandError } from '../core/errors.js';
+import { CommandError, KubeadmHaError } from '../core/errors.js';
+import { redactArgv, redactSecrets } from '../core/redact.js';
 import { readFileIfExists, writeFileAtomic } from '../lib/fs.js';
 import type { Logger } from '../lib/log.js';
 
@@ -45,17 +46,6 @@ export interface HostOps {
 
 export const STDERR_TAIL_LINES = 12;
 
-/** Replaces every secret value with `[redacted]`; applied to anything that may reach a log or an error. */
-export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  // Defence in depth: kubeadm prints tokens and keys in well-known shapes.
-  return out
-    .replace(/\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g, '[redacted-token]')
-    .replace(/(--certificate-key[ =])[a-f0-9]{64}\b/g, '$1[redacted]')
-    .replace(/^[a-f0-9]{64}$/gm, '[redacted-key]');
-}
-
 export function tail(text: string, lines = STDERR_TAIL_LINES): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
@@ -72,13 +62,14 @@ export class LocalHostOps implements HostOps {
   }
 
   private hostPath(path: string): string {
-    if (!path.startsWith('/')) throw new Error(`HostOps paths are host-absolute; got ${path}`);
+    if (!path.startsWith('/')) throw new KubeadmHaError(`HostOps paths are host-absolute; got ${path}`);
     return this.root === '/' ? path : join(this.root, path);
   }
 
   async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const secrets = options.secrets ?? [];
-    const shown = redact([command, ...args].join(' '), secrets);
+    // Per argument (secret flags), then on the joined line (a known secret that spans arguments).
+    const shown = redactSecrets(redactArgv([command, ...args], secrets).join(' '), secrets);
     this.logger.debug({ command: shown }, 'exec');
     const child = execa(command, [...args], {
       env: { ...this.baseEnv, ...options.env },
@@ -98,7 +89,7 @@ export class LocalHostOps implements HostOps {
           buffered += chunk.toString('utf8');
           const lines = buffered.split('\n');
           buffered = lines.pop() ?? '';
-          for (const line of lines) onLine(redact(line, secrets));
+          for (const line of lines) onLine(redactSecrets(line, secrets));
         });
       }
     }
@@ -108,10 +99,10 @@ export class LocalHostOps implements HostOps {
     if (result.failed && result.exitCode === undefined) {
       const why = result.timedOut ? `timed out after ${options.timeoutMs} ms` : result.isCanceled ? 'was cancelled' : (result.originalMessage ?? 'could not be started');
       if (options.allowFailure) return { exitCode: -1, stdout, stderr: stderr || why };
-      throw new CommandError(shown, null, redact(tail(stderr || why), secrets));
+      throw new CommandError(shown, null, redactSecrets(tail(stderr || why), secrets));
     }
     const exitCode = result.exitCode ?? -1;
-    if (exitCode !== 0 && !options.allowFailure) throw new CommandError(shown, exitCode, redact(tail(stderr || stdout), secrets));
+    if (exitCode !== 0 && !options.allowFailure) throw new CommandError(shown, exitCode, redactSecrets(tail(stderr || stdout), secrets));
     return { exitCode, stdout, stderr };
   }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuthError, KubeadmHaError } from '../core/errors.js';
 import { loadOrCreateCa } from '../coordinator/pki/ca.js';
-import { startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from '../coordinator/grpc/testing.js';
+import { startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from '../test/support/grpc-testing.js';
 import { AGENT_CERT_FILE, AGENT_KEY_FILE, COORDINATOR_CA_FILE, fetchPinnedCa, loadRegistration, NATS_SEED_FILE, REGISTRATION_FILE } from './identity.js';
 import { AgentSession, type AgentSessionOptions } from './session-client.js';
 

@@ -9,8 +9,9 @@ import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { AgentConfig } from '../core/agent-config.js';
 import { KubeadmHaError, PreconditionError } from '../core/errors.js';
+import { redactSecrets } from '../core/redact.js';
+import { fromServiceError } from '../lib/grpc/status.js';
 import { silentLogger, type Logger } from '../lib/log.js';
-import { fromServiceError } from '../coordinator/grpc/status.js';
 import type { AgentMessage } from '../proto/generated/kubeadm_ha/v1/AgentMessage.js';
 import type { CoordinatorMessage__Output } from '../proto/generated/kubeadm_ha/v1/CoordinatorMessage.js';
 import type { HostFacts } from '../proto/generated/kubeadm_ha/v1/HostFacts.js';
@@ -21,7 +22,6 @@ import type { TaskResult } from '../proto/generated/kubeadm_ha/v1/TaskResult.js'
 import {
   AgentService,
   errorToDetail,
-  redactSecretShapes,
   roleFromProto,
   roleToProto,
   taskHasResult,
@@ -93,8 +93,10 @@ export async function registerAgent(config: AgentConfig, opts: RegisterOptions):
       agentVersion: opts.agentVersion,
     };
     const res = await new Promise<RegisterResponse__Output>((resolve, reject) => {
+      const what = `Register with coordinator ${config.coordinator}`;
       client.register(request, { deadline: Date.now() + timeoutMs }, (err, response) => {
-        if (err || !response) reject(fromServiceError(err ?? new Error('empty response'), `Register with coordinator ${config.coordinator}`));
+        if (err) reject(fromServiceError(err, what));
+        else if (!response) reject(new KubeadmHaError(`${what} failed: empty response`));
         else resolve(response);
       });
     });
@@ -303,7 +305,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
         taskId,
         signal: controller.signal,
         timeoutMs: task.timeoutMs,
-        progress: (line) => this.send({ progress: { taskId, line: redactSecretShapes(line) } }),
+        progress: (line) => this.send({ progress: { taskId, line: redactSecrets(line) } }),
       });
       result = { taskId, ok: true, ...(taskHasResult(kind) && value ? { [kind]: value } : {}) };
       log.info('task succeeded');

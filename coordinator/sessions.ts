@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { formatDurationMs } from '../core/duration.js';
 import { KubeadmHaError, PreconditionError, TimeoutError, withContext } from '../core/errors.js';
+import { permissionDenied, statusError, toStatusError, type GrpcStatusError } from '../lib/grpc/status.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { completeDetail, errorFromDetail } from '../proto/error-detail.js';
 import type { AgentMessage__Output } from '../proto/generated/kubeadm_ha/v1/AgentMessage.js';
@@ -16,7 +17,6 @@ import type { Hello__Output } from '../proto/generated/kubeadm_ha/v1/Hello.js';
 import type { HostFacts__Output } from '../proto/generated/kubeadm_ha/v1/HostFacts.js';
 import type { TaskResult__Output } from '../proto/generated/kubeadm_ha/v1/TaskResult.js';
 import { taskHasResult, type TaskArgs, type TaskKind, type TaskResultOutput } from '../proto/index.js';
-import { permissionDenied, toStatusError, type GrpcStatusError } from './grpc/status.js';
 
 export type AgentStream = grpc.ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
 
@@ -70,10 +70,6 @@ interface Session {
   readonly stream: AgentStream;
   readonly tasks: Map<string, PendingTask>;
   closed: boolean;
-}
-
-function statusError(code: grpc.status, message: string): GrpcStatusError {
-  return Object.assign(new Error(message), { code, details: message, metadata: new grpc.Metadata() });
 }
 
 export class SessionHub extends EventEmitter<HubEvents> {

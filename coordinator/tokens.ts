@@ -3,10 +3,11 @@
  * stored; only a sha256 of the secret half is stored, and compared in constant time.
  */
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { StateConflictError } from '../core/errors.js';
 import { BOOTSTRAP_TOKEN_RE } from '../core/kubeadm/tokens.js';
 import type { NodeRole } from '../proto/index.js';
 import type { BootstrapTokenVerifier, VerifiedBootstrapToken } from './grpc/registry.js';
-import { StateConflictError, type RecordCollection, type TokenRecord } from './state/store.js';
+import type { RecordCollection, TokenRecord } from './state/store.js';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 

@@ -68,6 +68,27 @@ export class AuthError extends KubeadmHaError {}
 /** Something did not happen in time (agents not registered, apiserver not healthy). */
 export class TimeoutError extends KubeadmHaError {}
 
+/** coordinatorctl: wrong flags or arguments; the CLI exits 2 with the command's usage. */
+export class UsageError extends KubeadmHaError {}
+
+/** coordinatorctl: the user's file could not be read; says which file and what to do, never a stack trace. */
+export class InputError extends KubeadmHaError {}
+
+/** Someone else wrote a stored record since it was read; re-read and decide again. */
+export class StateConflictError extends PreconditionError {
+  readonly key: string;
+  readonly expectedRevision: number | undefined;
+
+  constructor(key: string, message: string, expectedRevision?: number, options?: { cause?: unknown }) {
+    super(`${key}: ${message}`, {}, options);
+    this.key = key;
+    this.expectedRevision = expectedRevision;
+  }
+}
+
+/** A stored record that does not pass its schema: a bug or a hand edit, never silently used. */
+export class StateCorruptError extends KubeadmHaError {}
+
 /** Adds phase/host context to an error raised deeper down, without repeating context it already has. */
 export function withContext(err: unknown, ctx: ErrorContext): KubeadmHaError {
   if (err instanceof KubeadmHaError) {

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { REDACTED } from '../core/redact.js';
 
 /**
  * The one root logger. Daemons log JSON to stderr (journald picks it up); only the CLI writes to
@@ -12,7 +13,7 @@ export function createRootLogger(opts: { level?: string; name?: string; destinat
       name: opts.name,
       redact: {
         paths: ['token', '*.token', 'certificateKey', '*.certificateKey', 'privateKey', '*.privateKey', 'password', '*.password', 'authPass', '*.authPass'],
-        censor: '[redacted]',
+        censor: REDACTED,
       },
     },
     pino.destination({ fd: opts.destination ?? 2, sync: false }),

@@ -1,36 +1,29 @@
 /**
  * ErrorDetail <-> the error classes of core/errors.ts. Both daemons use this: the agent to report a failed task, the
- * coordinator to rebuild the very class (with command, exit code, stderr tail, spec issues) on its side, and status.ts
- * to carry the same detail in gRPC trailers. Messages are redacted again here as a second line of defence.
+ * coordinator to rebuild the very class (with command, exit code, stderr tail, spec issues) on its side, and
+ * lib/grpc/status.ts to carry the same detail in gRPC trailers. Messages are redacted again here (core/redact.ts) as a
+ * second line of defence.
  */
 import { AuthError, CommandError, KubeadmHaError, PreconditionError, SpecError, TimeoutError } from '../core/errors.js';
+import { redactSecrets } from '../core/redact.js';
 import type { ErrorDetail, ErrorDetail__Output } from './generated/kubeadm_ha/v1/ErrorDetail.js';
-
-/** Masks the shapes secrets take in our world: bootstrap tokens, certificate keys, PEM private keys. */
-export function redactSecretShapes(text: string): string {
-  return text
-    .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[redacted-private-key]')
-    .replace(/\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g, '[redacted-token]')
-    .replace(/(--certificate-key[ =]|certificateKey:\s*)[a-f0-9]{64}\b/g, '$1[redacted]')
-    .replace(/(^|[^:a-f0-9])[a-f0-9]{64}(?![a-f0-9])/g, '$1[redacted-key]');
-}
 
 function isAbort(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || (err as { code?: unknown }).code === 'ABORT_ERR');
 }
 
 export function errorToDetail(err: unknown): ErrorDetail {
-  const message = redactSecretShapes(err instanceof Error ? err.message : String(err));
+  const message = redactSecrets(err instanceof Error ? err.message : String(err));
   const base = err instanceof KubeadmHaError ? { message, phase: err.phase ?? '', host: err.host ?? '' } : { message, phase: '', host: '' };
-  if (err instanceof SpecError) return { ...base, code: 'ERROR_CODE_SPEC', source: err.source, issues: err.issues.map((i) => ({ path: i.path, message: redactSecretShapes(i.message) })) };
+  if (err instanceof SpecError) return { ...base, code: 'ERROR_CODE_SPEC', source: err.source, issues: err.issues.map((i) => ({ path: i.path, message: redactSecrets(i.message) })) };
   if (err instanceof CommandError) {
     return {
       ...base,
       code: 'ERROR_CODE_COMMAND',
-      command: redactSecretShapes(err.command),
+      command: redactSecrets(err.command),
       exitCode: err.exitCode ?? 0,
       killed: err.exitCode === null,
-      stderrTail: redactSecretShapes(err.stderrTail),
+      stderrTail: redactSecrets(err.stderrTail),
     };
   }
   if (err instanceof PreconditionError) return { ...base, code: 'ERROR_CODE_PRECONDITION' };

@@ -67,7 +67,7 @@ export function taskHasResult(kind: TaskKind): kind is TaskKind & ResultKind {
   return RESULT_KINDS.has(kind);
 }
 
-export { completeDetail, errorFromDetail, errorToDetail, redactSecretShapes } from './error-detail.js';
+export { completeDetail, errorFromDetail, errorToDetail } from './error-detail.js';
 
 // ---- roles: the spec says 'control-plane' | 'worker'; the wire says ROLE_* ----
 

@@ -1,6 +1,6 @@
-import { KubeadmHaError, SpecError } from '../../core/errors.js';
+import { KubeadmHaError, UsageError } from '../../core/errors.js';
 import { versionLine } from '../../core/version.js';
-import { UsageError, type CliIo, type Command } from './command.js';
+import type { CliIo, Command } from './command.js';
 import { planCommand } from './commands/plan.js';
 import { renderCommand } from './commands/render.js';
 import { validateCommand } from './commands/validate.js';
@@ -10,12 +10,11 @@ import { tokenCommand } from './commands/token.js';
 import { nodesCommand } from './commands/nodes.js';
 import { joinCommandCommand } from './commands/join-command.js';
 import { verifyCommand } from './commands/verify.js';
-import { sandboxCommand } from './commands/sandbox.js';
 import { addNodeCommand } from './commands/add-node.js';
 import { removeNodeCommand } from './commands/remove-node.js';
 import { resetCommand } from './commands/reset.js';
 
-const COMMANDS: readonly Command[] = [validateCommand, renderCommand, planCommand, deployCommand, addNodeCommand, removeNodeCommand, resetCommand, statusCommand, nodesCommand, tokenCommand, joinCommandCommand, verifyCommand, sandboxCommand];
+const COMMANDS: readonly Command[] = [validateCommand, renderCommand, planCommand, deployCommand, addNodeCommand, removeNodeCommand, resetCommand, statusCommand, nodesCommand, tokenCommand, joinCommandCommand, verifyCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -56,10 +55,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.err(`coordinatorctl ${err.message}\n`);
       return 2;
     }
-    if (err instanceof SpecError) {
-      io.err(`coordinatorctl ${command.name}: ${err.message}\n`);
-      return 1;
-    }
+    // SpecError is a KubeadmHaError: its message already lists every issue.
     if (err instanceof KubeadmHaError) {
       io.err(`coordinatorctl ${command.name}: ${err.message}\n`);
       return 1;

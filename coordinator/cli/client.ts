@@ -1,9 +1,10 @@
 /** coordinatorctl's connection to the coordinator: admin.conf in, typed calls out, errors as our error classes. */
 import type * as grpc from '@grpc/grpc-js';
+import { KubeadmHaError } from '../../core/errors.js';
+import { fromServiceError } from '../../lib/grpc/status.js';
 import type { DeployEvent__Output } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
 import type { AdminServiceClient } from '../../proto/generated/kubeadm_ha/v1/AdminService.js';
 import { createAdminClient } from '../grpc/clients.js';
-import { fromServiceError } from '../grpc/status.js';
 import { loadAdminCredentials } from '../pki/admin-credentials.js';
 import type { CliIo } from './command.js';
 
@@ -24,7 +25,8 @@ export function unary<Req, Res>(client: AdminServiceClient, method: string, requ
   return new Promise((resolve, reject) => {
     const fn = (client as unknown as Record<string, (req: Req, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => void>)[method]!;
     fn.call(client, request, { deadline: Date.now() + 60_000 }, (err, res) => {
-      if (err || res === undefined) reject(fromServiceError(err ?? new Error('empty answer'), what));
+      if (err) reject(fromServiceError(err, what));
+      else if (res === undefined) reject(new KubeadmHaError(`${what} failed: empty answer`));
       else resolve(res);
     });
   });

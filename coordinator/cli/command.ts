@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { KubeadmHaError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 
 /** Where a command writes: stdout for results, stderr for warnings and progress. Tests pass buffers. */
 export interface CliIo {
@@ -13,9 +13,6 @@ export interface Command {
   readonly usage: string;
   run(args: readonly string[], io: CliIo): Promise<number>;
 }
-
-/** Wrong flags or arguments: exit 2 with the command's usage. */
-export class UsageError extends KubeadmHaError {}
 
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
   command: Pick<Command, 'name' | 'usage'>,

@@ -1,11 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { KubeadmHaError, type SpecIssue } from '../../core/errors.js';
+import { InputError, type SpecIssue } from '../../core/errors.js';
 import type { ClusterSpec } from '../../core/spec.js';
 import { loadSpec } from '../../core/validate.js';
-
-/** The user's file could not be read: says which file and what to do, never a stack trace. */
-export class InputError extends KubeadmHaError {}
 
 async function readUserFile(path: string, what: string, hint: string): Promise<string> {
   try {

@@ -8,7 +8,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { ADMINS_ORGANIZATION, AGENTS_ORGANIZATION, type CertificateAuthority } from '../pki/ca.js';
 import type { AgentRecord, AgentRegistryStore } from './registry.js';
-import { permissionDenied, unauthenticated, type GrpcStatusError } from './status.js';
+import { permissionDenied, unauthenticated, type GrpcStatusError } from '../../lib/grpc/status.js';
 
 export interface PeerIdentity {
   readonly commonName: string;

@@ -11,7 +11,7 @@ import type { RegisterResponse } from '../../proto/generated/kubeadm_ha/v1/Regis
 import { roleFromProto, roleToProto, type NodeRole } from '../../proto/index.js';
 import { signCsr, LEAF_VALIDITY_DAYS, type CertificateAuthority } from '../pki/ca.js';
 import type { AgentRecord, AgentRegistryStore, BootstrapTokenVerifier } from './registry.js';
-import { permissionDenied, type GrpcStatusError } from './status.js';
+import { permissionDenied, type GrpcStatusError } from '../../lib/grpc/status.js';
 
 export interface ClusterInfo {
   readonly clusterName: string;

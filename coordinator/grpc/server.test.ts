@@ -11,7 +11,7 @@ import { AuthError, PreconditionError, SpecError } from '../../core/errors.js';
 import type { RegisterRequest } from '../../proto/index.js';
 import { issuedBy, loadOrCreateCa, signCsr } from '../pki/ca.js';
 import { createAdminClient } from './clients.js';
-import { adminClient, agentClient, startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from './testing.js';
+import { adminClient, agentClient, startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from '../../test/support/grpc-testing.js';
 
 function statusOf(fn: (cb: (err: grpc.ServiceError | null) => void) => void): Promise<grpc.status> {
   return new Promise((resolve) => fn((err) => resolve(err ? err.code : grpc.status.OK)));
@@ -201,7 +201,7 @@ describe('coordinator gRPC server', () => {
     expect(status).toMatchObject({ clusterName: 'prod', agentsRegistered: 3 });
     const err = await new Promise<grpc.ServiceError>((resolve) => admin.nodes({}, (e) => resolve(e!)));
     expect(err.code).toBe(grpc.status.FAILED_PRECONDITION);
-    const { fromServiceError } = await import('./status.js');
+    const { fromServiceError } = await import('../../lib/grpc/status.js');
     const mapped = fromServiceError(err);
     expect(mapped).toBeInstanceOf(PreconditionError);
     expect(mapped.phase).toBe('status');

@@ -7,7 +7,8 @@
 import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { SpecError } from '../../core/errors.js';
+import { KubeadmHaError, SpecError } from '../../core/errors.js';
+import { toStatusError, unimplemented } from '../../lib/grpc/status.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import type { AdminServiceHandlers } from '../../proto/generated/kubeadm_ha/v1/AdminService.js';
 import type { AgentServiceHandlers } from '../../proto/generated/kubeadm_ha/v1/AgentService.js';
@@ -18,7 +19,6 @@ import { PeerAuthenticator } from './auth.js';
 import { createServerCredentials } from './credentials.js';
 import { register, type ClusterInfo } from './register.js';
 import type { AgentRegistryStore, BootstrapTokenVerifier } from './registry.js';
-import { toStatusError } from './status.js';
 
 export interface CoordinatorServerOptions {
   /** host:port; port 0 picks a free one (tests). */
@@ -67,16 +67,12 @@ export function defaultServerSans(listenHost: string): { dnsNames: string[]; ips
   return { dnsNames: [...dnsNames], ips: [...ips] };
 }
 
-function unimplemented(method: string): grpc.ServerErrorResponse {
-  return Object.assign(new Error(`${method} is not implemented by this coordinator`), { code: grpc.status.UNIMPLEMENTED, details: `${method} is not implemented by this coordinator` });
-}
-
 /** Wraps each AdminService method with the admin check and our error mapping. */
 function guardedAdminHandlers(auth: PeerAuthenticator, impl: Partial<AdminServiceHandlers>, logger: Logger): grpc.UntypedServiceImplementation {
   const handlers: grpc.UntypedServiceImplementation = {};
   for (const [method, def] of Object.entries(adminServiceDefinition)) {
     const provided = (impl as Record<string, ((...args: unknown[]) => unknown) | undefined>)[method];
-    if (def.requestStream) throw new Error(`AdminService.${method}: client streaming is not supported by the guard`);
+    if (def.requestStream) throw new KubeadmHaError(`AdminService.${method}: client streaming is not supported by the guard`);
     if (!def.responseStream) {
       handlers[method] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         const denied = auth.authorizeAdmin(call);

@@ -9,7 +9,8 @@ import { loadSpec } from '../../core/validate.js';
 import { silentLogger } from '../../lib/log.js';
 import { connectNats } from '../../lib/nats/connect.js';
 import { startLocalNats, type LocalNats } from '../nats/server.js';
-import { DELETE, StateConflictError, StateCorruptError, StateStore, UNCHANGED, type PhaseRecord, type TokenRecord } from './store.js';
+import { StateConflictError, StateCorruptError } from '../../core/errors.js';
+import { DELETE, StateStore, UNCHANGED, type PhaseRecord, type TokenRecord } from './store.js';
 
 const FIXTURE = readFileSync(new URL('../../test/fixtures/cluster.yaml', import.meta.url), 'utf8');
 

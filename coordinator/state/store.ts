@@ -24,7 +24,7 @@ import {
 import { TypedKv, type PutOptions, type RecordCodec, type UpdateOptions, type UpdateResult, type Versioned } from './typed-kv.js';
 
 export { BackendSetStore, type StoredBackendSet } from './backend-sets.js';
-export { DELETE, StateConflictError, StateCorruptError, UNCHANGED, type PutOptions, type UpdateOptions, type UpdateResult, type Versioned } from './typed-kv.js';
+export { DELETE, UNCHANGED, type PutOptions, type UpdateOptions, type UpdateResult, type Versioned } from './typed-kv.js';
 export type { AgentRecord, NodeRecord, PhaseRecord, TokenRecord } from './records.js';
 
 export interface StateStoreOptions {

@@ -5,22 +5,10 @@
  */
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV, KvEntry } from '@nats-io/kv';
-import { KubeadmHaError, PreconditionError } from '../../core/errors.js';
+import { StateConflictError, StateCorruptError } from '../../core/errors.js';
 
-/** Someone else wrote the record since it was read; re-read and decide again. */
-export class StateConflictError extends PreconditionError {
-  readonly key: string;
-  readonly expectedRevision: number | undefined;
-
-  constructor(key: string, message: string, expectedRevision?: number, options?: { cause?: unknown }) {
-    super(`${key}: ${message}`, {}, options);
-    this.key = key;
-    this.expectedRevision = expectedRevision;
-  }
-}
-
-/** A stored record that does not pass its schema: a bug or a hand edit, never silently used. */
-export class StateCorruptError extends KubeadmHaError {}
+/** TEMPORARY re-export for coordinator/state/backend-sets.ts; import from core/errors.ts instead, then delete this. */
+export { StateConflictError } from '../../core/errors.js';
 
 export interface Versioned<T> {
   readonly value: T;

@@ -4,7 +4,6 @@ import {
   IGNORE_MANIFESTS_DIR,
   initArgv,
   joinArgv,
-  redactArgv,
   resetArgv,
   tokenCreateArgv,
   tokenDeleteArgv,
@@ -12,6 +11,7 @@ import {
   versionArgv,
   type Argv,
 } from './argv.js';
+import { redactArgv } from '../redact.js';
 
 const CONFIG = '/etc/kubeadm-ha/kubeadm.yaml';
 const TOKEN = 'k7x2qa.9f3mzr0c4tq8wd1e';

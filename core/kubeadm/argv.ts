@@ -9,10 +9,12 @@
  *   into the config file instead: `InitConfiguration.certificateKey` and `InitConfiguration.bootstrapTokens[0].ttl`
  *   (see core/render/kubeadm-config.ts).
  * - Secrets stay out of argv: /proc/<pid>/cmdline is world-readable. Join credentials travel in the 0600 config file.
+ *   Logging argv goes through redactArgv (core/redact.ts) all the same.
  */
 import { formatGoDuration } from '../duration.js';
+import { KubeadmHaError } from '../errors.js';
 import type { Role } from '../spec.js';
-import { BOOTSTRAP_TOKEN_RE, bootstrapTokenId, CERTIFICATE_KEY_RE } from './tokens.js';
+import { bootstrapTokenId } from './tokens.js';
 
 export type Argv = readonly string[];
 
@@ -23,7 +25,7 @@ export const IGNORE_MANIFESTS_DIR = 'DirAvailable--etc-kubernetes-manifests';
 
 function checkedValue(what: string, value: string): string {
   // A value that starts with a dash would be read as a flag by pflag.
-  if (value.length === 0 || value.startsWith('-')) throw new Error(`kubeadm argv: ${what} must be a non-empty value that does not start with "-"`);
+  if (value.length === 0 || value.startsWith('-')) throw new KubeadmHaError(`kubeadm argv: ${what} must be a non-empty value that does not start with "-"`);
   return value;
 }
 
@@ -77,7 +79,7 @@ export function tokenCreateArgv(options: TokenCreateOptions): Argv {
   if ('configPath' in options) {
     return [KUBEADM, 'token', 'create', '--print-join-command', '--config', checkedValue('the config path', options.configPath)];
   }
-  if (!Number.isInteger(options.ttlMs) || options.ttlMs < 1000) throw new Error('kubeadm argv: the token TTL must be at least one second');
+  if (!Number.isInteger(options.ttlMs) || options.ttlMs < 1000) throw new KubeadmHaError('kubeadm argv: the token TTL must be at least one second');
   return [
     KUBEADM,
     'token',
@@ -122,42 +124,4 @@ export function versionArgv(): Argv {
 /** `kubeadm certs certificate-key`: prints a fresh random 64-hex key and touches nothing else. */
 export function certificateKeyArgv(): Argv {
   return [KUBEADM, 'certs', 'certificate-key'];
-}
-
-const SECRET_FLAGS = new Set(['--token', '--certificate-key', '--tls-bootstrap-token', '--discovery-token']);
-export const REDACTED = '<redacted>';
-
-function redactValue(value: string): string {
-  const token = BOOTSTRAP_TOKEN_RE.exec(value);
-  // The token ID is public and is what an operator greps `kubeadm token list` for.
-  if (token) return `${token[1]}.${REDACTED}`;
-  return REDACTED;
-}
-
-/**
- * A copy of argv fit for logs: values of secret-bearing flags (`--token x`, `--token=x`, `--certificate-key`…) and
- * anything shaped like a bootstrap token or certificate key (positional `kubeadm token create <token>`) are masked.
- */
-export function redactArgv(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  let maskNext = false;
-  for (const arg of argv) {
-    if (maskNext) {
-      out.push(redactValue(arg));
-      maskNext = false;
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    if (SECRET_FLAGS.has(flag)) {
-      if (eq > 0) out.push(`${flag}=${redactValue(arg.slice(eq + 1))}`);
-      else {
-        out.push(arg);
-        maskNext = true;
-      }
-      continue;
-    }
-    out.push(BOOTSTRAP_TOKEN_RE.test(arg) || CERTIFICATE_KEY_RE.test(arg) ? redactValue(arg) : arg);
-  }
-  return out;
 }

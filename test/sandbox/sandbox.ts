@@ -1,5 +1,5 @@
 /**
- * The sandbox: `sudo npm run sandbox` / `coordinatorctl sandbox up|down`. Three control-plane hosts and one worker as
+ * The sandbox: `sudo npm run sandbox` / `node dist/test/sandbox/main.js up|down`. Three control-plane hosts and one worker as
  * network namespaces on one bridge (198.18.0.0/24), deployed by the real coordinator and agents, with the real
  * keepalived and haproxy; kubeadm (and the apiserver behind it) is SIMULATED. It prints the status and the verify
  * table, runs the failover drill and stays up in the background until `sandbox down`.
@@ -64,7 +64,7 @@ export async function sandboxUp(io: SandboxIo): Promise<number> {
   }
   const existing = readState();
   if (existing && alive(existing.pid)) {
-    io.err(`sandbox: already running (pid ${existing.pid}); \`coordinatorctl sandbox down\` removes it\n`);
+    io.err(`sandbox: already running (pid ${existing.pid}); \`sudo node ${mainPath()} down\` removes it\n`);
     return 1;
   }
   mkdirSync(SANDBOX_DIR, { recursive: true, mode: 0o700 });
@@ -154,7 +154,7 @@ The sandbox is running. Look around:
   sudo ip netns exec ${ns['coordinator']} node ${cliPath()} verify --failover --admin-conf ${c.adminConf}
   sudo ip netns exec ${ns['master-0']} bash                                  # a shell on master-0 (its files: ${c.root('master-0')})
   coordinator ${COORDINATOR_ADDRESS}:9443, logs in ${c.logs()}
-Remove it with: sudo npx coordinatorctl sandbox down   (or: sudo node ${cliPath()} sandbox down)
+Remove it with: sudo node ${mainPath()} down
 ${READY}`);
   } catch (err) {
     say(`sandbox failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -164,6 +164,11 @@ ${READY}`);
   }
   // Hold the lab (the kubelet stand-ins run in this process) until sandbox down.
   setInterval(() => undefined, 1 << 30);
+}
+
+/** The sandbox's entry point (main.ts), which `up` and `down` are run through. */
+function mainPath(): string {
+  return fileURLToPath(new URL('./main.js', import.meta.url));
 }
 
 function cliPath(): string {

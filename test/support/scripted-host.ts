@@ -6,8 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandError } from '../../core/errors.js';
+import { redactArgv, redactSecrets } from '../../core/redact.js';
 import { silentLogger } from '../../lib/log.js';
-import { LocalHostOps, redact, tail, type ExecOptions, type ExecResult } from '../../agent/hostops.js';
+import { LocalHostOps, tail, type ExecOptions, type ExecResult } from '../../agent/hostops.js';
 
 export interface ScriptedAnswer {
   exitCode?: number;
@@ -40,8 +41,11 @@ export class ScriptedHostOps extends LocalHostOps {
     const rule = this.answers.find(({ matcher }) => (typeof matcher === 'string' ? line === matcher || line.startsWith(`${matcher} `) : matcher instanceof RegExp ? matcher.test(line) : matcher(line)));
     const answer = rule ? (typeof rule.answer === 'function' ? rule.answer(line) : rule.answer) : {};
     const result = { exitCode: answer.exitCode ?? 0, stdout: answer.stdout ?? '', stderr: answer.stderr ?? '' };
-    for (const l of `${result.stdout}${result.stderr}`.split('\n').filter(Boolean)) options.onLine?.(redact(l, options.secrets));
-    if (result.exitCode !== 0 && !options.allowFailure) throw new CommandError(redact(line, options.secrets), result.exitCode, redact(tail(result.stderr || result.stdout), options.secrets));
+    for (const l of `${result.stdout}${result.stderr}`.split('\n').filter(Boolean)) options.onLine?.(redactSecrets(l, options.secrets));
+    if (result.exitCode !== 0 && !options.allowFailure) {
+      const shown = redactSecrets(redactArgv([command, ...args], options.secrets).join(' '), options.secrets);
+      throw new CommandError(shown, result.exitCode, redactSecrets(tail(result.stderr || result.stdout), options.secrets));
+    }
     return result;
   }
 

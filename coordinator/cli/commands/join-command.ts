@@ -1,7 +1,8 @@
 import { parseDurationMs } from '../../../core/duration.js';
+import { UsageError } from '../../../core/errors.js';
 import type { JoinCommandResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/JoinCommandResponse.js';
 import { roleToProto } from '../../../proto/index.js';
-import { UsageError, parseCommandArgs, type Command } from '../command.js';
+import { parseCommandArgs, type Command } from '../command.js';
 import { CONNECTION_OPTIONS, connect, unary } from '../client.js';
 
 export const joinCommandCommand: Command = {

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
+import { InputError } from '../../../core/errors.js';
 import { findPlannedNode, planCluster } from '../../../core/plan.js';
 import { renderNodeFiles } from '../../../core/render/node-files.js';
 import type { RenderedFile } from '../../../core/render/types.js';
 import { writeFileAtomic } from '../../../lib/fs.js';
-import { InputError, loadSpecFile } from '../spec-file.js';
+import { loadSpecFile } from '../spec-file.js';
 import { parseCommandArgs, requireOption, type Command } from '../command.js';
 
 const FALLBACK_INTERFACE = 'eth0';

@@ -1,4 +1,5 @@
-import { parseCommandArgs, UsageError, type Command } from '../command.js';
+import { UsageError } from '../../../core/errors.js';
+import { parseCommandArgs, type Command } from '../command.js';
 import { CONNECTION_OPTIONS, connect, followEvents } from '../client.js';
 
 export const resetCommand: Command = {

@@ -1,8 +1,9 @@
 import { renderAgentConfig } from '../../../core/agent-config.js';
 import { parseDurationMs } from '../../../core/duration.js';
+import { UsageError } from '../../../core/errors.js';
 import type { CreateTokenResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/CreateTokenResponse.js';
 import { roleToProto } from '../../../proto/index.js';
-import { UsageError, parseCommandArgs, type Command } from '../command.js';
+import { parseCommandArgs, type Command } from '../command.js';
 import { CONNECTION_OPTIONS, connect, unary } from '../client.js';
 
 export const tokenCommand: Command = {

@@ -1,20 +1,20 @@
 /**
  * An in-process coordinator endpoint for tests: a fresh CA in a temp dir, the real gRPC server on loopback with real
  * TLS, in-memory agent registry and a fixed set of bootstrap tokens. Integration tests elsewhere (phases with real
- * agents) can use it too. Never used by the daemons.
+ * agents) can use it too. Lives under test/ so that it never ships.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { InMemoryAgentRegistry, type BootstrapTokenVerifier, type VerifiedBootstrapToken } from '../../coordinator/grpc/registry.js';
+import { startCoordinatorServer, type CoordinatorServer } from '../../coordinator/grpc/server.js';
+import { loadAdminCredentials, writeAdminCredentials, type AdminCredentials } from '../../coordinator/pki/admin-credentials.js';
+import { loadOrCreateCa, type CertificateAuthority } from '../../coordinator/pki/ca.js';
+import { SessionHub, type SessionHubOptions } from '../../coordinator/sessions.js';
 import type { Logger } from '../../lib/log.js';
 import type { HostFacts } from '../../proto/generated/kubeadm_ha/v1/HostFacts.js';
 import { AdminService, AgentService, type AdminServiceClient, type AdminServiceHandlers, type AgentServiceClient, type NodeRole } from '../../proto/index.js';
-import { loadAdminCredentials, writeAdminCredentials, type AdminCredentials } from '../pki/admin-credentials.js';
-import { loadOrCreateCa, type CertificateAuthority } from '../pki/ca.js';
-import { SessionHub, type SessionHubOptions } from '../sessions.js';
-import { InMemoryAgentRegistry, type BootstrapTokenVerifier, type VerifiedBootstrapToken } from './registry.js';
-import { startCoordinatorServer, type CoordinatorServer } from './server.js';
 
 /** Accepts exactly the listed tokens and counts every verification, so tests can prove none happened. */
 export class StaticTokenVerifier implements BootstrapTokenVerifier {

@@ -3,13 +3,15 @@
  * status whose trailers carry the full ErrorDetail (command, exit code, stderr tail, spec issues), so the client side
  * rebuilds the very same class. Messages are redacted on the way out; errors that are not ours (library failures,
  * bugs) leave as a generic INTERNAL message and are logged here instead, because their text was never vetted.
- * The agent uses the client half too; this module must stay free of coordinator-only dependencies.
+ * Both daemons and coordinatorctl use it (the coordinator serves, the agent and the CLI call), so it lives in lib/ and
+ * depends on nothing of either daemon.
  */
 import * as grpc from '@grpc/grpc-js';
 import { AuthError, CommandError, KubeadmHaError, PreconditionError, SpecError, TimeoutError } from '../../core/errors.js';
-import { completeDetail, errorFromDetail, errorToDetail, redactSecretShapes } from '../../proto/error-detail.js';
+import { redactSecrets } from '../../core/redact.js';
+import { completeDetail, errorFromDetail, errorToDetail } from '../../proto/error-detail.js';
 import type { ErrorDetail } from '../../proto/generated/kubeadm_ha/v1/ErrorDetail.js';
-import type { Logger } from '../../lib/log.js';
+import type { Logger } from '../log.js';
 
 export const ERROR_DETAIL_METADATA_KEY = 'kubeadm-ha-error-bin';
 
@@ -25,7 +27,11 @@ export function statusCodeFor(err: unknown): grpc.status {
   return grpc.status.INTERNAL;
 }
 
-function statusError(code: grpc.status, details: string, detail?: ErrorDetail): GrpcStatusError {
+/**
+ * The one place a gRPC status error is built. Without `detail` it is a plain status (shutting down, superseded,
+ * not implemented) whose text the caller wrote itself and which no error class stands behind.
+ */
+export function statusError(code: grpc.status, details: string, detail?: ErrorDetail): GrpcStatusError {
   const metadata = new grpc.Metadata();
   if (detail) metadata.set(ERROR_DETAIL_METADATA_KEY, Buffer.from(JSON.stringify(detail), 'utf8'));
   return Object.assign(new Error(details), { code, details, metadata });
@@ -45,10 +51,14 @@ export function unauthenticated(message: string): GrpcStatusError {
   return toStatusError(new AuthError(message));
 }
 
+export function unimplemented(method: string): GrpcStatusError {
+  return statusError(grpc.status.UNIMPLEMENTED, `${method} is not implemented by this coordinator`);
+}
+
 /** Authenticated, but this identity may not call this. There is no class for it in core/errors: it is AuthError on the client. */
 export function permissionDenied(message: string): GrpcStatusError {
   const err = new AuthError(message);
-  return statusError(grpc.status.PERMISSION_DENIED, redactSecretShapes(err.message), errorToDetail(err));
+  return statusError(grpc.status.PERMISSION_DENIED, redactSecrets(err.message), errorToDetail(err));
 }
 
 function isServiceError(err: unknown): err is grpc.ServiceError {
@@ -71,10 +81,10 @@ function detailFromMetadata(metadata: grpc.Metadata | undefined): ErrorDetail | 
  */
 export function fromServiceError(err: unknown, what = 'call to the coordinator'): KubeadmHaError {
   if (err instanceof KubeadmHaError) return err;
-  if (!isServiceError(err)) return new KubeadmHaError(`${what} failed: ${redactSecretShapes(err instanceof Error ? err.message : String(err))}`, {}, { cause: err });
+  if (!isServiceError(err)) return new KubeadmHaError(`${what} failed: ${redactSecrets(err instanceof Error ? err.message : String(err))}`, {}, { cause: err });
   const detail = detailFromMetadata(err.metadata);
   if (detail) return errorFromDetail(completeDetail(detail));
-  const details = redactSecretShapes(err.details || err.message);
+  const details = redactSecrets(err.details || err.message);
   switch (err.code) {
     case grpc.status.UNAUTHENTICATED:
     case grpc.status.PERMISSION_DENIED:
