@@ -12,16 +12,18 @@ import type { Logger } from '../lib/log.js';
 import { connectNats, type NatsConnection } from '../lib/nats/connect.js';
 import type { NatsEndpoint } from '../lib/nats/credentials.js';
 import { startAutoJoin } from './admin/auto-join.js';
+import { OperationRunner } from './admin/operations.js';
 import { createAdminService } from './admin/service.js';
-import { OperationRunner } from './admin/operation.js';
 import { startCoordinatorServer, type CoordinatorServer } from './grpc/server.js';
 import { startLocalNats, type LocalNats } from './nats/server.js';
 import { writeAdminCredentials } from './pki/admin-credentials.js';
 import { loadOrCreateCa, type CertificateAuthority } from './pki/ca.js';
 import { SessionHub } from './sessions.js';
-import { KvAgentRegistry, KvBackendPublisher, KvClusterProgress } from './state/adapters.js';
-import { StateStore, type ClusterState } from './state/store.js';
+import type { CoordinatorRuntime } from './runtime.js';
+import { KvAgentRegistry, KvBackendSets, KvClusterProgress } from './state/adapters.js';
+import { StateStore } from './state/store.js';
 import { KvTokenVerifier } from './tokens.js';
+import type { DeployTimeouts } from './workflow/ports.js';
 
 export interface CoordinatorOptions {
   readonly dataDir: string;
@@ -39,7 +41,7 @@ export interface CoordinatorOptions {
   readonly workerConcurrency?: number;
   readonly logger: Logger;
   /** Tests shorten deploy timeouts. */
-  readonly timeouts?: Partial<import('./deploy/context.js').DeployTimeouts>;
+  readonly timeouts?: Partial<DeployTimeouts>;
   readonly joinTokenTtlMs?: number;
   readonly stateReplicas?: number;
 }
@@ -51,24 +53,6 @@ export interface Coordinator {
   readonly hub: SessionHub;
   readonly natsUrl: string;
   stop(): Promise<void>;
-}
-
-/** The runtime pieces an admin operation works with. */
-export interface CoordinatorRuntime {
-  readonly options: CoordinatorOptions;
-  readonly clusterName: string;
-  readonly ca: CertificateAuthority;
-  readonly hub: SessionHub;
-  readonly store: StateStore;
-  readonly state: ClusterState;
-  readonly progress: KvClusterProgress;
-  readonly backends: KvBackendPublisher;
-  readonly registry: KvAgentRegistry;
-  readonly operations: OperationRunner;
-  readonly logger: Logger;
-  readonly registryConfigPath: string;
-  readRegistryConfig(): Promise<string | undefined>;
-  writeRegistryConfig(content: string | undefined): Promise<void>;
 }
 
 async function fixedClusterName(dataDir: string, requested: string): Promise<string> {
@@ -113,18 +97,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const registry = new KvAgentRegistry(() => state, () => clusterName, localNats);
     const registryConfigPath = join(options.dataDir, 'registry-config.json');
     const runtime: CoordinatorRuntime = {
-      options,
+      settings: options,
       clusterName,
-      ca,
+      caPin: ca.pin,
       hub,
-      store,
       state,
       progress: new KvClusterProgress(state),
-      backends: new KvBackendPublisher(store, clusterName, hub),
+      backends: new KvBackendSets(store.backendSets, clusterName, hub),
       registry,
       operations: new OperationRunner(),
       logger,
-      registryConfigPath,
       readRegistryConfig: () => readFile(registryConfigPath, 'utf8').catch(() => undefined),
       writeRegistryConfig: async (content) => {
         if (content === undefined) await rm(registryConfigPath, { force: true });

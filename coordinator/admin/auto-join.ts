@@ -12,10 +12,11 @@ import { PreconditionError } from '../../core/errors.js';
 import type { ClusterSpec, NodeSpec, Role } from '../../core/spec.js';
 import { dns1123LabelProblem } from '../../core/validate.js';
 import type { HostFacts__Output } from '../../proto/generated/kubeadm_ha/v1/HostFacts.js';
-import type { CoordinatorRuntime } from '../daemon.js';
-import { runDeploy } from '../deploy/deploy.js';
+import { clusterContext } from '../actions/cluster-context.js';
+import { DEPLOY } from '../actions/deploy.js';
+import { storedSpec, type CoordinatorRuntime } from '../runtime.js';
 import type { ConnectedAgent } from '../sessions.js';
-import { deployContext } from './context.js';
+import { runAction } from '../workflow/engine.js';
 
 const RETRY_MS = [2_000, 5_000, 15_000, 30_000, 60_000];
 
@@ -62,7 +63,7 @@ export function startAutoJoin(rt: CoordinatorRuntime): AutoJoin {
     if (stopped) return;
     const agent = rt.hub.connectedAgents().find((a) => a.name === name);
     if (!agent) return;
-    const spec = (await rt.state.spec.get())?.value;
+    const spec = await storedSpec(rt);
     if (!spec || !spec.autoJoin.enabled) return;
     if (spec.nodes.some((n) => n.name === name)) return;
     if ((await rt.progress.node(name))?.joined) return;
@@ -93,7 +94,7 @@ export function startAutoJoin(rt: CoordinatorRuntime): AutoJoin {
       const registry = await rt.readRegistryConfig();
       op = rt.operations.start('add-node', name, async (emit) => {
         emit({ phase: 'auto-join', host: name, message: `auto-join: ${name} (${node.address}) registered and is not in the spec; joining it as ${role}`, level: 'LOG_LEVEL_INFO' });
-        await runDeploy(deployContext(rt, next, emit, registry));
+        await runAction(DEPLOY, clusterContext(rt, next, emit, { ...(registry !== undefined ? { registryConfigJson: registry } : {}) }), next.name);
       });
     } catch (err) {
       if (err instanceof PreconditionError) return later(name, 1_000);
@@ -110,7 +111,7 @@ export function startAutoJoin(rt: CoordinatorRuntime): AutoJoin {
       return;
     }
     // Not joined: take the node back out of the spec so an operator's deploy is not blocked by it, and retry.
-    const current = (await rt.state.spec.get())?.value;
+    const current = await storedSpec(rt);
     if (current) await rt.state.spec.put({ ...current, nodes: current.nodes.filter((n) => n.name !== name) });
     const n = attempts.get(name) ?? 0;
     attempts.set(name, n + 1);

@@ -2,28 +2,30 @@
  * AdminService: what coordinatorctl asks of the coordinator. Cluster-changing calls run as operations (one at a
  * time, followable); read-only calls answer from the state store and the live sessions.
  */
-import { PreconditionError, SpecError } from '../../core/errors.js';
+import type * as grpc from '@grpc/grpc-js';
+import { renderAgentConfig } from '../../core/agent-config.js';
+import { formatDurationMs } from '../../core/duration.js';
+import { PreconditionError } from '../../core/errors.js';
 import { controlPlaneEndpoint } from '../../core/plan.js';
 import { sameSpec, type ClusterSpec } from '../../core/spec.js';
 import { loadSpec } from '../../core/validate.js';
-import { renderAgentConfig } from '../../core/agent-config.js';
-import { formatDurationMs } from '../../core/duration.js';
 import type { AdminServiceHandlers } from '../../proto/generated/kubeadm_ha/v1/AdminService.js';
 import type { DeployEvent } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
 import { roleFromProto, roleToProto } from '../../proto/index.js';
-import type { CoordinatorRuntime } from '../daemon.js';
-import { runDeploy } from '../deploy/deploy.js';
+import { startAddNode } from '../actions/add-node.js';
+import { assertClusterName, clusterContext } from '../actions/cluster-context.js';
+import { DEPLOY } from '../actions/deploy.js';
+import { startRemoveNode } from '../actions/remove-node.js';
+import { startReset } from '../actions/reset.js';
+import { runVerify } from '../actions/verify.js';
+import { newFindings } from '../phases/verify/verify-report.js';
+import { storedSpec, type CoordinatorRuntime } from '../runtime.js';
 import { mintBootstrapToken } from '../tokens.js';
-import { startAddNode } from './add-node.js';
-import { deployContext } from './context.js';
-import { runVerify } from './verify.js';
-import type { Operation } from './operation.js';
-import { startRemoveNode } from './remove-node.js';
-import { startReset } from './reset.js';
-import type * as grpc from '@grpc/grpc-js';
+import { dryRunPhases, runAction } from '../workflow/engine.js';
+import { UNRECORDED } from '../workflow/phase.js';
+import type { Operation } from './operations.js';
 
 const DEFAULT_TOKEN_TTL_MS = 24 * 3600_000;
-const DEPLOY_RECORD = 'deploy';
 
 export interface AdminService {
   readonly handlers: Partial<AdminServiceHandlers>;
@@ -45,43 +47,49 @@ function stream(call: grpc.ServerWritableStream<unknown, DeployEvent>, op: Opera
 export function createAdminService(rt: CoordinatorRuntime): AdminService {
   const abort = new AbortController();
 
-  /** The deploy itself: store the spec, run the phases, record the outcome. Resumable from the stored spec. */
+  const contextOf = (spec: ClusterSpec, registryConfigJson: string | undefined, emit: (e: DeployEvent) => void) =>
+    clusterContext(rt, spec, emit, { ...(registryConfigJson !== undefined ? { registryConfigJson } : {}), signal: abort.signal });
+
+  /** The deploy itself: run the phases under the action's own record. Resumable from the stored spec. */
   const deploy = async (spec: ClusterSpec, registryConfigJson: string | undefined, emit: (e: DeployEvent) => void) => {
-    await rt.progress.recordPhase(DEPLOY_RECORD, 'running', `deploy of ${spec.name}`);
-    try {
-      const ctx = { ...deployContext(rt, spec, emit, registryConfigJson), signal: abort.signal };
-      const result = await runDeploy(ctx);
-      const changed = result.ran.filter((p) => p !== 'wait-agents' && p !== 'summary');
-      emit({ phase: 'summary', message: changed.length === 0 ? 'nothing to do: the cluster already matches the spec' : `done: ${changed.join(', ')}`, level: 'LOG_LEVEL_INFO' });
-      await rt.progress.recordPhase(DEPLOY_RECORD, 'done', changed.length === 0 ? 'unchanged' : 'done');
-    } catch (err) {
-      await rt.progress.recordPhase(DEPLOY_RECORD, 'failed', err instanceof Error ? err.message : String(err)).catch(() => undefined);
-      throw err;
-    }
+    const result = await runAction(DEPLOY, contextOf(spec, registryConfigJson, emit), spec.name);
+    emit({ phase: 'summary', message: result.ran.length === 0 ? 'nothing to do: the cluster already matches the spec' : `done: ${result.ran.join(', ')}`, level: 'LOG_LEVEL_INFO' });
   };
 
   /** What the running deploy was started with: a second `deploy -f` attaches only when it asks for the same. */
   let deploying: { op: Operation; spec: ClusterSpec; registry: string | undefined } | undefined;
 
-  const startDeploy = (spec: ClusterSpec, registryConfigJson: string | undefined, warnings: readonly { path: string; message: string }[] = []) => {
-    const op = rt.operations.start('deploy', spec.name, async (emit) => {
-      for (const w of warnings) emit({ phase: 'validate', message: `warning: ${w.path}: ${w.message}`, level: 'LOG_LEVEL_WARN' });
-      await deploy(spec, registryConfigJson, emit);
-    });
+  const startDeploy = (spec: ClusterSpec, registryConfigJson: string | undefined) => {
+    const op = rt.operations.start('deploy', spec.name, (emit) => deploy(spec, registryConfigJson, emit));
     if (deploying?.op !== op) deploying = { op, spec, registry: registryConfigJson };
     return op;
   };
 
   const handlers: Partial<AdminServiceHandlers> = {
-    Verify: async (call, callback) => callback(null, await runVerify(rt, { failover: call.request.failover })),
+    async Verify(call, callback) {
+      const spec = await storedSpec(rt);
+      if (!spec) throw new PreconditionError('no cluster has been deployed yet: run coordinatorctl deploy -f cluster.yaml first');
+      const ctx = clusterContext(rt, spec, () => undefined, { component: 'verify' });
+      const report = await runVerify({
+        ...ctx,
+        progress: UNRECORDED,
+        failover: call.request.failover,
+        registered: async () => (await rt.registry.list()).map((a) => a.name),
+        connected: () => rt.hub.connectedAgents().map((a) => a.name),
+        runningOperation: () => rt.operations.running()?.kind,
+        report: newFindings(),
+      });
+      callback(null, { ...report, rows: [...report.rows] });
+    },
     Deploy(call) {
       const running = rt.operations.running();
       if (running?.kind === 'deploy' && !call.request.specYaml) return stream(call, running);
-      const { spec, warnings } = loadSpec(call.request.specYaml, 'cluster.yaml');
-      if (spec.name !== rt.clusterName) {
-        throw new SpecError('cluster.yaml', [{ path: 'metadata.name', message: `is "${spec.name}", but this coordinator manages cluster "${rt.clusterName}"` }]);
-      }
+      const { spec } = loadSpec(call.request.specYaml, 'cluster.yaml');
+      assertClusterName(spec, rt.clusterName);
       const registry = call.request.registryConfigJson.length > 0 ? Buffer.from(call.request.registryConfigJson).toString('utf8') : undefined;
+      if (call.request.dryRun) {
+        return stream(call, rt.operations.dryRun('deploy', spec.name, (emit) => dryRunPhases(DEPLOY.phases, contextOf(spec, registry, emit)).then(() => undefined)));
+      }
       if (running?.kind === 'deploy') {
         // The same command again (a retry, a second terminal): follow the running deploy. A different cluster.yaml
         // must not be stored under a deploy that runs the old one.
@@ -92,14 +100,14 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
         }
         return stream(call, running);
       }
-      const op = startDeploy(spec, registry, warnings);
+      const op = startDeploy(spec, registry);
       // Stored before anything runs, so a coordinator restarted mid-deploy knows what to resume.
       void Promise.all([rt.state.spec.put(spec), rt.writeRegistryConfig(registry)]).catch((err: unknown) => rt.logger.error({ err: String(err) }, 'cannot store the spec'));
       stream(call, op);
     },
 
     async Status(_call, callback) {
-      const spec = (await rt.state.spec.get())?.value;
+      const spec = await storedSpec(rt);
       const phases = [...(await rt.state.phases.list()).values()].map((v) => v.value);
       const set = await rt.backends.current();
       const agents = await rt.registry.list();
@@ -121,7 +129,7 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
 
     async Nodes(_call, callback) {
       const agents = await rt.registry.list();
-      const spec = (await rt.state.spec.get())?.value;
+      const spec = await storedSpec(rt);
       const connected = new Map(rt.hub.connectedAgents().map((a) => [a.name, a]));
       const applied = rt.hub.appliedLbVersions();
       const nodes = [];
@@ -144,15 +152,15 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
     },
 
     async AddNode(call) {
-      stream(call, await startAddNode(rt, call.request.specYaml, call.request.nodeName));
+      stream(call, await startAddNode(rt, call.request.specYaml, call.request.nodeName, { dryRun: call.request.dryRun }));
     },
 
     async RemoveNode(call) {
-      stream(call, await startRemoveNode(rt, call.request.nodeName));
+      stream(call, await startRemoveNode(rt, call.request.nodeName, { dryRun: call.request.dryRun }));
     },
 
     async Reset(call) {
-      stream(call, await startReset(rt));
+      stream(call, await startReset(rt, { dryRun: call.request.dryRun }));
     },
 
     async CreateToken(call, callback) {
@@ -160,7 +168,7 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
       const role = roleFromProto(call.request.role);
       const minted = await mintBootstrapToken(rt.state.tokens, { ttlMs, ...(role ? { role } : {}), ...(call.request.description ? { description: call.request.description } : {}) });
       rt.logger.info({ tokenId: minted.record.id, ttl: formatDurationMs(ttlMs), role: role ?? 'any' }, 'bootstrap token created');
-      callback(null, { token: minted.token, caPin: rt.ca.pin, coordinatorAddress: rt.options.advertise, expires: minted.record.expiresAt });
+      callback(null, { token: minted.token, caPin: rt.caPin, coordinatorAddress: rt.settings.advertise, expires: minted.record.expiresAt });
     },
 
     async JoinCommand(call, callback) {
@@ -168,14 +176,14 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
       const role = roleFromProto(call.request.role);
       const minted = await mintBootstrapToken(rt.state.tokens, { ttlMs, ...(role ? { role } : {}), description: `join-command ${call.request.nodeName}`.trim() });
       const config = renderAgentConfig({
-        coordinator: rt.options.advertise,
+        coordinator: rt.settings.advertise,
         token: minted.token,
-        caCertHash: rt.ca.pin,
+        caCertHash: rt.caPin,
         ...(role ? { role } : {}),
         ...(call.request.nodeName ? { nodeName: call.request.nodeName } : {}),
       });
       const command = `install -d -m 0700 /etc/kubeadm-ha && umask 077 && cat > /etc/kubeadm-ha/agent.yaml <<'EOF'\n${config}EOF\nsystemctl enable --now kubeadm-ha-agent`;
-      callback(null, { agentConfigYaml: config, command, token: minted.token, caPin: rt.ca.pin, coordinatorAddress: rt.options.advertise, expires: minted.record.expiresAt });
+      callback(null, { agentConfigYaml: config, command, token: minted.token, caPin: rt.caPin, coordinatorAddress: rt.settings.advertise, expires: minted.record.expiresAt });
     },
   };
 
@@ -183,8 +191,8 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
     handlers,
     resumeInterrupted() {
       void (async () => {
-        const record = await rt.state.phases.get(DEPLOY_RECORD);
-        const spec = (await rt.state.spec.get())?.value;
+        const record = await rt.state.phases.get(DEPLOY.kind);
+        const spec = await storedSpec(rt);
         if (record?.value.status !== 'running' || !spec) return;
         rt.logger.info({ cluster: spec.name }, 'resuming the deploy that was running when the coordinator stopped');
         const op = startDeploy(spec, await rt.readRegistryConfig());

@@ -5,12 +5,13 @@
 import type { BackendSet } from '../../core/backend-set.js';
 import { TimeoutError } from '../../core/errors.js';
 import type { HostFacts__Output } from '../../proto/generated/kubeadm_ha/v1/HostFacts.js';
-import type { ClusterProgress, NodeRecord as DeployNodeRecord } from '../deploy/context.js';
+import type { BackendSets, ClusterProgress, NodeRecord as DeployNodeRecord } from '../workflow/ports.js';
 import type { AgentRecord as GrpcAgentRecord, AgentRegistryStore } from '../grpc/registry.js';
 import type { AgentUserDirectory } from '../nats/server.js';
-import type { PhaseProgress, PhaseState } from '../phases/phase.js';
+import type { PhaseProgress, PhaseState } from '../workflow/phase.js';
 import type { SessionHub } from '../sessions.js';
-import type { AgentRecord, ClusterState, StateStore } from './store.js';
+import type { BackendSetStore } from './backend-sets.js';
+import type { AgentRecord, ClusterState } from './store.js';
 
 export class KvAgentRegistry implements AgentRegistryStore {
   constructor(
@@ -95,19 +96,20 @@ export class KvClusterProgress implements ClusterProgress, PhaseProgress {
   }
 }
 
-export class KvBackendPublisher {
+/** The cluster's backend set in the kha-lb bucket, changed only by compare-and-set transitions. */
+export class KvBackendSets implements BackendSets {
   constructor(
-    private readonly store: StateStore,
+    private readonly sets: BackendSetStore,
     private readonly cluster: string,
     private readonly hub: SessionHub,
   ) {}
 
   current(): Promise<BackendSet> {
-    return this.store.backendSets.current(this.cluster);
+    return this.sets.current(this.cluster);
   }
 
-  async publish(next: BackendSet): Promise<void> {
-    await this.store.backendSets.publish(next);
+  update(transition: (current: BackendSet) => BackendSet): Promise<BackendSet> {
+    return this.sets.update(this.cluster, transition);
   }
 
   /** Waits until each agent reports the version live (Hello or LbApplied); agents that are gone make it time out. */

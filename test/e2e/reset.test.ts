@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { resetPaths } from '../../coordinator/admin/reset.js';
+import { resetPaths } from '../../coordinator/actions/reset.js';
 import { planCluster } from '../../core/plan.js';
 import { loadSpec } from '../../core/validate.js';
 import { describeE2E } from '../netns/describe-e2e.js';

@@ -5,15 +5,15 @@ import { loadSpecFile } from '../spec-file.js';
 export const addNodeCommand: Command = {
   name: 'add-node',
   summary: 'Join one node listed in cluster.yaml (a control-plane node gets its load balancer and joins every backend set)',
-  usage: 'coordinatorctl add-node -f cluster.yaml --node NAME [--admin-conf FILE] [--coordinator HOST:PORT]',
+  usage: 'coordinatorctl add-node -f cluster.yaml --node NAME [--dry-run] [--admin-conf FILE] [--coordinator HOST:PORT]',
   async run(args, io) {
-    const { values } = parseCommandArgs(this, args, { file: { type: 'string', short: 'f' }, node: { type: 'string' }, ...CONNECTION_OPTIONS });
+    const { values } = parseCommandArgs(this, args, { file: { type: 'string', short: 'f' }, node: { type: 'string' }, 'dry-run': { type: 'boolean' }, ...CONNECTION_OPTIONS });
     const path = requireOption(this, values.file, '-f');
     const node = requireOption(this, values.node, '--node');
     const loaded = await loadSpecFile(path);
     const client = await connect(values);
     try {
-      return await followEvents(client.addNode({ specYaml: loaded.text, nodeName: node }), io, 'add-node');
+      return await followEvents(client.addNode({ specYaml: loaded.text, nodeName: node, dryRun: values['dry-run'] === true }), io, 'add-node');
     } finally {
       client.close();
     }

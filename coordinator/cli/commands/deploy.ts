@@ -7,16 +7,16 @@ import { loadSpecFile } from '../spec-file.js';
 export const deployCommand: Command = {
   name: 'deploy',
   summary: 'Deploy (or reconcile) the cluster: init, control-plane joins one at a time, workers in parallel',
-  usage: 'coordinatorctl deploy -f cluster.yaml [--admin-conf FILE] [--coordinator HOST:PORT]',
+  usage: 'coordinatorctl deploy -f cluster.yaml [--dry-run] [--admin-conf FILE] [--coordinator HOST:PORT]',
   async run(args, io) {
-    const { values } = parseCommandArgs(this, args, { file: { type: 'string', short: 'f' }, ...CONNECTION_OPTIONS });
+    const { values } = parseCommandArgs(this, args, { file: { type: 'string', short: 'f' }, 'dry-run': { type: 'boolean' }, ...CONNECTION_OPTIONS });
     const path = requireOption(this, values.file, '-f');
     // Validated here too, so a bad spec is refused before anything is sent, with the same messages as `validate`.
     const loaded = await loadSpecFile(path);
     const registry = loaded.spec.registryAuth ? await readFile(resolve(dirname(path), loaded.spec.registryAuth.configJson)) : undefined;
     const client = await connect(values);
     try {
-      return await followEvents(client.deploy({ specYaml: loaded.text, ...(registry ? { registryConfigJson: registry } : {}) }), io, 'deploy');
+      return await followEvents(client.deploy({ specYaml: loaded.text, ...(registry ? { registryConfigJson: registry } : {}), dryRun: values['dry-run'] === true }), io, 'deploy');
     } finally {
       client.close();
     }

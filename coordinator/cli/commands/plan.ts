@@ -1,4 +1,6 @@
-import { describeDeploy, planCluster } from '../../../core/plan.js';
+import { DEFAULT_WORKER_CONCURRENCY, planCluster } from '../../../core/plan.js';
+import { DEPLOY } from '../../actions/deploy.js';
+import { describePhases, formatStepHosts } from '../../workflow/engine.js';
 import { parseCommandArgs, requireOption, type Command } from '../command.js';
 import { loadSpecFile } from '../spec-file.js';
 
@@ -9,15 +11,13 @@ export const planCommand: Command = {
   async run(args, io) {
     const { values } = parseCommandArgs(this, args, { file: { type: 'string', short: 'f' } });
     const { spec, warnings } = await loadSpecFile(requireOption(this, values.file, '-f'));
-    const plan = planCluster(spec);
     for (const w of warnings) io.err(`warning: ${w.path}: ${w.message}\n`);
     io.out(`Deploy plan for cluster ${spec.name} (dry run, nothing is changed)\n`);
-    describeDeploy(plan).forEach((step, i) => {
-      const how = { parallel: 'in parallel', sequential: 'one at a time', single: '', none: '' }[step.order];
+    // The deploy's own phases describe themselves: the plan cannot drift from what deploy runs.
+    const steps = describePhases(DEPLOY.phases, { spec, plan: planCluster(spec), workerConcurrency: DEFAULT_WORKER_CONCURRENCY });
+    steps.forEach((step, i) => {
       io.out(`\n${i + 1}. ${step.phase}: ${step.title}\n`);
-      if (step.hosts.length > 0) io.out(`   hosts${how ? ` (${how})` : ''}: ${step.hosts.join(', ')}\n`);
-      else if (step.order !== 'none') io.out('   hosts: none\n');
-      for (const detail of step.details) io.out(`   - ${detail}\n`);
+      for (const line of formatStepHosts(step)) io.out(`   ${line}\n`);
     });
     return 0;
   },

@@ -5,14 +5,15 @@ import { CONNECTION_OPTIONS, connect, followEvents } from '../client.js';
 export const resetCommand: Command = {
   name: 'reset',
   summary: 'Tear the whole cluster down: kubeadm reset, load balancers, our files and the VIP on every node (agents stay registered)',
-  usage: 'coordinatorctl reset --yes [--admin-conf FILE] [--coordinator HOST:PORT]',
+  usage: 'coordinatorctl reset --yes | --dry-run [--admin-conf FILE] [--coordinator HOST:PORT]',
   async run(args, io) {
-    const { values } = parseCommandArgs(this, args, { yes: { type: 'boolean' }, ...CONNECTION_OPTIONS });
+    const { values } = parseCommandArgs(this, args, { yes: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, ...CONNECTION_OPTIONS });
     // Destroys etcd with every workload's state: never on a mistyped command alone.
-    if (!values.yes) throw new UsageError(`${this.name}: this destroys the cluster and its etcd data; add --yes to confirm\nusage: ${this.usage}`);
+    const dryRun = values['dry-run'] === true;
+    if (!values.yes && !dryRun) throw new UsageError(`${this.name}: this destroys the cluster and its etcd data; add --yes to confirm (or --dry-run to see what it would do)\nusage: ${this.usage}`);
     const client = await connect(values);
     try {
-      return await followEvents(client.reset({}), io, 'reset');
+      return await followEvents(client.reset({ dryRun }), io, 'reset');
     } finally {
       client.close();
     }

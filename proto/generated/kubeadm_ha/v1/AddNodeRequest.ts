@@ -4,9 +4,11 @@
 export interface AddNodeRequest {
   'specYaml'?: (string);
   'nodeName'?: (string);
+  'dryRun'?: (boolean);
 }
 
 export interface AddNodeRequest__Output {
   'specYaml': (string);
   'nodeName': (string);
+  'dryRun': (boolean);
 }

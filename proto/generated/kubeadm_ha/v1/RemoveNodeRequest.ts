@@ -3,8 +3,10 @@
 
 export interface RemoveNodeRequest {
   'nodeName'?: (string);
+  'dryRun'?: (boolean);
 }
 
 export interface RemoveNodeRequest__Output {
   'nodeName': (string);
+  'dryRun': (boolean);
 }

@@ -2,7 +2,9 @@
 
 
 export interface ResetRequest {
+  'dryRun'?: (boolean);
 }
 
 export interface ResetRequest__Output {
+  'dryRun': (boolean);
 }

@@ -1,0 +1,99 @@
+/**
+ * remove-node: validates that the node can go (in the stored spec, its agent connected, another joined control-plane
+ * node left to carry the cluster), then runs the removal phases as the 'remove-node' operation, in DESIGN.md's order
+ * with the VIP moved first: traffic leaves the node (VIP, drain, backend) before Kubernetes does (kubectl, kubeadm
+ * reset), and the host is cleaned and verified last.
+ */
+import { PreconditionError, SpecError } from '../../core/errors.js';
+import { findPlannedNode } from '../../core/plan.js';
+import type { ClusterSpec } from '../../core/spec.js';
+import { validateSpec } from '../../core/validate.js';
+import type { Operation } from '../admin/operations.js';
+import { removeBackendPhase } from '../phases/remove-node/remove-backend.js';
+import { removeDrainBackendPhase } from '../phases/remove-node/remove-drain-backend.js';
+import { removeForgetPhase } from '../phases/remove-node/remove-forget.js';
+import { removeKubeadmResetPhase } from '../phases/remove-node/remove-kubeadm-reset.js';
+import { removeKubectlDrainPhase } from '../phases/remove-node/remove-kubectl-drain.js';
+import { removeLoadBalancerPhase } from '../phases/remove-node/remove-load-balancer.js';
+import { removeMoveVipPhase } from '../phases/remove-node/remove-move-vip.js';
+import { DEFAULT_REMOVE_TIMEOUTS, type RemoveContext, type RemoveView } from '../phases/remove-node/remove-target.js';
+import { removeVerifyPhase } from '../phases/remove-node/remove-verify.js';
+import { removeVipPhase } from '../phases/remove-node/remove-vip.js';
+import { storedSpec, type CoordinatorRuntime } from '../runtime.js';
+import { UNCHANGED } from '../state/store.js';
+import { dryRunPhases, runAction, type Action } from '../workflow/engine.js';
+import { clusterContext } from './cluster-context.js';
+
+export const REMOVE_NODE: Action<RemoveContext, RemoveView> = {
+  kind: 'remove-node',
+  phases: [
+    removeMoveVipPhase,
+    removeDrainBackendPhase,
+    removeBackendPhase,
+    removeKubectlDrainPhase,
+    removeKubeadmResetPhase,
+    removeLoadBalancerPhase,
+    removeVipPhase,
+    removeVerifyPhase,
+    removeForgetPhase,
+  ],
+  resumeHint: 'Fix the cause, then run `coordinatorctl remove-node NAME` again: it continues where it stopped.',
+};
+
+/** The stored spec without `name`: what the cluster should be once the node is gone. */
+export function specWithoutNode(spec: ClusterSpec, name: string): ClusterSpec {
+  const next: ClusterSpec = { ...spec, nodes: spec.nodes.filter((n) => n.name !== name) };
+  const { errors } = validateSpec(next);
+  if (errors.length > 0) throw new SpecError(`the stored spec without ${name}`, errors);
+  return next;
+}
+
+async function checkRemovable(rt: CoordinatorRuntime, spec: ClusterSpec, name: string): Promise<void> {
+  const node = spec.nodes.find((n) => n.name === name);
+  if (!node) throw new PreconditionError(`${name} is not a node of cluster ${spec.name} (the stored spec lists ${spec.nodes.map((n) => n.name).join(', ')})`);
+  const others = [];
+  for (const n of spec.nodes) if (n.role === 'control-plane' && n.name !== name && (await rt.progress.node(n.name))?.joined) others.push(n.name);
+  if (others.length === 0) {
+    throw new PreconditionError(
+      node.role === 'control-plane'
+        ? `${name} is the only joined control-plane node; join another one first (add-node), or tear the whole cluster down with \`coordinatorctl reset\``
+        : `no joined control-plane node is left to run kubectl for ${name}`,
+    );
+  }
+  if (!rt.hub.connectedAgents().some((a) => a.name === name)) {
+    throw new PreconditionError(`the agent of ${name} is not connected; remove-node cleans the host through it (start kubeadm-ha-agent there, then retry)`);
+  }
+  if (specWithoutNode(spec, name).nodes.filter((n) => n.role === 'control-plane').length === 0) {
+    throw new PreconditionError(`removing ${name} would leave no control-plane node in the spec`);
+  }
+}
+
+export async function startRemoveNode(rt: CoordinatorRuntime, name: string, options: { dryRun?: boolean } = {}): Promise<Operation> {
+  const spec = await storedSpec(rt);
+  if (!spec) throw new PreconditionError(`cluster ${rt.clusterName} has no deployed spec; nothing to remove`);
+  const running = rt.operations.running();
+  if (running?.kind === 'remove-node' && running.key === name && !options.dryRun) return running;
+  await checkRemovable(rt, spec, name);
+  const work = async (emit: Parameters<typeof clusterContext>[2]) => {
+    const base = clusterContext(rt, spec, emit, { component: 'remove-node' });
+    const ctx: RemoveContext = {
+      ...base,
+      target: findPlannedNode(base.plan, name)!,
+      removeTimeouts: DEFAULT_REMOVE_TIMEOUTS,
+      forgetInSpec: async () => {
+        await rt.state.spec.update((current) => (current?.nodes.some((n) => n.name === name) ? specWithoutNode(current, name) : UNCHANGED));
+      },
+    };
+    if (options.dryRun) {
+      await dryRunPhases(REMOVE_NODE.phases, ctx);
+      return;
+    }
+    await runAction(REMOVE_NODE, ctx, name);
+    emit({
+      phase: 'summary',
+      message: `${name} removed. The stored spec no longer lists it; remove it from your cluster.yaml too, or a later \`coordinatorctl deploy -f cluster.yaml\` adds it back. Its agent stays registered: \`coordinatorctl add-node\` can bring it back.`,
+      level: 'LOG_LEVEL_INFO',
+    });
+  };
+  return options.dryRun ? rt.operations.dryRun('remove-node', name, work) : rt.operations.start('remove-node', name, work);
+}

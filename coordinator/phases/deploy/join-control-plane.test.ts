@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { emptyBackendSet, withBackends, type BackendSet } from '../../../core/backend-set.js';
+import { CommandError } from '../../../core/errors.js';
+import { planCluster } from '../../../core/plan.js';
+import { loadSpec } from '../../../core/validate.js';
+import { silentLogger } from '../../../lib/log.js';
+import type { TaskArgs, TaskKind } from '../../../proto/index.js';
+import { DEFAULT_TIMEOUTS, type AgentGateway, type ClusterContext as DeployContext, type NodeRecord } from '../../workflow/ports.js';
+import { joinControlPlaneNode } from './join-control-plane.js';
+import { isCertificateKeyFailure } from './join-credentials.js';
+
+const EXPIRED =
+  'error execution phase control-plane-prepare/download-certs: error downloading certs: error downloading the secret: Secret "kubeadm-certs" was not found in the "kube-system" Namespace. This Secret might have expired. Please, run `kubeadm init phase upload-certs --upload-certs` on a control plane to generate a new one';
+
+function fakeContext(joinFailures: string[]) {
+  const { spec } = loadSpec(readFileSync(new URL('../../../test/fixtures/cluster.yaml', import.meta.url), 'utf8'));
+  const calls: { agent: string; kind: TaskKind; args: unknown }[] = [];
+  const nodes = new Map<string, NodeRecord>([['master-0', { name: 'master-0', role: 'control-plane', joined: true }]]);
+  let set: BackendSet = emptyBackendSet(spec.name);
+  let tokens = 0;
+  const agents: AgentGateway = {
+    async runTask<K extends TaskKind>(agent: string, kind: K, args: TaskArgs[K]) {
+      calls.push({ agent, kind, args });
+      const answer = (): unknown => {
+        switch (kind) {
+          case 'verifyClean':
+            return { leftovers: [] };
+          case 'writeFiles':
+            return { changedPaths: [] };
+          case 'createJoinToken':
+            tokens++;
+            return { endpoint: '198.18.0.100:8443', token: `abcde${tokens}.0123456789abcdef`, caCertHash: `sha256:${'a'.repeat(64)}` };
+          case 'kubeadmJoin': {
+            const failure = joinFailures.shift();
+            if (failure) throw new CommandError('kubeadm join', 1, failure);
+            return null;
+          }
+          case 'waitApiserver':
+            return { elapsedMs: 1 };
+          default:
+            return null;
+        }
+      };
+      return answer() as never;
+    },
+    waitForAgents: async () => undefined,
+    facts: () => undefined,
+  };
+  const ctx: DeployContext = {
+    spec,
+    plan: planCluster(spec),
+    agents,
+    cluster: { node: async (n) => nodes.get(n), putNode: async (r) => void nodes.set(r.name, r), deleteNode: async (n) => void nodes.delete(n) },
+    progress: { recordPhase: async () => undefined },
+    backends: { current: async () => set, update: async (t) => (set = withBackends(set, t(set).backends)), waitApplied: async () => undefined },
+    workerConcurrency: 10,
+    timeouts: DEFAULT_TIMEOUTS,
+    joinTokenTtlMs: 900_000,
+    logger: silentLogger,
+    emit: () => undefined,
+  };
+  return { ctx, calls, nodes, backends: () => set };
+}
+
+describe('joinControlPlaneNode', () => {
+  it('uploads a fresh key and mints a token before the join, and revokes both after', async () => {
+    const { ctx, calls, nodes, backends } = fakeContext([]);
+    await joinControlPlaneNode(ctx, ctx.plan.controlPlane[1]!);
+    const kinds = calls.map((c) => `${c.agent}:${c.kind}`);
+    expect(kinds.indexOf('master-0:uploadCerts')).toBeLessThan(kinds.indexOf('master-1:kubeadmJoin'));
+    expect(kinds.indexOf('master-0:createJoinToken')).toBeLessThan(kinds.indexOf('master-1:kubeadmJoin'));
+    expect(kinds.indexOf('master-0:deleteToken')).toBeGreaterThan(kinds.indexOf('master-1:kubeadmJoin'));
+    expect(kinds).toContain('master-0:deleteCertsSecret');
+    expect(calls.find((c) => c.kind === 'deleteToken')!.args).toEqual({ tokenId: 'abcde1' });
+    expect(nodes.get('master-1')?.joined).toBe(true);
+    expect(backends().backends.map((b) => b.name)).toEqual(['master-1']);
+  });
+
+  it('re-uploads a fresh key and retries once when the certificate key expired before the join', async () => {
+    const { ctx, calls, nodes } = fakeContext([EXPIRED]);
+    await joinControlPlaneNode(ctx, ctx.plan.controlPlane[1]!);
+    const keys = calls.filter((c) => c.kind === 'uploadCerts').map((c) => (c.args as { certificateKey: string }).certificateKey);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).not.toBe(keys[1]);
+    // The failed attempt is reset before the retry, and the first token is revoked.
+    const kinds = calls.map((c) => `${c.agent}:${c.kind}`);
+    expect(kinds.filter((k) => k === 'master-1:kubeadmJoin')).toHaveLength(2);
+    expect(kinds.indexOf('master-1:kubeadmReset')).toBeGreaterThan(kinds.indexOf('master-1:kubeadmJoin'));
+    expect(calls.filter((c) => c.kind === 'deleteToken').map((c) => c.args)).toEqual([{ tokenId: 'abcde1' }, { tokenId: 'abcde2' }]);
+    expect(nodes.get('master-1')?.joined).toBe(true);
+  });
+
+  it('does not retry other failures, and records nothing', async () => {
+    const { ctx, calls, nodes } = fakeContext(['[ERROR Port-6443]: Port 6443 is in use']);
+    await expect(joinControlPlaneNode(ctx, ctx.plan.controlPlane[1]!)).rejects.toThrow(/Port 6443 is in use/);
+    expect(calls.filter((c) => c.kind === 'kubeadmJoin')).toHaveLength(1);
+    expect(calls.some((c) => c.kind === 'deleteToken')).toBe(true);
+    expect(nodes.get('master-1')).toBeUndefined();
+  });
+
+  it('recognises the kubeadm texts of an expired or wrong certificate key', () => {
+    expect(isCertificateKeyFailure(new CommandError('kubeadm join', 1, EXPIRED))).toBe(true);
+    expect(isCertificateKeyFailure(new CommandError('kubeadm join', 1, 'error downloading certs: error decoding certs: cipher: message authentication failed'))).toBe(true);
+    expect(isCertificateKeyFailure(new CommandError('kubeadm join', 1, 'couldn\'t validate the identity of the API Server'))).toBe(false);
+  });
+});

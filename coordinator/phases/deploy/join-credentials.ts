@@ -1,0 +1,51 @@
+/**
+ * Join credentials, minted on a joined control-plane node right before a join and deleted right after: a short-lived
+ * CA-pinned token and, for a control-plane join, a fresh certificate key with the kubeadm-certs Secret re-uploaded
+ * (it expires after 2 h). Shared by the control-plane and the worker join phases.
+ */
+import { CommandError, KubeadmHaError } from '../../../core/errors.js';
+import type { PlannedNode } from '../../../core/plan.js';
+import { kubeadmOpsConfigFile, KUBEADM_OPS_CONFIG_PATH, type JoinCredentials } from '../../../core/render/node-files.js';
+import { randomCertificateKey } from '../../../lib/secrets.js';
+import { existingPaths, joinedControlPlane, KUBELET_CONF, writeFiles } from '../../workflow/host-tasks.js';
+import type { ClusterContext } from '../../workflow/ports.js';
+
+/** The kubeadm messages that mean "the certificate key or the kubeadm-certs Secret is gone or wrong". */
+export function isCertificateKeyFailure(err: unknown): boolean {
+  const text = err instanceof CommandError ? `${err.stderrTail}\n${err.message}` : err instanceof Error ? err.message : '';
+  return /kubeadm-certs|certificate key|error downloading certs|decrypt/i.test(text);
+}
+
+/** A joined, connected control-plane node other than `exclude` to run kubeadm token/upload-certs on. */
+export async function controlPlaneRunner(ctx: ClusterContext, exclude?: string): Promise<PlannedNode> {
+  const runner = await joinedControlPlane(ctx, exclude);
+  if (runner) return runner;
+  throw new KubeadmHaError('no joined control-plane node is available to mint join credentials; deploy the first control-plane node first', { host: exclude });
+}
+
+/** Mints join credentials on `runner`: a token from the ops config, plus (control-plane) a freshly uploaded certificate key. */
+export async function mintCredentials(ctx: ClusterContext, runner: PlannedNode, withCertificateKey: boolean, ttlMs: number): Promise<JoinCredentials> {
+  const certificateKey = withCertificateKey ? randomCertificateKey() : undefined;
+  await writeFiles(ctx.agents, runner.name, [kubeadmOpsConfigFile(ctx.plan, runner, { tokenTtlMs: ttlMs, ...(certificateKey ? { certificateKey } : {}) })]);
+  if (certificateKey) await ctx.agents.runTask(runner.name, 'uploadCerts', { configPath: KUBEADM_OPS_CONFIG_PATH, certificateKey }, { timeoutMs: ctx.timeouts.joinMs });
+  const token = await ctx.agents.runTask(runner.name, 'createJoinToken', { configPath: KUBEADM_OPS_CONFIG_PATH, ttlSeconds: Math.ceil(ttlMs / 1000) });
+  if (!token.token || !token.caCertHash) throw new KubeadmHaError('kubeadm token create printed no join command', { host: runner.name });
+  return { token: token.token, caCertHash: token.caCertHash, ...(certificateKey ? { certificateKey } : {}) };
+}
+
+/** Deletes what mintCredentials made; best effort, each step on its own, because the join's outcome matters more. */
+export async function revokeCredentials(ctx: ClusterContext, runner: PlannedNode, credentials: JoinCredentials | undefined): Promise<void> {
+  const log = ctx.logger.child({ host: runner.name });
+  const attempts: [string, () => Promise<unknown>][] = [];
+  if (credentials) attempts.push(['delete the join token', () => ctx.agents.runTask(runner.name, 'deleteToken', { tokenId: credentials.token.split('.')[0]! })]);
+  if (credentials?.certificateKey) attempts.push(['delete the kubeadm-certs Secret', () => ctx.agents.runTask(runner.name, 'deleteCertsSecret', {})]);
+  attempts.push(['remove the ops config', () => writeFiles(ctx.agents, runner.name, [], [KUBEADM_OPS_CONFIG_PATH])]);
+  for (const [what, attempt] of attempts) {
+    await attempt().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, `could not ${what}`));
+  }
+}
+
+/** kubelet.conf on the host: kubeadm finished an init or join there. */
+export async function isAlreadyJoined(ctx: ClusterContext, node: PlannedNode): Promise<boolean> {
+  return (await existingPaths(ctx.agents, node.name, [KUBELET_CONF])).length > 0;
+}

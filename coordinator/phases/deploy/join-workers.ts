@@ -1,0 +1,65 @@
+import { withContext } from '../../../core/errors.js';
+import type { PlannedNode } from '../../../core/plan.js';
+import { KUBEADM_CONFIG_PATH } from '../../../core/render/kubeadm-config.js';
+import { kubeadmConfigFile, type JoinCredentials } from '../../../core/render/node-files.js';
+import { forEachHost } from '../../workflow/for-each-host.js';
+import { notJoined, writeFiles } from '../../workflow/host-tasks.js';
+import type { ClusterContext, ClusterView } from '../../workflow/ports.js';
+import type { Phase } from '../../workflow/phase.js';
+import { controlPlaneRunner, isAlreadyJoined, mintCredentials, revokeCredentials } from './join-credentials.js';
+
+const pending = (ctx: ClusterContext) => notJoined(ctx, ctx.plan.workers);
+
+export const joinWorkersPhase: Phase<ClusterContext, ClusterView> = {
+  id: 'join-workers',
+  title: 'Join the workers in parallel',
+  describe: ({ plan, workerConcurrency }) => ({
+    title: `Join workers in parallel (at most ${workerConcurrency} at once)`,
+    hosts: plan.workers.map((n) => n.name),
+    order: 'parallel',
+    details: [],
+  }),
+  shouldRun: async (ctx) => (await pending(ctx)).length > 0,
+  async run(ctx) {
+    const nodes = await pending(ctx);
+    await withWorkerCredentials(ctx, (credentials) =>
+      forEachHost(nodes, { limit: ctx.workerConcurrency, phase: 'join-workers', ...(ctx.signal ? { signal: ctx.signal } : {}) }, (node) =>
+        joinWorkerNode(ctx, node, credentials),
+      ),
+    );
+  },
+};
+
+/** Worker credentials are shared by a batch: one token for all workers of a deploy, deleted at its end. */
+async function withWorkerCredentials<T>(ctx: ClusterContext, work: (credentials: JoinCredentials) => Promise<T>): Promise<T> {
+  const runner = await controlPlaneRunner(ctx);
+  const ttlMs = Math.max(ctx.timeouts.joinMs * 2, 60 * 60_000);
+  const credentials = await mintCredentials(ctx, runner, false, ttlMs);
+  try {
+    return await work(credentials);
+  } finally {
+    await revokeCredentials(ctx, runner, credentials);
+  }
+}
+
+async function joinWorkerNode(ctx: ClusterContext, node: PlannedNode, credentials: JoinCredentials): Promise<void> {
+  const emit = (message: string) => ctx.emit({ kind: 'progress', phase: 'join-workers', host: node.name, message });
+  if (await isAlreadyJoined(ctx, node)) emit('already joined (kubelet.conf present)');
+  else {
+    await writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, { joinCredentials: credentials })]);
+    emit('kubeadm join');
+    try {
+      await ctx.agents.runTask(
+        node.name,
+        'kubeadmJoin',
+        { configPath: KUBEADM_CONFIG_PATH, ignorePreflightErrors: [] },
+        { timeoutMs: ctx.timeouts.joinMs, onProgress: (line) => emit(line) },
+      );
+    } catch (err) {
+      throw withContext(err, { host: node.name });
+    } finally {
+      await writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, {})]).catch(() => undefined);
+    }
+  }
+  await ctx.cluster.putNode({ name: node.name, role: 'worker', joined: true, joinedAt: new Date().toISOString() });
+}

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { emptyBackendSet } from '../../../core/backend-set.js';
+import { TimeoutError } from '../../../core/errors.js';
+import { findPlannedNode, planCluster } from '../../../core/plan.js';
+import { loadSpec } from '../../../core/validate.js';
+import { silentLogger } from '../../../lib/log.js';
+import type { TaskArgs, TaskKind } from '../../../proto/index.js';
+import { DEFAULT_TIMEOUTS, type AgentGateway, type NodeRecord } from '../../workflow/ports.js';
+import { removeMoveVipPhase as removeMoveVip } from './remove-move-vip.js';
+import { DEFAULT_REMOVE_TIMEOUTS, type RemoveContext } from './remove-target.js';
+
+const VIP_LEFTOVER = { kind: 'vip', detail: '198.18.0.100/24 on eth0' };
+
+/** master-0 holds the VIP; `takesOver` is the master whose keepalived picks it up after the handover (or nobody). */
+function removal(takesOver: string | undefined) {
+  const { spec } = loadSpec(readFileSync(new URL('../../../test/fixtures/cluster.yaml', import.meta.url), 'utf8'));
+  const plan = planCluster(spec);
+  let holder: string | undefined = plan.controlPlane[0]!.name;
+  const calls: string[] = [];
+  const events: string[] = [];
+  const nodes = new Map<string, NodeRecord>(plan.controlPlane.map((n) => [n.name, { name: n.name, role: 'control-plane', joined: true }]));
+  const agents: AgentGateway = {
+    async runTask<K extends TaskKind>(agent: string, kind: K, args: TaskArgs[K]) {
+      calls.push(`${agent}:${kind}${kind === 'setVipTrack' ? `(${String((args as { fault: boolean }).fault)})` : ''}`);
+      if (kind === 'verifyClean') return { leftovers: holder === agent ? [VIP_LEFTOVER] : [] } as never;
+      if (kind === 'handOverVip') {
+        holder = takesOver;
+        return { heldNewConnections: true, openAtStart: 3, cut: 1, drainMs: 10, releaseMs: 5 } as never;
+      }
+      if (kind === 'setVipTrack' && !(args as { fault: boolean }).fault) holder = agent;
+      return null as never;
+    },
+    waitForAgents: async () => undefined,
+    facts: () => undefined,
+  };
+  const ctx: RemoveContext = {
+    spec,
+    plan,
+    agents,
+    cluster: { node: async (n) => nodes.get(n), putNode: async (r) => void nodes.set(r.name, r), deleteNode: async (n) => void nodes.delete(n) },
+    progress: { recordPhase: async () => undefined },
+    backends: { current: async () => emptyBackendSet(spec.name), update: async (t) => t(emptyBackendSet(spec.name)), waitApplied: async () => undefined },
+    workerConcurrency: 10,
+    timeouts: DEFAULT_TIMEOUTS,
+    joinTokenTtlMs: 900_000,
+    logger: silentLogger,
+    emit: (e) => void events.push((e as { message: string }).message),
+    target: findPlannedNode(plan, plan.controlPlane[0]!.name)!,
+    removeTimeouts: { ...DEFAULT_REMOVE_TIMEOUTS, vipMoveMs: 600 },
+    forgetInSpec: async () => undefined,
+  };
+  return { ctx, calls, events, holder: () => holder, masters: plan.controlPlane.map((n) => n.name) };
+}
+
+describe('remove-move-vip', () => {
+  it('hands the VIP over and returns once another master holds it', async () => {
+    const r = removal('master-2');
+    expect(await removeMoveVip.shouldRun(r.ctx)).toBe(true);
+    await removeMoveVip.run(r.ctx);
+    expect(r.calls).toContain(`${r.masters[0]}:handOverVip`);
+    expect(r.events).toContain('1 long-lived connection(s) through the VIP were cut; their clients reconnect');
+    expect(r.events.at(-1)).toBe('master-2 took the VIP');
+    expect(r.calls.some((c) => c.includes('setVipTrack'))).toBe(false);
+  });
+
+  it('when nobody takes it, gives the VIP back to the node and stops the removal with what to check', async () => {
+    const r = removal(undefined);
+    const err = await removeMoveVip.run(r.ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as Error).message).toMatch(/^master-0: no other control-plane node \(master-1, master-2\) took the VIP within 600 ms, so master-0 was given it back; check keepalived on them \(coordinatorctl verify\), then run remove-node again$/);
+    expect(r.calls.at(-1)).toBe(`${r.masters[0]}:setVipTrack(false)`);
+    expect(r.holder()).toBe(r.masters[0]);
+  });
+});

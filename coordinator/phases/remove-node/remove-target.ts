@@ -1,0 +1,68 @@
+/**
+ * What the remove-node phases share: the cluster context of the stored spec plus the node being removed. Every phase
+ * decides from the node's real state, so a removal that failed half-way continues where it stopped when
+ * `coordinatorctl remove-node` runs again. reset runs the host-cleaning ones for every node, with its wider path list.
+ */
+import type { PlannedNode } from '../../../core/plan.js';
+import { CLEANUP_SCRIPT_PATH, KNOWN_LB_PATHS } from '../../../core/render/cleanup.js';
+import { KUBEADM_CONFIG_PATH, KUBEADM_OPS_CONFIG_PATH } from '../../../core/render/kubeadm-config.js';
+import { loadBalancerPaths } from '../../../core/render/load-balancer.js';
+import { LB_SPEC_PATH } from '../../../core/render/node-files.js';
+import type { ClusterPlan } from '../../../core/plan.js';
+import type { ClusterContext, ClusterView } from '../../workflow/ports.js';
+
+export interface RemoveTimeouts {
+  /** How long keepalived elsewhere may take to pick the VIP up after the holder went to FAULT. */
+  readonly vipMoveMs: number;
+  /**
+   * How long the holder lets connections open to the VIP finish before it lets go (new ones are held meanwhile).
+   * Short requests finish in milliseconds; watches never do, and are cut at the end of it as by any failover.
+   */
+  readonly vipDrainMs: number;
+  /** `kubectl drain` of the node (its pods' grace periods). */
+  readonly kubectlDrainMs: number;
+  /** kubelet stopping the load balancer's static pods once their manifests went (grace period 30 s + its sync loop). */
+  readonly lbStopMs: number;
+}
+
+export const DEFAULT_REMOVE_TIMEOUTS: RemoveTimeouts = { vipMoveMs: 30_000, vipDrainMs: 10_000, kubectlDrainMs: 5 * 60_000, lbStopMs: 90_000 };
+
+/** What a removal's phases can describe themselves from. */
+export interface RemoveView extends ClusterView {
+  /** The node leaving the cluster, as the stored spec plans it. */
+  readonly target: PlannedNode;
+}
+
+export interface RemoveContext extends ClusterContext, RemoveView {
+  readonly removeTimeouts: RemoveTimeouts;
+  /** Every path of ours the node must not keep; removal and reset differ (reset also takes the host-prep files). */
+  readonly paths?: readonly string[];
+  /** Drops the node from the stored spec (the desired state): the last step, after its host is clean. */
+  readonly forgetInSpec: () => Promise<void>;
+}
+
+/** Where the agent parks static-pod manifests it stopped (agent/tasks/load-balancer.ts STOPPED_MANIFESTS_DIR). */
+const STOPPED_MANIFESTS = ['keepalived.yaml', 'haproxy.yaml', 'kube-vip.yaml'].map((f) => `/etc/kubeadm-ha/stopped-manifests/${f}`);
+
+/**
+ * Every file of ours a removed node must not keep: all load-balancer paths of any mode (a node may have been set up
+ * under another mode), the parked manifests, the spec copy older agents rendered from, and the kubeadm configs.
+ */
+export function removalPaths(ctx: { readonly plan: ClusterPlan; readonly target: PlannedNode }): string[] {
+  const lb = loadBalancerPaths({ plan: ctx.plan, node: ctx.target, interface: '' });
+  return [...new Set([...KNOWN_LB_PATHS, ...lb, ...STOPPED_MANIFESTS, LB_SPEC_PATH, KUBEADM_CONFIG_PATH, KUBEADM_OPS_CONFIG_PATH, CLEANUP_SCRIPT_PATH])];
+}
+
+/** The paths this removal cleans and then proves gone. */
+export function targetPaths(ctx: RemoveContext): readonly string[] {
+  return ctx.paths ?? removalPaths(ctx);
+}
+
+export function progress(ctx: RemoveContext, phase: string, message: string, host = ctx.target.name): void {
+  ctx.emit({ kind: 'progress', phase, host, message });
+}
+
+/** The one-host description most removal phases give. */
+export function onTarget(view: RemoveView, ...details: string[]) {
+  return { hosts: [view.target.name], order: 'single' as const, details };
+}

@@ -1,0 +1,26 @@
+import { withBackends } from '../../../core/backend-set.js';
+import type { ClusterView } from '../../workflow/ports.js';
+import type { Phase } from '../../workflow/phase.js';
+import type { ResetContext } from './reset-target.js';
+
+/**
+ * The coordinator forgets the cluster (spec, node and phase records) and publishes an empty backend set as the next
+ * version: versions never go back, or agents would ignore the next deploy's sets. Agent registrations stay, so the
+ * same hosts can be deployed again without new tokens.
+ */
+export const resetForgetPhase: Phase<ResetContext, ClusterView> = {
+  id: 'reset-forget',
+  title: 'Forget the cluster: empty backend set, node and phase records and the stored spec cleared',
+  describe: () => ({ hosts: [], order: 'none', details: ['agent registrations are kept'] }),
+  shouldRun: () => true,
+  async run(ctx) {
+    if (!ctx.hosts) ctx.emit({ kind: 'progress', phase: 'reset', message: 'no deployed spec: no host to reset' });
+    const emptied = await ctx.backends.update((set) => withBackends(set, []));
+    await ctx.forgetCluster();
+    ctx.emit({
+      kind: 'progress',
+      phase: 'summary',
+      message: `cluster ${ctx.clusterName} reset: node and phase records and the stored spec cleared; backend set v${emptied.version} is empty; agent registrations kept`,
+    });
+  },
+};

@@ -1,0 +1,64 @@
+/**
+ * The live pieces the admin service, the actions and auto-join work with, as interfaces. The daemon wires the
+ * concrete ones (SessionHub, the KV adapters, the operation runner); nothing here imports the daemon.
+ */
+import type { ClusterSpec } from '../core/spec.js';
+import type { Logger } from '../lib/log.js';
+import type { DeployEvent } from '../proto/generated/kubeadm_ha/v1/DeployEvent.js';
+import type { Operation, OperationKind } from './admin/operations.js';
+import type { AgentRecord } from './grpc/registry.js';
+import type { ConnectedAgent } from './sessions.js';
+import type { ClusterState } from './state/store.js';
+import type { AgentGateway, BackendSets, ClusterProgress, DeployTimeouts } from './workflow/ports.js';
+import type { PhaseProgress } from './workflow/phase.js';
+
+/** The agents' sessions: who is connected, what they applied, and tasks for them. */
+export interface AgentHub extends Pick<AgentGateway, 'runTask' | 'waitForAgents'> {
+  connectedAgents(): readonly ConnectedAgent[];
+  appliedLbVersions(): ReadonlyMap<string, number>;
+  on(event: 'connect', listener: (agent: ConnectedAgent) => void): unknown;
+  off(event: 'connect', listener: (agent: ConnectedAgent) => void): unknown;
+}
+
+/** One cluster-changing operation at a time. */
+export interface Operations {
+  running(): Operation | undefined;
+  start(kind: OperationKind, key: string, work: (emit: (event: DeployEvent) => void) => Promise<void>): Operation;
+  /** A dry run: streamed like an operation, but it takes no turn (it only reads). */
+  dryRun(kind: OperationKind, key: string, work: (emit: (event: DeployEvent) => void) => Promise<void>): Operation;
+}
+
+export interface AgentDirectory {
+  list(): Promise<AgentRecord[]>;
+}
+
+/** What the coordinator was started with that actions need. */
+export interface RuntimeSettings {
+  /** host:port agents and coordinatorctl dial; written into agent.yaml. */
+  readonly advertise: string;
+  readonly workerConcurrency?: number;
+  /** Tests shorten deploy timeouts. */
+  readonly timeouts?: Partial<DeployTimeouts>;
+  readonly joinTokenTtlMs?: number;
+}
+
+export interface CoordinatorRuntime {
+  readonly settings: RuntimeSettings;
+  readonly clusterName: string;
+  /** `sha256:…` of the coordinator CA, as agents pin it. */
+  readonly caPin: string;
+  readonly hub: AgentHub;
+  readonly state: ClusterState;
+  readonly progress: ClusterProgress & PhaseProgress;
+  readonly backends: BackendSets;
+  readonly registry: AgentDirectory;
+  readonly operations: Operations;
+  readonly logger: Logger;
+  readRegistryConfig(): Promise<string | undefined>;
+  writeRegistryConfig(content: string | undefined): Promise<void>;
+}
+
+/** The stored spec, or undefined before the first deploy. */
+export async function storedSpec(rt: Pick<CoordinatorRuntime, 'state'>): Promise<ClusterSpec | undefined> {
+  return (await rt.state.spec.get())?.value;
+}
