@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuthError, KubeadmHaError } from '../core/errors.js';
-import { loadOrCreateCa } from '../coordinator/pki/ca.js';
-import { startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from '../test/support/grpc-testing.js';
+import { createOtherCa, startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from '../test/support/grpc-testing.js';
 import { AGENT_CERT_FILE, AGENT_KEY_FILE, COORDINATOR_CA_FILE, fetchPinnedCa, loadRegistration, NATS_SEED_FILE, REGISTRATION_FILE } from './identity.js';
 import { AgentSession, type AgentSessionOptions } from './session-client.js';
 
@@ -66,7 +65,7 @@ describe('agent session client', () => {
   });
 
   it('refuses a coordinator whose CA does not match the pin, naming both pins, and never sends the token', async () => {
-    const other = await loadOrCreateCa(join(stateRoot, 'other-ca'));
+    const other = await createOtherCa(join(stateRoot, 'other-ca'));
     const session = agent('w2', { caCertHash: other.pin });
     const failed = next(session, 'attemptFailed');
     session.start();

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AgentSession, registerAgent, type TaskHandlers } from '../agent/session-client.js';
 import { CommandError, KubeadmHaError, PreconditionError, TimeoutError } from '../core/errors.js';
+import { AgentSession, registerAgent, type TaskHandlers } from '../test/support/agent-side.js';
 import { agentClient, startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from '../test/support/grpc-testing.js';
 import type { WaitProgress } from './sessions.js';
 

@@ -69,8 +69,17 @@ interface Session {
   readonly info: ConnectedAgent;
   readonly stream: AgentStream;
   readonly tasks: Map<string, PendingTask>;
-  closed: boolean;
+  state: 'open' | 'closed';
 }
+
+/**
+ * Where one Session stream stands: waiting for its Hello, carrying a session, or ended (refused, or gone). An ended
+ * stream keeps the session it carried, so a message that still arrives is handled like before the end.
+ */
+type StreamState =
+  | { readonly kind: 'awaiting-hello' }
+  | { readonly kind: 'open'; readonly session: Session }
+  | { readonly kind: 'ended'; readonly session?: Session };
 
 export class SessionHub extends EventEmitter<HubEvents> {
   private readonly sessions = new Map<string, Session>();
@@ -79,7 +88,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
   private readonly pingIntervalMs: number;
   private readonly helloTimeoutMs: number;
   private readonly pingTimer: NodeJS.Timeout;
-  private closed = false;
+  private lifecycle: 'serving' | 'closed' = 'serving';
 
   constructor(opts: SessionHubOptions = {}) {
     super();
@@ -92,33 +101,32 @@ export class SessionHub extends EventEmitter<HubEvents> {
 
   /** Takes over a Session stream whose certificate says it is `agentName`; the stream must open with Hello. */
   attach(agentName: string, stream: AgentStream): void {
-    if (this.closed) {
+    if (this.lifecycle === 'closed') {
       stream.emit('error', statusError(grpc.status.UNAVAILABLE, 'the coordinator is shutting down'));
       return;
     }
-    let session: Session | undefined;
-    let done = false;
+    let state: StreamState = { kind: 'awaiting-hello' };
     const helloTimer = setTimeout(() => {
       reject(statusError(grpc.status.INVALID_ARGUMENT, `no Hello within ${formatDurationMs(this.helloTimeoutMs)}`));
     }, this.helloTimeoutMs);
     const reject = (err: GrpcStatusError): void => {
-      if (done) return;
-      done = true;
+      if (state.kind !== 'awaiting-hello') return;
+      state = { kind: 'ended' };
       clearTimeout(helloTimer);
       stream.emit('error', err);
     };
     const gone = (reason: string): void => {
       clearTimeout(helloTimer);
-      done = true;
+      const session = state.kind === 'awaiting-hello' ? undefined : state.session;
+      state = { kind: 'ended', session };
       if (session) this.closeSession(session, reason);
     };
 
     stream.on('data', (msg: AgentMessage__Output) => {
-      if (session) {
-        this.onMessage(session, msg);
+      if (state.kind !== 'awaiting-hello') {
+        if (state.session) this.onMessage(state.session, msg);
         return;
       }
-      if (done) return;
       if (msg.msg !== 'hello' || !msg.hello) {
         reject(statusError(grpc.status.INVALID_ARGUMENT, 'the first message of a Session must be Hello'));
         return;
@@ -128,7 +136,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
         return;
       }
       clearTimeout(helloTimer);
-      session = this.openSession(agentName, stream, msg.hello);
+      state = { kind: 'open', session: this.openSession(agentName, stream, msg.hello) };
     });
     stream.on('end', () => {
       gone('the agent ended its session');
@@ -150,7 +158,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
       info: { name, agentVersion: hello.agentVersion, facts: hello.facts, peer: stream.getPeer(), connectedAt: now, lastSeen: now },
       stream,
       tasks: new Map(),
-      closed: false,
+      state: 'open',
     };
     this.sessions.set(name, session);
     this.lbVersions.set(name, hello.appliedLbVersion);
@@ -193,8 +201,8 @@ export class SessionHub extends EventEmitter<HubEvents> {
   }
 
   private closeSession(session: Session, reason: string): void {
-    if (session.closed) return;
-    session.closed = true;
+    if (session.state === 'closed') return;
+    session.state = 'closed';
     const name = session.info.name;
     if (this.sessions.get(name) === session) this.sessions.delete(name);
     for (const [taskId, pending] of session.tasks) {
@@ -248,7 +256,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
         session.tasks.delete(taskId);
       };
       const cancelOnAgent = (): void => {
-        if (!session.closed) session.stream.write({ cancel: { taskId } });
+        if (session.state === 'open') session.stream.write({ cancel: { taskId } });
       };
       const onAbort = (): void => {
         cleanup();
@@ -340,8 +348,8 @@ export class SessionHub extends EventEmitter<HubEvents> {
 
   /** Ends every session (UNAVAILABLE) and fails their in-flight tasks. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.lifecycle === 'closed') return;
+    this.lifecycle = 'closed';
     clearInterval(this.pingTimer);
     for (const session of [...this.sessions.values()]) {
       this.closeSession(session, 'the coordinator is shutting down');

@@ -4,14 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createCsr, loadOrCreateAgentKey } from '../../agent/identity.js';
-import { registerAgent } from '../../agent/session-client.js';
 import type { AgentConfig } from '../../core/agent-config.js';
 import { AuthError, PreconditionError, SpecError } from '../../core/errors.js';
 import type { RegisterRequest } from '../../proto/index.js';
+import { createCsr, loadOrCreateAgentKey, registerAgent } from '../../test/support/agent-side.js';
+import { adminClient, agentClient, startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from '../../test/support/grpc-testing.js';
 import { issuedBy, loadOrCreateCa, signCsr } from '../pki/ca.js';
 import { createAdminClient } from './clients.js';
-import { adminClient, agentClient, startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from '../../test/support/grpc-testing.js';
 
 function statusOf(fn: (cb: (err: grpc.ServiceError | null) => void) => void): Promise<grpc.status> {
   return new Promise((resolve) => fn((err) => resolve(err ? err.code : grpc.status.OK)));

@@ -4,8 +4,8 @@ import { mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCsr, loadOrCreateAgentKey } from '../../agent/identity.js';
 import { PreconditionError, SpecError } from '../../core/errors.js';
+import { createCsr, loadOrCreateAgentKey } from '../../test/support/agent-side.js';
 import { ADMIN_CONF_FILE, loadAdminCredentials, writeAdminCredentials } from './admin-credentials.js';
 import { CA_CERT_FILE, CA_KEY_FILE, certFingerprint, issueServerCert, issuedBy, loadOrCreateCa, signCsr, type CertificateAuthority } from './ca.js';
 

@@ -98,6 +98,11 @@ export async function startTestCoordinator(opts: { hub?: SessionHubOptions; admi
   return self;
 }
 
+/** A CA that is not the test coordinator's, for agents whose pin must not match. */
+export function createOtherCa(dir: string): Promise<CertificateAuthority> {
+  return loadOrCreateCa(dir);
+}
+
 export function adminClient(address: string, creds: { caPem: string; keyPem?: string; certPem?: string }): AdminServiceClient {
   const credentials = grpc.credentials.createSsl(Buffer.from(creds.caPem), creds.keyPem ? Buffer.from(creds.keyPem) : null, creds.certPem ? Buffer.from(creds.certPem) : null);
   return new AdminService(address, credentials) as unknown as AdminServiceClient;
