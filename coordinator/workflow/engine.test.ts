@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CommandError } from '../../core/errors.js';
 import { silentLogger } from '../../lib/log.js';
-import { runPhases, type EngineContext } from './engine.js';
+import { describePhases, dryRunPhases, runAction, runPhases, type EngineContext } from './engine.js';
 import type { Phase, PhaseEvent } from './phase.js';
 
 function memoryProgress() {
@@ -19,6 +19,7 @@ function ctx() {
 const phase = (id: string, opts: Partial<Phase<EngineContext & { log: string[] }>> = {}): Phase<EngineContext & { log: string[] }> => ({
   id,
   title: `title of ${id}`,
+  describe: () => ({ hosts: [id === 'a' ? 'host-a' : 'host-x'], order: 'single', details: [`${id} would change something`] }),
   shouldRun: () => true,
   run: async (c) => void c.log.push(id),
   ...opts,
@@ -54,5 +55,44 @@ describe('runPhases', () => {
     const failed = events.find((e) => e.kind === 'phase-failed')!;
     expect(failed).toMatchObject({ phase: 'join-control-plane', host: 'master-2' });
     expect(failed.message).toMatch(/run `coordinatorctl deploy` again/);
+  });
+});
+
+describe('runAction', () => {
+  it('keeps the action\'s own record beside its phases: running, then done (unchanged when only observers ran)', async () => {
+    const { c, progress } = ctx();
+    const seen: string[] = [];
+    const watching = { ...progress, recordPhase: async (p: string, state: string) => void (seen.push(`${p}=${state}`), progress.states.set(p, state)) };
+    const action = { kind: 'deploy', phases: [phase('validate'), phase('b', { shouldRun: () => false })], resumeHint: 'again', observing: ['validate'] };
+    const result = await runAction(action, { ...c, progress: watching }, 'prod');
+    expect(result).toEqual({ ran: [], skipped: ['validate', 'b'] });
+    expect(seen[0]).toBe('deploy=running');
+    expect(seen.at(-1)).toBe('deploy=done');
+  });
+
+  it('records the action failed when a phase fails, and rethrows', async () => {
+    const { c, progress } = ctx();
+    const action = { kind: 'remove-node', phases: [phase('x', { run: async () => Promise.reject(new Error('boom')) })], resumeHint: 'again' };
+    await expect(runAction(action, c, 'master-1')).rejects.toThrow(/x: boom/);
+    expect(progress.states.get('remove-node')).toBe('failed');
+  });
+});
+
+describe('the dry run and the plan', () => {
+  it('describes only the phases reality still needs, and runs none of them', async () => {
+    const { c, events } = ctx();
+    const steps = await dryRunPhases([phase('a'), phase('b', { shouldRun: () => false }), phase('c')], c);
+    expect(steps.map((s) => s.phase)).toEqual(['a', 'c']);
+    expect(c.log).toEqual([]);
+    const lines = events.filter((e) => e.kind === 'plan').map((e) => e.message);
+    expect(lines).toEqual(['would run: title of a', 'hosts: host-a', '- a would change something', 'would run: title of c', 'hosts: host-x', '- c would change something']);
+    expect(events.find((e) => e.phase === 'b')?.kind).toBe('phase-skip');
+  });
+
+  it('the offline plan describes every phase from the view alone, without asking anything', () => {
+    const asked: string[] = [];
+    const phases = [phase('a', { shouldRun: () => void asked.push('a') as never }), phase('b')];
+    expect(describePhases(phases, undefined as never).map((s) => `${s.phase}:${s.hosts.join(',')}`)).toEqual(['a:host-a', 'b:host-x']);
+    expect(asked).toEqual([]);
   });
 });
