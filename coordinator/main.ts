@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { KubeadmHaError } from '../core/errors.js';
+import { COORDINATOR_DATA_DIR } from '../core/host/paths.js';
 import { versionLine } from '../core/version.js';
 import { createRootLogger } from '../lib/log.js';
 import { startCoordinator } from './daemon.js';
@@ -13,7 +14,7 @@ process.noDeprecation = true;
 const USAGE = `usage: kubeadm-ha-coordinator --cluster NAME [flags]
 
   --cluster NAME          the cluster this coordinator manages (metadata.name of cluster.yaml); fixed at first start
-  --data-dir DIR          state, CA, admin.conf and the local NATS (default /var/lib/kubeadm-ha-coordinator)
+  --data-dir DIR          state, CA, admin.conf and the local NATS (default ${COORDINATOR_DATA_DIR})
   --listen HOST:PORT      gRPC for agents and coordinatorctl (default 0.0.0.0:9443)
   --advertise HOST:PORT   the address agents dial, written into admin.conf and agent.yaml (default: the listen address)
   --nats-listen HOST      where the supervised nats-server listens for agents (default: the advertise host)
@@ -31,7 +32,7 @@ async function main(): Promise<number> {
     ({ values } = parseArgs({
       options: {
         cluster: { type: 'string' },
-        'data-dir': { type: 'string', default: '/var/lib/kubeadm-ha-coordinator' },
+        'data-dir': { type: 'string', default: COORDINATOR_DATA_DIR },
         listen: { type: 'string', default: '0.0.0.0:9443' },
         advertise: { type: 'string' },
         'nats-listen': { type: 'string' },

@@ -1,6 +1,7 @@
 /** coordinatorctl's connection to the coordinator: admin.conf in, typed calls out, errors as our error classes. */
 import type * as grpc from '@grpc/grpc-js';
 import { KubeadmHaError } from '../../core/errors.js';
+import { COORDINATOR_ADMIN_CONF_PATH } from '../../core/host/paths.js';
 import { fromServiceError } from '../../lib/grpc/status.js';
 import type { DeployEvent__Output } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
 import type { AdminServiceClient } from '../../proto/generated/kubeadm_ha/v1/AdminService.js';
@@ -8,15 +9,13 @@ import { createAdminClient } from '../grpc/clients.js';
 import { loadAdminCredentials } from '../pki/admin-credentials.js';
 import type { CliIo } from './command.js';
 
-export const DEFAULT_ADMIN_CONF = '/var/lib/kubeadm-ha-coordinator/admin.conf';
-
 export const CONNECTION_OPTIONS = {
   'admin-conf': { type: 'string' as const },
   coordinator: { type: 'string' as const },
 };
 
 export async function connect(values: { 'admin-conf'?: string; coordinator?: string }): Promise<AdminServiceClient> {
-  const path = values['admin-conf'] ?? process.env.KUBEADM_HA_ADMIN_CONF ?? DEFAULT_ADMIN_CONF;
+  const path = values['admin-conf'] ?? process.env.KUBEADM_HA_ADMIN_CONF ?? COORDINATOR_ADMIN_CONF_PATH;
   const creds = await loadAdminCredentials(path);
   return createAdminClient(creds, values.coordinator ?? creds.server);
 }

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { KubeadmHaError } from '../../core/errors.js';
 
 /**
  * A TCP port that is free on `host` right now. Chosen once and then written into the server config,
@@ -12,7 +13,7 @@ export function pickFreePort(host: string): Promise<number> {
     server.listen({ host, port: 0, exclusive: true }, () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error(`could not pick a free port on ${host}`))));
+      server.close(() => (port > 0 ? resolve(port) : reject(new KubeadmHaError(`could not pick a free port on ${host}`))));
     });
   });
 }

@@ -5,9 +5,10 @@
  */
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { decodeBackendSet, emptyBackendSet, encodeBackendSet, withBackends, type BackendSet } from '../../core/backend-set.js';
+import { decodeBackendSet, emptyBackendSet, encodeBackendSet, nextBackendSet, type BackendSet } from '../../core/backend-set.js';
+import { StateConflictError } from '../../core/errors.js';
 import { LB_BUCKET, backendSetKey } from '../../lib/nats/names.js';
-import { StateConflictError, type UpdateOptions } from './typed-kv.js';
+import type { UpdateOptions } from './typed-kv.js';
 
 export interface StoredBackendSet {
   readonly set: BackendSet;
@@ -63,14 +64,14 @@ export class BackendSetStore {
   /**
    * Applies a pure transition (`(s) => addBackend(s, b)`) to the stored set and publishes the result,
    * re-reading and re-applying on a concurrent publish. A transition that changes nothing publishes nothing.
-   * Only the resulting backend list counts: composed transitions (`removeBackend(addBackend(s, a), b)`)
-   * still publish exactly one version.
+   * Only the resulting content counts, the backends and the load-balancer settings: composed transitions
+   * (`withLoadBalancerConfig(removeBackend(addBackend(s, a), b), config)`) still publish exactly one version.
    */
   async update(cluster: string, transition: (current: BackendSet) => BackendSet, opts: UpdateOptions = {}): Promise<BackendSet> {
     const maxAttempts = opts.maxAttempts ?? 10;
     for (let attempt = 1; ; attempt++) {
       const current = await this.current(cluster);
-      const next = withBackends(current, transition(current).backends);
+      const next = nextBackendSet(current, transition(current));
       if (next === current) return current;
       try {
         await this.publish(next);

@@ -3,6 +3,13 @@
  * what they do. Every one goes through the AgentGateway: the agent decides what it may touch (its allow-list).
  */
 import { KubeadmHaError } from '../../core/errors.js';
+import {
+  ADMIN_KUBECONFIG_PATH,
+  ETCD_MANIFEST_PATH,
+  KUBE_APISERVER_MANIFEST_PATH,
+  KUBELET_CONFIG_PATH,
+  KUBELET_KUBECONFIG_PATH,
+} from '../../core/host/paths.js';
 import type { PlannedNode } from '../../core/plan.js';
 import type { RenderedFile } from '../../core/render/types.js';
 import type { ClusterSpec } from '../../core/spec.js';
@@ -20,17 +27,8 @@ export function writeFiles(agents: AgentGateway, agent: string, files: readonly 
   return agents.runTask(agent, 'writeFiles', writeFilesArgs(files, removePaths), options);
 }
 
-/** kubeadm writes it on init and join: its presence means the node is part of a cluster. */
-export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
-
 /** What a kubeadm init or join leaves; none of it after `kubeadm reset -f`. */
-export const KUBEADM_TRACES: readonly string[] = [
-  KUBELET_CONF,
-  '/etc/kubernetes/admin.conf',
-  '/etc/kubernetes/manifests/etcd.yaml',
-  '/etc/kubernetes/manifests/kube-apiserver.yaml',
-  '/var/lib/kubelet/config.yaml',
-];
+export const KUBEADM_TRACES: readonly string[] = [KUBELET_KUBECONFIG_PATH, ADMIN_KUBECONFIG_PATH, ETCD_MANIFEST_PATH, KUBE_APISERVER_MANIFEST_PATH, KUBELET_CONFIG_PATH];
 
 /** Which of `paths` exist on the agent's host (VerifyClean reports what is left). */
 export async function existingPaths(agents: AgentGateway, agent: string, paths: readonly string[], options?: RunTaskOptions): Promise<string[]> {

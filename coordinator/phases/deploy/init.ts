@@ -1,11 +1,10 @@
+import { ADMIN_KUBECONFIG_PATH as ADMIN_CONF } from '../../../core/host/paths.js';
 import { controlPlaneEndpoint } from '../../../core/plan.js';
 import { KUBEADM_CONFIG_PATH } from '../../../core/render/kubeadm-config.js';
 import { kubeadmConfigFile, loadBalancerFiles } from '../../../core/render/node-files.js';
 import { existingPaths, nodeInterface, writeFiles } from '../../workflow/host-tasks.js';
 import type { ClusterContext, ClusterView } from '../../workflow/ports.js';
 import type { Phase } from '../../workflow/phase.js';
-
-const ADMIN_CONF = '/etc/kubernetes/admin.conf';
 
 export const initPhase: Phase<ClusterContext, ClusterView> = {
   id: 'init',

@@ -7,7 +7,8 @@ import { CommandError, KubeadmHaError } from '../../../core/errors.js';
 import type { PlannedNode } from '../../../core/plan.js';
 import { kubeadmOpsConfigFile, KUBEADM_OPS_CONFIG_PATH, type JoinCredentials } from '../../../core/render/node-files.js';
 import { randomCertificateKey } from '../../../lib/secrets.js';
-import { existingPaths, joinedControlPlane, KUBELET_CONF, writeFiles } from '../../workflow/host-tasks.js';
+import { KUBELET_KUBECONFIG_PATH } from '../../../core/host/paths.js';
+import { existingPaths, joinedControlPlane, writeFiles } from '../../workflow/host-tasks.js';
 import type { ClusterContext } from '../../workflow/ports.js';
 
 /** The kubeadm messages that mean "the certificate key or the kubeadm-certs Secret is gone or wrong". */
@@ -47,5 +48,5 @@ export async function revokeCredentials(ctx: ClusterContext, runner: PlannedNode
 
 /** kubelet.conf on the host: kubeadm finished an init or join there. */
 export async function isAlreadyJoined(ctx: ClusterContext, node: PlannedNode): Promise<boolean> {
-  return (await existingPaths(ctx.agents, node.name, [KUBELET_CONF])).length > 0;
+  return (await existingPaths(ctx.agents, node.name, [KUBELET_KUBECONFIG_PATH])).length > 0;
 }

@@ -1,6 +1,7 @@
 import { KubeadmHaError } from '../../../core/errors.js';
 import { forEachHost } from '../../workflow/for-each-host.js';
-import { existingPaths, KUBELET_CONF, notJoined } from '../../workflow/host-tasks.js';
+import { KUBELET_KUBECONFIG_PATH } from '../../../core/host/paths.js';
+import { existingPaths, notJoined } from '../../workflow/host-tasks.js';
 import type { ClusterContext, ClusterView } from '../../workflow/ports.js';
 import type { Phase } from '../../workflow/phase.js';
 
@@ -29,7 +30,7 @@ export const preflightPhase: Phase<ClusterContext, ClusterView> = {
         throw new KubeadmHaError(`the spec gives address ${node.address}, but the host has ${facts.addresses.map((a) => a.address).join(', ') || 'no addresses'}; fix spec.nodes[].address`);
       }
       // Joined but not recorded (a coordinator that died mid-join): its own components hold the ports; the join phase records it.
-      if ((await existingPaths(ctx.agents, node.name, [KUBELET_CONF])).length > 0) {
+      if ((await existingPaths(ctx.agents, node.name, [KUBELET_KUBECONFIG_PATH])).length > 0) {
         ctx.emit({ kind: 'progress', phase: 'preflight', host: node.name, message: 'already part of the cluster (kubelet.conf present); skipping preflight' });
         return;
       }

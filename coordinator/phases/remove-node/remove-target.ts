@@ -3,12 +3,12 @@
  * decides from the node's real state, so a removal that failed half-way continues where it stopped when
  * `coordinatorctl remove-node` runs again. reset runs the host-cleaning ones for every node, with its wider path list.
  */
-import type { PlannedNode } from '../../../core/plan.js';
+import { LOAD_BALANCER_MANIFEST_NAMES, STOPPED_MANIFESTS_DIR } from '../../../core/host/paths.js';
+import type { ClusterPlan, PlannedNode } from '../../../core/plan.js';
 import { CLEANUP_SCRIPT_PATH, KNOWN_LB_PATHS } from '../../../core/render/cleanup.js';
 import { KUBEADM_CONFIG_PATH, KUBEADM_OPS_CONFIG_PATH } from '../../../core/render/kubeadm-config.js';
 import { loadBalancerPaths } from '../../../core/render/load-balancer.js';
 import { LB_SPEC_PATH } from '../../../core/render/node-files.js';
-import type { ClusterPlan } from '../../../core/plan.js';
 import type { ClusterContext, ClusterView } from '../../workflow/ports.js';
 
 export interface RemoveTimeouts {
@@ -41,8 +41,8 @@ export interface RemoveContext extends ClusterContext, RemoveView {
   readonly forgetInSpec: () => Promise<void>;
 }
 
-/** Where the agent parks static-pod manifests it stopped (agent/tasks/load-balancer.ts STOPPED_MANIFESTS_DIR). */
-const STOPPED_MANIFESTS = ['keepalived.yaml', 'haproxy.yaml', 'kube-vip.yaml'].map((f) => `/etc/kubeadm-ha/stopped-manifests/${f}`);
+/** The load balancer's manifests where the agent parks them once stopped. */
+const STOPPED_MANIFESTS = LOAD_BALANCER_MANIFEST_NAMES.map((f) => `${STOPPED_MANIFESTS_DIR}/${f}`);
 
 /**
  * Every file of ours a removed node must not keep: all load-balancer paths of any mode (a node may have been set up

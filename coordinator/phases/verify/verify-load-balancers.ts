@@ -1,10 +1,7 @@
-import { HAPROXY_CFG_PATH } from '../../../core/render/haproxy.js';
-import { KEEPALIVED_CONF_PATH } from '../../../core/render/keepalived.js';
+import { HAPROXY_CFG_PATH, KEEPALIVED_CONF_PATH, STATIC_POD_MANIFESTS_DIR } from '../../../core/host/paths.js';
 import type { ClusterView } from '../../workflow/ports.js';
 import type { Phase } from '../../workflow/phase.js';
 import { addRow, controlPlaneNames, message, probeHost, TASK_TIMEOUT_MS, vipAddress, type VerifyContext } from './verify-report.js';
-
-const MANIFESTS = '/etc/kubernetes/manifests';
 
 /**
  * On every control-plane node: keepalived's and haproxy's configuration (and static pods) in place, haproxy answering
@@ -21,7 +18,7 @@ export const verifyLoadBalancersPhase: Phase<VerifyContext, ClusterView> = {
     const backendSet = await ctx.backends.current();
     const runtime = ctx.spec.controlPlaneEndpoint.runAs;
     const files =
-      runtime === 'static-pod' ? [KEEPALIVED_CONF_PATH, HAPROXY_CFG_PATH, `${MANIFESTS}/keepalived.yaml`, `${MANIFESTS}/haproxy.yaml`] : [KEEPALIVED_CONF_PATH, HAPROXY_CFG_PATH];
+      runtime === 'static-pod' ? [KEEPALIVED_CONF_PATH, HAPROXY_CFG_PATH, `${STATIC_POD_MANIFESTS_DIR}/keepalived.yaml`, `${STATIC_POD_MANIFESTS_DIR}/haproxy.yaml`] : [KEEPALIVED_CONF_PATH, HAPROXY_CFG_PATH];
     for (const host of controlPlaneNames(ctx.spec)) {
       if (!connected.has(host)) {
         addRow(ctx, 'load balancer', host, false, 'agent not connected');
