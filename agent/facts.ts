@@ -1,6 +1,7 @@
 /** What the agent tells the coordinator about its host, at registration and on every Hello. */
 import { arch, cpus, totalmem } from 'node:os';
 import { parseIpAddrShow, parseOsRelease } from '../core/host/parse.js';
+import { MACHINE_ID_PATH, OS_RELEASE_PATH } from '../core/host/paths.js';
 import type { HostOps } from './hostops.js';
 
 export interface HostFactsData {
@@ -53,7 +54,7 @@ export async function gatherFacts(host: HostOps, criSocket = 'unix:///run/contai
     })),
     interfaces: parseIpLinkShow(await out(host, 'ip', ['-o', 'link', 'show'])),
     kernel: await out(host, 'uname', ['-r']),
-    osRelease: parseOsRelease((await host.readFile('/etc/os-release')) ?? ''),
+    osRelease: parseOsRelease((await host.readFile(OS_RELEASE_PATH)) ?? ''),
     kubeadmVersion: await out(host, 'kubeadm', ['version', '-o', 'short']),
     kubeletVersion: (await out(host, 'kubelet', ['--version'])).replace(/^Kubernetes\s+/, ''),
     cri: { socket: criSocket, present: await host.exists(socketPath), version: '' },
@@ -63,7 +64,7 @@ export async function gatherFacts(host: HostOps, criSocket = 'unix:///run/contai
     cpus: cpus().length,
     memoryBytes: String(totalmem()),
     timeSynchronized: (await out(host, 'timedatectl', ['show', '-p', 'NTPSynchronized', '--value'])) === 'yes',
-    machineId: ((await host.readFile('/etc/machine-id')) ?? '').trim(),
+    machineId: ((await host.readFile(MACHINE_ID_PATH)) ?? '').trim(),
   };
 }
 

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseAgentConfig } from '../core/agent-config.js';
 import { KubeadmHaError } from '../core/errors.js';
+import { AGENT_CONFIG_PATH } from '../core/host/paths.js';
 import { versionLine } from '../core/version.js';
 import { createRootLogger } from '../lib/log.js';
 import { startAgent } from './daemon.js';
@@ -11,7 +12,7 @@ import { startAgent } from './daemon.js';
 // grpc-js sets the TLS servername to the IP it dials (DEP0123); harmless, and not for an operator's terminal.
 process.noDeprecation = true;
 
-const USAGE = `usage: kubeadm-ha-agent [--config /etc/kubeadm-ha/agent.yaml] [--log-level info]
+const USAGE = `usage: kubeadm-ha-agent [--config ${AGENT_CONFIG_PATH}] [--log-level info]
 
   --config PATH       the agent configuration written from \`coordinatorctl token create\`
   --log-level LEVEL   debug | info | warn | error
@@ -23,7 +24,7 @@ async function main(): Promise<number> {
   try {
     ({ values } = parseArgs({
       options: {
-        config: { type: 'string', default: '/etc/kubeadm-ha/agent.yaml' },
+        config: { type: 'string', default: AGENT_CONFIG_PATH },
         'log-level': { type: 'string', default: 'info' },
         'host-root': { type: 'string', default: '/' },
         version: { type: 'boolean', default: false },

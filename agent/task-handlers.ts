@@ -4,6 +4,7 @@
  */
 import type { TaskHandlers } from './session-client.js';
 import type { HostOps } from './hostops.js';
+import { SYSTEMD_UNIT_DIRS } from '../core/host/paths.js';
 import { HAPROXY_ADMIN_SOCKET, HAPROXY_BACKEND } from '../core/render/haproxy.js';
 import { HaproxyRuntime } from './lb/haproxy-runtime.js';
 import type { HostFactsData } from './facts.js';
@@ -25,8 +26,6 @@ export interface TaskHandlerDeps {
    */
   readonly setVipTrack?: (fault: boolean) => Promise<void>;
 }
-
-const SYSTEMD_DIRS = ['/etc/systemd/system/', '/lib/systemd/system/', '/usr/lib/systemd/system/'];
 
 export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
   const { host } = deps;
@@ -58,7 +57,7 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
         args.removePaths,
       );
       // A new or changed unit or drop-in means nothing to systemd until it re-reads its configuration.
-      if (changed.some((p) => SYSTEMD_DIRS.some((d) => p.startsWith(d)))) await host.exec('systemctl', ['daemon-reload']);
+      if (changed.some((p) => SYSTEMD_UNIT_DIRS.some((d) => p.startsWith(d)))) await host.exec('systemctl', ['daemon-reload']);
       return { changedPaths: changed };
     },
     async kubeadmInit(args, ctx) {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { SpecError } from './errors.js';
-import { loadSpec } from './validate.js';
+import { clusterNameProblem, loadSpec } from './validate.js';
 
 const FIXTURE = readFileSync(new URL('../test/fixtures/cluster.yaml', import.meta.url), 'utf8');
 
@@ -175,5 +175,13 @@ describe('defaults', () => {
     });
     expect(spec.autoJoin).toEqual({ enabled: true, role: 'worker' });
     expect(Object.isFrozen(spec.nodes[0])).toBe(true);
+  });
+});
+
+describe('clusterNameProblem', () => {
+  it('accepts the coordinator\'s own cluster and names metadata.name and both clusters otherwise', () => {
+    const { spec } = loadSpec(FIXTURE);
+    expect(clusterNameProblem(spec, spec.name)).toBeUndefined();
+    expect(clusterNameProblem(spec, 'other')).toEqual({ path: 'metadata.name', message: `is "${spec.name}", but this coordinator manages cluster "other"` });
   });
 });

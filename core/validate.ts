@@ -210,3 +210,12 @@ export function loadSpec(text: string, source = 'cluster.yaml'): { spec: Cluster
   if (errors.length > 0) throw new SpecError(source, errors);
   return { spec, warnings };
 }
+
+/**
+ * A coordinator manages exactly one cluster, fixed at its first start: a spec for another one (metadata.name) is
+ * refused before anything runs, or one cluster's nodes would be deployed into the other. Undefined when it matches.
+ */
+export function clusterNameProblem(spec: Pick<ClusterSpec, 'name'>, clusterName: string): SpecIssue | undefined {
+  if (spec.name === clusterName) return undefined;
+  return { path: 'metadata.name', message: `is "${spec.name}", but this coordinator manages cluster "${clusterName}"` };
+}

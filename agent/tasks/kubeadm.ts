@@ -3,6 +3,7 @@
  * out of argv (they are in the 0600 config) and are masked in every progress line and error.
  */
 import { CommandError } from '../../core/errors.js';
+import { ADMIN_KUBECONFIG_PATH } from '../../core/host/paths.js';
 import { IGNORE_MANIFESTS_DIR, initArgv, joinArgv, resetArgv, tokenCreateArgv, tokenDeleteArgv, uploadCertsArgv, type Argv } from '../../core/kubeadm/argv.js';
 import { formatPreflightErrors, parseInitOutput, parseJoinCommand, parsePreflightErrors } from '../../core/kubeadm/parse.js';
 import type { HostOps } from '../hostops.js';
@@ -12,8 +13,6 @@ export interface StepContext {
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
 }
-
-const ADMIN_KUBECONFIG = '/etc/kubernetes/admin.conf';
 
 async function run(host: HostOps, argv: Argv, ctx: StepContext, secrets: readonly string[] = []) {
   const [cmd, ...args] = argv;
@@ -58,7 +57,7 @@ export async function deleteToken(host: HostOps, tokenId: string, ctx: StepConte
 
 /** The Secret expires on its own after 2 h; deleting it right after the join shortens the window to minutes. */
 export async function deleteCertsSecret(host: HostOps, ctx: StepContext): Promise<void> {
-  await run(host, ['kubectl', '--kubeconfig', ADMIN_KUBECONFIG, '-n', 'kube-system', 'delete', 'secret', 'kubeadm-certs', '--ignore-not-found'], ctx);
+  await run(host, ['kubectl', '--kubeconfig', ADMIN_KUBECONFIG_PATH, '-n', 'kube-system', 'delete', 'secret', 'kubeadm-certs', '--ignore-not-found'], ctx);
 }
 
 export async function kubeadmJoin(host: HostOps, configPath: string, ignorePreflightErrors: readonly string[], ctx: StepContext): Promise<void> {
@@ -75,7 +74,11 @@ export async function kubeadmReset(host: HostOps, criSocket: string | undefined,
 /** Drain and delete a node through this control-plane node's admin.conf. A node already gone is not an error. */
 export async function drainAndDeleteNode(host: HostOps, nodeName: string, timeoutSeconds: number, ctx: StepContext): Promise<void> {
   const kubectl = (args: string[], allowFailure = false) =>
-    host.exec('kubectl', ['--kubeconfig', ADMIN_KUBECONFIG, ...args], { onLine: ctx.progress, allowFailure, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    host.exec('kubectl', ['--kubeconfig', ADMIN_KUBECONFIG_PATH, ...args], {
+      onLine: ctx.progress,
+      allowFailure,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
   const get = await kubectl(['get', 'node', nodeName, '-o', 'name'], true);
   if (get.exitCode !== 0) {
     if (/NotFound|not found/.test(get.stderr)) {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TimeoutError } from '../../core/errors.js';
+import { STATIC_POD_MANIFESTS_DIR, STOPPED_MANIFESTS_DIR } from '../../core/host/paths.js';
 import { ScriptedHostOps } from '../../test/support/scripted-host.js';
-import { MANIFESTS_DIR, STOPPED_MANIFESTS_DIR, stopLoadBalancer, verifyClean } from './load-balancer.js';
+import { stopLoadBalancer, verifyClean } from './load-balancer.js';
 
 const SOCK = 'unix:///run/containerd/containerd.sock';
 const ID = (n: number) => String(n).repeat(64).slice(0, 64);
@@ -10,7 +11,7 @@ afterEach(() => host?.dispose());
 
 async function staticPodHost(): Promise<ScriptedHostOps> {
   host = new ScriptedHostOps();
-  for (const f of ['keepalived.yaml', 'haproxy.yaml']) await host.writeFile(`${MANIFESTS_DIR}/${f}`, `kind: Pod # ${f}\n`, 0o600);
+  for (const f of ['keepalived.yaml', 'haproxy.yaml']) await host.writeFile(`${STATIC_POD_MANIFESTS_DIR}/${f}`, `kind: Pod # ${f}\n`, 0o600);
   return host;
 }
 
@@ -21,7 +22,7 @@ describe('stopLoadBalancer', () => {
     host.on(/^crictl /, () => ({ stdout: answers.shift() ?? '' }));
     const progress: string[] = [];
     await stopLoadBalancer(host, (l) => progress.push(l), { criSocket: SOCK, timeoutMs: 5_000 });
-    expect(await host.exists(`${MANIFESTS_DIR}/haproxy.yaml`)).toBe(false);
+    expect(await host.exists(`${STATIC_POD_MANIFESTS_DIR}/haproxy.yaml`)).toBe(false);
     expect(await host.readFile(`${STOPPED_MANIFESTS_DIR}/haproxy.yaml`)).toBe('kind: Pod # haproxy.yaml\n');
     expect(host.calls.filter((c) => c.startsWith('crictl '))).toHaveLength(3);
     expect(host.calls[0]).toBe(`crictl --runtime-endpoint ${SOCK} ps --quiet --state running --name ^(keepalived|haproxy|kube-vip)$ --label io.kubernetes.pod.namespace=kube-system`);

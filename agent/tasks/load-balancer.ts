@@ -6,23 +6,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandError, TimeoutError } from '../../core/errors.js';
 import { LB_CONTAINER_NAMES, parseContainerIds, runningContainersArgv } from '../../core/host/crictl.js';
 import { parseIpAddrShow } from '../../core/host/parse.js';
+import {
+  HAPROXY_CFG_PATH,
+  KEEPALIVED_CONF_PATH,
+  LOAD_BALANCER_MANIFEST_NAMES,
+  STATIC_POD_MANIFESTS_DIR,
+  STOPPED_MANIFESTS_DIR,
+} from '../../core/host/paths.js';
 import { KEEPALIVED_TRACK_FILE_PATH } from '../../core/render/keepalived.js';
 import { SHOW_HOLD_ARGS, VIP_HANDOVER_NFT_FAMILY, VIP_HANDOVER_NFT_TABLE } from '../../core/render/vip-handover.js';
 import type { HostOps } from '../hostops.js';
 
-export const MANIFESTS_DIR = '/etc/kubernetes/manifests';
-/** Where stopped static pods wait: outside the manifests directory, so kubelet stops them, and ours to restore. */
-export const STOPPED_MANIFESTS_DIR = '/etc/kubeadm-ha/stopped-manifests';
-export const LB_MANIFESTS = ['keepalived.yaml', 'haproxy.yaml', 'kube-vip.yaml'] as const;
 const LB_UNITS = ['keepalived', 'haproxy'] as const;
 
 export type LbRuntime = 'static-pod' | 'systemd' | 'none';
 
 export async function detectLbRuntime(host: HostOps): Promise<LbRuntime> {
-  for (const name of LB_MANIFESTS) {
-    if ((await host.exists(`${MANIFESTS_DIR}/${name}`)) || (await host.exists(`${STOPPED_MANIFESTS_DIR}/${name}`))) return 'static-pod';
+  for (const name of LOAD_BALANCER_MANIFEST_NAMES) {
+    if ((await host.exists(`${STATIC_POD_MANIFESTS_DIR}/${name}`)) || (await host.exists(`${STOPPED_MANIFESTS_DIR}/${name}`))) return 'static-pod';
   }
-  if ((await host.exists('/etc/keepalived/keepalived.conf')) || (await host.exists('/etc/haproxy/haproxy.cfg'))) return 'systemd';
+  if ((await host.exists(KEEPALIVED_CONF_PATH)) || (await host.exists(HAPROXY_CFG_PATH))) return 'systemd';
   return 'none';
 }
 
@@ -37,12 +40,12 @@ const CONTAINER_POLL_MS = 250;
 export async function stopLoadBalancer(host: HostOps, progress: (line: string) => void, wait?: StopWait, runAs?: 'static-pod' | 'systemd'): Promise<void> {
   const runtime = runAs ?? (await detectLbRuntime(host));
   if (runtime === 'static-pod') {
-    for (const name of LB_MANIFESTS) {
-      const content = await host.readFile(`${MANIFESTS_DIR}/${name}`);
+    for (const name of LOAD_BALANCER_MANIFEST_NAMES) {
+      const content = await host.readFile(`${STATIC_POD_MANIFESTS_DIR}/${name}`);
       if (content === undefined) continue;
       await host.writeFile(`${STOPPED_MANIFESTS_DIR}/${name}`, content, 0o600);
-      await host.remove(`${MANIFESTS_DIR}/${name}`);
-      progress(`moved ${MANIFESTS_DIR}/${name} aside; kubelet stops the pod`);
+      await host.remove(`${STATIC_POD_MANIFESTS_DIR}/${name}`);
+      progress(`moved ${STATIC_POD_MANIFESTS_DIR}/${name} aside; kubelet stops the pod`);
     }
   } else if (runtime === 'systemd') {
     // systemctl stop returns once the units have stopped: nothing left to wait for. Exit 5 is "unit not loaded":
@@ -90,12 +93,12 @@ async function waitForLbContainersGone(host: HostOps, progress: (line: string) =
 export async function startLoadBalancer(host: HostOps, progress: (line: string) => void): Promise<void> {
   const runtime = await detectLbRuntime(host);
   if (runtime === 'static-pod') {
-    for (const name of LB_MANIFESTS) {
+    for (const name of LOAD_BALANCER_MANIFEST_NAMES) {
       const content = await host.readFile(`${STOPPED_MANIFESTS_DIR}/${name}`);
       if (content === undefined) continue;
-      await host.writeFile(`${MANIFESTS_DIR}/${name}`, content, 0o600);
+      await host.writeFile(`${STATIC_POD_MANIFESTS_DIR}/${name}`, content, 0o600);
       await host.remove(`${STOPPED_MANIFESTS_DIR}/${name}`);
-      progress(`restored ${MANIFESTS_DIR}/${name}`);
+      progress(`restored ${STATIC_POD_MANIFESTS_DIR}/${name}`);
     }
   } else if (runtime === 'systemd') {
     await host.exec('systemctl', ['enable', '--now', ...LB_UNITS]);

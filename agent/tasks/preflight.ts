@@ -5,9 +5,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import ipaddr from 'ipaddr.js';
-import { PreconditionError } from '../../core/errors.js';
+import { KubeadmHaError, PreconditionError } from '../../core/errors.js';
 import { CONNTRACK_FALLBACK, IPVS_MODULES, KERNEL_MODULES, requiredPorts } from '../../core/host/kernel.js';
 import { parseIpAddrShow, parseSsListeners, portTaken } from '../../core/host/parse.js';
+import { FSTAB_PATH } from '../../core/host/paths.js';
 import { commentOutSwap, renderModulesLoad, renderSysctl } from '../../core/render/host.js';
 import { parseKubernetesVersion } from '../../core/spec.js';
 import { dns1123LabelProblem } from '../../core/validate.js';
@@ -75,12 +76,12 @@ async function applySysctls(host: HostOps, input: PreflightInput, r: Report): Pr
 async function disableSwap(host: HostOps, r: Report): Promise<void> {
   const off = await host.exec('swapoff', ['-a'], { allowFailure: true });
   if (off.exitCode !== 0) r.problems.push(`swapoff -a failed: ${off.stderr.trim()}; kubelet refuses to run with swap on`);
-  const fstab = await host.readFile('/etc/fstab');
+  const fstab = await host.readFile(FSTAB_PATH);
   if (fstab !== undefined) {
     const edited = commentOutSwap(fstab);
     if (edited !== fstab) {
-      await host.writeFile('/etc/fstab', edited, (await host.mode('/etc/fstab')) ?? 0o644);
-      r.actions.push('swap lines commented out of /etc/fstab');
+      await host.writeFile(FSTAB_PATH, edited, (await host.mode(FSTAB_PATH)) ?? 0o644);
+      r.actions.push(`swap lines commented out of ${FSTAB_PATH}`);
     }
   }
 }
@@ -178,7 +179,7 @@ export async function listenForVrrpAdverts(host: HostOps, virtualRouterId: numbe
     for (const args of VRRP_PROBE_LIST_ARGS) {
       const listed = await host.exec('nft', [...args], { allowFailure: true });
       try {
-        if (listed.exitCode !== 0) throw new Error(listed.stderr.trim().split('\n')[0] || `exit ${listed.exitCode}`);
+        if (listed.exitCode !== 0) throw new KubeadmHaError(listed.stderr.trim().split('\n')[0] || `exit ${listed.exitCode}`);
         senders.push(...parseNftSetAddresses(listed.stdout));
       } catch (err) {
         return { listened: false, reason: `nft ${args.join(' ')}: ${(err as Error).message}`, senders: [] };

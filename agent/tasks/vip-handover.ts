@@ -4,7 +4,7 @@
  * kubectl exec sessions) are cut when the VIP moves, as they would be by any failover; their clients reconnect.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TimeoutError } from '../../core/errors.js';
+import { CommandError, TimeoutError } from '../../core/errors.js';
 import { parseSsConnections, unfinishedConnectionsTo } from '../../core/host/parse.js';
 import { RELEASE_NEW_CONNECTIONS_ARGS, renderHoldNewConnections } from '../../core/render/vip-handover.js';
 import type { HostOps } from '../hostops.js';
@@ -37,7 +37,7 @@ export interface VipHandoverDeps {
 
 async function openToVip(host: HostOps, vip: string, port: number): Promise<number> {
   const ss = await host.exec('ss', ['-Htn'], { allowFailure: true });
-  if (ss.exitCode !== 0) throw new Error(`ss -Htn exited ${ss.exitCode}: ${ss.stderr.trim()}`);
+  if (ss.exitCode !== 0) throw new CommandError('ss -Htn', ss.exitCode, ss.stderr.trim());
   return unfinishedConnectionsTo(parseSsConnections(ss.stdout), vip, port).length;
 }
 

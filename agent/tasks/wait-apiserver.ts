@@ -1,8 +1,7 @@
 import { request } from 'node:https';
 import { TimeoutError } from '../../core/errors.js';
+import { CLUSTER_CA_CERT_PATH } from '../../core/host/paths.js';
 import type { HostOps } from '../hostops.js';
-
-export const CLUSTER_CA_PATH = '/etc/kubernetes/pki/ca.crt';
 
 /** One GET of /healthz, verified against the cluster CA: never `verify none`, an apiserver we cannot verify is not healthy. */
 export function probeHealthz(address: string, port: number, ca: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
@@ -16,7 +15,7 @@ export function probeHealthz(address: string, port: number, ca: string, timeoutM
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('timeout', () => req.destroy(new TimeoutError(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
   });
@@ -34,8 +33,8 @@ export async function waitForApiserver(
   let reported = 0;
   while (Date.now() - started < input.timeoutMs) {
     signal?.throwIfAborted();
-    const ca = await host.readFile(CLUSTER_CA_PATH);
-    if (ca === undefined) lastProblem = `${CLUSTER_CA_PATH} does not exist yet`;
+    const ca = await host.readFile(CLUSTER_CA_CERT_PATH);
+    if (ca === undefined) lastProblem = `${CLUSTER_CA_CERT_PATH} does not exist yet`;
     else {
       try {
         const { status, body } = await probeHealthz(input.address, input.port, ca);

@@ -1,3 +1,4 @@
+import { KubeadmHaError } from '../../core/errors.js';
 import type { HostOps } from '../hostops.js';
 
 export interface FileToWrite {
@@ -18,7 +19,7 @@ function sameBytes(a: string | undefined, b: Uint8Array | string): boolean {
 export async function writeFiles(host: HostOps, files: readonly FileToWrite[], removePaths: readonly string[] = []): Promise<string[]> {
   const changed: string[] = [];
   for (const file of files) {
-    if (!file.path.startsWith('/')) throw new Error(`refusing to write a relative path: ${file.path}`);
+    if (!file.path.startsWith('/')) throw new KubeadmHaError(`refusing to write a relative path: ${file.path}`);
     const mode = file.mode & 0o7777;
     if (sameBytes(await host.readFile(file.path), file.content)) {
       if ((await host.mode(file.path)) !== mode) {

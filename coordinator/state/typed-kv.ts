@@ -7,9 +7,6 @@ import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV, KvEntry } from '@nats-io/kv';
 import { StateConflictError, StateCorruptError } from '../../core/errors.js';
 
-/** TEMPORARY re-export for coordinator/state/backend-sets.ts; import from core/errors.ts instead, then delete this. */
-export { StateConflictError } from '../../core/errors.js';
-
 export interface Versioned<T> {
   readonly value: T;
   /** The KV revision (stream sequence) of this value; pass it back to write only if nobody wrote since. */

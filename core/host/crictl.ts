@@ -3,13 +3,14 @@
  * pods' containers still run. kubelet stops a static pod some time after its manifest goes (the pod's grace period),
  * so "manifest removed" is not "keepalived gone"; the runtime is the source of truth.
  */
+import { KubeadmHaError } from '../errors.js';
 
 /** The containers of the load balancers we run as static pods (container names in templates/manifests). */
 export const LB_CONTAINER_NAMES = ['keepalived', 'haproxy', 'kube-vip'] as const;
 
 /** `crictl ps -q`: running containers named exactly one of `names` in kube-system, one id per line. */
 export function runningContainersArgv(criSocket: string, names: readonly string[]): string[] {
-  for (const n of names) if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n)) throw new Error(`crictl: ${JSON.stringify(n)} is not a container name`);
+  for (const n of names) if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n)) throw new KubeadmHaError(`crictl: ${JSON.stringify(n)} is not a container name`);
   return [
     '--runtime-endpoint',
     criSocket,
