@@ -68,6 +68,16 @@ export class AuthError extends KubeadmHaError {}
 /** Something did not happen in time (agents not registered, apiserver not healthy). */
 export class TimeoutError extends KubeadmHaError {}
 
+/** Several hosts of one phase failed: every failure is kept, so one failed worker never hides another. */
+export class HostsFailedError extends KubeadmHaError {
+  readonly failures: readonly KubeadmHaError[];
+
+  constructor(phase: string, failures: readonly KubeadmHaError[], total: number) {
+    super(`${failures.length} of ${total} hosts failed:\n` + failures.map((f) => `  ${f.message}`).join('\n'), { phase });
+    this.failures = failures;
+  }
+}
+
 /** coordinatorctl: wrong flags or arguments; the CLI exits 2 with the command's usage. */
 export class UsageError extends KubeadmHaError {}
 

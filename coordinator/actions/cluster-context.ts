@@ -8,6 +8,7 @@ import { withLoadBalancerConfig } from '../../core/backend-set.js';
 import { loadBalancerConfig } from '../../core/render/haproxy.js';
 import { DEFAULT_WORKER_CONCURRENCY, planCluster, type ClusterPlan } from '../../core/plan.js';
 import type { ClusterSpec } from '../../core/spec.js';
+import { clusterNameProblem } from '../../core/validate.js';
 import type { DeployEvent } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
 import type { AgentHub, CoordinatorRuntime } from '../runtime.js';
 import type { PhaseEvent } from '../workflow/phase.js';
@@ -15,9 +16,8 @@ import { DEFAULT_TIMEOUTS, type AgentGateway, type BackendSets, type ClusterCont
 
 /** A cluster.yaml for another cluster is refused before anything is stored: a coordinator manages one cluster. */
 export function assertClusterName(spec: ClusterSpec, clusterName: string): void {
-  if (spec.name !== clusterName) {
-    throw new SpecError('cluster.yaml', [{ path: 'metadata.name', message: `is "${spec.name}", but this coordinator manages cluster "${clusterName}"` }]);
-  }
+  const problem = clusterNameProblem(spec, clusterName);
+  if (problem) throw new SpecError('cluster.yaml', [problem]);
 }
 
 export const DEFAULT_JOIN_TOKEN_TTL_MS = 15 * 60_000;

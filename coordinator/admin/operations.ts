@@ -4,7 +4,7 @@
  * `coordinatorctl deploy` after a coordinator restart) attaches to the running one and sees everything from the start.
  */
 import { EventEmitter } from 'node:events';
-import { PreconditionError } from '../../core/errors.js';
+import { KubeadmHaError, PreconditionError } from '../../core/errors.js';
 import type { DeployEvent } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
 import { errorToDetail } from '../../proto/index.js';
 
@@ -27,7 +27,7 @@ export class Operation extends EventEmitter<{ event: [DeployEvent] }> {
     this.setMaxListeners(0);
     this.done = work((event) => this.push(event)).then(
       () => this.push({ message: `${kind} finished`, level: 'LOG_LEVEL_INFO', done: true }),
-      (err: unknown) => this.push({ phase: (err as { phase?: string }).phase ?? '', host: (err as { host?: string }).host ?? '', message: err instanceof Error ? err.message : String(err), level: 'LOG_LEVEL_ERROR', done: true, error: errorToDetail(err) }),
+      (err: unknown) => this.push({ phase: err instanceof KubeadmHaError ? (err.phase ?? '') : '', host: err instanceof KubeadmHaError ? (err.host ?? '') : '', message: err instanceof Error ? err.message : String(err), level: 'LOG_LEVEL_ERROR', done: true, error: errorToDetail(err) }),
     );
   }
 

@@ -116,8 +116,8 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
         specPresent: spec !== undefined,
         phases: phases.map((p) => ({
           name: p.phase,
-          state: p.status === 'running' ? 'PHASE_STATE_RUNNING' : p.status === 'failed' ? 'PHASE_STATE_FAILED' : (p as { outcome?: string }).outcome === 'skipped' ? 'PHASE_STATE_SKIPPED' : 'PHASE_STATE_DONE',
-          message: (p as { message?: string }).message ?? p.error ?? '',
+          state: p.status === 'running' ? 'PHASE_STATE_RUNNING' : p.status === 'failed' ? 'PHASE_STATE_FAILED' : p.outcome === 'skipped' ? 'PHASE_STATE_SKIPPED' : 'PHASE_STATE_DONE',
+          message: p.message ?? p.error ?? '',
           updated: p.finishedAt ?? p.startedAt ?? '',
         })),
         lbBackendVersion: set.version,

@@ -30,6 +30,7 @@ export class KvAgentRegistry implements AgentRegistryStore {
       nkeyPublicKey: agent.natsNkeyPublic,
       roleHint: agent.role,
       registeredAt: agent.registeredAt,
+      // Stored as reported and read back by toGrpc; the KV schema does not interpret host facts.
       facts: agent.facts as unknown as Record<string, unknown>,
       certNotAfter: agent.certNotAfter,
       agentVersion: agent.agentVersion,
@@ -55,18 +56,17 @@ export class KvAgentRegistry implements AgentRegistryStore {
 }
 
 function toGrpc(r: AgentRecord): GrpcAgentRecord {
-  const extra = r as AgentRecord & { certNotAfter?: string; agentVersion?: string; tokenId?: string };
   return {
     name: r.name,
-    role: (r.roleHint ?? 'worker') as GrpcAgentRecord['role'],
+    role: r.roleHint ?? 'worker',
     certFingerprint: r.certSha256 ?? '',
     certSerial: r.certSerial,
-    certNotAfter: extra.certNotAfter ?? '',
+    certNotAfter: r.certNotAfter ?? '',
     natsNkeyPublic: r.nkeyPublicKey,
     facts: r.facts as unknown as HostFacts__Output,
-    agentVersion: extra.agentVersion ?? '',
+    agentVersion: r.agentVersion ?? '',
     registeredAt: r.registeredAt,
-    tokenId: extra.tokenId ?? '',
+    tokenId: r.tokenId ?? '',
   };
 }
 

@@ -29,6 +29,10 @@ export const phaseRecordSchema = z.looseObject({
   error: z.string().optional(),
   /** Which coordinator instance ran it last, for an operator reading a standby's takeover. */
   owner: z.string().optional(),
+  /** How it ended: done, unchanged (found everything in place), skipped (nothing to do) or failed. */
+  outcome: z.enum(['running', 'done', 'unchanged', 'skipped', 'failed']).optional(),
+  /** What status prints beside it: the title while running, the result or the failure after. */
+  message: z.string().optional(),
 });
 export type PhaseRecord = z.infer<typeof phaseRecordSchema>;
 
@@ -60,5 +64,10 @@ export const agentRecordSchema = z.looseObject({
   registeredAt: isoTime,
   /** The host facts reported at registration (agent/facts.ts shape); not interpreted here. */
   facts: z.record(z.string(), z.unknown()),
+  /** RFC 3339: when the agent's client certificate expires. */
+  certNotAfter: z.string().optional(),
+  agentVersion: z.string().optional(),
+  /** The id of the bootstrap token it registered with. */
+  tokenId: z.string().optional(),
 });
 export type AgentRecord = z.infer<typeof agentRecordSchema>;

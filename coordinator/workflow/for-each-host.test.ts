@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CommandError } from '../../core/errors.js';
-import { forEachHost, HostsFailedError } from './for-each-host.js';
+import { CommandError, HostsFailedError } from '../../core/errors.js';
+import { forEachHost } from './for-each-host.js';
 
 const hosts = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `h${i}` }));
 const tick = () => new Promise((r) => setTimeout(r, 5));

@@ -2,16 +2,7 @@
  * The one way the coordinator works on several hosts at once: bounded concurrency, every host's outcome collected,
  * and all failures reported together (one failed worker must not hide another, nor stop the healthy ones).
  */
-import { KubeadmHaError, withContext } from '../../core/errors.js';
-
-export class HostsFailedError extends KubeadmHaError {
-  readonly failures: readonly KubeadmHaError[];
-
-  constructor(phase: string, failures: readonly KubeadmHaError[], total: number) {
-    super(`${failures.length} of ${total} hosts failed:\n` + failures.map((f) => `  ${f.message}`).join('\n'), { phase });
-    this.failures = failures;
-  }
-}
+import { HostsFailedError, type KubeadmHaError, withContext } from '../../core/errors.js';
 
 export interface ForEachHostOptions {
   /** At most this many hosts at once; 1 means strictly one after another. */
