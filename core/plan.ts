@@ -2,6 +2,7 @@
  * The deploy plan: which node runs `kubeadm init`, the control-plane join order, keepalived priorities and the
  * router id. Pure: the random parts (auth_pass, a router id that avoids one seen on the segment) come in resolved.
  */
+import { KubeadmHaError } from './errors.js';
 import type { ClusterSpec, NodeSpec } from './spec.js';
 
 export const TOP_PRIORITY = 100;
@@ -79,7 +80,7 @@ export function controlPlaneNodes(spec: ClusterSpec): NodeSpec[] {
 export function planCluster(spec: ClusterSpec, resolved: ResolvedValues = {}): ClusterPlan {
   const keepalived = spec.controlPlaneEndpoint.keepalived;
   const cps = controlPlaneNodes(spec);
-  if (cps.length === 0) throw new Error('planCluster: the spec has no control-plane node; validate it first');
+  if (cps.length === 0) throw new KubeadmHaError('planCluster: the spec has no control-plane node; validate it first');
   const authPass = keepalived.authPass ?? resolved.authPass;
   const priorities = planPriorities(cps, keepalived.trackWeight);
   const controlPlane = cps.map((n, i) => ({ ...n, index: i, isInitNode: i === 0, priority: priorities[i]! }));

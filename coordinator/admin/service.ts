@@ -5,7 +5,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { renderAgentConfig } from '../../core/agent-config.js';
 import { formatDurationMs } from '../../core/duration.js';
-import { PreconditionError } from '../../core/errors.js';
+import { KubeadmHaError, PreconditionError } from '../../core/errors.js';
 import { controlPlaneEndpoint } from '../../core/plan.js';
 import { sameSpec, type ClusterSpec } from '../../core/spec.js';
 import { loadSpec } from '../../core/validate.js';
@@ -200,7 +200,7 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
       })().catch((err: unknown) => rt.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'cannot resume the interrupted deploy'));
     },
     stop() {
-      abort.abort(new Error('the coordinator is stopping'));
+      abort.abort(new KubeadmHaError('the coordinator is stopping'));
     },
   };
 }

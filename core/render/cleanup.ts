@@ -9,6 +9,7 @@
  * removed only when the renderer is told we wrote them. Sysctl values and loaded modules stay in effect until reboot;
  * only their persistence files go. /etc/fstab swap lines stay commented: swap is an operator decision.
  */
+import { KubeadmHaError } from '../errors.js';
 import { controlPlaneNodes } from '../plan.js';
 import { KUBEADM_CONFIG_PATH, KUBEADM_OPS_CONFIG_PATH } from './kubeadm-config.js';
 import { KUBELET_DROP_IN_PATH, KUBELET_REGISTRY_AUTH_PATH, KUBELET_UNIT_PATH, MODULES_LOAD_PATH, SYSCTL_PATH, type WrittenHostFiles } from './host.js';
@@ -48,7 +49,7 @@ export function shellQuote(value: string): string {
 }
 
 function absolutePath(path: string): string {
-  if (!path.startsWith('/') || path.includes('\n') || path.split('/').includes('..')) throw new Error(`cleanup: ${JSON.stringify(path)} is not an absolute path`);
+  if (!path.startsWith('/') || path.includes('\n') || path.split('/').includes('..')) throw new KubeadmHaError(`cleanup: ${JSON.stringify(path)} is not an absolute path`);
   return path;
 }
 
@@ -80,7 +81,7 @@ export function renderCleanupScript(target: RenderTarget, options: CleanupOption
   const { staticPodManifests, files } = cleanupPaths(options);
   const units = options.lbUnits ?? (controlPlaneNodes(spec).some((n) => n.name === target.node.name) ? defaultUnits(target) : []);
   for (const unit of units) {
-    if (!/^[A-Za-z0-9@._:-]+$/.test(unit)) throw new Error(`cleanup: ${JSON.stringify(unit)} is not a systemd unit name`);
+    if (!/^[A-Za-z0-9@._:-]+$/.test(unit)) throw new KubeadmHaError(`cleanup: ${JSON.stringify(unit)} is not a systemd unit name`);
   }
   const content = renderTemplate('host/cleanup.sh.hbs', {
     nodeName: target.node.name,

@@ -2,6 +2,7 @@
  * keepalived for the apiserver VIP: keepalived.conf and the check script it runs. Verified against keepalived
  * 2.2.7 (`keepalived -t` and a live daemon in a network namespace, see keepalived.test.ts).
  */
+import { KubeadmHaError } from '../errors.js';
 import { vipCidr, type ClusterPlan } from '../plan.js';
 import type { ClusterSpec } from '../spec.js';
 import { HAPROXY_HEALTHZ_PATH, HAPROXY_HEALTHZ_PORT } from './haproxy.js';
@@ -53,8 +54,8 @@ export function vrrpInstanceName(spec: ClusterSpec): string {
 function requireControlPlane(target: RenderTarget): number {
   const { node } = target;
   if (node.role !== 'control-plane' || node.priority === undefined)
-    throw new Error(`keepalived runs only on control-plane nodes; ${node.name} is a ${node.role}`);
-  if (!INTERFACE_RE.test(target.interface)) throw new Error(`${node.name}: "${target.interface}" is not an interface name for the VIP`);
+    throw new KubeadmHaError(`keepalived runs only on control-plane nodes; ${node.name} is a ${node.role}`);
+  if (!INTERFACE_RE.test(target.interface)) throw new KubeadmHaError(`${node.name}: "${target.interface}" is not an interface name for the VIP`);
   return node.priority;
 }
 

@@ -2,6 +2,7 @@
  * kube-vip (loadBalancer: kube-vip): one static pod per control-plane node holding the VIP in ARP mode, with leader
  * election over a Lease. It only moves the address; clients reach kube-apiserver on the VIP at apiserverPort.
  */
+import { KubeadmHaError } from '../errors.js';
 import ipaddr from 'ipaddr.js';
 import type { ClusterSpec } from '../spec.js';
 import { INTERFACE_RE } from './keepalived.js';
@@ -44,8 +45,8 @@ export function renderKubeVipManifest(target: RenderTarget, options: { phase: Ku
   const { plan, node } = target;
   const spec = plan.spec;
   const endpoint = spec.controlPlaneEndpoint;
-  if (node.role !== 'control-plane') throw new Error(`kube-vip runs only on control-plane nodes; ${node.name} is a ${node.role}`);
-  if (!INTERFACE_RE.test(target.interface)) throw new Error(`${node.name}: "${target.interface}" is not an interface name for the VIP`);
+  if (node.role !== 'control-plane') throw new KubeadmHaError(`kube-vip runs only on control-plane nodes; ${node.name} is a ${node.role}`);
+  if (!INTERFACE_RE.test(target.interface)) throw new KubeadmHaError(`${node.name}: "${target.interface}" is not an interface name for the VIP`);
   const prefixLength = endpoint.vipPrefixLength ?? (endpoint.vipFamily === 'ipv4' ? 32 : 128);
   const kubeconfigHostPath = kubeVipKubeconfigHostPath(target, options.phase);
   const env: { name: string; value: string }[] = [

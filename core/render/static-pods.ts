@@ -2,6 +2,7 @@
  * The keepalived and haproxy static pods (runAs: static-pod). They are placed in /etc/kubernetes/manifests before
  * kubeadm init/join, which is why joins pass --ignore-preflight-errors=DirAvailable--etc-kubernetes-manifests.
  */
+import { KubeadmHaError } from '../errors.js';
 import { HAPROXY_CFG_PATH, HAPROXY_DIR, HAPROXY_HEALTHZ_PATH, HAPROXY_HEALTHZ_PORT, HAPROXY_MASTER_SOCKET, HAPROXY_RUN_DIR } from './haproxy.js';
 import { KEEPALIVED_CONF_PATH, KEEPALIVED_DIR } from './keepalived.js';
 import { renderTemplate } from './template.js';
@@ -32,7 +33,7 @@ export const DEFAULT_LOAD_BALANCER_IMAGES: LoadBalancerImages = Object.freeze({
 });
 
 function requireControlPlane(target: RenderTarget, what: string): void {
-  if (target.node.role !== 'control-plane') throw new Error(`${what} runs only on control-plane nodes; ${target.node.name} is a ${target.node.role}`);
+  if (target.node.role !== 'control-plane') throw new KubeadmHaError(`${what} runs only on control-plane nodes; ${target.node.name} is a ${target.node.role}`);
 }
 
 export function renderKeepalivedManifest(target: RenderTarget, images: LoadBalancerImages = DEFAULT_LOAD_BALANCER_IMAGES): string {

@@ -2,6 +2,7 @@
  * Handlebars, used as a pure function: an isolated environment, no HTML escaping (these are config files, not pages),
  * and strict mode so a missing variable is an error instead of an empty string in keepalived.conf.
  */
+import { KubeadmHaError } from '../errors.js';
 import Handlebars from 'handlebars';
 import { TEMPLATES } from '../generated/templates.js';
 
@@ -16,7 +17,7 @@ export function renderTemplate(name: string, context: object): string {
   let template = compiled.get(name);
   if (!template) {
     const source = TEMPLATES[name];
-    if (source === undefined) throw new Error(`no template named ${name} in templates/`);
+    if (source === undefined) throw new KubeadmHaError(`no template named ${name} in templates/`);
     template = env.compile(source, { noEscape: true, strict: true });
     compiled.set(name, template);
   }

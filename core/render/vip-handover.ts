@@ -8,6 +8,7 @@
  * nftables, in a table of our own that nothing else touches, deleted as soon as the VIP has left (and by cleanup.sh
  * and `kubeadm-ha` verification if an agent died in between).
  */
+import { KubeadmHaError } from '../errors.js';
 import ipaddr from 'ipaddr.js';
 
 export const VIP_HANDOVER_NFT_FAMILY = 'inet';
@@ -15,8 +16,8 @@ export const VIP_HANDOVER_NFT_TABLE = 'kubeadm_ha_vip_handover';
 
 /** `nft -f -` input that drops new TCP connections (a SYN without ACK) to vip:port; established ones pass. */
 export function renderHoldNewConnections(vip: string, port: number): string {
-  if (!ipaddr.isValid(vip)) throw new Error(`vip handover: ${JSON.stringify(vip)} is not an IP address`);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`vip handover: port ${port} is out of range`);
+  if (!ipaddr.isValid(vip)) throw new KubeadmHaError(`vip handover: ${JSON.stringify(vip)} is not an IP address`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new KubeadmHaError(`vip handover: port ${port} is out of range`);
   const parsed = ipaddr.process(vip);
   const match = parsed.kind() === 'ipv4' ? 'ip daddr' : 'ip6 daddr';
   // "add table" + "flush table" makes the script idempotent: a retried handover replaces the rule, never doubles it.

@@ -4,6 +4,7 @@
  * sockets, so the agent asks the kernel: an nftables table of its own records the source address of every VRRP
  * packet (IPv4 protocol / IPv6 next header 112) whose second byte — the VRID — is ours, for a few advert intervals.
  */
+import { KubeadmHaError } from '../errors.js';
 import ipaddr from 'ipaddr.js';
 
 export const VRRP_PROBE_NFT_TABLE = 'kubeadm_ha_vrrp_probe';
@@ -12,7 +13,7 @@ export const VRRP_PROBE_FAMILY = 'inet';
 export const VRRP_MULTICAST_MACS = ['01:00:5e:00:00:12', '33:33:00:00:00:12'] as const;
 
 export function renderVrrpProbe(virtualRouterId: number): string {
-  if (!Number.isInteger(virtualRouterId) || virtualRouterId < 1 || virtualRouterId > 255) throw new Error(`vrrp probe: virtual router id ${virtualRouterId} is not in 1..255`);
+  if (!Number.isInteger(virtualRouterId) || virtualRouterId < 1 || virtualRouterId > 255) throw new KubeadmHaError(`vrrp probe: virtual router id ${virtualRouterId} is not in 1..255`);
   const t = `${VRRP_PROBE_FAMILY} ${VRRP_PROBE_NFT_TABLE}`;
   return [
     `add table ${t}`,
@@ -43,7 +44,7 @@ export const VRRP_PROBE_DELETE_ARGS: readonly string[] = ['delete', 'table', VRR
  */
 export function parseNftSetAddresses(json: string): string[] {
   const doc = JSON.parse(json) as { nftables?: unknown[] };
-  if (!Array.isArray(doc.nftables)) throw new Error('nft -j: no "nftables" array');
+  if (!Array.isArray(doc.nftables)) throw new KubeadmHaError('nft -j: no "nftables" array');
   const out: string[] = [];
   for (const item of doc.nftables) {
     const set = (item as { set?: { elem?: unknown[] } }).set;
