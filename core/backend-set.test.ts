@@ -8,10 +8,13 @@ import {
   emptyBackendSet,
   encodeBackendSet,
   isNewer,
+  nextBackendSet,
   removeBackend,
   withBackends,
+  withLoadBalancerConfig,
   type Backend,
   type BackendSet,
+  type LoadBalancerConfig,
 } from './backend-set.js';
 import { SpecError } from './errors.js';
 
@@ -128,6 +131,86 @@ describe('encode/decode', () => {
   it('sorts backends of a decoded set', () => {
     const text = JSON.stringify({ cluster: 'prod', version: 3, backends: [m2, m0] });
     expect(decodeBackendSet(text).backends.map((b) => b.name)).toEqual(['master-0', 'master-2']);
+  });
+});
+
+const lb: LoadBalancerConfig = {
+  runAs: 'static-pod',
+  port: 8443,
+  vipFamily: 'ipv4',
+  timeouts: { connectMs: 5000, clientMs: 14_400_000, serverMs: 14_400_000, tunnelMs: 14_400_000 },
+  healthCheck: { intervalMs: 1000, fall: 2, rise: 2 },
+};
+
+describe('load-balancer settings', () => {
+  it('withLoadBalancerConfig: the next version when they change, the very same set when they do not', () => {
+    const s1 = withBackends(emptyBackendSet('prod'), [m0]);
+    const s2 = withLoadBalancerConfig(s1, lb);
+    expect(s2).toEqual({ ...s1, version: 2, loadBalancer: lb });
+    expect(withLoadBalancerConfig(s2, { ...lb, healthCheck: { ...lb.healthCheck } })).toBe(s2);
+    const s3 = withLoadBalancerConfig(s2, { ...lb, runAs: 'systemd' });
+    expect(s3.version).toBe(3);
+    expect(s3.loadBalancer?.runAs).toBe('systemd');
+    expect(s3.backends).toEqual(s1.backends);
+  });
+
+  it('are kept by every backend transition', () => {
+    const s = withLoadBalancerConfig(emptyBackendSet('prod'), lb);
+    const changed = removeBackend(drainBackend(addBackend(addBackend(s, m0), m1), 'master-0'), 'master-1');
+    expect(changed.loadBalancer).toEqual(lb);
+    expect(withBackends(changed, []).loadBalancer).toEqual(lb);
+  });
+
+  it('nextBackendSet: one version for any number of changes, none for none', () => {
+    const current = withLoadBalancerConfig(withBackends(emptyBackendSet('prod'), [m0]), lb);
+    expect(nextBackendSet(current, current)).toBe(current);
+    expect(nextBackendSet(current, removeBackend(addBackend(current, m1), 'master-1'))).toBe(current);
+    const proposed = withLoadBalancerConfig(addBackend(addBackend(current, m1), m2), { ...lb, port: 9443 });
+    expect(proposed.version).toBe(current.version + 3);
+    const next = nextBackendSet(current, proposed);
+    expect(next).toEqual({ ...proposed, version: current.version + 1 });
+    // Only the content of the proposal counts, not its cluster or version.
+    expect(nextBackendSet(current, { ...current, cluster: 'other', version: 99 })).toBe(current);
+  });
+
+  it('round-trip through the codec, to the same bytes whatever the key order', () => {
+    const s = withLoadBalancerConfig(withBackends(emptyBackendSet('prod'), [m0]), lb);
+    expect(decodeBackendSet(encodeBackendSet(s))).toEqual(s);
+    const reordered = {
+      healthCheck: { rise: 2, fall: 2, intervalMs: 1000 },
+      timeouts: { tunnelMs: 14_400_000, serverMs: 14_400_000, clientMs: 14_400_000, connectMs: 5000 },
+      vipFamily: 'ipv4',
+      port: 8443,
+      runAs: 'static-pod',
+    } as const;
+    const decoded = decodeBackendSet(JSON.stringify({ cluster: 'prod', version: 2, backends: [m0], loadBalancer: reordered }));
+    expect(encodeBackendSet(decoded)).toBe(encodeBackendSet(s));
+    // A set from a coordinator that did not publish them decodes without them.
+    expect(decodeBackendSet(encodeBackendSet(withBackends(emptyBackendSet('prod'), [m0]))).loadBalancer).toBeUndefined();
+  });
+
+  it('are validated and bounded, from the network and in code alike', () => {
+    const wire = (loadBalancer: unknown) => JSON.stringify({ cluster: 'prod', version: 2, backends: [m0], loadBalancer });
+    expect(issuesOf(() => decodeBackendSet(wire({ ...lb, port: 0 })))).toEqual([expect.stringMatching(/^loadBalancer\.port: /)]);
+    expect(issuesOf(() => decodeBackendSet(wire({ ...lb, port: 65536 })))[0]).toMatch(/^loadBalancer\.port: /);
+    expect(issuesOf(() => decodeBackendSet(wire({ ...lb, runAs: 'docker' })))[0]).toMatch(/^loadBalancer\.runAs: /);
+    expect(issuesOf(() => decodeBackendSet(wire({ ...lb, vipFamily: 'ipx' })))[0]).toMatch(/^loadBalancer\.vipFamily: /);
+    expect(issuesOf(() => decodeBackendSet(wire({ ...lb, timeouts: { ...lb.timeouts, clientMs: 2 ** 31 } })))[0]).toMatch(
+      /^loadBalancer\.timeouts\.clientMs: /,
+    );
+    expect(issuesOf(() => decodeBackendSet(wire({ ...lb, timeouts: { ...lb.timeouts, connectMs: 0.5 } })))[0]).toMatch(/^loadBalancer\.timeouts\.connectMs: /);
+    expect(issuesOf(() => decodeBackendSet(wire({ ...lb, healthCheck: { ...lb.healthCheck, intervalMs: 99 } })))[0]).toMatch(
+      /^loadBalancer\.healthCheck\.intervalMs: /,
+    );
+    expect(issuesOf(() => decodeBackendSet(wire({ ...lb, healthCheck: { ...lb.healthCheck, fall: 0 } })))[0]).toMatch(/^loadBalancer\.healthCheck\.fall: /);
+    expect(issuesOf(() => decodeBackendSet(wire({ ...lb, timeouts: undefined })))[0]).toMatch(/^loadBalancer\.timeouts: /);
+    expect(issuesOf(() => decodeBackendSet(wire('static-pod')))[0]).toMatch(/^loadBalancer: /);
+    // A setting this agent does not know could change what the file means: the set is refused, not half-understood.
+    expect(issuesOf(() => decodeBackendSet(wire({ ...lb, maxconn: 100 })))[0]).toMatch(/^loadBalancer: .*maxconn/);
+    expect(issuesOf(() => withLoadBalancerConfig(emptyBackendSet('prod'), { ...lb, port: -1 }))[0]).toMatch(/^loadBalancer\.port: /);
+    expect(issuesOf(() => encodeBackendSet({ cluster: 'prod', version: 1, backends: [], loadBalancer: { ...lb, fall: 1 } as LoadBalancerConfig }))[0]).toMatch(
+      /^loadBalancer: /,
+    );
   });
 });
 

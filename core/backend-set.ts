@@ -6,6 +6,10 @@
  * version = previous + 1, and an applier ignores anything not newer than what it applied. A removed
  * backend is simply absent, so "the latest set" is the whole truth and no history has to be replayed.
  * The backends are kept sorted by name so that two equal sets encode to the same bytes.
+ *
+ * A set may also carry the load balancer's settings ({@link LoadBalancerConfig}): what an LB agent needs, besides the
+ * backends, to render haproxy.cfg. They travel with the set so that an agent never reads the cluster spec, and a
+ * change of them is a new version like a change of the backends.
  */
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
@@ -22,10 +26,27 @@ export interface Backend {
   readonly state: BackendState;
 }
 
+/**
+ * Everything haproxy.cfg and the runtime `add server` line take from the cluster spec, as core/render/haproxy.ts
+ * `loadBalancerConfig` derives it. Nothing in it differs between nodes: haproxy listens on the same port everywhere.
+ */
+export interface LoadBalancerConfig {
+  /** A static pod logs to its container runtime; the distribution's systemd unit logs to the journal as user haproxy. */
+  readonly runAs: 'static-pod' | 'systemd';
+  /** The port haproxy listens on (controlPlaneEndpoint.port). */
+  readonly port: number;
+  /** The VIP's family: with an IPv6 VIP haproxy binds dual-stack. */
+  readonly vipFamily: 'ipv4' | 'ipv6';
+  readonly timeouts: { readonly connectMs: number; readonly clientMs: number; readonly serverMs: number; readonly tunnelMs: number };
+  readonly healthCheck: { readonly intervalMs: number; readonly fall: number; readonly rise: number };
+}
+
 export interface BackendSet {
   readonly cluster: string;
   readonly version: number;
   readonly backends: readonly Backend[];
+  /** Absent in sets published before the coordinator carried them; an agent applies no set without them. */
+  readonly loadBalancer?: LoadBalancerConfig;
 }
 
 /** A backend as callers usually give it: active unless said otherwise. */
@@ -76,12 +97,30 @@ export function removeBackend(set: BackendSet, name: string): BackendSet {
 
 /** Replaces the whole list. Returns `set` itself, version unchanged, when the list is the same. */
 export function withBackends(set: BackendSet, list: readonly BackendInput[]): BackendSet {
-  const backends = canonical(list.map((b) => ({ name: b.name, address: b.address, port: b.port, state: b.state ?? 'active' })));
-  const next = checked({ cluster: set.cluster, version: set.version + 1, backends });
-  return sameBackends(set.backends, next.backends) ? set : next;
+  return nextBackendSet(set, { ...set, backends: list.map((b) => ({ ...b, state: b.state ?? 'active' })) });
 }
 
-/** Whether `candidate` should be applied by someone who already applied `appliedVersion` (undefined: nothing yet). */
+/** Sets the load balancer's settings. Returns `set` itself, version unchanged, when they are the same. */
+export function withLoadBalancerConfig(set: BackendSet, config: LoadBalancerConfig): BackendSet {
+  return nextBackendSet(set, { ...set, loadBalancer: config });
+}
+
+/**
+ * The set one version after `current` with the content (backends, load-balancer settings) of `proposed`, or `current`
+ * itself when that content is the same: however many changes `proposed` went through, it is one version. The cluster
+ * and version of `proposed` are not read.
+ */
+export function nextBackendSet(current: BackendSet, proposed: BackendSet): BackendSet {
+  const { loadBalancer } = proposed;
+  const backends = canonical(proposed.backends.map((b) => ({ name: b.name, address: b.address, port: b.port, state: b.state })));
+  const next = checked({ cluster: current.cluster, version: current.version + 1, backends, ...(loadBalancer ? { loadBalancer } : {}) });
+  return sameBackends(current.backends, next.backends) && sameLoadBalancer(current.loadBalancer, next.loadBalancer) ? current : next;
+}
+
+/**
+ * Whether `candidate` should be applied by someone who already applied, or has queued, `appliedVersion` (undefined:
+ * nothing yet). The only place that orders versions: everything that drops an old or repeated set asks this.
+ */
 export function isNewer(candidate: BackendSet | number, appliedVersion: number | undefined): boolean {
   const version = typeof candidate === 'number' ? candidate : candidate.version;
   return appliedVersion === undefined || version > appliedVersion;
@@ -110,8 +149,26 @@ export function encodeBackendSet(set: BackendSet): string {
     cluster: valid.cluster,
     version: valid.version,
     backends: valid.backends.map((b) => ({ name: b.name, address: b.address, port: b.port, state: b.state })),
+    ...(valid.loadBalancer ? { loadBalancer: valid.loadBalancer } : {}),
   });
 }
+
+/** haproxy reads timeouts, intervals and counts into a signed 32-bit int; anything larger it refuses or wraps. */
+const HAPROXY_INT_MAX = 2_147_483_647;
+const haproxyInt = (min: number) => z.number().int().min(min).max(HAPROXY_INT_MAX);
+
+/**
+ * The settings as they may be published: every field required and bounded, and nothing else, since an agent renders
+ * haproxy.cfg from them. A setting this agent does not know makes the whole set invalid rather than silently ignored:
+ * the file it would render could not be what the coordinator meant. The minimums are the spec's (core/spec.ts).
+ */
+const loadBalancerSchema = z.strictObject({
+  runAs: z.enum(['static-pod', 'systemd']),
+  port: z.number().int().min(1).max(65535),
+  vipFamily: z.enum(['ipv4', 'ipv6']),
+  timeouts: z.strictObject({ connectMs: haproxyInt(1), clientMs: haproxyInt(1), serverMs: haproxyInt(1), tunnelMs: haproxyInt(1) }),
+  healthCheck: z.strictObject({ intervalMs: haproxyInt(100), fall: haproxyInt(1), rise: haproxyInt(1) }),
+});
 
 const wireSchema = z.object({
   cluster: z.string(),
@@ -124,6 +181,7 @@ const wireSchema = z.object({
       state: z.enum(['active', 'draining']),
     }),
   ),
+  loadBalancer: z.unknown().optional(),
 });
 
 /** Parses what `encodeBackendSet` wrote. Anything else (bad JSON, wrong shape, broken invariants) is a SpecError. */
@@ -142,7 +200,10 @@ export function decodeBackendSet(data: string | Uint8Array, source = 'backend se
       parsed.error.issues.map((i) => ({ path: i.path.length ? i.path.map(String).join('.') : '(document)', message: i.message })),
     );
   }
-  return checked({ ...parsed.data, backends: canonical(parsed.data.backends) }, source);
+  const { loadBalancer, ...rest } = parsed.data;
+  // Validated by checked(), which reports its issues under the same paths as for a set built in code.
+  const set = { ...rest, backends: canonical(rest.backends), ...(loadBalancer !== undefined ? { loadBalancer: loadBalancer as LoadBalancerConfig } : {}) };
+  return checked(set, source);
 }
 
 /** Every invariant a set must hold, as issues (empty when valid). */
@@ -177,13 +238,18 @@ export function backendSetProblems(set: BackendSet): SpecIssue[] {
     }
     endpoints.set(endpoint, b.name);
   });
+  if (set.loadBalancer !== undefined) {
+    const parsed = loadBalancerSchema.safeParse(set.loadBalancer);
+    if (!parsed.success) for (const i of parsed.error.issues) issues.push({ path: ['loadBalancer', ...i.path.map(String)].join('.'), message: i.message });
+  }
   return issues;
 }
 
+/** `set` once it holds every invariant, its load-balancer settings in canonical form; else a SpecError. */
 function checked(set: BackendSet, source = `backend set of cluster "${set.cluster}"`): BackendSet {
   const issues = backendSetProblems(set);
   if (issues.length > 0) throw new SpecError(source, issues);
-  return set;
+  return set.loadBalancer ? { ...set, loadBalancer: canonicalLoadBalancer(set.loadBalancer) } : set;
 }
 
 /**
@@ -202,6 +268,22 @@ function canonical(list: readonly Backend[]): Backend[] {
 
 function byName(a: Backend, b: Backend): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** The settings with their keys in one order, and only those keys: equal settings encode to the same bytes. */
+function canonicalLoadBalancer(c: LoadBalancerConfig): LoadBalancerConfig {
+  return {
+    runAs: c.runAs,
+    port: c.port,
+    vipFamily: c.vipFamily,
+    timeouts: { connectMs: c.timeouts.connectMs, clientMs: c.timeouts.clientMs, serverMs: c.timeouts.serverMs, tunnelMs: c.timeouts.tunnelMs },
+    healthCheck: { intervalMs: c.healthCheck.intervalMs, fall: c.healthCheck.fall, rise: c.healthCheck.rise },
+  };
+}
+
+function sameLoadBalancer(a: LoadBalancerConfig | undefined, b: LoadBalancerConfig | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return JSON.stringify(canonicalLoadBalancer(a)) === JSON.stringify(canonicalLoadBalancer(b));
 }
 
 function sameBackends(a: readonly Backend[], b: readonly Backend[]): boolean {

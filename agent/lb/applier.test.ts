@@ -4,7 +4,9 @@
  * `show stat`, `show proc`) or the file on disk.
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer as createTcpServer } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, BackendSet } from '../../core/backend-set.js';
 import { CommandError, PreconditionError } from '../../core/errors.js';
 import { readBackendSetVersion } from '../../core/lb/config-version.js';
+import type { RuntimeServer } from '../../core/lb/runtime-output.js';
 import { silentLogger } from '../../lib/log.js';
+import { LocalHostOps } from '../hostops.js';
 import {
   ADMIN_SOCKET,
   CONFIG_PATH,
@@ -23,7 +27,33 @@ import {
   backendSet,
   type FakeApiserver,
 } from '../../test/bench/haproxy-testbed.js';
-import { ReloadRejectedError, createBackendApplier, type BackendApplier, type BackendApplierOptions, type RuntimeAppliedEvent } from './applier.js';
+import { createBackendApplier, type ApplyOutcome, type BackendApplierOptions, type RuntimeAppliedEvent } from './applier.js';
+import { createBackendSetMailbox, type BackendSetMailbox, type Offered } from './backend-mailbox.js';
+import { ReloadRejectedError, type HaproxyApi, type HaproxySession } from './haproxy-api.js';
+
+interface Follower {
+  apply(set: BackendSet): Promise<Offered<ApplyOutcome>>;
+  appliedVersion(): number | undefined;
+}
+
+const mailboxes: BackendSetMailbox<ApplyOutcome>[] = [];
+
+/**
+ * The agent's chain without the watch: the mailbox decides which set goes next, the applier applies it. The mailbox
+ * retries a failed set on its own; here only the next offer of it does (the backoff outlasts the suite), so that a
+ * failing applier of one test never touches haproxy during another.
+ */
+async function follow(options: BackendApplierOptions): Promise<Follower> {
+  const applier = await createBackendApplier(options);
+  const mailbox = createBackendSetMailbox<ApplyOutcome>({
+    deliver: (set, superseded) => applier.apply(set, superseded),
+    appliedVersion: applier.appliedVersion(),
+    backoff: { initialMs: 600_000, maxMs: 600_000 },
+    logger: silentLogger,
+  });
+  mailboxes.push(mailbox);
+  return { apply: (set) => mailbox.offer(set), appliedVersion: () => applier.appliedVersion() };
+}
 
 async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const until = Date.now() + timeoutMs;
@@ -52,7 +82,7 @@ async function holdConnection(bed: HaproxyTestbed): Promise<{ socket: TLSSocket;
 describe.skipIf(!HAPROXY_BINARY)('backend applier (real haproxy, master-worker)', () => {
   let bed: HaproxyTestbed;
   const api: Record<string, FakeApiserver> = {};
-  let applier: BackendApplier;
+  let applier: Follower;
   const applied: number[] = [];
   const events: RuntimeAppliedEvent[] = [];
   const held: TLSSocket[] = [];
@@ -90,10 +120,11 @@ describe.skipIf(!HAPROXY_BINARY)('backend applier (real haproxy, master-worker)'
     current = ['master-0', 'master-1', 'master-2'].map((n) => bed.backendOf(api[n]!));
     await bed.writeConfig(backendSet(version, current));
     await bed.startHaproxy();
-    applier = await createBackendApplier(options());
+    applier = await follow(options());
   });
 
   afterAll(async () => {
+    for (const mailbox of mailboxes.splice(0)) await mailbox.close();
     for (const s of held) s.destroy();
     await bed?.close();
   });
@@ -213,7 +244,7 @@ describe.skipIf(!HAPROXY_BINARY)('backend applier (real haproxy, master-worker)'
     await bed.stopHaproxy();
     await bed.startHaproxy();
     expect(snapshot(await live())).toEqual(before);
-    const restarted = await createBackendApplier({ ...options(), onApplied: () => undefined });
+    const restarted = await follow({ ...options(), onApplied: () => undefined });
     expect(restarted.appliedVersion()).toBe(version);
   });
 
@@ -236,7 +267,7 @@ describe.skipIf(!HAPROXY_BINARY)('backend applier (real haproxy, master-worker)'
 
   it('falls back to SIGUSR2 to the master pid when there is no master CLI', async () => {
     // A master CLI that does not answer (as under Debian's systemd unit, which has none): the pid file is next.
-    const other = await createBackendApplier({ ...options(), masterSocketPath: '/run/haproxy/no-master.sock', pidFile: PID_FILE });
+    const other = await follow({ ...options(), masterSocketPath: '/run/haproxy/no-master.sock', pidFile: PID_FILE });
     expect(other.appliedVersion()).toBe(version);
     const m6 = await bed.startApiserver('master-6');
     bed.extraServerArguments.set('master-6', 'init-addr libc,none');
@@ -250,7 +281,7 @@ describe.skipIf(!HAPROXY_BINARY)('backend applier (real haproxy, master-worker)'
   });
 
   it('a rendered file that fails haproxy -c is neither written nor reported', async () => {
-    const broken = await createBackendApplier({ ...options(), render: (set) => `${bed.render(set)}\n    no-such-keyword on\n` });
+    const broken = await follow({ ...options(), render: (set) => `${bed.render(set)}\n    no-such-keyword on\n` });
     const fileBefore = fileVersion();
     const reported = applied.length;
     const err = await broken.apply(next(current.map((b) => (b.name === 'master-5' ? { ...b, state: 'draining' as const } : b)))).catch((e: unknown) => e);
@@ -268,7 +299,7 @@ describe.skipIf(!HAPROXY_BINARY)('backend applier (real haproxy, master-worker)'
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     try {
       const port = (busy.address() as { port: number }).port;
-      const rejecting = await createBackendApplier({ ...options(), render: (set) => `${bed.render(set)}\nfrontend extra\n    bind 127.0.0.1:${port}\n` });
+      const rejecting = await follow({ ...options(), render: (set) => `${bed.render(set)}\nfrontend extra\n    bind 127.0.0.1:${port}\n` });
       const m7 = await bed.startApiserver('master-7');
       bed.extraServerArguments.set('master-7', 'init-addr libc,none');
       const before = await readFile(bed.real(CONFIG_PATH), 'utf8');
@@ -355,5 +386,99 @@ describe.skipIf(!HAPROXY_BINARY)('no dropped connections while servers are added
     expect(api['master-3']!.served).toBeGreaterThan(0);
     expect(answers.filter((a) => a.node === 'master-0' && a.at > removedAt)).toEqual([]);
     expect(answers.some((a) => a.at > removedAt)).toBe(true);
+  });
+});
+
+describe('backend applier behind a stand-in haproxy', () => {
+  let root: string;
+  const set = (version: number): BackendSet => ({
+    cluster: 'prod',
+    version,
+    backends: [{ name: 'master-0', address: '198.18.0.10', port: 6443, state: 'active' }],
+  });
+  const render = (s: BackendSet) => `# backend-set-version: ${s.version}\nglobal\n${s.backends.map((b) => `# ${b.name}`).join('\n')}\n`;
+
+  /** haproxy as the applier sees it: whether it runs, the servers it has, and the commands it was sent. */
+  function standIn(running: boolean): HaproxyApi & { commands: string[]; reloads: number } {
+    const servers: RuntimeServer[] = [];
+    const api = {
+      commands: [] as string[],
+      reloads: 0,
+      running: () => Promise.resolve(running),
+      withSession: <T>(fn: (session: HaproxySession) => Promise<T>) =>
+        fn({
+          showServersState: () => Promise.resolve(servers),
+          serverSessions: () => Promise.resolve(new Map()),
+          execute: (command: string) => {
+            api.commands.push(command);
+            return Promise.resolve('');
+          },
+        }),
+      reload: () => {
+        api.reloads++;
+        return Promise.resolve();
+      },
+    };
+    return api;
+  }
+
+  async function applierWith(haproxy: HaproxyApi, check: readonly [string, ...string[]], reported: number[]) {
+    return createBackendApplier({
+      host: new LocalHostOps(root, silentLogger),
+      haproxy,
+      render,
+      addServerCommand: (b) => `add server kube-apiserver/${b.name} ${b.address}:${b.port}`,
+      checkCommand: check,
+      drainTimeoutMs: 1000,
+      logger: silentLogger,
+      onApplied: (v) => void reported.push(v),
+    });
+  }
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'kha-applier-'));
+  });
+
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('goes through the runtime API it is given, then writes and reports', async () => {
+    const haproxy = standIn(true);
+    const reported: number[] = [];
+    const applier = await applierWith(haproxy, ['true'], reported);
+    expect(await applier.apply(set(3))).toBe('applied');
+    expect(haproxy.commands).toEqual([
+      'add server kube-apiserver/master-0 198.18.0.10:6443',
+      'enable health kube-apiserver/master-0',
+      'enable server kube-apiserver/master-0',
+    ]);
+    expect(reported).toEqual([3]);
+    expect(await readFile(join(root, CONFIG_PATH), 'utf8')).toBe(render(set(3)));
+  });
+
+  it('with haproxy not started (no admin socket), writes the set to the file it will start from, checked, and reports it', async () => {
+    const haproxy = standIn(false);
+    const reported: number[] = [];
+    const applier = await applierWith(haproxy, ['true'], reported);
+    expect(applier.appliedVersion()).toBe(3);
+    expect(await applier.apply(set(4))).toBe('written');
+    expect(haproxy.commands).toEqual([]);
+    expect(haproxy.reloads).toBe(0);
+    expect(reported).toEqual([4]);
+    expect(applier.appliedVersion()).toBe(4);
+    expect(await readFile(join(root, CONFIG_PATH), 'utf8')).toBe(render(set(4)));
+  });
+
+  it('with haproxy not started, a set that fails haproxy -c is neither written nor reported', async () => {
+    const reported: number[] = [];
+    const applier = await applierWith(standIn(false), ['false'], reported);
+    const err = await applier.apply(set(5)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandError);
+    expect(reported).toEqual([]);
+    expect(applier.appliedVersion()).toBe(4);
+    expect(await readFile(join(root, CONFIG_PATH), 'utf8')).toBe(render(set(4)));
+    // The file checked is not left behind.
+    expect(await readdir(join(root, '/etc/haproxy'))).toEqual(['haproxy.cfg']);
   });
 });

@@ -16,6 +16,7 @@ import { silentLogger } from '../../lib/log.js';
 import { connectNats } from '../../lib/nats/connect.js';
 import { nkeyCredentials } from '../../lib/nats/credentials.js';
 import { agentInboxPrefix } from '../../lib/nats/names.js';
+import { createBackendSetMailbox, type Backoff } from './backend-mailbox.js';
 import { watchBackendSet, type BackendWatch, type BackendWatchOptions } from './backend-watch.js';
 
 let dataDir: string;
@@ -26,7 +27,7 @@ const agent = createUser();
 const agentSeed = agent.getSeed();
 /** An agent of another cluster, whose set nobody has published yet. */
 const freshAgent = createUser();
-const watches: BackendWatch[] = [];
+const watches: { close(): Promise<void> }[] = [];
 const extraConnections: NatsConnection[] = [];
 
 async function openCoordinator(): Promise<void> {
@@ -74,10 +75,35 @@ interface Delivery {
   readonly at: number;
 }
 
-function startWatch(cluster: string, extra: Partial<BackendWatchOptions> = {}): { deliveries: Delivery[]; sets: BackendSet[]; watch: BackendWatch } {
+/** What the agent's sets go through: the watch feeds the mailbox, which hands them to `onSet` one at a time. */
+interface FollowOptions extends Omit<BackendWatchOptions, 'onSet'> {
+  readonly onSet: (set: BackendSet) => Promise<void> | void;
+  readonly appliedVersion?: number;
+  readonly backoff?: Backoff;
+}
+
+interface Following {
+  lastDelivered(): number | undefined;
+  close(): Promise<void>;
+}
+
+function follow(opts: FollowOptions): Following {
+  const { appliedVersion, backoff, logger } = opts;
+  const mailbox = createBackendSetMailbox({ deliver: (set) => opts.onSet(set), appliedVersion, backoff, logger });
+  const watch: BackendWatch = watchBackendSet({ ...opts, onSet: (set) => void mailbox.offer(set).catch(() => undefined), onDeleted: () => mailbox.forget() });
+  return {
+    lastDelivered: () => mailbox.lastDelivered(),
+    async close() {
+      await watch.close();
+      await mailbox.close();
+    },
+  };
+}
+
+function startWatch(cluster: string, extra: Partial<FollowOptions> = {}): { deliveries: Delivery[]; sets: BackendSet[]; watch: Following } {
   const deliveries: Delivery[] = [];
   const sets: BackendSet[] = [];
-  const watch = watchBackendSet({
+  const watch = follow({
     url: nats.url,
     nkeySeed: agentSeed,
     cluster,
@@ -235,7 +261,7 @@ describe('watchBackendSet', () => {
     const partition = new Partition(nats.port);
     await partition.open();
     const deliveries: Delivery[] = [];
-    const watch = watchBackendSet({
+    const watch = follow({
       url: `nats://127.0.0.1:${partition.port}`,
       nkeySeed: agentSeed,
       cluster: 'prod',
@@ -338,7 +364,7 @@ describe('watchBackendSet', () => {
   it('keeps retrying while the agent is not allowed in, and watches once it is', async () => {
     const late = createUser();
     const deliveries: number[] = [];
-    const watch = watchBackendSet({
+    const watch = follow({
       url: nats.url,
       nkeySeed: late.getSeed(),
       cluster: 'prod',

@@ -4,14 +4,14 @@
  *
  * - On every (re)connect the watch is created afresh, and a KV watch starts with the key's latest
  *   value, so an agent that was away gets the current set at once instead of a replay.
- * - Sets are delivered one at a time, in increasing version order. A set superseded while the
- *   previous delivery was running is skipped: each set is the whole truth, so only the newest matters.
- * - A delivery that throws is retried with backoff until it succeeds or a newer set replaces it.
+ * - Every valid set of the agent's cluster is handed to `onSet` as it is read, the same version possibly more than
+ *   once (a new watch, the periodic direct read): ordering, skipping and retrying are the mailbox's
+ *   (backend-mailbox.ts), which `onSet` feeds.
  * - The connection is retried forever with backoff; nothing here gives up while the agent runs.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
-import { decodeBackendSet, isNewer, type BackendSet } from '../../core/backend-set.js';
+import { decodeBackendSet, type BackendSet } from '../../core/backend-set.js';
 import { KubeadmHaError } from '../../core/errors.js';
 import { dns1123LabelProblem } from '../../core/validate.js';
 import type { Logger } from '../../lib/log.js';
@@ -24,14 +24,18 @@ export interface BackendWatchOptions {
   /** The agent's nkey user seed, as received at registration. */
   readonly nkeySeed: Uint8Array | string;
   readonly cluster: string;
-  /** Applies a set (render, check, runtime API, persist). Resolving marks the version delivered. */
-  readonly onSet: (set: BackendSet) => Promise<void> | void;
+  /** Receives each set read; returns at once (it queues the set, see backend-mailbox.ts). */
+  readonly onSet: (set: BackendSet) => void;
+  /**
+   * The key was deleted (only the coordinator can): the applied set stays, but whatever version is published next
+   * is to be taken, as it may restart from 1.
+   */
+  readonly onDeleted?: () => void;
   readonly logger: Logger;
   readonly tls?: NatsClientTls;
   /** Connection name shown by the server, e.g. the node name. */
   readonly name?: string;
-  /** Version already applied before this watch started (persisted by the applier), if any. */
-  readonly appliedVersion?: number;
+  /** Between attempts to connect and to watch. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   readonly reconnectTimeWaitMs?: number;
   /** A direct read of the key on this period, in case a watch delivery was lost without a sign. */
@@ -39,8 +43,7 @@ export interface BackendWatchOptions {
 }
 
 export interface BackendWatch {
-  /** The version of the last set `onSet` accepted. */
-  lastDelivered(): number | undefined;
+  /** Resolves once the connection is closed; `onSet` is not called afterwards. */
   close(): Promise<void>;
 }
 
@@ -49,13 +52,10 @@ export function watchBackendSet(opts: BackendWatchOptions): BackendWatch {
   if (problem) throw new KubeadmHaError(`backend watch: cluster name: ${problem}`);
   const watcher = new BackendWatcher(opts);
   watcher.start();
-  return { lastDelivered: () => watcher.delivered, close: () => watcher.close() };
+  return { close: () => watcher.close() };
 }
 
 class BackendWatcher {
-  delivered: number | undefined;
-  private pending: BackendSet | undefined;
-  private delivering: Promise<void> | undefined;
   private readonly stop = new AbortController();
   private readonly log: Logger;
   private readonly key: string;
@@ -67,7 +67,6 @@ class BackendWatcher {
     this.log = opts.logger.child({ component: 'backend-watch', cluster: opts.cluster });
     this.key = backendSetKey(opts.cluster);
     this.publicKey = nkeyPublicKeyOf(opts.nkeySeed);
-    this.delivered = opts.appliedVersion;
   }
 
   start(): void {
@@ -79,8 +78,6 @@ class BackendWatcher {
     this.stop.abort();
     await this.nc?.close().catch(() => undefined);
     await this.running;
-    // After close() resolves, no onSet runs any more.
-    await this.delivering;
   }
 
   private get closed(): boolean {
@@ -190,7 +187,7 @@ class BackendWatcher {
       if (nc.isClosed()) return;
       try {
         const entry = await kv.get(this.key);
-        if (entry && entry.operation === 'PUT') this.offer(this.decode(entry.value, entry.revision));
+        if (entry && entry.operation === 'PUT') this.hand(this.decode(entry.value, entry.revision));
       } catch (err) {
         this.log.debug({ err: (err as Error).message }, 'backend set resync read failed');
       }
@@ -202,12 +199,11 @@ class BackendWatcher {
       // Only the coordinator can delete the key. Keep serving the last set (an empty one would cut the
       // apiservers off), but accept whatever version is published next, which may restart from 1.
       this.log.warn({ revision: entry.revision, operation: entry.operation }, 'backend set deleted; keeping the applied set');
-      this.delivered = undefined;
-      this.pending = undefined;
+      this.opts.onDeleted?.();
       return;
     }
     try {
-      this.offer(this.decode(entry.value, entry.revision));
+      this.hand(this.decode(entry.value, entry.revision));
     } catch (err) {
       this.log.error({ err: (err as Error).message, revision: entry.revision }, 'ignoring an invalid backend set');
     }
@@ -221,41 +217,10 @@ class BackendWatcher {
     return set;
   }
 
-  private offer(set: BackendSet): void {
-    const highest = this.pending ? this.pending.version : this.delivered;
-    if (!isNewer(set, highest)) return;
-    this.pending = set;
-    this.kick();
-  }
-
-  private kick(): void {
-    if (this.delivering || !this.pending || this.closed) return;
-    this.delivering = this.deliverLoop().finally(() => {
-      this.delivering = undefined;
-      // A set offered between the loop's last check and here still gets delivered.
-      this.kick();
-    });
-  }
-
-  private async deliverLoop(): Promise<void> {
-    for (let failures = 0; this.pending && !this.closed; ) {
-      const set = this.pending;
-      if (!isNewer(set, this.delivered)) {
-        this.pending = undefined;
-        continue;
-      }
-      try {
-        await this.opts.onSet(set);
-        this.delivered = set.version;
-        if (this.pending === set) this.pending = undefined;
-        failures = 0;
-        this.log.debug({ version: set.version, backends: set.backends.length }, 'backend set delivered');
-      } catch (err) {
-        failures++;
-        this.log.error({ err: (err as Error).message, version: set.version, failures }, 'applying the backend set failed; retrying');
-        await this.pause(failures);
-      }
-    }
+  private hand(set: BackendSet): void {
+    if (this.closed) return;
+    this.log.debug({ version: set.version, backends: set.backends.length }, 'backend set read');
+    this.opts.onSet(set);
   }
 
   private async pause(failures: number): Promise<void> {

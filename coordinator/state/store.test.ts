@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addBackend, drainBackend, emptyBackendSet, removeBackend, withBackends, type BackendSet } from '../../core/backend-set.js';
+import { addBackend, drainBackend, emptyBackendSet, removeBackend, withBackends, withLoadBalancerConfig, type BackendSet } from '../../core/backend-set.js';
+import { planCluster } from '../../core/plan.js';
+import { loadBalancerConfig } from '../../core/render/haproxy.js';
 import { loadSpec } from '../../core/validate.js';
 import { silentLogger } from '../../lib/log.js';
 import { connectNats } from '../../lib/nats/connect.js';
@@ -195,6 +197,27 @@ describe('backend sets', () => {
     const composed = await sets.update('upd', (s) => removeBackend(addBackend(s, { name: 'master-2', address: '198.18.0.12', port: 6443 }), 'master-0'));
     expect(composed.version).toBe(4);
     expect(composed.backends.map((b) => b.name)).toEqual(['master-1', 'master-2']);
+  });
+
+  it('update() counts a change of the load-balancer settings, and publishes one version for it and the backends together', async () => {
+    const sets = store.backendSets;
+    const settings = loadBalancerConfig(planCluster(loadSpec(FIXTURE).spec, { authPass: 'x' }));
+    const first = await sets.update('lbcfg', (s) => withLoadBalancerConfig(addBackend(s, m0), settings));
+    expect(first.version).toBe(1);
+    expect(first.loadBalancer).toEqual(settings);
+    const unchanged = await sets.update('lbcfg', (s) => withLoadBalancerConfig(s, { ...settings }));
+    expect(unchanged.version).toBe(1);
+    const moved = await sets.update('lbcfg', (s) => withLoadBalancerConfig(s, { ...settings, port: 9443 }));
+    expect(moved.version).toBe(2);
+    expect(moved.loadBalancer?.port).toBe(9443);
+    // Backend transitions keep the settings; both changing at once is still one version.
+    const both = await sets.update('lbcfg', (s) => withLoadBalancerConfig(addBackend(s, m1), settings));
+    expect(both.version).toBe(3);
+    expect(both.loadBalancer).toEqual(settings);
+    const drained = await sets.update('lbcfg', (s) => drainBackend(s, 'master-0'));
+    expect(drained.version).toBe(4);
+    expect(await sets.current('lbcfg')).toEqual(drained);
+    expect(drained.loadBalancer).toEqual(settings);
   });
 
   it('refuses a stored set that belongs to another cluster', async () => {

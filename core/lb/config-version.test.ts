@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readBackendSetVersion, withBackendSetVersion } from './config-version.js';
+import { isRenderedHaproxyConfig, readBackendSetVersion, withBackendSetVersion } from './config-version.js';
 
 describe('backend-set version in haproxy.cfg', () => {
   const rendered = '# Managed by kubeadm-ha\n# backend-set-version: 12\n\nglobal\n    master-worker\n';
@@ -20,5 +20,15 @@ describe('backend-set version in haproxy.cfg', () => {
 
   it('refuses a file rendered for another version', () => {
     expect(() => withBackendSetVersion(rendered, 13)).toThrow(/12, not 13/);
+  });
+});
+
+describe('a haproxy.cfg kubeadm-ha rendered', () => {
+  it('is told by its first line from one the host came with', () => {
+    expect(isRenderedHaproxyConfig('# Managed by kubeadm-ha: the TCP load balancer in front of every kube-apiserver of cluster prod.\n')).toBe(true);
+    // Debian's haproxy package ships this one.
+    expect(isRenderedHaproxyConfig('global\n\tlog /dev/log\tlocal0\n')).toBe(false);
+    expect(isRenderedHaproxyConfig('global\n# Managed by kubeadm-ha: moved down by hand\n')).toBe(false);
+    expect(isRenderedHaproxyConfig('')).toBe(false);
   });
 });

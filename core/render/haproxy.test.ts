@@ -23,6 +23,9 @@ import {
   waitFor,
   writeRendered,
 } from '../../test/fixtures/golden/lb-daemons.js';
+import { decodeBackendSet, emptyBackendSet, encodeBackendSet, withBackends, withLoadBalancerConfig } from '../backend-set.js';
+import { PreconditionError } from '../errors.js';
+import { isRenderedHaproxyConfig } from '../lb/config-version.js';
 import { parseSpecYaml } from '../spec.js';
 import { planCluster } from '../plan.js';
 import {
@@ -33,6 +36,9 @@ import {
   checkTimeoutMs,
   defaultBackends,
   deleteServerCommand,
+  loadBalancerConfig,
+  publishedSettings,
+  renderBackendSetConfig,
   renderHaproxyConfig,
   serverArguments,
   serverStateCommands,
@@ -107,6 +113,42 @@ describe('server lines and runtime commands', () => {
     for (const line of ['timeout connect 5s', 'timeout client 4h', 'timeout server 4h', 'timeout tunnel 4h', 'timeout check 2s']) expect(cfg).toContain(`    ${line}\n`);
     expect(cfg).not.toMatch(/\d{5,}ms/);
     expect(checkTimeoutMs(spec)).toBe(2000);
+  });
+});
+
+describe('haproxy.cfg from a published backend set', () => {
+  const plans = [...LB_CASES.filter((c) => c.name === 'static-pod' || c.name === 'systemd').map(planFor), ipv6Plan()];
+
+  it('is the file the coordinator renders from the plan, byte for byte, after a trip through the codec', () => {
+    for (const plan of plans) {
+      const published = withLoadBalancerConfig(withBackends(emptyBackendSet(plan.spec.name), defaultBackends(plan)), loadBalancerConfig(plan));
+      const received = decodeBackendSet(encodeBackendSet(published));
+      const fromPlan = renderHaproxyConfig(plan, received.backends, { backendSetVersion: received.version });
+      expect(renderBackendSetConfig(received)).toBe(fromPlan);
+      expect(isRenderedHaproxyConfig(fromPlan)).toBe(true);
+      for (const b of received.backends) {
+        expect(addServerCommand(publishedSettings(received), b)).toBe(addServerCommand(plan.spec, b));
+        expect(addServerCommand(publishedSettings(received), { ...b, state: 'draining' })).toBe(addServerCommand(plan.spec, { ...b, state: 'draining' }));
+      }
+    }
+  });
+
+  it('follows the published settings, not the ones the agent saw before', () => {
+    const base = withBackends(emptyBackendSet(spec.name), defaultBackends(staticPodPlan));
+    const settings = loadBalancerConfig(staticPodPlan);
+    const changed = withLoadBalancerConfig(base, { ...settings, runAs: 'systemd', port: 9443, healthCheck: { intervalMs: 3000, fall: 5, rise: 4 } });
+    const cfg = renderBackendSetConfig(changed);
+    expect(cfg).toContain('    bind *:9443\n');
+    expect(cfg).toContain('    user haproxy\n');
+    expect(cfg).toContain('    timeout check 6s\n');
+    expect(cfg).toContain(' inter 3s fall 5 rise 4');
+    expect(cfg).toContain(`# backend-set-version: ${changed.version}\n`);
+  });
+
+  it('cannot be rendered from a set published without the settings', () => {
+    const bare = withBackends(emptyBackendSet(spec.name), defaultBackends(staticPodPlan));
+    expect(() => renderBackendSetConfig(bare)).toThrow(PreconditionError);
+    expect(() => publishedSettings(bare)).toThrow(/carries no load-balancer settings/);
   });
 });
 

@@ -4,7 +4,8 @@
  */
 import ipaddr from 'ipaddr.js';
 import { formatDurationMs } from '../duration.js';
-import type { Backend, BackendState } from '../backend-set.js';
+import type { Backend, BackendSet, BackendState, LoadBalancerConfig } from '../backend-set.js';
+import { PreconditionError } from '../errors.js';
 import type { ClusterPlan } from '../plan.js';
 import type { ClusterSpec } from '../spec.js';
 import { renderTemplate } from './template.js';
@@ -53,12 +54,29 @@ export function serverAddress(backend: HaproxyBackend): string {
 }
 
 /**
+ * The spec's settings that haproxy.cfg and `add server` use: what the coordinator publishes with the backend set, so
+ * that LB agents render the same file from the set alone.
+ */
+export function loadBalancerConfig(plan: ClusterPlan): LoadBalancerConfig {
+  return settingsOf(plan.spec);
+}
+
+/** Where the settings come from: a published set's, or a spec's (as {@link loadBalancerConfig} reads them). */
+export type HaproxySettings = LoadBalancerConfig | ClusterSpec;
+
+function settingsOf(source: HaproxySettings): LoadBalancerConfig {
+  if (!('controlPlaneEndpoint' in source)) return source;
+  const { runAs, port, vipFamily, haproxy } = source.controlPlaneEndpoint;
+  return { runAs, port, vipFamily, timeouts: haproxy.timeouts, healthCheck: haproxy.healthCheck };
+}
+
+/**
  * Everything after the server name, shared by the config file's `server` lines and the runtime `add server` command:
  * a dynamic server inherits nothing from `default-server`, so both spell out every setting and behave the same.
  */
-export function serverArguments(spec: ClusterSpec, backend: HaproxyBackend): string {
+export function serverArguments(settings: HaproxySettings, backend: HaproxyBackend): string {
   checkBackend(backend);
-  const check = spec.controlPlaneEndpoint.haproxy.healthCheck;
+  const check = settingsOf(settings).healthCheck;
   const admin = ADMIN_KEYWORD[backend.state];
   return [
     serverAddress(backend),
@@ -73,8 +91,8 @@ export function serverArguments(spec: ClusterSpec, backend: HaproxyBackend): str
  * experimental mode). haproxy creates every dynamic server in maintenance with its health check stopped; for an
  * active backend follow it with {@link serverStateCommands}.
  */
-export function addServerCommand(spec: ClusterSpec, backend: HaproxyBackend): string {
-  return `add server ${HAPROXY_BACKEND}/${backend.name} ${serverArguments(spec, backend)}`;
+export function addServerCommand(settings: HaproxySettings, backend: HaproxyBackend): string {
+  return `add server ${HAPROXY_BACKEND}/${backend.name} ${serverArguments(settings, backend)}`;
 }
 
 /**
@@ -97,8 +115,8 @@ export function defaultBackends(plan: ClusterPlan): HaproxyBackend[] {
 }
 
 /** A TLS handshake plus /healthz on a loaded apiserver can outlast one check interval; allow two, at least 1 s. */
-export function checkTimeoutMs(spec: ClusterSpec): number {
-  return Math.max(2 * spec.controlPlaneEndpoint.haproxy.healthCheck.intervalMs, 1000);
+export function checkTimeoutMs(settings: HaproxySettings): number {
+  return Math.max(2 * settingsOf(settings).healthCheck.intervalMs, 1000);
 }
 
 /**
@@ -106,20 +124,36 @@ export function checkTimeoutMs(spec: ClusterSpec): number {
  * set, is recorded in the file so that an agent restarting can tell which version the file already holds.
  */
 export function renderHaproxyConfig(plan: ClusterPlan, backends: readonly HaproxyBackend[], options: { backendSetVersion?: number } = {}): string {
-  const spec = plan.spec;
-  const endpoint = spec.controlPlaneEndpoint;
-  if (endpoint.port === HAPROXY_HEALTHZ_PORT)
-    throw new Error(`controlPlaneEndpoint.port ${endpoint.port} is haproxy's monitor port on loopback; choose another load-balancer port`);
+  return renderConfig(plan.spec.name, loadBalancerConfig(plan), backends, options.backendSetVersion);
+}
+
+/**
+ * haproxy.cfg for a published set, from the settings it carries: what an LB agent writes. A set published without
+ * them (by an older coordinator) cannot be rendered; the agent skips it.
+ */
+export function renderBackendSetConfig(set: BackendSet): string {
+  return renderConfig(set.cluster, publishedSettings(set), set.backends, set.version);
+}
+
+/** The load-balancer settings a published set carries; PreconditionError for a set published without them. */
+export function publishedSettings(set: BackendSet): LoadBalancerConfig {
+  if (!set.loadBalancer) throw new PreconditionError(`backend set version ${set.version} of cluster "${set.cluster}" carries no load-balancer settings`);
+  return set.loadBalancer;
+}
+
+function renderConfig(clusterName: string, settings: LoadBalancerConfig, backends: readonly HaproxyBackend[], backendSetVersion: number | undefined): string {
+  if (settings.port === HAPROXY_HEALTHZ_PORT)
+    throw new Error(`controlPlaneEndpoint.port ${settings.port} is haproxy's monitor port on loopback; choose another load-balancer port`);
   const names = new Set<string>();
   for (const b of backends) {
     if (names.has(b.name)) throw new Error(`backend ${b.name} is listed twice`);
     names.add(b.name);
   }
-  const t = endpoint.haproxy.timeouts;
+  const t = settings.timeouts;
   return renderTemplate('haproxy/haproxy.cfg.hbs', {
-    clusterName: spec.name,
-    backendSetVersion: options.backendSetVersion ?? false,
-    systemd: endpoint.runAs === 'systemd',
+    clusterName,
+    backendSetVersion: backendSetVersion ?? false,
+    systemd: settings.runAs === 'systemd',
     fdHardLimit: HAPROXY_FD_HARD_LIMIT,
     adminSocket: HAPROXY_ADMIN_SOCKET,
     timeouts: {
@@ -127,13 +161,13 @@ export function renderHaproxyConfig(plan: ClusterPlan, backends: readonly Haprox
       client: formatDurationMs(t.clientMs),
       server: formatDurationMs(t.serverMs),
       tunnel: formatDurationMs(t.tunnelMs),
-      check: formatDurationMs(checkTimeoutMs(spec)),
+      check: formatDurationMs(checkTimeoutMs(settings)),
     },
     healthzPort: HAPROXY_HEALTHZ_PORT,
     healthzPath: HAPROXY_HEALTHZ_PATH,
     // On masters the apiserver holds apiserverPort on the same host, so haproxy listens on the LB port everywhere.
-    bind: endpoint.vipFamily === 'ipv6' ? `:::${endpoint.port} v4v6` : `*:${endpoint.port}`,
-    servers: backends.map((b) => `${b.name} ${serverArguments(spec, b)}`),
+    bind: settings.vipFamily === 'ipv6' ? `:::${settings.port} v4v6` : `*:${settings.port}`,
+    servers: backends.map((b) => `${b.name} ${serverArguments(settings, b)}`),
   });
 }
 

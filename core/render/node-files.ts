@@ -5,7 +5,6 @@
 import type { BackendSet } from '../backend-set.js';
 import type { JoinCredentials } from '../kubeadm/tokens.js';
 import type { ClusterPlan, PlannedNode } from '../plan.js';
-import { specToObject } from '../spec.js';
 import { renderCleanupScript } from './cleanup.js';
 import { renderHostFiles, type WrittenHostFiles } from './host.js';
 import { KUBEADM_OPS_CONFIG_PATH, renderKubeadmConfig, renderKubeadmOpsConfig } from './kubeadm-config.js';
@@ -40,19 +39,14 @@ export function hostPrepFiles(plan: ClusterPlan, node: PlannedNode, options: Hos
 }
 
 /**
- * The spec as the LB agent reads it to re-render haproxy.cfg for each new backend set. It carries no secret: the
- * registry credentials are content the spec only names by path.
+ * The spec that LB agents of earlier releases read to re-render haproxy.cfg. Nothing writes it any more (the backend
+ * set carries the load-balancer settings); node removal still deletes it from hosts deployed before.
  */
 export const LB_SPEC_PATH = '/etc/kubeadm-ha/cluster.json';
 
-export function lbSpecFile(plan: ClusterPlan): RenderedFile {
-  return { path: LB_SPEC_PATH, mode: 0o644, content: JSON.stringify(specToObject(plan.spec), null, 2) + '\n' };
-}
-
 /** keepalived + haproxy (or kube-vip) for a control-plane node, with haproxy listing `backends`; nothing for workers. */
 export function loadBalancerFiles(plan: ClusterPlan, node: PlannedNode, iface: string, backends?: BackendSet, options: { phase?: LoadBalancerPhase } = {}): RenderedFile[] {
-  const files = renderLoadBalancerFiles(target(plan, node, iface), { ...(backends ? { backends: backends.backends, backendVersion: backends.version } : {}), ...options });
-  return plan.spec.controlPlaneEndpoint.loadBalancer === 'keepalived-haproxy' && files.length > 0 ? [...files, lbSpecFile(plan)] : files;
+  return renderLoadBalancerFiles(target(plan, node, iface), { ...(backends ? { backends: backends.backends, backendVersion: backends.version } : {}), ...options });
 }
 
 export function kubeadmConfigFile(plan: ClusterPlan, node: PlannedNode, options: { joinCredentials?: JoinCredentials }): RenderedFile {

@@ -1,11 +1,12 @@
 /**
  * Fan-out: one coordinator publishes 20 successive backend changes (BackendSetStore.publish, as the coordinator does)
  * to 1000 agents subscribed on the real NATS protocol against one real nats-server. Each agent is the production
- * watch (agent/lb/backend-watch.ts watchBackendSet) with its own nkey user, allowed the way registration allows it
- * (addAgentUser, batched into a handful of server reloads), and each renders haproxy.cfg in memory for every set
- * (renderHaproxyConfig), without `haproxy -c`. All 1000 run in this one process: 1000 separate NATS connections,
- * each with its own KV watch (an ordered consumer), so the server side is the real load of 1000 agents; the client
- * side shares one event loop, which makes the figures pessimistic rather than flattering.
+ * watch (agent/lb/backend-watch.ts watchBackendSet) feeding the production mailbox (agent/lb/backend-mailbox.ts), with
+ * its own nkey user, allowed the way registration allows it (addAgentUser, batched into a handful of server reloads),
+ * and each renders haproxy.cfg in memory from every set it is handed (renderBackendSetConfig), without `haproxy -c`.
+ * All 1000 run in this one process: 1000 separate NATS connections, each with its own KV watch (an ordered consumer),
+ * so the server side is the real load of 1000 agents; the client side shares one event loop, which makes the figures
+ * pessimistic rather than flattering.
  *
  * Reported: p50/p99/max of publish → applied per agent and change, and per change the time until all 1000 applied it.
  */
@@ -14,10 +15,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createUser } from '@nats-io/nkeys';
-import { watchBackendSet, type BackendWatch } from '../../agent/lb/backend-watch.js';
-import { withBackends, type BackendInput, type BackendSet } from '../../core/backend-set.js';
+import { createBackendSetMailbox } from '../../agent/lb/backend-mailbox.js';
+import { watchBackendSet } from '../../agent/lb/backend-watch.js';
+import { withBackends, withLoadBalancerConfig, type BackendInput, type BackendSet } from '../../core/backend-set.js';
 import { planCluster } from '../../core/plan.js';
-import { renderHaproxyConfig } from '../../core/render/haproxy.js';
+import { loadBalancerConfig, renderBackendSetConfig } from '../../core/render/haproxy.js';
 import { loadSpec } from '../../core/validate.js';
 import { startLocalNats } from '../../coordinator/nats/server.js';
 import { StateStore } from '../../coordinator/state/store.js';
@@ -51,14 +53,14 @@ function backendsFor(change: number): BackendInput[] {
 export async function benchFanout(): Promise<BenchResult> {
   const dataDir = await mkdtemp(join(tmpdir(), 'kha-fanout-'));
   const nats = await startLocalNats({ dataDir, clusterName: CLUSTER, logger: silentLogger });
-  const watches: BackendWatch[] = [];
+  const watches: { close(): Promise<void> }[] = [];
   try {
     const nc = await connectNats(nats, { name: 'fanout coordinator', logger: silentLogger });
     const store = await StateStore.open(nc);
     const spec = loadSpec(readFileSync(join(REPO_ROOT, 'test/fixtures/cluster.yaml'), 'utf8').replace(/^(\s*name:\s*)\S+$/m, `$1${CLUSTER}`)).spec;
     const plan = planCluster({ ...spec, name: CLUSTER });
     let current = await store.backendSets.current(CLUSTER);
-    current = withBackends(current, backendsFor(0));
+    current = withLoadBalancerConfig(withBackends(current, backendsFor(0)), loadBalancerConfig(plan));
     await store.backendSets.publish(current);
 
     const users = Array.from({ length: AGENTS }, () => createUser());
@@ -73,7 +75,7 @@ export async function benchFanout(): Promise<BenchResult> {
     let renderedBytes = 0;
 
     const onSet = (agent: number) => (set: BackendSet) => {
-      renderedBytes += renderHaproxyConfig(plan, set.backends, { backendSetVersion: set.version }).length;
+      renderedBytes += renderBackendSetConfig(set).length;
       const at = publishedAt.get(set.version);
       if (at !== undefined) latencies.push(performance.now() - at);
       const before = applied[agent]!;
@@ -98,9 +100,22 @@ export async function benchFanout(): Promise<BenchResult> {
 
     const connectStart = performance.now();
     for (let i = 0; i < AGENTS; i++) {
-      watches.push(
-        watchBackendSet({ url: nats.url, nkeySeed: users[i]!.getSeed(), cluster: CLUSTER, name: `agent-${i}`, logger: silentLogger, onSet: onSet(i), resyncIntervalMs: 3_600_000 }),
-      );
+      const mailbox = createBackendSetMailbox({ deliver: onSet(i), logger: silentLogger });
+      const watch = watchBackendSet({
+        url: nats.url,
+        nkeySeed: users[i]!.getSeed(),
+        cluster: CLUSTER,
+        name: `agent-${i}`,
+        logger: silentLogger,
+        onSet: (set) => void mailbox.offer(set).catch(() => undefined),
+        resyncIntervalMs: 3_600_000,
+      });
+      watches.push({
+        async close() {
+          await watch.close();
+          await mailbox.close();
+        },
+      });
       if ((i + 1) % CONNECT_WAVE === 0) await allAt(current.version).catch(() => undefined);
     }
     await allAt(current.version);
