@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { KubeadmHaError } from '../core/errors.js';
 import { COORDINATOR_DATA_DIR } from '../core/host/paths.js';
+import { DEFAULT_WORKER_CONCURRENCY } from '../core/plan.js';
 import { versionLine } from '../core/version.js';
 import { createRootLogger } from '../lib/log.js';
 import { startCoordinator } from './daemon.js';
@@ -22,7 +23,7 @@ const USAGE = `usage: kubeadm-ha-coordinator --cluster NAME [flags]
   --nats-url URLS         use an existing NATS cluster with JetStream instead (comma-separated)
   --nats-creds FILE       the .creds file for --nats-url
   --state-replicas N      JetStream KV replicas on an external cluster (default 1; 3 on an R3 cluster)
-  --worker-concurrency N  workers joined at once (default 10)
+  --worker-concurrency N  workers joined at once (default ${DEFAULT_WORKER_CONCURRENCY})
   --log-level LEVEL       debug | info | warn | error
   --version`;
 
@@ -40,7 +41,7 @@ async function main(): Promise<number> {
         'nats-url': { type: 'string' },
         'nats-creds': { type: 'string' },
         'state-replicas': { type: 'string', default: '1' },
-        'worker-concurrency': { type: 'string', default: '10' },
+        'worker-concurrency': { type: 'string', default: String(DEFAULT_WORKER_CONCURRENCY) },
         'log-level': { type: 'string', default: 'info' },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -87,7 +88,7 @@ async function main(): Promise<number> {
       ? { nats: { url: values['nats-url'], credentials: values['nats-creds'] ? { kind: 'creds' as const, creds: new Uint8Array(await readFile(values['nats-creds'])) } : (() => { throw new KubeadmHaError('--nats-url needs --nats-creds'); })() } }
       : {}),
     stateReplicas: number('state-replicas', values['state-replicas'], 1) ?? 1,
-    workerConcurrency: number('worker-concurrency', values['worker-concurrency'], 1) ?? 10,
+    workerConcurrency: number('worker-concurrency', values['worker-concurrency'], 1) ?? DEFAULT_WORKER_CONCURRENCY,
     logger,
   });
   process.stderr.write(`kubeadm-ha-coordinator: cluster ${values.cluster}, listening on ${values.listen} (port ${coordinator.port}); CA pin ${coordinator.ca.pin}; admin credentials in ${coordinator.adminConfPath}\n`);

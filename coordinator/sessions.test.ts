@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { CommandError, KubeadmHaError, PreconditionError, TimeoutError } from '../core/errors.js';
 import { AgentSession, registerAgent, type TaskHandlers } from '../test/support/agent-side.js';
 import { agentClient, startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from '../test/support/grpc-testing.js';
-import type { WaitProgress } from './sessions.js';
+import type { WaitProgress } from './workflow/ports.js';
 
 function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
   let resolve!: (v: T) => void;

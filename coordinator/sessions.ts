@@ -17,6 +17,7 @@ import type { Hello__Output } from '../proto/generated/kubeadm_ha/v1/Hello.js';
 import type { HostFacts__Output } from '../proto/generated/kubeadm_ha/v1/HostFacts.js';
 import type { TaskResult__Output } from '../proto/generated/kubeadm_ha/v1/TaskResult.js';
 import { taskHasResult, type TaskArgs, type TaskKind, type TaskResultOutput } from '../proto/index.js';
+import type { RunTaskOptions, WaitProgress } from './workflow/ports.js';
 
 export type AgentStream = grpc.ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
 
@@ -33,22 +34,6 @@ export interface HubEvents {
   connect: [agent: ConnectedAgent];
   disconnect: [event: { name: string; reason: string }];
   lbApplied: [event: { name: string; version: number }];
-}
-
-export interface RunTaskOptions {
-  readonly onProgress?: (line: string) => void;
-  readonly signal?: AbortSignal;
-  /** Also sent to the agent, which stops the task when it passes. 0 or absent: no limit. */
-  readonly timeoutMs?: number;
-  /** Added to errors that do not carry a phase yet. */
-  readonly phase?: string;
-}
-
-export interface WaitProgress {
-  readonly connected: number;
-  readonly total: number;
-  readonly missing: readonly string[];
-  readonly message: string;
 }
 
 export interface SessionHubOptions {
