@@ -57,7 +57,7 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
     config: opts.config,
     agentVersion: VERSION,
     handlers,
-    gatherFacts: facts as never,
+    gatherFacts: facts,
     appliedLbVersion: () => applied,
     logger,
   });

@@ -22,7 +22,7 @@ import type { NodeRole } from '../proto/index.js';
 async function peculiarX509(): Promise<typeof import('@peculiar/x509')> {
   await import('reflect-metadata');
   const x509 = await import('@peculiar/x509');
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  x509.cryptoProvider.set(webcrypto);
   return x509;
 }
 

@@ -25,7 +25,6 @@ import {
   roleFromProto,
   roleToProto,
   taskHasResult,
-  type AgentServiceClient,
   type TaskArgsOutput,
   type TaskKind,
   type TaskResultInput,
@@ -81,7 +80,7 @@ export async function registerAgent(config: AgentConfig, opts: RegisterOptions):
   const nkey = await loadOrCreateNatsUserKey(config.stateDir);
   const requestedName = config.nodeName ?? '';
   const csrPem = await createCsr(key, requestedName || String(opts.facts.hostname ?? 'agent').toLowerCase());
-  const client = new AgentService(config.coordinator, grpc.credentials.createSsl(Buffer.from(caPem)), CHANNEL_OPTIONS) as unknown as AgentServiceClient;
+  const client = new AgentService(config.coordinator, grpc.credentials.createSsl(Buffer.from(caPem)), CHANNEL_OPTIONS);
   try {
     const request: RegisterRequest = {
       bootstrapToken: config.token,
@@ -230,7 +229,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
   /** One Session, until it ends. Resolves after a session that was acknowledged ends; rejects if it never got that far. */
   private async runSession(reg: Registration): Promise<void> {
     const credentials = grpc.credentials.createSsl(Buffer.from(reg.caPem), Buffer.from(reg.keyPem), Buffer.from(reg.certPem));
-    const client = new AgentService(this.opts.config.coordinator, credentials, CHANNEL_OPTIONS) as unknown as AgentServiceClient;
+    const client = new AgentService(this.opts.config.coordinator, credentials, CHANNEL_OPTIONS);
     const facts = await this.opts.gatherFacts();
     const call = client.session();
     const active: ActiveSession = { call, open: true };

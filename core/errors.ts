@@ -3,6 +3,7 @@
  * (to a gRPC status, an exit code, a table row) without parsing messages, and each adds its own
  * context to the message exactly once: `join-control-plane: master-2: kubeadm join exited 1: …`.
  */
+import type { RuntimeRefusal } from './lb/runtime-answer.js';
 
 export interface ErrorContext {
   phase?: string;
@@ -98,6 +99,45 @@ export class StateConflictError extends PreconditionError {
 
 /** A stored record that does not pass its schema: a bug or a hand edit, never silently used. */
 export class StateCorruptError extends KubeadmHaError {}
+
+/** haproxy printed something this parser does not understand (another format version, a truncated answer). */
+export class RuntimeOutputError extends KubeadmHaError {
+  constructor(
+    what: string,
+    problem: string,
+    readonly text: string,
+  ) {
+    super(`${what}: ${problem}: ${JSON.stringify(text.slice(0, 200))}`);
+  }
+}
+
+/** The master reported the reload failed: the old worker runs on with the previous configuration. */
+export class ReloadRejectedError extends KubeadmHaError {}
+
+/** Why a runtime-API command failed: haproxy's refusal, or no usable socket. */
+export type RuntimeFailure = RuntimeRefusal | 'unreachable' | 'timeout' | 'connection-closed';
+
+/** haproxy refused a command, or could not be talked to. `answer` is haproxy's own words (empty when it said nothing). */
+export class HaproxyRuntimeError extends KubeadmHaError {
+  readonly command: string;
+  readonly answer: string;
+  readonly failure: RuntimeFailure;
+  readonly socketPath: string;
+
+  constructor(socketPath: string, command: string, failure: RuntimeFailure, answer: string, options?: { cause?: unknown }) {
+    const said = answer ? `: ${answer}` : '';
+    super(`haproxy runtime API (${socketPath}): "${command}" failed (${failure})${said}`, {}, options);
+    this.socketPath = socketPath;
+    this.command = command;
+    this.answer = answer;
+    this.failure = failure;
+  }
+
+  /** The socket could not be used at all (haproxy not running, socket gone, no answer): a reload may help. */
+  get unreachable(): boolean {
+    return this.failure === 'unreachable' || this.failure === 'timeout' || this.failure === 'connection-closed';
+  }
+}
 
 /** Adds phase/host context to an error raised deeper down, without repeating context it already has. */
 export function withContext(err: unknown, ctx: ErrorContext): KubeadmHaError {

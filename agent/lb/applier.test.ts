@@ -12,7 +12,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, BackendSet } from '../../core/backend-set.js';
-import { CommandError, PreconditionError } from '../../core/errors.js';
+import { CommandError, PreconditionError, ReloadRejectedError } from '../../core/errors.js';
 import { readBackendSetVersion } from '../../core/lb/config-version.js';
 import type { RuntimeServer } from '../../core/lb/runtime-output.js';
 import { silentLogger } from '../../lib/log.js';
@@ -29,7 +29,7 @@ import {
 } from '../../test/bench/haproxy-testbed.js';
 import { createBackendApplier, type ApplyOutcome, type BackendApplierOptions, type RuntimeAppliedEvent } from './applier.js';
 import { createBackendSetMailbox, type BackendSetMailbox, type Offered } from './backend-mailbox.js';
-import { ReloadRejectedError, type HaproxyApi, type HaproxySession } from './haproxy-api.js';
+import type { HaproxyApi, HaproxySession } from './haproxy-api.js';
 
 interface Follower {
   apply(set: BackendSet): Promise<Offered<ApplyOutcome>>;

@@ -23,15 +23,13 @@
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Backend, BackendSet } from '../../core/backend-set.js';
-import { CommandError, TimeoutError } from '../../core/errors.js';
+import { CommandError, HaproxyRuntimeError, ReloadRejectedError, RuntimeOutputError, TimeoutError } from '../../core/errors.js';
 import { readBackendSetVersion, withBackendSetVersion } from '../../core/lb/config-version.js';
-import { RuntimeOutputError } from '../../core/lb/runtime-output.js';
 import { planRuntimeChanges, retireCommands, type RuntimePlan } from '../../core/lb/runtime-plan.js';
 import { HAPROXY_BACKEND, HAPROXY_CFG_PATH } from '../../core/render/haproxy.js';
 import type { Logger } from '../../lib/log.js';
 import { tail, type HostOps } from '../hostops.js';
-import { LocalHaproxy, ReloadRejectedError, type HaproxyApi, type HaproxySession } from './haproxy-api.js';
-import { HaproxyRuntimeError } from './haproxy-runtime.js';
+import { LocalHaproxy, type HaproxyApi, type HaproxySession } from './haproxy-api.js';
 
 /**
  * - applied: live through the runtime API, then checked, written and reported;

@@ -10,12 +10,11 @@ import { errors, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addBackend, emptyBackendSet, encodeBackendSet, removeBackend, withBackends, type BackendSet } from '../../core/backend-set.js';
-import { startLocalNats, type LocalNats } from '../../coordinator/nats/server.js';
-import { StateStore } from '../../coordinator/state/store.js';
 import { silentLogger } from '../../lib/log.js';
 import { connectNats } from '../../lib/nats/connect.js';
 import { nkeyCredentials } from '../../lib/nats/credentials.js';
 import { agentInboxPrefix } from '../../lib/nats/names.js';
+import { StateStore, startLocalNats, type LocalNats } from '../../test/support/coordinator-side.js';
 import { createBackendSetMailbox, type Backoff } from './backend-mailbox.js';
 import { watchBackendSet, type BackendWatch, type BackendWatchOptions } from './backend-watch.js';
 

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KubeadmHaError, PreconditionError, TimeoutError } from '../../core/errors.js';
+import { PreconditionError, ReloadRejectedError, TimeoutError } from '../../core/errors.js';
 import type { RuntimeServer, ServerSessions } from '../../core/lb/runtime-output.js';
 import { HAPROXY_ADMIN_SOCKET, HAPROXY_MASTER_SOCKET } from '../../core/render/haproxy.js';
 import type { Logger } from '../../lib/log.js';
@@ -33,9 +33,6 @@ export interface HaproxyApi {
   /** Reloads haproxy from its file and waits until the new worker answers; ReloadRejectedError when the old one stays. */
   reload(log: Logger): Promise<void>;
 }
-
-/** The master reported the reload failed: the old worker runs on with the previous configuration. */
-export class ReloadRejectedError extends KubeadmHaError {}
 
 export interface LocalHaproxyOptions {
   readonly host: HostOps;

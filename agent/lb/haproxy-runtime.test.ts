@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HaproxyRuntimeError } from '../../core/errors.js';
 import { HAPROXY_BINARY, HaproxyTestbed, backendSet, type FakeApiserver } from '../../test/bench/haproxy-testbed.js';
-import { HaproxyRuntimeError, RuntimeSession, sendLine } from './haproxy-runtime.js';
+import { RuntimeSession, sendLine } from './haproxy-runtime.js';
 
 describe.skipIf(!HAPROXY_BINARY)('haproxy runtime API client (real haproxy)', () => {
   let bed: HaproxyTestbed;

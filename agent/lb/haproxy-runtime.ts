@@ -15,8 +15,8 @@
  * non-interactive command; the stats socket does not care, so both are sent that way.
  */
 import { connect, type Socket } from 'node:net';
-import { KubeadmHaError } from '../../core/errors.js';
-import { answerProblem, type RuntimeRefusal } from '../../core/lb/runtime-answer.js';
+import { HaproxyRuntimeError, KubeadmHaError } from '../../core/errors.js';
+import { answerProblem } from '../../core/lb/runtime-answer.js';
 import {
   parseServerSessions,
   parseServersState,
@@ -28,30 +28,6 @@ import {
 } from '../../core/lb/runtime-output.js';
 
 export const DEFAULT_RUNTIME_TIMEOUT_MS = 5000;
-
-export type RuntimeFailure = RuntimeRefusal | 'unreachable' | 'timeout' | 'connection-closed';
-
-/** haproxy refused a command, or could not be talked to. `answer` is haproxy's own words (empty when it said nothing). */
-export class HaproxyRuntimeError extends KubeadmHaError {
-  readonly command: string;
-  readonly answer: string;
-  readonly failure: RuntimeFailure;
-  readonly socketPath: string;
-
-  constructor(socketPath: string, command: string, failure: RuntimeFailure, answer: string, options?: { cause?: unknown }) {
-    const said = answer ? `: ${answer}` : '';
-    super(`haproxy runtime API (${socketPath}): "${command}" failed (${failure})${said}`, {}, options);
-    this.socketPath = socketPath;
-    this.command = command;
-    this.answer = answer;
-    this.failure = failure;
-  }
-
-  /** The socket could not be used at all (haproxy not running, socket gone, no answer): a reload may help. */
-  get unreachable(): boolean {
-    return this.failure === 'unreachable' || this.failure === 'timeout' || this.failure === 'connection-closed';
-  }
-}
 
 export interface RuntimeClientOptions {
   /** Per command, including the connect. */
@@ -149,7 +125,7 @@ export class RuntimeSession {
   /** haproxy's answer to one command, whatever it says. */
   send(command: string): Promise<string> {
     assertOneLine(this.socketPath, command, false);
-    if (this.pending) return Promise.reject(new Error(`RuntimeSession: "${command}" sent while "${this.pending.command}" awaits its answer`));
+    if (this.pending) return Promise.reject(new KubeadmHaError(`RuntimeSession: "${command}" sent while "${this.pending.command}" awaits its answer`));
     if (this.closed) return Promise.reject(new HaproxyRuntimeError(this.socketPath, command, 'connection-closed', ''));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

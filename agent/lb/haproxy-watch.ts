@@ -8,6 +8,7 @@
  * file at FAULT the watcher never writes, and after the coordinator clears it the watcher takes over again.
  */
 import { request } from 'node:http';
+import { TimeoutError } from '../../core/errors.js';
 import { HAPROXY_HEALTHZ_PATH, HAPROXY_HEALTHZ_PORT } from '../../core/render/haproxy.js';
 import { KEEPALIVED_CONF_PATH, KEEPALIVED_TRACK_FILE_PATH } from '../../core/render/keepalived.js';
 import type { Logger } from '../../lib/log.js';
@@ -49,7 +50,7 @@ export function probeHaproxyHealthz(port = HAPROXY_HEALTHZ_PORT, timeoutMs = PRO
       res.resume();
       resolve(res.statusCode === 200);
     });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('timeout', () => req.destroy(new TimeoutError('timeout')));
     req.on('error', () => resolve(false));
     req.end();
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseServerSessions, parseServersState, parseShowInfo, parseShowProc, RuntimeOutputError } from './runtime-output.js';
+import { RuntimeOutputError } from '../errors.js';
+import { parseServerSessions, parseServersState, parseShowInfo, parseShowProc } from './runtime-output.js';
 
 // Captured from haproxy 2.6.12: m0 from the file and UP; m1 added at runtime (maintenance, check stopped);
 // m2 `disabled` in the file then `set server … state ready` (CMAINT kept, running); m3 forced into drain.

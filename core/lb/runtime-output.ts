@@ -3,7 +3,7 @@
  * Columns are found by their header names, not their positions: later haproxy versions append columns, and a parser
  * that counted positions would silently read the wrong one.
  */
-import { KubeadmHaError } from '../errors.js';
+import { RuntimeOutputError } from '../errors.js';
 
 /** `srv_admin_state` bits (management guide, "show servers state"). */
 export const SRV_ADMF_FMAINT = 0x01;
@@ -47,17 +47,6 @@ export interface RuntimeServer {
 }
 
 const OPERATIONAL: Record<string, ServerOperationalState> = { '0': 'stopped', '1': 'starting', '2': 'running', '3': 'stopping' };
-
-/** haproxy printed something this parser does not understand (another format version, a truncated answer). */
-export class RuntimeOutputError extends KubeadmHaError {
-  constructor(
-    what: string,
-    problem: string,
-    readonly text: string,
-  ) {
-    super(`${what}: ${problem}: ${JSON.stringify(text.slice(0, 200))}`);
-  }
-}
 
 export function adminStateOf(flags: number): ServerAdminState {
   if (flags & MAINT_BITS) return 'maint';

@@ -49,6 +49,7 @@ import { HAPROXY_MANIFEST_PATH } from './static-pods.js';
 
 const staticPodPlan = planFor(LB_CASES.find((c) => c.name === 'static-pod')!);
 const spec = staticPodPlan.spec;
+const lbConfig = loadBalancerConfig(staticPodPlan);
 
 /** Every haproxy.cfg the golden cases produce, plus backend sets with draining servers and an IPv6 cluster. */
 function allConfigs(): { label: string; text: string }[] {
@@ -78,16 +79,16 @@ describe('server lines and runtime commands', () => {
   const backend: HaproxyBackend = { name: 'master-3', address: '198.18.0.14', port: 6443, state: 'active' };
 
   it('addServerCommand repeats the file settings on one line', () => {
-    expect(addServerCommand(spec, backend)).toBe('add server kube-apiserver/master-3 198.18.0.14:6443 check check-ssl verify none inter 1s fall 2 rise 2');
-    expect(addServerCommand(spec, { ...backend, state: 'draining' })).toBe(
+    expect(addServerCommand(lbConfig, backend)).toBe('add server kube-apiserver/master-3 198.18.0.14:6443 check check-ssl verify none inter 1s fall 2 rise 2');
+    expect(addServerCommand(lbConfig, { ...backend, state: 'draining' })).toBe(
       'add server kube-apiserver/master-3 198.18.0.14:6443 check check-ssl verify none inter 1s fall 2 rise 2 disabled',
     );
   });
 
   it('the file and the runtime line share exactly the same server arguments', () => {
     const cfg = renderHaproxyConfig(staticPodPlan, [backend]);
-    expect(cfg).toContain(`    server master-3 ${serverArguments(spec, backend)}\n`);
-    expect(addServerCommand(spec, backend)).toBe(`add server kube-apiserver/master-3 ${serverArguments(spec, backend)}`);
+    expect(cfg).toContain(`    server master-3 ${serverArguments(lbConfig, backend)}\n`);
+    expect(addServerCommand(lbConfig, backend)).toBe(`add server kube-apiserver/master-3 ${serverArguments(lbConfig, backend)}`);
   });
 
   it('state commands: active re-enables the check and the server; draining is maintenance; delete by name', () => {
@@ -103,8 +104,8 @@ describe('server lines and runtime commands', () => {
   });
 
   it('refuses names haproxy cannot take, addresses that are not IPs, and duplicates', () => {
-    expect(() => serverArguments(spec, { ...backend, name: 'bad name' })).toThrow(/server name/);
-    expect(() => serverArguments(spec, { ...backend, address: 'master-3.example' })).toThrow(/not an IP/);
+    expect(() => serverArguments(lbConfig, { ...backend, name: 'bad name' })).toThrow(/server name/);
+    expect(() => serverArguments(lbConfig, { ...backend, address: 'master-3.example' })).toThrow(/not an IP/);
     expect(() => renderHaproxyConfig(staticPodPlan, [backend, backend])).toThrow(/twice/);
   });
 
@@ -127,8 +128,8 @@ describe('haproxy.cfg from a published backend set', () => {
       expect(renderBackendSetConfig(received)).toBe(fromPlan);
       expect(isRenderedHaproxyConfig(fromPlan)).toBe(true);
       for (const b of received.backends) {
-        expect(addServerCommand(publishedSettings(received), b)).toBe(addServerCommand(plan.spec, b));
-        expect(addServerCommand(publishedSettings(received), { ...b, state: 'draining' })).toBe(addServerCommand(plan.spec, { ...b, state: 'draining' }));
+        expect(addServerCommand(publishedSettings(received), b)).toBe(addServerCommand(loadBalancerConfig(plan), b));
+        expect(addServerCommand(publishedSettings(received), { ...b, state: 'draining' })).toBe(addServerCommand(loadBalancerConfig(plan), { ...b, state: 'draining' }));
       }
     }
   });
@@ -250,7 +251,7 @@ describe.skipIf(!canRunLive)('a live haproxy with the static pod command line (r
 
   it('accepts the add server line and runs the new server exactly like a configured one', async () => {
     const added: HaproxyBackend = { name: 'master-3', address: master0.address, port: 6443, state: 'active' };
-    const answer = await haproxyCommand(admin, addServerCommand(spec, added));
+    const answer = await haproxyCommand(admin, addServerCommand(lbConfig, added));
     expect(answer.trim()).toBe('New server registered.');
     expect(await statusOf('master-3')).toBe('MAINT');
     for (const command of serverStateCommands(added)) expect((await haproxyCommand(admin, command)).trim(), command).toBe('');
@@ -267,7 +268,7 @@ describe.skipIf(!canRunLive)('a live haproxy with the static pod command line (r
     expect((await haproxyCommand(admin, deleteServerCommand({ name: 'master-3' }))).trim()).toBe('Server deleted.');
     expect(await stat('master-3')).toBeUndefined();
     const draining: HaproxyBackend = { name: 'master-4', address: master0.address, port: 6443, state: 'draining' };
-    expect((await haproxyCommand(admin, addServerCommand(spec, draining))).trim()).toBe('New server registered.');
+    expect((await haproxyCommand(admin, addServerCommand(lbConfig, draining))).trim()).toBe('New server registered.');
     expect(await statusOf('master-4')).toBe('MAINT');
   });
 });

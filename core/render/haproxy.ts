@@ -5,7 +5,7 @@
 import ipaddr from 'ipaddr.js';
 import { formatDurationMs } from '../duration.js';
 import type { Backend, BackendSet, BackendState, LoadBalancerConfig } from '../backend-set.js';
-import { PreconditionError } from '../errors.js';
+import { KubeadmHaError, PreconditionError } from '../errors.js';
 import type { ClusterPlan } from '../plan.js';
 import type { ClusterSpec } from '../spec.js';
 import { renderTemplate } from './template.js';
@@ -42,9 +42,9 @@ const ADMIN_KEYWORD: Record<BackendState, string | undefined> = { active: undefi
 const SERVER_NAME_RE = /^[A-Za-z0-9_.:-]+$/;
 
 function checkBackend(backend: HaproxyBackend): void {
-  if (!SERVER_NAME_RE.test(backend.name)) throw new Error(`"${backend.name}" cannot be a haproxy server name`);
-  if (!ipaddr.isValid(backend.address)) throw new Error(`backend ${backend.name}: "${backend.address}" is not an IP address`);
-  if (!Number.isInteger(backend.port) || backend.port < 1 || backend.port > 65535) throw new Error(`backend ${backend.name}: port ${backend.port} is not a TCP port`);
+  if (!SERVER_NAME_RE.test(backend.name)) throw new KubeadmHaError(`"${backend.name}" cannot be a haproxy server name`);
+  if (!ipaddr.isValid(backend.address)) throw new KubeadmHaError(`backend ${backend.name}: "${backend.address}" is not an IP address`);
+  if (!Number.isInteger(backend.port) || backend.port < 1 || backend.port > 65535) throw new KubeadmHaError(`backend ${backend.name}: port ${backend.port} is not a TCP port`);
 }
 
 /** `198.18.0.11:6443`, or `ipv6@2001:db8::1:6443`: the prefix makes haproxy split an IPv6 address at the last colon. */
@@ -74,9 +74,9 @@ function settingsOf(source: HaproxySettings): LoadBalancerConfig {
  * Everything after the server name, shared by the config file's `server` lines and the runtime `add server` command:
  * a dynamic server inherits nothing from `default-server`, so both spell out every setting and behave the same.
  */
-export function serverArguments(settings: HaproxySettings, backend: HaproxyBackend): string {
+export function serverArguments(settings: LoadBalancerConfig, backend: HaproxyBackend): string {
   checkBackend(backend);
-  const check = settingsOf(settings).healthCheck;
+  const check = settings.healthCheck;
   const admin = ADMIN_KEYWORD[backend.state];
   return [
     serverAddress(backend),
@@ -91,7 +91,7 @@ export function serverArguments(settings: HaproxySettings, backend: HaproxyBacke
  * experimental mode). haproxy creates every dynamic server in maintenance with its health check stopped; for an
  * active backend follow it with {@link serverStateCommands}.
  */
-export function addServerCommand(settings: HaproxySettings, backend: HaproxyBackend): string {
+export function addServerCommand(settings: LoadBalancerConfig, backend: HaproxyBackend): string {
   return `add server ${HAPROXY_BACKEND}/${backend.name} ${serverArguments(settings, backend)}`;
 }
 
@@ -143,10 +143,10 @@ export function publishedSettings(set: BackendSet): LoadBalancerConfig {
 
 function renderConfig(clusterName: string, settings: LoadBalancerConfig, backends: readonly HaproxyBackend[], backendSetVersion: number | undefined): string {
   if (settings.port === HAPROXY_HEALTHZ_PORT)
-    throw new Error(`controlPlaneEndpoint.port ${settings.port} is haproxy's monitor port on loopback; choose another load-balancer port`);
+    throw new KubeadmHaError(`controlPlaneEndpoint.port ${settings.port} is haproxy's monitor port on loopback; choose another load-balancer port`);
   const names = new Set<string>();
   for (const b of backends) {
-    if (names.has(b.name)) throw new Error(`backend ${b.name} is listed twice`);
+    if (names.has(b.name)) throw new KubeadmHaError(`backend ${b.name} is listed twice`);
     names.add(b.name);
   }
   const t = settings.timeouts;

@@ -19,7 +19,7 @@ import { LocalHostOps } from '../../agent/hostops.js';
 import { HaproxyMasterCli, HaproxyRuntime } from '../../agent/lb/haproxy-runtime.js';
 import type { Backend, BackendSet } from '../../core/backend-set.js';
 import { planCluster, type ClusterPlan } from '../../core/plan.js';
-import { HAPROXY_HEALTHZ_PORT, addServerCommand, renderHaproxyConfig } from '../../core/render/haproxy.js';
+import { HAPROXY_HEALTHZ_PORT, addServerCommand, loadBalancerConfig, renderHaproxyConfig } from '../../core/render/haproxy.js';
 import { parseSpecYaml } from '../../core/spec.js';
 import { silentLogger } from '../../lib/log.js';
 
@@ -108,7 +108,7 @@ export class HaproxyTestbed {
 
   addServerCommand = (backend: Backend): string => {
     const extra = this.extraServerArguments.get(backend.name);
-    return addServerCommand(this.plan.spec, backend) + (extra ? ` ${extra}` : '');
+    return addServerCommand(loadBalancerConfig(this.plan), backend) + (extra ? ` ${extra}` : '');
   };
 
   async startApiserver(name: string): Promise<FakeApiserver> {

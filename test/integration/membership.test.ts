@@ -6,10 +6,11 @@
  * frontend, master-2 is added and master-1 (the VIP holder) removed: no attempt may fail and every haproxy must end
  * with exactly the expected servers.
  *
- * Covered elsewhere, not repeated here: reordered and duplicated versions are ignored (agent/lb/applier.test.ts and
- * agent/lb/backend-watch.test.ts: ordered, coalesced delivery and stale versions), a disconnected agent converging on
- * reconnect (backend-watch.test.ts, partition tests), and agent credentials refused when publishing a backend set
- * (backend-watch.test.ts / coordinator/nats/server.test.ts permission tests).
+ * Covered elsewhere, not repeated here: reordered and duplicated versions are ignored
+ * (agent/lb/backend-mailbox.test.ts: one set at a time, only the newest of those offered meanwhile, older or equal
+ * versions dropped), a disconnected agent converging on reconnect (backend-watch.test.ts, partition tests), and agent
+ * credentials refused when publishing a backend set (backend-watch.test.ts / coordinator/nats/server.test.ts
+ * permission tests).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
