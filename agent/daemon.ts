@@ -52,7 +52,12 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
 
   // Idle until keepalived is configured here; explicit SetVipTrack goes through it so the two never fight.
   const haproxyWatch = startHaproxyWatch({ host, logger });
-  const handlers: TaskHandlers = createTaskHandlers({ host, gatherFacts: facts, appliedLbVersion: () => applied, setVipTrack: (fault) => haproxyWatch.force(fault) });
+  const handlers: TaskHandlers = createTaskHandlers({
+    host,
+    gatherFacts: facts,
+    appliedLbVersion: () => applied,
+    setVipTrack: (fault) => haproxyWatch.force(fault),
+  });
   const session = new AgentSession({
     config: opts.config,
     agentVersion: VERSION,

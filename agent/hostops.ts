@@ -97,7 +97,11 @@ export class LocalHostOps implements HostOps {
     const stdout = String(result.stdout ?? '');
     const stderr = String(result.stderr ?? '');
     if (result.failed && result.exitCode === undefined) {
-      const why = result.timedOut ? `timed out after ${options.timeoutMs} ms` : result.isCanceled ? 'was cancelled' : (result.originalMessage ?? 'could not be started');
+      const why = result.timedOut
+        ? `timed out after ${options.timeoutMs} ms`
+        : result.isCanceled
+          ? 'was cancelled'
+          : (result.originalMessage ?? 'could not be started');
       if (options.allowFailure) return { exitCode: -1, stdout, stderr: stderr || why };
       throw new CommandError(shown, null, redactSecrets(tail(stderr || why), secrets));
     }

@@ -109,7 +109,14 @@ type RegistrationMeta = Omit<Registration, 'caPem' | 'certPem' | 'keyPem'>;
 
 export async function saveRegistration(stateDir: string, reg: Registration): Promise<void> {
   await ensureStateDir(stateDir);
-  const meta: RegistrationMeta = { agentName: reg.agentName, clusterName: reg.clusterName, natsUrl: reg.natsUrl, role: reg.role, coordinator: reg.coordinator, caPin: reg.caPin };
+  const meta: RegistrationMeta = {
+    agentName: reg.agentName,
+    clusterName: reg.clusterName,
+    natsUrl: reg.natsUrl,
+    role: reg.role,
+    coordinator: reg.coordinator,
+    caPin: reg.caPin,
+  };
   await writeFileAtomic(join(stateDir, COORDINATOR_CA_FILE), reg.caPem, 0o600);
   await writeFileAtomic(join(stateDir, AGENT_CERT_FILE), reg.certPem, 0o600);
   // Written last: its presence means the rest is complete.
@@ -205,7 +212,9 @@ export async function fetchPinnedCa(address: string, pin: string, opts: { timeou
   const pins = chain.chain.map((der) => caPinFromCertDer(der));
   const index = pins.indexOf(expected);
   if (index < 0) {
-    throw new AuthError(`coordinator ${address} is not the one agent.yaml pins: its CA is ${pins[pins.length - 1]} but caCertHash is ${expected}; refusing to send anything to it`);
+    throw new AuthError(
+      `coordinator ${address} is not the one agent.yaml pins: its CA is ${pins[pins.length - 1]} but caCertHash is ${expected}; refusing to send anything to it`,
+    );
   }
   const ca = new X509Certificate(chain.chain[index]!);
   const leaf = new X509Certificate(chain.chain[0]!);
@@ -214,7 +223,8 @@ export async function fetchPinnedCa(address: string, pin: string, opts: { timeou
     throw new AuthError(`coordinator ${address}: its serving certificate was not issued by the pinned CA ${expected}`);
   }
   const identityError = tls.checkServerIdentity(host, chain.leaf);
-  if (identityError) throw new AuthError(`coordinator ${address}: serving certificate is not valid for "${host}" (${identityError.message}); dial an address in its SANs`);
+  if (identityError)
+    throw new AuthError(`coordinator ${address}: serving certificate is not valid for "${host}" (${identityError.message}); dial an address in its SANs`);
   const now = Date.now();
   if (Date.parse(leaf.validFrom) > now || Date.parse(leaf.validTo) < now) {
     throw new AuthError(`coordinator ${address}: serving certificate is outside its validity (${leaf.validFrom} – ${leaf.validTo}); check both clocks`);

@@ -48,7 +48,9 @@ async function main(): Promise<number> {
   try {
     text = await readFile(values.config, 'utf8');
   } catch (err) {
-    process.stderr.write(`kubeadm-ha-agent: cannot read ${values.config}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; write it from \`coordinatorctl token create\` (mode 0600)\n`);
+    process.stderr.write(
+      `kubeadm-ha-agent: cannot read ${values.config}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; write it from \`coordinatorctl token create\` (mode 0600)\n`,
+    );
     return 1;
   }
   const config = parseAgentConfig(text, values.config);

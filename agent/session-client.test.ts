@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AuthError, KubeadmHaError } from '../core/errors.js';
+import { AuthError, type KubeadmHaError } from '../core/errors.js';
 import { createOtherCa, startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from '../test/support/grpc-testing.js';
 import { AGENT_CERT_FILE, AGENT_KEY_FILE, COORDINATOR_CA_FILE, fetchPinnedCa, loadRegistration, NATS_SEED_FILE, REGISTRATION_FILE } from './identity.js';
 import { AgentSession, type AgentSessionOptions } from './session-client.js';
@@ -16,7 +16,14 @@ describe('agent session client', () => {
 
   function agent(name: string, over: Partial<AgentSessionOptions['config']> = {}): AgentSession {
     const session = new AgentSession({
-      config: { coordinator: coordinator.address, token: TEST_TOKENS.any, caCertHash: coordinator.ca.pin, nodeName: name, stateDir: join(stateRoot, name), ...over },
+      config: {
+        coordinator: coordinator.address,
+        token: TEST_TOKENS.any,
+        caCertHash: coordinator.ca.pin,
+        nodeName: name,
+        stateDir: join(stateRoot, name),
+        ...over,
+      },
       agentVersion: '0.1.0-test',
       handlers: {},
       gatherFacts: async () => testFacts(name),
@@ -71,7 +78,9 @@ describe('agent session client', () => {
     session.start();
     const [err] = await failed;
     expect(err).toBeInstanceOf(AuthError);
-    expect((err as Error).message).toBe(`coordinator ${coordinator.address} is not the one agent.yaml pins: its CA is ${coordinator.ca.pin} but caCertHash is ${other.pin}; refusing to send anything to it`);
+    expect((err as Error).message).toBe(
+      `coordinator ${coordinator.address} is not the one agent.yaml pins: its CA is ${coordinator.ca.pin} but caCertHash is ${other.pin}; refusing to send anything to it`,
+    );
     await session.stop();
     expect(coordinator.tokens.calls).toBe(0);
     expect(await coordinator.registry.list()).toEqual([]);
@@ -81,7 +90,9 @@ describe('agent session client', () => {
   it('fetchPinnedCa returns the CA the coordinator presents in its chain when the pin matches', async () => {
     expect(await fetchPinnedCa(coordinator.address, coordinator.ca.pin)).toBe(coordinator.ca.certPem);
     // Same pin in kubeadm's other accepted spelling.
-    expect(await fetchPinnedCa(`localhost:${coordinator.server.port}`, coordinator.ca.pin.toUpperCase().replace('SHA256', 'sha256'))).toBe(coordinator.ca.certPem);
+    expect(await fetchPinnedCa(`localhost:${coordinator.server.port}`, coordinator.ca.pin.toUpperCase().replace('SHA256', 'sha256'))).toBe(
+      coordinator.ca.certPem,
+    );
     await expect(fetchPinnedCa('127.0.0.1:1', coordinator.ca.pin, { timeoutMs: 2_000 })).rejects.toThrow(/cannot reach coordinator 127\.0\.0\.1:1/);
   });
 

@@ -291,7 +291,8 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     if (this.running.has(taskId)) return;
     const controller = new AbortController();
     this.running.set(taskId, controller);
-    const timer = task.timeoutMs > 0 ? setTimeout(() => controller.abort(new KubeadmHaError(`task exceeded its ${task.timeoutMs} ms timeout`)), task.timeoutMs) : undefined;
+    const timer =
+      task.timeoutMs > 0 ? setTimeout(() => controller.abort(new KubeadmHaError(`task exceeded its ${task.timeoutMs} ms timeout`)), task.timeoutMs) : undefined;
     const log = this.logger.child({ taskId, kind });
     let result: TaskResult;
     try {

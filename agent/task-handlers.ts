@@ -44,7 +44,9 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
           vip: args.vip,
           ...(args.runsLoadBalancer && args.lbPort ? { lbPort: args.lbPort } : {}),
           apiserverPort: args.apiserverPort,
-          ...(args.virtualRouterId > 0 ? { vrrp: { virtualRouterId: args.virtualRouterId, listenMs: args.vrrpListenMs, clusterAddresses: args.clusterAddresses } } : {}),
+          ...(args.virtualRouterId > 0
+            ? { vrrp: { virtualRouterId: args.virtualRouterId, listenMs: args.vrrpListenMs, clusterAddresses: args.clusterAddresses } }
+            : {}),
         },
         ctx.progress,
       );
@@ -79,7 +81,9 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
       await kubeadmJoin(host, args.configPath, args.ignorePreflightErrors, ctx);
     },
     async waitApiserver(args, ctx) {
-      return { elapsedMs: await waitForApiserver(host, { address: args.address, port: args.port, timeoutMs: args.timeoutMs || 300_000 }, ctx.progress, ctx.signal) };
+      return {
+        elapsedMs: await waitForApiserver(host, { address: args.address, port: args.port, timeoutMs: args.timeoutMs || 300_000 }, ctx.progress, ctx.signal),
+      };
     },
     async kubectlDrainDelete(args, ctx) {
       await drainAndDeleteNode(host, args.nodeName, args.timeoutSeconds || 120, ctx);

@@ -84,7 +84,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     endpoint = options.nats;
     agentNatsUrl = options.nats.agentUrl ?? options.nats.url;
   } else {
-    localNats = await startLocalNats({ dataDir: options.dataDir, clusterName, logger, host: options.natsListenHost ?? '127.0.0.1', ...(options.natsPort ? { port: options.natsPort } : {}) });
+    localNats = await startLocalNats({
+      dataDir: options.dataDir,
+      clusterName,
+      logger,
+      host: options.natsListenHost ?? '127.0.0.1',
+      ...(options.natsPort ? { port: options.natsPort } : {}),
+    });
     endpoint = localNats;
     agentNatsUrl = localNats.url;
   }
@@ -94,7 +100,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const store = await StateStore.open(nc, { replicas: options.stateReplicas ?? 1 });
     const state = store.cluster(clusterName);
     const hub = new SessionHub({ logger });
-    const registry = new KvAgentRegistry(() => state, () => clusterName, localNats);
+    const registry = new KvAgentRegistry(
+      () => state,
+      () => clusterName,
+      localNats,
+    );
     const registryConfigPath = join(options.dataDir, 'registry-config.json');
     const runtime: CoordinatorRuntime = {
       settings: options,
@@ -161,4 +171,3 @@ function advertiseSans(advertise: string): { dnsNames: string[]; ips: string[] }
   const host = advertise.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   return /^[0-9.]+$|:/.test(host) ? { dnsNames: [], ips: [host] } : { dnsNames: [host], ips: [] };
 }
-

@@ -85,13 +85,24 @@ async function main(): Promise<number> {
     natsListenHost: values['nats-listen'] ?? advertise.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''),
     ...(natsPort ? { natsPort } : {}),
     ...(values['nats-url']
-      ? { nats: { url: values['nats-url'], credentials: values['nats-creds'] ? { kind: 'creds' as const, creds: new Uint8Array(await readFile(values['nats-creds'])) } : (() => { throw new KubeadmHaError('--nats-url needs --nats-creds'); })() } }
+      ? {
+          nats: {
+            url: values['nats-url'],
+            credentials: values['nats-creds']
+              ? { kind: 'creds' as const, creds: new Uint8Array(await readFile(values['nats-creds'])) }
+              : (() => {
+                  throw new KubeadmHaError('--nats-url needs --nats-creds');
+                })(),
+          },
+        }
       : {}),
     stateReplicas: number('state-replicas', values['state-replicas'], 1) ?? 1,
     workerConcurrency: number('worker-concurrency', values['worker-concurrency'], 1) ?? DEFAULT_WORKER_CONCURRENCY,
     logger,
   });
-  process.stderr.write(`kubeadm-ha-coordinator: cluster ${values.cluster}, listening on ${values.listen} (port ${coordinator.port}); CA pin ${coordinator.ca.pin}; admin credentials in ${coordinator.adminConfPath}\n`);
+  process.stderr.write(
+    `kubeadm-ha-coordinator: cluster ${values.cluster}, listening on ${values.listen} (port ${coordinator.port}); CA pin ${coordinator.ca.pin}; admin credentials in ${coordinator.adminConfPath}\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => void coordinator.stop().finally(resolve);
     process.once('SIGTERM', stop);

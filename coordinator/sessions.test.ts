@@ -58,7 +58,12 @@ describe('SessionHub with real agents over mTLS', () => {
       },
     });
     const lines: string[] = [];
-    const result = await coordinator.hub.runTask('master-0', 'createJoinToken', { configPath: '/etc/kubeadm-ha/kubeadm.yaml', ttlSeconds: 900 }, { onProgress: (l) => lines.push(l), timeoutMs: 10_000 });
+    const result = await coordinator.hub.runTask(
+      'master-0',
+      'createJoinToken',
+      { configPath: '/etc/kubeadm-ha/kubeadm.yaml', ttlSeconds: 900 },
+      { onProgress: (l) => lines.push(l), timeoutMs: 10_000 },
+    );
     expect(received).toEqual({ configPath: '/etc/kubeadm-ha/kubeadm.yaml', ttlSeconds: 900 });
     expect(result).toEqual({ endpoint: '198.18.0.100:8443', token: 'abcdef.0123456789abcdef', caCertHash: `sha256:${'a'.repeat(64)}` });
     // Progress is redacted by the agent on the way out; the result travels intact over mTLS.
@@ -75,7 +80,9 @@ describe('SessionHub with real agents over mTLS', () => {
       stopLoadBalancer: async () => undefined,
     });
     const content = Buffer.from([0, 1, 2, 255]);
-    expect(await coordinator.hub.runTask('w1', 'writeFiles', { files: [{ path: '/var/lib/kubelet/config.json', mode: 0o600, content }] })).toEqual({ changedPaths: ['/var/lib/kubelet/config.json'] });
+    expect(await coordinator.hub.runTask('w1', 'writeFiles', { files: [{ path: '/var/lib/kubelet/config.json', mode: 0o600, content }] })).toEqual({
+      changedPaths: ['/var/lib/kubelet/config.json'],
+    });
     expect(got).toEqual([{ path: '/var/lib/kubelet/config.json', mode: 0o600, content }]);
     expect(await coordinator.hub.runTask('w1', 'stopLoadBalancer', {})).toBeNull();
   });
@@ -83,10 +90,16 @@ describe('SessionHub with real agents over mTLS', () => {
   it('rebuilds a failed command as CommandError with command, exit code, stderr tail and the host', async () => {
     await startAgent('master-1', {
       kubeadmJoin: async () => {
-        throw new CommandError('kubeadm join 198.18.0.100:8443 --config /etc/kubeadm-ha/join.yaml', 1, '[ERROR DirAvailable--etc-kubernetes-manifests]: /etc/kubernetes/manifests is not empty');
+        throw new CommandError(
+          'kubeadm join 198.18.0.100:8443 --config /etc/kubeadm-ha/join.yaml',
+          1,
+          '[ERROR DirAvailable--etc-kubernetes-manifests]: /etc/kubernetes/manifests is not empty',
+        );
       },
     });
-    const err = await coordinator.hub.runTask('master-1', 'kubeadmJoin', { configPath: '/etc/kubeadm-ha/join.yaml' }, { phase: 'join-control-plane' }).catch((e: unknown) => e);
+    const err = await coordinator.hub
+      .runTask('master-1', 'kubeadmJoin', { configPath: '/etc/kubeadm-ha/join.yaml' }, { phase: 'join-control-plane' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommandError);
     const ce = err as CommandError;
     expect(ce.command).toBe('kubeadm join 198.18.0.100:8443 --config /etc/kubeadm-ha/join.yaml');
@@ -94,7 +107,9 @@ describe('SessionHub with real agents over mTLS', () => {
     expect(ce.stderrTail).toMatch(/DirAvailable/);
     expect(ce.host).toBe('master-1');
     expect(ce.phase).toBe('join-control-plane');
-    expect(ce.message).toBe('join-control-plane: master-1: kubeadm join 198.18.0.100:8443 --config /etc/kubeadm-ha/join.yaml exited 1: [ERROR DirAvailable--etc-kubernetes-manifests]: /etc/kubernetes/manifests is not empty');
+    expect(ce.message).toBe(
+      'join-control-plane: master-1: kubeadm join 198.18.0.100:8443 --config /etc/kubeadm-ha/join.yaml exited 1: [ERROR DirAvailable--etc-kubernetes-manifests]: /etc/kubernetes/manifests is not empty',
+    );
   });
 
   it('fails an in-flight task with a clear error when the agent stream drops', async () => {
@@ -112,7 +127,9 @@ describe('SessionHub with real agents over mTLS', () => {
     const err = await running;
     expect(err).toBeInstanceOf(KubeadmHaError);
     expect((err as KubeadmHaError).host).toBe('worker-2');
-    expect((err as Error).message).toMatch(/^worker-2: the session dropped while task kubeadmReset \(.+\) was running \(.+\); its outcome on the host is unknown$/);
+    expect((err as Error).message).toMatch(
+      /^worker-2: the session dropped while task kubeadmReset \(.+\) was running \(.+\); its outcome on the host is unknown$/,
+    );
     expect(await disconnected).toMatchObject({ name: 'worker-2' });
     expect(coordinator.hub.isConnected('worker-2')).toBe(false);
   });
@@ -126,7 +143,9 @@ describe('SessionHub with real agents over mTLS', () => {
         return { elapsedMs: 0 };
       },
     });
-    const err = await coordinator.hub.runTask('worker-3', 'waitApiserver', { address: '198.18.0.10', port: 6443, timeoutMs: 60_000 }, { timeoutMs: 300 }).catch((e: unknown) => e);
+    const err = await coordinator.hub
+      .runTask('worker-3', 'waitApiserver', { address: '198.18.0.10', port: 6443, timeoutMs: 60_000 }, { timeoutMs: 300 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
     expect((err as TimeoutError).message).toBe('worker-3: task waitApiserver did not finish within 300ms');
     // Either the coordinator's Cancel or the agent's own copy of the deadline stops it.
@@ -168,7 +187,9 @@ describe('SessionHub with real agents over mTLS', () => {
 
     const err = await coordinator.hub.waitForAgents(['a-1', 'a-3', 'a-4'], { timeoutMs: 200 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
-    expect((err as Error).message).toBe('1/3 agents connected; missing: a-3, a-4 after 200ms; check that kubeadm-ha-agent runs on those hosts and that its bootstrap token is valid');
+    expect((err as Error).message).toBe(
+      '1/3 agents connected; missing: a-3, a-4 after 200ms; check that kubeadm-ha-agent runs on those hosts and that its bootstrap token is valid',
+    );
   });
 
   it('drops an agent that stops answering pings (half-open connection) and fails its tasks', async () => {

@@ -178,9 +178,8 @@ export class SessionHub extends EventEmitter<HubEvents> {
         this.emit('lbApplied', { name: session.info.name, version });
         return;
       }
-      case 'hello':
-      case 'heartbeat':
       default:
+        // hello is answered when the stream opens; a heartbeat only refreshes lastSeen, done above.
         return;
     }
   }
@@ -191,7 +190,11 @@ export class SessionHub extends EventEmitter<HubEvents> {
     const name = session.info.name;
     if (this.sessions.get(name) === session) this.sessions.delete(name);
     for (const [taskId, pending] of session.tasks) {
-      pending.settle(new KubeadmHaError(`the session dropped while task ${pending.kind} (${taskId}) was running (${reason}); its outcome on the host is unknown`, { host: name }));
+      pending.settle(
+        new KubeadmHaError(`the session dropped while task ${pending.kind} (${taskId}) was running (${reason}); its outcome on the host is unknown`, {
+          host: name,
+        }),
+      );
     }
     session.tasks.clear();
     this.logger.info({ host: name, reason }, 'agent disconnected');
@@ -258,7 +261,12 @@ export class SessionHub extends EventEmitter<HubEvents> {
             return;
           }
           if (!outcome.ok) {
-            reject(withContext(errorFromDetail(outcome.error ?? completeDetail({ code: 'ERROR_CODE_INTERNAL', message: `task ${kind} failed without an error detail` })), ctx));
+            reject(
+              withContext(
+                errorFromDetail(outcome.error ?? completeDetail({ code: 'ERROR_CODE_INTERNAL', message: `task ${kind} failed without an error detail` })),
+                ctx,
+              ),
+            );
             return;
           }
           if (!taskHasResult(kind)) {
@@ -324,7 +332,11 @@ export class SessionHub extends EventEmitter<HubEvents> {
       if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
         const timeoutMs = opts.timeoutMs;
         timer = setTimeout(() => {
-          finish(new TimeoutError(`${describe(missingNow())} after ${formatDurationMs(timeoutMs)}; check that kubeadm-ha-agent runs on those hosts and that its bootstrap token is valid`));
+          finish(
+            new TimeoutError(
+              `${describe(missingNow())} after ${formatDurationMs(timeoutMs)}; check that kubeadm-ha-agent runs on those hosts and that its bootstrap token is valid`,
+            ),
+          );
         }, timeoutMs);
       }
       check();

@@ -21,9 +21,15 @@ export interface AgentConfig {
 }
 
 const schema = z.strictObject({
-  coordinator: z.string({ error: 'is required: the coordinator address as host:port, e.g. 198.18.0.2:9443' }).regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 198.18.0.2:9443'),
-  token: z.string({ error: 'is required: the bootstrap token from `coordinatorctl token create`' }).regex(BOOTSTRAP_TOKEN_RE, 'is not a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}; copy it again from `coordinatorctl token create`'),
-  caCertHash: z.string({ error: 'is required: the coordinator CA pin sha256:<hex> from `coordinatorctl token create`' }).regex(CA_CERT_HASH_RE, 'must be sha256: followed by 64 lowercase hex digits, as `coordinatorctl token create` prints it'),
+  coordinator: z
+    .string({ error: 'is required: the coordinator address as host:port, e.g. 198.18.0.2:9443' })
+    .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 198.18.0.2:9443'),
+  token: z
+    .string({ error: 'is required: the bootstrap token from `coordinatorctl token create`' })
+    .regex(BOOTSTRAP_TOKEN_RE, 'is not a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}; copy it again from `coordinatorctl token create`'),
+  caCertHash: z
+    .string({ error: 'is required: the coordinator CA pin sha256:<hex> from `coordinatorctl token create`' })
+    .regex(CA_CERT_HASH_RE, 'must be sha256: followed by 64 lowercase hex digits, as `coordinatorctl token create` prints it'),
   role: z.enum(['control-plane', 'worker'], { error: 'must be "control-plane" or "worker"' }).optional(),
   nodeName: z.string().max(63, 'must be at most 63 characters').regex(NODE_NAME_RE, 'must be a DNS-1123 label: lowercase letters, digits and "-"').optional(),
   stateDir: z.string().startsWith('/', 'must be an absolute path').default('/var/lib/kubeadm-ha'),
@@ -32,13 +38,17 @@ const schema = z.strictObject({
 export function parseAgentConfig(text: string, source = '/etc/kubeadm-ha/agent.yaml'): AgentConfig {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new SpecError(source, doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}` : '(document)', message: `invalid YAML: ${e.message.split('\n')[0]}` })));
+    throw new SpecError(
+      source,
+      doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}` : '(document)', message: `invalid YAML: ${e.message.split('\n')[0]}` })),
+    );
   }
   const parsed = schema.safeParse(doc.toJS());
   if (!parsed.success) {
     const issues: SpecIssue[] = parsed.error.issues.map((i) => ({
       path: formatPath(i.path),
-      message: i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}; known: coordinator, token, caCertHash, role, nodeName, stateDir` : i.message,
+      message:
+        i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}; known: coordinator, token, caCertHash, role, nodeName, stateDir` : i.message,
     }));
     throw new SpecError(source, issues);
   }

@@ -115,9 +115,9 @@ describe('encode/decode', () => {
     expect(issuesOf(() => decodeBackendSet('{not json'))[0]).toMatch(/^\(document\): not JSON/);
     expect(issuesOf(() => decodeBackendSet('null'))[0]).toMatch(/^\(document\): /);
     expect(issuesOf(() => decodeBackendSet('{"cluster":"prod","version":-1,"backends":[]}'))[0]).toMatch(/^version: /);
-    expect(issuesOf(() => decodeBackendSet('{"cluster":"prod","version":1,"backends":[{"name":"m","address":"198.18.0.1","port":6443,"state":"up"}]}'))[0]).toMatch(
-      /^backends\.0\.state: /,
-    );
+    expect(
+      issuesOf(() => decodeBackendSet('{"cluster":"prod","version":1,"backends":[{"name":"m","address":"198.18.0.1","port":6443,"state":"up"}]}'))[0],
+    ).toMatch(/^backends\.0\.state: /);
     expect(
       issuesOf(() => decodeBackendSet('{"cluster":"prod","version":1,"backends":[{"name":"m","address":"not-an-ip","port":6443,"state":"active"}]}'))[0],
     ).toMatch(/is not an IPv4 or IPv6 address/);

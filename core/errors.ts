@@ -11,7 +11,10 @@ export interface ErrorContext {
 }
 
 function prefix(ctx: ErrorContext): string {
-  return [ctx.phase, ctx.host].filter((p): p is string => Boolean(p)).map((p) => `${p}: `).join('');
+  return [ctx.phase, ctx.host]
+    .filter((p): p is string => Boolean(p))
+    .map((p) => `${p}: `)
+    .join('');
 }
 
 /** Base class: anything kubeadm-ha raises on purpose. */

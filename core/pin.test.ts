@@ -27,7 +27,26 @@ describe('CA pins', () => {
     for (const [kind, keyArgs] of Object.entries(kinds)) {
       const crt = join(dir, `${kind}.crt`);
       // A long subject and SANs push lengths into DER's long form, which the walker must handle.
-      execFileSync('openssl', ['req', '-x509', ...keyArgs, '-nodes', '-keyout', join(dir, `${kind}.key`), '-out', crt, '-days', '2', '-subj', `/CN=${'x'.repeat(60)}/OU=${'y'.repeat(60)}/O=kubeadm-ha`, '-addext', 'subjectAltName=DNS:a.example,IP:198.18.0.1'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          ...keyArgs,
+          '-nodes',
+          '-keyout',
+          join(dir, `${kind}.key`),
+          '-out',
+          crt,
+          '-days',
+          '2',
+          '-subj',
+          `/CN=${'x'.repeat(60)}/OU=${'y'.repeat(60)}/O=kubeadm-ha`,
+          '-addext',
+          'subjectAltName=DNS:a.example,IP:198.18.0.1',
+        ],
+        { stdio: 'ignore' },
+      );
       certs[kind] = crt;
     }
   });

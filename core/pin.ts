@@ -122,7 +122,13 @@ export function parsePin(text: string, source = 'CA pin'): ParsedPin {
   const normalized = text.trim().toLowerCase();
   const m = PIN_RE.exec(normalized);
   if (!m) {
-    throw new SpecError(source, [{ path: '(value)', message: 'must be "sha256:" followed by 64 hex digits, the sha256 of the CA certificate\'s SubjectPublicKeyInfo (as kubeadm\'s --discovery-token-ca-cert-hash)' }]);
+    throw new SpecError(source, [
+      {
+        path: '(value)',
+        message:
+          'must be "sha256:" followed by 64 hex digits, the sha256 of the CA certificate\'s SubjectPublicKeyInfo (as kubeadm\'s --discovery-token-ca-cert-hash)',
+      },
+    ]);
   }
   return { algorithm: PIN_ALGORITHM, hex: m[1]! };
 }

@@ -85,8 +85,7 @@ export function planCluster(spec: ClusterSpec, resolved: ResolvedValues = {}): C
   const priorities = planPriorities(cps, keepalived.trackWeight);
   const controlPlane = cps.map((n, i) => ({ ...n, index: i, isInitNode: i === 0, priority: priorities[i]! }));
   const workers = spec.nodes.filter((n) => n.role === 'worker').map((n, i) => ({ ...n, index: i, isInitNode: false }));
-  const virtualRouterId =
-    keepalived.virtualRouterId === 'auto' ? (resolved.virtualRouterId ?? defaultVirtualRouterId(spec)) : keepalived.virtualRouterId;
+  const virtualRouterId = keepalived.virtualRouterId === 'auto' ? (resolved.virtualRouterId ?? defaultVirtualRouterId(spec)) : keepalived.virtualRouterId;
   return Object.freeze({ spec, initNode: controlPlane[0]!, controlPlane, workers, virtualRouterId, ...(authPass !== undefined ? { authPass } : {}) });
 }
 

@@ -12,7 +12,12 @@ describe('sameSpec', () => {
   it('a spec is the same as itself re-read from storage, and as the file with its keys reordered', () => {
     expect(sameSpec(spec, specFromObject(JSON.parse(JSON.stringify(specToObject(spec))) as unknown))).toBe(true);
     const doc = parseDocument(FIXTURE);
-    const reordered = { spec: doc.get('spec')?.toJSON() as unknown, metadata: doc.get('metadata')?.toJSON() as unknown, kind: doc.get('kind'), apiVersion: doc.get('apiVersion') };
+    const reordered = {
+      spec: doc.get('spec')?.toJSON() as unknown,
+      metadata: doc.get('metadata')?.toJSON() as unknown,
+      kind: doc.get('kind'),
+      apiVersion: doc.get('apiVersion'),
+    };
     expect(sameSpec(spec, specFromObject(reordered))).toBe(true);
   });
 

@@ -116,9 +116,7 @@ const keepalivedSchema = z.strictObject({
 });
 
 const haproxySchema = z.strictObject({
-  timeouts: z
-    .strictObject({ client: duration('4h'), server: duration('4h'), tunnel: duration('4h'), connect: duration('5s') })
-    .prefault({}),
+  timeouts: z.strictObject({ client: duration('4h'), server: duration('4h'), tunnel: duration('4h'), connect: duration('5s') }).prefault({}),
   healthCheck: z
     .strictObject({
       intervalMs: z.number().int().min(100, 'must be at least 100 ms').default(1000),
@@ -233,7 +231,8 @@ function unknownKeyIssues(path: readonly PropertyKey[], keys: readonly string[])
   const known = knownKeysAt(path);
   return keys.map((key) => {
     const closest = known.map((k) => ({ k, d: editDistance(key, k) })).sort((x, y) => x.d - y.d)[0];
-    const hint = closest && closest.d <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${closest.k}"?` : `; known fields here: ${known.join(', ')}`;
+    const hint =
+      closest && closest.d <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${closest.k}"?` : `; known fields here: ${known.join(', ')}`;
     return { path: formatPath([...path, key]), message: `unknown field${hint}` };
   });
 }
@@ -246,7 +245,12 @@ function zodIssues(error: z.ZodError): SpecIssue[] {
       return [{ path: formatPath(issue.path), message: custom }];
     }
     if (issue.code === 'invalid_type') {
-      return [{ path: formatPath(issue.path), message: issue.message.startsWith('Invalid input') ? `must be a ${issue.expected}, not ${describe(issue.input)}` : issue.message }];
+      return [
+        {
+          path: formatPath(issue.path),
+          message: issue.message.startsWith('Invalid input') ? `must be a ${issue.expected}, not ${describe(issue.input)}` : issue.message,
+        },
+      ];
     }
     return [{ path: formatPath(issue.path), message: issue.message }];
   });
@@ -293,7 +297,8 @@ function toSpec(raw: RawSpec): { spec?: ClusterSpec; issues: SpecIssue[] } {
 
   const e = raw.spec.controlPlaneEndpoint;
   const vip = splitVip(e.vip);
-  if (!vip) issues.push({ path: 'spec.controlPlaneEndpoint.vip', message: `"${e.vip}" is not an IP address with an optional prefix length, e.g. 198.18.0.100/24` });
+  if (!vip)
+    issues.push({ path: 'spec.controlPlaneEndpoint.vip', message: `"${e.vip}" is not an IP address with an optional prefix length, e.g. 198.18.0.100/24` });
 
   const nodes = raw.spec.nodes.map((n, i) => {
     let address = n.address;

@@ -32,22 +32,75 @@ describe('the fixture', () => {
 });
 
 const cases: { rule: string; text: () => string; path: string; message: RegExp }[] = [
-  { rule: 'node name not a DNS-1123 label (seed 000)', text: () => edit((d) => d.setIn(['spec', 'nodes', 2, 'name'], 'HCITos_cvm')), path: 'spec.nodes[2].name', message: /not a DNS-1123 label.*"hcitos-cvm"/ },
-  { rule: 'node name longer than 63', text: () => edit((d) => d.setIn(['spec', 'nodes', 1, 'name'], 'm'.repeat(64))), path: 'spec.nodes[1].name', message: /64 characters.*at most 63/ },
-  { rule: 'cluster name not a DNS-1123 label', text: () => edit((d) => d.setIn(['metadata', 'name'], 'Prod_Cluster')), path: 'metadata.name', message: /not a DNS-1123 label/ },
-  { rule: 'duplicate node names', text: () => edit((d) => d.setIn(['spec', 'nodes', 4, 'name'], 'worker-0')), path: 'spec.nodes[4].name', message: /already used by spec.nodes\[3\]/ },
-  { rule: 'duplicate addresses', text: () => edit((d) => d.setIn(['spec', 'nodes', 4, 'address'], '198.18.0.21')), path: 'spec.nodes[4].address', message: /already used by spec.nodes\[3\] \(worker-0\)/ },
+  {
+    rule: 'node name not a DNS-1123 label (seed 000)',
+    text: () => edit((d) => d.setIn(['spec', 'nodes', 2, 'name'], 'HCITos_cvm')),
+    path: 'spec.nodes[2].name',
+    message: /not a DNS-1123 label.*"hcitos-cvm"/,
+  },
+  {
+    rule: 'node name longer than 63',
+    text: () => edit((d) => d.setIn(['spec', 'nodes', 1, 'name'], 'm'.repeat(64))),
+    path: 'spec.nodes[1].name',
+    message: /64 characters.*at most 63/,
+  },
+  {
+    rule: 'cluster name not a DNS-1123 label',
+    text: () => edit((d) => d.setIn(['metadata', 'name'], 'Prod_Cluster')),
+    path: 'metadata.name',
+    message: /not a DNS-1123 label/,
+  },
+  {
+    rule: 'duplicate node names',
+    text: () => edit((d) => d.setIn(['spec', 'nodes', 4, 'name'], 'worker-0')),
+    path: 'spec.nodes[4].name',
+    message: /already used by spec.nodes\[3\]/,
+  },
+  {
+    rule: 'duplicate addresses',
+    text: () => edit((d) => d.setIn(['spec', 'nodes', 4, 'address'], '198.18.0.21')),
+    path: 'spec.nodes[4].address',
+    message: /already used by spec.nodes\[3\] \(worker-0\)/,
+  },
   {
     rule: 'no control-plane node',
-    text: () => edit((d) => [0, 1, 2].forEach((i) => d.setIn(['spec', 'nodes', i, 'role'], 'worker'))),
+    text: () =>
+      edit((d) => {
+        for (const i of [0, 1, 2]) d.setIn(['spec', 'nodes', i, 'role'], 'worker');
+      }),
     path: 'spec.nodes',
     message: /no node with role "control-plane"/,
   },
-  { rule: 'VIP equal to a node address', text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'vip'], '198.18.0.12/24')), path: 'spec.nodes[1].address', message: /is the VIP/ },
-  { rule: 'VIP prefix does not contain the control-plane addresses', text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'vip'], '198.18.1.100/24')), path: 'spec.controlPlaneEndpoint.vip', message: /does not contain master-0's address 198\.18\.0\.11/ },
-  { rule: 'LB port equal to apiserverPort with the LB on the masters', text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'port'], 6443)), path: 'spec.controlPlaneEndpoint.port', message: /also apiserverPort/ },
-  { rule: 'virtualRouterId outside 1..255', text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'keepalived', 'virtualRouterId'], 256)), path: 'spec.controlPlaneEndpoint.keepalived.virtualRouterId', message: /outside 1\.\.255/ },
-  { rule: 'authPass longer than 8', text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'keepalived', 'authPass'], 'ninechars')), path: 'spec.controlPlaneEndpoint.keepalived.authPass', message: /9 characters.*cuts PASS authentication to 8/ },
+  {
+    rule: 'VIP equal to a node address',
+    text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'vip'], '198.18.0.12/24')),
+    path: 'spec.nodes[1].address',
+    message: /is the VIP/,
+  },
+  {
+    rule: 'VIP prefix does not contain the control-plane addresses',
+    text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'vip'], '198.18.1.100/24')),
+    path: 'spec.controlPlaneEndpoint.vip',
+    message: /does not contain master-0's address 198\.18\.0\.11/,
+  },
+  {
+    rule: 'LB port equal to apiserverPort with the LB on the masters',
+    text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'port'], 6443)),
+    path: 'spec.controlPlaneEndpoint.port',
+    message: /also apiserverPort/,
+  },
+  {
+    rule: 'virtualRouterId outside 1..255',
+    text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'keepalived', 'virtualRouterId'], 256)),
+    path: 'spec.controlPlaneEndpoint.keepalived.virtualRouterId',
+    message: /outside 1\.\.255/,
+  },
+  {
+    rule: 'authPass longer than 8',
+    text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'keepalived', 'authPass'], 'ninechars')),
+    path: 'spec.controlPlaneEndpoint.keepalived.authPass',
+    message: /9 characters.*cuts PASS authentication to 8/,
+  },
   {
     rule: 'priority overrides that break the failover arithmetic',
     text: () =>
@@ -82,7 +135,12 @@ const cases: { rule: string; text: () => string; path: string; message: RegExp }
     path: 'spec.controlPlaneEndpoint.keepalived.trackWeight',
     message: /priorities 100\/99\/98 with trackWeight -2/,
   },
-  { rule: 'priority override outside 1..254', text: () => edit((d) => d.setIn(['spec', 'nodes', 1, 'keepalivedPriority'], 255)), path: 'spec.nodes[1].keepalivedPriority', message: /outside 1\.\.254/ },
+  {
+    rule: 'priority override outside 1..254',
+    text: () => edit((d) => d.setIn(['spec', 'nodes', 1, 'keepalivedPriority'], 255)),
+    path: 'spec.nodes[1].keepalivedPriority',
+    message: /outside 1\.\.254/,
+  },
   {
     rule: 'nonzero tracking weight with preempt: false never moves the VIP',
     text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'keepalived', 'trackWeight'], -5)),
@@ -95,8 +153,18 @@ const cases: { rule: string; text: () => string; path: string; message: RegExp }
     path: 'spec.kubernetes.etcd.electionTimeoutMs',
     message: /1000 ms is under 5 × the 250 ms heartbeat.*at least 1250/,
   },
-  { rule: 'pod and service networks overlap', text: () => edit((d) => d.setIn(['spec', 'kubernetes', 'serviceSubnet'], '10.244.128.0/20')), path: 'spec.kubernetes.serviceSubnet', message: /overlaps podSubnet/ },
-  { rule: 'pod network overlaps the node network', text: () => edit((d) => d.setIn(['spec', 'kubernetes', 'podSubnet'], '198.18.0.0/16')), path: 'spec.kubernetes.podSubnet', message: /overlaps the node network/ },
+  {
+    rule: 'pod and service networks overlap',
+    text: () => edit((d) => d.setIn(['spec', 'kubernetes', 'serviceSubnet'], '10.244.128.0/20')),
+    path: 'spec.kubernetes.serviceSubnet',
+    message: /overlaps podSubnet/,
+  },
+  {
+    rule: 'pod network overlaps the node network',
+    text: () => edit((d) => d.setIn(['spec', 'kubernetes', 'podSubnet'], '198.18.0.0/16')),
+    path: 'spec.kubernetes.podSubnet',
+    message: /overlaps the node network/,
+  },
   {
     rule: 'service network contains a node (no VIP prefix given)',
     text: () =>
@@ -107,14 +175,54 @@ const cases: { rule: string; text: () => string; path: string; message: RegExp }
     path: 'spec.kubernetes.serviceSubnet',
     message: /contains master-0's address/,
   },
-  { rule: 'malformed Kubernetes version', text: () => edit((d) => d.setIn(['spec', 'kubernetes', 'version'], 'latest')), path: 'spec.kubernetes.version', message: /not a Kubernetes version/ },
-  { rule: 'unsupported Kubernetes version', text: () => edit((d) => d.setIn(['spec', 'kubernetes', 'version'], 'v1.21.14')), path: 'spec.kubernetes.version', message: /not supported.*v1\.22 or newer/ },
-  { rule: 'unknown (misspelt) key', text: () => edit((d) => d.setIn(['spec', 'nodes', 0, 'keepalivedPriorty'], 100)), path: 'spec.nodes[0].keepalivedPriorty', message: /unknown field; did you mean "keepalivedPriority"/ },
-  { rule: 'wrong type', text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'port'], 'eighty')), path: 'spec.controlPlaneEndpoint.port', message: /must be a number, not string "eighty"/ },
-  { rule: 'advert interval not VRRPv3 centiseconds', text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'keepalived', 'advertIntervalMs'], 205)), path: 'spec.controlPlaneEndpoint.keepalived.advertIntervalMs', message: /multiple of 10 ms/ },
-  { rule: 'kube-vip with a separate LB port', text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'loadBalancer'], 'kube-vip')), path: 'spec.controlPlaneEndpoint.port', message: /kube-vip only moves the VIP/ },
-  { rule: "LB port on haproxy's health endpoint", text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'port'], 8404)), path: 'spec.controlPlaneEndpoint.port', message: /haproxy's loopback health endpoint/ },
-  { rule: 'unparseable duration', text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'haproxy', 'timeouts'], { client: '4 hours' })), path: 'spec.controlPlaneEndpoint.haproxy.timeouts.client', message: /not a duration/ },
+  {
+    rule: 'malformed Kubernetes version',
+    text: () => edit((d) => d.setIn(['spec', 'kubernetes', 'version'], 'latest')),
+    path: 'spec.kubernetes.version',
+    message: /not a Kubernetes version/,
+  },
+  {
+    rule: 'unsupported Kubernetes version',
+    text: () => edit((d) => d.setIn(['spec', 'kubernetes', 'version'], 'v1.21.14')),
+    path: 'spec.kubernetes.version',
+    message: /not supported.*v1\.22 or newer/,
+  },
+  {
+    rule: 'unknown (misspelt) key',
+    text: () => edit((d) => d.setIn(['spec', 'nodes', 0, 'keepalivedPriorty'], 100)),
+    path: 'spec.nodes[0].keepalivedPriorty',
+    message: /unknown field; did you mean "keepalivedPriority"/,
+  },
+  {
+    rule: 'wrong type',
+    text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'port'], 'eighty')),
+    path: 'spec.controlPlaneEndpoint.port',
+    message: /must be a number, not string "eighty"/,
+  },
+  {
+    rule: 'advert interval not VRRPv3 centiseconds',
+    text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'keepalived', 'advertIntervalMs'], 205)),
+    path: 'spec.controlPlaneEndpoint.keepalived.advertIntervalMs',
+    message: /multiple of 10 ms/,
+  },
+  {
+    rule: 'kube-vip with a separate LB port',
+    text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'loadBalancer'], 'kube-vip')),
+    path: 'spec.controlPlaneEndpoint.port',
+    message: /kube-vip only moves the VIP/,
+  },
+  {
+    rule: "LB port on haproxy's health endpoint",
+    text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'port'], 8404)),
+    path: 'spec.controlPlaneEndpoint.port',
+    message: /haproxy's loopback health endpoint/,
+  },
+  {
+    rule: 'unparseable duration',
+    text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'haproxy', 'timeouts'], { client: '4 hours' })),
+    path: 'spec.controlPlaneEndpoint.haproxy.timeouts.client',
+    message: /not a duration/,
+  },
 ];
 
 describe('validation rules, one case each', () => {
@@ -140,7 +248,11 @@ describe('warnings', () => {
     expect(warnings.map((w) => w.message).join()).toMatch(/4 control-plane nodes.*odd number/);
   });
   it('warns on a single control-plane node', () => {
-    const { warnings } = loadSpec(edit((d) => [1, 2].forEach((i) => d.setIn(['spec', 'nodes', i, 'role'], 'worker'))));
+    const { warnings } = loadSpec(
+      edit((d) => {
+        for (const i of [1, 2]) d.setIn(['spec', 'nodes', i, 'role'], 'worker');
+      }),
+    );
     expect(warnings.map((w) => w.message).join()).toMatch(/single control-plane node.*not highly available/);
   });
 });
@@ -162,7 +274,13 @@ describe('bad documents', () => {
 describe('defaults', () => {
   it('fills the documented defaults', () => {
     const { spec } = loadSpec(FIXTURE);
-    expect(spec.kubernetes).toMatchObject({ imageRepository: 'registry.k8s.io', podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', cgroupDriver: 'systemd', kubeProxyMode: 'ipvs' });
+    expect(spec.kubernetes).toMatchObject({
+      imageRepository: 'registry.k8s.io',
+      podSubnet: '10.244.0.0/16',
+      serviceSubnet: '10.96.0.0/12',
+      cgroupDriver: 'systemd',
+      kubeProxyMode: 'ipvs',
+    });
     expect(spec.controlPlaneEndpoint).toMatchObject({
       vip: '198.18.0.100',
       vipPrefixLength: 24,
@@ -171,7 +289,10 @@ describe('defaults', () => {
       loadBalancer: 'keepalived-haproxy',
       runAs: 'static-pod',
       keepalived: { virtualRouterId: 'auto', advertIntervalMs: 200, preempt: false, unicast: false, trackWeight: 0 },
-      haproxy: { timeouts: { clientMs: 4 * 3600_000, serverMs: 4 * 3600_000, tunnelMs: 4 * 3600_000, connectMs: 5000 }, healthCheck: { intervalMs: 1000, fall: 2, rise: 2 } },
+      haproxy: {
+        timeouts: { clientMs: 4 * 3600_000, serverMs: 4 * 3600_000, tunnelMs: 4 * 3600_000, connectMs: 5000 },
+        healthCheck: { intervalMs: 1000, fall: 2, rise: 2 },
+      },
     });
     expect(spec.autoJoin).toEqual({ enabled: true, role: 'worker' });
     expect(Object.isFrozen(spec.nodes[0])).toBe(true);
@@ -179,7 +300,7 @@ describe('defaults', () => {
 });
 
 describe('clusterNameProblem', () => {
-  it('accepts the coordinator\'s own cluster and names metadata.name and both clusters otherwise', () => {
+  it("accepts the coordinator's own cluster and names metadata.name and both clusters otherwise", () => {
     const { spec } = loadSpec(FIXTURE);
     expect(clusterNameProblem(spec, spec.name)).toBeUndefined();
     expect(clusterNameProblem(spec, 'other')).toEqual({ path: 'metadata.name', message: `is "${spec.name}", but this coordinator manages cluster "other"` });

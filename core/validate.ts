@@ -87,41 +87,66 @@ export function validateSpec(spec: ClusterSpec): ValidationResult {
     if (firstName !== undefined) err(`spec.nodes[${i}].name`, `"${n.name}" is already used by spec.nodes[${firstName}]; node names must be unique`);
     else seenNames.set(n.name, i);
     const firstAddress = seenAddresses.get(n.address);
-    if (firstAddress !== undefined) err(`spec.nodes[${i}].address`, `${n.address} is already used by spec.nodes[${firstAddress}] (${spec.nodes[firstAddress]!.name}); every node needs its own address`);
+    if (firstAddress !== undefined)
+      err(
+        `spec.nodes[${i}].address`,
+        `${n.address} is already used by spec.nodes[${firstAddress}] (${spec.nodes[firstAddress]!.name}); every node needs its own address`,
+      );
     else seenAddresses.set(n.address, i);
     if (n.address === e.vip) err(`spec.nodes[${i}].address`, `${n.address} is the VIP; the VIP must be an unused address that only keepalived assigns`);
-    if (ipaddr.parse(n.address).kind() !== e.vipFamily) err(`spec.nodes[${i}].address`, `${n.address} is ${ipaddr.parse(n.address).kind()} but the VIP is ${e.vipFamily}; use one address family`);
-    if (n.interface !== undefined && !INTERFACE_RE.test(n.interface)) err(`spec.nodes[${i}].interface`, `"${n.interface}" is not a Linux interface name (at most 15 characters, no spaces or slashes)`);
+    if (ipaddr.parse(n.address).kind() !== e.vipFamily)
+      err(`spec.nodes[${i}].address`, `${n.address} is ${ipaddr.parse(n.address).kind()} but the VIP is ${e.vipFamily}; use one address family`);
+    if (n.interface !== undefined && !INTERFACE_RE.test(n.interface))
+      err(`spec.nodes[${i}].interface`, `"${n.interface}" is not a Linux interface name (at most 15 characters, no spaces or slashes)`);
     if (n.keepalivedPriority !== undefined) {
       if (n.role !== 'control-plane') err(`spec.nodes[${i}].keepalivedPriority`, 'only control-plane nodes run keepalived; remove it from this worker');
       else if (n.keepalivedPriority < MIN_PRIORITY || n.keepalivedPriority > MAX_PRIORITY)
-        err(`spec.nodes[${i}].keepalivedPriority`, `${n.keepalivedPriority} is outside ${MIN_PRIORITY}..${MAX_PRIORITY} (255 is reserved for the address owner)`);
+        err(
+          `spec.nodes[${i}].keepalivedPriority`,
+          `${n.keepalivedPriority} is outside ${MIN_PRIORITY}..${MAX_PRIORITY} (255 is reserved for the address owner)`,
+        );
     }
   });
 
   const cps = controlPlaneNodes(spec);
   if (cps.length === 0) err('spec.nodes', 'has no node with role "control-plane"; the first control-plane node runs kubeadm init');
-  else if (cps.length === 1) warnings.push({ path: 'spec.nodes', message: 'has a single control-plane node: this cluster is not highly available; use 3 or 5' });
+  else if (cps.length === 1)
+    warnings.push({ path: 'spec.nodes', message: 'has a single control-plane node: this cluster is not highly available; use 3 or 5' });
   else if (cps.length % 2 === 0)
-    warnings.push({ path: 'spec.nodes', message: `has ${cps.length} control-plane nodes: an even etcd membership tolerates no more failures than ${cps.length - 1}; use an odd number` });
+    warnings.push({
+      path: 'spec.nodes',
+      message: `has ${cps.length} control-plane nodes: an even etcd membership tolerates no more failures than ${cps.length - 1}; use an odd number`,
+    });
 
   // The VIP.
   if (e.vipPrefixLength !== undefined) {
     const vipNet: Cidr = [ipaddr.parse(e.vip), e.vipPrefixLength];
     for (const n of cps) {
       if (ipaddr.parse(n.address).kind() === e.vipFamily && !addressIn(n.address, vipNet))
-        err('spec.controlPlaneEndpoint.vip', `${e.vip}/${e.vipPrefixLength} does not contain ${n.name}'s address ${n.address}; the VIP must be in the control-plane nodes' subnet, or VRRP cannot move it between them`);
+        err(
+          'spec.controlPlaneEndpoint.vip',
+          `${e.vip}/${e.vipPrefixLength} does not contain ${n.name}'s address ${n.address}; the VIP must be in the control-plane nodes' subnet, or VRRP cannot move it between them`,
+        );
     }
   }
 
   // Ports.
   if (e.loadBalancer === 'keepalived-haproxy' && e.port === e.apiserverPort)
-    err('spec.controlPlaneEndpoint.port', `${e.port} is also apiserverPort; haproxy runs on the control-plane nodes next to kube-apiserver, so it needs another port (default 8443)`);
+    err(
+      'spec.controlPlaneEndpoint.port',
+      `${e.port} is also apiserverPort; haproxy runs on the control-plane nodes next to kube-apiserver, so it needs another port (default 8443)`,
+    );
   if (e.loadBalancer === 'keepalived-haproxy' && (e.port === HAPROXY_HEALTHZ_PORT || e.apiserverPort === HAPROXY_HEALTHZ_PORT))
-    err(`spec.controlPlaneEndpoint.${e.port === HAPROXY_HEALTHZ_PORT ? 'port' : 'apiserverPort'}`, `${HAPROXY_HEALTHZ_PORT} is haproxy's loopback health endpoint for the liveness probe and keepalived's check; choose another port`);
+    err(
+      `spec.controlPlaneEndpoint.${e.port === HAPROXY_HEALTHZ_PORT ? 'port' : 'apiserverPort'}`,
+      `${HAPROXY_HEALTHZ_PORT} is haproxy's loopback health endpoint for the liveness probe and keepalived's check; choose another port`,
+    );
   if (e.loadBalancer === 'kube-vip') {
     if (e.port !== e.apiserverPort)
-      err('spec.controlPlaneEndpoint.port', `kube-vip only moves the VIP and does not proxy; clients reach kube-apiserver on the VIP directly, so port must equal apiserverPort (${e.apiserverPort})`);
+      err(
+        'spec.controlPlaneEndpoint.port',
+        `kube-vip only moves the VIP and does not proxy; clients reach kube-apiserver on the VIP directly, so port must equal apiserverPort (${e.apiserverPort})`,
+      );
     if (e.runAs !== 'static-pod') err('spec.controlPlaneEndpoint.runAs', 'kube-vip runs only as a static pod; use runAs: static-pod');
   }
 
@@ -129,11 +154,20 @@ export function validateSpec(spec: ClusterSpec): ValidationResult {
   if (k.virtualRouterId !== 'auto' && (k.virtualRouterId < 1 || k.virtualRouterId > 255))
     err('spec.controlPlaneEndpoint.keepalived.virtualRouterId', `${k.virtualRouterId} is outside 1..255; use "auto" to pick a free one on the segment`);
   if (k.authPass !== undefined && k.authPass.length > 8)
-    err('spec.controlPlaneEndpoint.keepalived.authPass', `is ${k.authPass.length} characters; keepalived silently cuts PASS authentication to 8, so nodes configured by hand would disagree; use at most 8`);
+    err(
+      'spec.controlPlaneEndpoint.keepalived.authPass',
+      `is ${k.authPass.length} characters; keepalived silently cuts PASS authentication to 8, so nodes configured by hand would disagree; use at most 8`,
+    );
   if (k.advertIntervalMs < 10 || k.advertIntervalMs > 40950 || k.advertIntervalMs % 10 !== 0)
-    err('spec.controlPlaneEndpoint.keepalived.advertIntervalMs', `${k.advertIntervalMs} is not a VRRPv3 advertisement interval: use a multiple of 10 ms from 10 to 40950 (e.g. 200)`);
+    err(
+      'spec.controlPlaneEndpoint.keepalived.advertIntervalMs',
+      `${k.advertIntervalMs} is not a VRRPv3 advertisement interval: use a multiple of 10 ms from 10 to 40950 (e.g. 200)`,
+    );
   if (k.trackWeight > 0)
-    err('spec.controlPlaneEndpoint.keepalived.trackWeight', `${k.trackWeight} raises the priority of healthy nodes instead of lowering a failed one; use 0 (a failed check puts the node in FAULT) or a negative weight`);
+    err(
+      'spec.controlPlaneEndpoint.keepalived.trackWeight',
+      `${k.trackWeight} raises the priority of healthy nodes instead of lowering a failed one; use 0 (a failed check puts the node in FAULT) or a negative weight`,
+    );
   if (k.trackWeight !== 0 && !k.preempt)
     err(
       'spec.controlPlaneEndpoint.keepalived.trackWeight',
@@ -156,7 +190,10 @@ export function validateSpec(spec: ClusterSpec): ValidationResult {
     cps.forEach((n, i) => {
       const other = byPriority.get(priorities[i]!);
       if (other !== undefined && n.keepalivedPriority !== undefined)
-        err(`spec.nodes[${spec.nodes.indexOf(n)}].keepalivedPriority`, `${priorities[i]} is also ${other}'s priority; equal priorities make the VIP holder depend on address order, give each node its own`);
+        err(
+          `spec.nodes[${spec.nodes.indexOf(n)}].keepalivedPriority`,
+          `${priorities[i]} is also ${other}'s priority; equal priorities make the VIP holder depend on address order, give each node its own`,
+        );
       byPriority.set(priorities[i]!, n.name);
     });
   }
@@ -167,7 +204,10 @@ export function validateSpec(spec: ClusterSpec): ValidationResult {
     const heartbeat = etcd.heartbeatIntervalMs ?? ETCD_DEFAULT_HEARTBEAT_MS;
     const election = etcd.electionTimeoutMs ?? ETCD_DEFAULT_ELECTION_MS;
     if (election < 5 * heartbeat)
-      err('spec.kubernetes.etcd.electionTimeoutMs', `${election} ms is under 5 × the ${heartbeat} ms heartbeat; etcd refuses to start; use at least ${5 * heartbeat} ms (seed settings: 250/2500 or 1000/5000)`);
+      err(
+        'spec.kubernetes.etcd.electionTimeoutMs',
+        `${election} ms is under 5 × the ${heartbeat} ms heartbeat; etcd refuses to start; use at least ${5 * heartbeat} ms (seed settings: 250/2500 or 1000/5000)`,
+      );
     if (election > 50_000) err('spec.kubernetes.etcd.electionTimeoutMs', `${election} ms is above etcd's 50000 ms limit`);
   }
 
@@ -181,15 +221,22 @@ export function validateSpec(spec: ClusterSpec): ValidationResult {
   if (service && networkAddress(service) !== service[0].toString())
     err('spec.kubernetes.serviceSubnet', `${spec.kubernetes.serviceSubnet} has host bits set; write ${networkAddress(service)}/${service[1]}`);
   if (pod && service && cidrsOverlap(pod, service))
-    err('spec.kubernetes.serviceSubnet', `${spec.kubernetes.serviceSubnet} overlaps podSubnet ${spec.kubernetes.podSubnet}; pods and services need separate ranges`);
+    err(
+      'spec.kubernetes.serviceSubnet',
+      `${spec.kubernetes.serviceSubnet} overlaps podSubnet ${spec.kubernetes.podSubnet}; pods and services need separate ranges`,
+    );
   const nodeNet: Cidr | undefined = e.vipPrefixLength !== undefined ? [ipaddr.parse(e.vip), e.vipPrefixLength] : undefined;
-  for (const [field, net] of [['podSubnet', pod], ['serviceSubnet', service]] as const) {
+  for (const [field, net] of [
+    ['podSubnet', pod],
+    ['serviceSubnet', service],
+  ] as const) {
     if (!net) continue;
     if (nodeNet && cidrsOverlap(net, nodeNet))
       err(`spec.kubernetes.${field}`, `${spec.kubernetes[field]} overlaps the node network ${e.vip}/${e.vipPrefixLength}; routing to nodes would break`);
     else {
       for (const n of spec.nodes) {
-        if (addressIn(n.address, net)) err(`spec.kubernetes.${field}`, `${spec.kubernetes[field]} contains ${n.name}'s address ${n.address}; choose a range that no node uses`);
+        if (addressIn(n.address, net))
+          err(`spec.kubernetes.${field}`, `${spec.kubernetes[field]} contains ${n.name}'s address ${n.address}; choose a range that no node uses`);
       }
       if (addressIn(e.vip, net)) err(`spec.kubernetes.${field}`, `${spec.kubernetes[field]} contains the VIP ${e.vip}`);
     }

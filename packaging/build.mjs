@@ -36,7 +36,8 @@ function requireTools(tools) {
       return true;
     }
   });
-  if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}: run \`sudo npm run setup\` (installs binutils, dpkg-dev, rpm, lintian, systemd from Debian)`);
+  if (missing.length > 0)
+    throw new Error(`missing ${missing.join(', ')}: run \`sudo npm run setup\` (installs binutils, dpkg-dev, rpm, lintian, systemd from Debian)`);
 }
 
 const mib = (bytes) => `${(bytes / 1048576).toFixed(1)} MiB`;
@@ -58,7 +59,9 @@ async function buildBinaries(buildInfo) {
     log(`${output} ${mib(statSync(output).size)} (bundle ${mib(statSync(bundle).size)})`);
   }
   if (missing.length > 0) {
-    throw new Error(`missing entry point${missing.length > 1 ? 's' : ''}: ${missing.map((b) => `${b.entry} (for ${b.name})`).join(', ')}; built only ${present.map((b) => b.name).join(', ') || 'nothing'}`);
+    throw new Error(
+      `missing entry point${missing.length > 1 ? 's' : ''}: ${missing.map((b) => `${b.entry} (for ${b.name})`).join(', ')}; built only ${present.map((b) => b.name).join(', ') || 'nothing'}`,
+    );
   }
   return metafiles;
 }
@@ -68,7 +71,9 @@ async function buildPackages(buildInfo, metafiles) {
   const version = debianVersion(buildInfo.version);
   const { text: changelogText, entries } = readChangelog(join(root, 'packaging', 'debian', 'changelog'));
   if (entries[0].version !== version) {
-    throw new Error(`packaging/debian/changelog starts at ${entries[0].version} but package.json is ${buildInfo.version}: add an entry for ${version} (dch -v ${version})`);
+    throw new Error(
+      `packaging/debian/changelog starts at ${entries[0].version} but package.json is ${buildInfo.version}: add an entry for ${version} (dch -v ${version})`,
+    );
   }
   const epoch = resolveSourceDateEpoch(root);
   const license = projectLicense(root) ?? 'UNLICENSED';
@@ -78,7 +83,14 @@ async function buildPackages(buildInfo, metafiles) {
 
   const builds = PACKAGES.map(async (pkg) => {
     const generated = {
-      copyright: renderCopyright({ pkgName: pkg.name, binaries: pkg.binaries, projectLicense: projectLicense(root), metafiles: pkg.binaries.map((b) => metafiles[b]), root, nodeVersion: process.version }),
+      copyright: renderCopyright({
+        pkgName: pkg.name,
+        binaries: pkg.binaries,
+        projectLicense: projectLicense(root),
+        metafiles: pkg.binaries.map((b) => metafiles[b]),
+        root,
+        nodeVersion: process.version,
+      }),
       changelog: gzipChangelog(changelogText),
     };
     const debLayout = pkg.layout('deb');
@@ -88,8 +100,30 @@ async function buildPackages(buildInfo, metafiles) {
     const rpmStage = join(workDir, 'stage', 'rpm', pkg.name);
     stagePackage({ stageDir: rpmStage, root, binDir, layout: pkg.layout('rpm'), generated, epoch });
     return Promise.all([
-      buildDeb({ pkg, layout: debLayout, stageDir: debStage, outDir: packagesDir, root, version, arch: debArch, maintainer: entries[0].maintainer, depends, epoch }),
-      buildRpm({ pkg, stageDir: rpmStage, topDir: join(workDir, 'rpm', pkg.name), outDir: packagesDir, root, version, arch: rpmArch, license, changelogEntries: entries, epoch }),
+      buildDeb({
+        pkg,
+        layout: debLayout,
+        stageDir: debStage,
+        outDir: packagesDir,
+        root,
+        version,
+        arch: debArch,
+        maintainer: entries[0].maintainer,
+        depends,
+        epoch,
+      }),
+      buildRpm({
+        pkg,
+        stageDir: rpmStage,
+        topDir: join(workDir, 'rpm', pkg.name),
+        outDir: packagesDir,
+        root,
+        version,
+        arch: rpmArch,
+        license,
+        changelogEntries: entries,
+        epoch,
+      }),
     ]);
   });
   const outputs = (await Promise.all(builds)).flat();

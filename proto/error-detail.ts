@@ -15,7 +15,8 @@ function isAbort(err: unknown): boolean {
 export function errorToDetail(err: unknown): ErrorDetail {
   const message = redactSecrets(err instanceof Error ? err.message : String(err));
   const base = err instanceof KubeadmHaError ? { message, phase: err.phase ?? '', host: err.host ?? '' } : { message, phase: '', host: '' };
-  if (err instanceof SpecError) return { ...base, code: 'ERROR_CODE_SPEC', source: err.source, issues: err.issues.map((i) => ({ path: i.path, message: redactSecrets(i.message) })) };
+  if (err instanceof SpecError)
+    return { ...base, code: 'ERROR_CODE_SPEC', source: err.source, issues: err.issues.map((i) => ({ path: i.path, message: redactSecrets(i.message) })) };
   if (err instanceof CommandError) {
     return {
       ...base,
@@ -56,7 +57,10 @@ export function errorFromDetail(detail: ErrorDetail__Output): KubeadmHaError {
   let err: KubeadmHaError;
   switch (detail.code) {
     case 'ERROR_CODE_SPEC':
-      err = new SpecError(detail.source || 'input', detail.issues.map((i) => ({ path: i.path, message: i.message })));
+      err = new SpecError(
+        detail.source || 'input',
+        detail.issues.map((i) => ({ path: i.path, message: i.message })),
+      );
       break;
     case 'ERROR_CODE_COMMAND':
       err = new CommandError(detail.command, detail.killed ? null : detail.exitCode, detail.stderrTail);

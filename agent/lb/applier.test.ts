@@ -338,7 +338,12 @@ describe.skipIf(!HAPROXY_BINARY)('no dropped connections while servers are added
   beforeAll(async () => {
     bed = await HaproxyTestbed.create('nodrop');
     for (const name of ['master-0', 'master-1', 'master-2', 'master-3']) api[name] = await bed.startApiserver(name);
-    await bed.writeConfig(backendSet(1, ['master-0', 'master-1', 'master-2'].map((n) => bed.backendOf(api[n]!))));
+    await bed.writeConfig(
+      backendSet(
+        1,
+        ['master-0', 'master-1', 'master-2'].map((n) => bed.backendOf(api[n]!)),
+      ),
+    );
     await bed.startHaproxy();
   });
 

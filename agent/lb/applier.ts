@@ -262,7 +262,8 @@ class Applier {
         draining.push(name);
         continue;
       }
-      if (!idle) log.warn({ server: name, sessions: counters?.current, drainTimeoutMs: this.options.drainTimeoutMs }, 'drain timeout: shutting down the sessions left');
+      if (!idle)
+        log.warn({ server: name, sessions: counters?.current, drainTimeoutMs: this.options.drainTimeoutMs }, 'drain timeout: shutting down the sessions left');
       try {
         for (const command of retireCommands(name, { force: !idle, backend: this.backend })) await session.execute(command);
       } catch (err) {

@@ -464,7 +464,10 @@ describe('agent NATS permissions', () => {
       ['hijack1', '$JS.API.STREAM.PURGE.KV_kha-state'],
       ['hijack2', '$KV.kha-lb.other'],
     ] as const) {
-      const request = { stream_name: 'KV_kha-lb', config: { name, deliver_subject: deliver, ack_policy: 'none', deliver_policy: 'last_per_subject', filter_subject: '$KV.kha-lb.prod' } };
+      const request = {
+        stream_name: 'KV_kha-lb',
+        config: { name, deliver_subject: deliver, ack_policy: 'none', deliver_policy: 'last_per_subject', filter_subject: '$KV.kha-lb.prod' },
+      };
       await nc.request(`$JS.API.CONSUMER.CREATE.KV_kha-lb.${name}.$KV.kha-lb.prod`, JSON.stringify(request), { timeout: 2000 }).catch(() => undefined);
     }
     // Give any delivery a chance, with a live subscriber on the targets, then check nothing moved.
@@ -482,7 +485,10 @@ describe('agent NATS permissions', () => {
   it('cannot create a consumer whose filter differs from the key its grant names', async () => {
     const nc = await agentConnection();
     const inbox = `${agentInboxPrefix(agent.getPublicKey())}.sneaky`;
-    const request = { stream_name: 'KV_kha-lb', config: { name: 'sneaky', deliver_subject: inbox, ack_policy: 'none', deliver_policy: 'all', filter_subject: '$KV.kha-lb.other' } };
+    const request = {
+      stream_name: 'KV_kha-lb',
+      config: { name: 'sneaky', deliver_subject: inbox, ack_policy: 'none', deliver_policy: 'all', filter_subject: '$KV.kha-lb.other' },
+    };
     const reply = await nc.request('$JS.API.CONSUMER.CREATE.KV_kha-lb.sneaky.$KV.kha-lb.prod', JSON.stringify(request), { timeout: 2000 });
     expect(reply.string()).toMatch(/did not match filtered subject/);
   });

@@ -87,7 +87,12 @@ export class LocalHaproxy implements HaproxyApi {
     if (procs) {
       await master.reload();
       // The 2.6 master re-executes itself to reload, so its socket is briefly gone.
-      const after = await waitFor(timeoutMs, () => master.showProc().then((p) => (p.master.reloads > procs.master.reloads ? p : undefined), () => undefined));
+      const after = await waitFor(timeoutMs, () =>
+        master.showProc().then(
+          (p) => (p.master.reloads > procs.master.reloads ? p : undefined),
+          () => undefined,
+        ),
+      );
       if (!after) throw new TimeoutError(`haproxy did not reload within ${timeoutMs} ms (master CLI ${this.masterSocketPath})`);
       if (after.master.failedReloads > procs.master.failedReloads) {
         throw new ReloadRejectedError(`haproxy failed to reload ${this.options.configPath}; the previous worker keeps running the previous configuration`);
@@ -113,7 +118,12 @@ export class LocalHaproxy implements HaproxyApi {
   }
 
   private async awaitWorker(timeoutMs: number, isNew: (pid: number) => boolean): Promise<void> {
-    const ok = await waitFor(timeoutMs, () => this.runtime.workerPid().then((pid) => (isNew(pid) ? true : undefined), () => undefined));
+    const ok = await waitFor(timeoutMs, () =>
+      this.runtime.workerPid().then(
+        (pid) => (isNew(pid) ? true : undefined),
+        () => undefined,
+      ),
+    );
     if (!ok) throw new TimeoutError(`the new haproxy worker did not answer on ${this.runtime.socketPath} within ${timeoutMs} ms`);
   }
 

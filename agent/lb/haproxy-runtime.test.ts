@@ -80,7 +80,10 @@ describe.skipIf(!HAPROXY_BINARY)('haproxy runtime API client (real haproxy)', ()
     await closed;
     let deleted = false;
     for (let i = 0; i < 50 && !deleted; i++) {
-      deleted = await bed.runtime.execute('del server kube-apiserver/master-1').then(() => true, () => false);
+      deleted = await bed.runtime.execute('del server kube-apiserver/master-1').then(
+        () => true,
+        () => false,
+      );
       if (!deleted) await sleep(20);
     }
     expect(deleted).toBe(true);

@@ -37,7 +37,8 @@ export interface RuntimeClientOptions {
 function assertOneLine(socketPath: string, command: string, allowBatch: boolean): void {
   if (/[\r\n]/.test(command)) throw new HaproxyRuntimeError(socketPath, command, 'bad-argument', 'a command is one line');
   // An unescaped `;` would make haproxy run two commands and answer twice, which breaks answer-per-command framing.
-  if (!allowBatch && /(^|[^\\]);/.test(command)) throw new HaproxyRuntimeError(socketPath, command, 'bad-argument', 'one command per call; use send() for a batch');
+  if (!allowBatch && /(^|[^\\]);/.test(command))
+    throw new HaproxyRuntimeError(socketPath, command, 'bad-argument', 'one command per call; use send() for a batch');
 }
 
 /** One non-interactive exchange: the line, a half-close, everything haproxy writes until it closes. */
@@ -58,7 +59,9 @@ export function sendLine(socketPath: string, line: string, timeoutMs = DEFAULT_R
     const timer = setTimeout(() => finish(new HaproxyRuntimeError(socketPath, line, 'timeout', Buffer.concat(chunks).toString('utf8').trim())), timeoutMs);
     socket.on('connect', () => socket.end(`${line}\n`));
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', (err: NodeJS.ErrnoException) => finish(new HaproxyRuntimeError(socketPath, line, 'unreachable', err.code ?? err.message, { cause: err })));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      finish(new HaproxyRuntimeError(socketPath, line, 'unreachable', err.code ?? err.message, { cause: err })),
+    );
     socket.on('close', () => finish());
   });
 }

@@ -102,7 +102,10 @@ export function startHaproxyWatch(opts: HaproxyWatchOptions): HaproxyWatch {
     if (streak < threshold || healthy === ok) return;
     healthy = ok;
     if (forcedFault) return;
-    log.info({ haproxyHealthy: ok }, ok ? 'local haproxy answers again: clearing the keepalived track file' : 'local haproxy stopped answering: keepalived track file set to FAULT');
+    log.info(
+      { haproxyHealthy: ok },
+      ok ? 'local haproxy answers again: clearing the keepalived track file' : 'local haproxy stopped answering: keepalived track file set to FAULT',
+    );
     await write(!ok);
   };
 

@@ -25,7 +25,9 @@ describe('stopLoadBalancer', () => {
     expect(await host.exists(`${STATIC_POD_MANIFESTS_DIR}/haproxy.yaml`)).toBe(false);
     expect(await host.readFile(`${STOPPED_MANIFESTS_DIR}/haproxy.yaml`)).toBe('kind: Pod # haproxy.yaml\n');
     expect(host.calls.filter((c) => c.startsWith('crictl '))).toHaveLength(3);
-    expect(host.calls[0]).toBe(`crictl --runtime-endpoint ${SOCK} ps --quiet --state running --name ^(keepalived|haproxy|kube-vip)$ --label io.kubernetes.pod.namespace=kube-system`);
+    expect(host.calls[0]).toBe(
+      `crictl --runtime-endpoint ${SOCK} ps --quiet --state running --name ^(keepalived|haproxy|kube-vip)$ --label io.kubernetes.pod.namespace=kube-system`,
+    );
     expect(progress).toEqual([
       'moved /etc/kubernetes/manifests/keepalived.yaml aside; kubelet stops the pod',
       'moved /etc/kubernetes/manifests/haproxy.yaml aside; kubelet stops the pod',
@@ -40,7 +42,9 @@ describe('stopLoadBalancer', () => {
     host.on(/^crictl /, { stdout: `${ID(3)}\n` });
     const err = await stopLoadBalancer(host, () => {}, { criSocket: SOCK, timeoutMs: 300 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
-    expect((err as Error).message).toMatch(/^1 load-balancer container\(s\) \(keepalived\/haproxy\/kube-vip\) still running 300 ms after .*; is kubelet running\?/);
+    expect((err as Error).message).toMatch(
+      /^1 load-balancer container\(s\) \(keepalived\/haproxy\/kube-vip\) still running 300 ms after .*; is kubelet running\?/,
+    );
   });
 
   it('without crictl or a runtime it says so and does not wait', async () => {
@@ -48,7 +52,9 @@ describe('stopLoadBalancer', () => {
     host.on(/^crictl /, { exitCode: 1, stderr: 'level=fatal msg="validate service connection: ... connection refused"' });
     const progress: string[] = [];
     await stopLoadBalancer(host, (l) => progress.push(l), { criSocket: SOCK, timeoutMs: 5_000 });
-    expect(progress.at(-1)).toBe('cannot ask the container runtime whether the load balancer stopped (crictl: level=fatal msg="validate service connection: ... connection refused"); not waiting');
+    expect(progress.at(-1)).toBe(
+      'cannot ask the container runtime whether the load balancer stopped (crictl: level=fatal msg="validate service connection: ... connection refused"); not waiting',
+    );
   });
 
   it('systemd units: systemctl stop is the wait; no crictl, and without a wait request neither', async () => {
@@ -68,7 +74,9 @@ describe('verifyClean', () => {
     host = new ScriptedHostOps();
     host.on('ip -o addr show', { stdout: '' });
     host.on('nft list table inet kubeadm_ha_vip_handover', { stdout: 'table inet kubeadm_ha_vip_handover {\n}\n' });
-    expect(await verifyClean(host, [], '198.18.0.100', { firewallHold: true })).toEqual([{ kind: 'firewall', detail: 'nftables table inet kubeadm_ha_vip_handover' }]);
+    expect(await verifyClean(host, [], '198.18.0.100', { firewallHold: true })).toEqual([
+      { kind: 'firewall', detail: 'nftables table inet kubeadm_ha_vip_handover' },
+    ]);
     // The VIP and file probes that share the task do not pay for an nft process.
     const calls = host.calls.length;
     expect(await verifyClean(host, [], '198.18.0.100')).toEqual([]);

@@ -69,7 +69,9 @@ async function waitForLbContainersGone(host: HostOps, progress: (line: string) =
     const ps = await host.exec('crictl', argv, { allowFailure: true, timeoutMs: 10_000 });
     if (ps.exitCode !== 0) {
       // No crictl, or no runtime answering: nothing we can watch, and kubelet cannot be running pods without one.
-      progress(`cannot ask the container runtime whether the load balancer stopped (crictl: ${ps.stderr.trim().split('\n').at(-1) || `exit ${ps.exitCode}`}); not waiting`);
+      progress(
+        `cannot ask the container runtime whether the load balancer stopped (crictl: ${ps.stderr.trim().split('\n').at(-1) || `exit ${ps.exitCode}`}); not waiting`,
+      );
       return;
     }
     const running = parseContainerIds(ps.stdout).length;

@@ -48,10 +48,12 @@ describe('preflight', () => {
 
   it('refuses a leftover VIP, a busy port, a mismatched kubeadm and missing ipvs, all at once', async () => {
     const h = await healthyHost();
-    h.on('ip -o addr show', { stdout: '2: eth0    inet 198.18.0.12/24 scope global eth0\\ x\n2: eth0    inet 198.18.0.100/24 scope global secondary eth0\\ x\n' })
+    h.on('ip -o addr show', {
+      stdout: '2: eth0    inet 198.18.0.12/24 scope global eth0\\ x\n2: eth0    inet 198.18.0.100/24 scope global secondary eth0\\ x\n',
+    })
       .on('ss -ltnH', { stdout: 'LISTEN 0 4096 *:8443 *:*\n' })
       .on('kubeadm version -o short', { stdout: 'v1.30.2\n' })
-      .on('modprobe -- ip_vs_sh', { exitCode: 1, stderr: "modprobe: FATAL: Module ip_vs_sh not found in directory /lib/modules/6.1.0\n" });
+      .on('modprobe -- ip_vs_sh', { exitCode: 1, stderr: 'modprobe: FATAL: Module ip_vs_sh not found in directory /lib/modules/6.1.0\n' });
     const err = await runPreflight(h, INPUT).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PreconditionError);
     const message = (err as Error).message;

@@ -57,7 +57,9 @@ async function loadModules(host: HostOps, input: PreflightInput, r: Report): Pro
   }
   const ipvsFailed = failed.filter((f) => IPVS_MODULES.includes(f.split(' ')[0]!));
   if (ipvsFailed.length > 0 && input.kubeProxyMode === 'ipvs') {
-    r.problems.push(`kernel modules ${ipvsFailed.join(', ')} cannot be loaded, and kubeProxyMode is ipvs; install the kernel's ipvs modules (linux-modules-extra) or set spec.kubernetes.kubeProxyMode: iptables`);
+    r.problems.push(
+      `kernel modules ${ipvsFailed.join(', ')} cannot be loaded, and kubeProxyMode is ipvs; install the kernel's ipvs modules (linux-modules-extra) or set spec.kubernetes.kubeProxyMode: iptables`,
+    );
   }
   for (const f of failed) if (!ipvsFailed.includes(f) || input.kubeProxyMode !== 'ipvs') r.warnings.push(`kernel module ${f} could not be loaded`);
   const file = renderModulesLoad({ conntrackModule });
@@ -90,7 +92,10 @@ async function checkTimeSync(host: HostOps, r: Report): Promise<void> {
   const result = await host.exec('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { allowFailure: true });
   const value = result.stdout.trim();
   if (result.exitCode !== 0) r.warnings.push('could not ask timedatectl whether the clock is synchronised; etcd and certificates need synchronised clocks');
-  else if (value !== 'yes') r.warnings.push('the system clock is not NTP-synchronised (timedatectl NTPSynchronized=no); etcd elections and certificate validity suffer from clock skew');
+  else if (value !== 'yes')
+    r.warnings.push(
+      'the system clock is not NTP-synchronised (timedatectl NTPSynchronized=no); etcd elections and certificate validity suffer from clock skew',
+    );
 }
 
 async function checkNames(host: HostOps, input: PreflightInput, r: Report): Promise<void> {
@@ -112,7 +117,10 @@ async function checkPorts(host: HostOps, input: PreflightInput, r: Report): Prom
   const listeners = parseSsListeners(ss.stdout);
   for (const port of requiredPorts(input)) {
     const taken = portTaken(listeners, input.nodeAddress, port);
-    if (taken) r.problems.push(`port ${port} is already in use (listener on ${taken.address}:${taken.port}); stop whatever holds it, or run \`coordinatorctl reset\` if it is left from an earlier install`);
+    if (taken)
+      r.problems.push(
+        `port ${port} is already in use (listener on ${taken.address}:${taken.port}); stop whatever holds it, or run \`coordinatorctl reset\` if it is left from an earlier install`,
+      );
   }
 }
 
@@ -135,7 +143,8 @@ async function checkBinaries(host: HostOps, input: PreflightInput, r: Report): P
       r.problems.push(`kubelet is ${kubelet.stdout.trim()} but the spec asks for ${input.kubernetesVersion}; kubelet must not be newer than the control plane`);
   }
   const socket = input.criSocket.replace(/^unix:\/\//, '');
-  if (!(await host.exists(socket))) r.problems.push(`the container runtime socket ${socket} does not exist; install and start containerd (or set spec.kubernetes.criSocket)`);
+  if (!(await host.exists(socket)))
+    r.problems.push(`the container runtime socket ${socket} does not exist; install and start containerd (or set spec.kubernetes.criSocket)`);
 }
 
 async function checkLeftoverVip(host: HostOps, input: PreflightInput, r: Report): Promise<void> {
@@ -146,7 +155,9 @@ async function checkLeftoverVip(host: HostOps, input: PreflightInput, r: Report)
   }
   const holder = parseIpAddrShow(result.stdout).find((a) => a.address === input.vip);
   if (holder) {
-    r.problems.push(`the VIP ${input.vip} is already on interface ${holder.interface}, left from an earlier install; run \`coordinatorctl reset\` (or \`ip addr del ${input.vip}/${holder.prefixLength} dev ${holder.interface}\`) first`);
+    r.problems.push(
+      `the VIP ${input.vip} is already on interface ${holder.interface}, left from an earlier install; run \`coordinatorctl reset\` (or \`ip addr del ${input.vip}/${holder.prefixLength} dev ${holder.interface}\`) first`,
+    );
   }
 }
 
@@ -163,7 +174,13 @@ export interface VrrpListenResult {
  * `iface`, when given, the NIC is told to accept the VRRP groups meanwhile. Leaves nothing behind: the nft table and
  * the multicast memberships it added go in every case.
  */
-export async function listenForVrrpAdverts(host: HostOps, virtualRouterId: number, listenMs: number, iface: string | undefined, progress: (line: string) => void = () => {}): Promise<VrrpListenResult> {
+export async function listenForVrrpAdverts(
+  host: HostOps,
+  virtualRouterId: number,
+  listenMs: number,
+  iface: string | undefined,
+  progress: (line: string) => void = () => {},
+): Promise<VrrpListenResult> {
   const load = await host.exec('nft', ['-f', '-'], { input: renderVrrpProbe(virtualRouterId), allowFailure: true });
   if (load.exitCode !== 0) return { listened: false, reason: `nft: ${load.stderr.trim().split('\n')[0] || `exit ${load.exitCode}`}`, senders: [] };
   const joined: string[] = [];
@@ -200,7 +217,9 @@ async function checkVrrpRouterId(host: HostOps, input: PreflightInput, r: Report
   const iface = own.find((a) => a.address === input.nodeAddress)?.interface;
   const heard = await listenForVrrpAdverts(host, vrrp.virtualRouterId, vrrp.listenMs, iface, r.progress);
   if (!heard.listened) {
-    r.warnings.push(`could not check the segment for other VRRP routers using virtual_router_id ${vrrp.virtualRouterId} (${heard.reason}); install nftables, or make sure no other keepalived on the segment uses it`);
+    r.warnings.push(
+      `could not check the segment for other VRRP routers using virtual_router_id ${vrrp.virtualRouterId} (${heard.reason}); install nftables, or make sure no other keepalived on the segment uses it`,
+    );
     return;
   }
   const ours = new Set([...vrrp.clusterAddresses, ...own.map((a) => a.address)].map((a) => (ipaddr.isValid(a) ? ipaddr.process(a).toString() : a)));
@@ -230,7 +249,9 @@ export async function runPreflight(host: HostOps, input: PreflightInput, progres
     await step();
   }
   if (r.problems.length > 0) {
-    throw new PreconditionError(`preflight found ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}:\n` + r.problems.map((p) => `  - ${p}`).join('\n'));
+    throw new PreconditionError(
+      `preflight found ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}:\n` + r.problems.map((p) => `  - ${p}`).join('\n'),
+    );
   }
   return { warnings: r.warnings, actions: r.actions };
 }

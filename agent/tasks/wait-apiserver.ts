@@ -6,15 +6,12 @@ import type { HostOps } from '../hostops.js';
 /** One GET of /healthz, verified against the cluster CA: never `verify none`, an apiserver we cannot verify is not healthy. */
 export function probeHealthz(address: string, port: number, ca: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      { host: address, port, path: '/healthz', method: 'GET', ca, timeout: timeoutMs, servername: undefined, agent: false },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
+    const req = request({ host: address, port, path: '/healthz', method: 'GET', ca, timeout: timeoutMs, servername: undefined, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
     req.on('timeout', () => req.destroy(new TimeoutError(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end();

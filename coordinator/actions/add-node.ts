@@ -41,11 +41,17 @@ export async function startAddNode(rt: CoordinatorRuntime, specYaml: string, nam
   const stored = await storedSpec(rt);
   if (!stored) throw new PreconditionError(`cluster ${rt.clusterName} is not deployed yet; run \`coordinatorctl deploy -f cluster.yaml\` first`);
   const problems = addNodeProblems(stored, spec, name);
-  if (problems.length > 0) throw new SpecError('cluster.yaml', problems.map((message) => ({ path: 'spec.nodes', message })));
+  if (problems.length > 0)
+    throw new SpecError(
+      'cluster.yaml',
+      problems.map((message) => ({ path: 'spec.nodes', message })),
+    );
   const unjoined = [];
   for (const n of stored.nodes) if (n.name !== name && !(await rt.progress.node(n.name))?.joined) unjoined.push(n.name);
   if (unjoined.length > 0) {
-    throw new PreconditionError(`${unjoined.join(', ')} of the deployed spec ${unjoined.length === 1 ? 'is' : 'are'} not joined yet; finish that with \`coordinatorctl deploy -f cluster.yaml\` first`);
+    throw new PreconditionError(
+      `${unjoined.join(', ')} of the deployed spec ${unjoined.length === 1 ? 'is' : 'are'} not joined yet; finish that with \`coordinatorctl deploy -f cluster.yaml\` first`,
+    );
   }
   const registry = await rt.readRegistryConfig();
   if (options.dryRun) {

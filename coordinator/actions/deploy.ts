@@ -16,7 +16,17 @@ import { waitAgentsPhase } from '../phases/deploy/wait-agents.js';
 
 export const DEPLOY: Action<ClusterContext, ClusterView> = {
   kind: 'deploy',
-  phases: [validatePhase, waitAgentsPhase, preflightPhase, prepareHostsPhase, loadBalancerPhase, initPhase, joinControlPlanePhase, joinWorkersPhase, verifyPhase],
+  phases: [
+    validatePhase,
+    waitAgentsPhase,
+    preflightPhase,
+    prepareHostsPhase,
+    loadBalancerPhase,
+    initPhase,
+    joinControlPlanePhase,
+    joinWorkersPhase,
+    verifyPhase,
+  ],
   resumeHint: 'Fix the cause, then run `coordinatorctl deploy -f cluster.yaml` again: it resumes where it stopped.',
   observing: ['validate', 'wait-agents', 'verify'],
 };

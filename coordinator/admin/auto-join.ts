@@ -64,7 +64,7 @@ export function startAutoJoin(rt: CoordinatorRuntime): AutoJoin {
     const agent = rt.hub.connectedAgents().find((a) => a.name === name);
     if (!agent) return;
     const spec = await storedSpec(rt);
-    if (!spec || !spec.autoJoin.enabled) return;
+    if (!spec?.autoJoin.enabled) return;
     if (spec.nodes.some((n) => n.name === name)) return;
     if ((await rt.progress.node(name))?.joined) return;
     const problem = dns1123LabelProblem(name);
@@ -93,7 +93,12 @@ export function startAutoJoin(rt: CoordinatorRuntime): AutoJoin {
     try {
       const registry = await rt.readRegistryConfig();
       op = rt.operations.start('add-node', name, async (emit) => {
-        emit({ phase: 'auto-join', host: name, message: `auto-join: ${name} (${node.address}) registered and is not in the spec; joining it as ${role}`, level: 'LOG_LEVEL_INFO' });
+        emit({
+          phase: 'auto-join',
+          host: name,
+          message: `auto-join: ${name} (${node.address}) registered and is not in the spec; joining it as ${role}`,
+          level: 'LOG_LEVEL_INFO',
+        });
         await runAction(DEPLOY, clusterContext(rt, next, emit, { ...(registry !== undefined ? { registryConfigJson: registry } : {}) }), next.name);
       });
     } catch (err) {

@@ -27,7 +27,15 @@ export class Operation extends EventEmitter<{ event: [DeployEvent] }> {
     this.setMaxListeners(0);
     this.done = work((event) => this.push(event)).then(
       () => this.push({ message: `${kind} finished`, level: 'LOG_LEVEL_INFO', done: true }),
-      (err: unknown) => this.push({ phase: err instanceof KubeadmHaError ? (err.phase ?? '') : '', host: err instanceof KubeadmHaError ? (err.host ?? '') : '', message: err instanceof Error ? err.message : String(err), level: 'LOG_LEVEL_ERROR', done: true, error: errorToDetail(err) }),
+      (err: unknown) =>
+        this.push({
+          phase: err instanceof KubeadmHaError ? (err.phase ?? '') : '',
+          host: err instanceof KubeadmHaError ? (err.host ?? '') : '',
+          message: err instanceof Error ? err.message : String(err),
+          level: 'LOG_LEVEL_ERROR',
+          done: true,
+          error: errorToDetail(err),
+        }),
     );
   }
 

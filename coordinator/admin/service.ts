@@ -37,11 +37,13 @@ export interface AdminService {
 function stream(call: grpc.ServerWritableStream<unknown, DeployEvent>, op: Operation): void {
   let open = true;
   call.on('cancelled', () => (open = false));
-  void op.follow((e) => {
-    if (open) call.write(e);
-  }).then(() => {
-    if (open) call.end();
-  });
+  void op
+    .follow((e) => {
+      if (open) call.write(e);
+    })
+    .then(() => {
+      if (open) call.end();
+    });
 }
 
 export function createAdminService(rt: CoordinatorRuntime): AdminService {
@@ -53,7 +55,11 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
   /** The deploy itself: run the phases under the action's own record. Resumable from the stored spec. */
   const deploy = async (spec: ClusterSpec, registryConfigJson: string | undefined, emit: (e: DeployEvent) => void) => {
     const result = await runAction(DEPLOY, contextOf(spec, registryConfigJson, emit), spec.name);
-    emit({ phase: 'summary', message: result.ran.length === 0 ? 'nothing to do: the cluster already matches the spec' : `done: ${result.ran.join(', ')}`, level: 'LOG_LEVEL_INFO' });
+    emit({
+      phase: 'summary',
+      message: result.ran.length === 0 ? 'nothing to do: the cluster already matches the spec' : `done: ${result.ran.join(', ')}`,
+      level: 'LOG_LEVEL_INFO',
+    });
   };
 
   /** What the running deploy was started with: a second `deploy -f` attaches only when it asks for the same. */
@@ -88,7 +94,10 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
       assertClusterName(spec, rt.clusterName);
       const registry = call.request.registryConfigJson.length > 0 ? Buffer.from(call.request.registryConfigJson).toString('utf8') : undefined;
       if (call.request.dryRun) {
-        return stream(call, rt.operations.dryRun('deploy', spec.name, (emit) => dryRunPhases(DEPLOY.phases, contextOf(spec, registry, emit)).then(() => undefined)));
+        return stream(
+          call,
+          rt.operations.dryRun('deploy', spec.name, (emit) => dryRunPhases(DEPLOY.phases, contextOf(spec, registry, emit)).then(() => undefined)),
+        );
       }
       if (running?.kind === 'deploy') {
         // The same command again (a retry, a second terminal): follow the running deploy. A different cluster.yaml
@@ -102,7 +111,9 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
       }
       const op = startDeploy(spec, registry);
       // Stored before anything runs, so a coordinator restarted mid-deploy knows what to resume.
-      void Promise.all([rt.state.spec.put(spec), rt.writeRegistryConfig(registry)]).catch((err: unknown) => rt.logger.error({ err: String(err) }, 'cannot store the spec'));
+      void Promise.all([rt.state.spec.put(spec), rt.writeRegistryConfig(registry)]).catch((err: unknown) =>
+        rt.logger.error({ err: String(err) }, 'cannot store the spec'),
+      );
       stream(call, op);
     },
 
@@ -116,7 +127,14 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
         specPresent: spec !== undefined,
         phases: phases.map((p) => ({
           name: p.phase,
-          state: p.status === 'running' ? 'PHASE_STATE_RUNNING' : p.status === 'failed' ? 'PHASE_STATE_FAILED' : p.outcome === 'skipped' ? 'PHASE_STATE_SKIPPED' : 'PHASE_STATE_DONE',
+          state:
+            p.status === 'running'
+              ? 'PHASE_STATE_RUNNING'
+              : p.status === 'failed'
+                ? 'PHASE_STATE_FAILED'
+                : p.outcome === 'skipped'
+                  ? 'PHASE_STATE_SKIPPED'
+                  : 'PHASE_STATE_DONE',
           message: p.message ?? p.error ?? '',
           updated: p.finishedAt ?? p.startedAt ?? '',
         })),
@@ -166,7 +184,11 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
     async CreateToken(call, callback) {
       const ttlMs = call.request.ttlSeconds > 0 ? call.request.ttlSeconds * 1000 : DEFAULT_TOKEN_TTL_MS;
       const role = roleFromProto(call.request.role);
-      const minted = await mintBootstrapToken(rt.state.tokens, { ttlMs, ...(role ? { role } : {}), ...(call.request.description ? { description: call.request.description } : {}) });
+      const minted = await mintBootstrapToken(rt.state.tokens, {
+        ttlMs,
+        ...(role ? { role } : {}),
+        ...(call.request.description ? { description: call.request.description } : {}),
+      });
       rt.logger.info({ tokenId: minted.record.id, ttl: formatDurationMs(ttlMs), role: role ?? 'any' }, 'bootstrap token created');
       callback(null, { token: minted.token, caPin: rt.caPin, coordinatorAddress: rt.settings.advertise, expires: minted.record.expiresAt });
     },
@@ -174,7 +196,11 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
     async JoinCommand(call, callback) {
       const ttlMs = call.request.ttlSeconds > 0 ? call.request.ttlSeconds * 1000 : 3600_000;
       const role = roleFromProto(call.request.role);
-      const minted = await mintBootstrapToken(rt.state.tokens, { ttlMs, ...(role ? { role } : {}), description: `join-command ${call.request.nodeName}`.trim() });
+      const minted = await mintBootstrapToken(rt.state.tokens, {
+        ttlMs,
+        ...(role ? { role } : {}),
+        description: `join-command ${call.request.nodeName}`.trim(),
+      });
       const config = renderAgentConfig({
         coordinator: rt.settings.advertise,
         token: minted.token,
@@ -183,7 +209,14 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
         ...(call.request.nodeName ? { nodeName: call.request.nodeName } : {}),
       });
       const command = `install -d -m 0700 /etc/kubeadm-ha && umask 077 && cat > /etc/kubeadm-ha/agent.yaml <<'EOF'\n${config}EOF\nsystemctl enable --now kubeadm-ha-agent`;
-      callback(null, { agentConfigYaml: config, command, token: minted.token, caPin: rt.caPin, coordinatorAddress: rt.settings.advertise, expires: minted.record.expiresAt });
+      callback(null, {
+        agentConfigYaml: config,
+        command,
+        token: minted.token,
+        caPin: rt.caPin,
+        coordinatorAddress: rt.settings.advertise,
+        expires: minted.record.expiresAt,
+      });
     },
   };
 
@@ -204,4 +237,3 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
     },
   };
 }
-

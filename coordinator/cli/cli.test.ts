@@ -42,7 +42,10 @@ describe('coordinatorctl validate', () => {
   });
 
   it('prints warnings but exits 0 for a single control-plane node', async () => {
-    const single = readFileSync(FIXTURE, 'utf8').replace(/name: master-(1|2)\n(\s+)address: (\S+)\n\s+role: control-plane/g, 'name: master-$1\n$2address: $3\n$2role: worker');
+    const single = readFileSync(FIXTURE, 'utf8').replace(
+      /name: master-(1|2)\n(\s+)address: (\S+)\n\s+role: control-plane/g,
+      'name: master-$1\n$2address: $3\n$2role: worker',
+    );
     const r = await cli('validate', '-f', specFile('single.yaml', single));
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/warning: spec\.nodes: has a single control-plane node/);

@@ -14,7 +14,20 @@ import { addNodeCommand } from './commands/add-node.js';
 import { removeNodeCommand } from './commands/remove-node.js';
 import { resetCommand } from './commands/reset.js';
 
-const COMMANDS: readonly Command[] = [validateCommand, renderCommand, planCommand, deployCommand, addNodeCommand, removeNodeCommand, resetCommand, statusCommand, nodesCommand, tokenCommand, joinCommandCommand, verifyCommand];
+const COMMANDS: readonly Command[] = [
+  validateCommand,
+  renderCommand,
+  planCommand,
+  deployCommand,
+  addNodeCommand,
+  removeNodeCommand,
+  resetCommand,
+  statusCommand,
+  nodesCommand,
+  tokenCommand,
+  joinCommandCommand,
+  verifyCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -24,7 +37,7 @@ function usage(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `coordinatorctl <command> --help` for a command\'s flags.',
+    "Run `coordinatorctl <command> --help` for a command's flags.",
   ].join('\n');
 }
 
@@ -64,4 +77,3 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 1;
   }
 }
-

@@ -29,7 +29,11 @@ export async function loadSpecFile(path: string): Promise<LoadedSpec> {
   let registryConfigJson: string | undefined;
   if (spec.registryAuth) {
     const configPath = resolve(dirname(path), spec.registryAuth.configJson);
-    registryConfigJson = await readUserFile(configPath, 'spec.registryAuth.configJson', 'point it at the config.json that `docker login` wrote, relative to the spec file');
+    registryConfigJson = await readUserFile(
+      configPath,
+      'spec.registryAuth.configJson',
+      'point it at the config.json that `docker login` wrote, relative to the spec file',
+    );
   }
   return { path, text, spec, warnings, ...(registryConfigJson !== undefined ? { registryConfigJson } : {}) };
 }

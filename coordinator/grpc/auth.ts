@@ -29,7 +29,10 @@ function subjectValues(subject: string, key: string): string[] {
 export class PeerAuthenticator {
   private readonly caCert: X509Certificate;
 
-  constructor(ca: CertificateAuthority, private readonly registry: AgentRegistryStore) {
+  constructor(
+    ca: CertificateAuthority,
+    private readonly registry: AgentRegistryStore,
+  ) {
     this.caCert = new X509Certificate(ca.certPem);
   }
 
@@ -59,7 +62,8 @@ export class PeerAuthenticator {
   authorizeAdmin(call: Call): GrpcStatusError | undefined {
     const id = this.identify(call);
     if (!id) return unauthenticated('the admin API needs the client certificate from admin.conf, issued by this coordinator');
-    if (!id.organizations.includes(ADMINS_ORGANIZATION)) return permissionDenied(`certificate CN=${id.commonName} may not use the admin API; coordinatorctl uses admin.conf`);
+    if (!id.organizations.includes(ADMINS_ORGANIZATION))
+      return permissionDenied(`certificate CN=${id.commonName} may not use the admin API; coordinatorctl uses admin.conf`);
     return undefined;
   }
 
@@ -70,7 +74,8 @@ export class PeerAuthenticator {
     if (!id.organizations.includes(AGENTS_ORGANIZATION)) return { error: permissionDenied(`certificate CN=${id.commonName} is not an agent certificate`) };
     const agent = await this.registry.get(id.commonName);
     if (!agent) return { error: unauthenticated(`agent ${id.commonName} is not registered (removed?); it must register again with a bootstrap token`) };
-    if (agent.certFingerprint !== id.fingerprint) return { error: unauthenticated(`the certificate of agent ${id.commonName} was replaced by a newer registration`) };
+    if (agent.certFingerprint !== id.fingerprint)
+      return { error: unauthenticated(`the certificate of agent ${id.commonName} was replaced by a newer registration`) };
     return { agent };
   }
 }

@@ -20,8 +20,14 @@ describe('gRPC contracts', () => {
     try {
       execFileSync(join(root, 'scripts', 'gen-proto.sh'), [out], { cwd: root, stdio: 'pipe' });
       const committed = join(root, 'proto', 'generated');
-      const files = walk(out).map((f) => relative(out, f)).sort();
-      expect(walk(committed).map((f) => relative(committed, f)).sort()).toEqual(files);
+      const files = walk(out)
+        .map((f) => relative(out, f))
+        .sort();
+      expect(
+        walk(committed)
+          .map((f) => relative(committed, f))
+          .sort(),
+      ).toEqual(files);
       for (const f of files) expect([f, readFileSync(join(committed, f), 'utf8')]).toEqual([f, readFileSync(join(out, f), 'utf8')]);
     } finally {
       rmSync(out, { recursive: true, force: true });
@@ -32,7 +38,8 @@ describe('gRPC contracts', () => {
     for (const [file, text] of Object.entries(PROTO_SOURCES)) expect(readFileSync(join(root, 'proto', file), 'utf8')).toBe(text);
     const fromDisk = protoLoader.loadSync(Object.keys(PROTO_SOURCES), { ...PROTO_LOADER_OPTIONS, includeDirs: [join(root, 'proto')] });
     expect(Object.keys(packageDefinition).sort()).toEqual(Object.keys(fromDisk).sort());
-    const methods = (def: object) => Object.values(def).map((m: { path: string; requestStream: boolean; responseStream: boolean }) => [m.path, m.requestStream, m.responseStream]);
+    const methods = (def: object) =>
+      Object.values(def).map((m: { path: string; requestStream: boolean; responseStream: boolean }) => [m.path, m.requestStream, m.responseStream]);
     expect(methods(agentServiceDefinition)).toEqual(methods(fromDisk['kubeadm_ha.v1.AgentService'] as object));
     expect(methods(adminServiceDefinition)).toEqual(methods(fromDisk['kubeadm_ha.v1.AdminService'] as object));
     expect(methods(agentServiceDefinition)).toEqual([
@@ -43,10 +50,34 @@ describe('gRPC contracts', () => {
 
   it('knows every task kind, and which of them return a result', () => {
     expect(TASK_KINDS).toEqual([
-      'preflight', 'writeFiles', 'kubeadmInit', 'uploadCerts', 'createJoinToken', 'deleteToken', 'deleteCertsSecret', 'kubeadmJoin',
-      'waitApiserver', 'kubectlDrainDelete', 'kubeadmReset', 'stopLoadBalancer', 'startLoadBalancer', 'removeVip', 'setVipTrack',
-      'verifyClean', 'lbStatus', 'handOverVip',
+      'preflight',
+      'writeFiles',
+      'kubeadmInit',
+      'uploadCerts',
+      'createJoinToken',
+      'deleteToken',
+      'deleteCertsSecret',
+      'kubeadmJoin',
+      'waitApiserver',
+      'kubectlDrainDelete',
+      'kubeadmReset',
+      'stopLoadBalancer',
+      'startLoadBalancer',
+      'removeVip',
+      'setVipTrack',
+      'verifyClean',
+      'lbStatus',
+      'handOverVip',
     ]);
-    expect(TASK_KINDS.filter(taskHasResult)).toEqual(['preflight', 'writeFiles', 'kubeadmInit', 'createJoinToken', 'waitApiserver', 'verifyClean', 'lbStatus', 'handOverVip']);
+    expect(TASK_KINDS.filter(taskHasResult)).toEqual([
+      'preflight',
+      'writeFiles',
+      'kubeadmInit',
+      'createJoinToken',
+      'waitApiserver',
+      'verifyClean',
+      'lbStatus',
+      'handOverVip',
+    ]);
   });
 });

@@ -99,7 +99,10 @@ describe('coordinator gRPC server', () => {
   });
 
   it('a worker-only token cannot register a control-plane node (PERMISSION_DENIED, nothing registered)', async () => {
-    const err = await registerAgent(config({ token: TEST_TOKENS.worker, role: 'control-plane', nodeName: 'm1' }), { agentVersion: '0.1.0', facts: testFacts('m1') }).catch((e: unknown) => e);
+    const err = await registerAgent(config({ token: TEST_TOKENS.worker, role: 'control-plane', nodeName: 'm1' }), {
+      agentVersion: '0.1.0',
+      facts: testFacts('m1'),
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuthError);
     expect((err as Error).message).toMatch(/admits worker nodes only/);
     expect(await coordinator.registry.list()).toEqual([]);
@@ -177,7 +180,9 @@ describe('coordinator gRPC server', () => {
     const acked = new Promise((resolve) => call.once('data', resolve));
     call.write({ hello: { agentName: 'w6', agentVersion: 'test' } });
     await acked;
-    const err = await registerAgent({ ...cfg, stateDir: join(stateRoot, 'intruder') }, { agentVersion: '0.1.0', facts: testFacts('w6') }).catch((e: unknown) => e);
+    const err = await registerAgent({ ...cfg, stateDir: join(stateRoot, 'intruder') }, { agentVersion: '0.1.0', facts: testFacts('w6') }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(PreconditionError);
     expect((err as Error).message).toMatch(/is connected right now/);
     expect((await coordinator.registry.get('w6'))?.certFingerprint).toBeDefined();

@@ -34,7 +34,9 @@ describe('renderNatsConfig', () => {
 
   it('renders TLS, with client verification when a CA is given', () => {
     const text = renderNatsConfig({ ...base, tls: { certFile: '/etc/kha/nats.crt', keyFile: '/etc/kha/nats.key', caFile: '/etc/kha/ca.crt' } });
-    expect(text).toMatch(/tls \{\n {2}cert_file: "\/etc\/kha\/nats\.crt"\n {2}key_file: "\/etc\/kha\/nats\.key"\n {2}ca_file: "\/etc\/kha\/ca\.crt"\n {2}verify: true/);
+    expect(text).toMatch(
+      /tls \{\n {2}cert_file: "\/etc\/kha\/nats\.crt"\n {2}key_file: "\/etc\/kha\/nats\.key"\n {2}ca_file: "\/etc\/kha\/ca\.crt"\n {2}verify: true/,
+    );
     expect(renderNatsConfig({ ...base, tls: { certFile: '/a', keyFile: '/b' } })).not.toContain('verify');
   });
 

@@ -25,13 +25,23 @@ async function tempDir(): Promise<string> {
 }
 
 async function start(dataDir: string, extra: Partial<Parameters<typeof startLocalNats>[0]> = {}): Promise<LocalNats> {
-  const nats = await startLocalNats({ dataDir, clusterName: 'test', logger: silentLogger, stopGraceMs: 3000, restartBackoff: { initialMs: 50, maxMs: 500 }, ...extra });
+  const nats = await startLocalNats({
+    dataDir,
+    clusterName: 'test',
+    logger: silentLogger,
+    stopGraceMs: 3000,
+    restartBackoff: { initialMs: 50, maxMs: 500 },
+    ...extra,
+  });
   servers.push(nats);
   return nats;
 }
 
 async function connectAs(url: string, seed: Uint8Array | string, inboxPrefix?: string): Promise<NatsConnection> {
-  const nc = await connectNats({ url, credentials: nkeyCredentials(seed) }, { name: 'test', logger: silentLogger, inboxPrefix, reconnectTimeWaitMs: 100, reconnectJitterMs: 50 });
+  const nc = await connectNats(
+    { url, credentials: nkeyCredentials(seed) },
+    { name: 'test', logger: silentLogger, inboxPrefix, reconnectTimeWaitMs: 100, reconnectJitterMs: 50 },
+  );
   connections.push(nc);
   return nc;
 }
@@ -158,7 +168,10 @@ describe('startLocalNats', () => {
     const second = agentKey();
     await nats.addAgentUser(first.publicKey, 'master-3', 'prod');
     await nats.addAgentUser(second.publicKey, 'master-3', 'prod');
-    const keys = nats.agentUsers().filter((u) => u.agentName === 'master-3').map((u) => u.publicKey);
+    const keys = nats
+      .agentUsers()
+      .filter((u) => u.agentName === 'master-3')
+      .map((u) => u.publicKey);
     expect(keys).toEqual([second.publicKey]);
     await expect(connectAs(nats.url, first.seed)).rejects.toBeInstanceOf(errors.AuthorizationError);
   });
@@ -200,7 +213,13 @@ describe('supervision', () => {
       return pid !== undefined && pid !== oldPid ? pid : undefined;
     });
     expect(alive(newPid)).toBe(true);
-    await waitFor('healthy again', async () => (await fetch(`${nats.monitorUrl}/healthz`).then((r) => r.ok).catch(() => false)) || undefined);
+    await waitFor(
+      'healthy again',
+      async () =>
+        (await fetch(`${nats.monitorUrl}/healthz`)
+          .then((r) => r.ok)
+          .catch(() => false)) || undefined,
+    );
     // The same client reconnects by itself to the same URL and finds the value in file storage.
     const value = await waitFor('value after restart', async () => (await kv.get('k').catch(() => null))?.string());
     expect(value).toBe('kept');
@@ -235,7 +254,13 @@ describe('supervision', () => {
     orphan.unref();
     const orphanPid = orphan.pid!;
     try {
-      await waitFor('orphan up', async () => (await fetch(`${first.monitorUrl}/healthz`).then((r) => r.ok).catch(() => false)) || undefined);
+      await waitFor(
+        'orphan up',
+        async () =>
+          (await fetch(`${first.monitorUrl}/healthz`)
+            .then((r) => r.ok)
+            .catch(() => false)) || undefined,
+      );
       const second = await start(dataDir, { port: first.port, monitorPort: Number(new URL(first.monitorUrl).port) });
       expect(alive(orphanPid)).toBe(false);
       expect(second.pid()).not.toBe(orphanPid);
@@ -299,10 +324,29 @@ describe('TLS', () => {
     const dir = await tempDir();
     const cert = join(dir, 'nats.crt');
     const key = join(dir, 'nats.key');
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=kubeadm-ha-nats', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=kubeadm-ha-nats',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
     const nats = await start(join(dir, 'data'), { tls: { certFile: cert, keyFile: key }, clientTls: { caFile: cert } });
     expect(nats.url).toMatch(/^tls:\/\/127\.0\.0\.1:\d+$/);
     const seed = (nats.credentials as { seed: Uint8Array }).seed;
@@ -311,13 +355,36 @@ describe('TLS', () => {
     expect(nc.isClosed()).toBe(false);
     // A client that trusts another CA refuses the server.
     const otherCa = join(dir, 'other.crt');
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=someone-else', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'other.key'), '-out', otherCa,
-    ], { stdio: 'ignore' });
-    await expect(connectNats({ url: nats.url, credentials: nkeyCredentials(seed), tls: { caFile: otherCa } }, { name: 'wrong-ca', logger: silentLogger, timeoutMs: 2000 })).rejects.toThrow();
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=someone-else',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'other.key'),
+        '-out',
+        otherCa,
+      ],
+      { stdio: 'ignore' },
+    );
+    await expect(
+      connectNats({ url: nats.url, credentials: nkeyCredentials(seed), tls: { caFile: otherCa } }, { name: 'wrong-ca', logger: silentLogger, timeoutMs: 2000 }),
+    ).rejects.toThrow();
     // A client that does not speak TLS gets nowhere.
-    await expect(connectNats({ url: `nats://127.0.0.1:${nats.port}`, credentials: nkeyCredentials(seed) }, { name: 'plain', logger: silentLogger, timeoutMs: 2000 })).rejects.toThrow();
+    await expect(
+      connectNats({ url: `nats://127.0.0.1:${nats.port}`, credentials: nkeyCredentials(seed) }, { name: 'plain', logger: silentLogger, timeoutMs: 2000 }),
+    ).rejects.toThrow();
 
     // The server cannot load a config whose key file is gone: the reload fails, loudly.
     const agent = agentKey();

@@ -331,7 +331,8 @@ class NatsSupervisor {
   }
 
   private async spawn(): Promise<void> {
-    const binary = this.binary ?? (this.binary = await findBinary(this.cfg.binary));
+    this.binary ??= await findBinary(this.cfg.binary);
+    const binary = this.binary;
     const child = execa(binary, ['-c', this.configPath], {
       stdin: 'ignore',
       stdout: 'ignore',

@@ -84,7 +84,11 @@ async function currentIsUsable(ca: CertificateAuthority, path: string, server: s
  * Writes `<dir>/admin.conf` (0600) unless a usable one is already there: issued by this CA, for this address, and not
  * about to expire. Returns whether it wrote.
  */
-export async function writeAdminCredentials(ca: CertificateAuthority, dir: string, opts: { server: string; now?: Date }): Promise<{ path: string; written: boolean }> {
+export async function writeAdminCredentials(
+  ca: CertificateAuthority,
+  dir: string,
+  opts: { server: string; now?: Date },
+): Promise<{ path: string; written: boolean }> {
   const path = join(dir, ADMIN_CONF_FILE);
   const now = opts.now ?? new Date();
   if (await currentIsUsable(ca, path, opts.server, now)) return { path, written: false };

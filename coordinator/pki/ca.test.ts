@@ -85,7 +85,9 @@ describe('coordinator CA', () => {
     expect(opensslVerify(join(dir, 'pki', CA_CERT_FILE), issued.certPem, 'sslclient')).toBe(true);
     expect(opensslVerify(join(dir, 'pki', CA_CERT_FILE), issued.certPem, 'sslserver')).toBe(false);
     // The certificate carries the CSR's key: the agent's key pair.
-    expect(cert.publicKey.export({ type: 'spki', format: 'der' }).equals(createPublicKey(key.privateKeyPem).export({ type: 'spki', format: 'der' }))).toBe(true);
+    expect(cert.publicKey.export({ type: 'spki', format: 'der' }).equals(createPublicKey(key.privateKeyPem).export({ type: 'spki', format: 'der' }))).toBe(
+      true,
+    );
   });
 
   it('rejects a CSR whose signature does not verify, and text that is not a CSR', async () => {

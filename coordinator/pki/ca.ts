@@ -62,7 +62,8 @@ function validity(now: Date, days: number): { notBefore: Date; notAfter: Date } 
 function assertKeyMatchesCert(keyPem: string, certPem: string, where: string): void {
   const fromKey = createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'der' });
   const fromCert = subjectPublicKeyInfoFromCertDer(pemToDer(certPem));
-  if (!Buffer.from(fromCert).equals(fromKey)) throw new PreconditionError(`${where}: ${CA_KEY_FILE} does not belong to ${CA_CERT_FILE}; restore the pair from backup`);
+  if (!Buffer.from(fromCert).equals(fromKey))
+    throw new PreconditionError(`${where}: ${CA_KEY_FILE} does not belong to ${CA_CERT_FILE}; restore the pair from backup`);
 }
 
 async function fromPem(certPem: string, keyPem: string): Promise<CertificateAuthority> {
@@ -81,11 +82,14 @@ export async function loadOrCreateCa(dir: string, opts: { commonName?: string; n
   if (certPem !== undefined && keyPem !== undefined) {
     assertKeyMatchesCert(keyPem, certPem, dir);
     const ca = await fromPem(certPem, keyPem);
-    if (ca.cert.notAfter.getTime() <= now.getTime()) throw new PreconditionError(`${certPath}: the coordinator CA expired on ${ca.cert.notAfter.toISOString()}`);
+    if (ca.cert.notAfter.getTime() <= now.getTime())
+      throw new PreconditionError(`${certPath}: the coordinator CA expired on ${ca.cert.notAfter.toISOString()}`);
     return ca;
   }
   if (certPem !== undefined || keyPem !== undefined) {
-    throw new PreconditionError(`${dir}: found ${certPem !== undefined ? CA_CERT_FILE : CA_KEY_FILE} without ${certPem !== undefined ? CA_KEY_FILE : CA_CERT_FILE}; restore the missing file instead of creating a new CA, which would orphan every agent`);
+    throw new PreconditionError(
+      `${dir}: found ${certPem !== undefined ? CA_CERT_FILE : CA_KEY_FILE} without ${certPem !== undefined ? CA_KEY_FILE : CA_CERT_FILE}; restore the missing file instead of creating a new CA, which would orphan every agent`,
+    );
   }
 
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -144,7 +148,10 @@ async function issueWithNewKey(ca: CertificateAuthority, p: Omit<LeafParams, 'pu
 }
 
 /** The coordinator's serving certificate; agents check the address they dial against these SANs. */
-export async function issueServerCert(ca: CertificateAuthority, sans: { dnsNames?: readonly string[]; ips?: readonly string[]; days?: number; now?: Date }): Promise<IssuedKeyPair> {
+export async function issueServerCert(
+  ca: CertificateAuthority,
+  sans: { dnsNames?: readonly string[]; ips?: readonly string[]; days?: number; now?: Date },
+): Promise<IssuedKeyPair> {
   const dnsNames = [...new Set(sans.dnsNames ?? [])];
   const ips = [...new Set(sans.ips ?? [])];
   const badIp = ips.find((ip) => isIP(ip) === 0);
@@ -157,7 +164,10 @@ export async function issueServerCert(ca: CertificateAuthority, sans: { dnsNames
     extensions: [
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([...dnsNames.map((value) => ({ type: 'dns' as const, value })), ...ips.map((value) => ({ type: 'ip' as const, value }))]),
+      new x509.SubjectAlternativeNameExtension([
+        ...dnsNames.map((value) => ({ type: 'dns' as const, value })),
+        ...ips.map((value) => ({ type: 'ip' as const, value })),
+      ]),
     ],
   });
 }
@@ -174,7 +184,11 @@ function csrProblem(message: string): SpecError {
  * Signs an agent's CSR as a client certificate. The CSR proves possession of the key (its self-signature is checked);
  * everything else in it (subject, requested extensions) is ignored: the coordinator decides who the agent is.
  */
-export async function signCsr(ca: CertificateAuthority, csrPem: string, opts: { commonName: string; organization?: string; days?: number; now?: Date }): Promise<IssuedCertificate> {
+export async function signCsr(
+  ca: CertificateAuthority,
+  csrPem: string,
+  opts: { commonName: string; organization?: string; days?: number; now?: Date },
+): Promise<IssuedCertificate> {
   let csr: x509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(csrPem);
@@ -202,7 +216,10 @@ export async function signCsr(ca: CertificateAuthority, csrPem: string, opts: { 
 }
 
 /** A client certificate with a fresh key, for identities the coordinator creates itself (the admin). */
-export async function issueClientCert(ca: CertificateAuthority, opts: { commonName: string; organization: string; days?: number; now?: Date }): Promise<IssuedKeyPair> {
+export async function issueClientCert(
+  ca: CertificateAuthority,
+  opts: { commonName: string; organization: string; days?: number; now?: Date },
+): Promise<IssuedKeyPair> {
   return issueWithNewKey(ca, {
     subject: name(opts.commonName, opts.organization),
     days: opts.days ?? LEAF_VALIDITY_DAYS,

@@ -23,7 +23,7 @@ export class BackendSetStore {
   async get(cluster: string): Promise<StoredBackendSet> {
     const key = backendSetKey(cluster);
     const entry = await this.kv.get(key);
-    if (!entry || entry.operation !== 'PUT') return { set: emptyBackendSet(cluster), revision: entry?.revision ?? 0 };
+    if (entry?.operation !== 'PUT') return { set: emptyBackendSet(cluster), revision: entry?.revision ?? 0 };
     const set = decodeBackendSet(entry.value, `${LB_BUCKET} ${key} (revision ${entry.revision})`);
     if (set.cluster !== cluster) {
       throw new StateConflictError(`${LB_BUCKET} ${key}`, `holds the backend set of cluster "${set.cluster}"`);
@@ -54,7 +54,10 @@ export class BackendSetStore {
       // Revision 0 means no key at all; a deleted key keeps its tombstone's revision and is updated over it.
       return stored.revision === 0 ? await this.kv.create(key, data) : await this.kv.update(key, data, stored.revision);
     } catch (err) {
-      if (err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)) {
+      if (
+        err instanceof JetStreamApiError &&
+        (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+      ) {
         throw new StateConflictError(`${LB_BUCKET} ${key}`, `another writer published after version ${stored.set.version}`, stored.revision, { cause: err });
       }
       throw err;

@@ -6,7 +6,10 @@
  */
 import { z } from 'zod';
 
-const label = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label').max(63);
+const label = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label')
+  .max(63);
 const isoTime = z.iso.datetime({ offset: true });
 const role = z.enum(['control-plane', 'worker']);
 
@@ -58,7 +61,10 @@ export const agentRecordSchema = z.looseObject({
   /** Serial of the client certificate the coordinator's CA issued (hex). */
   certSerial: z.string().regex(/^[0-9a-f]+$/i, 'must be hex'),
   /** sha256 of the certificate DER, lowercase hex: how a revoked certificate is recognized. */
-  certSha256: z.string().regex(/^[a-f0-9]{64}$/).optional(),
+  certSha256: z
+    .string()
+    .regex(/^[a-f0-9]{64}$/)
+    .optional(),
   nkeyPublicKey: z.string().regex(/^U[A-Z2-7]{55}$/, 'must be an nkey user public key'),
   roleHint: role.nullable().optional(),
   registeredAt: isoTime,

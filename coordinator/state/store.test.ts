@@ -113,7 +113,7 @@ describe('compare-and-set', () => {
     const stale = phases.put('init', { phase: 'init', status: 'failed', attempts: 1, error: 'boom' }, { expectedRevision: rev1 });
     await expect(stale).rejects.toBeInstanceOf(StateConflictError);
     await expect(stale).rejects.toThrow(/changed since revision/);
-    expect((await phases.get('init'))).toEqual({ value: { phase: 'init', status: 'done', attempts: 1 }, revision: rev2 });
+    expect(await phases.get('init')).toEqual({ value: { phase: 'init', status: 'done', attempts: 1 }, revision: rev2 });
     await expect(phases.delete('init', { expectedRevision: rev1 })).rejects.toBeInstanceOf(StateConflictError);
   });
 
@@ -181,10 +181,7 @@ describe('backend sets', () => {
 
   it('update() applies transitions with CAS retries and publishes nothing when nothing changes', async () => {
     const sets = store.backendSets;
-    const final = await Promise.all([
-      sets.update('upd', (s) => addBackend(s, m0)),
-      sets.update('upd', (s) => addBackend(s, m1)),
-    ]);
+    const final = await Promise.all([sets.update('upd', (s) => addBackend(s, m0)), sets.update('upd', (s) => addBackend(s, m1))]);
     expect(final.map((s) => s.version).sort()).toEqual([1, 2]);
     const stored = await sets.get('upd');
     expect(stored.set.backends.map((b) => b.name)).toEqual(['master-0', 'master-1']);

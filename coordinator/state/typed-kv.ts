@@ -76,7 +76,12 @@ export class TypedKv {
    * UNCHANGED or DELETE. On a concurrent write the whole cycle runs again with the fresh value, so `fn`
    * must be a pure function of what it is given. Returns the record as stored afterwards.
    */
-  async update<T>(key: string, codec: RecordCodec<T>, fn: (current: T | undefined) => UpdateResult<T>, opts: UpdateOptions = {}): Promise<Versioned<T> | undefined> {
+  async update<T>(
+    key: string,
+    codec: RecordCodec<T>,
+    fn: (current: T | undefined) => UpdateResult<T>,
+    opts: UpdateOptions = {},
+  ): Promise<Versioned<T> | undefined> {
     const maxAttempts = opts.maxAttempts ?? 10;
     for (let attempt = 1; ; attempt++) {
       const entry = await this.kv.get(key);

@@ -59,10 +59,16 @@ describe('runPhases', () => {
 });
 
 describe('runAction', () => {
-  it('keeps the action\'s own record beside its phases: running, then done (unchanged when only observers ran)', async () => {
+  it("keeps the action's own record beside its phases: running, then done (unchanged when only observers ran)", async () => {
     const { c, progress } = ctx();
     const seen: string[] = [];
-    const watching = { ...progress, recordPhase: async (p: string, state: string) => void (seen.push(`${p}=${state}`), progress.states.set(p, state)) };
+    const watching = {
+      ...progress,
+      recordPhase: async (p: string, state: string) => {
+        seen.push(`${p}=${state}`);
+        progress.states.set(p, state);
+      },
+    };
     const action = { kind: 'deploy', phases: [phase('validate'), phase('b', { shouldRun: () => false })], resumeHint: 'again', observing: ['validate'] };
     const result = await runAction(action, { ...c, progress: watching }, 'prod');
     expect(result).toEqual({ ran: [], skipped: ['validate', 'b'] });
@@ -85,7 +91,14 @@ describe('the dry run and the plan', () => {
     expect(steps.map((s) => s.phase)).toEqual(['a', 'c']);
     expect(c.log).toEqual([]);
     const lines = events.filter((e) => e.kind === 'plan').map((e) => e.message);
-    expect(lines).toEqual(['would run: title of a', 'hosts: host-a', '- a would change something', 'would run: title of c', 'hosts: host-x', '- c would change something']);
+    expect(lines).toEqual([
+      'would run: title of a',
+      'hosts: host-a',
+      '- a would change something',
+      'would run: title of c',
+      'hosts: host-x',
+      '- c would change something',
+    ]);
     expect(events.find((e) => e.phase === 'b')?.kind).toBe('phase-skip');
   });
 

@@ -18,7 +18,11 @@ describe('forEachHost', () => {
       running--;
     });
     expect(peak).toBe(3);
-    expect(seen.sort()).toEqual(hosts(12).map((h) => h.name).sort());
+    expect(seen.sort()).toEqual(
+      hosts(12)
+        .map((h) => h.name)
+        .sort(),
+    );
   });
 
   it('limit 1 is strictly sequential, in order', async () => {

@@ -28,7 +28,13 @@ export function writeFiles(agents: AgentGateway, agent: string, files: readonly 
 }
 
 /** What a kubeadm init or join leaves; none of it after `kubeadm reset -f`. */
-export const KUBEADM_TRACES: readonly string[] = [KUBELET_KUBECONFIG_PATH, ADMIN_KUBECONFIG_PATH, ETCD_MANIFEST_PATH, KUBE_APISERVER_MANIFEST_PATH, KUBELET_CONFIG_PATH];
+export const KUBEADM_TRACES: readonly string[] = [
+  KUBELET_KUBECONFIG_PATH,
+  ADMIN_KUBECONFIG_PATH,
+  ETCD_MANIFEST_PATH,
+  KUBE_APISERVER_MANIFEST_PATH,
+  KUBELET_CONFIG_PATH,
+];
 
 /** Which of `paths` exist on the agent's host (VerifyClean reports what is left). */
 export async function existingPaths(agents: AgentGateway, agent: string, paths: readonly string[], options?: RunTaskOptions): Promise<string[]> {

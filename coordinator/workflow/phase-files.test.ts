@@ -20,7 +20,12 @@ async function phasesByFile(): Promise<{ file: string; ids: string[] }[]> {
     for (const file of readdirSync(join(PHASES_DIR, action))) {
       if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
       const module = (await import(join(PHASES_DIR, action, file))) as Record<string, unknown>;
-      out.push({ file: `${action}/${file}`, ids: Object.values(module).filter(isPhase).map((p) => p.id) });
+      out.push({
+        file: `${action}/${file}`,
+        ids: Object.values(module)
+          .filter(isPhase)
+          .map((p) => p.id),
+      });
     }
   }
   return out;

@@ -4,7 +4,7 @@
  * (SessionHub, the KV adapters) and tests build a context with fakes.
  */
 import type { BackendSet } from '../../core/backend-set.js';
-import type { ClusterPlan, PlannedNode } from '../../core/plan.js';
+import type { ClusterPlan } from '../../core/plan.js';
 import type { ClusterSpec } from '../../core/spec.js';
 import type { HostFacts__Output } from '../../proto/generated/kubeadm_ha/v1/HostFacts.js';
 import type { TaskArgs, TaskKind, TaskResultOutput } from '../../proto/index.js';

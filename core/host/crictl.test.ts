@@ -4,8 +4,16 @@ import { LB_CONTAINER_NAMES, parseContainerIds, runningContainersArgv } from './
 describe('crictl argv and output', () => {
   it('asks for running kube-system containers named exactly like ours, ids only', () => {
     expect(runningContainersArgv('unix:///run/containerd/containerd.sock', LB_CONTAINER_NAMES)).toEqual([
-      '--runtime-endpoint', 'unix:///run/containerd/containerd.sock',
-      'ps', '--quiet', '--state', 'running', '--name', '^(keepalived|haproxy|kube-vip)$', '--label', 'io.kubernetes.pod.namespace=kube-system',
+      '--runtime-endpoint',
+      'unix:///run/containerd/containerd.sock',
+      'ps',
+      '--quiet',
+      '--state',
+      'running',
+      '--name',
+      '^(keepalived|haproxy|kube-vip)$',
+      '--label',
+      'io.kubernetes.pod.namespace=kube-system',
     ]);
   });
 

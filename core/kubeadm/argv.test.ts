@@ -21,7 +21,19 @@ const CERT_KEY = 'e4c1d2b3a4f5e6d7c8b9a0f1e2d3c4b5a6f7e8d9c0b1a2f3e4d5c6b7a8f9e0
  * kubeadm's validation.ValidateMixedArguments / isAllowedFlag (cmd/kubeadm/app/apis/kubeadm/validation/validation.go):
  * with --config, only these flags (and any skip-*) may be set.
  */
-const ALLOWED_WITH_CONFIG = new Set(['config', 'ignore-preflight-errors', 'dry-run', 'kubeconfig', 'node-name', 'kubeconfig-dir', 'upload-certs', 'print-join-command', 'rootfs', 'v', 'log-file']);
+const ALLOWED_WITH_CONFIG = new Set([
+  'config',
+  'ignore-preflight-errors',
+  'dry-run',
+  'kubeconfig',
+  'node-name',
+  'kubeconfig-dir',
+  'upload-certs',
+  'print-join-command',
+  'rootfs',
+  'v',
+  'log-file',
+]);
 function mixingError(argv: Argv): string | null {
   const flags = argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]!);
   if (!flags.includes('config')) return null;
@@ -84,7 +96,13 @@ describe('kubeadm argv builders', () => {
 
   it('reset, version and certificate-key', () => {
     expect(resetArgv()).toEqual(['kubeadm', 'reset', '-f']);
-    expect(resetArgv({ criSocket: 'unix:///run/containerd/containerd.sock' })).toEqual(['kubeadm', 'reset', '-f', '--cri-socket', 'unix:///run/containerd/containerd.sock']);
+    expect(resetArgv({ criSocket: 'unix:///run/containerd/containerd.sock' })).toEqual([
+      'kubeadm',
+      'reset',
+      '-f',
+      '--cri-socket',
+      'unix:///run/containerd/containerd.sock',
+    ]);
     expect(versionArgv()).toEqual(['kubeadm', 'version', '-o', 'short']);
     expect(certificateKeyArgv()).toEqual(['kubeadm', 'certs', 'certificate-key']);
   });
@@ -115,7 +133,17 @@ describe('kubeadm argv builders', () => {
 
 describe('redactArgv', () => {
   it('masks token and certificate-key values in both flag forms, keeping the public token ID', () => {
-    const argv = ['kubeadm', 'join', '198.18.0.100:8443', '--token', TOKEN, '--discovery-token-ca-cert-hash', 'sha256:ab', '--control-plane', `--certificate-key=${CERT_KEY}`];
+    const argv = [
+      'kubeadm',
+      'join',
+      '198.18.0.100:8443',
+      '--token',
+      TOKEN,
+      '--discovery-token-ca-cert-hash',
+      'sha256:ab',
+      '--control-plane',
+      `--certificate-key=${CERT_KEY}`,
+    ];
     expect(redactArgv(argv)).toEqual([
       'kubeadm',
       'join',

@@ -170,7 +170,9 @@ ${KEY}
   });
 
   it('refuses output without a key', () => {
-    expect(() => parseCertificateKey('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n')).toThrow(/no certificate key/);
+    expect(() => parseCertificateKey('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n')).toThrow(
+      /no certificate key/,
+    );
     expect(() => parseCertificateKey(`[upload-certs] Using certificate key:\n${KEY.slice(1)}\n`)).toThrow(/no certificate key/);
   });
 });
@@ -213,7 +215,12 @@ To see the stack trace of this error execute with --v=5 or higher
 describe('preflight errors', () => {
   it('turns every [ERROR …] into a check and message, multi-line messages included', () => {
     const errors = parsePreflightErrors(PREFLIGHT_FAILURE);
-    expect(errors.map((e) => e.check)).toEqual(['CRI', 'FileContent--proc-sys-net-bridge-bridge-nf-call-iptables', 'DirAvailable--etc-kubernetes-manifests', 'Port-10250']);
+    expect(errors.map((e) => e.check)).toEqual([
+      'CRI',
+      'FileContent--proc-sys-net-bridge-bridge-nf-call-iptables',
+      'DirAvailable--etc-kubernetes-manifests',
+      'Port-10250',
+    ]);
     expect(errors[0]!.message).toMatch(/^container runtime is not running: .*RuntimeService"\n, error: exit status 1$/s);
     expect(errors[3]).toEqual({ check: 'Port-10250', message: 'Port 10250 is in use' });
   });

@@ -52,7 +52,9 @@ function parseJoinLine(line: string, source: string): JoinCommand {
     throw new KubeadmHaError(`${source}: the join command has no host:port API server endpoint`);
   }
   if (token === undefined || !isBootstrapToken(token)) {
-    throw new KubeadmHaError(`${source}: the join command has no bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16} (was it printed with --skip-token-print?)`);
+    throw new KubeadmHaError(
+      `${source}: the join command has no bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16} (was it printed with --skip-token-print?)`,
+    );
   }
   if (caCertHashes.length === 0 || !caCertHashes.every(isCaCertHash)) {
     throw new KubeadmHaError(`${source}: the join command has no valid --discovery-token-ca-cert-hash sha256:<hex>`);
@@ -101,7 +103,10 @@ export function parseCertificateKey(output: string, source = 'kubeadm init phase
   const lines = output.split(/\r?\n/);
   const announced = keyAfterAnnouncement(lines);
   if (announced) return announced;
-  const last = lines.map((l) => l.trim()).filter((l) => l !== '').at(-1);
+  const last = lines
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .at(-1);
   if (last !== undefined && isCertificateKey(last)) return last;
   throw new KubeadmHaError(`${source}: no certificate key (64 hex digits) in the output (was it run with --skip-certificate-key-print?)`);
 }
@@ -140,7 +145,10 @@ export interface KubeadmVersion {
 
 /** `kubeadm version -o short`: the last line that is a version (klog warnings may precede it on a merged stream). */
 export function parseVersionShort(output: string, source = 'kubeadm version -o short'): KubeadmVersion {
-  const lines = output.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  const lines = output
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   for (let i = lines.length - 1; i >= 0; i--) {
     const text = lines[i]!;
     if (!/^v\d/.test(text)) continue;
@@ -198,15 +206,22 @@ export function preflightHint(check: string): string | undefined {
   if (check === 'DirAvailable--etc-kubernetes-manifests') {
     return 'static pod manifests are already there; kubeadm-ha ignores this on control-plane joins (its load-balancer pods live there), elsewhere it is a leftover of an earlier install: run /etc/kubeadm-ha/cleanup.sh';
   }
-  if (/^Port-\d+$/.test(check)) return 'the port is taken, usually by a component of an earlier install; run /etc/kubeadm-ha/cleanup.sh or stop whatever listens there';
+  if (/^Port-\d+$/.test(check))
+    return 'the port is taken, usually by a component of an earlier install; run /etc/kubeadm-ha/cleanup.sh or stop whatever listens there';
   if (check === 'Swap') return 'swap is on; kubeadm-ha preflight runs swapoff -a and comments swap out of /etc/fstab';
-  if (check.startsWith('FileContent--proc-sys-net-bridge')) return 'br_netfilter is not loaded; modprobe br_netfilter (kubeadm-ha preflight loads it and persists it)';
-  if (check.startsWith('FileContent--proc-sys-net-ipv')) return 'IP forwarding is off; kubeadm-ha preflight writes /etc/sysctl.d/99-kubeadm-ha.conf and applies it';
-  if (/^(FileAvailable--etc-kubernetes-|DirAvailable--var-lib-etcd)/.test(check)) return 'files of an earlier kubeadm install are present; run /etc/kubeadm-ha/cleanup.sh (kubeadm reset) first';
-  if (check === 'CRI' || check === 'ContainerRuntimeVersion') return 'the container runtime does not answer on the configured criSocket; check that containerd/CRI-O runs and that spec.kubernetes.criSocket points at it';
-  if (check.startsWith('FileExisting-')) return `the ${check.slice('FileExisting-'.length)} binary is missing; install it with the distribution's package manager`;
-  if (check === 'ImagePull') return 'an image could not be pulled; check spec.kubernetes.imageRepository and the registry credentials in /var/lib/kubelet/config.json';
-  if (check === 'NumCPU' || check === 'Mem') return 'the host is below kubeadm\'s minimum for a control-plane node (2 CPUs, 1700 MB)';
+  if (check.startsWith('FileContent--proc-sys-net-bridge'))
+    return 'br_netfilter is not loaded; modprobe br_netfilter (kubeadm-ha preflight loads it and persists it)';
+  if (check.startsWith('FileContent--proc-sys-net-ipv'))
+    return 'IP forwarding is off; kubeadm-ha preflight writes /etc/sysctl.d/99-kubeadm-ha.conf and applies it';
+  if (/^(FileAvailable--etc-kubernetes-|DirAvailable--var-lib-etcd)/.test(check))
+    return 'files of an earlier kubeadm install are present; run /etc/kubeadm-ha/cleanup.sh (kubeadm reset) first';
+  if (check === 'CRI' || check === 'ContainerRuntimeVersion')
+    return 'the container runtime does not answer on the configured criSocket; check that containerd/CRI-O runs and that spec.kubernetes.criSocket points at it';
+  if (check.startsWith('FileExisting-'))
+    return `the ${check.slice('FileExisting-'.length)} binary is missing; install it with the distribution's package manager`;
+  if (check === 'ImagePull')
+    return 'an image could not be pulled; check spec.kubernetes.imageRepository and the registry credentials in /var/lib/kubelet/config.json';
+  if (check === 'NumCPU' || check === 'Mem') return "the host is below kubeadm's minimum for a control-plane node (2 CPUs, 1700 MB)";
   if (check === 'KubeletVersion') return 'the kubelet version does not match the Kubernetes version of the spec';
   return undefined;
 }

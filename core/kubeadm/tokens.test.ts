@@ -6,7 +6,14 @@ const KEY = '0f'.repeat(32);
 describe('credential formats', () => {
   it('bootstrap tokens are [a-z0-9]{6}.[a-z0-9]{16}', () => {
     expect(isBootstrapToken('abcdef.0123456789abcdef')).toBe(true);
-    for (const bad of ['ABCDEF.0123456789abcdef', 'abcde.0123456789abcdef', 'abcdef.0123456789abcde', 'abcdef-0123456789abcdef', 'abcdef.0123456789abcdef\n', ' abcdef.0123456789abcdef']) {
+    for (const bad of [
+      'ABCDEF.0123456789abcdef',
+      'abcde.0123456789abcdef',
+      'abcdef.0123456789abcde',
+      'abcdef-0123456789abcdef',
+      'abcdef.0123456789abcdef\n',
+      ' abcdef.0123456789abcdef',
+    ]) {
       expect(isBootstrapToken(bad), JSON.stringify(bad)).toBe(false);
     }
     expect(isBootstrapTokenId('abcdef')).toBe(true);

@@ -31,9 +31,23 @@ describe('parseServersState', () => {
   });
 
   it('finds columns by name, so a reordered or longer header still reads right', () => {
-    const text = ['1', '# be_name srv_name srv_port srv_addr srv_op_state srv_admin_state srv_check_state srv_id srv_time_since_last_change extra', 'b s1 6443 198.18.0.11 2 1 14 7 42 x', ''].join('\n');
+    const text = [
+      '1',
+      '# be_name srv_name srv_port srv_addr srv_op_state srv_admin_state srv_check_state srv_id srv_time_since_last_change extra',
+      'b s1 6443 198.18.0.11 2 1 14 7 42 x',
+      '',
+    ].join('\n');
     expect(parseServersState(text)).toEqual([
-      expect.objectContaining({ backend: 'b', name: 's1', port: 6443, address: '198.18.0.11', admin: 'maint', id: 7, checkEnabled: true, secondsSinceChange: 42 }),
+      expect.objectContaining({
+        backend: 'b',
+        name: 's1',
+        port: 6443,
+        address: '198.18.0.11',
+        admin: 'maint',
+        id: 7,
+        checkEnabled: true,
+        secondsSinceChange: 42,
+      }),
     ]);
   });
 

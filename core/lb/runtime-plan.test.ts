@@ -160,7 +160,8 @@ describe('plans applied to a model of haproxy', () => {
     fc.assert(
       fc.property(arbLive, arbList, (start, wanted) => {
         const model = new HaproxyModel();
-        for (const x of start) model.servers.set(x.backend.name, { address: x.backend.address, port: x.backend.port, admin: x.admin, checkEnabled: x.checkEnabled });
+        for (const x of start)
+          model.servers.set(x.backend.name, { address: x.backend.address, port: x.backend.port, admin: x.admin, checkEnabled: x.checkEnabled });
         const next = set(1, ...wanted);
         for (let round = 0; round < 3; round++) {
           const plan = planRuntimeChanges(model.live(), next, options);

@@ -42,7 +42,13 @@ function target(runAs: 'static-pod' | 'systemd', name = 'master-1'): RenderTarge
 }
 
 const ALL_WRITTEN = { kubeletDropIn: true, kubeletUnit: true, registryAuth: true };
-const LB_PATHS = ['/etc/keepalived/keepalived.conf', '/etc/keepalived/check_apiserver.sh', '/etc/haproxy/haproxy.cfg', '/etc/kubernetes/manifests/keepalived.yaml', '/etc/kubernetes/manifests/haproxy.yaml'];
+const LB_PATHS = [
+  '/etc/keepalived/keepalived.conf',
+  '/etc/keepalived/check_apiserver.sh',
+  '/etc/haproxy/haproxy.cfg',
+  '/etc/kubernetes/manifests/keepalived.yaml',
+  '/etc/kubernetes/manifests/haproxy.yaml',
+];
 
 const STUBS: Record<string, string> = {
   kubeadm: `echo "kubeadm $*" >> "$STUB_LOG"
@@ -131,7 +137,16 @@ function run(box: Sandbox, env: Record<string, string> = {}) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls };
 }
 
-const OURS = [...KNOWN_LB_PATHS, KUBELET_REGISTRY_AUTH_PATH, KUBELET_DROP_IN_PATH, KUBELET_UNIT_PATH, SYSCTL_PATH, MODULES_LOAD_PATH, KUBEADM_CONFIG_PATH, KUBEADM_OPS_CONFIG_PATH];
+const OURS = [
+  ...KNOWN_LB_PATHS,
+  KUBELET_REGISTRY_AUTH_PATH,
+  KUBELET_DROP_IN_PATH,
+  KUBELET_UNIT_PATH,
+  SYSCTL_PATH,
+  MODULES_LOAD_PATH,
+  KUBEADM_CONFIG_PATH,
+  KUBEADM_OPS_CONFIG_PATH,
+];
 const NOT_OURS = [
   '/etc/kubernetes/manifests/etcd.yaml',
   '/etc/keepalived/keepalived.conf.dpkg-dist',
@@ -160,7 +175,11 @@ describe('renderCleanupScript', () => {
     expect(none.files).not.toContain(KUBELET_REGISTRY_AUTH_PATH);
     expect(none.files).not.toContain(KUBELET_DROP_IN_PATH);
     expect(none.files).not.toContain(KUBELET_UNIT_PATH);
-    expect(none.staticPodManifests).toEqual(['/etc/kubernetes/manifests/keepalived.yaml', '/etc/kubernetes/manifests/haproxy.yaml', '/etc/kubernetes/manifests/kube-vip.yaml']);
+    expect(none.staticPodManifests).toEqual([
+      '/etc/kubernetes/manifests/keepalived.yaml',
+      '/etc/kubernetes/manifests/haproxy.yaml',
+      '/etc/kubernetes/manifests/kube-vip.yaml',
+    ]);
     const extra = cleanupPaths({ lbPaths: ['/etc/keepalived/other-check.sh'], written: ALL_WRITTEN });
     expect(extra.files).toContain('/etc/keepalived/other-check.sh');
     expect(extra.files).toContain(KUBELET_REGISTRY_AUTH_PATH);
@@ -200,7 +219,12 @@ describe('cleanup.sh against a scratch root', () => {
     expect(first.stdout).toContain('removed VIP 198.18.0.100/24 from eth0\n');
     expect(first.calls).toContain('systemctl daemon-reload');
     // The reverse of the deploy: kubeadm first (the VIP still routes to the other apiservers), the VIP last.
-    const order = ['running kubeadm reset -f', 'removed /etc/kubernetes/manifests/keepalived.yaml', 'removed /etc/keepalived/keepalived.conf', 'removed VIP'].map((s) => first.stdout.indexOf(s));
+    const order = [
+      'running kubeadm reset -f',
+      'removed /etc/kubernetes/manifests/keepalived.yaml',
+      'removed /etc/keepalived/keepalived.conf',
+      'removed VIP',
+    ].map((s) => first.stdout.indexOf(s));
     expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!))).toBe(true);
 
     const second = run(box);
@@ -248,7 +272,9 @@ describe('cleanup.sh against a scratch root', () => {
   });
 
   it('skips the reset when kubeadm is not installed', () => {
-    const box = sandbox(renderCleanupScript(target('static-pod'), { lbPaths: LB_PATHS, written: ALL_WRITTEN }).content, { stubs: ['ip', 'pgrep', 'systemctl'] });
+    const box = sandbox(renderCleanupScript(target('static-pod'), { lbPaths: LB_PATHS, written: ALL_WRITTEN }).content, {
+      stubs: ['ip', 'pgrep', 'systemctl'],
+    });
     put(box.root, KUBEADM_CONFIG_PATH);
     const result = run(box);
     expect(result.status).toBe(0);
@@ -303,7 +329,9 @@ describe.skipIf(!isRoot || !hasIp)('cleanup.sh with the real ip in a network nam
     ip('-n', ns, 'addr', 'add', '198.18.0.12/24', 'dev', 'eth0');
     ip('-n', ns, 'addr', 'add', '198.18.0.100/24', 'dev', 'eth0');
 
-    const box = sandbox(renderCleanupScript(target('static-pod'), { lbPaths: LB_PATHS, written: ALL_WRITTEN }).content, { stubs: ['kubeadm', 'pgrep', 'systemctl'] });
+    const box = sandbox(renderCleanupScript(target('static-pod'), { lbPaths: LB_PATHS, written: ALL_WRITTEN }).content, {
+      stubs: ['kubeadm', 'pgrep', 'systemctl'],
+    });
     symlinkSync(which('ip'), join(box.path, 'ip'));
     const result = spawnSync('ip', ['netns', 'exec', ns, '/bin/bash', box.script], {
       env: { PATH: box.path, KUBEADM_HA_ROOT: box.root, STUB_LOG: box.log, STUB_STATE: box.state },
@@ -344,7 +372,9 @@ describe.skipIf(!isRoot || !hasNft)('cleanup.sh and a VIP handover hold left beh
     inNs('nft', ['add', 'table', 'inet', 'operator_rules']);
     expect(inNs('nft', ['list', 'tables'])).toContain('kubeadm_ha_vip_handover');
 
-    const box = sandbox(renderCleanupScript(target('static-pod'), { lbPaths: LB_PATHS, written: ALL_WRITTEN }).content, { stubs: ['kubeadm', 'pgrep', 'systemctl', 'ip'] });
+    const box = sandbox(renderCleanupScript(target('static-pod'), { lbPaths: LB_PATHS, written: ALL_WRITTEN }).content, {
+      stubs: ['kubeadm', 'pgrep', 'systemctl', 'ip'],
+    });
     symlinkSync(which('nft'), join(box.path, 'nft'));
     // The absolute ip: PATH below is the sandbox's, where `ip` is the stub the script sees.
     const runInNs = () =>

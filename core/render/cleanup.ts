@@ -49,7 +49,8 @@ export function shellQuote(value: string): string {
 }
 
 function absolutePath(path: string): string {
-  if (!path.startsWith('/') || path.includes('\n') || path.split('/').includes('..')) throw new KubeadmHaError(`cleanup: ${JSON.stringify(path)} is not an absolute path`);
+  if (!path.startsWith('/') || path.includes('\n') || path.split('/').includes('..'))
+    throw new KubeadmHaError(`cleanup: ${JSON.stringify(path)} is not an absolute path`);
   return path;
 }
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FIXTURE_PATH, LB_CASES, planFor, targetsFor } from '../../test/fixtures/golden/lb-cases.js';
 import {
-  Daemon,
+  type Daemon,
   HAPROXY,
   IP,
   IS_ROOT,
@@ -111,7 +111,8 @@ describe('server lines and runtime commands', () => {
 
   it('timeouts are written the way haproxy reads them, in hours for the long ones', () => {
     const cfg = renderHaproxyConfig(staticPodPlan, defaultBackends(staticPodPlan));
-    for (const line of ['timeout connect 5s', 'timeout client 4h', 'timeout server 4h', 'timeout tunnel 4h', 'timeout check 2s']) expect(cfg).toContain(`    ${line}\n`);
+    for (const line of ['timeout connect 5s', 'timeout client 4h', 'timeout server 4h', 'timeout tunnel 4h', 'timeout check 2s'])
+      expect(cfg).toContain(`    ${line}\n`);
     expect(cfg).not.toMatch(/\d{5,}ms/);
     expect(checkTimeoutMs(spec)).toBe(2000);
   });
@@ -129,7 +130,9 @@ describe('haproxy.cfg from a published backend set', () => {
       expect(isRenderedHaproxyConfig(fromPlan)).toBe(true);
       for (const b of received.backends) {
         expect(addServerCommand(publishedSettings(received), b)).toBe(addServerCommand(loadBalancerConfig(plan), b));
-        expect(addServerCommand(publishedSettings(received), { ...b, state: 'draining' })).toBe(addServerCommand(loadBalancerConfig(plan), { ...b, state: 'draining' }));
+        expect(addServerCommand(publishedSettings(received), { ...b, state: 'draining' })).toBe(
+          addServerCommand(loadBalancerConfig(plan), { ...b, state: 'draining' }),
+        );
       }
     }
   });
@@ -161,7 +164,8 @@ describe('every rendered haproxy.cfg', () => {
     expect(text).toContain('\n    balance roundrobin\n');
     expect(text).toContain('\n    option httpchk GET /healthz\n    http-check expect status 200\n');
     expect(text).not.toMatch(/^\s*daemon\b/m);
-    for (const line of text.split('\n').filter((l) => /^\s*server\s/.test(l))) expect(line).toMatch(/ check check-ssl verify none inter \S+ fall \d+ rise \d+( disabled)?$/);
+    for (const line of text.split('\n').filter((l) => /^\s*server\s/.test(l)))
+      expect(line).toMatch(/ check check-ssl verify none inter \S+ fall \d+ rise \d+( disabled)?$/);
   });
 
   it.skipIf(!HAPROXY)('passes haproxy -c without a warning (haproxy found)', () => {

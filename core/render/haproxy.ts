@@ -44,7 +44,8 @@ const SERVER_NAME_RE = /^[A-Za-z0-9_.:-]+$/;
 function checkBackend(backend: HaproxyBackend): void {
   if (!SERVER_NAME_RE.test(backend.name)) throw new KubeadmHaError(`"${backend.name}" cannot be a haproxy server name`);
   if (!ipaddr.isValid(backend.address)) throw new KubeadmHaError(`backend ${backend.name}: "${backend.address}" is not an IP address`);
-  if (!Number.isInteger(backend.port) || backend.port < 1 || backend.port > 65535) throw new KubeadmHaError(`backend ${backend.name}: port ${backend.port} is not a TCP port`);
+  if (!Number.isInteger(backend.port) || backend.port < 1 || backend.port > 65535)
+    throw new KubeadmHaError(`backend ${backend.name}: port ${backend.port} is not a TCP port`);
 }
 
 /** `198.18.0.11:6443`, or `ipv6@2001:db8::1:6443`: the prefix makes haproxy split an IPv6 address at the last colon. */

@@ -53,7 +53,10 @@ describe('kubelet drop-in and unit', () => {
     expectSystemdSyntax(file.content);
     const execStarts = file.content.split('\n').filter((l) => l.startsWith('ExecStart='));
     // The empty ExecStart= clears the unit's own before ours replaces it.
-    expect(execStarts).toEqual(['ExecStart=', 'ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS']);
+    expect(execStarts).toEqual([
+      'ExecStart=',
+      'ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS',
+    ]);
     expect(file.content).not.toMatch(/KUBELET_EXT\s+RA_ARGS/);
     expect(file.content).toContain('EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env\n');
     expect(file.content).toContain('EnvironmentFile=-/etc/default/kubelet\n');
@@ -138,7 +141,9 @@ describe('registry credentials for kubelet', () => {
 
   it('spots entries whose secret sits in a credential helper kubelet cannot call', () => {
     const err = problem('{"auths":{"registry.example.test":{}},"credsStore":"secretservice"}');
-    expect(err.issues).toEqual([{ path: 'auths["registry.example.test"]', message: expect.stringMatching(/"secretservice" credential store.*cannot use credential helpers/) }]);
+    expect(err.issues).toEqual([
+      { path: 'auths["registry.example.test"]', message: expect.stringMatching(/"secretservice" credential store.*cannot use credential helpers/) },
+    ]);
   });
 
   it('checks that "auth" is base64 of user:password', () => {
@@ -242,7 +247,7 @@ describe('commentOutSwap', () => {
         const before = text.split(eol);
         const after = out.split(eol);
         expect(after).toHaveLength(before.length);
-        before.forEach((l, i) => expect(after[i]).toBe(activeSwapEntries(l).length > 0 ? `#${l}` : l));
+        for (const [i, l] of before.entries()) expect(after[i]).toBe(activeSwapEntries(l).length > 0 ? `#${l}` : l);
         expect(activeSwapEntries(out)).toEqual([]);
       }),
     );

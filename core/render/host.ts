@@ -8,7 +8,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { KubeadmHaError, SpecError, type SpecIssue } from '../errors.js';
-import { CONNTRACK_FALLBACK, KERNEL_MODULES, MODULES_LOAD_PATH, SYSCTLS, SYSCTL_PATH } from '../host/kernel.js';
+import { type CONNTRACK_FALLBACK, KERNEL_MODULES, MODULES_LOAD_PATH, SYSCTLS, SYSCTL_PATH } from '../host/kernel.js';
 import { renderTemplate } from './template.js';
 import type { RenderedFile, RenderTarget } from './types.js';
 
@@ -32,7 +32,8 @@ export interface KubeletInstall {
 
 function systemdPath(what: string, path: string): string {
   // ExecStart splits on whitespace and EnvironmentFile takes one absolute path.
-  if (!/^\/[^\s"'\\$%]*$/.test(path)) throw new KubeadmHaError(`kubelet drop-in: ${what} must be an absolute path without spaces or quotes, got ${JSON.stringify(path)}`);
+  if (!/^\/[^\s"'\\$%]*$/.test(path))
+    throw new KubeadmHaError(`kubelet drop-in: ${what} must be an absolute path without spaces or quotes, got ${JSON.stringify(path)}`);
   return path;
 }
 
@@ -176,9 +177,14 @@ export interface WrittenHostFiles {
 export function renderHostFiles(target: RenderTarget, options: HostFilesOptions): { files: RenderedFile[]; written: WrittenHostFiles } {
   const spec = target.plan.spec;
   if (spec.registryAuth && !options.registryAuth) {
-    throw new KubeadmHaError(`host files: spec.registryAuth.configJson (${spec.registryAuth.configJson}) is set but its content was not passed to the renderer`);
+    throw new KubeadmHaError(
+      `host files: spec.registryAuth.configJson (${spec.registryAuth.configJson}) is set but its content was not passed to the renderer`,
+    );
   }
-  const files: RenderedFile[] = [renderModulesLoad({ conntrackModule: options.conntrackModule }), renderSysctl({ ipv6: ipaddr.parse(target.node.address).kind() === 'ipv6' })];
+  const files: RenderedFile[] = [
+    renderModulesLoad({ conntrackModule: options.conntrackModule }),
+    renderSysctl({ ipv6: ipaddr.parse(target.node.address).kind() === 'ipv6' }),
+  ];
   const k = options.kubelet;
   const kubeletDropIn = !k.installedByPackageManager;
   const kubeletUnit = kubeletDropIn && !k.unitPresent;

@@ -8,7 +8,18 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LB_CASES, planFor, targetsFor } from '../../test/fixtures/golden/lb-cases.js';
-import { Daemon, HAPROXY, IP, IS_ROOT, KEEPALIVED, Netns, removeTree, scratchRoot, waitFor, writeRendered } from '../../test/fixtures/golden/lb-daemons.js';
+import {
+  type Daemon,
+  HAPROXY,
+  IP,
+  IS_ROOT,
+  KEEPALIVED,
+  Netns,
+  removeTree,
+  scratchRoot,
+  waitFor,
+  writeRendered,
+} from '../../test/fixtures/golden/lb-daemons.js';
 import { effectivePriorityOnFailure, planCluster, vipCidr, type ClusterPlan } from '../plan.js';
 import { specFromObject } from '../spec.js';
 import { validateSpec } from '../validate.js';
@@ -107,57 +118,65 @@ function parseRendered(conf: string): { priority: number; weight: number } {
 const PROPERTY_TIMEOUT_MS = 180_000;
 
 describe('failover arithmetic, as rendered', () => {
-  it('whichever node holds the VIP, once its check fails it ranks below every healthy node', () => {
-    const scenario = fc.record({
-      controlPlanes: fc.integer({ min: 1, max: 9 }),
-      trackWeight: fc.oneof(fc.constant(0), fc.integer({ min: -60, max: -1 })),
-      preempt: fc.boolean(),
-      overrides: fc.option(fc.array(fc.option(fc.integer({ min: 1, max: 254 }), { nil: undefined }), { minLength: 9, maxLength: 9 }), { nil: undefined, freq: 4 }),
-    });
-    let checked = 0;
-    fc.assert(
-      fc.property(scenario, ({ controlPlanes, trackWeight, preempt, overrides }) => {
-        const doc = {
-          apiVersion: 'kubeadm-ha.io/v1alpha1',
-          kind: 'Cluster',
-          metadata: { name: 'prop' },
-          spec: {
-            kubernetes: { version: 'v1.31.4' },
-            controlPlaneEndpoint: { vip: '198.18.0.100/24', keepalived: { trackWeight, preempt } },
-            nodes: Array.from({ length: controlPlanes }, (_, i) => ({
-              name: `master-${i}`,
-              address: `198.18.0.${11 + i}`,
-              role: 'control-plane',
-              ...(overrides?.[i] !== undefined ? { keepalivedPriority: overrides[i] } : {}),
-            })),
-          },
-        };
-        const spec = specFromObject(doc);
-        fc.pre(validateSpec(spec).errors.length === 0);
-        const plan = planCluster(spec, { authPass: 'prop' });
-        const rendered = plan.controlPlane.map((node) => parseRendered(renderKeepalivedConf({ plan, node, interface: 'eth0' })));
-        rendered.forEach((r, i) => {
-          expect(r.priority).toBe(plan.controlPlane[i]!.priority);
-          expect(r.weight).toBe(trackWeight);
-        });
-        for (const [h, holder] of rendered.entries()) {
-          const failed = effectivePriorityOnFailure(holder.priority, holder.weight);
-          for (const [o, other] of rendered.entries()) if (o !== h) expect(failed, `holder master-${h} vs master-${o}`).toBeLessThan(other.priority);
-        }
-        checked++;
-      }),
-      { numRuns: 200 },
-    );
-    // numRuns counts the scenarios that passed the precondition: all of them were rendered and checked.
-    expect(checked).toBe(200);
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    'whichever node holds the VIP, once its check fails it ranks below every healthy node',
+    () => {
+      const scenario = fc.record({
+        controlPlanes: fc.integer({ min: 1, max: 9 }),
+        trackWeight: fc.oneof(fc.constant(0), fc.integer({ min: -60, max: -1 })),
+        preempt: fc.boolean(),
+        overrides: fc.option(fc.array(fc.option(fc.integer({ min: 1, max: 254 }), { nil: undefined }), { minLength: 9, maxLength: 9 }), {
+          nil: undefined,
+          freq: 4,
+        }),
+      });
+      let checked = 0;
+      fc.assert(
+        fc.property(scenario, ({ controlPlanes, trackWeight, preempt, overrides }) => {
+          const doc = {
+            apiVersion: 'kubeadm-ha.io/v1alpha1',
+            kind: 'Cluster',
+            metadata: { name: 'prop' },
+            spec: {
+              kubernetes: { version: 'v1.31.4' },
+              controlPlaneEndpoint: { vip: '198.18.0.100/24', keepalived: { trackWeight, preempt } },
+              nodes: Array.from({ length: controlPlanes }, (_, i) => ({
+                name: `master-${i}`,
+                address: `198.18.0.${11 + i}`,
+                role: 'control-plane',
+                ...(overrides?.[i] !== undefined ? { keepalivedPriority: overrides[i] } : {}),
+              })),
+            },
+          };
+          const spec = specFromObject(doc);
+          fc.pre(validateSpec(spec).errors.length === 0);
+          const plan = planCluster(spec, { authPass: 'prop' });
+          const rendered = plan.controlPlane.map((node) => parseRendered(renderKeepalivedConf({ plan, node, interface: 'eth0' })));
+          rendered.forEach((r, i) => {
+            expect(r.priority).toBe(plan.controlPlane[i]!.priority);
+            expect(r.weight).toBe(trackWeight);
+          });
+          for (const [h, holder] of rendered.entries()) {
+            const failed = effectivePriorityOnFailure(holder.priority, holder.weight);
+            for (const [o, other] of rendered.entries()) if (o !== h) expect(failed, `holder master-${h} vs master-${o}`).toBeLessThan(other.priority);
+          }
+          checked++;
+        }),
+        { numRuns: 200 },
+      );
+      // numRuns counts the scenarios that passed the precondition: all of them were rendered and checked.
+      expect(checked).toBe(200);
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 });
 
 /** Every keepalived.conf of every case, for keepalived -t; each with the files it names, under its own root. */
 function allKeepalivedConfs(): { label: string; target: RenderTarget; files: RenderedFile[] }[] {
   const out: { label: string; target: RenderTarget; files: RenderedFile[] }[] = [];
   for (const c of keepalivedCases) {
-    for (const t of targetsFor(planFor(c)).filter((t) => t.node.role === 'control-plane')) out.push({ label: `${c.name}/${t.node.name}`, target: t, files: renderKeepalivedFiles(t) });
+    for (const t of targetsFor(planFor(c)).filter((t) => t.node.role === 'control-plane'))
+      out.push({ label: `${c.name}/${t.node.name}`, target: t, files: renderKeepalivedFiles(t) });
   }
   const single = planFor({ name: 'single', mutate: (d) => Object.assign(d.spec.controlPlaneEndpoint, { keepalived: { unicast: true } }) });
   const alone: ClusterPlan = { ...single, controlPlane: single.controlPlane.slice(0, 1) };
@@ -221,7 +240,18 @@ describe.skipIf(!KEEPALIVED || !HAPROXY || !canNetns)('live keepalived + haproxy
     checkScript = `${root}${KEEPALIVED_CHECK_SCRIPT_PATH}`;
     haproxy = startHaproxy();
     expect(await waitFor(() => netns.exec(checkScript, []).status === 0, 10_000), haproxy.output).toBe(true);
-    keepalived = netns.spawn(KEEPALIVED!, ['--dont-fork', '--log-console', '--log-detail', '--vrrp', '-f', `${root}${KEEPALIVED_CONF_PATH}`, '-p', `${root}/keepalived.pid`, '-r', `${root}/vrrp.pid`]);
+    keepalived = netns.spawn(KEEPALIVED!, [
+      '--dont-fork',
+      '--log-console',
+      '--log-detail',
+      '--vrrp',
+      '-f',
+      `${root}${KEEPALIVED_CONF_PATH}`,
+      '-p',
+      `${root}/keepalived.pid`,
+      '-r',
+      `${root}/vrrp.pid`,
+    ]);
   });
 
   afterAll(async () => {
@@ -289,7 +319,17 @@ describe.skipIf(!KEEPALIVED || !canNetns)('the static-pod keepalived.conf on kee
 
   it('starts, and its only remark is the deprecation of the 2.0-compatible vrrp_track_file spelling', async () => {
     const written = writeRendered(root, renderKeepalivedFiles(target));
-    keepalived = netns.spawn(KEEPALIVED!, ['--dont-fork', '--log-console', '--vrrp', '-f', written.get(KEEPALIVED_CONF_PATH)!, '-p', `${root}/k.pid`, '-r', `${root}/v.pid`]);
+    keepalived = netns.spawn(KEEPALIVED!, [
+      '--dont-fork',
+      '--log-console',
+      '--vrrp',
+      '-f',
+      written.get(KEEPALIVED_CONF_PATH)!,
+      '-p',
+      `${root}/k.pid`,
+      '-r',
+      `${root}/v.pid`,
+    ]);
     expect(await waitFor(() => /VRRP_Script\(chk_haproxy\)/.test(keepalived!.output), 10_000), keepalived.output).toBe(true);
     await keepalived.stop();
     const complaints = keepalived.output.split('\n').filter((l) => /warning|error|unknown|deprecated|insecure|not found|ignoring/i.test(l));

@@ -39,7 +39,9 @@ export function trackFileKeywordFor(spec: ClusterSpec): TrackFileKeyword {
 export function formatAdvertInt(ms: number): string {
   if (!Number.isInteger(ms) || ms <= 0) throw new RangeError(`advert interval must be a positive whole number of ms, got ${ms}`);
   const whole = Math.floor(ms / 1000);
-  const fraction = String(ms % 1000).padStart(3, '0').replace(/0+$/, '');
+  const fraction = String(ms % 1000)
+    .padStart(3, '0')
+    .replace(/0+$/, '');
   return fraction ? `${whole}.${fraction}` : String(whole);
 }
 

@@ -1,15 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { LB_CASES, planFor, targetsFor } from '../../test/fixtures/golden/lb-cases.js';
-import { ADMIN_KUBECONFIG, DEFAULT_KUBE_VIP_IMAGE, SUPER_ADMIN_KUBECONFIG, hasSuperAdminConf, kubeVipKubeconfigHostPath, renderKubeVipManifest, type KubeVipPhase } from './kube-vip.js';
+import {
+  ADMIN_KUBECONFIG,
+  DEFAULT_KUBE_VIP_IMAGE,
+  SUPER_ADMIN_KUBECONFIG,
+  hasSuperAdminConf,
+  kubeVipKubeconfigHostPath,
+  renderKubeVipManifest,
+  type KubeVipPhase,
+} from './kube-vip.js';
 
 const kubeVipCase = LB_CASES.find((c) => c.name === 'kube-vip-steady')!;
 
 function planWithVersion(version: string) {
-  return planFor({ name: `kube-vip ${version}`, mutate: (d) => (kubeVipCase.mutate(d), ((d.spec as Record<string, any>).kubernetes.version = version)) });
+  return planFor({
+    name: `kube-vip ${version}`,
+    mutate: (d) => {
+      kubeVipCase.mutate(d);
+      (d.spec as Record<string, any>).kubernetes.version = version;
+    },
+  });
 }
 
-type Pod = { spec: { hostAliases?: unknown; volumes: { hostPath: { path: string; type: string } }[]; containers: { image: string; env: { name: string; value: string }[]; volumeMounts: { mountPath: string }[] }[] } };
+type Pod = {
+  spec: {
+    hostAliases?: unknown;
+    volumes: { hostPath: { path: string; type: string } }[];
+    containers: { image: string; env: { name: string; value: string }[]; volumeMounts: { mountPath: string }[] }[];
+  };
+};
 
 function pod(version: string, node: number, phase: KubeVipPhase, image?: string): Pod {
   const target = targetsFor(planWithVersion(version))[node]!;

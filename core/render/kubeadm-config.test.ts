@@ -133,7 +133,15 @@ function schema(v: 'v1beta3' | 'v1beta4'): Record<string, Shape> {
     ClusterConfiguration: {
       ...common,
       etcd: {
-        local: { imageRepository: str, imageTag: str, dataDir: str, extraArgs, serverCertSANs: list(str), peerCertSANs: list(str), ...(v4 ? { extraEnvs: 'any' as const } : {}) },
+        local: {
+          imageRepository: str,
+          imageTag: str,
+          dataDir: str,
+          extraArgs,
+          serverCertSANs: list(str),
+          peerCertSANs: list(str),
+          ...(v4 ? { extraEnvs: 'any' as const } : {}),
+        },
         external: 'any',
       },
       networking: { serviceSubnet: str, podSubnet: str, dnsDomain: str },
@@ -173,7 +181,9 @@ function unknownFields(value: unknown, shape: Shape, path = ''): string[] {
   if (shape === 'scalar') return value !== null && typeof value === 'object' ? [`${path} (expected a scalar)`] : [];
   if (shape === 'map') {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return [`${path} (expected a map)`];
-    return Object.entries(value).filter(([, v]) => typeof v !== 'string').map(([k]) => `${path}.${k} (map values must be strings)`);
+    return Object.entries(value)
+      .filter(([, v]) => typeof v !== 'string')
+      .map(([k]) => `${path}.${k} (map values must be strings)`);
   }
   if (Array.isArray(shape)) {
     if (!Array.isArray(value)) return [`${path} (expected a list)`];
@@ -209,9 +219,21 @@ const CASES: readonly GoldenCase[] = [
   { name: 'v1beta3-init-etcd', version: 'v1.30.6', node: 'master-0', etcd: ETCD_SEED_000, kinds: INIT_KINDS },
   { name: 'v1beta4-init', version: 'v1.31.4', node: 'master-0', kinds: INIT_KINDS },
   { name: 'v1beta4-init-etcd', version: 'v1.31.4', node: 'master-0', etcd: ETCD_SEED_002, options: { certificateKey: CERT_KEY }, kinds: INIT_KINDS },
-  { name: 'v1beta3-join-control-plane', version: 'v1.30.6', node: 'master-1', options: { join: { token: TOKEN, caCertHash: CA_HASH, certificateKey: CERT_KEY } }, kinds: ['JoinConfiguration'] },
+  {
+    name: 'v1beta3-join-control-plane',
+    version: 'v1.30.6',
+    node: 'master-1',
+    options: { join: { token: TOKEN, caCertHash: CA_HASH, certificateKey: CERT_KEY } },
+    kinds: ['JoinConfiguration'],
+  },
   { name: 'v1beta3-join-worker', version: 'v1.30.6', node: 'worker-0', kinds: ['JoinConfiguration'] },
-  { name: 'v1beta4-join-control-plane', version: 'v1.31.4', node: 'master-1', options: { join: { token: TOKEN, caCertHash: CA_HASH, certificateKey: CERT_KEY } }, kinds: ['JoinConfiguration'] },
+  {
+    name: 'v1beta4-join-control-plane',
+    version: 'v1.31.4',
+    node: 'master-1',
+    options: { join: { token: TOKEN, caCertHash: CA_HASH, certificateKey: CERT_KEY } },
+    kinds: ['JoinConfiguration'],
+  },
   { name: 'v1beta4-join-control-plane-placeholders', version: 'v1.31.4', node: 'master-2', kinds: ['JoinConfiguration'] },
   { name: 'v1beta4-join-worker', version: 'v1.31.4', node: 'worker-0', options: { join: { token: TOKEN, caCertHash: CA_HASH } }, kinds: ['JoinConfiguration'] },
 ];
@@ -260,7 +282,17 @@ describe('init documents', () => {
   });
 
   it('puts the VIP, every control-plane name and address, and loopback in certSANs', () => {
-    expect(cluster.apiServer.certSANs).toEqual(['198.18.0.100', 'master-0', '198.18.0.11', 'master-1', '198.18.0.12', 'master-2', '198.18.0.13', '127.0.0.1', 'localhost']);
+    expect(cluster.apiServer.certSANs).toEqual([
+      '198.18.0.100',
+      'master-0',
+      '198.18.0.11',
+      'master-1',
+      '198.18.0.12',
+      'master-2',
+      '198.18.0.13',
+      '127.0.0.1',
+      'localhost',
+    ]);
     expect(cluster.apiServer.certSANs).not.toContain('worker-0');
   });
 
@@ -333,7 +365,9 @@ describe('join documents', () => {
   const p = plan(specYaml('v1.31.4'));
 
   it('joins a control-plane node through the VIP with its own advertise address and the credentials', () => {
-    const join = byKind(renderKubeadmConfig(target(p, 'master-1'), { join: { token: TOKEN, caCertHash: CA_HASH, certificateKey: CERT_KEY } }).content).get('JoinConfiguration') as any;
+    const join = byKind(renderKubeadmConfig(target(p, 'master-1'), { join: { token: TOKEN, caCertHash: CA_HASH, certificateKey: CERT_KEY } }).content).get(
+      'JoinConfiguration',
+    ) as any;
     expect(join.discovery.bootstrapToken).toEqual({ apiServerEndpoint: '198.18.0.100:8443', token: TOKEN, caCertHashes: [CA_HASH] });
     expect(join.controlPlane).toEqual({ localAPIEndpoint: { advertiseAddress: '198.18.0.12', bindPort: 6443 }, certificateKey: CERT_KEY });
     expect(join.nodeRegistration.name).toBe('master-1');
@@ -360,7 +394,9 @@ describe('join documents', () => {
     expect(isBootstrapToken(join.discovery.bootstrapToken.token)).toBe(false);
     expect(isCaCertHash(join.discovery.bootstrapToken.caCertHashes[0])).toBe(false);
     expect(isCertificateKey(join.controlPlane.certificateKey)).toBe(false);
-    expect(renderKubeadmConfig(target(p, 'master-1'), { join: { token: TOKEN, caCertHash: CA_HASH, certificateKey: CERT_KEY } }).content).not.toMatch(/PLACEHOLDERS/);
+    expect(renderKubeadmConfig(target(p, 'master-1'), { join: { token: TOKEN, caCertHash: CA_HASH, certificateKey: CERT_KEY } }).content).not.toMatch(
+      /PLACEHOLDERS/,
+    );
   });
 
   it('refuses malformed credentials without echoing them', () => {
@@ -390,7 +426,9 @@ describe('IPv6 VIP', () => {
 `,
   });
   it('brackets the endpoint, quotes it, and adds ::1 to certSANs', () => {
-    const spec = loadSpec(yaml.replace('  controlPlaneEndpoint:', '    podSubnet: "fd00:10:244::/56"\n    serviceSubnet: "fd00:10:96::/112"\n  controlPlaneEndpoint:')).spec;
+    const spec = loadSpec(
+      yaml.replace('  controlPlaneEndpoint:', '    podSubnet: "fd00:10:244::/56"\n    serviceSubnet: "fd00:10:96::/112"\n  controlPlaneEndpoint:'),
+    ).spec;
     const p = planCluster(spec);
     const docs = byKind(renderKubeadmConfig(target(p, 'master-0')).content);
     expect((docs.get('ClusterConfiguration') as any).controlPlaneEndpoint).toBe('[2001:db8::100]:8443');

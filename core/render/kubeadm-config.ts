@@ -43,7 +43,9 @@ export const PLACEHOLDER_CERTIFICATE_KEY = '<certificate key: written by the kub
 
 export function kubeadmApiVersion(version: KubernetesVersion): KubeadmApiVersion {
   if (version.major !== 1 || version.minor < V1BETA3_MIN_MINOR) {
-    throw new KubeadmHaError(`Kubernetes v${version.major}.${version.minor} is older than v1.${V1BETA3_MIN_MINOR}, the first kubeadm with kubeadm.k8s.io/v1beta3`);
+    throw new KubeadmHaError(
+      `Kubernetes v${version.major}.${version.minor} is older than v1.${V1BETA3_MIN_MINOR}, the first kubeadm with kubeadm.k8s.io/v1beta3`,
+    );
   }
   return version.minor >= V1BETA4_MIN_MINOR ? 'kubeadm.k8s.io/v1beta4' : 'kubeadm.k8s.io/v1beta3';
 }
@@ -159,10 +161,7 @@ function renderInit(target: RenderTarget, apiVersion: KubeadmApiVersion, options
  * the ClusterConfiguration pins kubernetesVersion so kubeadm does not look it up on the internet, and the node name
  * stops kubeadm from validating the hostname instead. Write it right before use and delete it afterwards.
  */
-export function renderKubeadmOpsConfig(
-  target: RenderTarget,
-  options: Pick<KubeadmConfigOptions, 'certificateKey' | 'bootstrapTokenTtlMs'> = {},
-): RenderedFile {
+export function renderKubeadmOpsConfig(target: RenderTarget, options: Pick<KubeadmConfigOptions, 'certificateKey' | 'bootstrapTokenTtlMs'> = {}): RenderedFile {
   if (target.node.role !== 'control-plane') {
     throw new KubeadmHaError('kubeadm ops config: join credentials are minted on a control-plane node', { host: target.node.name });
   }

@@ -131,44 +131,53 @@ describe('loadBalancerPaths', () => {
 
 describe('static pod manifests', () => {
   const manifests = LB_CASES.flatMap((c) =>
-    targetsFor(planFor(c)).flatMap((t) => renderLoadBalancerFiles(t, c.options).filter((f) => f.path.startsWith('/etc/kubernetes/manifests/')).map((f) => ({ c, t, f }))),
+    targetsFor(planFor(c)).flatMap((t) =>
+      renderLoadBalancerFiles(t, c.options)
+        .filter((f) => f.path.startsWith('/etc/kubernetes/manifests/'))
+        .map((f) => ({ c, t, f })),
+    ),
   );
 
   it('exist for every static-pod and kube-vip case', () => {
-    expect(new Set(manifests.map((m) => m.c.name))).toEqual(new Set(['static-pod', 'unicast', 'preempt', 'negative-weight', 'ipv4-host-vip', 'kube-vip-init', 'kube-vip-steady']));
+    expect(new Set(manifests.map((m) => m.c.name))).toEqual(
+      new Set(['static-pod', 'unicast', 'preempt', 'negative-weight', 'ipv4-host-vip', 'kube-vip-init', 'kube-vip-steady']),
+    );
   });
 
-  it.each(manifests.map((m) => [`${m.c.name}/${m.t.node.name}${m.f.path}`, m] as const))('%s is a v1 Pod on the host network, system-node-critical, 0600', (_label, { f }) => {
-    const pod = parse(f.content) as Record<string, any>;
-    expect(f.mode).toBe(0o600);
-    expect(pod.apiVersion).toBe('v1');
-    expect(pod.kind).toBe('Pod');
-    expect(pod.metadata.namespace).toBe('kube-system');
-    expect(pod.spec.hostNetwork).toBe(true);
-    expect(pod.spec.priorityClassName).toBe('system-node-critical');
-    expect(pod.spec.hostAliases).toBeUndefined();
-    expect(pod.spec.containers).toHaveLength(1);
-    const container = pod.spec.containers[0];
-    expect(typeof container.image).toBe('string');
-    const mounts = new Map<string, string>(container.volumeMounts.map((m: any) => [m.name, m.mountPath]));
-    for (const v of pod.spec.volumes) expect(mounts.has(v.name), v.name).toBe(true);
-    if (pod.metadata.name === 'keepalived') {
-      expect(container.securityContext.capabilities.add).toEqual(['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW']);
-      expect(container.command).toContain('--use-file=/etc/keepalived/keepalived.conf');
-      expect(pod.spec.volumes).toEqual([{ name: 'keepalived-config', hostPath: { path: '/etc/keepalived', type: 'Directory' } }]);
-      expect(mounts.get('keepalived-config')).toBe('/etc/keepalived');
-    } else if (pod.metadata.name === 'haproxy') {
-      expect(container.livenessProbe.httpGet).toEqual({ host: '127.0.0.1', port: 8404, path: '/healthz', scheme: 'HTTP' });
-      expect(container.command.slice(0, 5)).toEqual(['haproxy', '-W', '-db', '-f', '/etc/haproxy/haproxy.cfg']);
-      expect(pod.spec.volumes).toEqual([
-        { name: 'haproxy-config', hostPath: { path: '/etc/haproxy', type: 'Directory' } },
-        { name: 'haproxy-run', hostPath: { path: '/run/haproxy', type: 'DirectoryOrCreate' } },
-      ]);
-      expect(mounts.get('haproxy-run')).toBe('/run/haproxy');
-    } else {
-      expect(pod.metadata.name).toBe('kube-vip');
-      expect(container.securityContext.capabilities.add).toEqual(['NET_ADMIN', 'NET_RAW']);
-      expect(pod.spec.volumes[0].hostPath.type).toBe('File');
-    }
-  });
+  it.each(manifests.map((m) => [`${m.c.name}/${m.t.node.name}${m.f.path}`, m] as const))(
+    '%s is a v1 Pod on the host network, system-node-critical, 0600',
+    (_label, { f }) => {
+      const pod = parse(f.content) as Record<string, any>;
+      expect(f.mode).toBe(0o600);
+      expect(pod.apiVersion).toBe('v1');
+      expect(pod.kind).toBe('Pod');
+      expect(pod.metadata.namespace).toBe('kube-system');
+      expect(pod.spec.hostNetwork).toBe(true);
+      expect(pod.spec.priorityClassName).toBe('system-node-critical');
+      expect(pod.spec.hostAliases).toBeUndefined();
+      expect(pod.spec.containers).toHaveLength(1);
+      const container = pod.spec.containers[0];
+      expect(typeof container.image).toBe('string');
+      const mounts = new Map<string, string>(container.volumeMounts.map((m: any) => [m.name, m.mountPath]));
+      for (const v of pod.spec.volumes) expect(mounts.has(v.name), v.name).toBe(true);
+      if (pod.metadata.name === 'keepalived') {
+        expect(container.securityContext.capabilities.add).toEqual(['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW']);
+        expect(container.command).toContain('--use-file=/etc/keepalived/keepalived.conf');
+        expect(pod.spec.volumes).toEqual([{ name: 'keepalived-config', hostPath: { path: '/etc/keepalived', type: 'Directory' } }]);
+        expect(mounts.get('keepalived-config')).toBe('/etc/keepalived');
+      } else if (pod.metadata.name === 'haproxy') {
+        expect(container.livenessProbe.httpGet).toEqual({ host: '127.0.0.1', port: 8404, path: '/healthz', scheme: 'HTTP' });
+        expect(container.command.slice(0, 5)).toEqual(['haproxy', '-W', '-db', '-f', '/etc/haproxy/haproxy.cfg']);
+        expect(pod.spec.volumes).toEqual([
+          { name: 'haproxy-config', hostPath: { path: '/etc/haproxy', type: 'Directory' } },
+          { name: 'haproxy-run', hostPath: { path: '/run/haproxy', type: 'DirectoryOrCreate' } },
+        ]);
+        expect(mounts.get('haproxy-run')).toBe('/run/haproxy');
+      } else {
+        expect(pod.metadata.name).toBe('kube-vip');
+        expect(container.securityContext.capabilities.add).toEqual(['NET_ADMIN', 'NET_RAW']);
+        expect(pod.spec.volumes[0].hostPath.type).toBe('File');
+      }
+    },
+  );
 });

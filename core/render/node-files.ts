@@ -14,7 +14,6 @@ import type { RenderedFile, RenderTarget } from './types.js';
 export type { JoinCredentials };
 export { KUBEADM_OPS_CONFIG_PATH };
 
-
 export interface HostPrepOptions {
   /** kubelet came from a tarball, not a package: it needs the kubeadm drop-in. */
   readonly kubeletDropIn: boolean;
@@ -29,7 +28,9 @@ function target(plan: ClusterPlan, node: PlannedNode, iface = ''): RenderTarget 
 function hostFiles(plan: ClusterPlan, node: PlannedNode, options: HostPrepOptions): { files: RenderedFile[]; written: WrittenHostFiles } {
   return renderHostFiles(target(plan, node), {
     kubelet: { installedByPackageManager: !options.kubeletDropIn },
-    ...(options.registryConfigJson !== undefined ? { registryAuth: { source: options.registryConfigSource ?? 'registryAuth.configJson', text: options.registryConfigJson } } : {}),
+    ...(options.registryConfigJson !== undefined
+      ? { registryAuth: { source: options.registryConfigSource ?? 'registryAuth.configJson', text: options.registryConfigJson } }
+      : {}),
   });
 }
 
@@ -45,8 +46,17 @@ export function hostPrepFiles(plan: ClusterPlan, node: PlannedNode, options: Hos
 export const LB_SPEC_PATH = '/etc/kubeadm-ha/cluster.json';
 
 /** keepalived + haproxy (or kube-vip) for a control-plane node, with haproxy listing `backends`; nothing for workers. */
-export function loadBalancerFiles(plan: ClusterPlan, node: PlannedNode, iface: string, backends?: BackendSet, options: { phase?: LoadBalancerPhase } = {}): RenderedFile[] {
-  return renderLoadBalancerFiles(target(plan, node, iface), { ...(backends ? { backends: backends.backends, backendVersion: backends.version } : {}), ...options });
+export function loadBalancerFiles(
+  plan: ClusterPlan,
+  node: PlannedNode,
+  iface: string,
+  backends?: BackendSet,
+  options: { phase?: LoadBalancerPhase } = {},
+): RenderedFile[] {
+  return renderLoadBalancerFiles(target(plan, node, iface), {
+    ...(backends ? { backends: backends.backends, backendVersion: backends.version } : {}),
+    ...options,
+  });
 }
 
 export function kubeadmConfigFile(plan: ClusterPlan, node: PlannedNode, options: { joinCredentials?: JoinCredentials }): RenderedFile {
@@ -58,7 +68,10 @@ export function kubeadmConfigFile(plan: ClusterPlan, node: PlannedNode, options:
  * on the internet; so the fresh key and the token TTL go into an InitConfiguration of the node that runs the commands.
  */
 export function kubeadmOpsConfigFile(plan: ClusterPlan, runner: PlannedNode, options: { certificateKey?: string; tokenTtlMs: number }): RenderedFile {
-  return renderKubeadmOpsConfig(target(plan, runner), { bootstrapTokenTtlMs: options.tokenTtlMs, ...(options.certificateKey ? { certificateKey: options.certificateKey } : {}) });
+  return renderKubeadmOpsConfig(target(plan, runner), {
+    bootstrapTokenTtlMs: options.tokenTtlMs,
+    ...(options.certificateKey ? { certificateKey: options.certificateKey } : {}),
+  });
 }
 
 export interface NodeRenderInputs extends HostPrepOptions {

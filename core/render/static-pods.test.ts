@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { LB_CASES, planFor, targetsFor } from '../../test/fixtures/golden/lb-cases.js';
 import { renderLoadBalancerFiles } from './load-balancer.js';
-import { DEFAULT_LOAD_BALANCER_IMAGES, HAPROXY_MANIFEST_PATH, KEEPALIVED_MANIFEST_PATH, renderHaproxyManifest, renderKeepalivedManifest } from './static-pods.js';
+import {
+  DEFAULT_LOAD_BALANCER_IMAGES,
+  HAPROXY_MANIFEST_PATH,
+  KEEPALIVED_MANIFEST_PATH,
+  renderHaproxyManifest,
+  renderKeepalivedManifest,
+} from './static-pods.js';
 
 const plan = planFor(LB_CASES[0]!);
 const [master0] = targetsFor(plan);

@@ -13,7 +13,8 @@ export const VRRP_PROBE_FAMILY = 'inet';
 export const VRRP_MULTICAST_MACS = ['01:00:5e:00:00:12', '33:33:00:00:00:12'] as const;
 
 export function renderVrrpProbe(virtualRouterId: number): string {
-  if (!Number.isInteger(virtualRouterId) || virtualRouterId < 1 || virtualRouterId > 255) throw new KubeadmHaError(`vrrp probe: virtual router id ${virtualRouterId} is not in 1..255`);
+  if (!Number.isInteger(virtualRouterId) || virtualRouterId < 1 || virtualRouterId > 255)
+    throw new KubeadmHaError(`vrrp probe: virtual router id ${virtualRouterId} is not in 1..255`);
   const t = `${VRRP_PROBE_FAMILY} ${VRRP_PROBE_NFT_TABLE}`;
   return [
     `add table ${t}`,

@@ -34,7 +34,12 @@ describe('error mapping', () => {
     expect(back.message).toBe(err.message);
     expect(back.phase).toBe(err.phase);
     expect(back.host).toBe(err.host);
-    if (err instanceof CommandError) expect([(back as CommandError).command, (back as CommandError).exitCode, (back as CommandError).stderrTail]).toEqual([err.command, err.exitCode, err.stderrTail]);
+    if (err instanceof CommandError)
+      expect([(back as CommandError).command, (back as CommandError).exitCode, (back as CommandError).stderrTail]).toEqual([
+        err.command,
+        err.exitCode,
+        err.stderrTail,
+      ]);
     if (err instanceof SpecError) expect([(back as SpecError).source, (back as SpecError).issues]).toEqual([err.source, err.issues]);
   });
 
@@ -43,7 +48,13 @@ describe('error mapping', () => {
     expect(foreign.code).toBe(grpc.status.INTERNAL);
     expect(foreign.details).toBe('internal error in the coordinator; see its log');
     const key = 'f'.repeat(64);
-    const ours = toStatusError(new CommandError(`kubeadm init phase upload-certs --upload-certs --certificate-key ${key}`, 1, `token abcdef.0123456789abcdef\n-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----`));
+    const ours = toStatusError(
+      new CommandError(
+        `kubeadm init phase upload-certs --upload-certs --certificate-key ${key}`,
+        1,
+        `token abcdef.0123456789abcdef\n-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----`,
+      ),
+    );
     const text = JSON.stringify([ours.details, ours.metadata.get('kubeadm-ha-error-bin').map(String)]);
     expect(text).not.toContain(key);
     expect(text).not.toContain('0123456789abcdef');

@@ -49,7 +49,11 @@ describe('readNatsCredentialsFile', () => {
     expect((await readNatsCredentialsFile(seedFile)).kind).toBe('nkey');
 
     const credsFile = join(dir, 'user.creds');
-    await writeFile(credsFile, `-----BEGIN NATS USER JWT-----\neyJ0eXAi.e30.sig\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${seed}\n------END USER NKEY SEED------\n`, { mode: 0o600 });
+    await writeFile(
+      credsFile,
+      `-----BEGIN NATS USER JWT-----\neyJ0eXAi.e30.sig\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${seed}\n------END USER NKEY SEED------\n`,
+      { mode: 0o600 },
+    );
     expect((await readNatsCredentialsFile(credsFile)).kind).toBe('creds');
 
     await chmod(seedFile, 0o644);

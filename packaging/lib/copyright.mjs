@@ -133,7 +133,10 @@ export function bundledPackages(metafiles, root) {
 
 /** SPDX expression → license ids, e.g. "(MIT OR Apache-2.0)" → ["MIT", "Apache-2.0"]. */
 function licenseIds(expression) {
-  return expression.replace(/[()]/g, ' ').split(/\s+(?:OR|AND)\s+|\s+/).filter((id) => id && id !== 'OR' && id !== 'AND');
+  return expression
+    .replace(/[()]/g, ' ')
+    .split(/\s+(?:OR|AND)\s+|\s+/)
+    .filter((id) => id && id !== 'OR' && id !== 'AND');
 }
 
 /**
@@ -199,9 +202,19 @@ export function renderCopyright({ pkgName, binaries, projectLicense, metafiles, 
     if (!license) throw new Error(`${name}@${manifest.version} declares no license; decide whether it may ship before bundling it`);
     const ids = licenseIds(license);
     const unknown = ids.filter((id) => !LICENSE_TEXTS[id]);
-    if (unknown.length > 0) throw new Error(`${name}@${manifest.version} is licensed ${license}; add the text of ${unknown.join(', ')} to packaging/lib/copyright.mjs after checking it may ship`);
-    ids.forEach((id) => used.add(id));
-    paragraphs.push([`Files: ${relative(root, dir)}/*`, field('Copyright', copyrightNotice(dir, name, manifest)), `License: ${ids.join(/\bAND\b/.test(license) ? ' and ' : ' or ')}`, `Comment: ${name} ${manifest.version}`].join('\n'));
+    if (unknown.length > 0)
+      throw new Error(
+        `${name}@${manifest.version} is licensed ${license}; add the text of ${unknown.join(', ')} to packaging/lib/copyright.mjs after checking it may ship`,
+      );
+    for (const id of ids) used.add(id);
+    paragraphs.push(
+      [
+        `Files: ${relative(root, dir)}/*`,
+        field('Copyright', copyrightNotice(dir, name, manifest)),
+        `License: ${ids.join(/\bAND\b/.test(license) ? ' and ' : ' or ')}`,
+        `Comment: ${name} ${manifest.version}`,
+      ].join('\n'),
+    );
   }
   for (const id of [...used].sort()) {
     const text = id === PROJECT_LICENSE_FALLBACK ? UNLICENSED_TEXT : LICENSE_TEXTS[id];

@@ -64,7 +64,10 @@ export async function buildDeb({ pkg, layout, stageDir, outDir, root, version, a
   const conffiles = layout.files.filter((f) => f.conffile).map((f) => f.path);
   if (conffiles.length > 0) writeFileSync(join(control, 'conffiles'), conffiles.join('\n') + '\n');
   // dh_md5sums leaves conffiles out: dpkg tracks their checksums itself.
-  const sums = layout.files.filter((f) => !f.conffile).map((f) => `${md5(join(stageDir, f.path))}  ${f.path.slice(1)}`).sort((a, b) => (a.slice(34) < b.slice(34) ? -1 : 1));
+  const sums = layout.files
+    .filter((f) => !f.conffile)
+    .map((f) => `${md5(join(stageDir, f.path))}  ${f.path.slice(1)}`)
+    .sort((a, b) => (a.slice(34) < b.slice(34) ? -1 : 1));
   writeFileSync(join(control, 'md5sums'), sums.join('\n') + '\n');
   const scriptsDir = join(root, 'packaging', 'debian', pkg.name.replace(/^kubeadm-ha-/, ''));
   for (const script of MAINTAINER_SCRIPTS) {
@@ -78,6 +81,9 @@ export async function buildDeb({ pkg, layout, stageDir, outDir, root, version, a
   const output = join(outDir, `${pkg.name}_${version}_${arch}.deb`);
   // xz, as Debian's own packages (lintian on Debian 12 rejects zstd members). Level 1: for a 90 MB executable it
   // is six times faster than the default level 6 for a package 15 % larger.
-  await run('dpkg-deb', ['--root-owner-group', '-Zxz', '-z1', '--build', stageDir, output], { env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) }, maxBuffer: 16 << 20 });
+  await run('dpkg-deb', ['--root-owner-group', '-Zxz', '-z1', '--build', stageDir, output], {
+    env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) },
+    maxBuffer: 16 << 20,
+  });
   return output;
 }

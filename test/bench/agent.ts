@@ -22,7 +22,9 @@ async function coldStartMs(cluster: LoopbackCluster, host: LoopbackHost, binary?
   cluster.startAgent(host, binary);
   const log = join(cluster.logs, `agent-${host.name}.log`);
   await cluster.waitFor(() => readFileSync(log, 'utf8').includes('registered with the coordinator'), 30_000, `${host.name} to register`);
-  const line = readFileSync(log, 'utf8').split('\n').find((l) => l.includes('registered with the coordinator'))!;
+  const line = readFileSync(log, 'utf8')
+    .split('\n')
+    .find((l) => l.includes('registered with the coordinator'))!;
   return (JSON.parse(line) as { time: number }).time - started;
 }
 
@@ -37,15 +39,31 @@ export async function benchAgent(): Promise<BenchResult> {
     await cluster.startCoordinator();
     await cluster.createAgentConfig();
     const rows: BenchResult['rows'] = [];
-    rows.push({ metric: 'agent cold start -> registered (node dist/agent/main.js)', value: await coldStartMs(cluster, hosts[1]!), unit: 'ms', target: '<= 1000' });
-    if (existsSync(SEA_AGENT)) rows.push({ metric: 'agent cold start -> registered (single-file binary)', value: await coldStartMs(cluster, hosts[2]!, SEA_AGENT), unit: 'ms', target: '<= 1000' });
+    rows.push({
+      metric: 'agent cold start -> registered (node dist/agent/main.js)',
+      value: await coldStartMs(cluster, hosts[1]!),
+      unit: 'ms',
+      target: '<= 1000',
+    });
+    if (existsSync(SEA_AGENT))
+      rows.push({
+        metric: 'agent cold start -> registered (single-file binary)',
+        value: await coldStartMs(cluster, hosts[2]!, SEA_AGENT),
+        unit: 'ms',
+        target: '<= 1000',
+      });
     const sea = existsSync(SEA_AGENT);
     cluster.startAgent(hosts[0]!, sea ? SEA_AGENT : undefined);
     const deploy = await cluster.ctl('deploy', '-f', cluster.specPath);
     if (deploy.code !== 0) throw new Error(`deploy failed: ${deploy.stderr.slice(-1000)}`);
     await new Promise((r) => setTimeout(r, 5000));
     const what = sea ? 'single-file binary' : 'node dist/agent/main.js';
-    rows.push({ metric: `agent idle RSS after joining (${what}, control-plane, following the backend set)`, value: rssMb(cluster.agents.get('master-0')!.pid!), unit: 'MB', target: '<= 80' });
+    rows.push({
+      metric: `agent idle RSS after joining (${what}, control-plane, following the backend set)`,
+      value: rssMb(cluster.agents.get('master-0')!.pid!),
+      unit: 'MB',
+      target: '<= 80',
+    });
     return { name: 'agent', rows };
   } finally {
     await cluster.destroy();

@@ -29,8 +29,11 @@ function repoRoot(): string {
 
 function buildBinaries(root: string): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    execFile(process.execPath, [join(root, 'packaging', 'build.mjs'), '--binaries-only'], { cwd: root, timeout: BUILD_TIMEOUT_MS, maxBuffer: 16 << 20 }, (err, _stdout, stderr) =>
-      err ? reject(new Error(`building the executables failed: ${stderr.trim() || err.message}`)) : resolvePromise(),
+    execFile(
+      process.execPath,
+      [join(root, 'packaging', 'build.mjs'), '--binaries-only'],
+      { cwd: root, timeout: BUILD_TIMEOUT_MS, maxBuffer: 16 << 20 },
+      (err, _stdout, stderr) => (err ? reject(new Error(`building the executables failed: ${stderr.trim() || err.message}`)) : resolvePromise()),
     );
   });
 }
@@ -49,12 +52,13 @@ export async function benchBinaries(): Promise<BenchResult> {
   }));
   const packagesDir = join(root, 'dist', 'packages');
   if (existsSync(packagesDir)) {
-    for (const file of readdirSync(packagesDir).filter((f) => f.endsWith('.deb') || f.endsWith('.rpm')).sort()) {
+    for (const file of readdirSync(packagesDir)
+      .filter((f) => f.endsWith('.deb') || f.endsWith('.rpm'))
+      .sort()) {
       rows.push({ metric: file, value: mib(statSync(join(packagesDir, file)).size), unit: 'MiB' });
     }
   }
   return { name: 'binaries', rows };
 }
-
 
 await runWhenEntry(import.meta.url, benchBinaries);

@@ -89,7 +89,7 @@ export async function benchDeploy(): Promise<BenchResult> {
     };
   } finally {
     await Promise.all(agents.map((a) => a.stop()));
-    if (process.env.KHA_BENCH_KEEP) console.error("kept", cluster.dir); await cluster.destroy();
+    if (process.env.KHA_BENCH_KEEP) console.error('kept', cluster.dir);
+    await cluster.destroy();
   }
 }
-

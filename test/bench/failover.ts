@@ -148,7 +148,8 @@ async function applySeed000Timing(c: E2eCluster): Promise<void> {
       .replace(/^(\s*)interval \d+$/m, '$1interval 3')
       .replace(/^(\s*)fall \d+$/m, '$1fall 10')
       .replace(/^(\s*)advert_int [\d.]+$/m, '$1advert_int 1');
-    if (!conf.includes('interval 3') || !conf.includes('fall 10') || !conf.includes('advert_int 1\n')) throw new Error(`cannot apply seed 000 timing to ${path}`);
+    if (!conf.includes('interval 3') || !conf.includes('fall 10') || !conf.includes('advert_int 1\n'))
+      throw new Error(`cannot apply seed 000 timing to ${path}`);
     writeFileSync(path, conf);
   }
   for (const m of MASTERS) {
@@ -201,7 +202,12 @@ export async function benchFailover(): Promise<BenchResult> {
     for (const kind of KINDS) {
       const samples = results.get(kind)!;
       const what = kind === 'keepalived-killed' ? 'another master holds the VIP and answers' : 'first 200 via VIP';
-      rows.push({ metric: `${setup} ${kind}: p50 fault → ${what} (${samples.length} trials)`, value: percentile(samples, 50), unit: 'ms', ...(setup === 'default' ? { target: '≤ 1000' } : {}) });
+      rows.push({
+        metric: `${setup} ${kind}: p50 fault → ${what} (${samples.length} trials)`,
+        value: percentile(samples, 50),
+        unit: 'ms',
+        ...(setup === 'default' ? { target: '≤ 1000' } : {}),
+      });
       rows.push({ metric: `${setup} ${kind}: max`, value: Math.max(...samples), unit: 'ms', ...(setup === 'default' ? { target: '≤ 2000' } : {}) });
     }
   }

@@ -45,7 +45,8 @@ const round = (ms: number) => Math.round(ms * 10) / 10;
 /** Three to five apiservers, changing one at a time: adds, drains and removals as membership changes produce. */
 function backendsFor(change: number): BackendInput[] {
   const list: BackendInput[] = [0, 1, 2].map((i) => ({ name: `master-${i}`, address: `198.18.0.${11 + i}`, port: 6443 }));
-  if (change % 4 === 1 || change % 4 === 2) list.push({ name: 'master-3', address: '198.18.0.14', port: 6443, state: change % 4 === 2 ? 'draining' : 'active' });
+  if (change % 4 === 1 || change % 4 === 2)
+    list.push({ name: 'master-3', address: '198.18.0.14', port: 6443, state: change % 4 === 2 ? 'draining' : 'active' });
   if (change % 2 === 1) list.push({ name: 'master-4', address: '198.18.0.15', port: 6443 });
   return list;
 }
@@ -86,7 +87,10 @@ export async function benchFanout(): Promise<BenchResult> {
       new Promise<void>((resolveAll, reject) => {
         const left = applied.filter((v) => v < version).length;
         if (left === 0) return resolveAll();
-        const timer = setTimeout(() => reject(new Error(`${waiting?.left} of ${AGENTS} agents did not apply v${version} within ${CHANGE_TIMEOUT_MS} ms`)), CHANGE_TIMEOUT_MS);
+        const timer = setTimeout(
+          () => reject(new Error(`${waiting?.left} of ${AGENTS} agents did not apply v${version} within ${CHANGE_TIMEOUT_MS} ms`)),
+          CHANGE_TIMEOUT_MS,
+        );
         waiting = {
           version,
           left,
@@ -153,6 +157,5 @@ export async function benchFanout(): Promise<BenchResult> {
     await rm(dataDir, { recursive: true, force: true });
   }
 }
-
 
 await runWhenEntry(import.meta.url, benchFanout);

@@ -78,7 +78,23 @@ export class HaproxyTestbed {
     this.master = new HaproxyMasterCli(this.real(MASTER_SOCKET));
     const out = spawnSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=kube-apiserver', '-keyout', join(root, 'tls.key'), '-out', join(root, 'tls.crt')],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=kube-apiserver',
+        '-keyout',
+        join(root, 'tls.key'),
+        '-out',
+        join(root, 'tls.crt'),
+      ],
       { encoding: 'utf8' },
     );
     if (out.status !== 0) throw new Error(`openssl req failed: ${out.stderr}`);
@@ -164,7 +180,10 @@ export class HaproxyTestbed {
     for (let i = 0; i < 200; i++) {
       if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${this.output}`);
       // The master starts accepting on its CLI only after the worker is up; wait for both.
-      const ready = await Promise.all([this.runtime.workerPid(), this.master.showProc()]).then(() => true, () => false);
+      const ready = await Promise.all([this.runtime.workerPid(), this.master.showProc()]).then(
+        () => true,
+        () => false,
+      );
       if (ready) return;
       await sleep(50);
     }
@@ -195,13 +214,16 @@ export class HaproxyTestbed {
   /** One HTTPS request through haproxy's frontend on a new connection; resolves with the answering node's name. */
   request(timeoutMs = 5000): Promise<string> {
     return new Promise((resolve, reject) => {
-      const req = httpsRequest({ host: '127.0.0.1', port: this.frontendPort, path: '/', agent: false, rejectUnauthorized: false, timeout: timeoutMs }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
-        res.on('error', reject);
-      });
+      const req = httpsRequest(
+        { host: '127.0.0.1', port: this.frontendPort, path: '/', agent: false, rejectUnauthorized: false, timeout: timeoutMs },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
+          res.on('error', reject);
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('request timed out')));
       req.on('error', reject);
       req.end();

@@ -15,8 +15,6 @@ import { sendLine } from '../../agent/lb/haproxy-runtime.js';
 import { silentLogger } from '../../lib/log.js';
 import { ADMIN_SOCKET, CONFIG_PATH, HaproxyTestbed, MASTER_SOCKET, backendSet } from './haproxy-testbed.js';
 
-
-
 const CHANGES = 50;
 const WARMUP_CHANGES = 2;
 const SOCKET_SAMPLES = 100;
@@ -122,7 +120,5 @@ function summary(values: readonly number[]): { median: number; p90: number; max:
   const round = (n: number) => Math.round(n * 100) / 100;
   return { median: round(at(0.5)), p90: round(at(0.9)), max: round(sorted.at(-1)!) };
 }
-
-
 
 await runWhenEntry(import.meta.url, benchRuntimeApply);

@@ -38,9 +38,15 @@ export function distIsStale(): boolean {
 export async function ensureBuilt(): Promise<void> {
   if (!distIsStale()) return;
   await new Promise<void>((resolve) => {
-    execFile(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO_ROOT, 'tsconfig.json')], { cwd: REPO_ROOT, timeout: 300_000 }, () => resolve());
+    execFile(
+      process.execPath,
+      [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO_ROOT, 'tsconfig.json')],
+      { cwd: REPO_ROOT, timeout: 300_000 },
+      () => resolve(),
+    );
   });
-  if (!existsSync(join(REPO_ROOT, 'dist/agent/main.js')) || !existsSync(join(REPO_ROOT, 'dist/coordinator/main.js'))) throw new Error('dist/ is missing after tsc: run npm run build');
+  if (!existsSync(join(REPO_ROOT, 'dist/agent/main.js')) || !existsSync(join(REPO_ROOT, 'dist/coordinator/main.js')))
+    throw new Error('dist/ is missing after tsc: run npm run build');
 }
 
 /** The single-file agent executable as the packages ship it (packaging/README.md). */
@@ -66,8 +72,11 @@ function newestMtime(rel: string): number {
 
 function buildBinaries(): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(REPO_ROOT, 'packaging', 'build.mjs'), '--binaries-only'], { cwd: REPO_ROOT, timeout: PACKAGED_BUILD_TIMEOUT_MS, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
-      resolve(err ? `${err.message}\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}` : undefined),
+    execFile(
+      process.execPath,
+      [join(REPO_ROOT, 'packaging', 'build.mjs'), '--binaries-only'],
+      { cwd: REPO_ROOT, timeout: PACKAGED_BUILD_TIMEOUT_MS, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => resolve(err ? `${err.message}\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}` : undefined),
     );
   });
 }

@@ -158,10 +158,29 @@ ${this.options.specExtra ?? ''}
     this.coordinator = this.lab.spawn(
       'coordinator',
       NODE,
-      [join(REPO_ROOT, 'dist/coordinator/main.js'), '--cluster', this.clusterName, '--data-dir', this.dataDir, '--listen', address, '--advertise', address, '--nats-listen', COORDINATOR_ADDRESS, '--log-level', 'debug'],
+      [
+        join(REPO_ROOT, 'dist/coordinator/main.js'),
+        '--cluster',
+        this.clusterName,
+        '--data-dir',
+        this.dataDir,
+        '--listen',
+        address,
+        '--advertise',
+        address,
+        '--nats-listen',
+        COORDINATOR_ADDRESS,
+        '--log-level',
+        'debug',
+      ],
       { name: 'coordinator' },
     );
-    await this.waitFor(() => this.coordinator!.readLog().includes('admin credentials in'), 30_000, 'the coordinator to start', () => this.coordinator!.running());
+    await this.waitFor(
+      () => this.coordinator!.readLog().includes('admin credentials in'),
+      30_000,
+      'the coordinator to start',
+      () => this.coordinator!.running(),
+    );
   }
 
   /** coordinatorctl, run in the coordinator's namespace (the only place its address is reachable from). */
@@ -293,4 +312,3 @@ ${this.options.specExtra ?? ''}
     await this.lab.destroy();
   }
 }
-

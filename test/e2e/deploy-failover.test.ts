@@ -50,7 +50,11 @@ describeE2E('e2e: deploy 3 control-plane + 2 workers in namespaces, then fail th
       await c.standins.get(m)!.waitUntilRunning('haproxy', { timeoutMs: 30_000 });
     }
     await allBackendsUp(30_000);
-    await c.waitFor(async () => MASTERS.every((m) => readFileSync(join(c.root(m), 'etc/keepalived/kubeadm-ha.track'), 'utf8').trim() === '0'), 15_000, 'no master in FAULT');
+    await c.waitFor(
+      async () => MASTERS.every((m) => readFileSync(join(c.root(m), 'etc/keepalived/kubeadm-ha.track'), 'utf8').trim() === '0'),
+      15_000,
+      'no master in FAULT',
+    );
     return oneHolder();
   };
   const allBackendsUp = async (timeoutMs = 15_000) =>
@@ -76,7 +80,8 @@ describeE2E('e2e: deploy 3 control-plane + 2 workers in namespaces, then fail th
       const a0 = Date.now() - since;
       const r = await c.healthz(from, 300);
       if (r.status === 200) {
-        if (failures.length > 0) console.log(`through the VIP from ${from}: ${failures.length} failed attempts first, the last: ${failures.slice(-4).join(' | ')}`);
+        if (failures.length > 0)
+          console.log(`through the VIP from ${from}: ${failures.length} failed attempts first, the last: ${failures.slice(-4).join(' | ')}`);
         return Date.now() - since;
       }
       failures.push(`${a0}ms ${r.error ?? r.status}`);
@@ -193,7 +198,9 @@ describeE2E('e2e: deploy 3 control-plane + 2 workers in namespaces, then fail th
       // The change happened (secondsSinceChange, secondsSinceChange + 1] seconds before the answer.
       const sinceKill = Date.now() - t0;
       const earliest = sinceKill - (server.secondsSinceChange + 1) * 1000;
-      console.log(`apiserver SIGKILL on ${victim}: seen DOWN in ${m}'s haproxy after ${seenAfter} ms; by haproxy's clock it changed ${Math.max(0, earliest)}–${sinceKill - server.secondsSinceChange * 1000} ms after the kill`);
+      console.log(
+        `apiserver SIGKILL on ${victim}: seen DOWN in ${m}'s haproxy after ${seenAfter} ms; by haproxy's clock it changed ${Math.max(0, earliest)}–${sinceKill - server.secondsSinceChange * 1000} ms after the kill`,
+      );
       expect(earliest).toBeLessThanOrEqual(DOWN_WITHIN_MS);
     }
     const result = await load;

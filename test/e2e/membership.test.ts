@@ -56,7 +56,8 @@ describeE2E('e2e: membership under load (add a 4th master, remove a non-holder, 
     await c?.destroy();
   }, 120_000);
 
-  const nodes = async () => (JSON.parse((await c.ctl(['status', '-o', 'json'])).stdout) as { nodes: { name: string; joined: boolean; connected: boolean }[] }).nodes;
+  const nodes = async () =>
+    (JSON.parse((await c.ctl(['status', '-o', 'json'])).stdout) as { nodes: { name: string; joined: boolean; connected: boolean }[] }).nodes;
 
   /** Load through the VIP from the worker in back-to-back bounded chunks until stopped. */
   const startLoad = (): Load => {
@@ -66,7 +67,14 @@ describeE2E('e2e: membership under load (add a 4th master, remove a non-holder, 
     const running = (async () => {
       while (!stopped) {
         const startedAt = Date.now();
-        const r = await loadLoop({ lab: c.lab, fromHost: LOAD_FROM, url: `https://${c.vip}:${LB_PORT}/healthz`, durationMs: LOAD_CHUNK_MS, intervalMs: 10, requestTimeoutMs: REQUEST_TIMEOUT_MS });
+        const r = await loadLoop({
+          lab: c.lab,
+          fromHost: LOAD_FROM,
+          url: `https://${c.vip}:${LB_PORT}/healthz`,
+          durationMs: LOAD_CHUNK_MS,
+          intervalMs: 10,
+          requestTimeoutMs: REQUEST_TIMEOUT_MS,
+        });
         results.push(r);
         for (const e of r.errors) timedErrors.push(`${new Date(startedAt + e.atMs).toISOString().slice(11, 23)} ${e.message}`);
       }
@@ -94,7 +102,9 @@ describeE2E('e2e: membership under load (add a 4th master, remove a non-holder, 
         async () => {
           last = {};
           for (const m of masters) last[m] = await c.backendStates(m);
-          return masters.every((m) => JSON.stringify(Object.keys(last[m]!).sort()) === JSON.stringify(want) && Object.values(last[m]!).every((s) => s === 'UP'));
+          return masters.every(
+            (m) => JSON.stringify(Object.keys(last[m]!).sort()) === JSON.stringify(want) && Object.values(last[m]!).every((s) => s === 'UP'),
+          );
         },
         timeoutMs,
         `every haproxy to hold exactly ${want.join(', ')}, all UP`,
@@ -176,7 +186,12 @@ describeE2E('e2e: membership under load (add a 4th master, remove a non-holder, 
       `remove-node ${vipHolder} (the holder) from ${at(t0)}: ${removeMs} ms; VIP off it after ${leftAt} ms, on ${newHolder} after ${takenAt} ms; ` +
         `load ${result.ok} ok, ${result.failed} failed, slowest ${result.maxLatencyMs} ms${result.errors.length ? `: ${result.errors.join(' | ')}` : ''}`,
     );
-    console.log(removed.stdout.split('\n').filter((l) => /remove-(move-vip|load-balancer)/.test(l)).join('\n'));
+    console.log(
+      removed.stdout
+        .split('\n')
+        .filter((l) => /remove-(move-vip|load-balancer)/.test(l))
+        .join('\n'),
+    );
     expect(remaining).toContain(newHolder);
     // The holder handed the VIP over: new connections held (their SYNs retried after the move), open ones drained,
     // then FAULT. Without that, a request open at the instant the VIP changes hosts is reset by the new holder.

@@ -30,7 +30,13 @@ const DEPLOYED_ON_MASTERS = [
   '/etc/haproxy/haproxy.cfg',
 ];
 /** kubeadm's own files, which `kubeadm reset` (run by the reset) removes; not in the product's cleanup list. */
-const KUBEADM_FILES = ['/etc/kubernetes/kubelet.conf', '/etc/kubernetes/admin.conf', '/etc/kubernetes/manifests/etcd.yaml', '/etc/kubernetes/manifests/kube-apiserver.yaml', '/var/lib/kubelet/config.yaml'];
+const KUBEADM_FILES = [
+  '/etc/kubernetes/kubelet.conf',
+  '/etc/kubernetes/admin.conf',
+  '/etc/kubernetes/manifests/etcd.yaml',
+  '/etc/kubernetes/manifests/kube-apiserver.yaml',
+  '/var/lib/kubelet/config.yaml',
+];
 
 describeE2E('e2e: coordinatorctl reset in namespaces', () => {
   let c: E2eCluster;
@@ -78,7 +84,8 @@ describeE2E('e2e: coordinatorctl reset in namespaces', () => {
       const expected = h.role === 'control-plane' ? [...DEPLOYED_ON_EVERY_HOST, ...DEPLOYED_ON_MASTERS] : DEPLOYED_ON_EVERY_HOST;
       expect({ host: h.name, missing: expected.filter((p) => !present(h, [p]).length) }).toEqual({ host: h.name, missing: [] });
       expect(present(h, ourPaths(h)).length, h.name).toBeGreaterThanOrEqual(expected.length);
-      if (h.role === 'control-plane') expect([...new Set((await lbProcessesIn(h.name)).map((p) => p.split('[')[0]))].sort(), h.name).toEqual(['haproxy', 'keepalived']);
+      if (h.role === 'control-plane')
+        expect([...new Set((await lbProcessesIn(h.name)).map((p) => p.split('[')[0]))].sort(), h.name).toEqual(['haproxy', 'keepalived']);
     }
 
     const t0 = Date.now();
@@ -100,16 +107,29 @@ describeE2E('e2e: coordinatorctl reset in namespaces', () => {
     for (const h of HOSTS) expect({ host: h.name, processes: await lbProcessesIn(h.name) }).toEqual({ host: h.name, processes: [] });
     for (const h of HOSTS) {
       const standin = c.standins.get(h.name);
-      if (standin) expect({ host: h.name, keepalived: standin.pidOf('keepalived'), haproxy: standin.pidOf('haproxy') }).toEqual({ host: h.name, keepalived: undefined, haproxy: undefined });
+      if (standin)
+        expect({ host: h.name, keepalived: standin.pidOf('keepalived'), haproxy: standin.pidOf('haproxy') }).toEqual({
+          host: h.name,
+          keepalived: undefined,
+          haproxy: undefined,
+        });
     }
     // Still nothing a moment later: no kubelet stand-in restarts a daemon, nothing puts the VIP back.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     for (const h of everyHost) expect({ host: h, vip: await vipOnAnyInterface(h) }).toEqual({ host: h, vip: false });
     for (const h of HOSTS) expect({ host: h.name, processes: await lbProcessesIn(h.name) }).toEqual({ host: h.name, processes: [] });
 
-    const status = JSON.parse((await c.ctl(['status', '-o', 'json'])).stdout) as { status: { specPresent: boolean }; nodes: { name: string; connected: boolean; joined: boolean }[] };
+    const status = JSON.parse((await c.ctl(['status', '-o', 'json'])).stdout) as {
+      status: { specPresent: boolean };
+      nodes: { name: string; connected: boolean; joined: boolean }[];
+    };
     expect(status.status.specPresent).toBe(false);
-    expect(status.nodes.filter((n) => n.connected).map((n) => n.name).sort()).toEqual(HOSTS.map((h) => h.name).sort());
+    expect(
+      status.nodes
+        .filter((n) => n.connected)
+        .map((n) => n.name)
+        .sort(),
+    ).toEqual(HOSTS.map((h) => h.name).sort());
     expect(status.nodes.some((n) => n.joined)).toBe(false);
   }, 120_000);
 });

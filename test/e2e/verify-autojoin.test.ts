@@ -47,7 +47,11 @@ describeE2E('e2e: verify, the failover drill, and auto-join', () => {
     const report = JSON.parse(json.stdout) as Report;
     expect(report.ok).toBe(true);
     const checks = (name: string) => report.rows.filter((r) => r.check === name);
-    expect(checks('joined').map((r) => r.host).sort()).toEqual(['master-0', 'master-1', 'master-2', 'worker-0']);
+    expect(
+      checks('joined')
+        .map((r) => r.host)
+        .sort(),
+    ).toEqual(['master-0', 'master-1', 'master-2', 'worker-0']);
     expect(checks('backends UP')).toHaveLength(3);
     for (const r of checks('backends UP')) expect(r.detail).toMatch(/^3\/3 UP/);
     expect(checks('VIP holder')).toHaveLength(1);

@@ -147,7 +147,8 @@ describe('deploy: 3 control-plane + 2 workers over gRPC/TLS with a real nats-ser
   it('lists the nodes, and prints a join command whose agent.yaml parses', async () => {
     const nodes = await cluster.ctl('nodes');
     expect(nodes.code, nodes.stderr).toBe(0);
-    for (const h of HOSTS) expect(nodes.stdout).toMatch(new RegExp(`^${h.name}\\s+${h.role}\\s+connected\\s+yes\\s+[^\\n]*${h.address.replace(/\./g, '\\.')}`, 'm'));
+    for (const h of HOSTS)
+      expect(nodes.stdout).toMatch(new RegExp(`^${h.name}\\s+${h.role}\\s+connected\\s+yes\\s+[^\\n]*${h.address.replace(/\./g, '\\.')}`, 'm'));
     const join = await cluster.ctl('join-command', '--role', 'worker', '--node-name', 'worker-9');
     expect(join.code, join.stderr).toBe(0);
     const yaml = /<<'EOF'\n([\s\S]*?)EOF\n/.exec(join.stdout)?.[1] ?? '';
@@ -217,7 +218,9 @@ describe('a coordinator killed during the control-plane joins', () => {
     writeFileSync(edited, readFileSync(cluster.specPath, 'utf8').replace('    version: v1.31.4\n', '    version: v1.31.4\n    podSubnet: 10.32.0.0/16\n'));
     const clash = await cluster.ctl('deploy', '-f', edited);
     expect(clash.code).not.toBe(0);
-    expect(clash.stderr).toMatch(/a deploy of \S+ is running with a different cluster\.yaml; wait for it to finish \(coordinatorctl status\), then run deploy again with the new file/);
+    expect(clash.stderr).toMatch(
+      /a deploy of \S+ is running with a different cluster\.yaml; wait for it to finish \(coordinatorctl status\), then run deploy again with the new file/,
+    );
     expect(clash.stderr).not.toMatch(/\n\s+at /);
     await cluster.stopCoordinator('SIGKILL');
     await new Promise((r) => client.once('exit', r));
@@ -227,11 +230,18 @@ describe('a coordinator killed during the control-plane joins', () => {
     const again = await cluster.ctl('deploy', '-f', cluster.specPath);
     expect(again.code, again.stderr).toBe(0);
     const status = JSON.parse((await cluster.ctl('status', '-o', 'json')).stdout) as { nodes: { name: string; joined: boolean }[] };
-    expect(status.nodes.filter((n) => n.joined).map((n) => n.name).sort()).toEqual(HOSTS.map((h) => h.name).sort());
+    expect(
+      status.nodes
+        .filter((n) => n.joined)
+        .map((n) => n.name)
+        .sort(),
+    ).toEqual(HOSTS.map((h) => h.name).sort());
     const inits = kubeadm(cluster.invocations(), 'init').filter((i) => i.argv[1] !== 'phase');
     expect(inits).toHaveLength(1);
     // No node joined twice successfully.
-    const okJoins = kubeadm(cluster.invocations(), 'join').filter((j) => j.exitCode === 0).map((j) => hostOf(cluster, j));
+    const okJoins = kubeadm(cluster.invocations(), 'join')
+      .filter((j) => j.exitCode === 0)
+      .map((j) => hostOf(cluster, j));
     expect(okJoins.sort()).toEqual(['master-1', 'master-2', 'worker-0', 'worker-1']);
   }, 240_000);
 });

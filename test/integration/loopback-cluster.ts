@@ -83,7 +83,18 @@ ${nodes}
     })();
     this.coordinator = spawn(
       NODE,
-      [join(REPO_ROOT, 'dist/coordinator/main.js'), '--cluster', this.clusterName, '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`, '--log-level', 'debug', ...extraArgs],
+      [
+        join(REPO_ROOT, 'dist/coordinator/main.js'),
+        '--cluster',
+        this.clusterName,
+        '--data-dir',
+        this.dataDir,
+        '--listen',
+        `127.0.0.1:${this.port}`,
+        '--log-level',
+        'debug',
+        ...extraArgs,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     const log = (chunk: Buffer) => writeFileSync(out, chunk, { flag: 'a' });
@@ -105,9 +116,17 @@ ${nodes}
 
   async ctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await run(NODE, [join(REPO_ROOT, 'dist/coordinator/cli/main.js'), ...args, ...(['validate', 'render', 'plan'].includes(args[0]!) ? [] : ['--admin-conf', this.adminConf])], {
-        maxBuffer: 64 * 1024 * 1024,
-      });
+      const { stdout, stderr } = await run(
+        NODE,
+        [
+          join(REPO_ROOT, 'dist/coordinator/cli/main.js'),
+          ...args,
+          ...(['validate', 'render', 'plan'].includes(args[0]!) ? [] : ['--admin-conf', this.adminConf]),
+        ],
+        {
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
       return { code: 0, stdout, stderr };
     } catch (err) {
       const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -157,7 +176,16 @@ ${nodes}
     return child;
   }
 
-  invocations(): { tool: string; ts_start: number; ts_end: number; host: string | null; root: string; argv: string[]; exitCode: number; details?: Record<string, string> }[] {
+  invocations(): {
+    tool: string;
+    ts_start: number;
+    ts_end: number;
+    host: string | null;
+    root: string;
+    argv: string[];
+    exitCode: number;
+    details?: Record<string, string>;
+  }[] {
     try {
       return readFileSync(join(this.simState, 'invocations.jsonl'), 'utf8')
         .trim()

@@ -36,7 +36,15 @@ const HOSTS: LoopbackHost[] = [
   { name: 'worker-0', address: '127.0.0.21', role: 'worker' },
 ];
 const VIP_LINE = '127.0.0.100/24';
-const LB_FILES = ['etc/keepalived/keepalived.conf', 'etc/keepalived/check_apiserver.sh', 'etc/haproxy/haproxy.cfg', 'etc/kubernetes/manifests/keepalived.yaml', 'etc/kubernetes/manifests/haproxy.yaml', 'etc/kubeadm-ha/cluster.json', 'etc/kubeadm-ha/kubeadm.yaml'];
+const LB_FILES = [
+  'etc/keepalived/keepalived.conf',
+  'etc/keepalived/check_apiserver.sh',
+  'etc/haproxy/haproxy.cfg',
+  'etc/kubernetes/manifests/keepalived.yaml',
+  'etc/kubernetes/manifests/haproxy.yaml',
+  'etc/kubeadm-ha/cluster.json',
+  'etc/kubeadm-ha/kubeadm.yaml',
+];
 
 /** A spec listing only `names`, in the order the harness writes every host. */
 function specWith(c: LoopbackCluster, names: readonly string[]): string {
@@ -274,7 +282,10 @@ describe.skipIf(!canRun)('live load-balancer membership on loopback', () => {
     const natsPort = /"port":(\d+)[^\n]*nats-server ready/.exec(readFileSync(join(c.logs, 'coordinator.log'), 'utf8'))?.[1];
     expect(natsPort).toBeDefined();
     const seed = readFileSync(join(c.dataDir, 'nats', 'coordinator.nk'), 'utf8').trim();
-    const nc = await connectNats({ url: `nats://127.0.0.1:${natsPort}`, credentials: nkeyCredentials(seed) }, { name: 'membership-test', logger: silentLogger });
+    const nc = await connectNats(
+      { url: `nats://127.0.0.1:${natsPort}`, credentials: nkeyCredentials(seed) },
+      { name: 'membership-test', logger: silentLogger },
+    );
     let version = 0;
     try {
       const store = await StateStore.open(nc);

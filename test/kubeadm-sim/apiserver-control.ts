@@ -29,7 +29,25 @@ export function spawnApiserver(i: SpawnInput): void {
   const logFd = openSync(hostPath(i.root, '/run/kubeadm-sim/apiserver.log'), 'a');
   const child = spawn(
     process.execPath,
-    [join(here, 'apiserver.js'), '--address', i.address, '--port', String(i.port), '--cert-file', i.certFile, '--key-file', i.keyFile, '--state-dir', i.stateDir, '--node', i.nodeName, '--pid-file', pidFile, '--git-version', i.gitVersion],
+    [
+      join(here, 'apiserver.js'),
+      '--address',
+      i.address,
+      '--port',
+      String(i.port),
+      '--cert-file',
+      i.certFile,
+      '--key-file',
+      i.keyFile,
+      '--state-dir',
+      i.stateDir,
+      '--node',
+      i.nodeName,
+      '--pid-file',
+      pidFile,
+      '--git-version',
+      i.gitVersion,
+    ],
     { detached: true, stdio: ['ignore', logFd, logFd] },
   );
   child.unref();
@@ -49,7 +67,12 @@ export function probe(address: string, port: number, path: string, caPem: string
 }
 
 /** Polls /healthz until it answers 200; returns the elapsed ms, or the last error. */
-export async function waitHealthy(address: string, port: number, caPem: string, timeoutMs: number): Promise<{ ok: true; elapsedMs: number } | { ok: false; error: string }> {
+export async function waitHealthy(
+  address: string,
+  port: number,
+  caPem: string,
+  timeoutMs: number,
+): Promise<{ ok: true; elapsedMs: number } | { ok: false; error: string }> {
   const start = Date.now();
   let last = 'no answer';
   while (Date.now() - start < timeoutMs) {

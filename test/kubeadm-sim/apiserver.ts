@@ -70,7 +70,13 @@ function handler(o: StandInApiserverOptions) {
       case '/healthz/etcd':
       case '/livez/etcd':
         if (member) text(200, 'ok');
-        else text(500, path === '/readyz' ? '[+]ping ok\n[+]log ok\n[-]etcd failed: reason withheld\nreadyz check failed\n' : 'internal server error: etcd client connection not yet established\n');
+        else
+          text(
+            500,
+            path === '/readyz'
+              ? '[+]ping ok\n[+]log ok\n[-]etcd failed: reason withheld\nreadyz check failed\n'
+              : 'internal server error: etcd client connection not yet established\n',
+          );
         return;
       case '/version': {
         const v = versionInfo(o.gitVersion ?? 'v1.31.4');
@@ -85,7 +91,18 @@ function handler(o: StandInApiserverOptions) {
           res.end(JSON.stringify(cm));
         } else {
           res.writeHead(404, { 'Content-Type': 'application/json' });
-          res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'configmaps "cluster-info" not found', reason: 'NotFound', details: { name: 'cluster-info', kind: 'configmaps' }, code: 404 }));
+          res.end(
+            JSON.stringify({
+              kind: 'Status',
+              apiVersion: 'v1',
+              metadata: {},
+              status: 'Failure',
+              message: 'configmaps "cluster-info" not found',
+              reason: 'NotFound',
+              details: { name: 'cluster-info', kind: 'configmaps' },
+              code: 404,
+            }),
+          );
         }
         return;
       }

@@ -123,7 +123,12 @@ export function podsOf(s: ClusterState, observations: Map<string, NodeObservatio
 
 export function nodesTable(nodes: NodeState[], nowMs: number, wide: boolean, noHeaders: boolean): string {
   const rows: string[][] = [];
-  if (!noHeaders) rows.push(wide ? ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', 'INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME'] : ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION']);
+  if (!noHeaders)
+    rows.push(
+      wide
+        ? ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', 'INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME']
+        : ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
+    );
   for (const n of [...nodes].sort((a, b) => a.name.localeCompare(b.name))) {
     const base = [n.name, nodeStatus(n), nodeRoles(n), humanDuration(nowMs - n.joinedAtMs), n.kubeletVersion];
     rows.push(wide ? [...base, n.address, '<none>', 'Debian GNU/Linux 12 (bookworm)', '6.1.0-kubeadm-sim', 'containerd://1.7.24'] : base);
@@ -136,7 +141,14 @@ export function podsTable(pods: PodView[], nowMs: number, wide: boolean, allName
   const head = ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'] : [])];
   if (!noHeaders) rows.push(allNamespaces ? ['NAMESPACE', ...head] : head);
   for (const p of pods) {
-    const row = [p.name, p.ready, p.status, String(p.restarts), humanDuration(nowMs - p.createdAtMs), ...(wide ? [p.ip || '<none>', p.nodeName || '<none>', '<none>', '<none>'] : [])];
+    const row = [
+      p.name,
+      p.ready,
+      p.status,
+      String(p.restarts),
+      humanDuration(nowMs - p.createdAtMs),
+      ...(wide ? [p.ip || '<none>', p.nodeName || '<none>', '<none>', '<none>'] : []),
+    ];
     rows.push(allNamespaces ? [p.namespace, ...row] : row);
   }
   return tabwrite(rows, 6, 3);
@@ -164,7 +176,11 @@ export function nodeObject(n: NodeState): Record<string, unknown> {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
-      annotations: { 'kubeadm.alpha.kubernetes.io/cri-socket': n.criSocket, 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
+      annotations: {
+        'kubeadm.alpha.kubernetes.io/cri-socket': n.criSocket,
+        'node.alpha.kubernetes.io/ttl': '0',
+        'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+      },
       creationTimestamp: iso(n.joinedAtMs),
       labels,
       name: n.name,
@@ -180,7 +196,15 @@ export function nodeObject(n: NodeState): Record<string, unknown> {
           ? { message: 'Kubelet stopped posting node status.', reason: 'NodeStatusUnknown', status: 'Unknown', type: 'Ready' }
           : { message: 'kubelet is posting ready status', reason: 'KubeletReady', status: 'True', type: 'Ready' },
       ],
-      nodeInfo: { architecture: 'amd64', containerRuntimeVersion: 'containerd://1.7.24', kernelVersion: '6.1.0-kubeadm-sim', kubeProxyVersion: '', kubeletVersion: n.kubeletVersion, operatingSystem: 'linux', osImage: 'Debian GNU/Linux 12 (bookworm)' },
+      nodeInfo: {
+        architecture: 'amd64',
+        containerRuntimeVersion: 'containerd://1.7.24',
+        kernelVersion: '6.1.0-kubeadm-sim',
+        kubeProxyVersion: '',
+        kubeletVersion: n.kubeletVersion,
+        operatingSystem: 'linux',
+        osImage: 'Debian GNU/Linux 12 (bookworm)',
+      },
     },
   };
 }
@@ -204,10 +228,21 @@ export function podObject(p: PodView): Record<string, unknown> {
       namespace: p.namespace,
       ownerReferences: owner,
     },
-    spec: { containers: p.containers.map((c) => ({ image: c.image, name: c.name })), ...(p.nodeName ? { nodeName: p.nodeName } : {}), ...(p.kind !== 'deployment' ? { hostNetwork: true } : {}) },
+    spec: {
+      containers: p.containers.map((c) => ({ image: c.image, name: c.name })),
+      ...(p.nodeName ? { nodeName: p.nodeName } : {}),
+      ...(p.kind !== 'deployment' ? { hostNetwork: true } : {}),
+    },
     status: {
       conditions: [{ status: running && p.ready.startsWith(p.ready.split('/')[1] ?? '') ? 'True' : 'False', type: 'Ready' }],
-      containerStatuses: p.containers.map((c) => ({ image: c.image, name: c.name, ready: c.ready, restartCount: p.restarts, started: c.ready, state: c.ready ? { running: { startedAt: iso(p.createdAtMs) } } : { waiting: { reason: p.status } } })),
+      containerStatuses: p.containers.map((c) => ({
+        image: c.image,
+        name: c.name,
+        ready: c.ready,
+        restartCount: p.restarts,
+        started: c.ready,
+        state: c.ready ? { running: { startedAt: iso(p.createdAtMs) } } : { waiting: { reason: p.status } },
+      })),
       ...(p.hostIP ? { hostIP: p.hostIP } : {}),
       phase: p.status === 'Pending' ? 'Pending' : 'Running',
       ...(p.ip ? { podIP: p.ip } : {}),
@@ -218,7 +253,11 @@ export function podObject(p: PodView): Record<string, unknown> {
 /** Parses a static Pod manifest as the kubelet would for naming; null when it is not a Pod. */
 export function parseStaticPod(doc: unknown, fileName: string): StaticPodManifest | null {
   if (!doc || typeof doc !== 'object') return null;
-  const o = doc as { kind?: string; metadata?: { name?: string; namespace?: string; labels?: Record<string, string> }; spec?: { containers?: { name?: string; image?: string }[] } };
+  const o = doc as {
+    kind?: string;
+    metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+    spec?: { containers?: { name?: string; image?: string }[] };
+  };
   if (o.kind !== 'Pod') return null;
   const containers = o.spec?.containers ?? [];
   return {

@@ -3,10 +3,34 @@
  */
 import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
-import { defaultClusterConfig, defaultInitConfig, minorOf, validateCertificateKey, validateIP, validateNodeName, validatePort, BOOTSTRAP_TOKEN_PATTERN, tokenFormatError, type ClusterConfig, type InitConfig } from './config.js';
+import {
+  defaultClusterConfig,
+  defaultInitConfig,
+  minorOf,
+  validateCertificateKey,
+  validateIP,
+  validateNodeName,
+  validatePort,
+  BOOTSTRAP_TOKEN_PATTERN,
+  tokenFormatError,
+  type ClusterConfig,
+  type InitConfig,
+} from './config.js';
 import { getBool, getNumber, getString, getStrings, isChanged, validateIgnorePreflightErrors, validateMixedArguments, type ParsedCommand } from './grammar.js';
 import { hostPath, out, phaseFailure, SimFailure, simulatedHostname, sleep, writeHostFile, type SimEnv, invocationDetails } from './env.js';
-import { aggregate, dirAvailable, fileAvailable, generateBootstrapToken, generateCertificateKey, loadConfigFile, portOpen, putToken, runChecks, uploadCerts, type Check } from './cluster-ops.js';
+import {
+  aggregate,
+  dirAvailable,
+  fileAvailable,
+  generateBootstrapToken,
+  generateCertificateKey,
+  loadConfigFile,
+  portOpen,
+  putToken,
+  runChecks,
+  uploadCerts,
+  type Check,
+} from './cluster-ops.js';
 import { caCertHash, type KeyAlgorithm, KEY_ALGORITHMS } from './pki.js';
 import { createControlPlaneLeafCerts, createSharedCerts, sharedToFiles, writeControlPlaneKubeconfigs } from './node-files.js';
 import { clusterDNSIP, renderControlPlaneManifests, renderKubeletConfig, renderKubeletFlags } from './render.js';
@@ -28,7 +52,10 @@ export function defaultAdvertiseAddress(): string {
 export function resolveKeyAlgorithm(env: SimEnv, configured: string): KeyAlgorithm {
   if (env.keyAlgorithmOverride) return env.keyAlgorithmOverride;
   if (!KEY_ALGORITHMS.includes(configured as KeyAlgorithm)) {
-    throw new SimFailure(`encryptionAlgorithm: Unsupported value: ${JSON.stringify(configured)}: supported values: ${KEY_ALGORITHMS.map((a) => JSON.stringify(a)).join(', ')}`, 3);
+    throw new SimFailure(
+      `encryptionAlgorithm: Unsupported value: ${JSON.stringify(configured)}: supported values: ${KEY_ALGORITHMS.map((a) => JSON.stringify(a)).join(', ')}`,
+      3,
+    );
   }
   return configured as KeyAlgorithm;
 }
@@ -134,12 +161,24 @@ export async function runInit(p: ParsedCommand, env: SimEnv, setHost: (h: string
     out(PULL_IMAGE_LINES);
   }
   const holder = clusterInUse(store.read());
-  if (holder) throw new SimFailure(`kubeadm-sim: the state directory ${env.stateDir} already holds a live cluster (node ${JSON.stringify(holder)}); give each simulated cluster its own KUBEADM_SIM_STATE`);
+  if (holder)
+    throw new SimFailure(
+      `kubeadm-sim: the state directory ${env.stateDir} already holds a live cluster (node ${JSON.stringify(holder)}); give each simulated cluster its own KUBEADM_SIM_STATE`,
+    );
 
   const now = Date.now();
   const endpoint = cluster.controlPlaneEndpoint || `${advertise}:${bindPort}`;
   const shared = await createSharedCerts(alg, now);
-  const certInput = { nodeName, advertiseAddress: advertise, controlPlaneEndpoint: cluster.controlPlaneEndpoint, certSANs: cluster.certSANs, serviceSubnet: cluster.serviceSubnet, dnsDomain: cluster.dnsDomain, certificatesDir: cluster.certificatesDir, localEtcd };
+  const certInput = {
+    nodeName,
+    advertiseAddress: advertise,
+    controlPlaneEndpoint: cluster.controlPlaneEndpoint,
+    certSANs: cluster.certSANs,
+    serviceSubnet: cluster.serviceSubnet,
+    dnsDomain: cluster.dnsDomain,
+    certificatesDir: cluster.certificatesDir,
+    localEtcd,
+  };
   await createControlPlaneLeafCerts(env.root, shared, certInput, alg, now, true);
   out('[kubeconfig] Using kubeconfig folder "/etc/kubernetes"\n');
   await writeControlPlaneKubeconfigs(
@@ -204,8 +243,23 @@ export async function runInit(p: ParsedCommand, env: SimEnv, setHost: (h: string
     createdAtMs: now,
     tokens: [],
     kubeadmCerts: null,
-    nodes: [{ name: nodeName, role: 'control-plane', root: env.root, address: advertise, bindPort, joinedAtMs: now, unschedulable: false, kubeletStopped: false, kubeletVersion: env.version, criSocket }],
-    etcdMembers: localEtcd ? [{ id: generateCertificateKey().slice(0, 16), name: nodeName, peerURL: `https://${advertise}:2380`, clientURL: `https://${advertise}:2379` }] : [],
+    nodes: [
+      {
+        name: nodeName,
+        role: 'control-plane',
+        root: env.root,
+        address: advertise,
+        bindPort,
+        joinedAtMs: now,
+        unschedulable: false,
+        kubeletStopped: false,
+        kubeletVersion: env.version,
+        criSocket,
+      },
+    ],
+    etcdMembers: localEtcd
+      ? [{ id: generateCertificateKey().slice(0, 16), name: nodeName, peerURL: `https://${advertise}:2380`, clientURL: `https://${advertise}:2379` }]
+      : [],
   };
   const sharedFiles = sharedToFiles(shared);
   await store.update((current) => {
@@ -237,7 +291,10 @@ export async function runInit(p: ParsedCommand, env: SimEnv, setHost: (h: string
     if (!certificateKey) certificateKey = generateCertificateKey();
     out('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n');
     const key = certificateKey;
-    await store.update((s) => ({ next: s ? uploadCerts(collectGarbage(s, Date.now()), sharedFiles, key, env.certKeyTtlMs, Date.now()) : s, result: undefined }));
+    await store.update((s) => ({
+      next: s ? uploadCerts(collectGarbage(s, Date.now()), sharedFiles, key, env.certKeyTtlMs, Date.now()) : s,
+      result: undefined,
+    }));
     invocationDetails.certificateKey = key;
     if (!skipKeyPrint) out(`[upload-certs] Using certificate key:\n${certificateKey}\n`);
   } else {
@@ -248,7 +305,15 @@ export async function runInit(p: ParsedCommand, env: SimEnv, setHost: (h: string
   const tokens: TokenState[] = init.bootstrapTokens.map((t) => {
     const full = t.token || generateBootstrapToken();
     const [id, secret] = full.split('.') as [string, string];
-    return { id, secret, expiresAtMs: t.ttlMs === null ? null : Date.now() + t.ttlMs, usages: t.usages, groups: t.groups, description: t.description, createdAtMs: Date.now() };
+    return {
+      id,
+      secret,
+      expiresAtMs: t.ttlMs === null ? null : Date.now() + t.ttlMs,
+      usages: t.usages,
+      groups: t.groups,
+      description: t.description,
+      createdAtMs: Date.now(),
+    };
   });
   if (!skip.has('bootstrap-token')) {
     for (const t of tokens) if (!skipTokenPrint) out(`[bootstrap-token] Using token: ${t.id}.${t.secret}\n`);
@@ -284,7 +349,15 @@ export async function runInit(p: ParsedCommand, env: SimEnv, setHost: (h: string
 }
 
 /** Spawns the stand-in apiserver (unless disabled) and waits for /healthz like wait-control-plane. */
-export async function startAndWaitApiserver(env: SimEnv, nodeName: string, address: string, port: number, certDir: string, caPem: string, phase: string): Promise<void> {
+export async function startAndWaitApiserver(
+  env: SimEnv,
+  nodeName: string,
+  address: string,
+  port: number,
+  certDir: string,
+  caPem: string,
+  phase: string,
+): Promise<void> {
   if (env.apiserverMode === 'off') {
     out('[api-check] The API server is healthy after 1ms\n');
     return;

@@ -12,11 +12,26 @@ import { getBool, getNumber, getString, getStrings, isChanged, validateIgnorePre
 import { hostPath, out, phaseFailure, SimFailure, simulatedHostname, sleep, warn, writeHostFile, type SimEnv, invocationDetails } from './env.js';
 import { aggregate, dirAvailable, downloadCerts, fileAvailable, loadConfigFile, parsePin, runChecks, type Check } from './cluster-ops.js';
 import { caCertHash, type CertAndKey } from './pki.js';
-import { createControlPlaneLeafCerts, filesToShared, SHARED_CERT_FILES, splitHostPort, writeBootstrappedKubelet, writeControlPlaneKubeconfigs, writeSharedCerts } from './node-files.js';
+import {
+  createControlPlaneLeafCerts,
+  filesToShared,
+  SHARED_CERT_FILES,
+  splitHostPort,
+  writeBootstrappedKubelet,
+  writeControlPlaneKubeconfigs,
+  writeSharedCerts,
+} from './node-files.js';
 import { renderControlPlaneManifests, renderKubeletFlags } from './render.js';
 import { StateStore, collectGarbage, type ClusterState, type NodeState } from './state.js';
 import { JOIN_WORKER_DONE, joinControlPlaneDoneText, notReadyToJoinControlPlaneText } from './output.js';
-import { controlPlaneChecks, defaultAdvertiseAddress, markControlPlaneLines, PULL_IMAGE_LINES, startAndWaitApiserver, resolveKeyAlgorithm } from './cmd-init.js';
+import {
+  controlPlaneChecks,
+  defaultAdvertiseAddress,
+  markControlPlaneLines,
+  PULL_IMAGE_LINES,
+  startAndWaitApiserver,
+  resolveKeyAlgorithm,
+} from './cmd-init.js';
 import { formatGoDuration } from './duration.js';
 
 function joinConfigFromFlags(p: ParsedCommand): JoinConfig {
@@ -26,17 +41,28 @@ function joinConfigFromFlags(p: ParsedCommand): JoinConfig {
   const controlPlane = getBool(p, 'control-plane');
   const cpFlagsUsed = ['certificate-key', 'apiserver-advertise-address', 'apiserver-bind-port'].some((f) => isChanged(p, f));
   if (!controlPlane && cpFlagsUsed) {
-    warn('join.go:411', '[preflight] WARNING: --control-plane is also required when passing control-plane related flags such as [certificate-key, apiserver-advertise-address, apiserver-bind-port]');
+    warn(
+      'join.go:411',
+      '[preflight] WARNING: --control-plane is also required when passing control-plane related flags such as [certificate-key, apiserver-advertise-address, apiserver-bind-port]',
+    );
   }
   return {
     bootstrapToken: endpoint
-      ? { token: discoveryToken, apiServerEndpoint: endpoint, caCertHashes: getStrings(p, 'discovery-token-ca-cert-hash'), unsafeSkipCAVerification: getBool(p, 'discovery-token-unsafe-skip-ca-verification') }
+      ? {
+          token: discoveryToken,
+          apiServerEndpoint: endpoint,
+          caCertHashes: getStrings(p, 'discovery-token-ca-cert-hash'),
+          unsafeSkipCAVerification: getBool(p, 'discovery-token-unsafe-skip-ca-verification'),
+        }
       : null,
     discoveryFile: getString(p, 'discovery-file'),
     tlsBootstrapToken: getString(p, 'tls-bootstrap-token') || token,
     nodeRegistration: { name: getString(p, 'node-name'), criSocket: getString(p, 'cri-socket'), ignorePreflightErrors: [] },
     controlPlane: controlPlane
-      ? { localAPIEndpoint: { advertiseAddress: getString(p, 'apiserver-advertise-address'), bindPort: getNumber(p, 'apiserver-bind-port') }, certificateKey: getString(p, 'certificate-key') }
+      ? {
+          localAPIEndpoint: { advertiseAddress: getString(p, 'apiserver-advertise-address'), bindPort: getNumber(p, 'apiserver-bind-port') },
+          certificateKey: getString(p, 'certificate-key'),
+        }
       : null,
     caCertPath: '/etc/kubernetes/pki/ca.crt',
     skipPhases: [],
@@ -50,7 +76,8 @@ function validateJoin(c: JoinConfig, nodeName: string): string[] {
   if (!bt && !c.discoveryFile) errs.push('discovery: Invalid value: "": bootstrapToken or file must be set');
   if (bt && c.discoveryFile) errs.push('discovery: Invalid value: "": bootstrapToken and file cannot both be set');
   if (bt) {
-    if (!BOOTSTRAP_TOKEN_PATTERN.test(bt.token)) errs.push(`discovery.bootstrapToken.token: Invalid value: ${JSON.stringify(bt.token)}: the bootstrap token is invalid`);
+    if (!BOOTSTRAP_TOKEN_PATTERN.test(bt.token))
+      errs.push(`discovery.bootstrapToken.token: Invalid value: ${JSON.stringify(bt.token)}: the bootstrap token is invalid`);
     if (bt.caCertHashes.length === 0 && !bt.unsafeSkipCAVerification) {
       errs.push(
         'discovery.bootstrapToken: Invalid value: "": using token-based discovery without caCertHashes can be unsafe. Set unsafeSkipCAVerification as true in your kubeadm config file or pass --discovery-token-unsafe-skip-ca-verification flag to continue',
@@ -58,7 +85,8 @@ function validateJoin(c: JoinConfig, nodeName: string): string[] {
     }
     if (!bt.apiServerEndpoint) errs.push('discovery.bootstrapToken.apiServerEndpoint: Invalid value: "": the apiServerEndpoint must be set');
   }
-  if (c.tlsBootstrapToken && !BOOTSTRAP_TOKEN_PATTERN.test(c.tlsBootstrapToken)) errs.push(`discovery.tlsBootstrapToken: Invalid value: ${JSON.stringify(c.tlsBootstrapToken)}: the bootstrap token is invalid`);
+  if (c.tlsBootstrapToken && !BOOTSTRAP_TOKEN_PATTERN.test(c.tlsBootstrapToken))
+    errs.push(`discovery.tlsBootstrapToken: Invalid value: ${JSON.stringify(c.tlsBootstrapToken)}: the bootstrap token is invalid`);
   if (!c.tlsBootstrapToken && !c.discoveryFile) errs.push('discovery.tlsBootstrapToken: Invalid value: "": the bootstrap token is invalid');
   const n = validateNodeName(nodeName, 'nodeRegistration.name');
   if (n) errs.push(n);
@@ -104,7 +132,8 @@ function discover(s: ClusterState | null, c: JoinConfig, caPem: string | null): 
   }
   const actual = caCertHash(caPem);
   if (!bt.unsafeSkipCAVerification || pins.length > 0) {
-    if (!pins.includes(actual.slice('sha256:'.length))) throw identityError(`cluster CA found in cluster-info ConfigMap is invalid: none of the public keys ${JSON.stringify(actual)} are pinned`);
+    if (!pins.includes(actual.slice('sha256:'.length)))
+      throw identityError(`cluster CA found in cluster-info ConfigMap is invalid: none of the public keys ${JSON.stringify(actual)} are pinned`);
   }
   return s;
 }
@@ -117,14 +146,30 @@ const DISCOVERY_RETRY_LIMIT_MS = Number(process.env.KUBEADM_SIM_DISCOVERY_TIMEOU
 function fetchClusterInfo(endpoint: string): Promise<{ body: string } | { error: string }> {
   const { host, port } = splitHostPort(endpoint);
   return new Promise((resolve) => {
-    const req = httpsRequest({ host, port: Number(port || 443), path: '/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s', rejectUnauthorized: false, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(res.statusCode === 200 ? { body } : { error: `configmaps "cluster-info" is forbidden or missing (HTTP ${res.statusCode})` }));
-    });
+    const req = httpsRequest(
+      {
+        host,
+        port: Number(port || 443),
+        path: '/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s',
+        rejectUnauthorized: false,
+        timeout: 10_000,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () =>
+          resolve(res.statusCode === 200 ? { body } : { error: `configmaps "cluster-info" is forbidden or missing (HTTP ${res.statusCode})` }),
+        );
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)')));
     req.on('error', (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'ECONNREFUSED' ? 'connect: connection refused' : e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH' ? 'connect: no route to host' : e.message;
+      const why =
+        e.code === 'ECONNREFUSED'
+          ? 'connect: connection refused'
+          : e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH'
+            ? 'connect: no route to host'
+            : e.message;
       resolve({ error: `dial tcp ${endpoint}: ${why}` });
     });
     req.end();
@@ -157,7 +202,8 @@ async function discoverOverNetwork(s: ClusterState | null, c: JoinConfig): Promi
   const kubeconfig = data.kubeconfig ?? '';
   const jws = data[`jws-kubeconfig-${id}`];
   if (!jws) throw identityError(`could not find a JWS signature in the cluster-info ConfigMap for token ID ${JSON.stringify(id)}`);
-  if (!detachedTokenIsValid(jws, kubeconfig, id, secret)) throw identityError("failed to verify JWS signature of received cluster info object, can't trust this API Server");
+  if (!detachedTokenIsValid(jws, kubeconfig, id, secret))
+    throw identityError("failed to verify JWS signature of received cluster info object, can't trust this API Server");
   const caPem = readKubeconfig(kubeconfig, parseYaml)?.caPem ?? '';
   const actual = caCertHash(caPem);
   if ((!bt.unsafeSkipCAVerification || pins.length > 0) && !pins.includes(actual.slice('sha256:'.length))) {
@@ -171,10 +217,14 @@ function sharedCertErrors(root: string, dir: string, localEtcd: boolean): string
   const errs: string[] = [];
   const missing = (file: string): boolean => !existsSync(hostPath(root, `${dir}/${file}`));
   const ca = (base: string, ux: string): void => {
-    if (missing(`${base}.crt`)) errs.push(`failure loading certificate for ${ux}: couldn't load the certificate file ${dir}/${base}.crt: open ${dir}/${base}.crt: no such file or directory`);
+    if (missing(`${base}.crt`))
+      errs.push(
+        `failure loading certificate for ${ux}: couldn't load the certificate file ${dir}/${base}.crt: open ${dir}/${base}.crt: no such file or directory`,
+      );
   };
   ca('ca', 'CA');
-  if (missing('sa.key')) errs.push(`failure loading key for service account: couldn't load the private key file ${dir}/sa.key: open ${dir}/sa.key: no such file or directory`);
+  if (missing('sa.key'))
+    errs.push(`failure loading key for service account: couldn't load the private key file ${dir}/sa.key: open ${dir}/sa.key: no such file or directory`);
   ca('front-proxy-ca', 'front-proxy CA');
   if (localEtcd) ca('etcd/ca', 'etcd CA');
   return errs;
@@ -207,13 +257,18 @@ export async function runJoin(p: ParsedCommand, env: SimEnv, setHost: (h: string
   // preflight
   out('[preflight] Running pre-flight checks\n');
   if (!skip.has('preflight')) {
-    const checks: Check[] = [dirAvailable(env.root, '/etc/kubernetes/manifests'), fileAvailable(env.root, '/etc/kubernetes/kubelet.conf'), fileAvailable(env.root, '/etc/kubernetes/bootstrap-kubelet.conf')];
+    const checks: Check[] = [
+      dirAvailable(env.root, '/etc/kubernetes/manifests'),
+      fileAvailable(env.root, '/etc/kubernetes/kubelet.conf'),
+      fileAvailable(env.root, '/etc/kubernetes/bootstrap-kubelet.conf'),
+    ];
     if (!cp) checks.push(fileAvailable(env.root, cfg.caCertPath));
     await runChecks(checks, ignore.set);
   }
   const caPem = existsSync(join(store.pkiDir, 'ca.crt')) ? readFileSync(join(store.pkiDir, 'ca.crt'), 'utf8') : null;
   const snapshot = store.read();
-  const state = env.discovery === 'network' ? await discoverOverNetwork(snapshot, cfg) : discover(snapshot ? collectGarbage(snapshot, Date.now()) : null, cfg, caPem);
+  const state =
+    env.discovery === 'network' ? await discoverOverNetwork(snapshot, cfg) : discover(snapshot ? collectGarbage(snapshot, Date.now()) : null, cfg, caPem);
   const ca: CertAndKey = { certPem: caPem as string, keyPem: readFileSync(join(store.pkiDir, 'ca.key'), 'utf8') };
   out('[preflight] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...\n');
   out("[preflight] Use 'kubeadm init phase upload-config --config your-config.yaml' to re-upload it.\n");
@@ -225,7 +280,10 @@ export async function runJoin(p: ParsedCommand, env: SimEnv, setHost: (h: string
   if (cp && !skip.has('preflight')) {
     const hasKey = cp.certificateKey !== '';
     if (!state.controlPlaneEndpoint) {
-      throw phaseFailure('preflight', notReadyToJoinControlPlaneText("unable to add a new control plane instance to a cluster that doesn't have a stable controlPlaneEndpoint address"));
+      throw phaseFailure(
+        'preflight',
+        notReadyToJoinControlPlaneText("unable to add a new control plane instance to a cluster that doesn't have a stable controlPlaneEndpoint address"),
+      );
     }
     if (!hasKey) {
       const missing = sharedCertErrors(env.root, state.certificatesDir, localEtcd);
@@ -246,7 +304,11 @@ export async function runJoin(p: ParsedCommand, env: SimEnv, setHost: (h: string
       out('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n');
       let files: Record<string, string>;
       try {
-        files = downloadCerts(collectGarbage(store.read() ?? state, Date.now()), cp.certificateKey, SHARED_CERT_FILES.filter((f) => localEtcd || !f.startsWith('etcd/')));
+        files = downloadCerts(
+          collectGarbage(store.read() ?? state, Date.now()),
+          cp.certificateKey,
+          SHARED_CERT_FILES.filter((f) => localEtcd || !f.startsWith('etcd/')),
+        );
       } catch (e) {
         throw phaseFailure('control-plane-prepare/download-certs', `error downloading certs: ${(e as Error).message}`);
       }
@@ -260,13 +322,34 @@ export async function runJoin(p: ParsedCommand, env: SimEnv, setHost: (h: string
     await createControlPlaneLeafCerts(
       env.root,
       shared,
-      { nodeName, advertiseAddress: advertise, controlPlaneEndpoint: state.controlPlaneEndpoint, certSANs: state.certSANs, serviceSubnet: state.serviceSubnet, dnsDomain: state.dnsDomain, certificatesDir: state.certificatesDir, localEtcd },
+      {
+        nodeName,
+        advertiseAddress: advertise,
+        controlPlaneEndpoint: state.controlPlaneEndpoint,
+        certSANs: state.certSANs,
+        serviceSubnet: state.serviceSubnet,
+        dnsDomain: state.dnsDomain,
+        certificatesDir: state.certificatesDir,
+        localEtcd,
+      },
       alg,
       now,
       false,
     );
     out('[kubeconfig] Generating kubeconfig files\n[kubeconfig] Using kubeconfig folder "/etc/kubernetes"\n');
-    await writeControlPlaneKubeconfigs(env.root, { clusterName: state.clusterName, ca: shared.ca, endpointServer: `https://${state.controlPlaneEndpoint}`, localServer: `https://${advertise}:${bindPort}`, nodeName }, { superAdmin: false, kubelet: false }, alg, now);
+    await writeControlPlaneKubeconfigs(
+      env.root,
+      {
+        clusterName: state.clusterName,
+        ca: shared.ca,
+        endpointServer: `https://${state.controlPlaneEndpoint}`,
+        localServer: `https://${advertise}:${bindPort}`,
+        nodeName,
+      },
+      { superAdmin: false, kubelet: false },
+      alg,
+      now,
+    );
     out('[control-plane] Using manifest folder "/etc/kubernetes/manifests"\n');
   }
   const manifests = cp
@@ -282,7 +365,10 @@ export async function runJoin(p: ParsedCommand, env: SimEnv, setHost: (h: string
         etcdDataDir: state.etcdDataDir,
         apiServerExtraArgs: [],
         etcdExtraArgs: [],
-        etcdInitialCluster: [...state.etcdMembers.filter((m) => m.name !== nodeName).map((m) => `${m.name}=${m.peerURL}`), `${nodeName}=https://${advertise}:2380`],
+        etcdInitialCluster: [
+          ...state.etcdMembers.filter((m) => m.name !== nodeName).map((m) => `${m.name}=${m.peerURL}`),
+          `${nodeName}=https://${advertise}:2380`,
+        ],
         etcdInitialClusterState: 'existing',
       })
     : {};
@@ -308,13 +394,30 @@ export async function runJoin(p: ParsedCommand, env: SimEnv, setHost: (h: string
   out(`[kubelet-check] The kubelet is healthy after ${formatGoDuration(Date.now() - kubeletStart + 1)}\n`);
   out('[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap\n');
 
-  const node: NodeState = { name: nodeName, role: cp ? 'control-plane' : 'worker', root: env.root, address: cp ? advertise : defaultAdvertiseAddress(), bindPort, joinedAtMs: Date.now(), unschedulable: false, kubeletStopped: false, kubeletVersion: env.version, criSocket };
+  const node: NodeState = {
+    name: nodeName,
+    role: cp ? 'control-plane' : 'worker',
+    root: env.root,
+    address: cp ? advertise : defaultAdvertiseAddress(),
+    bindPort,
+    joinedAtMs: Date.now(),
+    unschedulable: false,
+    kubeletStopped: false,
+    kubeletVersion: env.version,
+    criSocket,
+  };
   if (!cp) node.address = workerAddress(env.root) ?? node.address;
   await store.update((s) => {
-    if (!s) throw identityError(`Get "https://${endpoint}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": dial tcp ${endpoint}: connect: connection refused`);
+    if (!s)
+      throw identityError(
+        `Get "https://${endpoint}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": dial tcp ${endpoint}: connect: connection refused`,
+      );
     const existing = s.nodes.find((n) => n.name === nodeName);
     if (existing && !existing.kubeletStopped) {
-      throw phaseFailure('kubelet-start', `a Node with name ${JSON.stringify(nodeName)} and status "Ready" already exists in the cluster. You must delete the existing Node or change the name of this new joining Node`);
+      throw phaseFailure(
+        'kubelet-start',
+        `a Node with name ${JSON.stringify(nodeName)} and status "Ready" already exists in the cluster. You must delete the existing Node or change the name of this new joining Node`,
+      );
     }
     return { next: { ...s, nodes: [...s.nodes.filter((n) => n.name !== nodeName), node] }, result: undefined };
   });
@@ -325,7 +428,12 @@ export async function runJoin(p: ParsedCommand, env: SimEnv, setHost: (h: string
       out('[etcd] Announced new etcd member joining to the existing etcd cluster\n');
       await store.update((s) => {
         if (!s) return { result: undefined };
-        const member = { id: Math.random().toString(16).slice(2, 18).padEnd(16, '0'), name: nodeName, peerURL: `https://${advertise}:2380`, clientURL: `https://${advertise}:2379` };
+        const member = {
+          id: Math.random().toString(16).slice(2, 18).padEnd(16, '0'),
+          name: nodeName,
+          peerURL: `https://${advertise}:2380`,
+          clientURL: `https://${advertise}:2379`,
+        };
         return { next: { ...s, etcdMembers: [...s.etcdMembers.filter((m) => m.name !== nodeName), member] }, result: undefined };
       });
       out('[etcd] Creating static Pod manifest for "etcd"\n');

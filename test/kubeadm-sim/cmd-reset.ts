@@ -55,7 +55,9 @@ export async function runReset(p: ParsedCommand, env: SimEnv, setHost: (h: strin
   const etcdManifest = existsSync(hostPath(env.root, '/etc/kubernetes/manifests/etcd.yaml'));
   const etcdDataDir = snapshot?.etcdDataDir ?? '/var/lib/etcd';
   if (node && node.role === 'control-plane' && snapshot && !snapshot.etcdExternal) {
-    await store.update((s) => (s ? { next: { ...s, etcdMembers: s.etcdMembers.filter((m) => m.name !== node.name) }, result: undefined } : { result: undefined }));
+    await store.update((s) =>
+      s ? { next: { ...s, etcdMembers: s.etcdMembers.filter((m) => m.name !== node.name) }, result: undefined } : { result: undefined },
+    );
   }
   if (etcdManifest) {
     cleanDir(env.root, etcdDataDir);
@@ -66,14 +68,20 @@ export async function runReset(p: ParsedCommand, env: SimEnv, setHost: (h: strin
   out('[reset] Stopping the kubelet service\n');
   await stopApiserver(env.root);
   if (node) {
-    await store.update((s) => (s ? { next: { ...s, nodes: s.nodes.map((n) => (n.name === node.name && n.root === env.root ? { ...n, kubeletStopped: true } : n)) }, result: undefined } : { result: undefined }));
+    await store.update((s) =>
+      s
+        ? { next: { ...s, nodes: s.nodes.map((n) => (n.name === node.name && n.root === env.root ? { ...n, kubeletStopped: true } : n)) }, result: undefined }
+        : { result: undefined },
+    );
   }
   out('[reset] Unmounting mounted directories in "/var/lib/kubelet"\n');
   const dirs = ['/etc/kubernetes/manifests', '/var/lib/kubelet', certDir];
   if (getBool(p, 'cleanup-tmp-dir')) dirs.push('/etc/kubernetes/tmp');
   out(`[reset] Deleting contents of directories: ${goSlice(dirs)}\n`);
   for (const d of dirs) cleanDir(env.root, d);
-  const files = ['admin.conf', 'super-admin.conf', 'kubelet.conf', 'bootstrap-kubelet.conf', 'controller-manager.conf', 'scheduler.conf'].map((f) => `/etc/kubernetes/${f}`);
+  const files = ['admin.conf', 'super-admin.conf', 'kubelet.conf', 'bootstrap-kubelet.conf', 'controller-manager.conf', 'scheduler.conf'].map(
+    (f) => `/etc/kubernetes/${f}`,
+  );
   out(`[reset] Deleting files: ${goSlice(files)}\n`);
   for (const f of files) rmSync(hostPath(env.root, f), { force: true });
   out(RESET_CLOSING);

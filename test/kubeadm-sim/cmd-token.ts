@@ -25,11 +25,13 @@ function connect(env: SimEnv, kubeconfigPath: string, errPrefix = ''): Cluster {
   const text = readHostFile(env.root, kubeconfigPath);
   if (text === null) throw new SimFailure(`${errPrefix}failed to load admin kubeconfig: open ${kubeconfigPath}: no such file or directory`);
   const kc = readKubeconfig(text, parseYaml);
-  if (!kc || !kc.server) throw new SimFailure(`${errPrefix}failed to load admin kubeconfig: invalid configuration: no configuration has been provided`);
+  if (!kc?.server) throw new SimFailure(`${errPrefix}failed to load admin kubeconfig: invalid configuration: no configuration has been provided`);
   const store = new StateStore(env.stateDir);
   const s = store.read();
   if (!s || caCertHash(kc.caPem) !== s.caCertHash) {
-    throw new SimFailure(`${errPrefix}Get "${kc.server}/api/v1/namespaces/kube-system/secrets?timeout=10s": dial tcp ${kc.server.replace('https://', '')}: connect: connection refused`);
+    throw new SimFailure(
+      `${errPrefix}Get "${kc.server}/api/v1/namespaces/kube-system/secrets?timeout=10s": dial tcp ${kc.server.replace('https://', '')}: connect: connection refused`,
+    );
   }
   return { store, server: kc.server, caPem: kc.caPem };
 }
@@ -67,9 +69,11 @@ export async function runTokenCreate(p: ParsedCommand, env: SimEnv): Promise<voi
   if (token && !BOOTSTRAP_TOKEN_PATTERN.test(token)) throw new SimFailure(tokenFormatError(token));
   for (const u of usages) if (!USAGES.includes(u)) throw new SimFailure(`invalid bootstrap token usage string: ${u}, valid usage options: ${USAGES.join(',')}`);
   for (const g of groups) {
-    if (!GROUP_PATTERN.test(g)) throw new SimFailure(`bootstrap group ${JSON.stringify(g)} is invalid (must match \\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\\z)`);
+    if (!GROUP_PATTERN.test(g))
+      throw new SimFailure(`bootstrap group ${JSON.stringify(g)} is invalid (must match \\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\\z)`);
   }
-  if (groups.length > 0 && !usages.includes('authentication')) throw new SimFailure('token groups cannot be specified unless --usages includes "authentication"');
+  if (groups.length > 0 && !usages.includes('authentication'))
+    throw new SimFailure('token groups cannot be specified unless --usages includes "authentication"');
   const certificateKey = getString(p, 'certificate-key');
   const keyErr = validateCertificateKey(certificateKey, 'certificateKey');
   if (keyErr) throw new SimFailure(keyErr, 3);
@@ -79,7 +83,15 @@ export async function runTokenCreate(p: ParsedCommand, env: SimEnv): Promise<voi
   const full = token || generateBootstrapToken();
   const [id, secret] = full.split('.') as [string, string];
   const now = Date.now();
-  const t: TokenState = { id, secret, expiresAtMs: ttlMs === null ? null : now + ttlMs, usages, groups: groups.length ? groups : [], description, createdAtMs: now };
+  const t: TokenState = {
+    id,
+    secret,
+    expiresAtMs: ttlMs === null ? null : now + ttlMs,
+    usages,
+    groups: groups.length ? groups : [],
+    description,
+    createdAtMs: now,
+  };
   await c.store.update((s) => {
     if (!s) throw new SimFailure('failed to create or update bootstrap token: the server could not find the requested resource');
     return { next: putToken(collectGarbage(s, now), t), result: undefined };
@@ -99,12 +111,16 @@ export async function runTokenDelete(p: ParsedCommand, env: SimEnv): Promise<voi
     let id = arg;
     if (!/^[a-z0-9]{6}$/.test(arg)) {
       const m = BOOTSTRAP_TOKEN_PATTERN.exec(arg);
-      if (!m) throw new SimFailure(`given token ${JSON.stringify(arg)} didn't match pattern ${JSON.stringify('\\A([a-z0-9]{6})\\z')} or ${JSON.stringify('\\A([a-z0-9]{6})\\z')}`);
+      if (!m)
+        throw new SimFailure(
+          `given token ${JSON.stringify(arg)} didn't match pattern ${JSON.stringify('\\A([a-z0-9]{6})\\z')} or ${JSON.stringify('\\A([a-z0-9]{6})\\z')}`,
+        );
       id = m[1] as string;
     }
     await c.store.update((s) => {
       const cur = s ? collectGarbage(s, Date.now()) : null;
-      if (!cur || !cur.tokens.some((t) => t.id === id)) throw new SimFailure(`failed to delete bootstrap token ${JSON.stringify(id)}: secrets ${JSON.stringify(`bootstrap-token-${id}`)} not found`);
+      if (!cur?.tokens.some((t) => t.id === id))
+        throw new SimFailure(`failed to delete bootstrap token ${JSON.stringify(id)}: secrets ${JSON.stringify(`bootstrap-token-${id}`)} not found`);
       return { next: collectGarbage({ ...cur, tokens: cur.tokens.filter((t) => t.id !== id) }, Date.now()), result: undefined };
     });
     out(`bootstrap token ${JSON.stringify(id)} deleted\n`);
@@ -118,7 +134,12 @@ export function runTokenList(p: ParsedCommand, env: SimEnv): void {
   const tokens = s ? collectGarbage(s, now).tokens.sort((a, b) => a.createdAtMs - b.createdAtMs) : [];
   const format = getString(p, 'output');
   if (format === 'text' || format === '') {
-    out(tokenListText(tokens.map((t) => ({ token: tokenString(t), expiresAtMs: t.expiresAtMs, usages: t.usages, description: t.description, groups: t.groups })), now));
+    out(
+      tokenListText(
+        tokens.map((t) => ({ token: tokenString(t), expiresAtMs: t.expiresAtMs, usages: t.usages, description: t.description, groups: t.groups })),
+        now,
+      ),
+    );
     return;
   }
   if (format === 'json' || format === 'yaml') {
@@ -132,7 +153,13 @@ export function runTokenList(p: ParsedCommand, env: SimEnv): void {
         ...(t.usages.length ? { usages: t.usages } : {}),
         ...(t.groups.length ? { groups: t.groups } : {}),
       };
-      out(format === 'json' ? JSON.stringify(o, null, 4) + '\n' : `${Object.entries(o).map(([k, v]) => (Array.isArray(v) ? `${k}:\n${v.map((x) => `- ${x}`).join('\n')}` : `${k}: ${v}`)).join('\n')}\n---\n`);
+      out(
+        format === 'json'
+          ? JSON.stringify(o, null, 4) + '\n'
+          : `${Object.entries(o)
+              .map(([k, v]) => (Array.isArray(v) ? `${k}:\n${v.map((x) => `- ${x}`).join('\n')}` : `${k}: ${v}`))
+              .join('\n')}\n---\n`,
+      );
     }
     return;
   }
@@ -171,7 +198,10 @@ export async function runUploadCerts(p: ParsedCommand, env: SimEnv): Promise<voi
   try {
     c = connect(env, kubeconfig);
   } catch (e) {
-    throw phaseFailure('upload-certs', isChanged(p, 'kubeconfig') ? (e as Error).message : `could not bootstrap the admin user in file admin.conf: ${(e as Error).message}`);
+    throw phaseFailure(
+      'upload-certs',
+      isChanged(p, 'kubeconfig') ? (e as Error).message : `could not bootstrap the admin user in file admin.conf: ${(e as Error).message}`,
+    );
   }
   const key = certificateKey || generateCertificateKey();
   const files = readSharedFromHost(env.root, certDir);

@@ -234,7 +234,9 @@ export function parseKubeadmConfig(text: string, purpose: 'init' | 'join' | 'res
     const apiVersion = asStr(o.apiVersion);
     const kind = asStr(o.kind);
     if (!apiVersion || !kind) {
-      throw new ConfigError(`invalid configuration for GroupVersionKind ${apiVersion || '/'}, Kind=${kind}: kind and apiVersion is mandatory information that must be specified`);
+      throw new ConfigError(
+        `invalid configuration for GroupVersionKind ${apiVersion || '/'}, Kind=${kind}: kind and apiVersion is mandatory information that must be specified`,
+      );
     }
     const gvk = `${apiVersion}, Kind=${kind}`;
     const old = OLD_API_VERSIONS[apiVersion];
@@ -246,7 +248,9 @@ export function parseKubeadmConfig(text: string, purpose: 'init' | 'join' | 'res
     if (apiVersion.startsWith('kubeadm.k8s.io/')) {
       const known = apiVersion === 'kubeadm.k8s.io/v1beta3' || (apiVersion === 'kubeadm.k8s.io/v1beta4' && supportsV1beta4);
       if (!known || !KUBEADM_KINDS.includes(kind) || (kind === 'UpgradeConfiguration' && apiVersion.endsWith('v1beta3'))) {
-        throw new ConfigError(`no kind ${JSON.stringify(kind)} is registered for version ${JSON.stringify(apiVersion)} in scheme "k8s.io/kubernetes/cmd/kubeadm/app/apis/kubeadm/scheme/scheme.go:31"`);
+        throw new ConfigError(
+          `no kind ${JSON.stringify(kind)} is registered for version ${JSON.stringify(apiVersion)} in scheme "k8s.io/kubernetes/cmd/kubeadm/app/apis/kubeadm/scheme/scheme.go:31"`,
+        );
       }
       if (apiVersion === 'kubeadm.k8s.io/v1beta3' && supportsV1beta4) {
         out.warnings.push(
@@ -289,7 +293,9 @@ export function validateCertificateKey(key: string, field: string): string | nul
   if (key === '') return null;
   if (!/^([0-9a-fA-F]{2})*$/.test(key)) {
     const bad = /[^0-9a-fA-F]/.exec(key);
-    const detail = bad ? `encoding/hex: invalid byte: U+${(bad[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} ${JSON.stringify(bad[0]).replace(/^"|"$/g, "'")}` : 'encoding/hex: odd length hex string';
+    const detail = bad
+      ? `encoding/hex: invalid byte: U+${(bad[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} ${JSON.stringify(bad[0]).replace(/^"|"$/g, "'")}`
+      : 'encoding/hex: odd length hex string';
     return `${field}: Invalid value: ${JSON.stringify(key)}: certificate key decoding error: ${detail}`;
   }
   const size = key.length / 2;

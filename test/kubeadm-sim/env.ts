@@ -65,7 +65,8 @@ export function readEnv(): SimEnv {
   const mode = process.env.KUBEADM_SIM_APISERVER ?? 'spawn';
   if (mode !== 'spawn' && mode !== 'off') throw new SimFailure(`kubeadm-sim: KUBEADM_SIM_APISERVER must be "spawn" or "off", got ${JSON.stringify(mode)}`);
   const alg = process.env.KUBEADM_SIM_KEY_ALGORITHM;
-  if (alg && !KEY_ALGORITHMS.includes(alg as KeyAlgorithm)) throw new SimFailure(`kubeadm-sim: KUBEADM_SIM_KEY_ALGORITHM must be one of ${KEY_ALGORITHMS.join(', ')}`);
+  if (alg && !KEY_ALGORITHMS.includes(alg as KeyAlgorithm))
+    throw new SimFailure(`kubeadm-sim: KUBEADM_SIM_KEY_ALGORITHM must be one of ${KEY_ALGORITHMS.join(', ')}`);
   return {
     root,
     stateDir,

@@ -1,5 +1,16 @@
 import { describe, it, expect } from 'vitest';
-import { parseCommandLine, validateMixedArguments, validateIgnorePreflightErrors, UsageError, getStrings, getBool, getString, getNumber, renderHelp, chainFor } from './grammar.js';
+import {
+  parseCommandLine,
+  validateMixedArguments,
+  validateIgnorePreflightErrors,
+  UsageError,
+  getStrings,
+  getBool,
+  getString,
+  getNumber,
+  renderHelp,
+  chainFor,
+} from './grammar.js';
 import { KUBEADM_ROOT } from './kubeadm-spec.js';
 import { formatGoDuration, humanDuration, parseGoDuration, shortHumanDuration } from './duration.js';
 
@@ -15,7 +26,17 @@ describe('cobra/pflag grammar', () => {
   });
 
   it('keeps the join endpoint as the positional argument and accumulates slices', () => {
-    const p = parse('join', '198.18.0.100:8443', '--token', 'abcdef.0123456789abcdef', '--discovery-token-ca-cert-hash=sha256:aa', '--discovery-token-ca-cert-hash', 'sha256:bb', '--ignore-preflight-errors=DirAvailable--etc-kubernetes-manifests,Swap', '--control-plane');
+    const p = parse(
+      'join',
+      '198.18.0.100:8443',
+      '--token',
+      'abcdef.0123456789abcdef',
+      '--discovery-token-ca-cert-hash=sha256:aa',
+      '--discovery-token-ca-cert-hash',
+      'sha256:bb',
+      '--ignore-preflight-errors=DirAvailable--etc-kubernetes-manifests,Swap',
+      '--control-plane',
+    );
     expect(p.args).toEqual(['198.18.0.100:8443']);
     expect(getStrings(p, 'discovery-token-ca-cert-hash')).toEqual(['sha256:aa', 'sha256:bb']);
     expect(getStrings(p, 'ignore-preflight-errors')).toEqual(['DirAvailable--etc-kubernetes-manifests', 'Swap']);
@@ -36,7 +57,9 @@ describe('cobra/pflag grammar', () => {
     expect(() => parse('join', '--foo')).toThrow(new UsageError('unknown flag: --foo'));
     expect(() => parse('init', '-x')).toThrow("unknown shorthand flag: 'x' in -x");
     expect(() => parse('init', '--config')).toThrow('flag needs an argument: --config');
-    expect(() => parse('join', 'a:1', '--apiserver-bind-port', 'abc')).toThrow('invalid argument "abc" for "--apiserver-bind-port" flag: strconv.ParseInt: parsing "abc": invalid syntax');
+    expect(() => parse('join', 'a:1', '--apiserver-bind-port', 'abc')).toThrow(
+      'invalid argument "abc" for "--apiserver-bind-port" flag: strconv.ParseInt: parsing "abc": invalid syntax',
+    );
     expect(() => parse('token', 'create', '--ttl', 'forever')).toThrow('invalid argument "forever" for "--ttl" flag: time: invalid duration "forever"');
     // --upload-certs belongs to init, not join
     expect(() => parse('join', 'a:1', '--upload-certs')).toThrow('unknown flag: --upload-certs');
@@ -62,24 +85,56 @@ describe('ValidateMixedArguments (kubeadm v1.31 isAllowedFlag)', () => {
 
   it('rejects --certificate-key with --config on init and on upload-certs', () => {
     expect(mixed('init', '--config', 'k.yaml', '--upload-certs', '--certificate-key', 'ab')).toBe("can not mix '--config' with arguments [certificate-key]");
-    expect(mixed('init', 'phase', 'upload-certs', '--upload-certs', '--config', 'k.yaml', '--certificate-key', 'ab')).toBe("can not mix '--config' with arguments [certificate-key]");
+    expect(mixed('init', 'phase', 'upload-certs', '--upload-certs', '--config', 'k.yaml', '--certificate-key', 'ab')).toBe(
+      "can not mix '--config' with arguments [certificate-key]",
+    );
   });
 
   it('lists every offending flag in lexicographic order', () => {
-    expect(mixed('join', 'a:1', '--config', 'j.yaml', '--token', 't', '--control-plane', '--discovery-token-ca-cert-hash', 'sha256:x')).toBe("can not mix '--config' with arguments [control-plane discovery-token-ca-cert-hash token]");
+    expect(mixed('join', 'a:1', '--config', 'j.yaml', '--token', 't', '--control-plane', '--discovery-token-ca-cert-hash', 'sha256:x')).toBe(
+      "can not mix '--config' with arguments [control-plane discovery-token-ca-cert-hash token]",
+    );
     expect(mixed('token', 'create', '--config', 'k.yaml', '--ttl', '15m', '--print-join-command')).toBe("can not mix '--config' with arguments [ttl]");
   });
 
   it('allows the whitelisted and skip-* flags', () => {
-    expect(mixed('init', '--config', 'k.yaml', '--upload-certs', '--skip-phases=addon/kube-proxy', '--skip-token-print', '--ignore-preflight-errors=all', '--node-name', 'm0', '-v', '5')).toBeNull();
-    expect(mixed('join', '--config', 'j.yaml', '--ignore-preflight-errors=DirAvailable--etc-kubernetes-manifests', '--node-name', 'm1', '--skip-phases', 'preflight')).toBeNull();
+    expect(
+      mixed(
+        'init',
+        '--config',
+        'k.yaml',
+        '--upload-certs',
+        '--skip-phases=addon/kube-proxy',
+        '--skip-token-print',
+        '--ignore-preflight-errors=all',
+        '--node-name',
+        'm0',
+        '-v',
+        '5',
+      ),
+    ).toBeNull();
+    expect(
+      mixed(
+        'join',
+        '--config',
+        'j.yaml',
+        '--ignore-preflight-errors=DirAvailable--etc-kubernetes-manifests',
+        '--node-name',
+        'm1',
+        '--skip-phases',
+        'preflight',
+      ),
+    ).toBeNull();
     expect(mixed('token', 'create', '--config', 'k.yaml', '--print-join-command', '--kubeconfig', '/etc/kubernetes/admin.conf')).toBeNull();
     expect(mixed('join', 'a:1', '--token', 't', '--control-plane')).toBeNull();
   });
 
   it('rejects "all" mixed with individual checks', () => {
     expect(validateIgnorePreflightErrors(['all', 'Swap'], []).error).toContain("don't specify individual checks if 'all' is used");
-    expect([...validateIgnorePreflightErrors(['DirAvailable--etc-kubernetes-manifests'], ['Swap']).set]).toEqual(['swap', 'diravailable--etc-kubernetes-manifests']);
+    expect([...validateIgnorePreflightErrors(['DirAvailable--etc-kubernetes-manifests'], ['Swap']).set]).toEqual([
+      'swap',
+      'diravailable--etc-kubernetes-manifests',
+    ]);
   });
 });
 

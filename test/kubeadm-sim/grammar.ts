@@ -112,7 +112,8 @@ function convert(f: FlagSpec, raw: string, viaShort: boolean): FlagValue {
     case 'int': {
       if (!/^[+-]?\d+$/.test(raw)) throw new UsageError(`invalid argument "${raw}" for "${label}" flag: strconv.ParseInt: parsing "${raw}": invalid syntax`);
       const n = Number(raw);
-      if (n > 2147483647 || n < -2147483648) throw new UsageError(`invalid argument "${raw}" for "${label}" flag: strconv.ParseInt: parsing "${raw}": value out of range`);
+      if (n > 2147483647 || n < -2147483648)
+        throw new UsageError(`invalid argument "${raw}" for "${label}" flag: strconv.ParseInt: parsing "${raw}": value out of range`);
       return n;
     }
     case 'duration': {
@@ -316,7 +317,10 @@ export function validateIgnorePreflightErrors(fromCli: readonly string[], fromCo
   for (const s of fromConfig) set.add(s.toLowerCase());
   for (const s of fromCli) set.add(s.toLowerCase());
   if (set.has('all') && set.size > 1) {
-    return { set, error: `ignore-preflight-errors: Invalid value: ${JSON.stringify([...set].sort().join(','))}: don't specify individual checks if 'all' is used` };
+    return {
+      set,
+      error: `ignore-preflight-errors: Invalid value: ${JSON.stringify([...set].sort().join(','))}: don't specify individual checks if 'all' is used`,
+    };
   }
   return { set, error: null };
 }
@@ -324,7 +328,10 @@ export function validateIgnorePreflightErrors(fromCli: readonly string[], fromCo
 /** Renders cobra-style help for a command. */
 export function renderHelp(chain: CommandSpec[]): string {
   const spec = chain[chain.length - 1] as CommandSpec;
-  const prefix = chain.slice(0, -1).map((c) => c.name).join(' ');
+  const prefix = chain
+    .slice(0, -1)
+    .map((c) => c.name)
+    .join(' ');
   const full = (prefix ? prefix + ' ' : '') + spec.use;
   const lines: string[] = [spec.short, '', 'Usage:'];
   if (spec.groupOnly || spec.subcommands?.length) lines.push(`  ${(prefix ? prefix + ' ' : '') + spec.name} [command]`);
@@ -340,7 +347,14 @@ export function renderHelp(chain: CommandSpec[]): string {
       const left = `${f.short ? `-${f.short}, ` : '    '}--${f.name}${typeName}`;
       let def = '';
       if (f.default !== undefined && f.default !== '' && f.default !== 'false') {
-        const shown = f.type === 'string' ? JSON.stringify(f.default) : f.type === 'strings' ? `[${f.default}]` : f.type === 'duration' ? formatGoDuration(parseGoDuration(f.default) ?? 0) : f.default;
+        const shown =
+          f.type === 'string'
+            ? JSON.stringify(f.default)
+            : f.type === 'strings'
+              ? `[${f.default}]`
+              : f.type === 'duration'
+                ? formatGoDuration(parseGoDuration(f.default) ?? 0)
+                : f.default;
         def = ` (default ${shown})`;
       }
       return { left, right: f.usage + def };

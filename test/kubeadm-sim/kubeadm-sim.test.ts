@@ -96,8 +96,16 @@ describe('kubeadm-sim lifecycle', () => {
     endpoint = `127.0.0.1:${port}`;
     writeFile(m0.root, '/etc/kubeadm-ha/kubeadm.yaml', kubeadmYaml('master0', '127.0.0.1', port, endpoint));
     // LB static pods placed before init do not trip preflight: only the control-plane manifests do.
-    writeFile(m0.root, '/etc/kubernetes/manifests/haproxy.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: {name: haproxy, namespace: kube-system}\nspec: {containers: [{name: haproxy, image: haproxy:2.6}]}\n');
-    writeFile(m0.root, '/etc/kubernetes/manifests/keepalived.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: {name: keepalived, namespace: kube-system}\nspec: {containers: [{name: keepalived, image: keepalived}]}\n');
+    writeFile(
+      m0.root,
+      '/etc/kubernetes/manifests/haproxy.yaml',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: haproxy, namespace: kube-system}\nspec: {containers: [{name: haproxy, image: haproxy:2.6}]}\n',
+    );
+    writeFile(
+      m0.root,
+      '/etc/kubernetes/manifests/keepalived.yaml',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: keepalived, namespace: kube-system}\nspec: {containers: [{name: keepalived, image: keepalived}]}\n',
+    );
 
     const r = await runSim('kubeadm', ['init', '--config', '/etc/kubeadm-ha/kubeadm.yaml', '--upload-certs'], m0.env);
     expectOk(r);
@@ -114,7 +122,14 @@ describe('kubeadm-sim lifecycle', () => {
     expect(mode(join(m0.root, 'etc/kubernetes/admin.conf'))).toBe(0o600);
     expect(existsSync(join(m0.root, 'etc/kubernetes/super-admin.conf'))).toBe(true);
     expect(readFileSync(join(m0.root, 'etc/kubernetes/admin.conf'), 'utf8')).toContain(`server: https://${endpoint}`);
-    expect(readdirSync(join(m0.root, 'etc/kubernetes/manifests')).sort()).toEqual(['etcd.yaml', 'haproxy.yaml', 'keepalived.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']);
+    expect(readdirSync(join(m0.root, 'etc/kubernetes/manifests')).sort()).toEqual([
+      'etcd.yaml',
+      'haproxy.yaml',
+      'keepalived.yaml',
+      'kube-apiserver.yaml',
+      'kube-controller-manager.yaml',
+      'kube-scheduler.yaml',
+    ]);
     expect(readFileSync(join(m0.root, 'var/lib/kubelet/config.yaml'), 'utf8')).toContain('cgroupDriver: systemd');
 
     const hash = pin(ca);
@@ -124,7 +139,9 @@ describe('kubeadm-sim lifecycle', () => {
     const key = /\[upload-certs\] Using certificate key:\n([0-9a-f]{64})\n/.exec(out)?.[1];
     const token = /\[bootstrap-token\] Using token: ([a-z0-9]{6}\.[a-z0-9]{16})\n/.exec(out)?.[1];
     expect(out).toContain('Your Kubernetes control-plane has initialized successfully!');
-    expect(out).toContain(`  kubeadm join ${endpoint} --token ${token} \\\n\t--discovery-token-ca-cert-hash ${hash} \\\n\t--control-plane --certificate-key ${key}\n`);
+    expect(out).toContain(
+      `  kubeadm join ${endpoint} --token ${token} \\\n\t--discovery-token-ca-cert-hash ${hash} \\\n\t--control-plane --certificate-key ${key}\n`,
+    );
     expect(out.endsWith(`kubeadm join ${endpoint} --token ${token} \\\n\t--discovery-token-ca-cert-hash ${hash} \n`)).toBe(true);
 
     const health = await get('127.0.0.1', port, '/healthz', ca);
@@ -146,7 +163,9 @@ describe('kubeadm-sim lifecycle', () => {
   it('token create --print-join-command prints the one-line worker command with its trailing space', async () => {
     const r = await runSim('kubeadm', ['token', 'create', '--print-join-command', '--ttl', '15m'], m0.env);
     expectOk(r);
-    expect(r.stdout).toMatch(new RegExp(`^kubeadm join ${endpoint.replaceAll('.', '\\.')} --token [a-z0-9]{6}\\.[a-z0-9]{16} --discovery-token-ca-cert-hash ${pin(ca)} \\n$`));
+    expect(r.stdout).toMatch(
+      new RegExp(`^kubeadm join ${endpoint.replaceAll('.', '\\.')} --token [a-z0-9]{6}\\.[a-z0-9]{16} --discovery-token-ca-cert-hash ${pin(ca)} \\n$`),
+    );
     workerJoin = r.stdout.trim().split(/\s+/).slice(1);
     const list = await runSim('kubeadm', ['token', 'list'], m0.env);
     expectOk(list);
@@ -158,8 +177,23 @@ describe('kubeadm-sim lifecycle', () => {
   it('a control-plane join fails on a non-empty manifests dir unless DirAvailable is ignored', async () => {
     const up = await runSim('kubeadm', ['init', 'phase', 'upload-certs', '--upload-certs'], m0.env);
     const key = up.stdout.trim().split('\n').at(-1) as string;
-    writeFile(m1.root, '/etc/kubernetes/manifests/keepalived.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: {name: keepalived, namespace: kube-system}\nspec: {containers: [{name: keepalived, image: keepalived}]}\n');
-    const args = [...workerJoin, '--control-plane', '--certificate-key', key, '--apiserver-advertise-address', '127.0.0.2', '--apiserver-bind-port', String(port), '--node-name', 'master1'];
+    writeFile(
+      m1.root,
+      '/etc/kubernetes/manifests/keepalived.yaml',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: keepalived, namespace: kube-system}\nspec: {containers: [{name: keepalived, image: keepalived}]}\n',
+    );
+    const args = [
+      ...workerJoin,
+      '--control-plane',
+      '--certificate-key',
+      key,
+      '--apiserver-advertise-address',
+      '127.0.0.2',
+      '--apiserver-bind-port',
+      String(port),
+      '--node-name',
+      'master1',
+    ];
     const refused = await runSim('kubeadm', args, m1.env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe(
@@ -181,16 +215,28 @@ describe('kubeadm-sim lifecycle', () => {
 
   it('worker joins run in parallel and each gets a kubelet.conf', async () => {
     const slow = { KUBEADM_SIM_DELAY_JOIN_WORKER_MS: '700' };
-    const [a, b] = await Promise.all([runSim('kubeadm', [...workerJoin, '--node-name', 'worker1'], { ...w1.env, ...slow }), runSim('kubeadm', [...workerJoin, '--node-name', 'worker2'], { ...w2.env, ...slow })]);
+    const [a, b] = await Promise.all([
+      runSim('kubeadm', [...workerJoin, '--node-name', 'worker1'], { ...w1.env, ...slow }),
+      runSim('kubeadm', [...workerJoin, '--node-name', 'worker2'], { ...w2.env, ...slow }),
+    ]);
     for (const r of [a, b]) {
       expectOk(r as SimRun);
-      expect((r as SimRun).stdout.endsWith("This node has joined the cluster:\n* Certificate signing request was sent to apiserver and a response was received.\n* The Kubelet was informed of the new secure connection details.\n\nRun 'kubectl get nodes' on the control-plane to see this node join the cluster.\n\n")).toBe(true);
+      expect(
+        (r as SimRun).stdout.endsWith(
+          "This node has joined the cluster:\n* Certificate signing request was sent to apiserver and a response was received.\n* The Kubelet was informed of the new secure connection details.\n\nRun 'kubectl get nodes' on the control-plane to see this node join the cluster.\n\n",
+        ),
+      ).toBe(true);
     }
     expect(readFileSync(join(w1.root, 'etc/kubernetes/kubelet.conf'), 'utf8')).toContain(`server: https://${endpoint}`);
     expect(existsSync(join(w2.root, 'var/lib/kubelet/config.yaml'))).toBe(true);
     const nodes = await runSim('kubectl', ['--kubeconfig', '/etc/kubernetes/admin.conf', 'get', 'nodes'], m0.env);
     expectOk(nodes);
-    expect(nodes.stdout.split('\n').slice(1, -1).map((l) => l.split(/\s+/).slice(0, 3).join(' '))).toEqual(['master0 Ready control-plane', 'master1 Ready control-plane', 'worker1 Ready <none>', 'worker2 Ready <none>']);
+    expect(
+      nodes.stdout
+        .split('\n')
+        .slice(1, -1)
+        .map((l) => l.split(/\s+/).slice(0, 3).join(' ')),
+    ).toEqual(['master0 Ready control-plane', 'master1 Ready control-plane', 'worker1 Ready <none>', 'worker2 Ready <none>']);
     const again = await runSim('kubeadm', [...workerJoin, '--node-name', 'worker1', '--ignore-preflight-errors=all'], w1.env);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('error execution phase kubelet-start: a Node with name "worker1" and status "Ready" already exists in the cluster.');
@@ -201,11 +247,16 @@ describe('kubeadm-sim lifecycle', () => {
     const pods = await runSim('kubectl', ['--kubeconfig', '/etc/kubernetes/admin.conf', 'get', 'pods', '-n', 'kube-system', '-o', 'json'], env);
     expectOk(pods);
     const names: string[] = JSON.parse(pods.stdout).items.map((p: { metadata: { name: string } }) => p.metadata.name);
-    for (const n of ['etcd-master0', 'etcd-master1', 'kube-apiserver-master1', 'haproxy-master0', 'keepalived-master0', 'keepalived-master1']) expect(names).toContain(n);
+    for (const n of ['etcd-master0', 'etcd-master1', 'kube-apiserver-master1', 'haproxy-master0', 'keepalived-master0', 'keepalived-master1'])
+      expect(names).toContain(n);
     const drainNoDs = await runSim('kubectl', ['--kubeconfig', '/etc/kubernetes/admin.conf', 'drain', 'worker2', '--delete-emptydir-data'], env);
     expect(drainNoDs.code).toBe(1);
     expect(drainNoDs.stderr).toContain('cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore)');
-    const drain = await runSim('kubectl', ['--kubeconfig', '/etc/kubernetes/admin.conf', 'drain', 'worker2', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout', '60s'], env);
+    const drain = await runSim(
+      'kubectl',
+      ['--kubeconfig', '/etc/kubernetes/admin.conf', 'drain', 'worker2', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout', '60s'],
+      env,
+    );
     expectOk(drain);
     expect(drain.stdout).toBe('node/worker2 already cordoned\nnode/worker2 drained\n');
     const del = await runSim('kubectl', ['--kubeconfig', '/etc/kubernetes/admin.conf', 'delete', 'node', 'worker2'], env);
@@ -225,18 +276,24 @@ describe('kubeadm-sim lifecycle', () => {
     badPin[hashIdx] = 'sha256:' + '0'.repeat(64);
     const pinRefused = await runSim('kubeadm', [...badPin, '--node-name', 'worker3'], cluster.host('worker3').env);
     expect(pinRefused.code).toBe(1);
-    expect(pinRefused.stderr).toContain(`error execution phase preflight: couldn't validate the identity of the API Server: cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${pin(ca)}" are pinned`);
+    expect(pinRefused.stderr).toContain(
+      `error execution phase preflight: couldn't validate the identity of the API Server: cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${pin(ca)}" are pinned`,
+    );
     const wrongEndpoint = [...workerJoin];
     wrongEndpoint[1] = '127.0.0.9:1';
     const epRefused = await runSim('kubeadm', [...wrongEndpoint, '--node-name', 'worker3'], cluster.host('worker3b').env);
-    expect(epRefused.stderr).toContain('couldn\'t validate the identity of the API Server: Get "https://127.0.0.9:1/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s"');
+    expect(epRefused.stderr).toContain(
+      'couldn\'t validate the identity of the API Server: Get "https://127.0.0.9:1/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s"',
+    );
 
     const del = await runSim('kubeadm', ['token', 'delete', tokenId], m0.env);
     expectOk(del);
     expect(del.stdout).toBe(`bootstrap token "${tokenId}" deleted\n`);
     const stale = await runSim('kubeadm', [...workerJoin, '--node-name', 'worker3'], cluster.host('worker3c').env);
     expect(stale.code).toBe(1);
-    expect(stale.stderr).toContain(`couldn't validate the identity of the API Server: could not find a JWS signature in the cluster-info ConfigMap for token ID "${tokenId}"`);
+    expect(stale.stderr).toContain(
+      `couldn't validate the identity of the API Server: could not find a JWS signature in the cluster-info ConfigMap for token ID "${tokenId}"`,
+    );
   });
 
   it('reset removes the etcd member, stops the apiserver and cleans like real kubeadm', async () => {
@@ -257,10 +314,19 @@ describe('kubeadm-sim lifecycle', () => {
   });
 
   it('the invocation log records every call with its argv, host and exit code', () => {
-    const lines = readFileSync(join(cluster.state, 'invocations.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(cluster.state, 'invocations.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThanOrEqual(15);
     const init = lines[0];
-    expect(init).toMatchObject({ tool: 'kubeadm', host: 'master0', root: m0.root, argv: ['init', '--config', '/etc/kubeadm-ha/kubeadm.yaml', '--upload-certs'], exitCode: 0 });
+    expect(init).toMatchObject({
+      tool: 'kubeadm',
+      host: 'master0',
+      root: m0.root,
+      argv: ['init', '--config', '/etc/kubeadm-ha/kubeadm.yaml', '--upload-certs'],
+      exitCode: 0,
+    });
     expect(init.ts_end).toBeGreaterThanOrEqual(init.ts_start);
     const workers = lines.filter((l) => l.tool === 'kubeadm' && l.argv[0] === 'join' && (l.host === 'worker1' || l.host === 'worker2') && l.exitCode === 0);
     expect(workers).toHaveLength(2);
@@ -286,7 +352,18 @@ describe('kubeadm-certs expiry', () => {
     const key = /Using certificate key:\n([0-9a-f]{64})/.exec(init.stdout)?.[1] as string;
     const join1 = (await runSim('kubeadm', ['token', 'create', '--print-join-command'], m0.env)).stdout.trim().split(/\s+/).slice(1);
     await new Promise((r) => setTimeout(r, 400));
-    const args = (k: string): string[] => [...join1, '--control-plane', '--certificate-key', k, '--apiserver-advertise-address', '127.0.0.3', '--apiserver-bind-port', String(port), '--node-name', 'master1'];
+    const args = (k: string): string[] => [
+      ...join1,
+      '--control-plane',
+      '--certificate-key',
+      k,
+      '--apiserver-advertise-address',
+      '127.0.0.3',
+      '--apiserver-bind-port',
+      String(port),
+      '--node-name',
+      'master1',
+    ];
     const expired = await runSim('kubeadm', args(key), m1.env);
     expect(expired.code).toBe(1);
     expect(expired.stderr).toBe(
@@ -310,12 +387,16 @@ describe('kubeadm-certs expiry', () => {
     const badSecret = [...join1];
     badSecret[3] = `${(join1[3] as string).split('.')[0]}.0000000000000000`;
     const jwsRefused = await runSim('kubeadm', [...badSecret, '--node-name', 'worker1'], { ...cluster.host('worker1').env, ...net });
-    expect(jwsRefused.stderr).toContain("couldn't validate the identity of the API Server: failed to verify JWS signature of received cluster info object, can't trust this API Server");
+    expect(jwsRefused.stderr).toContain(
+      "couldn't validate the identity of the API Server: failed to verify JWS signature of received cluster info object, can't trust this API Server",
+    );
     const closed = await freePort('127.0.0.1');
     const deadEndpoint = [...join1];
     deadEndpoint[1] = `127.0.0.1:${closed}`;
     const refused = await runSim('kubeadm', [...deadEndpoint, '--node-name', 'worker1'], { ...cluster.host('worker1b').env, ...net });
-    expect(refused.stderr).toContain(`couldn't validate the identity of the API Server: Get "https://127.0.0.1:${closed}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": dial tcp 127.0.0.1:${closed}: connect: connection refused`);
+    expect(refused.stderr).toContain(
+      `couldn't validate the identity of the API Server: Get "https://127.0.0.1:${closed}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": dial tcp 127.0.0.1:${closed}: connect: connection refused`,
+    );
     // any live control-plane apiserver can serve discovery, as with the real one
     const viaMaster1 = [...join1];
     viaMaster1[1] = `127.0.0.3:${port}`;
@@ -355,7 +436,9 @@ describe('kubeadm-sim grammar and preflight failures', () => {
     writeFile(h.root, '/etc/kubernetes/manifests/haproxy.yaml', 'x');
     const r = await runSim('kubeadm', ['init', '--config', '/etc/kubeadm-ha/kubeadm.yaml'], h.env);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('\t[ERROR FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml]: /etc/kubernetes/manifests/kube-apiserver.yaml already exists\n');
+    expect(r.stderr).toContain(
+      '\t[ERROR FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml]: /etc/kubernetes/manifests/kube-apiserver.yaml already exists\n',
+    );
     expect(r.stderr).not.toContain('haproxy');
     const bad = await runSim('kubeadm', ['init', '--config', '/etc/kubeadm-ha/kubeadm.yaml', '--node-name', 'HCITos_cvm'], h.env);
     expect(bad.code).toBe(3);

@@ -6,13 +6,30 @@ import type { CommandSpec, FlagSpec } from './grammar.js';
 
 const f = (name: string, type: FlagSpec['type'], usage: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({ name, type, usage, ...extra });
 
-const IGNORE_PREFLIGHT = f('ignore-preflight-errors', 'strings', "A list of checks whose errors will be shown as warnings. Example: 'IsPrivilegedUser,Swap'. Value 'all' ignores errors from all checks.");
+const IGNORE_PREFLIGHT = f(
+  'ignore-preflight-errors',
+  'strings',
+  "A list of checks whose errors will be shown as warnings. Example: 'IsPrivilegedUser,Swap'. Value 'all' ignores errors from all checks.",
+);
 const CONFIG = f('config', 'string', 'Path to a kubeadm configuration file.');
 const DRY_RUN = f('dry-run', 'bool', "Don't apply any changes; just output what would be done.");
-const CRI_SOCKET = f('cri-socket', 'string', 'Path to the CRI socket to connect. If empty kubeadm will try to auto-detect this value; use this option only if you have more than one CRI installed or if you have non-standard CRI socket.');
+const CRI_SOCKET = f(
+  'cri-socket',
+  'string',
+  'Path to the CRI socket to connect. If empty kubeadm will try to auto-detect this value; use this option only if you have more than one CRI installed or if you have non-standard CRI socket.',
+);
 const NODE_NAME = f('node-name', 'string', 'Specify the node name.');
-const CERT_KEY = f('certificate-key', 'string', 'Key used to encrypt the control-plane certificates in the kubeadm-certs Secret. The certificate key is a hex encoded string that is an AES key of size 32 bytes.');
-const KUBECONFIG_ADMIN = f('kubeconfig', 'string', 'The kubeconfig file to use when talking to the cluster. If the flag is not set, a set of standard locations can be searched for an existing kubeconfig file.', { default: '/etc/kubernetes/admin.conf' });
+const CERT_KEY = f(
+  'certificate-key',
+  'string',
+  'Key used to encrypt the control-plane certificates in the kubeadm-certs Secret. The certificate key is a hex encoded string that is an AES key of size 32 bytes.',
+);
+const KUBECONFIG_ADMIN = f(
+  'kubeconfig',
+  'string',
+  'The kubeconfig file to use when talking to the cluster. If the flag is not set, a set of standard locations can be searched for an existing kubeconfig file.',
+  { default: '/etc/kubernetes/admin.conf' },
+);
 const SKIP_PHASES = f('skip-phases', 'strings', 'List of phases to be skipped');
 const PATCHES = f('patches', 'string', 'Path to a directory that contains files named "target[suffix][+patchtype].extension".');
 
@@ -20,18 +37,35 @@ const PATCHES = f('patches', 'string', 'Path to a directory that contains files 
 const GLOBAL_FLAGS: FlagSpec[] = [
   f('add-dir-header', 'bool', 'If true, adds the file directory to the header of the log messages'),
   f('log-file', 'string', 'If non-empty, use this log file (no effect when -logtostderr=true)'),
-  f('log-file-max-size', 'int', 'Defines the maximum size a log file can grow to (no effect when -logtostderr=true). Unit is megabytes. If the value is 0, the maximum file size is unlimited.', { default: '1800' }),
-  f('one-output', 'bool', 'If true, only write logs to their native severity level (vs also writing to each lower severity level; no effect when -logtostderr=true)'),
-  f('rootfs', 'string', 'The path to the \'real\' host root filesystem. This will cause kubeadm to chroot into the provided path.'),
+  f(
+    'log-file-max-size',
+    'int',
+    'Defines the maximum size a log file can grow to (no effect when -logtostderr=true). Unit is megabytes. If the value is 0, the maximum file size is unlimited.',
+    { default: '1800' },
+  ),
+  f(
+    'one-output',
+    'bool',
+    'If true, only write logs to their native severity level (vs also writing to each lower severity level; no effect when -logtostderr=true)',
+  ),
+  f('rootfs', 'string', "The path to the 'real' host root filesystem. This will cause kubeadm to chroot into the provided path."),
   f('skip-headers', 'bool', 'If true, avoid header prefixes in the log messages'),
   f('skip-log-headers', 'bool', 'If true, avoid headers when opening log files (no effect when -logtostderr=true)'),
   f('v', 'int', 'number for the log level verbosity', { short: 'v' }),
 ];
 
 const initFlags: FlagSpec[] = [
-  f('apiserver-advertise-address', 'string', "The IP address the API Server will advertise it's listening on. If not set the default network interface will be used."),
+  f(
+    'apiserver-advertise-address',
+    'string',
+    "The IP address the API Server will advertise it's listening on. If not set the default network interface will be used.",
+  ),
   f('apiserver-bind-port', 'int', 'Port for the API Server to bind to.', { default: '6443' }),
-  f('apiserver-cert-extra-sans', 'strings', 'Optional extra Subject Alternative Names (SANs) to use for the API Server serving certificate. Can be both IP addresses and DNS names.'),
+  f(
+    'apiserver-cert-extra-sans',
+    'strings',
+    'Optional extra Subject Alternative Names (SANs) to use for the API Server serving certificate. Can be both IP addresses and DNS names.',
+  ),
   f('cert-dir', 'string', 'The path where to save and store the certificates.', { default: '/etc/kubernetes/pki' }),
   CERT_KEY,
   CONFIG,
@@ -44,14 +78,24 @@ const initFlags: FlagSpec[] = [
   f('kubernetes-version', 'string', 'Choose a specific Kubernetes version for the control plane.', { default: 'stable-1' }),
   NODE_NAME,
   PATCHES,
-  f('pod-network-cidr', 'string', 'Specify range of IP addresses for the pod network. If set, the control plane will automatically allocate CIDRs for every node.'),
+  f(
+    'pod-network-cidr',
+    'string',
+    'Specify range of IP addresses for the pod network. If set, the control plane will automatically allocate CIDRs for every node.',
+  ),
   f('service-cidr', 'string', 'Use alternative range of IP address for service VIPs.', { default: '10.96.0.0/12' }),
   f('service-dns-domain', 'string', 'Use alternative domain for services, e.g. "myorg.internal".', { default: 'cluster.local' }),
   f('skip-certificate-key-print', 'bool', "Don't print the key used to encrypt the control-plane certificates."),
   SKIP_PHASES,
   f('skip-token-print', 'bool', "Skip printing of the default bootstrap token generated by 'kubeadm init'."),
-  f('token', 'string', 'The token to use for establishing bidirectional trust between nodes and control-plane nodes. The format is [a-z0-9]{6}\\.[a-z0-9]{16} - e.g. abcdef.0123456789abcdef'),
-  f('token-ttl', 'duration', "The duration before the token is automatically deleted (e.g. 1s, 2m, 3h). If set to '0', the token will never expire", { default: '24h' }),
+  f(
+    'token',
+    'string',
+    'The token to use for establishing bidirectional trust between nodes and control-plane nodes. The format is [a-z0-9]{6}\\.[a-z0-9]{16} - e.g. abcdef.0123456789abcdef',
+  ),
+  f('token-ttl', 'duration', "The duration before the token is automatically deleted (e.g. 1s, 2m, 3h). If set to '0', the token will never expire", {
+    default: '24h',
+  }),
   f('upload-certs', 'bool', 'Upload control-plane certificates to the kubeadm-certs Secret.'),
 ];
 
@@ -95,15 +139,27 @@ const joinCmd: CommandSpec = {
   short: 'Run this on any machine you wish to join an existing cluster',
   args: { kind: 'max', max: 1 },
   flags: [
-    f('apiserver-advertise-address', 'string', "If the node should host a new control plane instance, the IP address the API Server will advertise it's listening on. If not set the default network interface will be used."),
+    f(
+      'apiserver-advertise-address',
+      'string',
+      "If the node should host a new control plane instance, the IP address the API Server will advertise it's listening on. If not set the default network interface will be used.",
+    ),
     f('apiserver-bind-port', 'int', 'If the node should host a new control plane instance, the port for the API Server to bind to.', { default: '6443' }),
-    f('certificate-key', 'string', 'Use this key to decrypt the certificate secrets uploaded by init. The certificate key is a hex encoded string that is an AES key of size 32 bytes.'),
+    f(
+      'certificate-key',
+      'string',
+      'Use this key to decrypt the certificate secrets uploaded by init. The certificate key is a hex encoded string that is an AES key of size 32 bytes.',
+    ),
     CONFIG,
     f('control-plane', 'bool', 'Create a new control plane instance on this node'),
     CRI_SOCKET,
     f('discovery-file', 'string', 'For file-based discovery, a file or URL from which to load cluster information.'),
     f('discovery-token', 'string', 'For token-based discovery, the token used to validate cluster information fetched from the API server.'),
-    f('discovery-token-ca-cert-hash', 'strings', 'For token-based discovery, validate that the root CA public key matches this hash (format: "<type>:<value>").'),
+    f(
+      'discovery-token-ca-cert-hash',
+      'strings',
+      'For token-based discovery, validate that the root CA public key matches this hash (format: "<type>:<value>").',
+    ),
     f('discovery-token-unsafe-skip-ca-verification', 'bool', 'For token-based discovery, allow joining without --discovery-token-ca-cert-hash pinning.'),
     DRY_RUN,
     IGNORE_PREFLIGHT,
@@ -130,13 +186,29 @@ const tokenCmd: CommandSpec = {
       short: 'Create bootstrap tokens on the server',
       args: { kind: 'any' },
       flags: [
-        f('certificate-key', 'string', "When used together with '--print-join-command', print the full 'kubeadm join' flag needed to join the cluster as a control-plane. To create a new certificate key you must use 'kubeadm init phase upload-certs --upload-certs'."),
+        f(
+          'certificate-key',
+          'string',
+          "When used together with '--print-join-command', print the full 'kubeadm join' flag needed to join the cluster as a control-plane. To create a new certificate key you must use 'kubeadm init phase upload-certs --upload-certs'.",
+        ),
         CONFIG,
         f('description', 'string', 'A human friendly description of how this token is used.'),
-        f('groups', 'strings', 'Extra groups that this token will authenticate as when used for authentication. Must match "\\\\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\\\\z"', { default: 'system:bootstrappers:kubeadm:default-node-token' }),
+        f(
+          'groups',
+          'strings',
+          'Extra groups that this token will authenticate as when used for authentication. Must match "\\\\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\\\\z"',
+          { default: 'system:bootstrappers:kubeadm:default-node-token' },
+        ),
         f('print-join-command', 'bool', "Instead of printing only the token, print the full 'kubeadm join' flag needed to join the cluster using the token."),
-        f('ttl', 'duration', "The duration before the token is automatically deleted (e.g. 1s, 2m, 3h). If set to '0', the token will never expire", { default: '24h' }),
-        f('usages', 'strings', 'Describes the ways in which this token can be used. You can pass --usages multiple times or provide a comma separated list of options. Valid options: [signing,authentication]', { default: 'signing,authentication' }),
+        f('ttl', 'duration', "The duration before the token is automatically deleted (e.g. 1s, 2m, 3h). If set to '0', the token will never expire", {
+          default: '24h',
+        }),
+        f(
+          'usages',
+          'strings',
+          'Describes the ways in which this token can be used. You can pass --usages multiple times or provide a comma separated list of options. Valid options: [signing,authentication]',
+          { default: 'signing,authentication' },
+        ),
       ],
     },
     {
@@ -152,7 +224,9 @@ const tokenCmd: CommandSpec = {
       short: 'List bootstrap tokens on the server',
       args: { kind: 'none' },
       flags: [
-        f('allow-missing-template-keys', 'bool', 'If true, ignore any errors in templates when a field or map key is missing in the template.', { default: 'true' }),
+        f('allow-missing-template-keys', 'bool', 'If true, ignore any errors in templates when a field or map key is missing in the template.', {
+          default: 'true',
+        }),
         f('output', 'string', 'Output format. One of: text|json|yaml.', { short: 'o', default: 'text' }),
         f('show-managed-fields', 'bool', 'If true, keep the managedFields when printing objects in JSON or YAML format.'),
       ],
@@ -191,7 +265,9 @@ const resetCmd: CommandSpec = {
   short: "Performs a best effort revert of changes made to this host by 'kubeadm init' or 'kubeadm join'",
   args: { kind: 'none' },
   flags: [
-    f('cert-dir', 'string', 'The path to the directory where the certificates are stored. If specified, clean this directory.', { default: '/etc/kubernetes/pki' }),
+    f('cert-dir', 'string', 'The path to the directory where the certificates are stored. If specified, clean this directory.', {
+      default: '/etc/kubernetes/pki',
+    }),
     f('cleanup-tmp-dir', 'bool', 'Cleanup the "/etc/kubernetes/tmp" directory'),
     CONFIG,
     CRI_SOCKET,

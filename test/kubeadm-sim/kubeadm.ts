@@ -77,7 +77,16 @@ async function main(argv: string[]): Promise<number> {
       const root = env.root;
       host = new StateStore(env.stateDir).read()?.nodes.find((n) => n.root === root)?.name ?? null;
     }
-    logInvocation(env.logPath, { tool: 'kubeadm', ts_start: started, ts_end: Date.now(), host, root: env.root, argv, exitCode, ...(Object.keys(invocationDetails).length > 0 ? { details: { ...invocationDetails } } : {}) });
+    logInvocation(env.logPath, {
+      tool: 'kubeadm',
+      ts_start: started,
+      ts_end: Date.now(),
+      host,
+      root: env.root,
+      argv,
+      exitCode,
+      ...(Object.keys(invocationDetails).length > 0 ? { details: { ...invocationDetails } } : {}),
+    });
   }
   return exitCode;
 }

@@ -13,7 +13,17 @@ import { readKubeconfig } from './render.js';
 import { StateStore, type ClusterState, type NodeState } from './state.js';
 import { caCertHash } from './pki.js';
 import { apiserverPid, isAlive, probe } from './apiserver-control.js';
-import { nodeObject, nodesTable, parseStaticPod, podObject, podsOf, podsTable, type NodeObservation, type PodView, type StaticPodManifest } from './cluster-view.js';
+import {
+  nodeObject,
+  nodesTable,
+  parseStaticPod,
+  podObject,
+  podsOf,
+  podsTable,
+  type NodeObservation,
+  type PodView,
+  type StaticPodManifest,
+} from './cluster-view.js';
 import { splitHostPort } from './node-files.js';
 
 const f = (name: string, type: FlagSpec['type'], usage: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({ name, type, usage, ...extra });
@@ -40,10 +50,27 @@ export const KUBECTL_ROOT: CommandSpec = {
       use: 'get [(-o|--output=)json|yaml|name|wide] (TYPE[.VERSION][.GROUP] [NAME | -l label] | TYPE[.VERSION][.GROUP]/NAME ...) [flags]',
       short: 'Display one or many resources',
       args: { kind: 'any' },
-      flags: [OUTPUT, f('all-namespaces', 'bool', 'If present, list the requested object(s) across all namespaces.', { short: 'A' }), f('no-headers', 'bool', 'When using the default or custom-column output format, don\'t print headers (default print headers).'), f('selector', 'string', 'Selector (label query) to filter on.', { short: 'l' })],
+      flags: [
+        OUTPUT,
+        f('all-namespaces', 'bool', 'If present, list the requested object(s) across all namespaces.', { short: 'A' }),
+        f('no-headers', 'bool', "When using the default or custom-column output format, don't print headers (default print headers)."),
+        f('selector', 'string', 'Selector (label query) to filter on.', { short: 'l' }),
+      ],
     },
-    { name: 'cordon', use: 'cordon NODE', short: 'Mark node as unschedulable', args: { kind: 'exact', n: 1 }, flags: [f('dry-run', 'string', 'Must be "none", "server", or "client".', { default: 'none' })] },
-    { name: 'uncordon', use: 'uncordon NODE', short: 'Mark node as schedulable', args: { kind: 'exact', n: 1 }, flags: [f('dry-run', 'string', 'Must be "none", "server", or "client".', { default: 'none' })] },
+    {
+      name: 'cordon',
+      use: 'cordon NODE',
+      short: 'Mark node as unschedulable',
+      args: { kind: 'exact', n: 1 },
+      flags: [f('dry-run', 'string', 'Must be "none", "server", or "client".', { default: 'none' })],
+    },
+    {
+      name: 'uncordon',
+      use: 'uncordon NODE',
+      short: 'Mark node as schedulable',
+      args: { kind: 'exact', n: 1 },
+      flags: [f('dry-run', 'string', 'Must be "none", "server", or "client".', { default: 'none' })],
+    },
     {
       name: 'drain',
       use: 'drain NODE',
@@ -65,7 +92,11 @@ export const KUBECTL_ROOT: CommandSpec = {
       use: 'delete ([-f FILENAME] | TYPE [(NAME | -l label | --all)])',
       short: 'Delete resources by file names, stdin, resources and names, or by resources and label selector',
       args: { kind: 'any' },
-      flags: [f('ignore-not-found', 'bool', 'Treat "resource not found" as a successful delete.'), f('wait', 'bool', 'If true, wait for resources to be gone before returning.', { default: 'true' }), f('grace-period', 'int', 'Period of time in seconds given to the resource to terminate gracefully.', { default: '-1' })],
+      flags: [
+        f('ignore-not-found', 'bool', 'Treat "resource not found" as a successful delete.'),
+        f('wait', 'bool', 'If true, wait for resources to be gone before returning.', { default: 'true' }),
+        f('grace-period', 'int', 'Period of time in seconds given to the resource to terminate gracefully.', { default: '-1' }),
+      ],
     },
   ],
 };
@@ -90,13 +121,14 @@ async function connect(p: ParsedCommand, env: SimEnv): Promise<Session> {
   }
   if (!path) throw fail('The connection to the server localhost:8080 was refused - did you specify the right host or port?');
   const kc = readKubeconfig(readFileSync(hostPath(env.root, path), 'utf8'), parseYaml);
-  if (!kc || !kc.server) throw fail('error: invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable');
+  if (!kc?.server) throw fail('error: invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable');
   const server = getString(p, 'server') || kc.server;
   const hostPort = server.replace(/^https:\/\//, '');
   const store = new StateStore(env.stateDir);
   const state = store.read();
   if (!state) throw fail(`The connection to the server ${hostPort} was refused - did you specify the right host or port?`);
-  if (caCertHash(kc.caPem) !== state.caCertHash) throw fail(`Unable to connect to the server: tls: failed to verify certificate: x509: certificate signed by unknown authority`);
+  if (caCertHash(kc.caPem) !== state.caCertHash)
+    throw fail(`Unable to connect to the server: tls: failed to verify certificate: x509: certificate signed by unknown authority`);
   if (env.apiserverMode === 'spawn') {
     const { host, port } = splitHostPort(hostPort);
     const r = await probe(host, Number(port || 443), '/version', kc.caPem, 5000);
@@ -129,7 +161,10 @@ function observe(s: ClusterState): Map<string, NodeObservation> {
   const m = new Map<string, NodeObservation>();
   for (const n of s.nodes) {
     const pid = apiserverPid(n.root);
-    m.set(n.name, { manifests: readManifests(n.root), apiserverUp: pid === null ? !existsSync(hostPath(n.root, '/run/kubeadm-sim/apiserver.log')) : isAlive(pid) });
+    m.set(n.name, {
+      manifests: readManifests(n.root),
+      apiserverUp: pid === null ? !existsSync(hostPath(n.root, '/run/kubeadm-sim/apiserver.log')) : isAlive(pid),
+    });
   }
   return m;
 }
@@ -149,7 +184,10 @@ async function runGet(p: ParsedCommand, env: SimEnv): Promise<void> {
   const names = slashName ? [slashName] : p.args.slice(1);
   const s = (await connect(p, env)).state;
   const output = getString(p, 'output');
-  if (output && !['json', 'yaml', 'wide', 'name'].includes(output)) throw fail(`error: unable to match a printer suitable for the output format "${output}", allowed formats are: custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml`);
+  if (output && !['json', 'yaml', 'wide', 'name'].includes(output))
+    throw fail(
+      `error: unable to match a printer suitable for the output format "${output}", allowed formats are: custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml`,
+    );
   const now = Date.now();
   const noHeaders = getBool(p, 'no-headers');
   let objects: Record<string, unknown>[];
@@ -181,7 +219,8 @@ async function runGet(p: ParsedCommand, env: SimEnv): Promise<void> {
     names2 = pods.map((x) => `pod/${x.name}`);
   }
   const single = names.length === 1 && objects.length === 1;
-  if (output === 'json') out(JSON.stringify(single ? objects[0] : { apiVersion: 'v1', items: objects, kind: 'List', metadata: { resourceVersion: '' } }, null, 4) + '\n');
+  if (output === 'json')
+    out(JSON.stringify(single ? objects[0] : { apiVersion: 'v1', items: objects, kind: 'List', metadata: { resourceVersion: '' } }, null, 4) + '\n');
   else if (output === 'yaml') {
     const { stringify } = await import('yaml');
     out(stringify(single ? objects[0] : { apiVersion: 'v1', items: objects, kind: 'List', metadata: { resourceVersion: '' } }));
@@ -211,7 +250,9 @@ async function runDrain(p: ParsedCommand, env: SimEnv): Promise<void> {
   const ds = pods.filter((x) => x.kind === 'daemonset').map((x) => `${x.namespace}/${x.name}`);
   if (ds.length && !getBool(p, 'ignore-daemonsets')) {
     const reason = `cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): ${ds.join(', ')}`;
-    throw fail(`error: unable to drain node "${name}" due to error: ${reason}, continuing command...\nThere are pending nodes to be drained:\n ${name}\n${reason}`);
+    throw fail(
+      `error: unable to drain node "${name}" due to error: ${reason}, continuing command...\nThere are pending nodes to be drained:\n ${name}\n${reason}`,
+    );
   }
   if (ds.length) err(`Warning: ignoring DaemonSet-managed Pods: ${ds.join(', ')}\n`);
   const evict = pods.filter((x) => x.kind === 'deployment');
@@ -228,7 +269,7 @@ async function runDelete(p: ParsedCommand, env: SimEnv): Promise<void> {
   const { store } = await connect(p, env);
   for (const name of names) {
     const found = await store.update((s) => {
-      if (!s || !s.nodes.some((n) => n.name === name)) return { result: false };
+      if (!s?.nodes.some((n) => n.name === name)) return { result: false };
       return { next: { ...s, nodes: s.nodes.filter((n) => n.name !== name) }, result: true };
     });
     if (!found) {
@@ -252,7 +293,10 @@ async function main(argv: string[]): Promise<number> {
       if (e instanceof UsageError) {
         const verb = argv.find((a) => KUBECTL_ROOT.subcommands?.some((c) => c.name === a));
         const chain = chainFor(KUBECTL_ROOT, verb ? ['kubectl', verb] : ['kubectl']);
-        throw kubectlUsage(chain.map((c) => c.name), e.message);
+        throw kubectlUsage(
+          chain.map((c) => c.name),
+          e.message,
+        );
       }
       throw e;
     }
@@ -279,7 +323,14 @@ async function main(argv: string[]): Promise<number> {
       }
     }
   } catch (e) {
-    const failure = e instanceof SimFailure ? e : new SimFailure(`kubeadm-sim internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, 1, `kubeadm-sim internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    const failure =
+      e instanceof SimFailure
+        ? e
+        : new SimFailure(
+            `kubeadm-sim internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+            1,
+            `kubeadm-sim internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+          );
     printFailure(failure.rawOutput === undefined ? new SimFailure(failure.message, failure.exitCode, `${failure.message}\n`) : failure);
     exitCode = failure.exitCode;
   }

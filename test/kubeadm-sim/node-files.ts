@@ -47,7 +47,12 @@ export function filesToShared(f: Record<string, string>): SharedCerts {
 }
 
 export async function createSharedCerts(alg: KeyAlgorithm, nowMs: number): Promise<SharedCerts> {
-  const [ca, frontProxyCa, etcdCa, sa] = await Promise.all([createCA('kubernetes', alg, nowMs), createCA('front-proxy-ca', alg, nowMs), createCA('etcd-ca', alg, nowMs), createServiceAccountKey(alg)]);
+  const [ca, frontProxyCa, etcdCa, sa] = await Promise.all([
+    createCA('kubernetes', alg, nowMs),
+    createCA('front-proxy-ca', alg, nowMs),
+    createCA('etcd-ca', alg, nowMs),
+    createServiceAccountKey(alg),
+  ]);
   return { ca, frontProxyCa, etcdCa, sa };
 }
 
@@ -105,7 +110,14 @@ export function writeSharedCerts(root: string, dir: string, s: SharedCerts): voi
  * (init) the CA lines are interleaved as kubeadm prints them; otherwise (join) the shared ones
  * already exist on disk.
  */
-export async function createControlPlaneLeafCerts(root: string, shared: SharedCerts, i: NodeCertInput, alg: KeyAlgorithm, nowMs: number, fresh: boolean): Promise<CertAndKey> {
+export async function createControlPlaneLeafCerts(
+  root: string,
+  shared: SharedCerts,
+  i: NodeCertInput,
+  alg: KeyAlgorithm,
+  nowMs: number,
+  fresh: boolean,
+): Promise<CertAndKey> {
   const api = apiServerAltNames(i);
   const etcd = etcdAltNames(i);
   const [apiserver, kubeletClient, frontProxyClient, etcdServer, etcdPeer, etcdHealth, apiEtcdClient] = await Promise.all([
@@ -119,7 +131,8 @@ export async function createControlPlaneLeafCerts(root: string, shared: SharedCe
   ]);
   const dir = i.certificatesDir;
   const gen = (name: string): void => out(`[certs] Generating ${JSON.stringify(name)} certificate and key\n`);
-  const serving = (name: string, names: { dns: string[]; ips: string[] }): void => out(`[certs] ${name} serving cert is signed for DNS names ${goSlice(names.dns)} and IPs ${goSlice(names.ips)}\n`);
+  const serving = (name: string, names: { dns: string[]; ips: string[] }): void =>
+    out(`[certs] ${name} serving cert is signed for DNS names ${goSlice(names.dns)} and IPs ${goSlice(names.ips)}\n`);
   out(`[certs] Using certificateDir folder ${JSON.stringify(dir)}\n`);
   if (fresh) {
     gen('ca');
@@ -173,20 +186,51 @@ export interface KubeconfigSet {
   nodeName: string;
 }
 
-async function clientConfig(root: string, file: string, k: KubeconfigSet, userName: string, cn: string, orgs: string[], server: string, alg: KeyAlgorithm, nowMs: number): Promise<void> {
+async function clientConfig(
+  root: string,
+  file: string,
+  k: KubeconfigSet,
+  userName: string,
+  cn: string,
+  orgs: string[],
+  server: string,
+  alg: KeyAlgorithm,
+  nowMs: number,
+): Promise<void> {
   const cert = await signLeaf(k.ca, { commonName: cn, organizations: orgs, usages: ['client'] }, alg, nowMs);
-  writeHostFile(root, `/etc/kubernetes/${file}`, renderKubeconfig({ clusterName: k.clusterName, server, caPem: k.ca.certPem, userName, clientCertPem: cert.certPem, clientKeyPem: cert.keyPem }), 0o600);
+  writeHostFile(
+    root,
+    `/etc/kubernetes/${file}`,
+    renderKubeconfig({ clusterName: k.clusterName, server, caPem: k.ca.certPem, userName, clientCertPem: cert.certPem, clientKeyPem: cert.keyPem }),
+    0o600,
+  );
 }
 
 /** The control-plane kubeconfigs; `superAdmin` for init on v1.29+. */
-export async function writeControlPlaneKubeconfigs(root: string, k: KubeconfigSet, opts: { superAdmin: boolean; kubelet: boolean }, alg: KeyAlgorithm, nowMs: number): Promise<void> {
+export async function writeControlPlaneKubeconfigs(
+  root: string,
+  k: KubeconfigSet,
+  opts: { superAdmin: boolean; kubelet: boolean },
+  alg: KeyAlgorithm,
+  nowMs: number,
+): Promise<void> {
   const files: [string, () => Promise<void>][] = [
     ['admin.conf', () => clientConfig(root, 'admin.conf', k, 'kubernetes-admin', 'kubernetes-admin', ['kubeadm:cluster-admins'], k.endpointServer, alg, nowMs)],
   ];
-  if (opts.superAdmin) files.push(['super-admin.conf', () => clientConfig(root, 'super-admin.conf', k, 'kubernetes-super-admin', 'kubernetes-super-admin', ['system:masters'], k.endpointServer, alg, nowMs)]);
+  if (opts.superAdmin)
+    files.push([
+      'super-admin.conf',
+      () => clientConfig(root, 'super-admin.conf', k, 'kubernetes-super-admin', 'kubernetes-super-admin', ['system:masters'], k.endpointServer, alg, nowMs),
+    ]);
   if (opts.kubelet) files.push(['kubelet.conf', () => writeInitKubeletConf(root, k, alg, nowMs)]);
-  files.push(['controller-manager.conf', () => clientConfig(root, 'controller-manager.conf', k, 'system:kube-controller-manager', 'system:kube-controller-manager', [], k.localServer, alg, nowMs)]);
-  files.push(['scheduler.conf', () => clientConfig(root, 'scheduler.conf', k, 'system:kube-scheduler', 'system:kube-scheduler', [], k.localServer, alg, nowMs)]);
+  files.push([
+    'controller-manager.conf',
+    () => clientConfig(root, 'controller-manager.conf', k, 'system:kube-controller-manager', 'system:kube-controller-manager', [], k.localServer, alg, nowMs),
+  ]);
+  files.push([
+    'scheduler.conf',
+    () => clientConfig(root, 'scheduler.conf', k, 'system:kube-scheduler', 'system:kube-scheduler', [], k.localServer, alg, nowMs),
+  ]);
   await Promise.all(files.map(([, w]) => w()));
   for (const [name] of files) out(`[kubeconfig] Writing ${JSON.stringify(name)} kubeconfig file\n`);
 }
@@ -198,20 +242,42 @@ async function writeInitKubeletConf(root: string, k: KubeconfigSet, alg: KeyAlgo
   writeHostFile(
     root,
     '/etc/kubernetes/kubelet.conf',
-    renderKubeconfig({ clusterName: k.clusterName, server: k.endpointServer, caPem: k.ca.certPem, userName: user, clientCertFile: '/var/lib/kubelet/pki/kubelet-client-current.pem', clientKeyFile: '/var/lib/kubelet/pki/kubelet-client-current.pem' }),
+    renderKubeconfig({
+      clusterName: k.clusterName,
+      server: k.endpointServer,
+      caPem: k.ca.certPem,
+      userName: user,
+      clientCertFile: '/var/lib/kubelet/pki/kubelet-client-current.pem',
+      clientKeyFile: '/var/lib/kubelet/pki/kubelet-client-current.pem',
+    }),
     0o600,
   );
 }
 
 /** What the kubelet's TLS bootstrap leaves on a joined node. */
-export async function writeBootstrappedKubelet(root: string, ca: CertAndKey, server: string, nodeName: string, alg: KeyAlgorithm, nowMs: number): Promise<void> {
+export async function writeBootstrappedKubelet(
+  root: string,
+  ca: CertAndKey,
+  server: string,
+  nodeName: string,
+  alg: KeyAlgorithm,
+  nowMs: number,
+): Promise<void> {
   const cert = await signLeaf(ca, { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'], usages: ['client'] }, alg, nowMs);
   writeHostFile(root, '/var/lib/kubelet/pki/kubelet-client-current.pem', cert.certPem + cert.keyPem, 0o600);
   writeHostFile(root, '/etc/kubernetes/pki/ca.crt', ca.certPem, 0o644);
   writeHostFile(
     root,
     '/etc/kubernetes/kubelet.conf',
-    renderKubeconfig({ clusterName: 'default-cluster', server, caPem: ca.certPem, userName: 'default-auth', contextName: 'default-context', clientCertFile: '/var/lib/kubelet/pki/kubelet-client-current.pem', clientKeyFile: '/var/lib/kubelet/pki/kubelet-client-current.pem' }),
+    renderKubeconfig({
+      clusterName: 'default-cluster',
+      server,
+      caPem: ca.certPem,
+      userName: 'default-auth',
+      contextName: 'default-context',
+      clientCertFile: '/var/lib/kubelet/pki/kubelet-client-current.pem',
+      clientKeyFile: '/var/lib/kubelet/pki/kubelet-client-current.pem',
+    }),
     0o600,
   );
 }

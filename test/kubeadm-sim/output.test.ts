@@ -10,7 +10,9 @@ const KEY = 'cd'.repeat(32);
 
 describe('join commands', () => {
   it('prints the multi-line worker and control-plane forms of cmd/util/join.go', () => {
-    expect(joinCommand('198.18.0.100:8443', 'abcdef.0123456789abcdef', [HASH], false, '')).toBe(`kubeadm join 198.18.0.100:8443 --token abcdef.0123456789abcdef \\\n\t--discovery-token-ca-cert-hash ${HASH} `);
+    expect(joinCommand('198.18.0.100:8443', 'abcdef.0123456789abcdef', [HASH], false, '')).toBe(
+      `kubeadm join 198.18.0.100:8443 --token abcdef.0123456789abcdef \\\n\t--discovery-token-ca-cert-hash ${HASH} `,
+    );
     expect(joinCommand('198.18.0.100:8443', 'abcdef.0123456789abcdef', [HASH], true, KEY)).toBe(
       `kubeadm join 198.18.0.100:8443 --token abcdef.0123456789abcdef \\\n\t--discovery-token-ca-cert-hash ${HASH} \\\n\t--control-plane --certificate-key ${KEY}`,
     );
@@ -18,7 +20,9 @@ describe('join commands', () => {
 
   it('flattens for --print-join-command, keeping the trailing space of the worker form', () => {
     expect(flatJoinCommand(joinCommand('vip:8443', 't', [HASH], false, ''))).toBe(`kubeadm join vip:8443 --token t --discovery-token-ca-cert-hash ${HASH} `);
-    expect(flatJoinCommand(joinCommand('vip:8443', 't', [HASH], true, KEY))).toBe(`kubeadm join vip:8443 --token t --discovery-token-ca-cert-hash ${HASH} --control-plane --certificate-key ${KEY}`);
+    expect(flatJoinCommand(joinCommand('vip:8443', 't', [HASH], true, KEY))).toBe(
+      `kubeadm join vip:8443 --token t --discovery-token-ca-cert-hash ${HASH} --control-plane --certificate-key ${KEY}`,
+    );
   });
 
   it('shows the control-plane join only with a controlPlaneEndpoint', () => {
@@ -47,10 +51,23 @@ describe('preflight and errors', () => {
 describe('tables', () => {
   it('pads like text/tabwriter(minwidth 10, padding 3) for kubeadm token list', () => {
     const now = Date.parse('2026-01-01T00:00:00Z');
-    const text = tokenListText([{ token: 'abcdef.0123456789abcdef', expiresAtMs: now + 24 * 3_600_000 - 1000, usages: ['signing', 'authentication'], description: '', groups: ['system:bootstrappers:kubeadm:default-node-token'] }], now);
+    const text = tokenListText(
+      [
+        {
+          token: 'abcdef.0123456789abcdef',
+          expiresAtMs: now + 24 * 3_600_000 - 1000,
+          usages: ['signing', 'authentication'],
+          description: '',
+          groups: ['system:bootstrappers:kubeadm:default-node-token'],
+        },
+      ],
+      now,
+    );
     const [head, row] = text.split('\n');
     expect(head).toBe('TOKEN                     TTL       EXPIRES                USAGES                   DESCRIPTION   EXTRA GROUPS');
-    expect(row).toBe('abcdef.0123456789abcdef   23h       2026-01-01T23:59:59Z   authentication,signing   <none>        system:bootstrappers:kubeadm:default-node-token');
+    expect(row).toBe(
+      'abcdef.0123456789abcdef   23h       2026-01-01T23:59:59Z   authentication,signing   <none>        system:bootstrappers:kubeadm:default-node-token',
+    );
     expect(tabwrite([['a', 'b']], 0, 3)).toBe('a   b\n');
   });
 
@@ -60,11 +77,41 @@ describe('tables', () => {
       kubernetesVersion: 'v1.31.4',
       createdAtMs: 0,
       nodes: [
-        { name: 'm0', role: 'control-plane', root: '/r0', address: '198.18.0.11', bindPort: 6443, joinedAtMs: 0, unschedulable: false, kubeletStopped: false, kubeletVersion: 'v1.31.4', criSocket: '' },
-        { name: 'w0', role: 'worker', root: '/r1', address: '198.18.0.21', bindPort: 0, joinedAtMs: 0, unschedulable: false, kubeletStopped: false, kubeletVersion: 'v1.31.4', criSocket: '' },
+        {
+          name: 'm0',
+          role: 'control-plane',
+          root: '/r0',
+          address: '198.18.0.11',
+          bindPort: 6443,
+          joinedAtMs: 0,
+          unschedulable: false,
+          kubeletStopped: false,
+          kubeletVersion: 'v1.31.4',
+          criSocket: '',
+        },
+        {
+          name: 'w0',
+          role: 'worker',
+          root: '/r1',
+          address: '198.18.0.21',
+          bindPort: 0,
+          joinedAtMs: 0,
+          unschedulable: false,
+          kubeletStopped: false,
+          kubeletVersion: 'v1.31.4',
+          criSocket: '',
+        },
       ],
     } as unknown as ClusterState;
-    const haproxy = parseStaticPod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'haproxy', namespace: 'kube-system' }, spec: { containers: [{ name: 'haproxy', image: 'haproxy:2.6' }] } }, 'haproxy.yaml');
+    const haproxy = parseStaticPod(
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'haproxy', namespace: 'kube-system' },
+        spec: { containers: [{ name: 'haproxy', image: 'haproxy:2.6' }] },
+      },
+      'haproxy.yaml',
+    );
     const etcd = parseStaticPod({ kind: 'Pod', metadata: { name: 'etcd', namespace: 'kube-system' }, spec: { containers: [{ name: 'etcd' }] } }, 'etcd.yaml');
     expect(parseStaticPod({ kind: 'ConfigMap' }, 'x.yaml')).toBeNull();
     const pods = podsOf(state, new Map([['m0', { manifests: [etcd!, haproxy!], apiserverUp: true }]]));
@@ -115,7 +162,9 @@ cgroupDriver: systemd
 
   it('warns on v1beta3 from v1.31 and rejects v1beta4 before it', () => {
     const v3 = init.replaceAll('v1beta4', 'v1beta3');
-    expect(parseKubeadmConfig(v3, 'init', 'v1.31.4').warnings[0]).toContain('your configuration file uses a deprecated API spec: "kubeadm.k8s.io/v1beta3" (kind: "InitConfiguration")');
+    expect(parseKubeadmConfig(v3, 'init', 'v1.31.4').warnings[0]).toContain(
+      'your configuration file uses a deprecated API spec: "kubeadm.k8s.io/v1beta3" (kind: "InitConfiguration")',
+    );
     expect(parseKubeadmConfig(v3, 'init', 'v1.30.8').warnings).toEqual([]);
     expect(() => parseKubeadmConfig(init, 'init', 'v1.30.8')).toThrow('no kind "InitConfiguration" is registered for version "kubeadm.k8s.io/v1beta4"');
   });
@@ -125,8 +174,12 @@ cgroupDriver: systemd
       'your configuration file uses an old API spec: "kubeadm.k8s.io/v1beta2" (kind: "InitConfiguration"). Please use kubeadm v1.22 instead',
     );
     expect(() => parseKubeadmConfig('apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfig\n', 'init', 'v1.31.4')).toThrow('no kind "InitConfig" is registered');
-    expect(() => parseKubeadmConfig('kind: InitConfiguration\n', 'init', 'v1.31.4')).toThrow('kind and apiVersion is mandatory information that must be specified');
-    expect(parseKubeadmConfig('apiVersion: example.com/v1\nkind: Thing\n', 'init', 'v1.31.4').warnings[0]).toBe('[config] WARNING: Ignored YAML document with GroupVersionKind example.com/v1, Kind=Thing');
+    expect(() => parseKubeadmConfig('kind: InitConfiguration\n', 'init', 'v1.31.4')).toThrow(
+      'kind and apiVersion is mandatory information that must be specified',
+    );
+    expect(parseKubeadmConfig('apiVersion: example.com/v1\nkind: Thing\n', 'init', 'v1.31.4').warnings[0]).toBe(
+      '[config] WARNING: Ignored YAML document with GroupVersionKind example.com/v1, Kind=Thing',
+    );
   });
 
   it('requires a JoinConfiguration for join and ignores the init documents', () => {
@@ -157,12 +210,23 @@ controlPlane:
   it('validates node names and certificate keys', () => {
     expect(validateNodeName('HCITos_cvm', 'nodeRegistration.name')).toContain('a lowercase RFC 1123 subdomain must consist of');
     expect(validateNodeName('master-0', 'nodeRegistration.name')).toBeNull();
-    expect(validateCertificateKey('abcd', 'certificateKey')).toBe('certificateKey: Invalid value: "abcd": invalid certificate key size 2, the key must be an AES key of size 32');
+    expect(validateCertificateKey('abcd', 'certificateKey')).toBe(
+      'certificateKey: Invalid value: "abcd": invalid certificate key size 2, the key must be an AES key of size 32',
+    );
     expect(validateCertificateKey('zz', 'certificateKey')).toContain('certificate key decoding error: encoding/hex: invalid byte');
   });
 
   it('puts the node name, service IP, endpoint and certSANs in the apiserver certificate', () => {
-    const names = apiServerAltNames({ nodeName: 'master0', advertiseAddress: '198.18.0.11', controlPlaneEndpoint: '198.18.0.100:8443', certSANs: ['198.18.0.100', 'api.example'], serviceSubnet: '10.96.0.0/12', dnsDomain: 'cluster.local', certificatesDir: '/etc/kubernetes/pki', localEtcd: true });
+    const names = apiServerAltNames({
+      nodeName: 'master0',
+      advertiseAddress: '198.18.0.11',
+      controlPlaneEndpoint: '198.18.0.100:8443',
+      certSANs: ['198.18.0.100', 'api.example'],
+      serviceSubnet: '10.96.0.0/12',
+      dnsDomain: 'cluster.local',
+      certificatesDir: '/etc/kubernetes/pki',
+      localEtcd: true,
+    });
     expect(names.dns).toEqual(['api.example', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', 'master0']);
     expect(names.ips).toEqual(['10.96.0.1', '198.18.0.11', '198.18.0.100']);
   });

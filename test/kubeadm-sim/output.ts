@@ -254,7 +254,9 @@ export function versionText(gitVersion: string, output: string): string | null {
     case 'json':
       return JSON.stringify({ clientVersion: info }, null, 2) + '\n';
     case 'yaml':
-      return `clientVersion:\n${Object.entries(info).map(([k, v]) => `  ${k}: ${/^[0-9]/.test(v) || v.includes(':') ? JSON.stringify(v) : v}`).join('\n')}\n`;
+      return `clientVersion:\n${Object.entries(info)
+        .map(([k, v]) => `  ${k}: ${/^[0-9]/.test(v) || v.includes(':') ? JSON.stringify(v) : v}`)
+        .join('\n')}\n`;
     default:
       return null;
   }

@@ -4,7 +4,17 @@
  * the kubeadm-certs Secret.
  */
 import 'reflect-metadata';
-import { createHash, createPrivateKey, createPublicKey, X509Certificate as NodeX509, webcrypto, randomBytes, randomInt, createCipheriv, createDecipheriv } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  X509Certificate as NodeX509,
+  webcrypto,
+  randomBytes,
+  randomInt,
+  createCipheriv,
+  createDecipheriv,
+} from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,7 +114,9 @@ async function importSigningKey(keyPem: string): Promise<{ key: X509Key; alg: we
   const params = signingAlgorithm(keyPem);
   const key = await webcrypto.subtle.importKey('pkcs8', der, params, false, ['sign']);
   const alg: webcrypto.Algorithm | webcrypto.EcdsaParams =
-    params.name === 'ECDSA' ? { name: 'ECDSA', hash: (params as webcrypto.EcKeyImportParams).namedCurve === 'P-384' ? 'SHA-384' : 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as webcrypto.Algorithm;
+    params.name === 'ECDSA'
+      ? { name: 'ECDSA', hash: (params as webcrypto.EcKeyImportParams).namedCurve === 'P-384' ? 'SHA-384' : 'SHA-256' }
+      : ({ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as webcrypto.Algorithm);
   return { key: key as unknown as X509Key, alg };
 }
 
@@ -156,7 +168,10 @@ export async function signLeaf(ca: CertAndKey, req: LeafRequest, alg: KeyAlgorit
     new x509.ExtendedKeyUsageExtension(ekus, false),
     await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
   ];
-  const names = [...(req.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })), ...(req.ips ?? []).map((value) => ({ type: 'ip' as const, value }))];
+  const names = [
+    ...(req.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+    ...(req.ips ?? []).map((value) => ({ type: 'ip' as const, value })),
+  ];
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),

@@ -76,7 +76,18 @@ export interface ControlPlaneInput {
   etcdInitialClusterState: 'new' | 'existing';
 }
 
-function staticPod(name: string, component: string, image: string, command: string[], annotations: Record<string, string>, volumes: { name: string; path: string }[], probePort: number, probeHost: string, probePath: string, probeScheme: string): string {
+function staticPod(
+  name: string,
+  component: string,
+  image: string,
+  command: string[],
+  annotations: Record<string, string>,
+  volumes: { name: string; path: string }[],
+  probePort: number,
+  probeHost: string,
+  probePath: string,
+  probeScheme: string,
+): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Pod',
@@ -87,7 +98,13 @@ function staticPod(name: string, component: string, image: string, command: stri
           command,
           image,
           imagePullPolicy: 'IfNotPresent',
-          livenessProbe: { failureThreshold: 8, httpGet: { host: probeHost, path: probePath, port: probePort, scheme: probeScheme }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15 },
+          livenessProbe: {
+            failureThreshold: 8,
+            httpGet: { host: probeHost, path: probePath, port: probePort, scheme: probeScheme },
+            initialDelaySeconds: 10,
+            periodSeconds: 10,
+            timeoutSeconds: 15,
+          },
           name,
           resources: { requests: { cpu: '250m' } },
           volumeMounts: volumes.map((v) => ({ mountPath: v.path, name: v.name, readOnly: !v.name.includes('data') })),
@@ -194,7 +211,14 @@ export function renderControlPlaneManifests(i: ControlPlaneInput): Record<string
     'kube-scheduler',
     'kube-scheduler',
     `${i.imageRepository}/kube-scheduler:${i.kubernetesVersion}`,
-    ['kube-scheduler', '--authentication-kubeconfig=/etc/kubernetes/scheduler.conf', '--authorization-kubeconfig=/etc/kubernetes/scheduler.conf', '--bind-address=127.0.0.1', '--kubeconfig=/etc/kubernetes/scheduler.conf', '--leader-elect=true'],
+    [
+      'kube-scheduler',
+      '--authentication-kubeconfig=/etc/kubernetes/scheduler.conf',
+      '--authorization-kubeconfig=/etc/kubernetes/scheduler.conf',
+      '--bind-address=127.0.0.1',
+      '--kubeconfig=/etc/kubernetes/scheduler.conf',
+      '--leader-elect=true',
+    ],
     {},
     [{ name: 'kubeconfig', path: '/etc/kubernetes/scheduler.conf' }],
     10259,

@@ -36,7 +36,12 @@ function stale(): boolean {
 export async function ensureSimulatorBuilt(): Promise<void> {
   if (!stale()) return;
   await new Promise<void>((resolvePromise) => {
-    execFile(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO_ROOT, 'tsconfig.json')], { cwd: REPO_ROOT, timeout: 300_000 }, () => resolvePromise());
+    execFile(
+      process.execPath,
+      [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO_ROOT, 'tsconfig.json')],
+      { cwd: REPO_ROOT, timeout: 300_000 },
+      () => resolvePromise(),
+    );
   });
   if (stale()) throw new Error(`kubeadm-sim: ${DIST_DIR} is still missing or stale after tsc`);
 }

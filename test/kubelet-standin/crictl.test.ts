@@ -6,7 +6,18 @@ const PODS: CrictlContainer[] = [
   { name: 'keepalived', podName: 'keepalived-master-0', namespace: 'kube-system', running: false, instance: '3' },
   { name: 'haproxy', podName: 'haproxy-x', namespace: 'default', running: true, instance: '7' },
 ];
-const ARGV = ['--runtime-endpoint', 'unix:///run/containerd/containerd.sock', 'ps', '--quiet', '--state', 'running', '--name', '^(keepalived|haproxy|kube-vip)$', '--label', 'io.kubernetes.pod.namespace=kube-system'];
+const ARGV = [
+  '--runtime-endpoint',
+  'unix:///run/containerd/containerd.sock',
+  'ps',
+  '--quiet',
+  '--state',
+  'running',
+  '--name',
+  '^(keepalived|haproxy|kube-vip)$',
+  '--label',
+  'io.kubernetes.pod.namespace=kube-system',
+];
 
 describe('crictl stand-in', () => {
   it('answers the agent query with the running kube-system containers, full ids, one per line', () => {
@@ -24,7 +35,10 @@ describe('crictl stand-in', () => {
   });
 
   it('fails the way crictl does on what it does not know', () => {
-    expect(runCrictl(['ps', '--bogus'], PODS)).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/^Incorrect Usage: flag provided but not defined: --bogus/) });
+    expect(runCrictl(['ps', '--bogus'], PODS)).toMatchObject({
+      exitCode: 1,
+      stderr: expect.stringMatching(/^Incorrect Usage: flag provided but not defined: --bogus/),
+    });
     expect(runCrictl(['ps', '--state', 'sleeping'], PODS)).toMatchObject({ exitCode: 1, stderr: expect.stringContaining('state should be one of') });
     expect(runCrictl(['ps', '--label', 'novalue'], PODS)).toMatchObject({ exitCode: 1 });
     expect(runCrictl(['--runtime-endpoint'], PODS)).toMatchObject({ exitCode: 1, stderr: expect.stringContaining('flag needs an argument') });

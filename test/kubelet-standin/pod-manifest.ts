@@ -69,7 +69,11 @@ const num = (v: unknown, dflt: number): number => (typeof v === 'number' && Numb
 
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (isObj(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
+  if (isObj(value))
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`)
+      .join(',')}}`;
   return JSON.stringify(value) ?? 'null';
 }
 
@@ -87,7 +91,8 @@ function parseProbe(raw: unknown): Probe | undefined {
     const scheme = str(g.scheme, 'HTTP').toUpperCase() === 'HTTPS' ? 'HTTPS' : 'HTTP';
     return { kind: 'httpGet', ...(g.host ? { host: str(g.host) } : {}), port: Number(g.port), path: str(g.path, '/'), scheme, ...timing };
   }
-  if (isObj(raw.tcpSocket)) return { kind: 'tcpSocket', ...(raw.tcpSocket.host ? { host: str(raw.tcpSocket.host) } : {}), port: Number(raw.tcpSocket.port), ...timing };
+  if (isObj(raw.tcpSocket))
+    return { kind: 'tcpSocket', ...(raw.tcpSocket.host ? { host: str(raw.tcpSocket.host) } : {}), port: Number(raw.tcpSocket.port), ...timing };
   if (isObj(raw.exec)) return { kind: 'exec', ...timing };
   if (isObj(raw.grpc)) return { kind: 'grpc', port: Number(raw.grpc.port), ...timing };
   return undefined;
@@ -166,14 +171,18 @@ export function daemonOf(container: Container): DaemonName | undefined {
 export function podProblems(pod: StaticPod, container: Container, daemon: DaemonName): string[] {
   const where = `static pod ${pod.namespace}/${pod.name}, container ${container.name}`;
   const problems: string[] = [];
-  if (!pod.hostNetwork) problems.push(`${where}: hostNetwork is not true, so ${daemon} would run in the pod's own network namespace, away from the node's interfaces`);
+  if (!pod.hostNetwork)
+    problems.push(`${where}: hostNetwork is not true, so ${daemon} would run in the pod's own network namespace, away from the node's interfaces`);
   if (daemon === 'keepalived' && !container.privileged) {
     const missing = ['NET_ADMIN', 'NET_RAW'].filter((c) => !container.capabilitiesAdd.includes(c));
     if (missing.length > 0) problems.push(`${where}: keepalived needs capabilities ${missing.join(', ')} (to add the VIP and send VRRP)`);
   }
   for (const m of container.volumeMounts) {
     const v = pod.hostPathVolumes.get(m.name);
-    if (!v) problems.push(`${where}: volumeMount ${m.name} has no hostPath volume of that name${pod.otherVolumes.includes(m.name) ? ' (only hostPath volumes are emulated)' : ''}`);
+    if (!v)
+      problems.push(
+        `${where}: volumeMount ${m.name} has no hostPath volume of that name${pod.otherVolumes.includes(m.name) ? ' (only hostPath volumes are emulated)' : ''}`,
+      );
     if (m.subPath) problems.push(`${where}: volumeMount ${m.name} uses subPath, which the stand-in does not emulate`);
   }
   return problems;

@@ -127,7 +127,13 @@ export class PodWorker {
     if (proc !== this.proc || proc.exitInfo()) return;
     this.pid = pid;
     this.state = 'running';
-    emit({ daemon, source: 'static-pod', kind: 'started', detail: `${this.o.file}: ${[...container.command, ...container.args].join(' ')} (log ${proc.logPath})`, ...(pid ? { pid } : {}) });
+    emit({
+      daemon,
+      source: 'static-pod',
+      kind: 'started',
+      detail: `${this.o.file}: ${[...container.command, ...container.args].join(' ')} (log ${proc.logPath})`,
+      ...(pid ? { pid } : {}),
+    });
     if (container.livenessProbe) {
       this.stopProbe = scheduleLivenessProbe(lab, host, container.livenessProbe, (detail) => {
         if (proc !== this.proc || this.terminating) return;
@@ -147,7 +153,12 @@ export class PodWorker {
     if (this.terminating) return;
     const { daemon, emit, pod, backoff } = this.o;
     const how = exit.signal ? `killed by ${exit.signal}` : `exited ${exit.code}`;
-    emit({ daemon, source: 'static-pod', kind: 'exited', detail: `${this.o.file}: ${how}; last log lines: ${proc.readLog().trimEnd().split('\n').slice(-3).join(' | ')}` });
+    emit({
+      daemon,
+      source: 'static-pod',
+      kind: 'exited',
+      detail: `${this.o.file}: ${how}; last log lines: ${proc.readLog().trimEnd().split('\n').slice(-3).join(' | ')}`,
+    });
     const clean = exit.code === 0;
     if (pod.restartPolicy === 'Never' || (pod.restartPolicy === 'OnFailure' && clean)) {
       this.state = 'exited';

@@ -17,7 +17,10 @@ export async function runProbe(lab: Lab, host: string, probe: Probe): Promise<{ 
     });
     const status = Number(r.stdout.trim()) || 0;
     // The kubelet counts 200-399 as success.
-    return { ok: status >= 200 && status < 400, detail: status ? `HTTP probe ${url} answered ${status}` : `HTTP probe ${url} failed: ${r.stderr.trim() || `curl exit ${r.exitCode}`}` };
+    return {
+      ok: status >= 200 && status < 400,
+      detail: status ? `HTTP probe ${url} answered ${status}` : `HTTP probe ${url} failed: ${r.stderr.trim() || `curl exit ${r.exitCode}`}`,
+    };
   }
   if (probe.kind === 'tcpSocket') {
     const result = await lab.probeTcp(host, address, probe.port ?? 0, timeoutMs);

@@ -37,7 +37,11 @@ async function twoHostLab(name: string, runAs: 'static-pod' | 'systemd', vrid: n
       { name: 'cp-b', address: '198.18.0.32/24' },
     ],
   });
-  const cert = await selfSignedCertificate(lab.dir, 'apiserver', lab.hosts.map((h) => h.address));
+  const cert = await selfSignedCertificate(
+    lab.dir,
+    'apiserver',
+    lab.hosts.map((h) => h.address),
+  );
   for (const h of lab.hosts) await startHttpsBackend(lab, h.name, { port: 6443, cert });
   installLoadBalancerFiles(lab, planForLab(lab, { vip: `${VIP}/24`, runAs, virtualRouterId: vrid }));
   return lab;
@@ -213,7 +217,12 @@ describeE2E('kubelet stand-in: systemd units and the systemctl stub', () => {
     removeHostFiles(lab.host(idle).root, ['/etc/keepalived/keepalived.conf']);
     expect(await stub(idle, 'start', 'keepalived')).toMatchObject({ exitCode: 0 });
     expect(await stub(idle, 'is-active', 'keepalived')).toMatchObject({ exitCode: 3 });
-    expect(standins!.of(idle).events().some((e) => e.kind === 'refused' && /ConditionFileNotEmpty/.test(e.detail))).toBe(true);
+    expect(
+      standins!
+        .of(idle)
+        .events()
+        .some((e) => e.kind === 'refused' && /ConditionFileNotEmpty/.test(e.detail)),
+    ).toBe(true);
   });
 });
 

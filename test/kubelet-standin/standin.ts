@@ -43,7 +43,18 @@ export interface KubeletStandinOptions {
   readonly passiveUnits?: readonly string[];
 }
 
-export type SystemctlAction = 'start' | 'stop' | 'restart' | 'reload' | 'is-active' | 'enable' | 'disable' | 'is-enabled' | 'status' | 'try-restart' | 'reload-or-restart';
+export type SystemctlAction =
+  | 'start'
+  | 'stop'
+  | 'restart'
+  | 'reload'
+  | 'is-active'
+  | 'enable'
+  | 'disable'
+  | 'is-enabled'
+  | 'status'
+  | 'try-restart'
+  | 'reload-or-restart';
 
 export interface KubeletStandin {
   readonly host: string;
@@ -165,7 +176,9 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
             emit,
             mayStart: () => {
               const unit = daemonUnits.get(daemon)!;
-              return unit.activeState() === 'active' ? `${daemon} already runs as ${daemon}.service on ${host}; two instances would fight over the VIP/ports` : undefined;
+              return unit.activeState() === 'active'
+                ? `${daemon} already runs as ${daemon}.service on ${host}; two instances would fight over the VIP/ports`
+                : undefined;
             },
           }),
       });
@@ -198,7 +211,11 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
     join(lab.dir, 'hosts', host),
     host,
     (name) => units.get(name),
-    (argv) => runCrictl(argv, [...pods.values(), ...dying].map((w) => w.asContainer())),
+    (argv) =>
+      runCrictl(
+        argv,
+        [...pods.values(), ...dying].map((w) => w.asContainer()),
+      ),
   );
   await watcher.start();
 
@@ -237,7 +254,10 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
         if (pid !== undefined) return pid;
         await sleep(50);
       }
-      const recent = history.filter((e) => e.daemon === name).slice(-3).map((e) => `${e.kind}: ${e.detail}`);
+      const recent = history
+        .filter((e) => e.daemon === name)
+        .slice(-3)
+        .map((e) => `${e.kind}: ${e.detail}`);
       const logPath = current(name)?.status().logPath;
       const logTail = logPath ? readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-8).join('\n') : '(no log)';
       throw new Error(
@@ -257,7 +277,12 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
       ...manifestProblems,
       ...[...pods.values()]
         .filter((w) => w.status().state === 'waiting')
-        .flatMap((w) => history.filter((e) => e.daemon === w.daemon && (e.kind === 'mount-failed' || e.kind === 'refused')).slice(-1).map((e) => e.detail)),
+        .flatMap((w) =>
+          history
+            .filter((e) => e.daemon === w.daemon && (e.kind === 'mount-failed' || e.kind === 'refused'))
+            .slice(-1)
+            .map((e) => e.detail),
+        ),
     ],
   };
   lab.onDestroy(() => standin.stop());
@@ -271,7 +296,9 @@ export interface KubeletStandins {
   stop(): Promise<void>;
 }
 
-export async function startKubeletStandins(options: Omit<KubeletStandinOptions, 'host' | 'root' | 'manifestDir'> & { hosts?: readonly string[] }): Promise<KubeletStandins> {
+export async function startKubeletStandins(
+  options: Omit<KubeletStandinOptions, 'host' | 'root' | 'manifestDir'> & { hosts?: readonly string[] },
+): Promise<KubeletStandins> {
   const hosts = options.hosts ?? options.lab.hosts.map((h) => h.name);
   const all = new Map<string, KubeletStandin>();
   try {

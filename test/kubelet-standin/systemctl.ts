@@ -30,8 +30,22 @@ export interface SystemctlUnit {
 export type UnitLookup = (name: string) => SystemctlUnit | undefined;
 
 const VERBS = new Set([
-  'start', 'stop', 'restart', 'reload', 'try-restart', 'reload-or-restart', 'is-active', 'is-enabled', 'is-failed',
-  'status', 'enable', 'disable', 'daemon-reload', 'reset-failed', 'mask', 'unmask',
+  'start',
+  'stop',
+  'restart',
+  'reload',
+  'try-restart',
+  'reload-or-restart',
+  'is-active',
+  'is-enabled',
+  'is-failed',
+  'status',
+  'enable',
+  'disable',
+  'daemon-reload',
+  'reset-failed',
+  'mask',
+  'unmask',
 ]);
 const IGNORED_FLAGS = new Set(['--no-block', '--no-pager', '--no-legend', '--no-ask-password', '--system', '-l', '--full', '--plain', '--no-reload']);
 
@@ -138,7 +152,8 @@ export async function runSystemctl(argv: readonly string[], lookup: UnitLookup):
 /** What each forwarded tool prints when the test process does not answer, as the real tool does without its daemon. */
 const UNREACHABLE: Record<string, string> = {
   systemctl: "'System has not been booted with systemd as init system (PID 1). Can\\'t operate.\\nFailed to connect to bus: ' + e.message + '\\n'",
-  crictl: "'time=\"' + new Date().toISOString() + '\" level=fatal msg=\"validate service connection: validate CRI v1 runtime API: rpc error: code = Unavailable desc = connection error: ' + e.message + '\"\\n'",
+  crictl:
+    "'time=\"' + new Date().toISOString() + '\" level=fatal msg=\"validate service connection: validate CRI v1 runtime API: rpc error: code = Unavailable desc = connection error: ' + e.message + '\"\\n'",
 };
 
 function stubScript(socketPath: string, host: string, tool: 'systemctl' | 'crictl'): string {

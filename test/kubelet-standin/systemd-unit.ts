@@ -81,7 +81,9 @@ export class SystemdUnit {
     const file = join(this.o.root, 'etc/default', this.o.daemon);
     const fromFile = existsSync(file) ? parseEnvironmentFile(readFileSync(file, 'utf8')) : {};
     const defaults: Record<string, string> =
-      this.o.daemon === 'haproxy' ? { CONFIG: '/etc/haproxy/haproxy.cfg', PIDFILE: '/run/haproxy.pid', EXTRAOPTS: '-S /run/haproxy-master.sock' } : { DAEMON_ARGS: '' };
+      this.o.daemon === 'haproxy'
+        ? { CONFIG: '/etc/haproxy/haproxy.cfg', PIDFILE: '/run/haproxy.pid', EXTRAOPTS: '-S /run/haproxy-master.sock' }
+        : { DAEMON_ARGS: '' };
     // Environment= in the unit comes first; EnvironmentFile= overrides it.
     return { ...defaults, ...fromFile };
   }
@@ -90,7 +92,9 @@ export class SystemdUnit {
     const env = this.environment();
     if (this.o.daemon === 'keepalived') return ['keepalived', '--dont-fork', ...words(env.DAEMON_ARGS), '--log-console', '--no-syslog'];
     const cfg = env.CONFIG ?? '/etc/haproxy/haproxy.cfg';
-    return check ? ['haproxy', '-Ws', '-f', cfg, '-c', '-q', ...words(env.EXTRAOPTS)] : ['haproxy', '-Ws', '-f', cfg, '-p', env.PIDFILE ?? '/run/haproxy.pid', ...words(env.EXTRAOPTS)];
+    return check
+      ? ['haproxy', '-Ws', '-f', cfg, '-c', '-q', ...words(env.EXTRAOPTS)]
+      : ['haproxy', '-Ws', '-f', cfg, '-p', env.PIDFILE ?? '/run/haproxy.pid', ...words(env.EXTRAOPTS)];
   }
 
   /** The service's view of the host: its own root's /run and daemon directories at their real paths. */
@@ -179,7 +183,12 @@ export class SystemdUnit {
     const { daemon, emit } = this.o;
     // haproxy: SuccessExitStatus=143 (SIGTERM).
     const success = exit.code === 0 || (daemon === 'haproxy' && exit.code === 143);
-    emit({ daemon, source: 'systemd', kind: 'exited', detail: `${this.unitName}: main process ${exit.signal ? `killed by ${exit.signal}` : `exited ${exit.code}`}` });
+    emit({
+      daemon,
+      source: 'systemd',
+      kind: 'exited',
+      detail: `${this.unitName}: main process ${exit.signal ? `killed by ${exit.signal}` : `exited ${exit.code}`}`,
+    });
     // No cgroup here: what the main process started goes with it on its own (keepalived's children have a
     // parent-death signal, haproxy workers leave when the master's pipe closes); lab.destroy() sweeps the rest.
     this.active = success ? 'inactive' : 'failed';

@@ -72,10 +72,25 @@ function fakeUnit(): SystemctlUnit & { calls: string[] } {
   const ok = { exitCode: 0, stdout: '', stderr: '' };
   return {
     calls,
-    start: async () => (calls.push('start'), (active = true), ok),
-    stop: async () => (calls.push('stop'), (active = false), ok),
-    restart: async () => (calls.push('restart'), (active = true), ok),
-    reload: async () => (calls.push('reload'), ok),
+    start: async () => {
+      calls.push('start');
+      active = true;
+      return ok;
+    },
+    stop: async () => {
+      calls.push('stop');
+      active = false;
+      return ok;
+    },
+    restart: async () => {
+      calls.push('restart');
+      active = true;
+      return ok;
+    },
+    reload: async () => {
+      calls.push('reload');
+      return ok;
+    },
     activeState: () => (active ? 'active' : 'inactive'),
     isEnabled: () => enabled,
     setEnabled: (e: boolean) => {
@@ -101,7 +116,11 @@ describe('systemctl grammar of the stand-in', () => {
 
   it('fails like systemctl on unknown units, verbs and options', async () => {
     const lookup = () => undefined;
-    expect(await runSystemctl(['start', 'nosuch'], lookup)).toEqual({ exitCode: 5, stdout: '', stderr: 'Failed to start nosuch.service: Unit nosuch.service not found.\n' });
+    expect(await runSystemctl(['start', 'nosuch'], lookup)).toEqual({
+      exitCode: 5,
+      stdout: '',
+      stderr: 'Failed to start nosuch.service: Unit nosuch.service not found.\n',
+    });
     expect(await runSystemctl(['is-active', 'nosuch'], lookup)).toMatchObject({ exitCode: 4, stdout: 'inactive\n' });
     expect(await runSystemctl(['frobnicate', 'x'], lookup)).toMatchObject({ exitCode: 1, stderr: 'Unknown command verb frobnicate.\n' });
     expect(await runSystemctl(['--bogus', 'start', 'x'], lookup)).toMatchObject({ exitCode: 1, stderr: "systemctl: unrecognized option '--bogus'\n" });
@@ -109,6 +128,9 @@ describe('systemctl grammar of the stand-in', () => {
   });
 
   it('reads EnvironmentFile syntax', () => {
-    expect(parseEnvironmentFile('# c\nDAEMON_ARGS="--vrrp -D"\nCONFIG=/etc/haproxy/x.cfg\n')).toEqual({ DAEMON_ARGS: '--vrrp -D', CONFIG: '/etc/haproxy/x.cfg' });
+    expect(parseEnvironmentFile('# c\nDAEMON_ARGS="--vrrp -D"\nCONFIG=/etc/haproxy/x.cfg\n')).toEqual({
+      DAEMON_ARGS: '--vrrp -D',
+      CONFIG: '/etc/haproxy/x.cfg',
+    });
   });
 });

@@ -16,7 +16,7 @@ function attempt(cmd: string, args: string[]): string | undefined {
     return undefined;
   } catch (err) {
     const e = err as { stderr?: Buffer; message?: string; code?: string };
-    const why = e.code === 'ENOENT' ? 'not installed' : (e.stderr?.toString().trim() || e.message || 'failed');
+    const why = e.code === 'ENOENT' ? 'not installed' : e.stderr?.toString().trim() || e.message || 'failed';
     return `\`${[cmd, ...args].join(' ')}\`: ${why}`;
   }
 }

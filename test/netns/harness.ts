@@ -87,7 +87,11 @@ export interface Lab {
   /** Hosts (in lab order) that have `vip` on eth0. */
   whoHolds(vip: string): Promise<string[]>;
   /** Polls `whoHolds` every `intervalMs` until `predicate` holds; returns the holders and the time it took. */
-  waitForHolders(vip: string, predicate: (holders: string[]) => boolean, opts?: { timeoutMs?: number; intervalMs?: number }): Promise<{ holders: string[]; elapsedMs: number }>;
+  waitForHolders(
+    vip: string,
+    predicate: (holders: string[]) => boolean,
+    opts?: { timeoutMs?: number; intervalMs?: number },
+  ): Promise<{ holders: string[]; elapsedMs: number }>;
   /** A TCP connect from `from` to address:port: `refused` still proves two-way IP reachability (SYN out, RST back). */
   probeTcp(from: string, address: string, port: number, timeoutMs?: number): Promise<TcpProbeResult>;
   /** Every process spawned through this lab (running or not). */
@@ -250,7 +254,10 @@ export async function createLab(options: CreateLabOptions): Promise<Lab> {
       return { holders, elapsedMs: Date.now() - started };
     },
     async probeTcp(from, address, port, timeoutMs = 2000) {
-      const r = await lab.exec(from, process.execPath, ['-e', PROBE_SCRIPT, address, String(port), String(timeoutMs)], { reject: false, timeoutMs: timeoutMs + 5000 });
+      const r = await lab.exec(from, process.execPath, ['-e', PROBE_SCRIPT, address, String(port), String(timeoutMs)], {
+        reject: false,
+        timeoutMs: timeoutMs + 5000,
+      });
       const out = r.stdout.trim();
       return (['connected', 'refused', 'unreachable', 'timeout'].includes(out) ? out : 'error') as TcpProbeResult;
     },
@@ -264,7 +271,13 @@ export async function createLab(options: CreateLabOptions): Promise<Lab> {
       destroyed = true;
       for (const hook of destroyHooks.splice(0)) {
         // A hook that hangs or fails must not keep the namespaces alive: SIGKILL follows regardless.
-        const outcome = await Promise.race([hook().then(() => 'done', (err: Error) => `failed: ${err.message}`), sleep(45_000).then(() => 'timed out')]);
+        const outcome = await Promise.race([
+          hook().then(
+            () => 'done',
+            (err: Error) => `failed: ${err.message}`,
+          ),
+          sleep(45_000).then(() => 'timed out'),
+        ]);
         if (outcome !== 'done') log.warn({ outcome }, 'destroy hook did not finish cleanly');
       }
       const exits: ExitInfo[] = await Promise.all(tracked.map((p) => p.stop({ graceMs: 3000 })));

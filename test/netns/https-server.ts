@@ -21,8 +21,23 @@ export async function selfSignedCertificate(dir: string, name: string, ipAddress
   const keyFile = join(dir, `${name}.key`);
   const san = ['IP:127.0.0.1', ...ipAddresses.map((a) => `IP:${a}`)].join(',');
   await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', `/CN=${name}`, '-addext', `subjectAltName=${san}`, '-keyout', keyFile, '-out', certFile,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    `subjectAltName=${san}`,
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
   ]);
   return { certFile, keyFile, certPem: readFileSync(certFile, 'utf8') };
 }
@@ -41,7 +56,9 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 /** Starts the server in the host's namespace and waits until it accepts connections. */
 export async function startHttpsBackend(lab: Lab, host: string, opts: { port: number; cert: TestCertificate; address?: string }): Promise<LabProcess> {
   const address = opts.address ?? lab.host(host).address;
-  const p = lab.spawn(host, process.execPath, ['-e', SERVER_SCRIPT, address, String(opts.port), opts.cert.certFile, opts.cert.keyFile, host], { name: 'https-backend' });
+  const p = lab.spawn(host, process.execPath, ['-e', SERVER_SCRIPT, address, String(opts.port), opts.cert.certFile, opts.cert.keyFile, host], {
+    name: 'https-backend',
+  });
   for (let i = 0; i < 100; i++) {
     if (p.readLog().includes('listening on')) return p;
     if (p.exitInfo()) break;

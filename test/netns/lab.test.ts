@@ -96,7 +96,15 @@ describeE2E('netns lab: three hosts on one L2 segment', () => {
       expect(await extra.probeTcp('coordinator', '198.18.0.1', 9)).toBe('refused');
       const bridge = await extra.exec('switch', 'ip', ['-o', '-4', 'addr', 'show', 'dev', 'br0']);
       expect(bridge.stdout).toMatch(/inet 198\.18\.0\.1\/24/);
-      await expect(createLab({ name: 'dup', hosts: [{ name: 'a', address: '198.18.0.5/24' }, { name: 'b', address: '198.18.0.5/24' }] })).rejects.toThrow(/share an address/);
+      await expect(
+        createLab({
+          name: 'dup',
+          hosts: [
+            { name: 'a', address: '198.18.0.5/24' },
+            { name: 'b', address: '198.18.0.5/24' },
+          ],
+        }),
+      ).rejects.toThrow(/share an address/);
     } finally {
       await extra.destroy();
     }

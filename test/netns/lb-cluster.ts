@@ -56,7 +56,10 @@ export function installLoadBalancerFiles(lab: Lab, plan: ClusterPlan): void {
   for (const h of lab.hosts) {
     const files = renderForHost(plan, h.name);
     const manifests = files.filter((f) => f.path.startsWith('/etc/kubernetes/manifests/'));
-    installHostFiles(h.root, files.filter((f) => !manifests.includes(f)));
+    installHostFiles(
+      h.root,
+      files.filter((f) => !manifests.includes(f)),
+    );
     installHostFiles(h.root, manifests);
   }
 }

@@ -14,7 +14,9 @@ const VIP = '198.18.0.120';
 
 /** Runs fixtures/orphan-lab.ts in its own process; resolves once its lab is up. */
 function startOrphan(prefix: string): Promise<{ pid: number; stem: string; sleeperPid: number; dir: string; exited: Promise<number | null> }> {
-  const child = spawn(join(process.cwd(), 'node_modules/.bin/vite-node'), [join(import.meta.dirname, 'fixtures/orphan-lab.ts'), prefix], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(join(process.cwd(), 'node_modules/.bin/vite-node'), [join(import.meta.dirname, 'fixtures/orphan-lab.ts'), prefix], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ? -1 : code)));
   return new Promise((resolve, reject) => {
     let out = '';
@@ -49,7 +51,11 @@ describeE2E('lab teardown', () => {
     });
     let pids: number[] = [];
     try {
-      const cert = await selfSignedCertificate(lab.dir, 'apiserver', lab.hosts.map((h) => h.address));
+      const cert = await selfSignedCertificate(
+        lab.dir,
+        'apiserver',
+        lab.hosts.map((h) => h.address),
+      );
       for (const h of lab.hosts) await startHttpsBackend(lab, h.name, { port: 6443, cert });
       installLoadBalancerFiles(lab, planForLab(lab, { vip: `${VIP}/24`, runAs: 'static-pod', virtualRouterId: 71 }));
       const standins = await startKubeletStandins({ lab });

@@ -22,7 +22,11 @@ describeE2E('VRRP failover drill: product keepalived + haproxy as static pods on
         { name: 'master-2', address: '198.18.0.13/24' },
       ],
     });
-    const cert = await selfSignedCertificate(lab.dir, 'apiserver', lab.hosts.map((h) => h.address));
+    const cert = await selfSignedCertificate(
+      lab.dir,
+      'apiserver',
+      lab.hosts.map((h) => h.address),
+    );
     for (const h of lab.hosts) await startHttpsBackend(lab, h.name, { port: 6443, cert });
     const plan = planForLab(lab, { vip: `${VIP}/24`, runAs: 'static-pod', virtualRouterId: 51 });
     expect(plan.controlPlane.map((n) => n.priority)).toEqual([100, 98, 96]);

@@ -24,7 +24,11 @@ class LabHostOps extends LocalHostOps {
   }
 
   override async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const r = await this.lab.exec(this.host, command, args, { reject: false, ...(options.input !== undefined ? { input: options.input } : {}), timeoutMs: options.timeoutMs ?? 30_000 });
+    const r = await this.lab.exec(this.host, command, args, {
+      reject: false,
+      ...(options.input !== undefined ? { input: options.input } : {}),
+      timeoutMs: options.timeoutMs ?? 30_000,
+    });
     return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
   }
 }
@@ -40,7 +44,9 @@ describeE2E('preflight hears other VRRP routers with our virtual_router_id (real
       join(dir, 'keepalived.conf'),
       `global_defs {\n  router_id ${host}\n  vrrp_version 3\n}\nvrrp_instance VI_${vrid} {\n  state BACKUP\n  interface eth0\n  virtual_router_id ${vrid}\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    ${vip}\n  }\n}\n`,
     );
-    daemons.push(lab.spawn(host, 'keepalived', ['-n', '-l', '-D', '-P', '-f', join(dir, 'keepalived.conf'), '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid')]));
+    daemons.push(
+      lab.spawn(host, 'keepalived', ['-n', '-l', '-D', '-P', '-f', join(dir, 'keepalived.conf'), '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid')]),
+    );
   };
 
   beforeAll(async () => {

@@ -126,7 +126,7 @@ async function serve(): Promise<void> {
   process.on('SIGINT', () => void stop());
   try {
     say('kubeadm-ha sandbox: 3 control-plane hosts + 1 worker in network namespaces on 198.18.0.0/24');
-    say('NOTE: kubeadm is SIMULATED here (a test double that follows kubeadm\'s grammar and serves a stand-in apiserver /healthz).');
+    say("NOTE: kubeadm is SIMULATED here (a test double that follows kubeadm's grammar and serves a stand-in apiserver /healthz).");
     say('      Everything else is real: the coordinator, NATS, the agents, gRPC/mTLS, keepalived (VRRP), haproxy.\n');
     cluster = await E2eCluster.create({ name: 'sandbox', hosts: HOSTS, prefix: 'khasbx', clusterName: 'sandbox' });
     const c = cluster;
@@ -134,7 +134,9 @@ async function serve(): Promise<void> {
     await c.bringUp();
     say('• coordinator, NATS and 4 agents started; deploying:\n');
     const netns = c.lab.host('coordinator').netns;
-    const deploy = spawn('ip', ['netns', 'exec', netns, process.execPath, cliPath(), 'deploy', '-f', c.specPath, '--admin-conf', c.adminConf], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const deploy = spawn('ip', ['netns', 'exec', netns, process.execPath, cliPath(), 'deploy', '-f', c.specPath, '--admin-conf', c.adminConf], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     const code = await new Promise<number>((r) => deploy.on('exit', (x) => r(x ?? 1)));
     if (code !== 0) throw new Error(`deploy failed (exit ${code}); logs in ${c.logs()}`);
     say('');
@@ -143,14 +145,21 @@ async function serve(): Promise<void> {
     say(verify.stdout + verify.stderr);
     say('Failover drill: stopping the load balancer on the VIP holder through its agent…');
     const drill = await c.ctl(['verify', '--failover']);
-    say(drill.stdout.split('\n').filter((l) => /^failover|^PASS|^FAIL/.test(l)).join('\n'));
+    say(
+      drill.stdout
+        .split('\n')
+        .filter((l) => /^failover|^PASS|^FAIL/.test(l))
+        .join('\n'),
+    );
     const ns = Object.fromEntries(c.lab.hosts.map((h) => [h.name, h.netns]));
     const state: SandboxState = { pid: process.pid, netns: ns, dir: c.dir, adminConf: c.adminConf };
     writeFileSync(STATE, JSON.stringify(state, null, 2), { mode: 0o600 });
     say(`
 The sandbox is running. Look around:
   sudo ip netns exec ${ns['worker-0']} curl -k https://${c.vip}:${LB_PORT}/healthz      # the apiserver through the VIP
-  for n in ${HOSTS.filter((h) => h.role === 'control-plane').map((h) => ns[h.name]).join(' ')}; do sudo ip -n $n -br addr show eth0; done   # who holds ${c.vip}
+  for n in ${HOSTS.filter((h) => h.role === 'control-plane')
+    .map((h) => ns[h.name])
+    .join(' ')}; do sudo ip -n $n -br addr show eth0; done   # who holds ${c.vip}
   sudo ip netns exec ${ns['coordinator']} node ${cliPath()} verify --failover --admin-conf ${c.adminConf}
   sudo ip netns exec ${ns['master-0']} bash                                  # a shell on master-0 (its files: ${c.root('master-0')})
   coordinator ${COORDINATOR_ADDRESS}:9443, logs in ${c.logs()}

@@ -15,6 +15,8 @@ export default function checkDebianPackages(): void {
     }
   });
   if (missing.length > 0) {
-    throw new Error(`missing ${missing.join(', ')}: run \`sudo npm run setup\` (installs keepalived, haproxy, nats-server, iproute2, nftables from Debian) and then \`npm test\` again`);
+    throw new Error(
+      `missing ${missing.join(', ')}: run \`sudo npm run setup\` (installs keepalived, haproxy, nats-server, iproute2, nftables from Debian) and then \`npm test\` again`,
+    );
   }
 }

@@ -23,7 +23,7 @@ export class StaticTokenVerifier implements BootstrapTokenVerifier {
 
   async verify(token: string): Promise<VerifiedBootstrapToken | null> {
     this.calls++;
-    if (!Object.prototype.hasOwnProperty.call(this.tokens, token)) return null;
+    if (!Object.hasOwn(this.tokens, token)) return null;
     const role = this.tokens[token];
     return { tokenId: token.split('.')[0]!, ...(role ? { role } : {}) };
   }
@@ -49,7 +49,9 @@ export const TEST_TOKENS = {
   controlPlane: 'cccccc.0123456789abcdef',
 } as const;
 
-export async function startTestCoordinator(opts: { hub?: SessionHubOptions; admin?: Partial<AdminServiceHandlers>; logger?: Logger } = {}): Promise<TestCoordinator> {
+export async function startTestCoordinator(
+  opts: { hub?: SessionHubOptions; admin?: Partial<AdminServiceHandlers>; logger?: Logger } = {},
+): Promise<TestCoordinator> {
   const dir = await mkdtemp(join(tmpdir(), 'kubeadm-ha-coordinator-'));
   const ca = await loadOrCreateCa(join(dir, 'pki'));
   const registry = new InMemoryAgentRegistry();
@@ -104,12 +106,20 @@ export function createOtherCa(dir: string): Promise<CertificateAuthority> {
 }
 
 export function adminClient(address: string, creds: { caPem: string; keyPem?: string; certPem?: string }): AdminServiceClient {
-  const credentials = grpc.credentials.createSsl(Buffer.from(creds.caPem), creds.keyPem ? Buffer.from(creds.keyPem) : null, creds.certPem ? Buffer.from(creds.certPem) : null);
+  const credentials = grpc.credentials.createSsl(
+    Buffer.from(creds.caPem),
+    creds.keyPem ? Buffer.from(creds.keyPem) : null,
+    creds.certPem ? Buffer.from(creds.certPem) : null,
+  );
   return new AdminService(address, credentials) as unknown as AdminServiceClient;
 }
 
 export function agentClient(address: string, creds: { caPem: string; keyPem?: string; certPem?: string }): AgentServiceClient {
-  const credentials = grpc.credentials.createSsl(Buffer.from(creds.caPem), creds.keyPem ? Buffer.from(creds.keyPem) : null, creds.certPem ? Buffer.from(creds.certPem) : null);
+  const credentials = grpc.credentials.createSsl(
+    Buffer.from(creds.caPem),
+    creds.keyPem ? Buffer.from(creds.keyPem) : null,
+    creds.certPem ? Buffer.from(creds.certPem) : null,
+  );
   return new AgentService(address, credentials) as unknown as AgentServiceClient;
 }
 

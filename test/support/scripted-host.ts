@@ -38,7 +38,9 @@ export class ScriptedHostOps extends LocalHostOps {
     const line = [command, ...args].join(' ');
     this.calls.push(line);
     if (options.input !== undefined) this.inputs.set(this.calls.length - 1, options.input);
-    const rule = this.answers.find(({ matcher }) => (typeof matcher === 'string' ? line === matcher || line.startsWith(`${matcher} `) : matcher instanceof RegExp ? matcher.test(line) : matcher(line)));
+    const rule = this.answers.find(({ matcher }) =>
+      typeof matcher === 'string' ? line === matcher || line.startsWith(`${matcher} `) : matcher instanceof RegExp ? matcher.test(line) : matcher(line),
+    );
     const answer = rule ? (typeof rule.answer === 'function' ? rule.answer(line) : rule.answer) : {};
     const result = { exitCode: answer.exitCode ?? 0, stdout: answer.stdout ?? '', stderr: answer.stderr ?? '' };
     for (const l of `${result.stdout}${result.stderr}`.split('\n').filter(Boolean)) options.onLine?.(redactSecrets(l, options.secrets));

@@ -7,7 +7,12 @@ export const addNodeCommand: Command = {
   summary: 'Join one node listed in cluster.yaml (a control-plane node gets its load balancer and joins every backend set)',
   usage: 'coordinatorctl add-node -f cluster.yaml --node NAME [--dry-run] [--admin-conf FILE] [--coordinator HOST:PORT]',
   async run(args, io) {
-    const { values } = parseCommandArgs(this, args, { file: { type: 'string', short: 'f' }, node: { type: 'string' }, 'dry-run': { type: 'boolean' }, ...CONNECTION_OPTIONS });
+    const { values } = parseCommandArgs(this, args, {
+      file: { type: 'string', short: 'f' },
+      node: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      ...CONNECTION_OPTIONS,
+    });
     const path = requireOption(this, values.file, '-f');
     const node = requireOption(this, values.node, '--node');
     const loaded = await loadSpecFile(path);

@@ -16,7 +16,11 @@ export const deployCommand: Command = {
     const registry = loaded.spec.registryAuth ? await readFile(resolve(dirname(path), loaded.spec.registryAuth.configJson)) : undefined;
     const client = await connect(values);
     try {
-      return await followEvents(client.deploy({ specYaml: loaded.text, ...(registry ? { registryConfigJson: registry } : {}), dryRun: values['dry-run'] === true }), io, 'deploy');
+      return await followEvents(
+        client.deploy({ specYaml: loaded.text, ...(registry ? { registryConfigJson: registry } : {}), dryRun: values['dry-run'] === true }),
+        io,
+        'deploy',
+      );
     } finally {
       client.close();
     }

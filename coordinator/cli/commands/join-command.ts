@@ -10,10 +10,16 @@ export const joinCommandCommand: Command = {
   summary: 'A shell snippet that installs agent.yaml (0600) on a new host and starts its agent',
   usage: 'coordinatorctl join-command [--role worker|control-plane] [--node-name NAME] [--ttl 1h]',
   async run(args, io) {
-    const { values } = parseCommandArgs(this, args, { role: { type: 'string' }, 'node-name': { type: 'string' }, ttl: { type: 'string', default: '1h' }, ...CONNECTION_OPTIONS });
+    const { values } = parseCommandArgs(this, args, {
+      role: { type: 'string' },
+      'node-name': { type: 'string' },
+      ttl: { type: 'string', default: '1h' },
+      ...CONNECTION_OPTIONS,
+    });
     const ttlMs = parseDurationMs(values.ttl!);
     if (!ttlMs) throw new UsageError(`join-command: --ttl "${values.ttl}" is not a duration such as 1h or 30m`);
-    if (values.role && values.role !== 'worker' && values.role !== 'control-plane') throw new UsageError('join-command: --role must be worker or control-plane');
+    if (values.role && values.role !== 'worker' && values.role !== 'control-plane')
+      throw new UsageError('join-command: --role must be worker or control-plane');
     const client = await connect(values);
     try {
       const res = await unary<object, JoinCommandResponse__Output>(

@@ -22,7 +22,10 @@ export const nodesCommand: Command = {
         roleFromProto(n.role) ?? '?',
         n.connected ? 'connected' : `gone since ${n.lastSeen || '?'}`,
         n.joined ? 'yes' : 'no',
-        n.facts?.addresses.filter((a) => a.interface !== 'lo').map((a) => a.address).join(',') ?? '',
+        n.facts?.addresses
+          .filter((a) => a.interface !== 'lo')
+          .map((a) => a.address)
+          .join(',') ?? '',
         n.facts?.kubeadmVersion || '-',
         n.facts?.kubeletVersion || '-',
         n.appliedLbVersion ? `v${n.appliedLbVersion}` : '-',

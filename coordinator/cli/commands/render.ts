@@ -40,7 +40,9 @@ export const renderCommand: Command = {
         files: renderNodeFiles(plan, node, {
           interface: node.interface ?? FALLBACK_INTERFACE,
           kubeletDropIn: true,
-          ...(loaded.registryConfigJson !== undefined ? { registryConfigJson: loaded.registryConfigJson, registryConfigSource: spec.registryAuth!.configJson } : {}),
+          ...(loaded.registryConfigJson !== undefined
+            ? { registryConfigJson: loaded.registryConfigJson, registryConfigSource: spec.registryAuth!.configJson }
+            : {}),
         }),
       });
     }

@@ -10,7 +10,10 @@ export const resetCommand: Command = {
     const { values } = parseCommandArgs(this, args, { yes: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, ...CONNECTION_OPTIONS });
     // Destroys etcd with every workload's state: never on a mistyped command alone.
     const dryRun = values['dry-run'] === true;
-    if (!values.yes && !dryRun) throw new UsageError(`${this.name}: this destroys the cluster and its etcd data; add --yes to confirm (or --dry-run to see what it would do)\nusage: ${this.usage}`);
+    if (!values.yes && !dryRun)
+      throw new UsageError(
+        `${this.name}: this destroys the cluster and its etcd data; add --yes to confirm (or --dry-run to see what it would do)\nusage: ${this.usage}`,
+      );
     const client = await connect(values);
     try {
       return await followEvents(client.reset({ dryRun }), io, 'reset');

@@ -22,12 +22,22 @@ export const statusCommand: Command = {
       io.out(`cluster ${status.clusterName}: ${status.specPresent ? `VIP ${status.vip}` : 'no spec deployed yet'}\n`);
       io.out(`agents: ${status.agentsConnected} connected of ${status.agentsRegistered} registered; backend set v${status.lbBackendVersion}\n\n`);
       if (status.phases.length > 0) {
-        io.out(formatTable(['PHASE', 'STATE', 'UPDATED', 'MESSAGE'], status.phases.map((p) => [p.name, p.state.replace('PHASE_STATE_', '').toLowerCase(), p.updated, p.message.split('\n')[0] ?? ''])) + '\n\n');
+        io.out(
+          formatTable(
+            ['PHASE', 'STATE', 'UPDATED', 'MESSAGE'],
+            status.phases.map((p) => [p.name, p.state.replace('PHASE_STATE_', '').toLowerCase(), p.updated, p.message.split('\n')[0] ?? '']),
+          ) + '\n\n',
+        );
       }
       const lbs = nodes.nodes.filter((n) => roleFromProto(n.role) === 'control-plane');
       const rows = nodes.nodes.map((n) => {
         const isLb = lbs.includes(n);
-        const lag = isLb && n.joined && n.appliedLbVersion < nodes.lbBackendVersion ? `LAGGING (${nodes.lbBackendVersion - n.appliedLbVersion} behind)` : isLb && n.joined ? 'current' : '-';
+        const lag =
+          isLb && n.joined && n.appliedLbVersion < nodes.lbBackendVersion
+            ? `LAGGING (${nodes.lbBackendVersion - n.appliedLbVersion} behind)`
+            : isLb && n.joined
+              ? 'current'
+              : '-';
         return [n.name, roleFromProto(n.role) ?? '?', n.connected ? 'yes' : 'no', n.joined ? 'yes' : 'no', isLb ? `v${n.appliedLbVersion}` : '-', lag];
       });
       io.out(formatTable(['NODE', 'ROLE', 'CONNECTED', 'JOINED', 'LB APPLIED', 'LB STATE'], rows) + '\n');

@@ -14,13 +14,20 @@ export const tokenCommand: Command = {
     const { values, positionals } = parseCommandArgs(
       this,
       args,
-      { ttl: { type: 'string', default: '24h' }, role: { type: 'string' }, 'node-name': { type: 'string' }, description: { type: 'string' }, ...CONNECTION_OPTIONS },
+      {
+        ttl: { type: 'string', default: '24h' },
+        role: { type: 'string' },
+        'node-name': { type: 'string' },
+        description: { type: 'string' },
+        ...CONNECTION_OPTIONS,
+      },
       true,
     );
     if (positionals[0] !== 'create' || positionals.length !== 1) throw new UsageError(`token: expected "create"\nusage: ${this.usage}`);
     const ttlMs = parseDurationMs(values.ttl!);
     if (!ttlMs) throw new UsageError(`token create: --ttl "${values.ttl}" is not a duration such as 24h or 30m`);
-    if (values.role && values.role !== 'worker' && values.role !== 'control-plane') throw new UsageError('token create: --role must be worker or control-plane');
+    if (values.role && values.role !== 'worker' && values.role !== 'control-plane')
+      throw new UsageError('token create: --role must be worker or control-plane');
     const role = values.role as 'worker' | 'control-plane' | undefined;
     const client = await connect(values);
     try {
@@ -31,7 +38,15 @@ export const tokenCommand: Command = {
         'token create',
       );
       io.err(`# token expires ${res.expires}; install this as /etc/kubeadm-ha/agent.yaml (mode 0600) on the new host\n`);
-      io.out(renderAgentConfig({ coordinator: res.coordinatorAddress, token: res.token, caCertHash: res.caPin, ...(role ? { role } : {}), ...(values['node-name'] ? { nodeName: values['node-name'] } : {}) }));
+      io.out(
+        renderAgentConfig({
+          coordinator: res.coordinatorAddress,
+          token: res.token,
+          caCertHash: res.caPin,
+          ...(role ? { role } : {}),
+          ...(values['node-name'] ? { nodeName: values['node-name'] } : {}),
+        }),
+      );
       return 0;
     } finally {
       client.close();

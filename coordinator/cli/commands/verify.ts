@@ -8,7 +8,11 @@ export const verifyCommand: Command = {
   summary: 'Check the deployed cluster (agents, joins, keepalived, haproxy backends, one VIP holder, apiserver via the VIP); --failover runs the drill',
   usage: 'coordinatorctl verify [--failover] [-o json] [--admin-conf FILE]',
   async run(args, io) {
-    const { values } = parseCommandArgs(this, args, { failover: { type: 'boolean', default: false }, output: { type: 'string', short: 'o' }, ...CONNECTION_OPTIONS });
+    const { values } = parseCommandArgs(this, args, {
+      failover: { type: 'boolean', default: false },
+      output: { type: 'string', short: 'o' },
+      ...CONNECTION_OPTIONS,
+    });
     const client = await connect(values);
     try {
       const report = await unary<object, VerifyReport__Output>(client, 'verify', { failover: values.failover }, 'verify');
@@ -16,9 +20,17 @@ export const verifyCommand: Command = {
         io.out(JSON.stringify(report, null, 2) + '\n');
         return report.ok ? 0 : 1;
       }
-      io.out(formatTable(['CHECK', 'HOST', 'RESULT', 'DETAIL'], report.rows.map((r) => [r.check, r.host || '-', r.ok ? 'PASS' : 'FAIL', r.detail])) + '\n');
+      io.out(
+        formatTable(
+          ['CHECK', 'HOST', 'RESULT', 'DETAIL'],
+          report.rows.map((r) => [r.check, r.host || '-', r.ok ? 'PASS' : 'FAIL', r.detail]),
+        ) + '\n',
+      );
       const failed = report.rows.filter((r) => !r.ok).length;
-      if (values.failover && report.failoverMs > 0) io.out(`\nfailover time: ${(report.failoverMs / 1000).toFixed(2)} s (load balancer stopped on the VIP holder → /healthz through the VIP answered from another host)\n`);
+      if (values.failover && report.failoverMs > 0)
+        io.out(
+          `\nfailover time: ${(report.failoverMs / 1000).toFixed(2)} s (load balancer stopped on the VIP holder → /healthz through the VIP answered from another host)\n`,
+        );
       io.out(`\n${report.ok ? 'PASS' : 'FAIL'}: ${report.rows.length - failed}/${report.rows.length} checks passed\n`);
       return report.ok ? 0 : 1;
     } finally {

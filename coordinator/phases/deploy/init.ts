@@ -19,10 +19,15 @@ export const initPhase: Phase<ClusterContext, ClusterView> = {
     if ((await existingPaths(ctx.agents, m0.name, [ADMIN_CONF])).length === 0) {
       await writeFiles(ctx.agents, m0.name, [kubeadmConfigFile(ctx.plan, m0, {})]);
       emit('kubeadm init --upload-certs');
-      await ctx.agents.runTask(m0.name, 'kubeadmInit', { configPath: KUBEADM_CONFIG_PATH, certificateKey: '', ignorePreflightErrors: [] }, {
-        timeoutMs: ctx.timeouts.initMs,
-        onProgress: (line) => emit(line),
-      });
+      await ctx.agents.runTask(
+        m0.name,
+        'kubeadmInit',
+        { configPath: KUBEADM_CONFIG_PATH, certificateKey: '', ignorePreflightErrors: [] },
+        {
+          timeoutMs: ctx.timeouts.initMs,
+          onProgress: (line) => emit(line),
+        },
+      );
     } else emit('already initialised (admin.conf present)');
     await ctx.agents.runTask(m0.name, 'waitApiserver', apiserver, { timeoutMs: apiserver.timeoutMs + 10_000 });
     if (ctx.spec.controlPlaneEndpoint.loadBalancer === 'kube-vip') {

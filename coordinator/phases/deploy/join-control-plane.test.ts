@@ -101,7 +101,9 @@ describe('joinControlPlaneNode', () => {
 
   it('recognises the kubeadm texts of an expired or wrong certificate key', () => {
     expect(isCertificateKeyFailure(new CommandError('kubeadm join', 1, EXPIRED))).toBe(true);
-    expect(isCertificateKeyFailure(new CommandError('kubeadm join', 1, 'error downloading certs: error decoding certs: cipher: message authentication failed'))).toBe(true);
-    expect(isCertificateKeyFailure(new CommandError('kubeadm join', 1, 'couldn\'t validate the identity of the API Server'))).toBe(false);
+    expect(
+      isCertificateKeyFailure(new CommandError('kubeadm join', 1, 'error downloading certs: error decoding certs: cipher: message authentication failed')),
+    ).toBe(true);
+    expect(isCertificateKeyFailure(new CommandError('kubeadm join', 1, "couldn't validate the identity of the API Server"))).toBe(false);
   });
 });

@@ -41,7 +41,12 @@ export const joinControlPlanePhase: Phase<ClusterContext, ClusterView> = {
 
 function waitApiserver(ctx: ClusterContext, node: PlannedNode) {
   const { apiserverMs } = ctx.timeouts;
-  return ctx.agents.runTask(node.name, 'waitApiserver', { address: node.address, port: ctx.spec.controlPlaneEndpoint.apiserverPort, timeoutMs: apiserverMs }, { timeoutMs: apiserverMs + 10_000 });
+  return ctx.agents.runTask(
+    node.name,
+    'waitApiserver',
+    { address: node.address, port: ctx.spec.controlPlaneEndpoint.apiserverPort, timeoutMs: apiserverMs },
+    { timeoutMs: apiserverMs + 10_000 },
+  );
 }
 
 export async function joinControlPlaneNode(ctx: ClusterContext, node: PlannedNode): Promise<void> {

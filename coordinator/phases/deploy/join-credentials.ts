@@ -28,7 +28,8 @@ export async function controlPlaneRunner(ctx: ClusterContext, exclude?: string):
 export async function mintCredentials(ctx: ClusterContext, runner: PlannedNode, withCertificateKey: boolean, ttlMs: number): Promise<JoinCredentials> {
   const certificateKey = withCertificateKey ? randomCertificateKey() : undefined;
   await writeFiles(ctx.agents, runner.name, [kubeadmOpsConfigFile(ctx.plan, runner, { tokenTtlMs: ttlMs, ...(certificateKey ? { certificateKey } : {}) })]);
-  if (certificateKey) await ctx.agents.runTask(runner.name, 'uploadCerts', { configPath: KUBEADM_OPS_CONFIG_PATH, certificateKey }, { timeoutMs: ctx.timeouts.joinMs });
+  if (certificateKey)
+    await ctx.agents.runTask(runner.name, 'uploadCerts', { configPath: KUBEADM_OPS_CONFIG_PATH, certificateKey }, { timeoutMs: ctx.timeouts.joinMs });
   const token = await ctx.agents.runTask(runner.name, 'createJoinToken', { configPath: KUBEADM_OPS_CONFIG_PATH, ttlSeconds: Math.ceil(ttlMs / 1000) });
   if (!token.token || !token.caCertHash) throw new KubeadmHaError('kubeadm token create printed no join command', { host: runner.name });
   return { token: token.token, caCertHash: token.caCertHash, ...(certificateKey ? { certificateKey } : {}) };
@@ -38,7 +39,8 @@ export async function mintCredentials(ctx: ClusterContext, runner: PlannedNode, 
 export async function revokeCredentials(ctx: ClusterContext, runner: PlannedNode, credentials: JoinCredentials | undefined): Promise<void> {
   const log = ctx.logger.child({ host: runner.name });
   const attempts: [string, () => Promise<unknown>][] = [];
-  if (credentials) attempts.push(['delete the join token', () => ctx.agents.runTask(runner.name, 'deleteToken', { tokenId: credentials.token.split('.')[0]! })]);
+  if (credentials)
+    attempts.push(['delete the join token', () => ctx.agents.runTask(runner.name, 'deleteToken', { tokenId: credentials.token.split('.')[0]! })]);
   if (credentials?.certificateKey) attempts.push(['delete the kubeadm-certs Secret', () => ctx.agents.runTask(runner.name, 'deleteCertsSecret', {})]);
   attempts.push(['remove the ops config', () => writeFiles(ctx.agents, runner.name, [], [KUBEADM_OPS_CONFIG_PATH])]);
   for (const [what, attempt] of attempts) {

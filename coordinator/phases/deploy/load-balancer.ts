@@ -13,7 +13,10 @@ export const loadBalancerPhase: Phase<ClusterContext, ClusterView> = {
   id: 'load-balancer',
   title: 'Load balancer and VIP on the first control-plane node',
   describe: ({ spec, plan }) => ({
-    title: spec.controlPlaneEndpoint.loadBalancer === 'kube-vip' ? 'kube-vip static pod on master0 (super-admin.conf during init)' : 'keepalived + haproxy on master0',
+    title:
+      spec.controlPlaneEndpoint.loadBalancer === 'kube-vip'
+        ? 'kube-vip static pod on master0 (super-admin.conf during init)'
+        : 'keepalived + haproxy on master0',
     hosts: [plan.initNode.name],
     order: 'single',
     details: [`VIP ${vipCidr(spec)}, virtual_router_id ${plan.virtualRouterId}, priority ${plan.initNode.priority}`],
@@ -27,6 +30,11 @@ export const loadBalancerPhase: Phase<ClusterContext, ClusterView> = {
     const first = firstBackend(await ctx.backends.current());
     await writeFiles(ctx.agents, m0.name, loadBalancerFiles(ctx.plan, m0, nodeInterface(ctx, m0), first, { phase: 'init' }));
     const published = await ctx.backends.update(firstBackend);
-    ctx.emit({ kind: 'progress', phase: 'load-balancer', host: m0.name, message: `${ctx.spec.controlPlaneEndpoint.loadBalancer} files written; backend set v${published.version}` });
+    ctx.emit({
+      kind: 'progress',
+      phase: 'load-balancer',
+      host: m0.name,
+      message: `${ctx.spec.controlPlaneEndpoint.loadBalancer} files written; backend set v${published.version}`,
+    });
   },
 };

@@ -27,7 +27,9 @@ export const preflightPhase: Phase<ClusterContext, ClusterView> = {
     await forEachHost(hosts, { limit: hosts.length, phase: 'preflight', ...(ctx.signal ? { signal: ctx.signal } : {}) }, async (node) => {
       const facts = ctx.agents.facts(node.name);
       if (facts && !facts.addresses.some((a) => a.address === node.address)) {
-        throw new KubeadmHaError(`the spec gives address ${node.address}, but the host has ${facts.addresses.map((a) => a.address).join(', ') || 'no addresses'}; fix spec.nodes[].address`);
+        throw new KubeadmHaError(
+          `the spec gives address ${node.address}, but the host has ${facts.addresses.map((a) => a.address).join(', ') || 'no addresses'}; fix spec.nodes[].address`,
+        );
       }
       // Joined but not recorded (a coordinator that died mid-join): its own components hold the ports; the join phase records it.
       if ((await existingPaths(ctx.agents, node.name, [KUBELET_KUBECONFIG_PATH])).length > 0) {
@@ -39,20 +41,20 @@ export const preflightPhase: Phase<ClusterContext, ClusterView> = {
         node.name,
         'preflight',
         {
-            kubeProxyMode: ctx.spec.kubernetes.kubeProxyMode,
-            kubernetesVersion: ctx.spec.kubernetes.version,
-            vip: e.vip,
-            lbPort: runsLb ? e.port : 0,
-            apiserverPort: e.apiserverPort,
-            isControlPlane: node.role === 'control-plane',
-            nodeName: node.name,
-            runsLoadBalancer: runsLb,
-            vipInterface: '',
-            nodeAddress: node.address,
-            criSocket: ctx.spec.kubernetes.criSocket,
-            virtualRouterId: runsLb ? ctx.plan.virtualRouterId : 0,
-            vrrpListenMs: vrrpListenMs(e.keepalived.advertIntervalMs),
-            clusterAddresses: ctx.spec.nodes.map((n) => n.address),
+          kubeProxyMode: ctx.spec.kubernetes.kubeProxyMode,
+          kubernetesVersion: ctx.spec.kubernetes.version,
+          vip: e.vip,
+          lbPort: runsLb ? e.port : 0,
+          apiserverPort: e.apiserverPort,
+          isControlPlane: node.role === 'control-plane',
+          nodeName: node.name,
+          runsLoadBalancer: runsLb,
+          vipInterface: '',
+          nodeAddress: node.address,
+          criSocket: ctx.spec.kubernetes.criSocket,
+          virtualRouterId: runsLb ? ctx.plan.virtualRouterId : 0,
+          vrrpListenMs: vrrpListenMs(e.keepalived.advertIntervalMs),
+          clusterAddresses: ctx.spec.nodes.map((n) => n.address),
         },
         { timeoutMs: ctx.timeouts.preflightMs },
       );

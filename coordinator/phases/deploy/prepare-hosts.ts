@@ -17,7 +17,9 @@ export const prepareHostsPhase: Phase<ClusterContext, ClusterView> = {
       const facts = ctx.agents.facts(node.name);
       const files = hostPrepFiles(ctx.plan, node, {
         kubeletDropIn: facts ? !facts.kubeletInstalledByPackageManager : false,
-        ...(ctx.registryConfigJson !== undefined ? { registryConfigJson: ctx.registryConfigJson, registryConfigSource: ctx.spec.registryAuth?.configJson ?? 'registryAuth.configJson' } : {}),
+        ...(ctx.registryConfigJson !== undefined
+          ? { registryConfigJson: ctx.registryConfigJson, registryConfigSource: ctx.spec.registryAuth?.configJson ?? 'registryAuth.configJson' }
+          : {}),
       });
       if (files.length === 0) return;
       const result = await writeFiles(ctx.agents, node.name, files);

@@ -9,7 +9,8 @@ import { onTarget, progress, targetPaths, type RemoveContext, type RemoveView } 
 export const removeLoadBalancerPhase: Phase<RemoveContext, RemoveView> = {
   id: 'remove-load-balancer',
   title: 'Stop keepalived and haproxy on the node and remove their files',
-  describe: (view) => onTarget(view, 'stop keepalived and haproxy (or kube-vip) and wait until the container runtime runs none of them', 'remove every file of ours'),
+  describe: (view) =>
+    onTarget(view, 'stop keepalived and haproxy (or kube-vip) and wait until the container runtime runs none of them', 'remove every file of ours'),
   shouldRun: async (ctx) => (await existingPaths(ctx.agents, ctx.target.name, targetPaths(ctx))).length > 0,
   async run(ctx) {
     const node = ctx.target.name;

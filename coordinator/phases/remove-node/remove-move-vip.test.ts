@@ -68,7 +68,9 @@ describe('remove-move-vip', () => {
     const r = removal(undefined);
     const err = await removeMoveVip.run(r.ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
-    expect((err as Error).message).toMatch(/^master-0: no other control-plane node \(master-1, master-2\) took the VIP within 600 ms, so master-0 was given it back; check keepalived on them \(coordinatorctl verify\), then run remove-node again$/);
+    expect((err as Error).message).toMatch(
+      /^master-0: no other control-plane node \(master-1, master-2\) took the VIP within 600 ms, so master-0 was given it back; check keepalived on them \(coordinatorctl verify\), then run remove-node again$/,
+    );
     expect(r.calls.at(-1)).toBe(`${r.masters[0]}:setVipTrack(false)`);
     expect(r.holder()).toBe(r.masters[0]);
   });

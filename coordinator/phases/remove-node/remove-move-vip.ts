@@ -40,7 +40,10 @@ export const removeMoveVipPhase: Phase<RemoveContext, RemoveView> = {
       const held = await vipHeldBy(ctx, node);
       if (held.length === 0) break;
       if (Date.now() > deadline) {
-        throw new TimeoutError(`${node} still holds ${held.join(', ')} ${ctx.removeTimeouts.vipMoveMs} ms after it was told to let go; is its load balancer still running?`, { host: node });
+        throw new TimeoutError(
+          `${node} still holds ${held.join(', ')} ${ctx.removeTimeouts.vipMoveMs} ms after it was told to let go; is its load balancer still running?`,
+          { host: node },
+        );
       }
       await sleep(POLL_MS);
     }

@@ -9,9 +9,15 @@ export const removeVerifyPhase: Phase<RemoveContext, RemoveView> = {
   describe: (view) => onTarget(view, 'none of our files, no VIP and no handover hold left, or the list of what is'),
   shouldRun: () => true,
   async run(ctx) {
-    const result = await ctx.agents.runTask(ctx.target.name, 'verifyClean', { paths: [...targetPaths(ctx)], vip: ctx.spec.controlPlaneEndpoint.vip, firewallHold: true });
+    const result = await ctx.agents.runTask(ctx.target.name, 'verifyClean', {
+      paths: [...targetPaths(ctx)],
+      vip: ctx.spec.controlPlaneEndpoint.vip,
+      firewallHold: true,
+    });
     if (result.leftovers.length > 0) {
-      throw new KubeadmHaError(`${ctx.target.name} is not clean:\n${result.leftovers.map((l) => `  ${l.kind}: ${l.detail}`).join('\n')}`, { host: ctx.target.name });
+      throw new KubeadmHaError(`${ctx.target.name} is not clean:\n${result.leftovers.map((l) => `  ${l.kind}: ${l.detail}`).join('\n')}`, {
+        host: ctx.target.name,
+      });
     }
     progress(ctx, this.id, 'clean: no load-balancer or kubeadm-ha files, no VIP');
   },

@@ -12,6 +12,11 @@ export const removeVipPhase: Phase<RemoveContext, RemoveView> = {
   async run(ctx) {
     const e = ctx.spec.controlPlaneEndpoint;
     const prefixLength = Number(vipCidr(ctx.spec).split('/')[1]);
-    await ctx.agents.runTask(ctx.target.name, 'removeVip', { vip: e.vip, prefixLength, interface: ctx.target.interface ?? '' }, { onProgress: (l) => progress(ctx, this.id, l) });
+    await ctx.agents.runTask(
+      ctx.target.name,
+      'removeVip',
+      { vip: e.vip, prefixLength, interface: ctx.target.interface ?? '' },
+      { onProgress: (l) => progress(ctx, this.id, l) },
+    );
   },
 };

@@ -16,7 +16,9 @@ const VIP_LEFTOVER = { kind: 'vip', detail: '198.18.0.100/24 on eth0' };
 function cluster() {
   const { spec } = loadSpec(readFileSync(new URL('../../../test/fixtures/cluster.yaml', import.meta.url), 'utf8'));
   const plan = planCluster(spec);
-  const files = new Map(spec.nodes.map((n) => [n.name, new Set(['/etc/kubernetes/kubelet.conf', ...resetPaths(spec, plan.controlPlane[0]!, false).slice(0, 3)])]));
+  const files = new Map(
+    spec.nodes.map((n) => [n.name, new Set(['/etc/kubernetes/kubelet.conf', ...resetPaths(spec, plan.controlPlane[0]!, false).slice(0, 3)])]),
+  );
   const vipOn = new Set([plan.controlPlane[0]!.name]);
   const calls = new Map<string, string[]>();
   const agents: AgentGateway = {
@@ -47,7 +49,11 @@ function cluster() {
     facts: () => undefined,
   };
   let set: BackendSet = withBackends(emptyBackendSet(spec.name), [{ name: 'master-0', address: '198.18.0.10', port: 6443 }]);
-  const backends = { current: async () => set, update: async (t: (s: BackendSet) => BackendSet) => (set = withBackends(set, t(set).backends)), waitApplied: async () => undefined };
+  const backends = {
+    current: async () => set,
+    update: async (t: (s: BackendSet) => BackendSet) => (set = withBackends(set, t(set).backends)),
+    waitApplied: async () => undefined,
+  };
   const forgotten: string[] = [];
   const events: string[] = [];
   const hosts: ClusterContext = {

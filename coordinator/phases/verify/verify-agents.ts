@@ -15,7 +15,13 @@ export const verifyAgentsPhase: Phase<VerifyContext, ClusterView> = {
       const record = await ctx.cluster.node(node.name);
       const state = !registered.has(node.name) ? 'not registered' : !connected.has(node.name) ? 'registered, agent not connected' : 'registered, connected';
       addRow(ctx, 'agent', node.name, registered.has(node.name) && connected.has(node.name), state);
-      addRow(ctx, 'joined', node.name, record?.joined === true, record?.joined ? `as ${record.role}${record.joinedAt ? ` at ${record.joinedAt}` : ''}` : 'not joined');
+      addRow(
+        ctx,
+        'joined',
+        node.name,
+        record?.joined === true,
+        record?.joined ? `as ${record.role}${record.joinedAt ? ` at ${record.joinedAt}` : ''}` : 'not joined',
+      );
     }
   },
 };

@@ -70,7 +70,9 @@ async function failoverDrill(ctx: VerifyContext): Promise<DrillResult> {
   } catch (err) {
     failure = message(err);
   } finally {
-    await restore(ctx, holder).catch((err: unknown) => (failure = `${failure ? `${failure}; ` : ''}could not restore the load balancer on ${holder}: ${message(err)}`));
+    await restore(ctx, holder).catch(
+      (err: unknown) => (failure = `${failure ? `${failure}; ` : ''}could not restore the load balancer on ${holder}: ${message(err)}`),
+    );
   }
   if (failure) return { ok: false, ms, holder, detail: failure };
   return { ok: true, ms, holder, detail: `VIP moved ${holder} → ${newHolder}; /healthz through the VIP answered after ${ms} ms; ${holder} restored` };

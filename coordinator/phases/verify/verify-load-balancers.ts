@@ -18,7 +18,9 @@ export const verifyLoadBalancersPhase: Phase<VerifyContext, ClusterView> = {
     const backendSet = await ctx.backends.current();
     const runtime = ctx.spec.controlPlaneEndpoint.runAs;
     const files =
-      runtime === 'static-pod' ? [KEEPALIVED_CONF_PATH, HAPROXY_CFG_PATH, `${STATIC_POD_MANIFESTS_DIR}/keepalived.yaml`, `${STATIC_POD_MANIFESTS_DIR}/haproxy.yaml`] : [KEEPALIVED_CONF_PATH, HAPROXY_CFG_PATH];
+      runtime === 'static-pod'
+        ? [KEEPALIVED_CONF_PATH, HAPROXY_CFG_PATH, `${STATIC_POD_MANIFESTS_DIR}/keepalived.yaml`, `${STATIC_POD_MANIFESTS_DIR}/haproxy.yaml`]
+        : [KEEPALIVED_CONF_PATH, HAPROXY_CFG_PATH];
     for (const host of controlPlaneNames(ctx.spec)) {
       if (!connected.has(host)) {
         addRow(ctx, 'load balancer', host, false, 'agent not connected');
@@ -40,7 +42,13 @@ export const verifyLoadBalancersPhase: Phase<VerifyContext, ClusterView> = {
         const expected = backendSet.backends.length;
         const ok = down.length === 0 && servers.length === expected && expected > 0;
         const counts = `${servers.length - down.length}/${servers.length} UP${servers.length !== expected ? ` (backend set has ${expected})` : ''}`;
-        addRow(ctx, 'backends UP', host, ok, `${counts}${down.length ? `; not UP: ${down.map((s) => `${s.name}=${s.state}/${s.checkStatus}`).join(', ')}` : ''}`);
+        addRow(
+          ctx,
+          'backends UP',
+          host,
+          ok,
+          `${counts}${down.length ? `; not UP: ${down.map((s) => `${s.name}=${s.state}/${s.checkStatus}`).join(', ')}` : ''}`,
+        );
       } catch (err) {
         addRow(ctx, 'haproxy', host, false, `not answering: ${message(err)}`);
       }

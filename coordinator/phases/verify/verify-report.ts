@@ -65,12 +65,24 @@ export async function probeHost(ctx: VerifyContext, host: string, paths: string[
 }
 
 export async function vipHolders(ctx: VerifyContext, hosts: readonly string[], vip: string): Promise<string[]> {
-  const held = await Promise.all(hosts.map((h) => probeHost(ctx, h, [], vip).then((p) => p.holdsVip, () => false)));
+  const held = await Promise.all(
+    hosts.map((h) =>
+      probeHost(ctx, h, [], vip).then(
+        (p) => p.holdsVip,
+        () => false,
+      ),
+    ),
+  );
   return hosts.filter((_, i) => held[i]);
 }
 
 /** /healthz through VIP:port from `host`, verified against the cluster CA; resolves with how long it took. */
 export async function healthyThroughVip(ctx: VerifyContext, host: string, timeoutMs: number): Promise<number> {
-  const r = await ctx.agents.runTask(host, 'waitApiserver', { address: vipAddress(ctx.spec), port: ctx.spec.controlPlaneEndpoint.port, timeoutMs }, { timeoutMs: timeoutMs + 5_000 });
+  const r = await ctx.agents.runTask(
+    host,
+    'waitApiserver',
+    { address: vipAddress(ctx.spec), port: ctx.spec.controlPlaneEndpoint.port, timeoutMs },
+    { timeoutMs: timeoutMs + 5_000 },
+  );
   return Number(r?.elapsedMs ?? 0);
 }

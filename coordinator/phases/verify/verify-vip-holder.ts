@@ -12,7 +12,11 @@ export const verifyVipHolderPhase: Phase<VerifyContext, ClusterView> = {
     const vip = vipAddress(ctx.spec);
     const holders = ctx.report.holders;
     const detail =
-      holders.length === 1 ? `${vip} on ${holders[0]}` : holders.length === 0 ? `nobody holds ${vip}` : `${vip} on ${holders.length} hosts (split brain): ${holders.join(', ')}`;
+      holders.length === 1
+        ? `${vip} on ${holders[0]}`
+        : holders.length === 0
+          ? `nobody holds ${vip}`
+          : `${vip} on ${holders.length} hosts (split brain): ${holders.join(', ')}`;
     addRow(ctx, 'VIP holder', '', holders.length === 1, detail);
   },
 };
