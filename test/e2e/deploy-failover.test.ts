@@ -204,8 +204,18 @@ describeE2E('e2e: deploy 3 control-plane + 2 workers in namespaces, then fail th
       expect(earliest).toBeLessThanOrEqual(DOWN_WITHIN_MS);
     }
     const result = await load;
-    // haproxy retries a failed connect on another server (option redispatch): nothing fails.
-    expect({ failed: result.failed, errors: result.errors.slice(0, 3) }).toEqual({ failed: 0, errors: [] });
+    // haproxy retries a failed connect on another server (option redispatch): nothing started after the kill fails.
+    // The one request that may be mid-handshake with the victim at the instant of the SIGKILL is reset with its
+    // process, as by any crash: that one alone is allowed, and only as a reset within moments of the kill.
+    const killAtMs = t0 - result.startedAtEpochMs;
+    const atTheKill = (e: { atMs: number; message: string }) =>
+      e.atMs >= killAtMs - 50 && e.atMs <= killAtMs + 500 && /ECONNRESET|socket hang up|disconnected before secure TLS/.test(e.message);
+    const inFlightAtKill = result.errors.filter(atTheKill);
+    expect({ failed: result.failed - inFlightAtKill.length, errors: result.errors.filter((e) => !atTheKill(e)).slice(0, 3) }).toEqual({
+      failed: 0,
+      errors: [],
+    });
+    expect(inFlightAtKill.length).toBeLessThanOrEqual(1);
     expect(result.ok).toBeGreaterThan(20);
     expect(await c.lab.whoHolds(c.vip)).toEqual([holder]);
   }, 120_000);

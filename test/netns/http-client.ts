@@ -64,6 +64,8 @@ export interface LoadLoopResult {
   readonly bodies: Record<string, number>;
   readonly maxLatencyMs: number;
   readonly elapsedMs: number;
+  /** The loop's start on the machine's clock (namespaces share it): puts `atMs` beside the test's own events. */
+  readonly startedAtEpochMs: number;
 }
 
 /** Runs inside the namespace; prints one JSON line. Bounded by durationMs and by the per-request timeout. */
@@ -72,7 +74,7 @@ const cfg = JSON.parse(process.argv[1]);
 const url = new URL(cfg.url);
 const mod = url.protocol === 'https:' ? require('node:https') : require('node:http');
 const started = Date.now();
-const res = { ok: 0, failed: 0, errors: [], statuses: {}, bodies: {}, maxLatencyMs: 0, elapsedMs: 0 };
+const res = { ok: 0, failed: 0, errors: [], statuses: {}, bodies: {}, maxLatencyMs: 0, elapsedMs: 0, startedAtEpochMs: started };
 const fail = (message) => { res.failed++; if (res.errors.length < 100) res.errors.push({ atMs: Date.now() - started, message }); };
 const once = () => new Promise((resolve) => {
   const t0 = Date.now();
