@@ -49,12 +49,26 @@ describe('deploy: 3 control-plane + 2 workers over gRPC/TLS with a real nats-ser
     agentEnv: { KUBEADM_SIM_DELAY_JOIN_CP_MS: '1000', KUBEADM_SIM_DELAY_JOIN_WORKER_MS: '1000', KUBEADM_SIM_CERT_KEY_TTL_MS: '1500' },
   });
   let deploy: { code: number; stdout: string; stderr: string };
+  let dryRun: { code: number; stdout: string; stderr: string };
+  let filesBeforeDryRun: string[] = [];
+  let filesAfterDryRun: string[] = [];
+  let invocationsAfterDryRun = -1;
+
+  // What a deploy writes on a host (the agents' own state and the stubs' run files are theirs).
+  const deployedFiles = () =>
+    walk(join(cluster.dir, 'hosts')).filter((f) =>
+      /\/hosts\/[^/]+\/(etc\/(kubernetes|keepalived|haproxy|kubeadm-ha\/(?!agent\.yaml))|var\/lib\/kubelet)/.test(f),
+    );
 
   beforeAll(async () => {
     await ensureSimulatorBuilt();
     await cluster.startCoordinator();
     await cluster.createAgentConfig();
     for (const h of HOSTS) cluster.startAgent(h);
+    filesBeforeDryRun = deployedFiles();
+    dryRun = await cluster.ctl('deploy', '-f', cluster.specPath, '--dry-run');
+    filesAfterDryRun = deployedFiles();
+    invocationsAfterDryRun = cluster.invocations().length;
     deploy = await cluster.ctl('deploy', '-f', cluster.specPath);
   }, 240_000);
   afterAll(() => cluster.destroy(), 60_000);
@@ -63,6 +77,18 @@ describe('deploy: 3 control-plane + 2 workers over gRPC/TLS with a real nats-ser
     expect(deploy.stderr).not.toMatch(/^error:/m);
     expect(deploy.code).toBe(0);
     expect(deploy.stdout).toMatch(/5\/5 nodes joined/);
+  });
+
+  it('--dry-run first: says what each phase would do, host by host, and changes nothing anywhere', () => {
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stdout).toMatch(/\[init\] would run: kubeadm init --upload-certs\n\[init\] hosts: master-0/);
+    expect(dryRun.stdout).toMatch(/\[join-control-plane\] hosts \(one at a time\): master-1, master-2/);
+    expect(dryRun.stdout).toMatch(/\[join-workers\] hosts \(in parallel\): worker-0, worker-1/);
+    expect(dryRun.stdout).toMatch(/deploy finished/);
+    expect(invocationsAfterDryRun).toBe(0);
+    expect(filesAfterDryRun).toEqual(filesBeforeDryRun);
+    // The same look finds what the real deploy wrote afterwards: the comparison above could have failed.
+    expect(deployedFiles().length).toBeGreaterThan(filesBeforeDryRun.length + 10);
   });
 
   it('runs kubeadm init once, on master-0, before any join', () => {
@@ -157,6 +183,30 @@ describe('deploy: 3 control-plane + 2 workers over gRPC/TLS with a real nats-ser
     expect(config.caCertHash).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(join.stdout).toMatch(/umask 077/);
     expect(join.stdout).toMatch(/systemctl enable --now kubeadm-ha-agent/);
+  });
+
+  it('--dry-run on a deployed cluster: deploy has nothing to do; remove-node and reset list their host steps and change nothing', async () => {
+    const before = cluster.invocations().length;
+    const again = await cluster.ctl('deploy', '-f', cluster.specPath, '--dry-run');
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toMatch(/\[(preflight|load-balancer|init|join-control-plane|join-workers)\] would run/);
+    expect(again.stdout).toMatch(/\[init\] kubeadm init --upload-certs: nothing to do/);
+    const removal = await cluster.ctl('remove-node', 'worker-1', '--dry-run');
+    expect(removal.code).toBe(0);
+    expect(removal.stdout).toMatch(/\[remove-kubectl-drain\] - kubectl drain worker-1 && kubectl delete node worker-1/);
+    expect(removal.stdout).toMatch(/\[remove-kubeadm-reset\] would run: kubeadm reset -f on the node/);
+    const reset = await cluster.ctl('reset', '--dry-run');
+    expect(reset.code).toBe(0);
+    expect(reset.stdout).toMatch(/\[reset-hosts\] hosts \(in parallel\): master-0, master-1, master-2, worker-0, worker-1/);
+    expect(reset.stdout).toMatch(/\[reset-forget\] would run/);
+    // Not one kubeadm or kubectl call: the dry runs only asked the hosts what is there.
+    expect(cluster.invocations().length).toBe(before);
+    const status = JSON.parse((await cluster.ctl('status', '-o', 'json')).stdout) as {
+      status: { specPresent: boolean };
+      nodes: { name: string; joined: boolean }[];
+    };
+    expect(status.status.specPresent).toBe(true);
+    expect(status.nodes.filter((n) => n.joined).map((n) => n.name)).toEqual(HOSTS.map((h) => h.name));
   });
 
   it('re-running the deploy changes nothing and says so', async () => {
