@@ -108,4 +108,33 @@ describe('the dry run and the plan', () => {
     expect(describePhases(phases, undefined as never).map((s) => `${s.phase}:${s.hosts.join(',')}`)).toEqual(['a:host-a', 'b:host-x']);
     expect(asked).toEqual([]);
   });
+
+  it('lets a dry run only look: a task that would change a host is refused, one that asks goes through', async () => {
+    const { c } = ctx();
+    const sent: string[] = [];
+    const agents = {
+      runTask: async (agent: string, kind: string) => void sent.push(`${agent}:${kind}`) as never,
+      waitForAgents: async () => undefined,
+      facts: () => undefined,
+    };
+    type WithAgents = EngineContext & { log: string[]; agents: typeof agents };
+    const asking: Phase<WithAgents> = {
+      ...phase('asks'),
+      shouldRun: async (x) => {
+        await x.agents.runTask('m0', 'verifyClean');
+        return true;
+      },
+    } as never;
+    const changing: Phase<WithAgents> = {
+      ...phase('changes'),
+      shouldRun: async (x) => {
+        await x.agents.runTask('m0', 'kubeadmReset');
+        return true;
+      },
+    } as never;
+    await dryRunPhases([asking], { ...c, agents });
+    expect(sent).toEqual(['m0:verifyClean']);
+    await expect(dryRunPhases([changing], { ...c, agents })).rejects.toThrow('a dry run does not send kubeadmReset to m0: it only asks');
+    expect(sent).toEqual(['m0:verifyClean']);
+  });
 });

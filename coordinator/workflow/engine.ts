@@ -4,9 +4,11 @@
  * the dry run (k0sctl's "Wet" seam): with `--dry-run` a phase is only asked and described, never run, so every host
  * side effect is either done by `run` or described by `describe`, and nothing else reaches a host.
  */
-import { KubeadmHaError, withContext } from '../../core/errors.js';
+import { KubeadmHaError, PreconditionError, withContext } from '../../core/errors.js';
 import type { Logger } from '../../lib/log.js';
+import type { TaskKind } from '../../proto/index.js';
 import type { Phase, PhaseEvent, PhaseProgress, PlanStep } from './phase.js';
+import type { AgentGateway } from './ports.js';
 
 export interface EngineContext {
   readonly progress: PhaseProgress;
@@ -110,7 +112,8 @@ export function describePhases<V>(phases: readonly Phase<never, V>[], view: V): 
  * do. Later phases are asked about the cluster as it is now, not as earlier phases would leave it, so a dry run of a
  * fresh cluster lists everything and one of a finished cluster lists nothing to do.
  */
-export async function dryRunPhases<C extends EngineContext & V, V>(phases: readonly Phase<C, V>[], ctx: C): Promise<PlanStep[]> {
+export async function dryRunPhases<C extends EngineContext & V, V>(phases: readonly Phase<C, V>[], dryCtx: C): Promise<PlanStep[]> {
+  const ctx = readOnly(dryCtx);
   const steps: PlanStep[] = [];
   for (const phase of phases) {
     ctx.signal?.throwIfAborted();
@@ -125,6 +128,25 @@ export async function dryRunPhases<C extends EngineContext & V, V>(phases: reado
     for (const line of formatStepHosts(step)) ctx.emit({ kind: 'plan', phase: phase.id, message: line });
   }
   return steps;
+}
+
+/**
+ * The tasks a dry run may send: they only look (which files exist, whether the VIP is here, what haproxy runs).
+ * Anything else is refused, so a phase whose `shouldRun` would change a host cannot slip through a dry run.
+ */
+export const READ_ONLY_TASKS: ReadonlySet<TaskKind> = new Set<TaskKind>(['verifyClean', 'lbStatus']);
+
+function readOnly<C>(ctx: C): C {
+  const agents = (ctx as { agents?: AgentGateway }).agents;
+  if (!agents) return ctx;
+  const gate: AgentGateway = {
+    ...agents,
+    runTask: (agent, kind, args, options) => {
+      if (!READ_ONLY_TASKS.has(kind)) return Promise.reject(new PreconditionError(`a dry run does not send ${kind} to ${agent}: it only asks`));
+      return agents.runTask(agent, kind, args, options);
+    },
+  };
+  return { ...ctx, agents: gate };
 }
 
 const ORDER_WORDS = { parallel: 'in parallel', sequential: 'one at a time', single: '', none: '' } as const;
