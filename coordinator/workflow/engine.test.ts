@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CommandError } from '../../core/errors.js';
 import { silentLogger } from '../../lib/log.js';
-import { describePhases, dryRunPhases, runAction, runPhases, type EngineContext } from './engine.js';
-import type { Phase, PhaseEvent } from './phase.js';
+import { describePhases, dryRunPhases, runAction, runPhases } from './engine.js';
+import type { EngineContext, Phase, PhaseEvent } from './phase.js';
 
 function memoryProgress() {
   const states = new Map<string, string>();

@@ -5,17 +5,9 @@
  * side effect is either done by `run` or described by `describe`, and nothing else reaches a host.
  */
 import { KubeadmHaError, PreconditionError, withContext } from '../../core/errors.js';
-import type { Logger } from '../../lib/log.js';
 import type { TaskKind } from '../../proto/index.js';
-import type { Phase, PhaseEvent, PhaseProgress, PlanStep } from './phase.js';
+import type { EngineContext, Phase, PlanStep } from './phase.js';
 import type { AgentGateway } from './ports.js';
-
-export interface EngineContext {
-  readonly progress: PhaseProgress;
-  readonly emit: (event: PhaseEvent) => void;
-  readonly logger: Logger;
-  readonly signal?: AbortSignal;
-}
 
 /** An action: an ordered list of phases, and what to tell the operator when one of them fails. */
 export interface Action<C, V = C> {

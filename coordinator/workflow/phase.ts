@@ -3,6 +3,8 @@
  * to do, how to do it, and how to say what it would do. Phases are idempotent, so an action that stopped half-way
  * resumes by running them again. One phase per file under coordinator/phases/<action>/; its id is its file name.
  */
+import type { Logger } from '../../lib/log.js';
+
 export interface Phase<C, V = C> {
   /** Stable id, persisted in the progress record and equal to the file name: `join-control-plane`. */
   readonly id: string;
@@ -53,6 +55,14 @@ export type PhaseState = 'running' | 'done' | 'unchanged' | 'skipped' | 'failed'
 /** Where phase outcomes are recorded, for `coordinatorctl status`; never used to decide what runs. */
 export interface PhaseProgress {
   recordPhase(phase: string, state: PhaseState, message: string): Promise<void>;
+}
+
+/** What the engine needs of any action's context. */
+export interface EngineContext {
+  readonly progress: PhaseProgress;
+  readonly emit: (event: PhaseEvent) => void;
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
 }
 
 /** Progress that records nothing: read-only actions (verify) and the per-host sub-phases of reset. */

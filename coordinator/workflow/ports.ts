@@ -8,7 +8,7 @@ import type { ClusterPlan } from '../../core/plan.js';
 import type { ClusterSpec } from '../../core/spec.js';
 import type { HostFacts__Output } from '../../proto/generated/kubeadm_ha/v1/HostFacts.js';
 import type { TaskArgs, TaskKind, TaskResultOutput } from '../../proto/index.js';
-import type { EngineContext } from './engine.js';
+import type { EngineContext } from './phase.js';
 
 export interface RunTaskOptions {
   readonly onProgress?: (line: string) => void;

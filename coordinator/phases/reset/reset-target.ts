@@ -1,5 +1,5 @@
 import type { PlannedNode } from '../../../core/plan.js';
-import type { EngineContext } from '../../workflow/engine.js';
+import type { EngineContext } from '../../workflow/phase.js';
 import type { BackendSets, ClusterContext } from '../../workflow/ports.js';
 
 /** What a reset works with: the stored spec's context when there is one, and the coordinator's own records. */
