@@ -39,6 +39,19 @@ describeE2E('e2e: verify, the failover drill, and auto-join', () => {
   }, 120_000);
 
   it('verify passes every check on a healthy cluster, as a table and as JSON', async () => {
+    // Healthy means settled: right after the deploy a haproxy may still be counting the last backend's rise checks.
+    // Once (a CI run) the first verify failed one row; what it was is printed here, so a slow convergence shows.
+    const notYet: string[] = [];
+    await c.waitFor(
+      async () => {
+        const r = JSON.parse((await c.ctl(['verify', '-o', 'json'])).stdout) as Report;
+        for (const row of r.rows.filter((x) => !x.ok)) notYet.push(`${row.check} ${row.host}: ${row.detail}`);
+        return r.ok;
+      },
+      20_000,
+      'verify to pass after the deploy',
+    );
+    if (notYet.length > 0) console.log(`verify right after the deploy, before it settled:\n  ${notYet.join('\n  ')}`);
     const table = await c.ctl(['verify']);
     expect(table.stderr).toBe('');
     expect(table.code).toBe(0);
