@@ -14,7 +14,7 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { SpecError, type SpecIssue } from './errors.js';
-import { dns1123LabelProblem } from './validate.js';
+import { dns1123LabelProblem, HAPROXY_INT_MAX } from './validate.js';
 
 export type BackendState = 'active' | 'draining';
 
@@ -153,8 +153,6 @@ export function encodeBackendSet(set: BackendSet): string {
   });
 }
 
-/** haproxy reads timeouts, intervals and counts into a signed 32-bit int; anything larger it refuses or wraps. */
-const HAPROXY_INT_MAX = 2_147_483_647;
 const haproxyInt = (min: number) => z.number().int().min(min).max(HAPROXY_INT_MAX);
 
 /**

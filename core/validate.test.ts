@@ -51,6 +51,18 @@ const cases: { rule: string; text: () => string; path: string; message: RegExp }
     message: /not a DNS-1123 label/,
   },
   {
+    rule: 'a haproxy timeout longer than haproxy accepts',
+    text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'haproxy', 'timeouts', 'client'], '30d')),
+    path: 'spec.controlPlaneEndpoint.haproxy.timeouts.client',
+    message: /more than haproxy accepts \(2147483647 ms/,
+  },
+  {
+    rule: 'a health-check interval whose check timeout overflows haproxy',
+    text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'haproxy', 'healthCheck', 'intervalMs'], 1_100_000_000)),
+    path: 'spec.controlPlaneEndpoint.haproxy.healthCheck.intervalMs',
+    message: /at most 1073741823 ms/,
+  },
+  {
     rule: 'duplicate node names',
     text: () => edit((d) => d.setIn(['spec', 'nodes', 4, 'name'], 'worker-0')),
     path: 'spec.nodes[4].name',

@@ -67,6 +67,9 @@ function addressIn(address: string, cidr: Cidr): boolean {
   return parsed.kind() === cidr[0].kind() && parsed.match(cidr);
 }
 
+/** haproxy reads timeouts, intervals and counts into a signed 32-bit int; anything larger it refuses or wraps. */
+export const HAPROXY_INT_MAX = 2_147_483_647;
+
 export function validateSpec(spec: ClusterSpec): ValidationResult {
   const errors: SpecIssue[] = [];
   const warnings: SpecIssue[] = [];
@@ -128,6 +131,22 @@ export function validateSpec(spec: ClusterSpec): ValidationResult {
           `${e.vip}/${e.vipPrefixLength} does not contain ${n.name}'s address ${n.address}; the VIP must be in the control-plane nodes' subnet, or VRRP cannot move it between them`,
         );
     }
+  }
+
+  // haproxy reads timeouts and intervals into a signed 32-bit count of ms: larger values it refuses, and agents would
+  // retry a set they can never render (the published set is bounded the same way, core/backend-set.ts).
+  for (const [name, ms] of Object.entries(e.haproxy.timeouts)) {
+    if (ms > HAPROXY_INT_MAX)
+      err(
+        `spec.controlPlaneEndpoint.haproxy.timeouts.${name.replace(/Ms$/, '')}`,
+        `${ms} ms is more than haproxy accepts (${HAPROXY_INT_MAX} ms, about 24 days)`,
+      );
+  }
+  if (2 * e.haproxy.healthCheck.intervalMs > HAPROXY_INT_MAX) {
+    err(
+      'spec.controlPlaneEndpoint.haproxy.healthCheck.intervalMs',
+      `must be at most ${Math.floor(HAPROXY_INT_MAX / 2)} ms: the check timeout is twice the interval`,
+    );
   }
 
   // Ports.
