@@ -162,6 +162,35 @@ describe('backend-set mailbox', () => {
     expect(gaps[2]).toBeLessThan(80 + 60);
   });
 
+  it('a newer set starts its own backoff: it does not inherit the long wait of the set it replaced', async () => {
+    const at: { version: number; t: number }[] = [];
+    const failuresLeft = new Map([
+      [1, 1_000],
+      [2, 1],
+    ]);
+    const m = createBackendSetMailbox<string>({
+      deliver: (s) => {
+        at.push({ version: s.version, t: performance.now() });
+        const left = failuresLeft.get(s.version) ?? 0;
+        failuresLeft.set(s.version, left - 1);
+        if (left > 0) throw new Error(`haproxy -c failed for ${s.version}`);
+        return 'applied';
+      },
+      logger: silentLogger,
+      backoff: { initialMs: 40, maxMs: 10_000 },
+    });
+    open.push(m);
+    await expect(m.offer(set(1))).rejects.toThrow(/for 1/);
+    // Five failures of v1: its next wait is already 16 x 40 ms or more.
+    await until('v1 tried five times', () => at.length >= 5, 5_000);
+    await expect(m.offer(set(2))).rejects.toThrow(/for 2/);
+    await until('v2 applied', () => m.lastDelivered() === 2, 5_000);
+    const v2 = at.filter((a) => a.version === 2).map((a) => a.t);
+    expect(v2).toHaveLength(2);
+    // Its first retry waits its own first backoff (jittered into [20, 40] ms), not v1's grown one (>= 640 ms).
+    expect(v2[1]! - v2[0]!).toBeLessThan(300);
+  });
+
   it('a newer set replaces the one being retried, without waiting for the backoff', async () => {
     const r = new Recorder();
     const m = mailbox(r, { backoff: { initialMs: 60_000, maxMs: 60_000 } });

@@ -129,9 +129,12 @@ class Mailbox<R> {
   private async drive(): Promise<void> {
     this.driving = true;
     try {
+      let failedVersion: number | undefined;
       for (let failures = 0; this.pending && !this.closed; ) {
         const job = this.pending;
         this.pending = undefined;
+        // The backoff belongs to one set: a newer one starts from the first step, whatever its predecessor went through.
+        if (job.set.version !== failedVersion) failures = 0;
         this.current = job;
         let failure: { err: unknown } | undefined;
         try {
@@ -147,6 +150,7 @@ class Mailbox<R> {
         }
         if (!failure) continue;
         failures++;
+        failedVersion = job.set.version;
         this.log.error({ err: errorMessage(failure.err), version: job.set.version, failures }, 'applying the backend set failed; retrying');
         for (const w of job.waiters.splice(0)) w.reject(failure.err);
         // A newer set that came meanwhile goes next, without waiting; else the same set again after the backoff.
