@@ -11,7 +11,7 @@ import type { Operation } from '../admin/operations.js';
 import { storedSpec, type CoordinatorRuntime } from '../runtime.js';
 import { dryRunPhases, runAction } from '../workflow/engine.js';
 import { assertClusterName, clusterContext } from './cluster-context.js';
-import { DEPLOY } from './deploy.js';
+import { ADD_NODE, DEPLOY } from './deploy.js';
 
 function withoutNode(spec: ClusterSpec, name: string): string {
   return JSON.stringify(specToObject({ ...spec, nodes: spec.nodes.filter((n) => n.name !== name) }));
@@ -60,7 +60,7 @@ export async function startAddNode(rt: CoordinatorRuntime, specYaml: string, nam
     });
   }
   const op = rt.operations.start('add-node', name, async (emit) => {
-    await runAction(DEPLOY, clusterContext(rt, spec, emit, { ...(registry !== undefined ? { registryConfigJson: registry } : {}) }), spec.name);
+    await runAction(ADD_NODE, clusterContext(rt, spec, emit, { ...(registry !== undefined ? { registryConfigJson: registry } : {}) }), spec.name);
     const joined = await rt.progress.node(name);
     emit({ phase: 'summary', message: joined?.joined ? `${name} joined as ${joined.role}` : `${name} is in the spec but not joined`, level: 'LOG_LEVEL_INFO' });
   });

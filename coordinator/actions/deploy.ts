@@ -30,3 +30,9 @@ export const DEPLOY: Action<ClusterContext, ClusterView> = {
   resumeHint: 'Fix the cause, then run `coordinatorctl deploy -f cluster.yaml` again: it resumes where it stopped.',
   observing: ['validate', 'wait-agents', 'verify'],
 };
+
+/**
+ * add-node and auto-join reconcile with the same phases, under their own record: a coordinator restarted mid-way
+ * resumes only an interrupted `deploy` (the stored spec already lists the new node, so a later deploy joins it).
+ */
+export const ADD_NODE: Action<ClusterContext, ClusterView> = { ...DEPLOY, kind: 'add-node' };

@@ -44,8 +44,8 @@ export async function startReset(rt: CoordinatorRuntime, options: { dryRun?: boo
       clusterName: rt.clusterName,
       ...(hosts ? { hosts } : {}),
       backends: rt.backends,
-      // The per-host sub-phases record nothing; the reset's own record stays until reset-forget clears the records.
-      progress: options.dryRun ? UNRECORDED : rt.progress,
+      // Nothing recorded: reset-forget clears every phase record, and status after a reset shows none.
+      progress: UNRECORDED,
       logger,
       emit: (e) => {
         logger.info({ phase: e.phase, host: e.host, kind: e.kind }, e.message);

@@ -13,7 +13,7 @@ import type { ClusterSpec, NodeSpec, Role } from '../../core/spec.js';
 import { dns1123LabelProblem } from '../../core/validate.js';
 import type { HostFacts__Output } from '../../proto/generated/kubeadm_ha/v1/HostFacts.js';
 import { clusterContext } from '../actions/cluster-context.js';
-import { DEPLOY } from '../actions/deploy.js';
+import { ADD_NODE } from '../actions/deploy.js';
 import { storedSpec, type CoordinatorRuntime } from '../runtime.js';
 import type { ConnectedAgent } from '../sessions.js';
 import { runAction } from '../workflow/engine.js';
@@ -99,7 +99,7 @@ export function startAutoJoin(rt: CoordinatorRuntime): AutoJoin {
           message: `auto-join: ${name} (${node.address}) registered and is not in the spec; joining it as ${role}`,
           level: 'LOG_LEVEL_INFO',
         });
-        await runAction(DEPLOY, clusterContext(rt, next, emit, { ...(registry !== undefined ? { registryConfigJson: registry } : {}) }), next.name);
+        await runAction(ADD_NODE, clusterContext(rt, next, emit, { ...(registry !== undefined ? { registryConfigJson: registry } : {}) }), next.name);
       });
     } catch (err) {
       if (err instanceof PreconditionError) return later(name, 1_000);
