@@ -2,12 +2,13 @@
  * The agent: registers with the coordinator, keeps its session, runs tasks, and, on hosts that run a load balancer,
  * applies every new backend set from NATS to the local haproxy. Everything is started from one parsed config.
  */
+import { HAPROXY_CFG_PATH } from '../core/host/paths.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentConfig } from '../core/agent-config.js';
 import type { BackendSet } from '../core/backend-set.js';
 import { isRenderedHaproxyConfig } from '../core/lb/config-version.js';
-import { HAPROXY_CFG_PATH, addServerCommand, publishedSettings, renderBackendSetConfig } from '../core/render/haproxy.js';
+import { addServerCommand, publishedSettings, renderBackendSetConfig } from '../core/render/haproxy.js';
 import { VERSION } from '../core/version.js';
 import type { Logger } from '../lib/log.js';
 import { gatherFacts } from './facts.js';

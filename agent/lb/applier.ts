@@ -20,13 +20,14 @@
  * checked, written and reported ('written'). When the runtime API cannot express the change (a command refused twice,
  * the socket unusable), the applier falls back to a hitless reload of the checked file (haproxy-api.ts).
  */
+import { HAPROXY_CFG_PATH } from '../../core/host/paths.js';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Backend, BackendSet } from '../../core/backend-set.js';
 import { CommandError, HaproxyRuntimeError, ReloadRejectedError, RuntimeOutputError, TimeoutError } from '../../core/errors.js';
 import { readBackendSetVersion, withBackendSetVersion } from '../../core/lb/config-version.js';
 import { planRuntimeChanges, retireCommands, type RuntimePlan } from '../../core/lb/runtime-plan.js';
-import { HAPROXY_BACKEND, HAPROXY_CFG_PATH } from '../../core/render/haproxy.js';
+import { HAPROXY_BACKEND } from '../../core/render/haproxy.js';
 import type { Logger } from '../../lib/log.js';
 import { tail, type HostOps } from '../hostops.js';
 import { LocalHaproxy, type HaproxyApi, type HaproxySession } from './haproxy-api.js';

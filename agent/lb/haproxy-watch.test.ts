@@ -1,5 +1,6 @@
+import { KEEPALIVED_CONF_PATH } from '../../core/host/paths.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KEEPALIVED_CONF_PATH, KEEPALIVED_TRACK_FILE_PATH } from '../../core/render/keepalived.js';
+import { KEEPALIVED_TRACK_FILE_PATH } from '../../core/render/keepalived.js';
 import { silentLogger } from '../../lib/log.js';
 import { ScriptedHostOps } from '../../test/support/scripted-host.js';
 import { probeHaproxyHealthz, startHaproxyWatch, type HaproxyWatch } from './haproxy-watch.js';

@@ -7,10 +7,11 @@
  * An explicit SetVipTrack from the coordinator (node removal, the failover drill) always wins: while it holds the
  * file at FAULT the watcher never writes, and after the coordinator clears it the watcher takes over again.
  */
+import { KEEPALIVED_CONF_PATH } from '../../core/host/paths.js';
 import { request } from 'node:http';
 import { TimeoutError } from '../../core/errors.js';
 import { HAPROXY_HEALTHZ_PATH, HAPROXY_HEALTHZ_PORT } from '../../core/render/haproxy.js';
-import { KEEPALIVED_CONF_PATH, KEEPALIVED_TRACK_FILE_PATH } from '../../core/render/keepalived.js';
+import { KEEPALIVED_TRACK_FILE_PATH } from '../../core/render/keepalived.js';
 import type { Logger } from '../../lib/log.js';
 import type { HostOps } from '../hostops.js';
 

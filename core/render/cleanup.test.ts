@@ -3,6 +3,7 @@
  * `kubeadm`, `ip`, `systemctl` and `pgrep` commands recording their calls, plus the few real tools the script uses.
  * As root, it also runs once inside a network namespace with the real `ip`, to take a real VIP off a real interface.
  */
+import { KUBELET_REGISTRY_AUTH_PATH } from '../host/paths.js';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findPlannedNode, planCluster } from '../plan.js';
 import { loadSpec } from '../validate.js';
 import { CLEANUP_SCRIPT_PATH, cleanupPaths, KNOWN_LB_PATHS, renderCleanupScript, shellQuote, type CleanupOptions } from './cleanup.js';
-import { KUBELET_DROP_IN_PATH, KUBELET_REGISTRY_AUTH_PATH, KUBELET_UNIT_PATH, MODULES_LOAD_PATH, SYSCTL_PATH } from './host.js';
+import { KUBELET_DROP_IN_PATH, KUBELET_UNIT_PATH, MODULES_LOAD_PATH, SYSCTL_PATH } from './host.js';
 import { KUBEADM_CONFIG_PATH, KUBEADM_OPS_CONFIG_PATH } from './kubeadm-config.js';
 import type { RenderTarget } from './types.js';
 import { renderHoldNewConnections } from './vip-handover.js';

@@ -9,16 +9,16 @@
  * removed only when the renderer is told we wrote them. Sysctl values and loaded modules stay in effect until reboot;
  * only their persistence files go. /etc/fstab swap lines stay commented: swap is an operator decision.
  */
+import { KUBELET_REGISTRY_AUTH_PATH, STATIC_POD_MANIFESTS_DIR } from '../host/paths.js';
 import { KubeadmHaError } from '../errors.js';
 import { controlPlaneNodes } from '../plan.js';
 import { KUBEADM_CONFIG_PATH, KUBEADM_OPS_CONFIG_PATH } from './kubeadm-config.js';
-import { KUBELET_DROP_IN_PATH, KUBELET_REGISTRY_AUTH_PATH, KUBELET_UNIT_PATH, MODULES_LOAD_PATH, SYSCTL_PATH, type WrittenHostFiles } from './host.js';
+import { KUBELET_DROP_IN_PATH, KUBELET_UNIT_PATH, MODULES_LOAD_PATH, SYSCTL_PATH, type WrittenHostFiles } from './host.js';
 import { renderTemplate } from './template.js';
 import { VIP_HANDOVER_NFT_FAMILY, VIP_HANDOVER_NFT_TABLE } from './vip-handover.js';
 import type { RenderedFile, RenderTarget } from './types.js';
 
 export const CLEANUP_SCRIPT_PATH = '/etc/kubeadm-ha/cleanup.sh';
-export const STATIC_POD_DIR = '/etc/kubernetes/manifests/';
 
 /**
  * Every load-balancer path kubeadm-ha has ever written, whatever the load balancer and run mode: removing a file that
@@ -63,9 +63,9 @@ function defaultUnits(target: RenderTarget): string[] {
 /** The paths the script removes, in order: static pod manifests first, then the other files. */
 export function cleanupPaths(options: CleanupOptions): { staticPodManifests: string[]; files: string[] } {
   const lb = [...new Set([...KNOWN_LB_PATHS, ...options.lbPaths].map(absolutePath))];
-  const staticPodManifests = lb.filter((p) => p.startsWith(STATIC_POD_DIR));
+  const staticPodManifests = lb.filter((p) => p.startsWith(`${STATIC_POD_MANIFESTS_DIR}/`));
   const files = [
-    ...lb.filter((p) => !p.startsWith(STATIC_POD_DIR)),
+    ...lb.filter((p) => !p.startsWith(`${STATIC_POD_MANIFESTS_DIR}/`)),
     ...(options.written.registryAuth ? [KUBELET_REGISTRY_AUTH_PATH] : []),
     ...(options.written.kubeletDropIn ? [KUBELET_DROP_IN_PATH] : []),
     ...(options.written.kubeletUnit ? [KUBELET_UNIT_PATH] : []),

@@ -11,9 +11,9 @@ import type { ClusterSpec } from '../spec.js';
 import { renderTemplate } from './template.js';
 import type { RenderTarget, RenderedFile } from './types.js';
 import { HAPROXY_HEALTHZ_PORT } from '../ports.js';
+import { HAPROXY_CFG_PATH } from '../host/paths.js';
 
 export const HAPROXY_DIR = '/etc/haproxy';
-export const HAPROXY_CFG_PATH = `${HAPROXY_DIR}/haproxy.cfg`;
 /** Shared with the host in static-pod mode; Debian's haproxy uses the same directory. */
 export const HAPROXY_RUN_DIR = '/run/haproxy';
 export const HAPROXY_ADMIN_SOCKET = `${HAPROXY_RUN_DIR}/admin.sock`;

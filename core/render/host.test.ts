@@ -5,13 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SpecError } from '../errors.js';
 import { KERNEL_MODULES } from '../host/kernel.js';
+import { KUBELET_REGISTRY_AUTH_PATH } from '../host/paths.js';
 import { planCluster } from '../plan.js';
 import { loadSpec } from '../validate.js';
 import {
   activeSwapEntries,
   commentOutSwap,
   KUBELET_DROP_IN_PATH,
-  KUBELET_REGISTRY_AUTH_PATH,
   KUBELET_UNIT_PATH,
   MODULES_LOAD_PATH,
   renderHostFiles,

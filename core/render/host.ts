@@ -11,10 +11,10 @@ import { KubeadmHaError, SpecError, type SpecIssue } from '../errors.js';
 import { type CONNTRACK_FALLBACK, KERNEL_MODULES, MODULES_LOAD_PATH, SYSCTLS, SYSCTL_PATH } from '../host/kernel.js';
 import { renderTemplate } from './template.js';
 import type { RenderedFile, RenderTarget } from './types.js';
+import { KUBELET_REGISTRY_AUTH_PATH } from '../host/paths.js';
 
 export const KUBELET_DROP_IN_PATH = '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf';
 export const KUBELET_UNIT_PATH = '/etc/systemd/system/kubelet.service';
-export const KUBELET_REGISTRY_AUTH_PATH = '/var/lib/kubelet/config.json';
 export { MODULES_LOAD_PATH, SYSCTL_PATH };
 
 export const DEFAULT_KUBELET_PATH = '/usr/bin/kubelet';

@@ -4,6 +4,7 @@
  * VIP coming up, leaving on a track-file FAULT and when haproxy dies. Plus the failover arithmetic as a property,
  * read back from the rendered text.
  */
+import { HAPROXY_CFG_PATH, KEEPALIVED_CONF_PATH } from '../host/paths.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,10 +24,9 @@ import {
 import { effectivePriorityOnFailure, planCluster, vipCidr, type ClusterPlan } from '../plan.js';
 import { specFromObject } from '../spec.js';
 import { validateSpec } from '../validate.js';
-import { HAPROXY_CFG_PATH } from './haproxy.js';
+
 import {
   KEEPALIVED_CHECK_SCRIPT_PATH,
-  KEEPALIVED_CONF_PATH,
   KEEPALIVED_TRACK_FILE_PATH,
   formatAdvertInt,
   renderKeepalivedConf,

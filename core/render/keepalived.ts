@@ -8,9 +8,9 @@ import type { ClusterSpec } from '../spec.js';
 import { HAPROXY_HEALTHZ_PATH, HAPROXY_HEALTHZ_PORT } from './haproxy.js';
 import { renderTemplate } from './template.js';
 import type { RenderTarget, RenderedFile } from './types.js';
+import { KEEPALIVED_CONF_PATH } from '../host/paths.js';
 
 export const KEEPALIVED_DIR = '/etc/keepalived';
-export const KEEPALIVED_CONF_PATH = `${KEEPALIVED_DIR}/keepalived.conf`;
 export const KEEPALIVED_CHECK_SCRIPT_PATH = `${KEEPALIVED_DIR}/check_apiserver.sh`;
 /** The agent writes a non-zero value here to move the VIP away (FAULT); `0` is healthy. Not rendered: keepalived creates it with 0. */
 export const KEEPALIVED_TRACK_FILE_PATH = `${KEEPALIVED_DIR}/kubeadm-ha.track`;

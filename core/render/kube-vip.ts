@@ -2,15 +2,16 @@
  * kube-vip (loadBalancer: kube-vip): one static pod per control-plane node holding the VIP in ARP mode, with leader
  * election over a Lease. It only moves the address; clients reach kube-apiserver on the VIP at apiserverPort.
  */
+import { STATIC_POD_MANIFESTS_DIR } from '../host/paths.js';
 import { KubeadmHaError } from '../errors.js';
 import ipaddr from 'ipaddr.js';
 import type { ClusterSpec } from '../spec.js';
 import { INTERFACE_RE } from './keepalived.js';
-import { STATIC_POD_DIR, STATIC_POD_MODE } from './static-pods.js';
+import { STATIC_POD_MODE } from './static-pods.js';
 import { renderTemplate } from './template.js';
 import type { RenderTarget, RenderedFile } from './types.js';
 
-export const KUBE_VIP_MANIFEST_PATH = `${STATIC_POD_DIR}/kube-vip.yaml`;
+export const KUBE_VIP_MANIFEST_PATH = `${STATIC_POD_MANIFESTS_DIR}/kube-vip.yaml`;
 /** v1.x reads `kubernetes_addr`, which replaces the hostAliases trick that static pods do not honour. */
 export const DEFAULT_KUBE_VIP_IMAGE = 'ghcr.io/kube-vip/kube-vip:v1.2.2';
 export const ADMIN_KUBECONFIG = '/etc/kubernetes/admin.conf';

@@ -6,13 +6,14 @@
  * After an intended change to a template, rewrite the goldens and review the diff:
  *   UPDATE_GOLDEN=1 npx vitest run core/render/load-balancer.test.ts
  */
+import { HAPROXY_CFG_PATH, KEEPALIVED_CONF_PATH } from '../host/paths.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { GOLDEN_DIR, LB_CASES, planFor, targetsFor } from '../../test/fixtures/golden/lb-cases.js';
-import { HAPROXY_CFG_PATH } from './haproxy.js';
-import { KEEPALIVED_CHECK_SCRIPT_PATH, KEEPALIVED_CONF_PATH } from './keepalived.js';
+
+import { KEEPALIVED_CHECK_SCRIPT_PATH } from './keepalived.js';
 import { KUBE_VIP_MANIFEST_PATH } from './kube-vip.js';
 import { loadBalancerPaths, renderLoadBalancerFiles } from './load-balancer.js';
 import { HAPROXY_MANIFEST_PATH, KEEPALIVED_MANIFEST_PATH } from './static-pods.js';

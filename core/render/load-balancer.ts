@@ -2,8 +2,9 @@
  * Entry point for a node's load-balancer files, by spec.controlPlaneEndpoint.loadBalancer and runAs, and the
  * cleanup counterpart: every path those renderers (and the daemons they configure) leave on a host.
  */
-import { HAPROXY_CFG_PATH, renderHaproxyFiles, type HaproxyBackend } from './haproxy.js';
-import { KEEPALIVED_CHECK_SCRIPT_PATH, KEEPALIVED_CONF_PATH, KEEPALIVED_TRACK_FILE_PATH, renderKeepalivedFiles } from './keepalived.js';
+import { HAPROXY_CFG_PATH, KEEPALIVED_CONF_PATH } from '../host/paths.js';
+import { renderHaproxyFiles, type HaproxyBackend } from './haproxy.js';
+import { KEEPALIVED_CHECK_SCRIPT_PATH, KEEPALIVED_TRACK_FILE_PATH, renderKeepalivedFiles } from './keepalived.js';
 import { KUBE_VIP_MANIFEST_PATH, renderKubeVipFiles, type KubeVipPhase } from './kube-vip.js';
 import {
   DEFAULT_LOAD_BALANCER_IMAGES,

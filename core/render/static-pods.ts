@@ -2,15 +2,15 @@
  * The keepalived and haproxy static pods (runAs: static-pod). They are placed in /etc/kubernetes/manifests before
  * kubeadm init/join, which is why joins pass --ignore-preflight-errors=DirAvailable--etc-kubernetes-manifests.
  */
+import { HAPROXY_CFG_PATH, KEEPALIVED_CONF_PATH, STATIC_POD_MANIFESTS_DIR } from '../host/paths.js';
 import { KubeadmHaError } from '../errors.js';
-import { HAPROXY_CFG_PATH, HAPROXY_DIR, HAPROXY_HEALTHZ_PATH, HAPROXY_HEALTHZ_PORT, HAPROXY_MASTER_SOCKET, HAPROXY_RUN_DIR } from './haproxy.js';
-import { KEEPALIVED_CONF_PATH, KEEPALIVED_DIR } from './keepalived.js';
+import { HAPROXY_DIR, HAPROXY_HEALTHZ_PATH, HAPROXY_HEALTHZ_PORT, HAPROXY_MASTER_SOCKET, HAPROXY_RUN_DIR } from './haproxy.js';
+import { KEEPALIVED_DIR } from './keepalived.js';
 import { renderTemplate } from './template.js';
 import type { RenderTarget, RenderedFile } from './types.js';
 
-export const STATIC_POD_DIR = '/etc/kubernetes/manifests';
-export const KEEPALIVED_MANIFEST_PATH = `${STATIC_POD_DIR}/keepalived.yaml`;
-export const HAPROXY_MANIFEST_PATH = `${STATIC_POD_DIR}/haproxy.yaml`;
+export const KEEPALIVED_MANIFEST_PATH = `${STATIC_POD_MANIFESTS_DIR}/keepalived.yaml`;
+export const HAPROXY_MANIFEST_PATH = `${STATIC_POD_MANIFESTS_DIR}/haproxy.yaml`;
 /** Like kubeadm's own manifests. */
 export const STATIC_POD_MODE = 0o600;
 
