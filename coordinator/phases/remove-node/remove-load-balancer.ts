@@ -11,7 +11,7 @@ export const removeLoadBalancerPhase: Phase<RemoveContext, RemoveView> = {
   title: 'Stop keepalived and haproxy on the node and remove their files',
   describe: (view) =>
     onTarget(view, 'stop keepalived and haproxy (or kube-vip) and wait until the container runtime runs none of them', 'remove every file of ours'),
-  shouldRun: async (ctx) => (await existingPaths(ctx.agents, ctx.target.name, targetPaths(ctx))).length > 0,
+  shouldRun: async (ctx) => ctx.alwaysStopLoadBalancer === true || (await existingPaths(ctx.agents, ctx.target.name, targetPaths(ctx))).length > 0,
   async run(ctx) {
     const node = ctx.target.name;
     await stopLoadBalancerAndWait(ctx.agents, node, ctx.spec, ctx.removeTimeouts.lbStopMs, (l) => progress(ctx, this.id, l));

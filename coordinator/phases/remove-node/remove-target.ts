@@ -37,6 +37,11 @@ export interface RemoveContext extends ClusterContext, RemoveView {
   readonly removeTimeouts: RemoveTimeouts;
   /** Every path of ours the node must not keep; removal and reset differ (reset also takes the host-prep files). */
   readonly paths?: readonly string[];
+  /**
+   * Stop the load balancer even when none of our files is left (reset): a keepalived run as a unit whose files went
+   * would otherwise put the VIP back after remove-vip deleted it.
+   */
+  readonly alwaysStopLoadBalancer?: boolean;
   /** Drops the node from the stored spec (the desired state): the last step, after its host is clean. */
   readonly forgetInSpec: () => Promise<void>;
 }

@@ -97,6 +97,14 @@ describe('reset', () => {
     expect(c.forgotten).toEqual(['records and spec']);
   });
 
+  it('stops the load balancer even on a node where none of our files is left (a unit could still run keepalived)', async () => {
+    const c = cluster();
+    const bare = c.names[1]!;
+    c.files.get(bare)!.clear();
+    await runAction(RESET, c.ctx, c.ctx.clusterName);
+    expect((c.calls.get(bare) ?? []).filter((k) => k !== 'verifyClean')).toEqual(['stopLoadBalancer', 'writeFiles']);
+  });
+
   it('stops before forgetting anything when a host is not clean, and names it', async () => {
     const c = cluster();
     const stuck = c.names[1]!;

@@ -36,6 +36,7 @@ export const resetHostsPhase: Phase<ResetContext, ClusterView> = {
         progress: UNRECORDED,
         target: node,
         removeTimeouts: DEFAULT_REMOVE_TIMEOUTS,
+        alwaysStopLoadBalancer: true,
         paths: ctx.pathsOf(node, facts ? !facts.kubeletInstalledByPackageManager : false),
         forgetInSpec: async () => undefined,
       };
