@@ -13,8 +13,8 @@ describe('sameSpec', () => {
     expect(sameSpec(spec, specFromObject(JSON.parse(JSON.stringify(specToObject(spec))) as unknown))).toBe(true);
     const doc = parseDocument(FIXTURE);
     const reordered = {
-      spec: doc.get('spec')?.toJSON() as unknown,
-      metadata: doc.get('metadata')?.toJSON() as unknown,
+      spec: (doc.get('spec') as { toJSON(): unknown } | undefined)?.toJSON(),
+      metadata: (doc.get('metadata') as { toJSON(): unknown } | undefined)?.toJSON(),
       kind: doc.get('kind'),
       apiVersion: doc.get('apiVersion'),
     };

@@ -120,14 +120,14 @@ describe('the dry run and the plan', () => {
     type WithAgents = EngineContext & { log: string[]; agents: typeof agents };
     const asking: Phase<WithAgents> = {
       ...phase('asks'),
-      shouldRun: async (x) => {
+      shouldRun: async (x: WithAgents) => {
         await x.agents.runTask('m0', 'verifyClean');
         return true;
       },
     } as never;
     const changing: Phase<WithAgents> = {
       ...phase('changes'),
-      shouldRun: async (x) => {
+      shouldRun: async (x: WithAgents) => {
         await x.agents.runTask('m0', 'kubeadmReset');
         return true;
       },

@@ -27,10 +27,10 @@ import { decodeBackendSet, emptyBackendSet, encodeBackendSet, withBackends, with
 import { PreconditionError } from '../errors.js';
 import { isRenderedHaproxyConfig } from '../lb/config-version.js';
 import { parseSpecYaml } from '../spec.js';
+import { HAPROXY_CFG_PATH } from '../host/paths.js';
 import { planCluster } from '../plan.js';
 import {
   HAPROXY_ADMIN_SOCKET,
-  HAPROXY_CFG_PATH,
   HAPROXY_MASTER_SOCKET,
   addServerCommand,
   checkTimeoutMs,

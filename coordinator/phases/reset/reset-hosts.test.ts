@@ -28,14 +28,14 @@ function cluster() {
       switch (kind) {
         case 'verifyClean': {
           const a = args as TaskArgs['verifyClean'];
-          const left = a.paths.filter((p) => mine.has(p)).map((p) => ({ kind: 'file', detail: p }));
+          const left = (a.paths ?? []).filter((p) => mine.has(p)).map((p) => ({ kind: 'file', detail: p }));
           return { leftovers: [...left, ...(a.vip && vipOn.has(agent) ? [VIP_LEFTOVER] : [])] } as never;
         }
         case 'kubeadmReset':
           mine.delete('/etc/kubernetes/kubelet.conf');
           return null as never;
         case 'writeFiles': {
-          const removed = (args as TaskArgs['writeFiles']).removePaths.filter((p) => mine.delete(p));
+          const removed = ((args as TaskArgs['writeFiles']).removePaths ?? []).filter((p) => mine.delete(p));
           return { changedPaths: removed } as never;
         }
         case 'removeVip':
