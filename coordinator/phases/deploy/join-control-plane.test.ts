@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { fakeClusterContext, memoryBackendSets, memoryNodeRecords } from '../../../test/support/cluster-context.js';
 import { describe, expect, it } from 'vitest';
-import { emptyBackendSet, withBackends, type BackendSet } from '../../../core/backend-set.js';
+import { emptyBackendSet } from '../../../core/backend-set.js';
 import { CommandError } from '../../../core/errors.js';
-import { planCluster } from '../../../core/plan.js';
 import { loadSpec } from '../../../core/validate.js';
-import { silentLogger } from '../../../lib/log.js';
 import type { TaskArgs, TaskKind } from '../../../proto/index.js';
-import { DEFAULT_TIMEOUTS, type AgentGateway, type ClusterContext as DeployContext, type NodeRecord } from '../../workflow/ports.js';
+import type { AgentGateway, NodeRecord } from '../../workflow/ports.js';
 import { joinControlPlaneNode } from './join-control-plane.js';
 import { isCertificateKeyFailure } from './join-credentials.js';
 
@@ -17,7 +16,6 @@ function fakeContext(joinFailures: string[]) {
   const { spec } = loadSpec(readFileSync(new URL('../../../test/fixtures/cluster.yaml', import.meta.url), 'utf8'));
   const calls: { agent: string; kind: TaskKind; args: unknown }[] = [];
   const nodes = new Map<string, NodeRecord>([['master-0', { name: 'master-0', role: 'control-plane', joined: true }]]);
-  let set: BackendSet = emptyBackendSet(spec.name);
   let tokens = 0;
   const agents: AgentGateway = {
     async runTask<K extends TaskKind>(agent: string, kind: K, args: TaskArgs[K]) {
@@ -47,20 +45,9 @@ function fakeContext(joinFailures: string[]) {
     waitForAgents: async () => undefined,
     facts: () => undefined,
   };
-  const ctx: DeployContext = {
-    spec,
-    plan: planCluster(spec),
-    agents,
-    cluster: { node: async (n) => nodes.get(n), putNode: async (r) => void nodes.set(r.name, r), deleteNode: async (n) => void nodes.delete(n) },
-    progress: { recordPhase: async () => undefined },
-    backends: { current: async () => set, update: async (t) => (set = withBackends(set, t(set).backends)), waitApplied: async () => undefined },
-    workerConcurrency: 10,
-    timeouts: DEFAULT_TIMEOUTS,
-    joinTokenTtlMs: 900_000,
-    logger: silentLogger,
-    emit: () => undefined,
-  };
-  return { ctx, calls, nodes, backends: () => set };
+  const backends = memoryBackendSets(emptyBackendSet(spec.name));
+  const ctx = fakeClusterContext(spec, agents, { cluster: memoryNodeRecords(nodes), backends });
+  return { ctx, calls, nodes, backends: backends.stored };
 }
 
 describe('joinControlPlaneNode', () => {

@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { emptyBackendSet } from '../../../core/backend-set.js';
 import { TimeoutError } from '../../../core/errors.js';
-import { planCluster } from '../../../core/plan.js';
 import { loadSpec } from '../../../core/validate.js';
-import { silentLogger } from '../../../lib/log.js';
 import type { TaskKind } from '../../../proto/index.js';
-import { DEFAULT_TIMEOUTS, type AgentGateway, type ClusterContext } from '../../workflow/ports.js';
+import { fakeClusterContext } from '../../../test/support/cluster-context.js';
+import type { AgentGateway } from '../../workflow/ports.js';
 import type { PhaseEvent } from '../../workflow/phase.js';
 import { verifyPhase } from './verify.js';
 
@@ -25,19 +23,10 @@ function deployed() {
     facts: () => undefined,
     connected: () => spec.nodes.map((n) => n.name),
   };
-  const ctx: ClusterContext = {
-    spec,
-    plan: planCluster(spec),
-    agents,
+  const ctx = fakeClusterContext(spec, agents, {
     cluster: { node: async (name) => ({ name, role: 'worker', joined: true }), putNode: async () => undefined, deleteNode: async () => undefined },
-    progress: { recordPhase: async () => undefined },
-    backends: { current: async () => emptyBackendSet(spec.name), update: async (t) => t(emptyBackendSet(spec.name)), waitApplied: async () => undefined },
-    workerConcurrency: 10,
-    timeouts: DEFAULT_TIMEOUTS,
-    joinTokenTtlMs: 900_000,
-    logger: silentLogger,
     emit: (e) => void events.push(e),
-  };
+  });
   return { ctx, events, nodes: spec.nodes.length };
 }
 

@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { fakeClusterContext, memoryNodeRecords } from '../../../test/support/cluster-context.js';
 import { describe, expect, it } from 'vitest';
-import { emptyBackendSet } from '../../../core/backend-set.js';
 import { TimeoutError } from '../../../core/errors.js';
 import { findPlannedNode, planCluster } from '../../../core/plan.js';
 import { loadSpec } from '../../../core/validate.js';
-import { silentLogger } from '../../../lib/log.js';
 import type { TaskArgs, TaskKind } from '../../../proto/index.js';
-import { DEFAULT_TIMEOUTS, type AgentGateway, type NodeRecord } from '../../workflow/ports.js';
+import type { AgentGateway, NodeRecord } from '../../workflow/ports.js';
 import { removeMoveVipPhase as removeMoveVip } from './remove-move-vip.js';
 import { DEFAULT_REMOVE_TIMEOUTS, type RemoveContext } from './remove-target.js';
 
@@ -35,17 +34,7 @@ function removal(takesOver: string | undefined) {
     facts: () => undefined,
   };
   const ctx: RemoveContext = {
-    spec,
-    plan,
-    agents,
-    cluster: { node: async (n) => nodes.get(n), putNode: async (r) => void nodes.set(r.name, r), deleteNode: async (n) => void nodes.delete(n) },
-    progress: { recordPhase: async () => undefined },
-    backends: { current: async () => emptyBackendSet(spec.name), update: async (t) => t(emptyBackendSet(spec.name)), waitApplied: async () => undefined },
-    workerConcurrency: 10,
-    timeouts: DEFAULT_TIMEOUTS,
-    joinTokenTtlMs: 900_000,
-    logger: silentLogger,
-    emit: (e) => void events.push((e as { message: string }).message),
+    ...fakeClusterContext(spec, agents, { cluster: memoryNodeRecords(nodes), emit: (e) => void events.push(e.message) }),
     target: findPlannedNode(plan, plan.controlPlane[0]!.name)!,
     removeTimeouts: { ...DEFAULT_REMOVE_TIMEOUTS, vipMoveMs: 600 },
     forgetInSpec: async () => undefined,

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { emptyBackendSet, withBackends, type BackendSet } from '../../../core/backend-set.js';
+import { emptyBackendSet, withBackends } from '../../../core/backend-set.js';
 import { planCluster } from '../../../core/plan.js';
 import { loadSpec } from '../../../core/validate.js';
 import { silentLogger } from '../../../lib/log.js';
 import type { TaskArgs, TaskKind } from '../../../proto/index.js';
 import { RESET, resetPaths } from '../../actions/reset.js';
 import { runAction } from '../../workflow/engine.js';
-import { DEFAULT_TIMEOUTS, type AgentGateway, type ClusterContext } from '../../workflow/ports.js';
+import { fakeClusterContext, memoryBackendSets } from '../../../test/support/cluster-context.js';
+import type { AgentGateway } from '../../workflow/ports.js';
 import type { ResetContext } from './reset-target.js';
 
 const VIP_LEFTOVER = { kind: 'vip', detail: '198.18.0.100/24 on eth0' };
@@ -48,27 +49,10 @@ function cluster() {
     waitForAgents: async () => undefined,
     facts: () => undefined,
   };
-  let set: BackendSet = withBackends(emptyBackendSet(spec.name), [{ name: 'master-0', address: '198.18.0.10', port: 6443 }]);
-  const backends = {
-    current: async () => set,
-    update: async (t: (s: BackendSet) => BackendSet) => (set = withBackends(set, t(set).backends)),
-    waitApplied: async () => undefined,
-  };
+  const backends = memoryBackendSets(withBackends(emptyBackendSet(spec.name), [{ name: 'master-0', address: '198.18.0.10', port: 6443 }]));
   const forgotten: string[] = [];
   const events: string[] = [];
-  const hosts: ClusterContext = {
-    spec,
-    plan,
-    agents,
-    cluster: { node: async () => undefined, putNode: async () => undefined, deleteNode: async () => undefined },
-    progress: { recordPhase: async () => undefined },
-    backends,
-    workerConcurrency: 10,
-    timeouts: DEFAULT_TIMEOUTS,
-    joinTokenTtlMs: 900_000,
-    logger: silentLogger,
-    emit: (e) => void events.push(`${e.host ?? ''}:${e.message}`),
-  };
+  const hosts = fakeClusterContext(spec, agents, { backends, emit: (e) => void events.push(`${e.host ?? ''}:${e.message}`) });
   const ctx: ResetContext = {
     clusterName: spec.name,
     hosts,
@@ -79,7 +63,7 @@ function cluster() {
     pathsOf: (node, dropIn) => resetPaths(spec, node, dropIn),
     forgetCluster: async () => void forgotten.push('records and spec'),
   };
-  return { ctx, calls, files, vipOn, forgotten, events, set: () => set, names: spec.nodes.map((n) => n.name) };
+  return { ctx, calls, files, vipOn, forgotten, events, set: backends.stored, names: spec.nodes.map((n) => n.name) };
 }
 
 describe('reset', () => {
