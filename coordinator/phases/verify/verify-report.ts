@@ -3,6 +3,7 @@
  * Every answer comes from the hosts themselves (never assumed from stored state); a check that cannot ask adds a
  * failed row instead of throwing, so one unreachable host never hides the others' results.
  */
+import { controlPlaneNodes } from '../../../core/plan.js';
 import type { ClusterSpec } from '../../../core/spec.js';
 import type { ClusterContext } from '../../workflow/ports.js';
 
@@ -54,7 +55,7 @@ export function vipAddress(spec: ClusterSpec): string {
 }
 
 export function controlPlaneNames(spec: ClusterSpec): string[] {
-  return spec.nodes.filter((n) => n.role === 'control-plane').map((n) => n.name);
+  return controlPlaneNodes(spec).map((n) => n.name);
 }
 
 /** Which of `paths` exist on `host` (verifyClean reports the ones present as leftovers) and whether it holds `vip`. */
