@@ -22,7 +22,7 @@ import { SessionHub } from './sessions.js';
 import type { CoordinatorRuntime } from './runtime.js';
 import { KvAgentRegistry, KvBackendSets, KvClusterProgress } from './state/adapters.js';
 import { StateStore } from './state/store.js';
-import { KvTokenVerifier } from './tokens.js';
+import { BootstrapTokens } from './tokens.js';
 import type { DeployTimeouts } from './workflow/ports.js';
 
 export interface CoordinatorOptions {
@@ -105,6 +105,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       () => clusterName,
       localNats,
     );
+    const tokens = new BootstrapTokens(() => state.tokens, logger.child({ component: 'tokens' }));
+    // Expired and used-up token records go even when nobody lists or creates tokens.
+    const purgeTimer = setInterval(() => void tokens.purge().catch((err: unknown) => logger.warn({ err: String(err) }, 'cannot purge tokens')), 10 * 60_000);
+    purgeTimer.unref();
     const registryConfigPath = join(options.dataDir, 'registry-config.json');
     const runtime: CoordinatorRuntime = {
       settings: options,
@@ -116,7 +120,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       backends: new KvBackendSets(store.backendSets, clusterName, hub),
       registry,
       operations: new OperationRunner(),
+      tokens,
       logger,
+      async revokeAgent(name, reason) {
+        const existed = await registry.revoke(name, reason);
+        hub.revoke(name, reason);
+        logger.info({ host: name, reason, existed }, 'agent revoked');
+        return existed;
+      },
       readRegistryConfig: () => readFile(registryConfigPath, 'utf8').catch(() => undefined),
       writeRegistryConfig: async (content) => {
         if (content === undefined) await rm(registryConfigPath, { force: true });
@@ -130,10 +141,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         listen: options.listen,
         ca,
         extraSans: advertiseSans(options.advertise),
-        tokens: new KvTokenVerifier(() => state.tokens),
+        tokens,
         registry,
         hub,
         clusterInfo: () => ({ clusterName, natsUrl: agentNatsUrl }),
+        specRole: async (name) => (await state.spec.get())?.value.nodes.find((n) => n.name === name)?.role,
         admin: adminService.handlers,
         logger,
       });
@@ -152,6 +164,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       hub,
       natsUrl: agentNatsUrl,
       async stop() {
+        clearInterval(purgeTimer);
         autoJoin.stop();
         adminService.stop();
         hub.close();

@@ -9,6 +9,7 @@ import type { Operation, OperationKind } from './admin/operations.js';
 import type { AgentRecord } from './grpc/registry.js';
 import type { ConnectedAgent } from './sessions.js';
 import type { ClusterState } from './state/store.js';
+import type { BootstrapTokens } from './tokens.js';
 import type { AgentGateway, BackendSets, ClusterProgress, DeployTimeouts } from './workflow/ports.js';
 import type { PhaseProgress } from './workflow/phase.js';
 
@@ -53,7 +54,14 @@ export interface CoordinatorRuntime {
   readonly backends: BackendSets;
   readonly registry: AgentDirectory;
   readonly operations: Operations;
+  readonly tokens: BootstrapTokens;
   readonly logger: Logger;
+  /**
+   * Revokes a host's agent: tombstone, NATS user (and its live connections), registry record (so its certificate no
+   * longer opens a Session), and its live session. Returns whether it was registered. Who may cause it: remove-node,
+   * reset and `nodes forget`, all admin calls.
+   */
+  revokeAgent(name: string, reason: string): Promise<boolean>;
   readRegistryConfig(): Promise<string | undefined>;
   writeRegistryConfig(content: string | undefined): Promise<void>;
 }

@@ -343,6 +343,21 @@ export class SessionHub extends EventEmitter<HubEvents> {
     });
   }
 
+  /**
+   * Ends a revoked agent's session (UNAUTHENTICATED, which tells the agent its certificate is no longer good) and
+   * forgets what it reported. Called after its registry record is gone, so its reconnect is refused.
+   */
+  revoke(name: string, reason: string): void {
+    this.lbVersions.delete(name);
+    const session = this.sessions.get(name);
+    if (!session) return;
+    this.closeSession(session, reason);
+    session.stream.emit(
+      'error',
+      statusError(grpc.status.UNAUTHENTICATED, `agent ${name} was revoked (${reason}); it must register again with a new bootstrap token`),
+    );
+  }
+
   /** Ends every session (UNAVAILABLE) and fails their in-flight tasks. */
   close(): void {
     if (this.lifecycle === 'closed') return;

@@ -87,7 +87,12 @@ export interface ClusterSpec {
   /** `configJson` is resolved by the caller relative to the spec file; the core never reads it. */
   readonly registryAuth?: { readonly configJson: string };
   readonly nodes: readonly NodeSpec[];
-  readonly autoJoin: { readonly enabled: boolean; readonly role: Role };
+  /**
+   * Hosts that register and are not in the spec. A worker token's host joins as a worker; a control-plane token's
+   * host joins as control-plane only when `role` is control-plane or it is listed in `controlPlaneNodes`, and
+   * otherwise waits as pending for `coordinatorctl nodes approve`.
+   */
+  readonly autoJoin: { readonly enabled: boolean; readonly role: Role; readonly controlPlaneNodes?: readonly string[] };
 }
 
 const duration = (fallback: string) =>
@@ -169,7 +174,20 @@ const rawSchema = z.strictObject({
         { error: 'must be a list of nodes' },
       )
       .min(1, 'lists no nodes; add at least one control-plane node'),
-    autoJoin: z.strictObject({ enabled: z.boolean().default(true), role: role.default('worker') }).prefault({}),
+    autoJoin: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        role: role.default('worker'),
+        controlPlaneNodes: z
+          .array(
+            z
+              .string()
+              .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label')
+              .max(63),
+          )
+          .optional(),
+      })
+      .prefault({}),
   }),
 });
 

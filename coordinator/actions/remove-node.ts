@@ -83,6 +83,7 @@ export async function startRemoveNode(rt: CoordinatorRuntime, name: string, opti
       forgetInSpec: async () => {
         await rt.state.spec.update((current) => (current?.nodes.some((n) => n.name === name) ? specWithoutNode(current, name) : UNCHANGED));
       },
+      revokeAgent: async () => void (await rt.revokeAgent(name, 'remove-node')),
     };
     if (options.dryRun) {
       await dryRunPhases(REMOVE_NODE.phases, ctx);
@@ -91,7 +92,7 @@ export async function startRemoveNode(rt: CoordinatorRuntime, name: string, opti
     await runAction(REMOVE_NODE, ctx, name);
     emit({
       phase: 'summary',
-      message: `${name} removed. The stored spec no longer lists it; remove it from your cluster.yaml too, or a later \`coordinatorctl deploy -f cluster.yaml\` adds it back. Its agent stays registered: \`coordinatorctl add-node\` can bring it back.`,
+      message: `${name} removed. The stored spec no longer lists it; remove it from your cluster.yaml too, or a later \`coordinatorctl deploy -f cluster.yaml\` adds it back. Its agent is revoked: to bring the host back, give it a new token (\`coordinatorctl token create --node-name ${name}\`), then add-node.`,
       level: 'LOG_LEVEL_INFO',
     });
   };

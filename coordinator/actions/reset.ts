@@ -1,6 +1,6 @@
 /**
  * reset: tears the cluster down on every node at once, with the host-cleaning phases of remove-node per node, then
- * forgets the cluster. Agent registrations stay: the same hosts can be deployed again without new tokens.
+ * forgets the cluster and revokes every agent: deploying the hosts again takes new bootstrap tokens.
  */
 import { planCluster, type PlannedNode } from '../../core/plan.js';
 import { cleanupPaths } from '../../core/render/cleanup.js';
@@ -56,6 +56,11 @@ export async function startReset(rt: CoordinatorRuntime, options: { dryRun?: boo
         for (const id of await rt.state.nodes.ids()) await rt.state.nodes.delete(id);
         for (const id of await rt.state.phases.ids()) await rt.state.phases.delete(id);
         await rt.state.spec.delete();
+      },
+      revokeAgents: async () => {
+        const names = (await rt.registry.list()).map((a) => a.name);
+        for (const name of names) await rt.revokeAgent(name, 'reset');
+        return names;
       },
     };
     if (options.dryRun) {

@@ -1,13 +1,15 @@
 /**
  * Auto-join on boot (DESIGN, agent path step 5): an agent that registered with a valid token, is not in the
  * deployed spec and connects while the stored spec has `autoJoin.enabled` is added to the spec and joined by the
- * ordinary deploy phases, as a worker or as what its agent.yaml role says. Nobody types a command.
+ * ordinary deploy phases, with the role its token admitted. A control-plane host joins by itself only when the spec
+ * allows it (core/auto-join-policy.ts); otherwise it waits as pending until `coordinatorctl nodes approve`.
  *
  * It is an operation like any other (kind add-node), so it never runs beside a deploy, add-node, remove-node or
  * reset: when one is running, the join waits for it to finish and tries again. A failed join is retried with
  * backoff while the agent stays connected.
  */
 import ipaddr from 'ipaddr.js';
+import { autoJoinDecision } from '../../core/auto-join-policy.js';
 import { PreconditionError } from '../../core/errors.js';
 import type { ClusterSpec, NodeSpec, Role } from '../../core/spec.js';
 import { dns1123LabelProblem } from '../../core/validate.js';
@@ -17,6 +19,7 @@ import { ADD_NODE } from '../actions/deploy.js';
 import { storedSpec, type CoordinatorRuntime } from '../runtime.js';
 import type { ConnectedAgent } from '../sessions.js';
 import { runAction } from '../workflow/engine.js';
+import type { Operation } from './operations.js';
 
 const RETRY_MS = [2_000, 5_000, 15_000, 30_000, 60_000];
 
@@ -44,6 +47,83 @@ export function pickNodeAddress(spec: ClusterSpec, facts: HostFacts__Output | nu
   return v4 ? { address: v4.address, interface: v4.interface } : undefined;
 }
 
+/** A connected, registered host that is not in `spec` and not joined, with the role it registered with; else why not. */
+async function joinCandidate(
+  rt: CoordinatorRuntime,
+  spec: ClusterSpec,
+  name: string,
+): Promise<{ agent: ConnectedAgent; role: Role; address: { address: string; interface: string } } | { refused: string }> {
+  const agent = rt.hub.connectedAgents().find((a) => a.name === name);
+  if (!agent) return { refused: `the agent of ${name} is not connected` };
+  if (spec.nodes.some((n) => n.name === name)) return { refused: `${name} is already in the spec` };
+  if ((await rt.progress.node(name))?.joined) return { refused: `${name} is already joined` };
+  const problem = dns1123LabelProblem(name);
+  if (problem) return { refused: `the agent name is not a valid node name: ${problem}` };
+  const registered = (await rt.state.agents.get(name))?.value;
+  if (!registered) return { refused: `${name} is not registered` };
+  if (await rt.state.tombstones.get(name)) return { refused: `${name} was revoked` };
+  const picked = pickNodeAddress(spec, agent.facts);
+  if (!picked) return { refused: 'the agent reported no usable address' };
+  // Set at Register from the token's role, which the agent's hint can only lower: never raised here.
+  const role: Role = registered.roleHint === 'control-plane' ? 'control-plane' : 'worker';
+  return { agent, role, address: picked };
+}
+
+/**
+ * Adds `name` to the spec and joins it, as the 'add-node' operation. Resolves once it ended; a failed join takes the
+ * node back out of the spec so that an operator's deploy is not blocked by it. Throws PreconditionError when another
+ * operation runs.
+ */
+async function joinRegisteredHost(
+  rt: CoordinatorRuntime,
+  spec: ClusterSpec,
+  name: string,
+  role: Role,
+  picked: { address: string; interface: string },
+  why: string,
+): Promise<{ op: Operation; joined: Promise<boolean> }> {
+  const node: NodeSpec = { name, address: picked.address, role, ...(picked.interface ? { interface: picked.interface } : {}) };
+  const next: ClusterSpec = { ...spec, nodes: [...spec.nodes, node] };
+  const registry = await rt.readRegistryConfig();
+  const op = rt.operations.start('add-node', name, async (emit) => {
+    emit({ phase: 'auto-join', host: name, message: `${why}: ${name} (${node.address}) joins as ${role}`, level: 'LOG_LEVEL_INFO' });
+    await runAction(ADD_NODE, clusterContext(rt, next, emit, { ...(registry !== undefined ? { registryConfigJson: registry } : {}) }), next.name);
+  });
+  // The desired state first, as add-node does: a coordinator restarted mid-join resumes with the node in the spec.
+  await rt.state.spec.put(next);
+  const joined = (async () => {
+    await op.done;
+    const failed = op.events.find((e) => e.done && e.error);
+    if ((await rt.progress.node(name))?.joined && !failed) return true;
+    const current = await storedSpec(rt);
+    if (current) await rt.state.spec.put({ ...current, nodes: current.nodes.filter((n) => n.name !== name) });
+    return false;
+  })();
+  return { op, joined };
+}
+
+/**
+ * `coordinatorctl nodes approve NAME`: the operator's explicit yes for a host auto-join holds back. It joins with the
+ * role the host registered with (its token's), never more. Who may cause it: an admin.
+ */
+export async function approveNode(rt: CoordinatorRuntime, name: string): Promise<Operation> {
+  const spec = await storedSpec(rt);
+  if (!spec) throw new PreconditionError('no cluster has been deployed yet: run coordinatorctl deploy -f cluster.yaml first');
+  const candidate = await joinCandidate(rt, spec, name);
+  if ('refused' in candidate) throw new PreconditionError(`cannot approve ${name}: ${candidate.refused}`);
+  const { op } = await joinRegisteredHost(rt, spec, name, candidate.role, candidate.address, 'approved by an operator');
+  return op;
+}
+
+/** Why a registered host waits (for `coordinatorctl nodes`), or undefined when it does not. */
+export async function pendingReason(rt: CoordinatorRuntime, spec: ClusterSpec | undefined, name: string): Promise<string | undefined> {
+  if (!spec) return undefined;
+  const candidate = await joinCandidate(rt, spec, name);
+  if ('refused' in candidate) return undefined;
+  const decision = autoJoinDecision(spec, name, candidate.role);
+  return decision.kind === 'pending' ? decision.reason : undefined;
+}
+
 export function startAutoJoin(rt: CoordinatorRuntime): AutoJoin {
   const log = rt.logger.child({ component: 'auto-join' });
   const pending = new Map<string, NodeJS.Timeout | undefined>();
@@ -61,15 +141,16 @@ export function startAutoJoin(rt: CoordinatorRuntime): AutoJoin {
   const consider = async (name: string): Promise<void> => {
     pending.delete(name);
     if (stopped) return;
-    const agent = rt.hub.connectedAgents().find((a) => a.name === name);
-    if (!agent) return;
     const spec = await storedSpec(rt);
     if (!spec?.autoJoin.enabled) return;
-    if (spec.nodes.some((n) => n.name === name)) return;
-    if ((await rt.progress.node(name))?.joined) return;
-    const problem = dns1123LabelProblem(name);
-    if (problem) {
-      log.warn({ host: name, problem }, 'not auto-joining: the agent name is not a valid node name');
+    const candidate = await joinCandidate(rt, spec, name);
+    if ('refused' in candidate) {
+      log.debug({ host: name, reason: candidate.refused }, 'not auto-joining');
+      return;
+    }
+    const decision = autoJoinDecision(spec, name, candidate.role);
+    if (decision.kind === 'pending') {
+      log.warn({ host: name, reason: decision.reason }, 'host waits as pending');
       return;
     }
     const running = rt.operations.running();
@@ -78,46 +159,20 @@ export function startAutoJoin(rt: CoordinatorRuntime): AutoJoin {
       void running.done.finally(() => later(name, 500));
       return;
     }
-    const picked = pickNodeAddress(spec, agent.facts);
-    if (!picked) {
-      log.warn({ host: name }, 'not auto-joining: the agent reported no usable address');
-      return;
-    }
-    // The role in the agent's agent.yaml wins; without one, the spec's autoJoin.role.
-    const hint = (await rt.state.agents.get(name))?.value.roleHint;
-    const role: Role = hint === 'control-plane' || hint === 'worker' ? hint : spec.autoJoin.role;
-    const node: NodeSpec = { name, address: picked.address, role, ...(picked.interface ? { interface: picked.interface } : {}) };
-    const next: ClusterSpec = { ...spec, nodes: [...spec.nodes, node] };
-    log.info({ host: name, address: node.address, role }, 'auto-joining a registered agent that is not in the spec');
-    let op;
+    log.info({ host: name, address: candidate.address.address, role: decision.role }, 'auto-joining a registered agent that is not in the spec');
+    let started;
     try {
-      const registry = await rt.readRegistryConfig();
-      op = rt.operations.start('add-node', name, async (emit) => {
-        emit({
-          phase: 'auto-join',
-          host: name,
-          message: `auto-join: ${name} (${node.address}) registered and is not in the spec; joining it as ${role}`,
-          level: 'LOG_LEVEL_INFO',
-        });
-        await runAction(ADD_NODE, clusterContext(rt, next, emit, { ...(registry !== undefined ? { registryConfigJson: registry } : {}) }), next.name);
-      });
+      started = await joinRegisteredHost(rt, spec, name, decision.role, candidate.address, 'auto-join: registered and not in the spec');
     } catch (err) {
       if (err instanceof PreconditionError) return later(name, 1_000);
       throw err;
     }
-    // The desired state first, as add-node does: a coordinator restarted mid-join resumes with the node in the spec.
-    await rt.state.spec.put(next);
-    await op.done;
-    const failed = op.events.find((e) => e.done && e.error);
-    const joined = (await rt.progress.node(name))?.joined;
-    if (joined && !failed) {
+    if (await started.joined) {
       attempts.delete(name);
-      log.info({ host: name, role }, 'auto-join finished');
+      log.info({ host: name, role: decision.role }, 'auto-join finished');
       return;
     }
-    // Not joined: take the node back out of the spec so an operator's deploy is not blocked by it, and retry.
-    const current = await storedSpec(rt);
-    if (current) await rt.state.spec.put({ ...current, nodes: current.nodes.filter((n) => n.name !== name) });
+    const failed = started.op.events.find((e) => e.done && e.error);
     const n = attempts.get(name) ?? 0;
     attempts.set(name, n + 1);
     log.warn({ host: name, attempt: n + 1, err: failed?.message }, 'auto-join failed; retrying');

@@ -4,11 +4,10 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { renderAgentConfig } from '../../core/agent-config.js';
-import { formatDurationMs } from '../../core/duration.js';
-import { KubeadmHaError, PreconditionError } from '../../core/errors.js';
+import { KubeadmHaError, PreconditionError, SpecError } from '../../core/errors.js';
 import { controlPlaneEndpoint } from '../../core/plan.js';
 import { sameSpec, type ClusterSpec } from '../../core/spec.js';
-import { loadSpec } from '../../core/validate.js';
+import { dns1123LabelProblem, loadSpec } from '../../core/validate.js';
 import type { AdminServiceHandlers } from '../../proto/generated/kubeadm_ha/v1/AdminService.js';
 import type { DeployEvent } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
 import { roleFromProto, roleToProto } from '../../proto/index.js';
@@ -20,12 +19,11 @@ import { startReset } from '../actions/reset.js';
 import { runVerify } from '../actions/verify.js';
 import { newFindings } from '../phases/verify/verify-report.js';
 import { storedSpec, type CoordinatorRuntime } from '../runtime.js';
-import { mintBootstrapToken } from '../tokens.js';
+import { tokenRole } from '../tokens.js';
 import { dryRunPhases, runAction } from '../workflow/engine.js';
 import { UNRECORDED } from '../workflow/phase.js';
+import { approveNode, pendingReason } from './auto-join.js';
 import type { Operation } from './operations.js';
-
-const DEFAULT_TOKEN_TTL_MS = 24 * 3600_000;
 
 export interface AdminService {
   readonly handlers: Partial<AdminServiceHandlers>;
@@ -154,6 +152,7 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
       for (const agent of agents) {
         const record = await rt.progress.node(agent.name);
         const live = connected.get(agent.name);
+        const pending = await pendingReason(rt, spec, agent.name);
         nodes.push({
           name: agent.name,
           role: roleToProto(record?.role ?? spec?.nodes.find((n) => n.name === agent.name)?.role ?? agent.role),
@@ -164,6 +163,8 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
           registered: agent.registeredAt,
           lastSeen: live?.lastSeen.toISOString() ?? '',
           facts: live?.facts ?? agent.facts,
+          pending: pending !== undefined,
+          pendingReason: pending ?? '',
         });
       }
       callback(null, { nodes, lbBackendVersion: (await rt.backends.current()).version });
@@ -182,30 +183,84 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
     },
 
     async CreateToken(call, callback) {
-      const ttlMs = call.request.ttlSeconds > 0 ? call.request.ttlSeconds * 1000 : DEFAULT_TOKEN_TTL_MS;
-      const role = roleFromProto(call.request.role);
-      const minted = await mintBootstrapToken(rt.state.tokens, {
-        ttlMs,
-        ...(role ? { role } : {}),
+      const role = roleFromProto(call.request.role) ?? 'worker';
+      const minted = await rt.tokens.mint({
+        ...(call.request.ttlSeconds > 0 ? { ttlMs: call.request.ttlSeconds * 1000 } : {}),
+        ...(call.request.uses > 0 ? { uses: call.request.uses } : {}),
+        role,
+        ...(call.request.nodeName ? { nodeName: call.request.nodeName } : {}),
         ...(call.request.description ? { description: call.request.description } : {}),
       });
-      rt.logger.info({ tokenId: minted.record.id, ttl: formatDurationMs(ttlMs), role: role ?? 'any' }, 'bootstrap token created');
-      callback(null, { token: minted.token, caPin: rt.caPin, coordinatorAddress: rt.settings.advertise, expires: minted.record.expiresAt });
+      const r = minted.record;
+      rt.logger.info(
+        { tokenId: r.id, expires: r.expiresAt, role, uses: r.maxUses, ...(r.nodeName ? { nodeName: r.nodeName } : {}) },
+        'bootstrap token created',
+      );
+      callback(null, {
+        token: minted.token,
+        caPin: rt.caPin,
+        coordinatorAddress: rt.settings.advertise,
+        expires: r.expiresAt,
+        id: r.id,
+        uses: r.maxUses ?? 1,
+        role: roleToProto(role),
+      });
+    },
+
+    async ListTokens(_call, callback) {
+      const tokens = await rt.tokens.list();
+      callback(null, {
+        tokens: tokens.map((t) => ({
+          id: t.id,
+          role: roleToProto(tokenRole(t)),
+          nodeName: t.nodeName ?? '',
+          uses: t.uses,
+          maxUses: t.maxUses ?? 1,
+          expires: t.expiresAt,
+          created: t.createdAt,
+          description: t.description ?? '',
+        })),
+      });
+    },
+
+    async DeleteToken(call, callback) {
+      callback(null, { deleted: await rt.tokens.delete(call.request.id) });
+    },
+
+    async ApproveNode(call) {
+      stream(call, await approveNode(rt, call.request.nodeName));
+    },
+
+    async ForgetNode(call, callback) {
+      const name = call.request.nodeName;
+      const problem = dns1123LabelProblem(name);
+      if (problem) throw new SpecError('nodes forget', [{ path: 'NAME', message: problem }]);
+      const spec = await storedSpec(rt);
+      if (spec?.nodes.some((n) => n.name === name)) {
+        throw new PreconditionError(
+          `${name} is a node of the deployed spec; run \`coordinatorctl remove-node ${name}\` (it also cleans the host), or take it out of the spec first`,
+        );
+      }
+      const running = rt.operations.running();
+      if (running?.key === name) throw new PreconditionError(`${running.kind} of ${name} is running; wait for it (coordinatorctl status), then forget it`);
+      await rt.progress.deleteNode(name);
+      callback(null, { forgotten: await rt.revokeAgent(name, 'forgotten by an operator') });
     },
 
     async JoinCommand(call, callback) {
-      const ttlMs = call.request.ttlSeconds > 0 ? call.request.ttlSeconds * 1000 : 3600_000;
-      const role = roleFromProto(call.request.role);
-      const minted = await mintBootstrapToken(rt.state.tokens, {
-        ttlMs,
-        ...(role ? { role } : {}),
+      const role = roleFromProto(call.request.role) ?? 'worker';
+      const minted = await rt.tokens.mint({
+        ...(call.request.ttlSeconds > 0 ? { ttlMs: call.request.ttlSeconds * 1000 } : {}),
+        role,
+        // A join command is for one host: its token is bound to the name when one is given.
+        ...(call.request.nodeName ? { nodeName: call.request.nodeName } : {}),
         description: `join-command ${call.request.nodeName}`.trim(),
       });
       const config = renderAgentConfig({
         coordinator: rt.settings.advertise,
         token: minted.token,
         caCertHash: rt.caPin,
-        ...(role ? { role } : {}),
+        role,
         ...(call.request.nodeName ? { nodeName: call.request.nodeName } : {}),
       });
       const command = `install -d -m 0700 /etc/kubeadm-ha && umask 077 && cat > /etc/kubeadm-ha/agent.yaml <<'EOF'\n${config}EOF\nsystemctl enable --now kubeadm-ha-agent`;

@@ -1,6 +1,7 @@
 /**
  * AgentService.Register: the one call an agent makes without a certificate. The bootstrap token authorizes it; nothing
- * is written anywhere before the token, the name, the CSR and the NATS key have all been checked.
+ * is written anywhere before the token, the name, the CSR and the NATS key have all been checked, and a failure after
+ * that leaves the previous state: the token use is given back and the registry restores the name's NATS user.
  */
 import { fromPublic } from '@nats-io/nkeys';
 import { AuthError, PreconditionError, SpecError } from '../../core/errors.js';
@@ -26,6 +27,8 @@ export interface RegisterDeps {
   readonly clusterInfo: () => ClusterInfo | Promise<ClusterInfo>;
   /** A live session of the same name blocks re-registration, so a leaked token cannot take over a working node. */
   readonly isConnected: (agentName: string) => boolean;
+  /** The name's role in the deployed spec, if it is in it: a spec'd control-plane name needs a control-plane token. */
+  readonly specRole: (agentName: string) => Promise<NodeRole | undefined>;
   readonly agentCertDays?: number;
   readonly logger: Logger;
   readonly now?: () => Date;
@@ -58,52 +61,111 @@ function checkNkey(key: string): void {
   if (!valid) throw requestProblem('natsNkeyPublic', 'is not a NATS user public nkey (U…)');
 }
 
-/** Returns the response, or throws one of our errors (mapped by status.ts), or returns a PERMISSION_DENIED status. */
+/**
+ * Names being registered right now: one Register per name at a time, so two hosts racing for one name cannot both
+ * pass the checks and overwrite each other's NATS key.
+ */
+const registering = new Set<string>();
+
+/**
+ * Returns the response, or throws one of our errors (mapped by lib/grpc/status.ts), or returns a PERMISSION_DENIED
+ * status. Who may cause it: anyone who can reach the port; what it reaches: with a valid token, one registry record,
+ * one NATS user with read access to the backend set, and a client certificate for the name the token admits.
+ */
 export async function register(deps: RegisterDeps, req: RegisterRequest__Output): Promise<RegisterResponse | GrpcStatusError> {
   if (!req.bootstrapToken) throw new AuthError('Register needs a bootstrap token');
-  const token = await deps.tokens.verify(req.bootstrapToken);
+  const token = await deps.tokens.check(req.bootstrapToken);
   if (!token) {
-    deps.logger.warn({ hostname: req.facts?.hostname }, 'Register refused: bootstrap token unknown, expired or malformed');
-    throw new AuthError('bootstrap token rejected: unknown, expired or malformed; create a new one with `coordinatorctl token create`');
+    deps.logger.warn({ hostname: clip(req.facts?.hostname ?? '') }, 'Register refused: bootstrap token unknown, expired, used up or malformed');
+    throw new AuthError('bootstrap token rejected: unknown, expired, used up or malformed; create a new one with `coordinatorctl token create`');
   }
 
   const name = agentName(req);
-  const hint = roleFromProto(req.roleHint);
-  if (token.role && hint && token.role !== hint) {
-    deps.logger.warn({ host: name, tokenId: token.tokenId, tokenRole: token.role, hint }, 'Register refused: role hint not allowed by token');
-    return permissionDenied(`bootstrap token ${token.tokenId} admits ${token.role} nodes only, but this agent asks to be ${hint}`);
+  const refuse = (message: string, why: string) => {
+    deps.logger.warn({ host: name, tokenId: token.tokenId, tokenRole: token.role }, `Register refused: ${why}`);
+    return permissionDenied(message);
+  };
+  if (token.nodeName !== undefined && token.nodeName !== name) {
+    return refuse(`bootstrap token ${token.tokenId} is bound to node ${token.nodeName}; this agent asks to be ${name}`, 'token bound to another name');
   }
-  const role: NodeRole = token.role ?? hint ?? 'worker';
+  const hint = roleFromProto(req.roleHint);
+  if (hint === 'control-plane' && token.role !== 'control-plane') {
+    return refuse(
+      `bootstrap token ${token.tokenId} admits worker nodes only, but this agent asks to be control-plane; create one with \`coordinatorctl token create --role control-plane\``,
+      'role hint above the token',
+    );
+  }
+  // The token's role is authoritative; the agent's own hint can only lower it.
+  const role: NodeRole = hint === 'worker' ? 'worker' : token.role;
+  if ((await deps.specRole(name)) === 'control-plane' && token.role !== 'control-plane') {
+    return refuse(
+      `${name} is a control-plane node of the deployed spec; only a control-plane token (\`coordinatorctl token create --role control-plane\`) may register it`,
+      'spec control-plane name with a worker token',
+    );
+  }
   checkNkey(req.natsNkeyPublic);
   if (deps.isConnected(name)) {
     throw new PreconditionError(`agent ${name} is connected right now; stop it (or remove the node) before registering another host under this name`);
   }
+  const existing = await deps.registry.get(name);
+  if (existing && token.nodeName !== name) {
+    return refuse(
+      `${name} is already registered; to replace that host, register with a token bound to it: \`coordinatorctl token create --node-name ${name}\``,
+      'name already registered',
+    );
+  }
+  const tombstone = await deps.registry.tombstone(name);
+  if (tombstone && token.createdAt.getTime() <= tombstone.revokedAt.getTime()) {
+    return refuse(
+      `${name} was revoked (${tombstone.reason}) at ${tombstone.revokedAt.toISOString()}; only a token created after that may register it again`,
+      'revoked name with an older token',
+    );
+  }
+  if (registering.has(name)) throw new PreconditionError(`another registration of ${name} is in progress; retry in a moment`);
+  registering.add(name);
+  try {
+    const now = deps.now?.() ?? new Date();
+    // Signed before the token use is taken: a bad CSR costs the operator nothing.
+    const issued = await signCsr(deps.ca, req.csrPem, { commonName: name, days: deps.agentCertDays ?? LEAF_VALIDITY_DAYS, now });
+    const cluster = await deps.clusterInfo();
+    if (!(await deps.tokens.consume(token.tokenId))) {
+      throw new AuthError('bootstrap token rejected: it was used up or deleted meanwhile; create a new one with `coordinatorctl token create`');
+    }
+    const record: AgentRecord = {
+      name,
+      role,
+      certFingerprint: issued.fingerprint,
+      certSerial: issued.serialNumber,
+      certNotAfter: issued.notAfter.toISOString(),
+      natsNkeyPublic: req.natsNkeyPublic,
+      facts: req.facts ?? emptyFacts(),
+      agentVersion: clip(req.agentVersion, 64),
+      registeredAt: now.toISOString(),
+      tokenId: token.tokenId,
+    };
+    try {
+      await deps.registry.put(record);
+    } catch (err) {
+      await deps.tokens.refund(token.tokenId).catch((refundErr: unknown) => deps.logger.warn({ err: String(refundErr) }, 'cannot give the token use back'));
+      throw err;
+    }
+    deps.logger.info({ host: name, role, tokenId: token.tokenId, serial: issued.serialNumber, replaced: existing !== undefined }, 'agent registered');
+    return {
+      agentName: name,
+      clientCertPem: issued.certPem,
+      caCertPem: deps.ca.certPem,
+      natsUrl: cluster.natsUrl,
+      clusterName: cluster.clusterName,
+      role: roleToProto(role),
+    };
+  } finally {
+    registering.delete(name);
+  }
+}
 
-  const now = deps.now?.() ?? new Date();
-  const issued = await signCsr(deps.ca, req.csrPem, { commonName: name, days: deps.agentCertDays ?? LEAF_VALIDITY_DAYS, now });
-  const record: AgentRecord = {
-    name,
-    role,
-    certFingerprint: issued.fingerprint,
-    certSerial: issued.serialNumber,
-    certNotAfter: issued.notAfter.toISOString(),
-    natsNkeyPublic: req.natsNkeyPublic,
-    facts: req.facts ?? emptyFacts(),
-    agentVersion: req.agentVersion,
-    registeredAt: now.toISOString(),
-    tokenId: token.tokenId,
-  };
-  const cluster = await deps.clusterInfo();
-  await deps.registry.put(record);
-  deps.logger.info({ host: name, role, tokenId: token.tokenId, serial: issued.serialNumber }, 'agent registered');
-  return {
-    agentName: name,
-    clientCertPem: issued.certPem,
-    caCertPem: deps.ca.certPem,
-    natsUrl: cluster.natsUrl,
-    clusterName: cluster.clusterName,
-    role: roleToProto(role),
-  };
+/** A network-supplied string as logs and messages may carry it. */
+function clip(value: string, max = 64): string {
+  return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
 }
 
 function emptyFacts(): AgentRecord['facts'] {

@@ -6,16 +6,31 @@
 import type { HostFacts__Output } from '../../proto/generated/kubeadm_ha/v1/HostFacts.js';
 import type { NodeRole } from '../../proto/index.js';
 
-export interface VerifiedBootstrapToken {
+/** What a valid bootstrap token admits. */
+export interface TokenGrant {
   /** The public id part ("abcdef" of "abcdef.0123456789abcdef"); safe to log. */
   readonly tokenId: string;
-  /** A token minted for one role only admits agents of that role. */
-  readonly role?: NodeRole;
+  /** The role it admits, authoritatively: an agent's hint may lower it, never raise it. */
+  readonly role: NodeRole;
+  /** Bound to this node name (`token create --node-name`): the only name it registers, and the one it may take over. */
+  readonly nodeName?: string;
+  /** A removed node's tombstone yields only to tokens created after it. */
+  readonly createdAt: Date;
 }
 
 export interface BootstrapTokenVerifier {
-  /** null for unknown, expired or malformed tokens. Must not throw for a merely wrong token. */
-  verify(token: string): Promise<VerifiedBootstrapToken | null>;
+  /** null for unknown, expired, used-up or malformed tokens; takes no use. Must not throw for a merely wrong token. */
+  check(token: string): Promise<TokenGrant | null>;
+  /** Takes one use, atomically; false when it was used up, expired or deleted since check(). */
+  consume(tokenId: string): Promise<boolean>;
+  /** Gives a use back after a registration that failed once it had taken it. */
+  refund(tokenId: string): Promise<void>;
+}
+
+/** Left by a revocation (remove-node, reset, `nodes forget`). */
+export interface Tombstone {
+  readonly revokedAt: Date;
+  readonly reason: string;
 }
 
 export interface AgentRecord {
@@ -35,16 +50,27 @@ export interface AgentRecord {
 }
 
 export interface AgentRegistryStore {
+  /**
+   * Records the agent and lets it into NATS, all or nothing: when it fails, the previous registration of the name (or
+   * none) is what stays, NATS user included. Clears the name's tombstone.
+   */
   put(agent: AgentRecord): Promise<void>;
   get(name: string): Promise<AgentRecord | undefined>;
   list(): Promise<AgentRecord[]>;
+  tombstone(name: string): Promise<Tombstone | undefined>;
 }
 
 export class InMemoryAgentRegistry implements AgentRegistryStore {
   private readonly agents = new Map<string, AgentRecord>();
+  readonly tombstones = new Map<string, Tombstone>();
 
   async put(agent: AgentRecord): Promise<void> {
     this.agents.set(agent.name, agent);
+    this.tombstones.delete(agent.name);
+  }
+
+  async tombstone(name: string): Promise<Tombstone | undefined> {
+    return this.tombstones.get(name);
   }
 
   async get(name: string): Promise<AgentRecord | undefined> {
@@ -55,7 +81,14 @@ export class InMemoryAgentRegistry implements AgentRegistryStore {
     return [...this.agents.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** Forgets the record as a lost registry would: no tombstone. */
   async delete(name: string): Promise<boolean> {
+    return this.agents.delete(name);
+  }
+
+  /** Forgets the record as a revocation does: with a tombstone. */
+  async revoke(name: string, reason: string): Promise<boolean> {
+    this.tombstones.set(name, { revokedAt: new Date(), reason });
     return this.agents.delete(name);
   }
 }

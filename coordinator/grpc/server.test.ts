@@ -130,13 +130,30 @@ describe('coordinator gRPC server', () => {
     expect((await sessionStatus(coordinator, { caPem: coordinator.ca.certPem })).code).toBe(grpc.status.UNAUTHENTICATED);
   });
 
-  it('a certificate replaced by a newer registration no longer opens a Session', async () => {
+  it('a registered name is refused to any token not bound to it; a bound token replaces it, and the old certificate no longer opens a Session', async () => {
     const cfg = config({ nodeName: 'w3' });
     const first = await registerAgent(cfg, { agentVersion: '0.1.0', facts: testFacts('w3') });
-    await registerAgent(cfg, { agentVersion: '0.1.0', facts: testFacts('w3') });
+    await expect(registerAgent(config({ nodeName: 'w3' }), { agentVersion: '0.1.0', facts: testFacts('w3') })).rejects.toThrow(/already registered/);
+    expect((await coordinator.registry.get('w3'))?.certFingerprint).toBeDefined();
+    await registerAgent(config({ nodeName: 'w3', token: TEST_TOKENS.boundToW3 }), { agentVersion: '0.1.0', facts: testFacts('w3') });
     const status = await sessionStatus(coordinator, { caPem: first.caPem, keyPem: first.keyPem, certPem: first.certPem }, 'w3');
     expect(status.code).toBe(grpc.status.UNAUTHENTICATED);
     expect(status.details).toMatch(/replaced by a newer registration/);
+  });
+
+  it('a revoked name is refused to a token older than the revocation; a hint can lower the token role, never raise it', async () => {
+    const reg = await registerAgent(config({ nodeName: 'w8' }), { agentVersion: '0.1.0', facts: testFacts('w8') });
+    expect(reg.role).toBe('control-plane');
+    await coordinator.registry.revoke('w8', 'remove-node');
+    await expect(registerAgent(config({ nodeName: 'w8' }), { agentVersion: '0.1.0', facts: testFacts('w8') })).rejects.toThrow(
+      /w8 was revoked \(remove-node\)/,
+    );
+    expect(await coordinator.registry.get('w8')).toBeUndefined();
+    const lowered = await registerAgent(config({ nodeName: 'w9', role: 'worker' }), { agentVersion: '0.1.0', facts: testFacts('w9') });
+    expect(lowered.role).toBe('worker');
+    await expect(
+      registerAgent(config({ nodeName: 'w10', role: 'control-plane', token: TEST_TOKENS.worker }), { agentVersion: '0.1.0', facts: testFacts('w10') }),
+    ).rejects.toThrow(/admits worker nodes only/);
   });
 
   it('an agent certificate on AdminService is PERMISSION_DENIED; no certificate is UNAUTHENTICATED; the admin certificate gets through', async () => {

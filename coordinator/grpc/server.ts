@@ -12,7 +12,7 @@ import { toStatusError, unimplemented } from '../../lib/grpc/status.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import type { AdminServiceHandlers } from '../../proto/generated/kubeadm_ha/v1/AdminService.js';
 import type { AgentServiceHandlers } from '../../proto/generated/kubeadm_ha/v1/AgentService.js';
-import { adminServiceDefinition, agentServiceDefinition } from '../../proto/index.js';
+import { adminServiceDefinition, agentServiceDefinition, type NodeRole } from '../../proto/index.js';
 import { issueServerCert, type CertificateAuthority, type IssuedKeyPair } from '../pki/ca.js';
 import type { SessionHub } from '../sessions.js';
 import { PeerAuthenticator } from './auth.js';
@@ -30,6 +30,8 @@ export interface CoordinatorServerOptions {
   readonly registry: AgentRegistryStore;
   readonly hub: SessionHub;
   readonly clusterInfo: () => ClusterInfo | Promise<ClusterInfo>;
+  /** The name's role in the deployed spec (Register: a spec'd control-plane name needs a control-plane token). */
+  readonly specRole?: (agentName: string) => Promise<NodeRole | undefined>;
   /** The admin API; methods left out answer UNIMPLEMENTED (after authentication). */
   readonly admin?: Partial<AdminServiceHandlers>;
   readonly agentCertDays?: number;
@@ -103,6 +105,7 @@ function agentHandlers(opts: CoordinatorServerOptions, auth: PeerAuthenticator, 
     registry: opts.registry,
     clusterInfo: opts.clusterInfo,
     isConnected: (name: string) => opts.hub.isConnected(name),
+    specRole: opts.specRole ?? (async () => undefined),
     agentCertDays: opts.agentCertDays,
     logger,
   };

@@ -6,7 +6,7 @@ import type { BackendSet } from '../../core/backend-set.js';
 import { TimeoutError } from '../../core/errors.js';
 import type { HostFacts__Output } from '../../proto/generated/kubeadm_ha/v1/HostFacts.js';
 import type { BackendSets, ClusterProgress, NodeRecord as DeployNodeRecord } from '../workflow/ports.js';
-import type { AgentRecord as GrpcAgentRecord, AgentRegistryStore } from '../grpc/registry.js';
+import type { AgentRecord as GrpcAgentRecord, AgentRegistryStore, Tombstone } from '../grpc/registry.js';
 import type { AgentUserDirectory } from '../nats/server.js';
 import type { PhaseProgress, PhaseState } from '../workflow/phase.js';
 import type { SessionHub } from '../sessions.js';
@@ -18,10 +18,16 @@ export class KvAgentRegistry implements AgentRegistryStore {
     private readonly state: () => ClusterState,
     private readonly cluster: () => string,
     private readonly natsUsers: AgentUserDirectory | undefined,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /**
+   * All or nothing. NATS first: an agent recorded but unable to read its backend set would look healthy and serve
+   * stale routes. When the record cannot be written, the name's previous NATS key (or none) is put back, so a failed
+   * Register leaves no user, key or record behind and never locks the previous host out.
+   */
   async put(agent: GrpcAgentRecord): Promise<void> {
-    // NATS first: an agent recorded but unable to read its backend set would look healthy and serve stale routes.
+    const previous = (await this.state().agents.get(agent.name))?.value;
     await this.natsUsers?.addAgentUser(agent.natsNkeyPublic, agent.name, this.cluster());
     const record: AgentRecord = {
       name: agent.name,
@@ -36,7 +42,14 @@ export class KvAgentRegistry implements AgentRegistryStore {
       agentVersion: agent.agentVersion,
       tokenId: agent.tokenId,
     };
-    await this.state().agents.put(agent.name, record);
+    try {
+      await this.state().agents.put(agent.name, record);
+    } catch (err) {
+      if (previous) await this.natsUsers?.addAgentUser(previous.nkeyPublicKey, agent.name, this.cluster());
+      else await this.natsUsers?.removeAgentUser(agent.natsNkeyPublic, this.cluster());
+      throw err;
+    }
+    await this.state().tombstones.delete(agent.name);
   }
 
   async get(name: string): Promise<GrpcAgentRecord | undefined> {
@@ -48,10 +61,22 @@ export class KvAgentRegistry implements AgentRegistryStore {
     return [...(await this.state().agents.list()).values()].map((v) => toGrpc(v.value)).sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Forgets an agent: its certificate no longer opens a session and its NATS user is gone. */
-  async remove(name: string): Promise<void> {
+  async tombstone(name: string): Promise<Tombstone | undefined> {
+    const stored = (await this.state().tombstones.get(name))?.value;
+    return stored ? { revokedAt: new Date(stored.revokedAt), reason: stored.reason } : undefined;
+  }
+
+  /**
+   * Revokes an agent: the tombstone first (so nothing re-registers the name with an old token while this runs), then
+   * its NATS user (the server closes its connections on the reload), then its record, after which its certificate no
+   * longer opens a Session (auth.ts). Returns whether it was registered.
+   */
+  async revoke(name: string, reason: string): Promise<boolean> {
+    await this.state().tombstones.put(name, { name, revokedAt: this.now().toISOString(), reason });
     await this.natsUsers?.removeAgentUser(name, this.cluster());
+    const existed = (await this.state().agents.get(name)) !== undefined;
     await this.state().agents.delete(name);
+    return existed;
   }
 }
 

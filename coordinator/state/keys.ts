@@ -5,7 +5,7 @@
 import { KubeadmHaError } from '../../core/errors.js';
 import { dns1123LabelProblem } from '../../core/validate.js';
 
-export type CollectionKind = 'nodes' | 'phases' | 'tokens' | 'agents';
+export type CollectionKind = 'nodes' | 'phases' | 'tokens' | 'agents' | 'tombstones';
 
 const ID_RE = /^[-/=\w]+$/;
 

@@ -49,12 +49,27 @@ export const tokenRecordSchema = z.strictObject({
   createdAt: isoTime,
   /** How many agents registered with it. */
   uses: z.number().int().nonnegative(),
-  /** null: any number until it expires. */
+  /** null only in records written before tokens were bounded: such a token is treated as single-use. */
   maxUses: z.number().int().positive().nullable(),
+  /** The role the token admits, authoritatively; null only in old records, read as worker (never raised). */
   roleHint: role.nullable(),
+  /** Set by `token create --node-name`: only this name may register with it, and it may replace that registration. */
+  nodeName: label.optional(),
   description: z.string().max(200).optional(),
 });
 export type TokenRecord = z.infer<typeof tokenRecordSchema>;
+
+/**
+ * A revoked agent (remove-node, reset, `nodes forget`): until a token created after `revokedAt` registers the name
+ * again, Register refuses it and auto-join leaves it alone.
+ */
+export const tombstoneRecordSchema = z.looseObject({
+  name: label,
+  revokedAt: isoTime,
+  /** remove-node, reset or forget: for an operator reading why a host is refused. */
+  reason: z.string().max(200),
+});
+export type TombstoneRecord = z.infer<typeof tombstoneRecordSchema>;
 
 export const agentRecordSchema = z.looseObject({
   name: label,

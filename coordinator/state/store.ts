@@ -16,16 +16,18 @@ import {
   nodeRecordSchema,
   phaseRecordSchema,
   tokenRecordSchema,
+  tombstoneRecordSchema,
   type AgentRecord,
   type NodeRecord,
   type PhaseRecord,
   type TokenRecord,
+  type TombstoneRecord,
 } from './records.js';
 import { TypedKv, type PutOptions, type RecordCodec, type UpdateOptions, type UpdateResult, type Versioned } from './typed-kv.js';
 
 export { BackendSetStore, type StoredBackendSet } from './backend-sets.js';
 export { DELETE, UNCHANGED, type PutOptions, type UpdateOptions, type UpdateResult, type Versioned } from './typed-kv.js';
-export type { AgentRecord, NodeRecord, PhaseRecord, TokenRecord } from './records.js';
+export type { AgentRecord, NodeRecord, PhaseRecord, TokenRecord, TombstoneRecord } from './records.js';
 
 export interface StateStoreOptions {
   /** 1 on a single server; 3 on a NATS cluster. Only applies when the buckets are created. */
@@ -108,6 +110,7 @@ export interface ClusterState {
   readonly phases: RecordCollection<PhaseRecord>;
   readonly tokens: RecordCollection<TokenRecord>;
   readonly agents: RecordCollection<AgentRecord>;
+  readonly tombstones: RecordCollection<TombstoneRecord>;
 }
 
 export class StateStore {
@@ -139,6 +142,7 @@ export class StateStore {
       phases: new RecordCollection(this.tkv, name, 'phases', zodCodec(phaseRecordSchema)),
       tokens: new RecordCollection(this.tkv, name, 'tokens', zodCodec(tokenRecordSchema)),
       agents: new RecordCollection(this.tkv, name, 'agents', zodCodec(agentRecordSchema)),
+      tombstones: new RecordCollection(this.tkv, name, 'tombstones', zodCodec(tombstoneRecordSchema)),
     };
   }
 

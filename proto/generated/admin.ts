@@ -3,17 +3,24 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 
 import type { AddNodeRequest as _kubeadm_ha_v1_AddNodeRequest, AddNodeRequest__Output as _kubeadm_ha_v1_AddNodeRequest__Output } from './kubeadm_ha/v1/AddNodeRequest.js';
 import type { AdminServiceClient as _kubeadm_ha_v1_AdminServiceClient, AdminServiceDefinition as _kubeadm_ha_v1_AdminServiceDefinition } from './kubeadm_ha/v1/AdminService.js';
+import type { ApproveNodeRequest as _kubeadm_ha_v1_ApproveNodeRequest, ApproveNodeRequest__Output as _kubeadm_ha_v1_ApproveNodeRequest__Output } from './kubeadm_ha/v1/ApproveNodeRequest.js';
 import type { ContainerRuntime as _kubeadm_ha_v1_ContainerRuntime, ContainerRuntime__Output as _kubeadm_ha_v1_ContainerRuntime__Output } from './kubeadm_ha/v1/ContainerRuntime.js';
 import type { CreateTokenRequest as _kubeadm_ha_v1_CreateTokenRequest, CreateTokenRequest__Output as _kubeadm_ha_v1_CreateTokenRequest__Output } from './kubeadm_ha/v1/CreateTokenRequest.js';
 import type { CreateTokenResponse as _kubeadm_ha_v1_CreateTokenResponse, CreateTokenResponse__Output as _kubeadm_ha_v1_CreateTokenResponse__Output } from './kubeadm_ha/v1/CreateTokenResponse.js';
+import type { DeleteTokenRequest as _kubeadm_ha_v1_DeleteTokenRequest, DeleteTokenRequest__Output as _kubeadm_ha_v1_DeleteTokenRequest__Output } from './kubeadm_ha/v1/DeleteTokenRequest.js';
+import type { DeleteTokenResponse as _kubeadm_ha_v1_DeleteTokenResponse, DeleteTokenResponse__Output as _kubeadm_ha_v1_DeleteTokenResponse__Output } from './kubeadm_ha/v1/DeleteTokenResponse.js';
 import type { DeployEvent as _kubeadm_ha_v1_DeployEvent, DeployEvent__Output as _kubeadm_ha_v1_DeployEvent__Output } from './kubeadm_ha/v1/DeployEvent.js';
 import type { DeployRequest as _kubeadm_ha_v1_DeployRequest, DeployRequest__Output as _kubeadm_ha_v1_DeployRequest__Output } from './kubeadm_ha/v1/DeployRequest.js';
 import type { ErrorDetail as _kubeadm_ha_v1_ErrorDetail, ErrorDetail__Output as _kubeadm_ha_v1_ErrorDetail__Output } from './kubeadm_ha/v1/ErrorDetail.js';
 import type { ErrorIssue as _kubeadm_ha_v1_ErrorIssue, ErrorIssue__Output as _kubeadm_ha_v1_ErrorIssue__Output } from './kubeadm_ha/v1/ErrorIssue.js';
+import type { ForgetNodeRequest as _kubeadm_ha_v1_ForgetNodeRequest, ForgetNodeRequest__Output as _kubeadm_ha_v1_ForgetNodeRequest__Output } from './kubeadm_ha/v1/ForgetNodeRequest.js';
+import type { ForgetNodeResponse as _kubeadm_ha_v1_ForgetNodeResponse, ForgetNodeResponse__Output as _kubeadm_ha_v1_ForgetNodeResponse__Output } from './kubeadm_ha/v1/ForgetNodeResponse.js';
 import type { HostAddress as _kubeadm_ha_v1_HostAddress, HostAddress__Output as _kubeadm_ha_v1_HostAddress__Output } from './kubeadm_ha/v1/HostAddress.js';
 import type { HostFacts as _kubeadm_ha_v1_HostFacts, HostFacts__Output as _kubeadm_ha_v1_HostFacts__Output } from './kubeadm_ha/v1/HostFacts.js';
 import type { JoinCommandRequest as _kubeadm_ha_v1_JoinCommandRequest, JoinCommandRequest__Output as _kubeadm_ha_v1_JoinCommandRequest__Output } from './kubeadm_ha/v1/JoinCommandRequest.js';
 import type { JoinCommandResponse as _kubeadm_ha_v1_JoinCommandResponse, JoinCommandResponse__Output as _kubeadm_ha_v1_JoinCommandResponse__Output } from './kubeadm_ha/v1/JoinCommandResponse.js';
+import type { ListTokensRequest as _kubeadm_ha_v1_ListTokensRequest, ListTokensRequest__Output as _kubeadm_ha_v1_ListTokensRequest__Output } from './kubeadm_ha/v1/ListTokensRequest.js';
+import type { ListTokensResponse as _kubeadm_ha_v1_ListTokensResponse, ListTokensResponse__Output as _kubeadm_ha_v1_ListTokensResponse__Output } from './kubeadm_ha/v1/ListTokensResponse.js';
 import type { NetworkInterface as _kubeadm_ha_v1_NetworkInterface, NetworkInterface__Output as _kubeadm_ha_v1_NetworkInterface__Output } from './kubeadm_ha/v1/NetworkInterface.js';
 import type { NodeInfo as _kubeadm_ha_v1_NodeInfo, NodeInfo__Output as _kubeadm_ha_v1_NodeInfo__Output } from './kubeadm_ha/v1/NodeInfo.js';
 import type { NodesRequest as _kubeadm_ha_v1_NodesRequest, NodesRequest__Output as _kubeadm_ha_v1_NodesRequest__Output } from './kubeadm_ha/v1/NodesRequest.js';
@@ -23,6 +30,7 @@ import type { RemoveNodeRequest as _kubeadm_ha_v1_RemoveNodeRequest, RemoveNodeR
 import type { ResetRequest as _kubeadm_ha_v1_ResetRequest, ResetRequest__Output as _kubeadm_ha_v1_ResetRequest__Output } from './kubeadm_ha/v1/ResetRequest.js';
 import type { StatusRequest as _kubeadm_ha_v1_StatusRequest, StatusRequest__Output as _kubeadm_ha_v1_StatusRequest__Output } from './kubeadm_ha/v1/StatusRequest.js';
 import type { StatusResponse as _kubeadm_ha_v1_StatusResponse, StatusResponse__Output as _kubeadm_ha_v1_StatusResponse__Output } from './kubeadm_ha/v1/StatusResponse.js';
+import type { TokenInfo as _kubeadm_ha_v1_TokenInfo, TokenInfo__Output as _kubeadm_ha_v1_TokenInfo__Output } from './kubeadm_ha/v1/TokenInfo.js';
 import type { VerifyReport as _kubeadm_ha_v1_VerifyReport, VerifyReport__Output as _kubeadm_ha_v1_VerifyReport__Output } from './kubeadm_ha/v1/VerifyReport.js';
 import type { VerifyRequest as _kubeadm_ha_v1_VerifyRequest, VerifyRequest__Output as _kubeadm_ha_v1_VerifyRequest__Output } from './kubeadm_ha/v1/VerifyRequest.js';
 import type { VerifyRow as _kubeadm_ha_v1_VerifyRow, VerifyRow__Output as _kubeadm_ha_v1_VerifyRow__Output } from './kubeadm_ha/v1/VerifyRow.js';
@@ -37,18 +45,25 @@ export interface ProtoGrpcType {
       AddNodeRequest: MessageTypeDefinition<_kubeadm_ha_v1_AddNodeRequest, _kubeadm_ha_v1_AddNodeRequest__Output>
       AddressFamily: EnumTypeDefinition
       AdminService: SubtypeConstructor<typeof grpc.Client, _kubeadm_ha_v1_AdminServiceClient> & { service: _kubeadm_ha_v1_AdminServiceDefinition }
+      ApproveNodeRequest: MessageTypeDefinition<_kubeadm_ha_v1_ApproveNodeRequest, _kubeadm_ha_v1_ApproveNodeRequest__Output>
       ContainerRuntime: MessageTypeDefinition<_kubeadm_ha_v1_ContainerRuntime, _kubeadm_ha_v1_ContainerRuntime__Output>
       CreateTokenRequest: MessageTypeDefinition<_kubeadm_ha_v1_CreateTokenRequest, _kubeadm_ha_v1_CreateTokenRequest__Output>
       CreateTokenResponse: MessageTypeDefinition<_kubeadm_ha_v1_CreateTokenResponse, _kubeadm_ha_v1_CreateTokenResponse__Output>
+      DeleteTokenRequest: MessageTypeDefinition<_kubeadm_ha_v1_DeleteTokenRequest, _kubeadm_ha_v1_DeleteTokenRequest__Output>
+      DeleteTokenResponse: MessageTypeDefinition<_kubeadm_ha_v1_DeleteTokenResponse, _kubeadm_ha_v1_DeleteTokenResponse__Output>
       DeployEvent: MessageTypeDefinition<_kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_DeployEvent__Output>
       DeployRequest: MessageTypeDefinition<_kubeadm_ha_v1_DeployRequest, _kubeadm_ha_v1_DeployRequest__Output>
       ErrorCode: EnumTypeDefinition
       ErrorDetail: MessageTypeDefinition<_kubeadm_ha_v1_ErrorDetail, _kubeadm_ha_v1_ErrorDetail__Output>
       ErrorIssue: MessageTypeDefinition<_kubeadm_ha_v1_ErrorIssue, _kubeadm_ha_v1_ErrorIssue__Output>
+      ForgetNodeRequest: MessageTypeDefinition<_kubeadm_ha_v1_ForgetNodeRequest, _kubeadm_ha_v1_ForgetNodeRequest__Output>
+      ForgetNodeResponse: MessageTypeDefinition<_kubeadm_ha_v1_ForgetNodeResponse, _kubeadm_ha_v1_ForgetNodeResponse__Output>
       HostAddress: MessageTypeDefinition<_kubeadm_ha_v1_HostAddress, _kubeadm_ha_v1_HostAddress__Output>
       HostFacts: MessageTypeDefinition<_kubeadm_ha_v1_HostFacts, _kubeadm_ha_v1_HostFacts__Output>
       JoinCommandRequest: MessageTypeDefinition<_kubeadm_ha_v1_JoinCommandRequest, _kubeadm_ha_v1_JoinCommandRequest__Output>
       JoinCommandResponse: MessageTypeDefinition<_kubeadm_ha_v1_JoinCommandResponse, _kubeadm_ha_v1_JoinCommandResponse__Output>
+      ListTokensRequest: MessageTypeDefinition<_kubeadm_ha_v1_ListTokensRequest, _kubeadm_ha_v1_ListTokensRequest__Output>
+      ListTokensResponse: MessageTypeDefinition<_kubeadm_ha_v1_ListTokensResponse, _kubeadm_ha_v1_ListTokensResponse__Output>
       LogLevel: EnumTypeDefinition
       NetworkInterface: MessageTypeDefinition<_kubeadm_ha_v1_NetworkInterface, _kubeadm_ha_v1_NetworkInterface__Output>
       NodeInfo: MessageTypeDefinition<_kubeadm_ha_v1_NodeInfo, _kubeadm_ha_v1_NodeInfo__Output>
@@ -61,6 +76,7 @@ export interface ProtoGrpcType {
       Role: EnumTypeDefinition
       StatusRequest: MessageTypeDefinition<_kubeadm_ha_v1_StatusRequest, _kubeadm_ha_v1_StatusRequest__Output>
       StatusResponse: MessageTypeDefinition<_kubeadm_ha_v1_StatusResponse, _kubeadm_ha_v1_StatusResponse__Output>
+      TokenInfo: MessageTypeDefinition<_kubeadm_ha_v1_TokenInfo, _kubeadm_ha_v1_TokenInfo__Output>
       VerifyReport: MessageTypeDefinition<_kubeadm_ha_v1_VerifyReport, _kubeadm_ha_v1_VerifyReport__Output>
       VerifyRequest: MessageTypeDefinition<_kubeadm_ha_v1_VerifyRequest, _kubeadm_ha_v1_VerifyRequest__Output>
       VerifyRow: MessageTypeDefinition<_kubeadm_ha_v1_VerifyRow, _kubeadm_ha_v1_VerifyRow__Output>

@@ -3,7 +3,7 @@
 export const PROTO_SOURCES: Readonly<Record<string, string>> = {
   "kubeadm_ha/v1/common.proto": "syntax = \"proto3\";\n\n// Messages shared by the agent and the admin contracts.\npackage kubeadm_ha.v1;\n\nenum Role {\n  ROLE_UNSPECIFIED = 0;\n  ROLE_CONTROL_PLANE = 1;\n  ROLE_WORKER = 2;\n}\n\nenum AddressFamily {\n  ADDRESS_FAMILY_UNSPECIFIED = 0;\n  ADDRESS_FAMILY_IPV4 = 1;\n  ADDRESS_FAMILY_IPV6 = 2;\n}\n\nmessage HostAddress {\n  string interface = 1;\n  string address = 2;\n  uint32 prefix_length = 3;\n  AddressFamily family = 4;\n}\n\nmessage NetworkInterface {\n  string name = 1;\n  string mac = 2;\n  uint32 mtu = 3;\n  bool up = 4;\n}\n\nmessage ContainerRuntime {\n  // e.g. unix:///run/containerd/containerd.sock\n  string socket = 1;\n  bool present = 2;\n  string version = 3;\n}\n\n// What the agent knows about its host. Gathered at registration and again on every Hello, because hosts change.\nmessage HostFacts {\n  string hostname = 1;\n  repeated HostAddress addresses = 2;\n  repeated NetworkInterface interfaces = 3;\n  // uname -r\n  string kernel = 4;\n  // PRETTY_NAME from /etc/os-release\n  string os_release = 5;\n  string kubeadm_version = 6;\n  string kubelet_version = 7;\n  ContainerRuntime cri = 8;\n  // A kubelet from a tarball lacks the 10-kubeadm.conf systemd drop-in; the agent must then write it.\n  bool kubelet_installed_by_package_manager = 9;\n  bool swap_on = 10;\n  // GOARCH-style: amd64, arm64\n  string arch = 11;\n  // kubeadm preflight wants 2 CPUs and 1700 MB on a control-plane node.\n  uint32 cpus = 12;\n  uint64 memory_bytes = 13;\n  // etcd is sensitive to clock skew; timedatectl's NTPSynchronized.\n  bool time_synchronized = 14;\n  string machine_id = 15;\n}\n\nenum ErrorCode {\n  ERROR_CODE_UNSPECIFIED = 0;\n  // A command on the host failed (CommandError): command, exit_code, stderr_tail are set.\n  ERROR_CODE_COMMAND = 1;\n  ERROR_CODE_PRECONDITION = 2;\n  ERROR_CODE_TIMEOUT = 3;\n  // Invalid input (SpecError): source and issues are set.\n  ERROR_CODE_SPEC = 4;\n  ERROR_CODE_AUTH = 5;\n  ERROR_CODE_CANCELLED = 6;\n  ERROR_CODE_INTERNAL = 7;\n}\n\nmessage ErrorIssue {\n  string path = 1;\n  string message = 2;\n}\n\n// An error with the fields of core/errors.ts, so that the receiver rebuilds the same error class. Messages are redacted\n// by the sender: no token, certificate key or private key ever travels in here.\nmessage ErrorDetail {\n  ErrorCode code = 1;\n  string message = 2;\n  string phase = 3;\n  string host = 4;\n  string command = 5;\n  int32 exit_code = 6;\n  // exit_code is meaningless when the command was killed by a signal.\n  bool killed = 7;\n  string stderr_tail = 8;\n  string source = 9;\n  repeated ErrorIssue issues = 10;\n}\n\nenum LogLevel {\n  LOG_LEVEL_UNSPECIFIED = 0;\n  LOG_LEVEL_DEBUG = 1;\n  LOG_LEVEL_INFO = 2;\n  LOG_LEVEL_WARN = 3;\n  LOG_LEVEL_ERROR = 4;\n}\n",
   "kubeadm_ha/v1/agent.proto": "syntax = \"proto3\";\n\n// The contract between kubeadm-ha-agent (one per host) and the coordinator. Agents only dial out.\npackage kubeadm_ha.v1;\n\nimport \"kubeadm_ha/v1/common.proto\";\n\nservice AgentService {\n  // The only RPC allowed without a client certificate: a bootstrap token authorizes it. The agent has pinned the\n  // coordinator's CA (sha256 of its SubjectPublicKeyInfo, as kubeadm discovery does) before sending anything.\n  rpc Register(RegisterRequest) returns (RegisterResponse);\n  // The long-lived session over mTLS. The agent's certificate CN is its name; Hello must agree with it.\n  rpc Session(stream AgentMessage) returns (stream CoordinatorMessage);\n}\n\nmessage RegisterRequest {\n  string bootstrap_token = 1;\n  // PKCS#10 request for the agent's ECDSA P-256 key. The coordinator ignores its subject and sets the CN itself.\n  string csr_pem = 2;\n  // The agent's NATS user nkey (public part only); NATS grants it read access to the backend set and nothing else.\n  string nats_nkey_public = 3;\n  HostFacts facts = 4;\n  // The node name from agent.yaml; empty means the lowercased hostname, as kubeadm does.\n  string requested_name = 5;\n  Role role_hint = 6;\n  string agent_version = 7;\n}\n\nmessage RegisterResponse {\n  string agent_name = 1;\n  string client_cert_pem = 2;\n  string ca_cert_pem = 3;\n  string nats_url = 4;\n  string cluster_name = 5;\n  Role role = 6;\n}\n\n// ---- agent -> coordinator ----\n\nmessage AgentMessage {\n  oneof msg {\n    Hello hello = 1;\n    TaskProgress progress = 2;\n    TaskResult result = 3;\n    LbApplied lb_applied = 4;\n    Heartbeat heartbeat = 5;\n  }\n}\n\n// First message on every Session.\nmessage Hello {\n  string agent_name = 1;\n  string agent_version = 2;\n  // The backend-set version whose haproxy configuration is live on this host; 0 when none.\n  uint64 applied_lb_version = 3;\n  HostFacts facts = 4;\n}\n\nmessage TaskProgress {\n  string task_id = 1;\n  // One line of output, already redacted by the agent.\n  string line = 2;\n}\n\nmessage TaskResult {\n  string task_id = 1;\n  bool ok = 2;\n  // Set when ok is false.\n  ErrorDetail error = 3;\n  // Named after the task kind that produced it; unset for kinds that return nothing.\n  oneof result {\n    PreflightResult preflight = 10;\n    KubeadmInitResult kubeadm_init = 11;\n    CreateJoinTokenResult create_join_token = 12;\n    WaitApiserverResult wait_apiserver = 13;\n    VerifyCleanResult verify_clean = 14;\n    LbStatusResult lb_status = 15;\n    WriteFilesResult write_files = 16;\n    HandOverVipResult hand_over_vip = 17;\n  }\n}\n\nmessage LbApplied {\n  uint64 version = 1;\n}\n\nmessage Heartbeat {}\n\n// ---- coordinator -> agent ----\n\nmessage CoordinatorMessage {\n  oneof msg {\n    Task task = 1;\n    Cancel cancel = 2;\n    Ping ping = 3;\n  }\n}\n\n// One unit of work on one host. Typed on purpose: the agent builds every command line itself, the coordinator never\n// sends shell.\nmessage Task {\n  string task_id = 1;\n  // How long the coordinator waits for the result; the agent may use it to bound its own commands. 0: no limit.\n  uint32 timeout_ms = 2;\n  oneof kind {\n    Preflight preflight = 10;\n    WriteFiles write_files = 11;\n    KubeadmInit kubeadm_init = 12;\n    UploadCerts upload_certs = 13;\n    CreateJoinToken create_join_token = 14;\n    DeleteToken delete_token = 15;\n    DeleteCertsSecret delete_certs_secret = 16;\n    KubeadmJoin kubeadm_join = 17;\n    WaitApiserver wait_apiserver = 18;\n    KubectlDrainDelete kubectl_drain_delete = 19;\n    KubeadmReset kubeadm_reset = 20;\n    StopLoadBalancer stop_load_balancer = 21;\n    StartLoadBalancer start_load_balancer = 22;\n    RemoveVip remove_vip = 23;\n    SetVipTrack set_vip_track = 24;\n    VerifyClean verify_clean = 25;\n    LbStatus lb_status = 26;\n    HandOverVip hand_over_vip = 27;\n  }\n}\n\nmessage Cancel {\n  string task_id = 1;\n}\n\nmessage Ping {}\n\n// ---- task kinds ----\n\nmessage Preflight {\n  // \"ipvs\" needs the ip_vs modules; \"iptables\" and \"nftables\" do not.\n  string kube_proxy_mode = 1;\n  string kubernetes_version = 2;\n  // Empty on hosts that do not take part in the VIP.\n  string vip = 3;\n  uint32 lb_port = 4;\n  uint32 apiserver_port = 5;\n  bool is_control_plane = 6;\n  string node_name = 7;\n  // The host runs keepalived + haproxy (control-plane nodes in the default topology).\n  bool runs_load_balancer = 8;\n  // A VIP already present on an interface breaks the install; the host must not hold it before we start.\n  string vip_interface = 9;\n  // The address this node's apiserver/kubelet uses (localAPIEndpoint); it must be on the host.\n  string node_address = 10;\n  string cri_socket = 11;\n  // keepalived's virtual_router_id (0: no keepalived on this host): preflight listens for VRRP adverts that already\n  // use it on the node address's segment for vrrp_listen_ms, and refuses when one comes from an address that is not\n  // in cluster_addresses (this cluster's own keepalived, on a re-run).\n  uint32 virtual_router_id = 12;\n  uint32 vrrp_listen_ms = 13;\n  repeated string cluster_addresses = 14;\n}\n\nmessage FileToWrite {\n  string path = 1;\n  uint32 mode = 2;\n  bytes content = 3;\n}\n\nmessage WriteFiles {\n  repeated FileToWrite files = 1;\n  repeated string remove_paths = 2;\n}\n\nmessage KubeadmInit {\n  string config_path = 1;\n  // Passed to --certificate-key together with --upload-certs; freshly minted by the coordinator.\n  string certificate_key = 2;\n  repeated string ignore_preflight_errors = 3;\n}\n\nmessage UploadCerts {\n  string config_path = 1;\n  string certificate_key = 2;\n}\n\nmessage CreateJoinToken {\n  // The same kubeadm.yaml as init, so the printed endpoint and node name agree with it.\n  string config_path = 1;\n  uint32 ttl_seconds = 2;\n}\n\nmessage DeleteToken {\n  // The public \"abcdef\" part of \"abcdef.0123456789abcdef\".\n  string token_id = 1;\n}\n\nmessage DeleteCertsSecret {}\n\nmessage KubeadmJoin {\n  // A JoinConfiguration written 0600 by a WriteFiles task; it carries the token and certificate key.\n  string config_path = 1;\n  repeated string ignore_preflight_errors = 2;\n}\n\nmessage WaitApiserver {\n  string address = 1;\n  uint32 port = 2;\n  uint32 timeout_ms = 3;\n}\n\nmessage KubectlDrainDelete {\n  string node_name = 1;\n  uint32 timeout_seconds = 2;\n}\n\nmessage KubeadmReset {}\n\nmessage StopLoadBalancer {\n  // When set with wait_timeout_ms, the agent waits until the container runtime (crictl, on this socket) runs none of\n  // the load balancer's static-pod containers any more: kubelet stops a pod only some time after its manifest went.\n  string cri_socket = 1;\n  // 0: return once the manifests are moved aside or the units stopped.\n  uint32 wait_timeout_ms = 2;\n  // \"static-pod\" or \"systemd\", from the spec; empty: the agent guesses from the files on the host, which cannot\n  // tell once kubeadm reset has emptied the manifests directory.\n  string run_as = 3;\n}\n\nmessage StartLoadBalancer {}\n\nmessage RemoveVip {\n  string vip = 1;\n  uint32 prefix_length = 2;\n  string interface = 3;\n}\n\n// The agent writes keepalived's track_file: fault moves the VIP away (a weight drop would not, under nopreempt).\nmessage SetVipTrack {\n  bool fault = 1;\n}\n\n// A planned move of the VIP off this host (remove-node of the holder): hold new connections to vip:port (their SYNs\n// are dropped, so clients retry them after the VIP moved), let the open ones finish for up to drain_timeout_ms, then\n// go to FAULT and wait up to move_timeout_ms for the address to leave; the hold is released in every case.\nmessage HandOverVip {\n  string vip = 1;\n  uint32 port = 2;\n  uint32 drain_timeout_ms = 3;\n  uint32 move_timeout_ms = 4;\n}\n\nmessage VerifyClean {\n  repeated string paths = 1;\n  string vip = 2;\n  // Also report a VIP handover's nftables hold left by an agent that died mid-handover. Asked by the final checks\n  // (remove-node, reset), not by the many VIP and file probes that share this task.\n  bool firewall_hold = 3;\n}\n\nmessage LbStatus {}\n\n// ---- task results ----\n\nmessage PreflightResult {\n  // Findings that do not block the install; blocking problems fail the task with ERROR_CODE_PRECONDITION.\n  repeated string warnings = 1;\n  // What preflight changed on the host: modules loaded, sysctls set, swap turned off.\n  repeated string actions = 2;\n  HostFacts facts = 3;\n}\n\nmessage KubeadmInitResult {\n  // The --discovery-token-ca-cert-hash kubeadm printed, \"sha256:<hex>\".\n  string ca_cert_hash = 1;\n}\n\nmessage CreateJoinTokenResult {\n  // host:port from the printed join command (the controlPlaneEndpoint).\n  string endpoint = 1;\n  string token = 2;\n  string ca_cert_hash = 3;\n}\n\nmessage WaitApiserverResult {\n  uint32 elapsed_ms = 1;\n}\n\nmessage Leftover {\n  // \"file\", \"vip\", \"process\", \"firewall\", ...\n  string kind = 1;\n  string detail = 2;\n}\n\nmessage VerifyCleanResult {\n  repeated Leftover leftovers = 1;\n}\n\nmessage LbServer {\n  string backend = 1;\n  string name = 2;\n  string address = 3;\n  uint32 port = 4;\n  // haproxy's operational state as the runtime API reports it: UP, DOWN, MAINT, DRAIN...\n  string state = 5;\n  string check_status = 6;\n}\n\nmessage LbStatusResult {\n  repeated LbServer servers = 1;\n  uint64 applied_version = 2;\n}\n\nmessage HandOverVipResult {\n  // False when nftables is not available: the VIP moved without holding new connections.\n  bool held_new_connections = 1;\n  // Client connections open to the VIP when the handover started, and those still open when it let go.\n  uint32 open_at_start = 2;\n  uint32 cut = 3;\n  uint32 drain_ms = 4;\n  // From FAULT until the address had left this host's interfaces.\n  uint32 release_ms = 5;\n}\n\nmessage WriteFilesResult {\n  // Files whose content or mode actually changed, and removed paths that existed; lets callers restart only what must.\n  repeated string changed_paths = 1;\n}\n",
-  "kubeadm_ha/v1/admin.proto": "syntax = \"proto3\";\n\n// The contract between coordinatorctl and the coordinator. Every RPC needs the admin client certificate\n// (O=kubeadm-ha:admins) that the coordinator writes at first start, as kubeadm writes admin.conf.\npackage kubeadm_ha.v1;\n\nimport \"kubeadm_ha/v1/common.proto\";\n\n// Who may call: only coordinatorctl with the admin certificate the coordinator wrote (admin.conf); an agent's\n// certificate is PERMISSION_DENIED and no certificate UNAUTHENTICATED (coordinator/grpc/auth.ts, server.test.ts).\n// dry_run on Deploy, AddNode, RemoveNode and Reset reaches the hosts only through read-only tasks (workflow/engine.ts).\nservice AdminService {\n  rpc Deploy(DeployRequest) returns (stream DeployEvent);\n  rpc Status(StatusRequest) returns (StatusResponse);\n  rpc Nodes(NodesRequest) returns (NodesResponse);\n  rpc CreateToken(CreateTokenRequest) returns (CreateTokenResponse);\n  rpc JoinCommand(JoinCommandRequest) returns (JoinCommandResponse);\n  rpc AddNode(AddNodeRequest) returns (stream DeployEvent);\n  rpc RemoveNode(RemoveNodeRequest) returns (stream DeployEvent);\n  rpc Reset(ResetRequest) returns (stream DeployEvent);\n  rpc Verify(VerifyRequest) returns (VerifyReport);\n}\n\nmessage DeployRequest {\n  string spec_yaml = 1;\n  // The private registry's docker config.json, copied to /var/lib/kubelet/config.json (0600) on every node.\n  bytes registry_config_json = 2;\n  bool dry_run = 3;\n}\n\nmessage DeployEvent {\n  string phase = 1;\n  string host = 2;\n  string message = 3;\n  LogLevel level = 4;\n  // The last event of the stream; error tells whether the operation failed.\n  bool done = 5;\n  ErrorDetail error = 6;\n}\n\nmessage StatusRequest {}\n\nenum PhaseState {\n  PHASE_STATE_UNSPECIFIED = 0;\n  PHASE_STATE_PENDING = 1;\n  PHASE_STATE_RUNNING = 2;\n  PHASE_STATE_DONE = 3;\n  PHASE_STATE_FAILED = 4;\n  PHASE_STATE_SKIPPED = 5;\n}\n\nmessage PhaseStatus {\n  string name = 1;\n  PhaseState state = 2;\n  string message = 3;\n  // RFC 3339\n  string updated = 4;\n}\n\nmessage StatusResponse {\n  string cluster_name = 1;\n  bool spec_present = 2;\n  repeated PhaseStatus phases = 3;\n  uint64 lb_backend_version = 4;\n  string vip = 5;\n  uint32 agents_registered = 6;\n  uint32 agents_connected = 7;\n}\n\nmessage NodesRequest {}\n\nmessage NodeInfo {\n  string name = 1;\n  Role role = 2;\n  bool connected = 3;\n  // The node is part of the Kubernetes cluster (init or join succeeded).\n  bool joined = 4;\n  string agent_version = 5;\n  uint64 applied_lb_version = 6;\n  // RFC 3339\n  string registered = 7;\n  string last_seen = 8;\n  HostFacts facts = 9;\n}\n\nmessage NodesResponse {\n  repeated NodeInfo nodes = 1;\n  uint64 lb_backend_version = 2;\n}\n\nmessage CreateTokenRequest {\n  uint32 ttl_seconds = 1;\n  Role role = 2;\n  string description = 3;\n}\n\nmessage CreateTokenResponse {\n  string token = 1;\n  // sha256:<hex> of the coordinator CA's SubjectPublicKeyInfo.\n  string ca_pin = 2;\n  string coordinator_address = 3;\n  // RFC 3339\n  string expires = 4;\n}\n\nmessage JoinCommandRequest {\n  Role role = 1;\n  uint32 ttl_seconds = 2;\n  string node_name = 3;\n}\n\nmessage JoinCommandResponse {\n  // The /etc/kubeadm-ha/agent.yaml to install on the new host.\n  string agent_config_yaml = 1;\n  // A shell line that writes agent.yaml (0600) and starts the agent.\n  string command = 2;\n  string token = 3;\n  string ca_pin = 4;\n  string coordinator_address = 5;\n  string expires = 6;\n}\n\nmessage AddNodeRequest {\n  string spec_yaml = 1;\n  string node_name = 2;\n  // Only ask the hosts and say what would be done, phase by phase and host by host; change nothing.\n  bool dry_run = 3;\n}\n\nmessage RemoveNodeRequest {\n  string node_name = 1;\n  bool dry_run = 2;\n}\n\nmessage ResetRequest {\n  bool dry_run = 1;\n}\n\nmessage VerifyRequest {\n  // Also run the failover drill: stop the VIP holder's keepalived and time the VIP move.\n  bool failover = 1;\n}\n\nmessage VerifyRow {\n  string check = 1;\n  string host = 2;\n  bool ok = 3;\n  string detail = 4;\n}\n\nmessage VerifyReport {\n  repeated VerifyRow rows = 1;\n  uint32 failover_ms = 2;\n  bool ok = 3;\n}\n"
+  "kubeadm_ha/v1/admin.proto": "syntax = \"proto3\";\n\n// The contract between coordinatorctl and the coordinator. Every RPC needs the admin client certificate\n// (O=kubeadm-ha:admins) that the coordinator writes at first start, as kubeadm writes admin.conf.\npackage kubeadm_ha.v1;\n\nimport \"kubeadm_ha/v1/common.proto\";\n\n// Who may call: only coordinatorctl with the admin certificate the coordinator wrote (admin.conf); an agent's\n// certificate is PERMISSION_DENIED and no certificate UNAUTHENTICATED (coordinator/grpc/auth.ts, server.test.ts).\n// dry_run on Deploy, AddNode, RemoveNode and Reset reaches the hosts only through read-only tasks (workflow/engine.ts).\nservice AdminService {\n  rpc Deploy(DeployRequest) returns (stream DeployEvent);\n  rpc Status(StatusRequest) returns (StatusResponse);\n  rpc Nodes(NodesRequest) returns (NodesResponse);\n  rpc CreateToken(CreateTokenRequest) returns (CreateTokenResponse);\n  rpc JoinCommand(JoinCommandRequest) returns (JoinCommandResponse);\n  rpc AddNode(AddNodeRequest) returns (stream DeployEvent);\n  rpc RemoveNode(RemoveNodeRequest) returns (stream DeployEvent);\n  rpc Reset(ResetRequest) returns (stream DeployEvent);\n  rpc Verify(VerifyRequest) returns (VerifyReport);\n  // Bootstrap tokens: listed without their secret, deleted by id (coordinator/tokens.ts).\n  rpc ListTokens(ListTokensRequest) returns (ListTokensResponse);\n  rpc DeleteToken(DeleteTokenRequest) returns (DeleteTokenResponse);\n  // Joins a registered host that auto-join holds back as pending (a control-plane token the spec does not allow to\n  // auto-join, or auto-join off): an add-node operation with the host's registered role.\n  rpc ApproveNode(ApproveNodeRequest) returns (stream DeployEvent);\n  // Revokes a host's agent without touching the host (it is gone): registry record, certificate, NATS user and live\n  // connections; a tombstone keeps it from registering again with a token older than the revocation.\n  rpc ForgetNode(ForgetNodeRequest) returns (ForgetNodeResponse);\n}\n\nmessage DeployRequest {\n  string spec_yaml = 1;\n  // The private registry's docker config.json, copied to /var/lib/kubelet/config.json (0600) on every node.\n  bytes registry_config_json = 2;\n  bool dry_run = 3;\n}\n\nmessage DeployEvent {\n  string phase = 1;\n  string host = 2;\n  string message = 3;\n  LogLevel level = 4;\n  // The last event of the stream; error tells whether the operation failed.\n  bool done = 5;\n  ErrorDetail error = 6;\n}\n\nmessage StatusRequest {}\n\nenum PhaseState {\n  PHASE_STATE_UNSPECIFIED = 0;\n  PHASE_STATE_PENDING = 1;\n  PHASE_STATE_RUNNING = 2;\n  PHASE_STATE_DONE = 3;\n  PHASE_STATE_FAILED = 4;\n  PHASE_STATE_SKIPPED = 5;\n}\n\nmessage PhaseStatus {\n  string name = 1;\n  PhaseState state = 2;\n  string message = 3;\n  // RFC 3339\n  string updated = 4;\n}\n\nmessage StatusResponse {\n  string cluster_name = 1;\n  bool spec_present = 2;\n  repeated PhaseStatus phases = 3;\n  uint64 lb_backend_version = 4;\n  string vip = 5;\n  uint32 agents_registered = 6;\n  uint32 agents_connected = 7;\n}\n\nmessage NodesRequest {}\n\nmessage NodeInfo {\n  string name = 1;\n  Role role = 2;\n  bool connected = 3;\n  // The node is part of the Kubernetes cluster (init or join succeeded).\n  bool joined = 4;\n  string agent_version = 5;\n  uint64 applied_lb_version = 6;\n  // RFC 3339\n  string registered = 7;\n  string last_seen = 8;\n  HostFacts facts = 9;\n  // Registered and connected, not in the spec, and held back from auto-join; `coordinatorctl nodes approve` joins it.\n  bool pending = 10;\n  // Why it is pending, for the operator.\n  string pending_reason = 11;\n}\n\nmessage NodesResponse {\n  repeated NodeInfo nodes = 1;\n  uint64 lb_backend_version = 2;\n}\n\nmessage CreateTokenRequest {\n  // 0: the default (1 h). Refused above 7 days.\n  uint32 ttl_seconds = 1;\n  // What the token admits, authoritatively; an agent's hint can only lower it. Unspecified: worker.\n  Role role = 2;\n  string description = 3;\n  // 0: the default (1, single-use).\n  uint32 uses = 4;\n  // Binds the token to this node name: only an agent registering as it may use it, and it may replace an existing\n  // registration of that name (the operator's explicit \"this host replaces that one\").\n  string node_name = 5;\n}\n\nmessage CreateTokenResponse {\n  string token = 1;\n  // sha256:<hex> of the coordinator CA's SubjectPublicKeyInfo.\n  string ca_pin = 2;\n  string coordinator_address = 3;\n  // RFC 3339\n  string expires = 4;\n  // The token's public id, for token list and token delete.\n  string id = 5;\n  uint32 uses = 6;\n  Role role = 7;\n}\n\nmessage ListTokensRequest {}\n\nmessage TokenInfo {\n  string id = 1;\n  Role role = 2;\n  // Empty: any node name.\n  string node_name = 3;\n  uint32 uses = 4;\n  uint32 max_uses = 5;\n  // RFC 3339\n  string expires = 6;\n  string created = 7;\n  string description = 8;\n}\n\nmessage ListTokensResponse {\n  repeated TokenInfo tokens = 1;\n}\n\nmessage DeleteTokenRequest {\n  string id = 1;\n}\n\nmessage DeleteTokenResponse {\n  bool deleted = 1;\n}\n\nmessage ApproveNodeRequest {\n  string node_name = 1;\n}\n\nmessage ForgetNodeRequest {\n  string node_name = 1;\n}\n\nmessage ForgetNodeResponse {\n  // Whether a registration existed (a tombstone is written either way).\n  bool forgotten = 1;\n}\n\nmessage JoinCommandRequest {\n  Role role = 1;\n  uint32 ttl_seconds = 2;\n  string node_name = 3;\n}\n\nmessage JoinCommandResponse {\n  // The /etc/kubeadm-ha/agent.yaml to install on the new host.\n  string agent_config_yaml = 1;\n  // A shell line that writes agent.yaml (0600) and starts the agent.\n  string command = 2;\n  string token = 3;\n  string ca_pin = 4;\n  string coordinator_address = 5;\n  string expires = 6;\n}\n\nmessage AddNodeRequest {\n  string spec_yaml = 1;\n  string node_name = 2;\n  // Only ask the hosts and say what would be done, phase by phase and host by host; change nothing.\n  bool dry_run = 3;\n}\n\nmessage RemoveNodeRequest {\n  string node_name = 1;\n  bool dry_run = 2;\n}\n\nmessage ResetRequest {\n  bool dry_run = 1;\n}\n\nmessage VerifyRequest {\n  // Also run the failover drill: stop the VIP holder's keepalived and time the VIP move.\n  bool failover = 1;\n}\n\nmessage VerifyRow {\n  string check = 1;\n  string host = 2;\n  bool ok = 3;\n  string detail = 4;\n}\n\nmessage VerifyReport {\n  repeated VerifyRow rows = 1;\n  uint32 failover_ms = 2;\n  bool ok = 3;\n}\n"
 };
 
 export const PROTO_DESCRIPTOR = {
@@ -1040,6 +1040,23 @@ export const PROTO_DESCRIPTOR = {
                 "Verify": {
                   "requestType": "VerifyRequest",
                   "responseType": "VerifyReport"
+                },
+                "ListTokens": {
+                  "requestType": "ListTokensRequest",
+                  "responseType": "ListTokensResponse"
+                },
+                "DeleteToken": {
+                  "requestType": "DeleteTokenRequest",
+                  "responseType": "DeleteTokenResponse"
+                },
+                "ApproveNode": {
+                  "requestType": "ApproveNodeRequest",
+                  "responseType": "DeployEvent",
+                  "responseStream": true
+                },
+                "ForgetNode": {
+                  "requestType": "ForgetNodeRequest",
+                  "responseType": "ForgetNodeResponse"
                 }
               }
             },
@@ -1193,6 +1210,14 @@ export const PROTO_DESCRIPTOR = {
                 "facts": {
                   "type": "HostFacts",
                   "id": 9
+                },
+                "pending": {
+                  "type": "bool",
+                  "id": 10
+                },
+                "pendingReason": {
+                  "type": "string",
+                  "id": 11
                 }
               }
             },
@@ -1222,6 +1247,14 @@ export const PROTO_DESCRIPTOR = {
                 "description": {
                   "type": "string",
                   "id": 3
+                },
+                "uses": {
+                  "type": "uint32",
+                  "id": 4
+                },
+                "nodeName": {
+                  "type": "string",
+                  "id": 5
                 }
               }
             },
@@ -1242,6 +1275,106 @@ export const PROTO_DESCRIPTOR = {
                 "expires": {
                   "type": "string",
                   "id": 4
+                },
+                "id": {
+                  "type": "string",
+                  "id": 5
+                },
+                "uses": {
+                  "type": "uint32",
+                  "id": 6
+                },
+                "role": {
+                  "type": "Role",
+                  "id": 7
+                }
+              }
+            },
+            "ListTokensRequest": {
+              "fields": {}
+            },
+            "TokenInfo": {
+              "fields": {
+                "id": {
+                  "type": "string",
+                  "id": 1
+                },
+                "role": {
+                  "type": "Role",
+                  "id": 2
+                },
+                "nodeName": {
+                  "type": "string",
+                  "id": 3
+                },
+                "uses": {
+                  "type": "uint32",
+                  "id": 4
+                },
+                "maxUses": {
+                  "type": "uint32",
+                  "id": 5
+                },
+                "expires": {
+                  "type": "string",
+                  "id": 6
+                },
+                "created": {
+                  "type": "string",
+                  "id": 7
+                },
+                "description": {
+                  "type": "string",
+                  "id": 8
+                }
+              }
+            },
+            "ListTokensResponse": {
+              "fields": {
+                "tokens": {
+                  "rule": "repeated",
+                  "type": "TokenInfo",
+                  "id": 1
+                }
+              }
+            },
+            "DeleteTokenRequest": {
+              "fields": {
+                "id": {
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
+            "DeleteTokenResponse": {
+              "fields": {
+                "deleted": {
+                  "type": "bool",
+                  "id": 1
+                }
+              }
+            },
+            "ApproveNodeRequest": {
+              "fields": {
+                "nodeName": {
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
+            "ForgetNodeRequest": {
+              "fields": {
+                "nodeName": {
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
+            "ForgetNodeResponse": {
+              "fields": {
+                "forgotten": {
+                  "type": "bool",
+                  "id": 1
                 }
               }
             },

@@ -190,8 +190,12 @@ ${this.options.specExtra ?? ''}
     return { code: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
   }
 
-  async createAgentConfig(): Promise<string> {
-    const r = await this.ctl(['token', 'create', '--ttl', '2h']);
+  /**
+   * The agent.yaml every host of the lab gets. By default one token for the whole lab: control-plane (the spec decides
+   * each deployed node's role; a control-plane token may register either), with a use for every host and re-registration.
+   */
+  async createAgentConfig(flags: readonly string[] = ['--role', 'control-plane', '--uses', '50']): Promise<string> {
+    const r = await this.ctl(['token', 'create', '--ttl', '2h', ...flags]);
     if (r.code !== 0) throw new Error(`token create failed: ${r.stderr}`);
     this.agentConfig = r.stdout;
     return r.stdout;

@@ -113,6 +113,8 @@ describeE2E('e2e: verify, the failover drill, and auto-join', () => {
 
   it('auto-join: a host with only an agent config registers and is joined as a worker, nothing typed', async () => {
     const host = HOSTS.find((h) => h.unlisted)!;
+    // Its own token, as an operator makes one for a new worker: the default, single-use worker token.
+    await c.createAgentConfig([]);
     c.startAgent(host);
     await c.waitFor(
       async () => {

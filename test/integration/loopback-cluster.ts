@@ -138,8 +138,12 @@ ${nodes}
     return spawn(NODE, [join(REPO_ROOT, 'dist/coordinator/cli/main.js'), ...args, '--admin-conf', this.adminConf], { stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
-  async createAgentConfig(): Promise<string> {
-    const r = await this.ctl('token', 'create', '--ttl', '1h');
+  /**
+   * The agent.yaml every host of the lab gets. By default one token for the whole lab: control-plane (the spec decides
+   * each deployed node's role; a control-plane token may register either), with a use for every host and re-registration.
+   */
+  async createAgentConfig(flags: readonly string[] = ['--role', 'control-plane', '--uses', '50']): Promise<string> {
+    const r = await this.ctl('token', 'create', '--ttl', '1h', ...flags);
     if (r.code !== 0) throw new Error(`token create failed: ${r.stderr}`);
     this.agentConfig = r.stdout;
     return r.stdout;

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { InMemoryAgentRegistry, type BootstrapTokenVerifier, type VerifiedBootstrapToken } from '../../coordinator/grpc/registry.js';
+import { InMemoryAgentRegistry, type BootstrapTokenVerifier, type TokenGrant } from '../../coordinator/grpc/registry.js';
 import { startCoordinatorServer, type CoordinatorServer } from '../../coordinator/grpc/server.js';
 import { loadAdminCredentials, writeAdminCredentials, type AdminCredentials } from '../../coordinator/pki/admin-credentials.js';
 import { loadOrCreateCa, type CertificateAuthority } from '../../coordinator/pki/ca.js';
@@ -16,16 +16,30 @@ import type { Logger } from '../../lib/log.js';
 import type { HostFacts } from '../../proto/generated/kubeadm_ha/v1/HostFacts.js';
 import { AdminService, AgentService, type AdminServiceClient, type AdminServiceHandlers, type AgentServiceClient, type NodeRole } from '../../proto/index.js';
 
-/** Accepts exactly the listed tokens and counts every verification, so tests can prove none happened. */
+/**
+ * Accepts exactly the listed tokens, any number of times, and counts every check, so tests can prove none happened.
+ * A token listed without a role admits control-plane (and so, lowered by the agent's hint, workers too). The real,
+ * single-use tokens are tested against a real coordinator (test/integration/trust.test.ts).
+ */
 export class StaticTokenVerifier implements BootstrapTokenVerifier {
   calls = 0;
-  constructor(private readonly tokens: Readonly<Record<string, NodeRole | undefined>>) {}
+  consumed = 0;
+  constructor(private readonly tokens: Readonly<Record<string, NodeRole | { role: NodeRole; nodeName: string } | undefined>>) {}
 
-  async verify(token: string): Promise<VerifiedBootstrapToken | null> {
+  async check(token: string): Promise<TokenGrant | null> {
     this.calls++;
     if (!Object.hasOwn(this.tokens, token)) return null;
-    const role = this.tokens[token];
-    return { tokenId: token.split('.')[0]!, ...(role ? { role } : {}) };
+    const entry = this.tokens[token];
+    const bound = typeof entry === 'object' ? entry : undefined;
+    const role = bound?.role ?? (typeof entry === 'string' ? entry : 'control-plane');
+    return { tokenId: token.split('.')[0]!, role, createdAt: new Date(0), ...(bound ? { nodeName: bound.nodeName } : {}) };
+  }
+  async consume(): Promise<boolean> {
+    this.consumed++;
+    return true;
+  }
+  async refund(): Promise<void> {
+    this.consumed--;
   }
 }
 
@@ -47,6 +61,8 @@ export const TEST_TOKENS = {
   any: 'abcdef.0123456789abcdef',
   worker: 'wwwwww.0123456789abcdef',
   controlPlane: 'cccccc.0123456789abcdef',
+  /** A worker token bound to the node name w3, as `token create --node-name w3` makes one. */
+  boundToW3: 'bbbbbb.0123456789abcdef',
 } as const;
 
 export async function startTestCoordinator(
@@ -55,7 +71,12 @@ export async function startTestCoordinator(
   const dir = await mkdtemp(join(tmpdir(), 'kubeadm-ha-coordinator-'));
   const ca = await loadOrCreateCa(join(dir, 'pki'));
   const registry = new InMemoryAgentRegistry();
-  const tokens = new StaticTokenVerifier({ [TEST_TOKENS.any]: undefined, [TEST_TOKENS.worker]: 'worker', [TEST_TOKENS.controlPlane]: 'control-plane' });
+  const tokens = new StaticTokenVerifier({
+    [TEST_TOKENS.any]: undefined,
+    [TEST_TOKENS.worker]: 'worker',
+    [TEST_TOKENS.controlPlane]: 'control-plane',
+    [TEST_TOKENS.boundToW3]: { role: 'worker', nodeName: 'w3' },
+  });
   let hub = new SessionHub(opts.hub);
   const start = (listen: string, h: SessionHub) =>
     startCoordinatorServer({

@@ -1,17 +1,37 @@
+import { UsageError } from '../../../core/errors.js';
 import { formatTable } from '../../../core/format/table.js';
+import type { ForgetNodeResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/ForgetNodeResponse.js';
 import type { NodesResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/NodesResponse.js';
 import { roleFromProto } from '../../../proto/index.js';
 import { parseCommandArgs, type Command } from '../command.js';
-import { CONNECTION_OPTIONS, connect, unary } from '../client.js';
+import { CONNECTION_OPTIONS, connect, followEvents, unary } from '../client.js';
+
+const USAGE = [
+  'coordinatorctl nodes [-o json] [--admin-conf FILE]',
+  '       coordinatorctl nodes approve NAME   join a pending host with the role its token admitted',
+  '       coordinatorctl nodes forget NAME    revoke a host that is gone: its certificate, NATS user and registration',
+].join('\n');
 
 export const nodesCommand: Command = {
   name: 'nodes',
-  summary: 'Registered agents: role, session, joined, address, kubeadm/kubelet versions, applied backend set',
-  usage: 'coordinatorctl nodes [-o json] [--admin-conf FILE]',
+  summary: 'Registered agents (role, session, joined, pending, addresses, versions, applied backend set); nodes approve NAME; nodes forget NAME',
+  usage: USAGE,
   async run(args, io) {
-    const { values } = parseCommandArgs(this, args, { output: { type: 'string', short: 'o' }, ...CONNECTION_OPTIONS });
+    const { values, positionals } = parseCommandArgs(this, args, { output: { type: 'string', short: 'o' }, ...CONNECTION_OPTIONS }, true);
+    const [sub, ...rest] = positionals;
+    if (sub !== undefined && !((sub === 'approve' || sub === 'forget') && rest.length === 1)) {
+      throw new UsageError(`nodes: expected no argument, approve NAME or forget NAME\nusage: ${this.usage}`);
+    }
     const client = await connect(values);
     try {
+      if (sub === 'approve') return await followEvents(client.approveNode({ nodeName: rest[0]! }), io, 'nodes approve');
+      if (sub === 'forget') {
+        const res = await unary<object, ForgetNodeResponse__Output>(client, 'forgetNode', { nodeName: rest[0]! }, 'nodes forget');
+        io.out(
+          `${rest[0]} ${res.forgotten ? 'revoked' : 'was not registered; a tombstone now refuses it'}: only a token created from now on can register it again\n`,
+        );
+        return 0;
+      }
       const res = await unary<object, NodesResponse__Output>(client, 'nodes', {}, 'nodes');
       if (values.output === 'json') {
         io.out(JSON.stringify(res, null, 2) + '\n');
@@ -21,7 +41,7 @@ export const nodesCommand: Command = {
         n.name,
         roleFromProto(n.role) ?? '?',
         n.connected ? 'connected' : `gone since ${n.lastSeen || '?'}`,
-        n.joined ? 'yes' : 'no',
+        n.joined ? 'yes' : n.pending ? 'pending' : 'no',
         n.facts?.addresses
           .filter((a) => a.interface !== 'lo')
           .map((a) => a.address)
@@ -31,6 +51,7 @@ export const nodesCommand: Command = {
         n.appliedLbVersion ? `v${n.appliedLbVersion}` : '-',
       ]);
       io.out(formatTable(['NODE', 'ROLE', 'SESSION', 'JOINED', 'ADDRESSES', 'KUBEADM', 'KUBELET', 'LB'], rows) + '\n');
+      for (const n of res.nodes.filter((x) => x.pending)) io.err(`${n.name} is pending: ${n.pendingReason}\n`);
       return 0;
     } finally {
       client.close();

@@ -38,6 +38,7 @@ function removal(takesOver: string | undefined) {
     target: findPlannedNode(plan, plan.controlPlane[0]!.name)!,
     removeTimeouts: { ...DEFAULT_REMOVE_TIMEOUTS, vipMoveMs: 600 },
     forgetInSpec: async () => undefined,
+    revokeAgent: async () => undefined,
   };
   return { ctx, calls, events, holder: () => holder, masters: plan.controlPlane.map((n) => n.name) };
 }

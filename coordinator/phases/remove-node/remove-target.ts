@@ -44,6 +44,8 @@ export interface RemoveContext extends ClusterContext, RemoveView {
   readonly alwaysStopLoadBalancer?: boolean;
   /** Drops the node from the stored spec (the desired state): the last step, after its host is clean. */
   readonly forgetInSpec: () => Promise<void>;
+  /** Revokes the node's agent (registry, certificate, NATS user, session; a tombstone): with forgetInSpec, last. */
+  readonly revokeAgent: () => Promise<void>;
 }
 
 /** The load balancer's manifests where the agent parks them once stopped. */

@@ -5,22 +5,23 @@ import type { ResetContext } from './reset-target.js';
 
 /**
  * The coordinator forgets the cluster (spec, node and phase records) and publishes an empty backend set as the next
- * version: versions never go back, or agents would ignore the next deploy's sets. Agent registrations stay, so the
- * same hosts can be deployed again without new tokens.
+ * version: versions never go back, or agents would ignore the next deploy's sets. Then every agent is revoked: a
+ * torn-down cluster trusts no host, and deploying the hosts again takes new bootstrap tokens.
  */
 export const resetForgetPhase: Phase<ResetContext, ClusterView> = {
   id: 'reset-forget',
-  title: 'Forget the cluster: empty backend set, node and phase records and the stored spec cleared',
-  describe: () => ({ hosts: [], order: 'none', details: ['agent registrations are kept'] }),
+  title: 'Forget the cluster: empty backend set, node and phase records and the stored spec cleared, agents revoked',
+  describe: () => ({ hosts: [], order: 'none', details: ['every agent is revoked: deploying again takes new bootstrap tokens'] }),
   shouldRun: () => true,
   async run(ctx) {
     if (!ctx.hosts) ctx.emit({ kind: 'progress', phase: 'reset', message: 'no deployed spec: no host to reset' });
     const emptied = await ctx.backends.update((set) => withBackends(set, []));
     await ctx.forgetCluster();
+    const revoked = await ctx.revokeAgents();
     ctx.emit({
       kind: 'progress',
       phase: 'summary',
-      message: `cluster ${ctx.clusterName} reset: node and phase records and the stored spec cleared; backend set v${emptied.version} is empty; agent registrations kept`,
+      message: `cluster ${ctx.clusterName} reset: node and phase records and the stored spec cleared; backend set v${emptied.version} is empty; ${revoked.length} agents revoked (deploying again takes new bootstrap tokens)`,
     });
   },
 };

@@ -62,6 +62,10 @@ function cluster() {
     emit: hosts.emit,
     pathsOf: (node, dropIn) => resetPaths(spec, node, dropIn),
     forgetCluster: async () => void forgotten.push('records and spec'),
+    revokeAgents: async () => {
+      forgotten.push('agents');
+      return spec.nodes.map((n) => n.name);
+    },
   };
   return { ctx, calls, files, vipOn, forgotten, events, set: backends.stored, names: spec.nodes.map((n) => n.name) };
 }
@@ -78,7 +82,7 @@ describe('reset', () => {
     }
     expect(c.vipOn.size).toBe(0);
     expect(c.set()).toMatchObject({ version: 2, backends: [] });
-    expect(c.forgotten).toEqual(['records and spec']);
+    expect(c.forgotten).toEqual(['records and spec', 'agents']);
   });
 
   it('stops the load balancer even on a node where none of our files is left (a unit could still run keepalived)', async () => {

@@ -39,6 +39,8 @@ export const resetHostsPhase: Phase<ResetContext, ClusterView> = {
         alwaysStopLoadBalancer: true,
         paths: ctx.pathsOf(node, facts ? !facts.kubeletInstalledByPackageManager : false),
         forgetInSpec: async () => undefined,
+        // reset-forget revokes every agent once all hosts are clean; a host revoked early could not be reset again.
+        revokeAgent: async () => undefined,
       };
       await runPhases<RemoveContext>(RESET_HOST_PHASES as readonly Phase<RemoveContext, RemoveView>[], target, 'Run `coordinatorctl reset --yes` again.');
       ctx.emit({ kind: 'progress', phase: this.id, host: node.name, message: 'clean' });

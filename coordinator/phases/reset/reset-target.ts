@@ -10,6 +10,8 @@ export interface ResetContext extends EngineContext {
   readonly backends: BackendSets;
   /** Every path of ours on `node`, host-preparation files included. */
   readonly pathsOf: (node: PlannedNode, kubeletDropIn: boolean) => string[];
-  /** Deletes the node and phase records and the stored spec; agent registrations stay. */
+  /** Deletes the node and phase records and the stored spec. */
   readonly forgetCluster: () => Promise<void>;
+  /** Revokes every registered agent of the cluster (tombstones included); returns their names. */
+  readonly revokeAgents: () => Promise<string[]>;
 }

@@ -3,12 +3,19 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AddNodeRequest as _kubeadm_ha_v1_AddNodeRequest, AddNodeRequest__Output as _kubeadm_ha_v1_AddNodeRequest__Output } from '../../kubeadm_ha/v1/AddNodeRequest.js';
+import type { ApproveNodeRequest as _kubeadm_ha_v1_ApproveNodeRequest, ApproveNodeRequest__Output as _kubeadm_ha_v1_ApproveNodeRequest__Output } from '../../kubeadm_ha/v1/ApproveNodeRequest.js';
 import type { CreateTokenRequest as _kubeadm_ha_v1_CreateTokenRequest, CreateTokenRequest__Output as _kubeadm_ha_v1_CreateTokenRequest__Output } from '../../kubeadm_ha/v1/CreateTokenRequest.js';
 import type { CreateTokenResponse as _kubeadm_ha_v1_CreateTokenResponse, CreateTokenResponse__Output as _kubeadm_ha_v1_CreateTokenResponse__Output } from '../../kubeadm_ha/v1/CreateTokenResponse.js';
+import type { DeleteTokenRequest as _kubeadm_ha_v1_DeleteTokenRequest, DeleteTokenRequest__Output as _kubeadm_ha_v1_DeleteTokenRequest__Output } from '../../kubeadm_ha/v1/DeleteTokenRequest.js';
+import type { DeleteTokenResponse as _kubeadm_ha_v1_DeleteTokenResponse, DeleteTokenResponse__Output as _kubeadm_ha_v1_DeleteTokenResponse__Output } from '../../kubeadm_ha/v1/DeleteTokenResponse.js';
 import type { DeployEvent as _kubeadm_ha_v1_DeployEvent, DeployEvent__Output as _kubeadm_ha_v1_DeployEvent__Output } from '../../kubeadm_ha/v1/DeployEvent.js';
 import type { DeployRequest as _kubeadm_ha_v1_DeployRequest, DeployRequest__Output as _kubeadm_ha_v1_DeployRequest__Output } from '../../kubeadm_ha/v1/DeployRequest.js';
+import type { ForgetNodeRequest as _kubeadm_ha_v1_ForgetNodeRequest, ForgetNodeRequest__Output as _kubeadm_ha_v1_ForgetNodeRequest__Output } from '../../kubeadm_ha/v1/ForgetNodeRequest.js';
+import type { ForgetNodeResponse as _kubeadm_ha_v1_ForgetNodeResponse, ForgetNodeResponse__Output as _kubeadm_ha_v1_ForgetNodeResponse__Output } from '../../kubeadm_ha/v1/ForgetNodeResponse.js';
 import type { JoinCommandRequest as _kubeadm_ha_v1_JoinCommandRequest, JoinCommandRequest__Output as _kubeadm_ha_v1_JoinCommandRequest__Output } from '../../kubeadm_ha/v1/JoinCommandRequest.js';
 import type { JoinCommandResponse as _kubeadm_ha_v1_JoinCommandResponse, JoinCommandResponse__Output as _kubeadm_ha_v1_JoinCommandResponse__Output } from '../../kubeadm_ha/v1/JoinCommandResponse.js';
+import type { ListTokensRequest as _kubeadm_ha_v1_ListTokensRequest, ListTokensRequest__Output as _kubeadm_ha_v1_ListTokensRequest__Output } from '../../kubeadm_ha/v1/ListTokensRequest.js';
+import type { ListTokensResponse as _kubeadm_ha_v1_ListTokensResponse, ListTokensResponse__Output as _kubeadm_ha_v1_ListTokensResponse__Output } from '../../kubeadm_ha/v1/ListTokensResponse.js';
 import type { NodesRequest as _kubeadm_ha_v1_NodesRequest, NodesRequest__Output as _kubeadm_ha_v1_NodesRequest__Output } from '../../kubeadm_ha/v1/NodesRequest.js';
 import type { NodesResponse as _kubeadm_ha_v1_NodesResponse, NodesResponse__Output as _kubeadm_ha_v1_NodesResponse__Output } from '../../kubeadm_ha/v1/NodesResponse.js';
 import type { RemoveNodeRequest as _kubeadm_ha_v1_RemoveNodeRequest, RemoveNodeRequest__Output as _kubeadm_ha_v1_RemoveNodeRequest__Output } from '../../kubeadm_ha/v1/RemoveNodeRequest.js';
@@ -24,6 +31,11 @@ export interface AdminServiceClient extends grpc.Client {
   addNode(argument: _kubeadm_ha_v1_AddNodeRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
   addNode(argument: _kubeadm_ha_v1_AddNodeRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
   
+  ApproveNode(argument: _kubeadm_ha_v1_ApproveNodeRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  ApproveNode(argument: _kubeadm_ha_v1_ApproveNodeRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  approveNode(argument: _kubeadm_ha_v1_ApproveNodeRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  approveNode(argument: _kubeadm_ha_v1_ApproveNodeRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  
   CreateToken(argument: _kubeadm_ha_v1_CreateTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
   CreateToken(argument: _kubeadm_ha_v1_CreateTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
   CreateToken(argument: _kubeadm_ha_v1_CreateTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
@@ -33,10 +45,28 @@ export interface AdminServiceClient extends grpc.Client {
   createToken(argument: _kubeadm_ha_v1_CreateTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
   createToken(argument: _kubeadm_ha_v1_CreateTokenRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
   
+  DeleteToken(argument: _kubeadm_ha_v1_DeleteTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_DeleteTokenResponse__Output>): grpc.ClientUnaryCall;
+  DeleteToken(argument: _kubeadm_ha_v1_DeleteTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_DeleteTokenResponse__Output>): grpc.ClientUnaryCall;
+  DeleteToken(argument: _kubeadm_ha_v1_DeleteTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_DeleteTokenResponse__Output>): grpc.ClientUnaryCall;
+  DeleteToken(argument: _kubeadm_ha_v1_DeleteTokenRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_DeleteTokenResponse__Output>): grpc.ClientUnaryCall;
+  deleteToken(argument: _kubeadm_ha_v1_DeleteTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_DeleteTokenResponse__Output>): grpc.ClientUnaryCall;
+  deleteToken(argument: _kubeadm_ha_v1_DeleteTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_DeleteTokenResponse__Output>): grpc.ClientUnaryCall;
+  deleteToken(argument: _kubeadm_ha_v1_DeleteTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_DeleteTokenResponse__Output>): grpc.ClientUnaryCall;
+  deleteToken(argument: _kubeadm_ha_v1_DeleteTokenRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_DeleteTokenResponse__Output>): grpc.ClientUnaryCall;
+  
   Deploy(argument: _kubeadm_ha_v1_DeployRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
   Deploy(argument: _kubeadm_ha_v1_DeployRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
   deploy(argument: _kubeadm_ha_v1_DeployRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
   deploy(argument: _kubeadm_ha_v1_DeployRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  
+  ForgetNode(argument: _kubeadm_ha_v1_ForgetNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
+  ForgetNode(argument: _kubeadm_ha_v1_ForgetNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
+  ForgetNode(argument: _kubeadm_ha_v1_ForgetNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
+  ForgetNode(argument: _kubeadm_ha_v1_ForgetNodeRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
+  forgetNode(argument: _kubeadm_ha_v1_ForgetNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
+  forgetNode(argument: _kubeadm_ha_v1_ForgetNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
+  forgetNode(argument: _kubeadm_ha_v1_ForgetNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
+  forgetNode(argument: _kubeadm_ha_v1_ForgetNodeRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
   
   JoinCommand(argument: _kubeadm_ha_v1_JoinCommandRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_JoinCommandResponse__Output>): grpc.ClientUnaryCall;
   JoinCommand(argument: _kubeadm_ha_v1_JoinCommandRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_JoinCommandResponse__Output>): grpc.ClientUnaryCall;
@@ -46,6 +76,15 @@ export interface AdminServiceClient extends grpc.Client {
   joinCommand(argument: _kubeadm_ha_v1_JoinCommandRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_JoinCommandResponse__Output>): grpc.ClientUnaryCall;
   joinCommand(argument: _kubeadm_ha_v1_JoinCommandRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_JoinCommandResponse__Output>): grpc.ClientUnaryCall;
   joinCommand(argument: _kubeadm_ha_v1_JoinCommandRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_JoinCommandResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListTokens(argument: _kubeadm_ha_v1_ListTokensRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
+  ListTokens(argument: _kubeadm_ha_v1_ListTokensRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
+  ListTokens(argument: _kubeadm_ha_v1_ListTokensRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
+  ListTokens(argument: _kubeadm_ha_v1_ListTokensRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
+  listTokens(argument: _kubeadm_ha_v1_ListTokensRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
+  listTokens(argument: _kubeadm_ha_v1_ListTokensRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
+  listTokens(argument: _kubeadm_ha_v1_ListTokensRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
+  listTokens(argument: _kubeadm_ha_v1_ListTokensRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
   
   Nodes(argument: _kubeadm_ha_v1_NodesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_NodesResponse__Output>): grpc.ClientUnaryCall;
   Nodes(argument: _kubeadm_ha_v1_NodesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_NodesResponse__Output>): grpc.ClientUnaryCall;
@@ -89,11 +128,19 @@ export interface AdminServiceClient extends grpc.Client {
 export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation {
   AddNode: grpc.handleServerStreamingCall<_kubeadm_ha_v1_AddNodeRequest__Output, _kubeadm_ha_v1_DeployEvent>;
   
+  ApproveNode: grpc.handleServerStreamingCall<_kubeadm_ha_v1_ApproveNodeRequest__Output, _kubeadm_ha_v1_DeployEvent>;
+  
   CreateToken: grpc.handleUnaryCall<_kubeadm_ha_v1_CreateTokenRequest__Output, _kubeadm_ha_v1_CreateTokenResponse>;
+  
+  DeleteToken: grpc.handleUnaryCall<_kubeadm_ha_v1_DeleteTokenRequest__Output, _kubeadm_ha_v1_DeleteTokenResponse>;
   
   Deploy: grpc.handleServerStreamingCall<_kubeadm_ha_v1_DeployRequest__Output, _kubeadm_ha_v1_DeployEvent>;
   
+  ForgetNode: grpc.handleUnaryCall<_kubeadm_ha_v1_ForgetNodeRequest__Output, _kubeadm_ha_v1_ForgetNodeResponse>;
+  
   JoinCommand: grpc.handleUnaryCall<_kubeadm_ha_v1_JoinCommandRequest__Output, _kubeadm_ha_v1_JoinCommandResponse>;
+  
+  ListTokens: grpc.handleUnaryCall<_kubeadm_ha_v1_ListTokensRequest__Output, _kubeadm_ha_v1_ListTokensResponse>;
   
   Nodes: grpc.handleUnaryCall<_kubeadm_ha_v1_NodesRequest__Output, _kubeadm_ha_v1_NodesResponse>;
   
@@ -109,9 +156,13 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
 
 export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   AddNode: MethodDefinition<_kubeadm_ha_v1_AddNodeRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_AddNodeRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>
+  ApproveNode: MethodDefinition<_kubeadm_ha_v1_ApproveNodeRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_ApproveNodeRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>
   CreateToken: MethodDefinition<_kubeadm_ha_v1_CreateTokenRequest, _kubeadm_ha_v1_CreateTokenResponse, _kubeadm_ha_v1_CreateTokenRequest__Output, _kubeadm_ha_v1_CreateTokenResponse__Output>
+  DeleteToken: MethodDefinition<_kubeadm_ha_v1_DeleteTokenRequest, _kubeadm_ha_v1_DeleteTokenResponse, _kubeadm_ha_v1_DeleteTokenRequest__Output, _kubeadm_ha_v1_DeleteTokenResponse__Output>
   Deploy: MethodDefinition<_kubeadm_ha_v1_DeployRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_DeployRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>
+  ForgetNode: MethodDefinition<_kubeadm_ha_v1_ForgetNodeRequest, _kubeadm_ha_v1_ForgetNodeResponse, _kubeadm_ha_v1_ForgetNodeRequest__Output, _kubeadm_ha_v1_ForgetNodeResponse__Output>
   JoinCommand: MethodDefinition<_kubeadm_ha_v1_JoinCommandRequest, _kubeadm_ha_v1_JoinCommandResponse, _kubeadm_ha_v1_JoinCommandRequest__Output, _kubeadm_ha_v1_JoinCommandResponse__Output>
+  ListTokens: MethodDefinition<_kubeadm_ha_v1_ListTokensRequest, _kubeadm_ha_v1_ListTokensResponse, _kubeadm_ha_v1_ListTokensRequest__Output, _kubeadm_ha_v1_ListTokensResponse__Output>
   Nodes: MethodDefinition<_kubeadm_ha_v1_NodesRequest, _kubeadm_ha_v1_NodesResponse, _kubeadm_ha_v1_NodesRequest__Output, _kubeadm_ha_v1_NodesResponse__Output>
   RemoveNode: MethodDefinition<_kubeadm_ha_v1_RemoveNodeRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_RemoveNodeRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>
   Reset: MethodDefinition<_kubeadm_ha_v1_ResetRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_ResetRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>

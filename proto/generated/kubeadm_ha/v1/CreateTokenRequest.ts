@@ -6,10 +6,14 @@ export interface CreateTokenRequest {
   'ttlSeconds'?: (number);
   'role'?: (_kubeadm_ha_v1_Role);
   'description'?: (string);
+  'uses'?: (number);
+  'nodeName'?: (string);
 }
 
 export interface CreateTokenRequest__Output {
   'ttlSeconds': (number);
   'role': (_kubeadm_ha_v1_Role__Output);
   'description': (string);
+  'uses': (number);
+  'nodeName': (string);
 }

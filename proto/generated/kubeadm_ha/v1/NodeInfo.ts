@@ -14,6 +14,8 @@ export interface NodeInfo {
   'registered'?: (string);
   'lastSeen'?: (string);
   'facts'?: (_kubeadm_ha_v1_HostFacts | null);
+  'pending'?: (boolean);
+  'pendingReason'?: (string);
 }
 
 export interface NodeInfo__Output {
@@ -26,4 +28,6 @@ export interface NodeInfo__Output {
   'registered': (string);
   'lastSeen': (string);
   'facts': (_kubeadm_ha_v1_HostFacts__Output | null);
+  'pending': (boolean);
+  'pendingReason': (string);
 }

@@ -1,0 +1,8 @@
+// Original file: proto/kubeadm_ha/v1/admin.proto
+
+
+export interface ListTokensRequest {
+}
+
+export interface ListTokensRequest__Output {
+}
