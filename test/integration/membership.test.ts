@@ -261,6 +261,11 @@ describe.skipIf(!canRun)('live load-balancer membership on loopback', () => {
     expect(removed.stdout).toContain('remove-vip');
     expect(readFileSync(join(root, 'run/kha-stub/addresses'), 'utf8')).not.toContain('127.0.0.100');
     expect(existsSync(join(root, 'etc/kubeadm-ha/kubeadm.yaml'))).toBe(false);
+    // Its agent is revoked: no longer registered, and it stays out although it retries with its agent.yaml's token.
+    await new Promise((r) => setTimeout(r, 1500));
+    const nodes = JSON.parse((await ctl('nodes', '-o', 'json')).stdout) as { nodes: { name: string }[] };
+    expect(nodes.nodes.map((x) => x.name)).not.toContain('worker-0');
+    expect(removed.stdout).toMatch(/its agent is revoked/);
     // Again: the node is no longer in the stored spec, which is refused with the reason.
     const again = await ctl('remove-node', 'worker-0');
     expect(again.code).toBe(1);
