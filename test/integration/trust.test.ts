@@ -27,10 +27,10 @@ const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/loca
 const FIXTURE = join(import.meta.dirname, '../fixtures/cluster.yaml');
 
 async function ctl(adminConf: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli([...args, '--admin-conf', adminConf], { out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli([...args, '--admin-conf', adminConf], { out: (t) => void out.push(t), err: (t) => void err.push(t) });
+  return { code, out: out.join(''), err: err.join('') };
 }
 
 describe.skipIf(!NATS_SERVER)('trust against a real coordinator and nats-server', () => {
