@@ -1,11 +1,18 @@
 /**
  * Every side effect the agent has on its host goes through HostOps: commands and files. Production uses the real
  * root `/`; tests use a temporary root and a scripted runner, so no test ever touches the machine it runs on.
+ *
+ * The file methods are the last line for every writer, whoever asked (agent/tasks/write-files.ts checks the
+ * coordinator's allow-list before it gets here): a path never leaves the host root (`..` is refused, never resolved),
+ * a write, chmod or removal never goes through a symbolic link (each component below the root is checked with lstat,
+ * so a link planted inside an allowed directory cannot point the write elsewhere), and no mode carries setuid, setgid,
+ * sticky or world-write (core/host/owned-paths.ts).
  */
-import { access, chmod, readdir, rm, stat } from 'node:fs/promises';
+import { access, chmod, lstat, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { CommandError, KubeadmHaError } from '../core/errors.js';
+import { AuthError, CommandError } from '../core/errors.js';
+import { checkFileMode, normaliseHostPath } from '../core/host/owned-paths.js';
 import { redactArgv, redactSecrets } from '../core/redact.js';
 import { readFileIfExists, writeFileAtomic } from '../lib/fs.js';
 import type { Logger } from '../lib/log.js';
@@ -30,18 +37,28 @@ export interface ExecResult {
 }
 
 export interface HostOps {
-  /** `/` in production; a temporary directory in tests. Paths given to the file methods are host-absolute. */
+  /**
+   * `/` in production; a temporary directory in tests. Paths given to the file methods are host-absolute; one with a
+   * `..` segment is refused, so none reaches outside the root.
+   */
   readonly root: string;
   exec(command: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   readFile(path: string): Promise<string | undefined>;
+  /** Refuses a symbolic link on the way and a mode with setuid, setgid, sticky or world-write (AuthError naming the path). */
   writeFile(path: string, content: string | Uint8Array, mode: number): Promise<void>;
-  /** Returns whether something was removed. Directories are removed recursively. */
+  /** Returns whether something was removed. Directories are removed recursively; a symbolic link on the way is refused. */
   remove(path: string): Promise<boolean>;
   exists(path: string): Promise<boolean>;
   listDir(path: string): Promise<string[]>;
   /** The permission bits, or undefined when the path does not exist. */
   mode(path: string): Promise<number | undefined>;
+  /** Refuses as writeFile does. */
   chmod(path: string, mode: number): Promise<void>;
+  /**
+   * Throws the AuthError writeFile, chmod and remove would throw for a symbolic link on the way to `path`; lets a task
+   * check all its paths before it changes anything.
+   */
+  checkMutable(path: string): Promise<void>;
 }
 
 export const STDERR_TAIL_LINES = 12;
@@ -62,8 +79,32 @@ export class LocalHostOps implements HostOps {
   }
 
   private hostPath(path: string): string {
-    if (!path.startsWith('/')) throw new KubeadmHaError(`HostOps paths are host-absolute; got ${path}`);
-    return this.root === '/' ? path : join(this.root, path);
+    const normal = normaliseHostPath(path);
+    return this.root === '/' ? normal : join(this.root, normal);
+  }
+
+  /**
+   * The real path of a file about to be written, chmodded or removed, once no component below the root is a symbolic
+   * link: a link in /etc/kubeadm-ha pointing at /etc would otherwise turn an allowed write into any write. Components
+   * that do not exist yet are fine (they are created as directories). The root itself is the operator's choice.
+   */
+  private async mutablePath(path: string): Promise<string> {
+    const normal = normaliseHostPath(path);
+    let current = this.root;
+    for (const segment of normal.split('/').filter(Boolean)) {
+      current = join(current, segment);
+      try {
+        if ((await lstat(current)).isSymbolicLink()) {
+          const at = this.root === '/' ? current : current.slice(this.root.length);
+          throw new AuthError(`refusing ${JSON.stringify(normal)}: ${at} is a symbolic link, and the agent never writes or removes through one`);
+        }
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
+        throw err;
+      }
+    }
+    if (normal === '/') throw new AuthError(`refusing ${JSON.stringify(path)}: the host root itself`);
+    return this.hostPath(normal);
   }
 
   async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -110,17 +151,23 @@ export class LocalHostOps implements HostOps {
     return { exitCode, stdout, stderr };
   }
 
-  readFile(path: string): Promise<string | undefined> {
+  async readFile(path: string): Promise<string | undefined> {
     return readFileIfExists(this.hostPath(path));
   }
 
-  writeFile(path: string, content: string | Uint8Array, mode: number): Promise<void> {
-    return writeFileAtomic(this.hostPath(path), content, mode);
+  async checkMutable(path: string): Promise<void> {
+    await this.mutablePath(path);
+  }
+
+  async writeFile(path: string, content: string | Uint8Array, mode: number): Promise<void> {
+    checkFileMode(path, mode);
+    await writeFileAtomic(await this.mutablePath(path), content, mode);
   }
 
   async remove(path: string): Promise<boolean> {
+    const real = await this.mutablePath(path);
     const existed = await this.exists(path);
-    await rm(this.hostPath(path), { recursive: true, force: true });
+    await rm(real, { recursive: true, force: true });
     return existed;
   }
 
@@ -151,6 +198,7 @@ export class LocalHostOps implements HostOps {
   }
 
   async chmod(path: string, mode: number): Promise<void> {
-    await chmod(this.hostPath(path), mode);
+    checkFileMode(path, mode);
+    await chmod(await this.mutablePath(path), mode);
   }
 }

@@ -1,9 +1,11 @@
 /**
  * The kubeadm steps, with argv built by core/kubeadm/argv.ts and output read by core/kubeadm/parse.ts. Secrets stay
- * out of argv (they are in the 0600 config) and are masked in every progress line and error.
+ * out of argv (they are in the 0600 config) and are masked in every progress line and error. The config path a task
+ * names must be one of ours (core/host/owned-paths.ts): kubeadm reads no file the coordinator could not have written.
  */
 import { CommandError } from '../../core/errors.js';
-import { ADMIN_KUBECONFIG_PATH } from '../../core/host/paths.js';
+import { deleteCertsSecretArgv, deleteNodeArgv, drainNodeArgv, getNodeArgv } from '../../core/host/kubectl.js';
+import { checkKubeadmConfigPath } from '../../core/host/owned-paths.js';
 import { IGNORE_MANIFESTS_DIR, initArgv, joinArgv, resetArgv, tokenCreateArgv, tokenDeleteArgv, uploadCertsArgv, type Argv } from '../../core/kubeadm/argv.js';
 import { formatPreflightErrors, parseInitOutput, parseJoinCommand, parsePreflightErrors } from '../../core/kubeadm/parse.js';
 import type { HostOps } from '../hostops.js';
@@ -34,19 +36,19 @@ async function run(host: HostOps, argv: Argv, ctx: StepContext, secrets: readonl
 }
 
 export async function kubeadmInit(host: HostOps, configPath: string, ctx: StepContext): Promise<{ caCertHash: string }> {
-  const result = await run(host, initArgv(configPath), ctx);
+  const result = await run(host, initArgv(checkKubeadmConfigPath(configPath)), ctx);
   const parsed = parseInitOutput(result.stdout);
   return { caCertHash: parsed.controlPlaneJoin?.caCertHashes[0] ?? parsed.workerJoin?.caCertHashes[0] ?? '' };
 }
 
 /** The key is in the config's InitConfiguration.certificateKey: kubeadm refuses --certificate-key next to --config. */
 export async function uploadCerts(host: HostOps, configPath: string, certificateKey: string, ctx: StepContext): Promise<void> {
-  await run(host, uploadCertsArgv(configPath, { skipCertificateKeyPrint: true }), ctx, [certificateKey]);
+  await run(host, uploadCertsArgv(checkKubeadmConfigPath(configPath), { skipCertificateKeyPrint: true }), ctx, [certificateKey]);
 }
 
 export async function createJoinToken(host: HostOps, configPath: string, ctx: StepContext): Promise<{ endpoint: string; token: string; caCertHash: string }> {
   // No progress lines: the only output is the join command, and it carries the token.
-  const result = await run(host, tokenCreateArgv({ configPath }), { ...ctx, progress: () => {} });
+  const result = await run(host, tokenCreateArgv({ configPath: checkKubeadmConfigPath(configPath) }), { ...ctx, progress: () => {} });
   const join = parseJoinCommand(result.stdout);
   return { endpoint: join.endpoint, token: join.token, caCertHash: join.caCertHashes[0]! };
 }
@@ -57,13 +59,13 @@ export async function deleteToken(host: HostOps, tokenId: string, ctx: StepConte
 
 /** The Secret expires on its own after 2 h; deleting it right after the join shortens the window to minutes. */
 export async function deleteCertsSecret(host: HostOps, ctx: StepContext): Promise<void> {
-  await run(host, ['kubectl', '--kubeconfig', ADMIN_KUBECONFIG_PATH, '-n', 'kube-system', 'delete', 'secret', 'kubeadm-certs', '--ignore-not-found'], ctx);
+  await run(host, deleteCertsSecretArgv(), ctx);
 }
 
 export async function kubeadmJoin(host: HostOps, configPath: string, ignorePreflightErrors: readonly string[], ctx: StepContext): Promise<void> {
   const role = ignorePreflightErrors.includes(IGNORE_MANIFESTS_DIR) ? 'control-plane' : 'worker';
   const extra = ignorePreflightErrors.filter((e) => e !== IGNORE_MANIFESTS_DIR);
-  const argv = [...joinArgv(configPath, role), ...(extra.length > 0 ? [`--ignore-preflight-errors=${extra.join(',')}`] : [])];
+  const argv = joinArgv(checkKubeadmConfigPath(configPath), role, extra);
   await run(host, argv, ctx);
 }
 
@@ -71,15 +73,18 @@ export async function kubeadmReset(host: HostOps, criSocket: string | undefined,
   await run(host, resetArgv(criSocket ? { criSocket } : {}), ctx);
 }
 
-/** Drain and delete a node through this control-plane node's admin.conf. A node already gone is not an error. */
+/**
+ * Drain and delete a node through this control-plane node's admin.conf. A node already gone is not an error. The name
+ * comes from the coordinator: core/host/kubectl.ts refuses anything but a node name and puts it after `--`.
+ */
 export async function drainAndDeleteNode(host: HostOps, nodeName: string, timeoutSeconds: number, ctx: StepContext): Promise<void> {
-  const kubectl = (args: string[], allowFailure = false) =>
-    host.exec('kubectl', ['--kubeconfig', ADMIN_KUBECONFIG_PATH, ...args], {
+  const kubectl = ([cmd, ...args]: string[], allowFailure = false) =>
+    host.exec(cmd!, args, {
       onLine: ctx.progress,
       allowFailure,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
-  const get = await kubectl(['get', 'node', nodeName, '-o', 'name'], true);
+  const get = await kubectl(getNodeArgv(nodeName), true);
   if (get.exitCode !== 0) {
     if (/NotFound|not found/.test(get.stderr)) {
       ctx.progress(`node ${nodeName} is not in the cluster; nothing to drain`);
@@ -87,6 +92,6 @@ export async function drainAndDeleteNode(host: HostOps, nodeName: string, timeou
     }
     throw new CommandError(`kubectl get node ${nodeName}`, get.exitCode, get.stderr.trim());
   }
-  await kubectl(['drain', nodeName, '--ignore-daemonsets', '--delete-emptydir-data', '--force', `--timeout=${timeoutSeconds}s`]);
-  await kubectl(['delete', 'node', nodeName]);
+  await kubectl(drainNodeArgv(nodeName, timeoutSeconds));
+  await kubectl(deleteNodeArgv(nodeName));
 }

@@ -82,7 +82,8 @@ async function disableSwap(host: HostOps, r: Report): Promise<void> {
   if (fstab !== undefined) {
     const edited = commentOutSwap(fstab);
     if (edited !== fstab) {
-      await host.writeFile(FSTAB_PATH, edited, (await host.mode(FSTAB_PATH)) ?? 0o644);
+      // Its own mode, less what HostOps refuses to write (a world-writable fstab is the operator's to fix, not ours to keep).
+      await host.writeFile(FSTAB_PATH, edited, ((await host.mode(FSTAB_PATH)) ?? 0o644) & 0o775);
       r.actions.push(`swap lines commented out of ${FSTAB_PATH}`);
     }
   }

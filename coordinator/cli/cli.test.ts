@@ -72,7 +72,7 @@ describe('coordinatorctl render', () => {
     const r = await cli('render', '-f', FIXTURE, '-o', out);
     expect(r.code).toBe(0);
     const mode = (p: string) => statSync(join(out, p)).mode & 0o777;
-    expect(mode('master-0/etc/keepalived/keepalived.conf')).toBe(0o644);
+    expect(mode('master-0/etc/keepalived/keepalived.conf')).toBe(0o600);
     expect(mode('master-0/etc/keepalived/check_apiserver.sh')).toBe(0o755);
     expect(mode('master-0/etc/kubeadm-ha/kubeadm.yaml')).toBe(0o600);
     expect(mode('master-2/etc/kubernetes/manifests/haproxy.yaml')).toBe(0o600);

@@ -10,20 +10,33 @@ import {
   KUBELET_CONFIG_PATH,
   KUBELET_KUBECONFIG_PATH,
 } from '../../core/host/paths.js';
+import { checkHostWrite } from '../../core/host/owned-paths.js';
 import type { PlannedNode } from '../../core/plan.js';
 import type { RenderedFile } from '../../core/render/types.js';
 import type { ClusterSpec } from '../../core/spec.js';
 import type { TaskArgs } from '../../proto/index.js';
 import type { AgentGateway, ClusterContext, ClusterProgress, RunTaskOptions } from './ports.js';
 
+/**
+ * The agent refuses any path off its allow-list and any unsafe mode (core/host/owned-paths.ts); checking here too
+ * makes a renderer that drifts off the list fail before a task leaves, with the same error.
+ */
 export function writeFilesArgs(files: readonly RenderedFile[], removePaths: readonly string[] = []): TaskArgs['writeFiles'] {
+  checkHostWrite(files, removePaths);
   return {
     files: files.map((f) => ({ path: f.path, mode: f.mode, content: Buffer.from(f.content, 'utf8') })),
     removePaths: [...removePaths],
   };
 }
 
-export function writeFiles(agents: AgentGateway, agent: string, files: readonly RenderedFile[], removePaths: readonly string[] = [], options?: RunTaskOptions) {
+/** Async, so a refused path rejects like a failed task (callers `.catch` both). */
+export async function writeFiles(
+  agents: AgentGateway,
+  agent: string,
+  files: readonly RenderedFile[],
+  removePaths: readonly string[] = [],
+  options?: RunTaskOptions,
+) {
   return agents.runTask(agent, 'writeFiles', writeFilesArgs(files, removePaths), options);
 }
 

@@ -17,6 +17,10 @@ describe('crictl argv and output', () => {
     ]);
   });
 
+  it('refuses a CRI socket that would read as a flag', () => {
+    for (const bad of ['-x', '--help', '', 'unix:///a b']) expect(() => runningContainersArgv(bad, LB_CONTAINER_NAMES)).toThrow(/not a CRI socket/);
+  });
+
   it('refuses a name that would widen the pattern', () => {
     expect(() => runningContainersArgv('unix:///x.sock', ['haproxy|.*'])).toThrow(/not a container name/);
   });

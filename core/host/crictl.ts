@@ -11,6 +11,10 @@ export const LB_CONTAINER_NAMES = ['keepalived', 'haproxy', 'kube-vip'] as const
 /** `crictl ps -q`: running containers named exactly one of `names` in kube-system, one id per line. */
 export function runningContainersArgv(criSocket: string, names: readonly string[]): string[] {
   for (const n of names) if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n)) throw new KubeadmHaError(`crictl: ${JSON.stringify(n)} is not a container name`);
+  // The socket comes from the coordinator's task; pflag would take it as the flag's value anyway, but a value that
+  // looks like a flag is refused outright rather than left to the parser.
+  if (criSocket.length === 0 || criSocket.startsWith('-') || /\s/.test(criSocket))
+    throw new KubeadmHaError(`crictl: ${JSON.stringify(criSocket)} is not a CRI socket (unix:///run/containerd/containerd.sock)`);
   return [
     '--runtime-endpoint',
     criSocket,

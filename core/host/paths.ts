@@ -51,8 +51,16 @@ export const SYSTEMD_UNIT_DIRS = ['/etc/systemd/system/', '/lib/systemd/system/'
 
 // kubeadm-ha itself
 
+/** Our own directory on every host: kubeadm configs, the cleanup script, parked manifests. Secrets live here (0600). */
+export const KUBEADM_HA_CONFIG_DIR = '/etc/kubeadm-ha';
+/**
+ * The spec that LB agents of earlier releases read to re-render haproxy.cfg (it can hold keepalived's authPass).
+ * Nothing writes it any more (the backend set carries the load-balancer settings); node removal still deletes it from
+ * hosts deployed before, and the allow-list keeps it 0600 should anything ever write it again.
+ */
+export const LB_SPEC_PATH = `${KUBEADM_HA_CONFIG_DIR}/cluster.json`;
 /** The agent's configuration (coordinator address, CA pin, bootstrap token), written by the operator or the installer. */
-export const AGENT_CONFIG_PATH = '/etc/kubeadm-ha/agent.yaml';
+export const AGENT_CONFIG_PATH = `${KUBEADM_HA_CONFIG_DIR}/agent.yaml`;
 /** The coordinator's state: CA, admin.conf and the local NATS. */
 export const COORDINATOR_DATA_DIR = '/var/lib/kubeadm-ha-coordinator';
 /** coordinatorctl's default credentials, written by the coordinator into its data directory. */

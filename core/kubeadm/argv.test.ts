@@ -124,6 +124,18 @@ describe('kubeadm argv builders', () => {
     );
   });
 
+  it('puts extra preflight checks to ignore into the one flag, refusing anything but a check name', () => {
+    expect(joinArgv(CONFIG, 'control-plane', ['Swap'])).toEqual([
+      'kubeadm',
+      'join',
+      '--config',
+      CONFIG,
+      `--ignore-preflight-errors=${IGNORE_MANIFESTS_DIR},Swap`,
+    ]);
+    expect(joinArgv(CONFIG, 'worker', ['Swap'])).toEqual(['kubeadm', 'join', '--config', CONFIG, '--ignore-preflight-errors=Swap']);
+    for (const bad of ['--dry-run', '-v', 'Swap,all', 'a b', '']) expect(() => joinArgv(CONFIG, 'worker', [bad])).toThrow(/not a preflight check name/);
+  });
+
   it('refuses values that would read as flags', () => {
     expect(() => initArgv('--dry-run')).toThrow(/does not start with "-"/);
     expect(() => joinArgv('', 'worker')).toThrow(/non-empty/);

@@ -29,6 +29,12 @@ function checkedValue(what: string, value: string): string {
   return value;
 }
 
+/** A kubeadm preflight check name (`DirAvailable--etc-kubernetes-manifests`, `Swap`): no comma, no flag, nothing else. */
+function checkedPreflightCheck(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(name)) throw new KubeadmHaError(`kubeadm argv: ${JSON.stringify(name)} is not a preflight check name`);
+  return name;
+}
+
 export interface InitArgvOptions {
   /** Keep the certificate key out of init's stdout; use it when InitConfiguration.certificateKey was set by us. */
   readonly skipCertificateKeyPrint?: boolean;
@@ -101,13 +107,14 @@ export function tokenDeleteArgv(tokenOrId: string): Argv {
  * joins ignore the non-empty manifests directory because our load-balancer static pods are already there; workers keep
  * the check, since anything in their manifests directory is a leftover worth stopping for.
  */
-export function joinArgv(configPath: string, role: Role): Argv {
+export function joinArgv(configPath: string, role: Role, ignorePreflightErrors: readonly string[] = []): Argv {
+  const ignored = [...(role === 'control-plane' ? [IGNORE_MANIFESTS_DIR] : []), ...ignorePreflightErrors.map(checkedPreflightCheck)];
   return [
     KUBEADM,
     'join',
     '--config',
     checkedValue('the config path', configPath),
-    ...(role === 'control-plane' ? [`--ignore-preflight-errors=${IGNORE_MANIFESTS_DIR}`] : []),
+    ...(ignored.length > 0 ? [`--ignore-preflight-errors=${ignored.join(',')}`] : []),
   ];
 }
 

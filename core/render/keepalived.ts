@@ -100,10 +100,13 @@ export function renderCheckScript(plan: ClusterPlan, nodeName: string): string {
   });
 }
 
-/** keepalived.conf (0644) and the check script (0755, root-owned: enable_script_security refuses anything else). */
+/**
+ * keepalived.conf (0600: keepalived reads it as root, and releases before VRRPv3 kept auth_pass in it) and the check
+ * script (0755, root-owned: enable_script_security refuses anything else).
+ */
 export function renderKeepalivedFiles(target: RenderTarget): RenderedFile[] {
   return [
-    { path: KEEPALIVED_CONF_PATH, mode: 0o644, content: renderKeepalivedConf(target) },
+    { path: KEEPALIVED_CONF_PATH, mode: 0o600, content: renderKeepalivedConf(target) },
     { path: KEEPALIVED_CHECK_SCRIPT_PATH, mode: 0o755, content: renderCheckScript(target.plan, target.node.name) },
   ];
 }

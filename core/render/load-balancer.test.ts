@@ -72,7 +72,7 @@ describe('renderLoadBalancerFiles by mode', () => {
 
   it('keepalived-haproxy as static pods: three config files and two 0600 manifests', () => {
     expect(paths('static-pod')).toEqual([
-      [KEEPALIVED_CONF_PATH, '644'],
+      [KEEPALIVED_CONF_PATH, '600'],
       [KEEPALIVED_CHECK_SCRIPT_PATH, '755'],
       [HAPROXY_CFG_PATH, '644'],
       [KEEPALIVED_MANIFEST_PATH, '600'],
@@ -82,7 +82,7 @@ describe('renderLoadBalancerFiles by mode', () => {
 
   it('keepalived-haproxy under systemd: the config files only', () => {
     expect(paths('systemd')).toEqual([
-      [KEEPALIVED_CONF_PATH, '644'],
+      [KEEPALIVED_CONF_PATH, '600'],
       [KEEPALIVED_CHECK_SCRIPT_PATH, '755'],
       [HAPROXY_CFG_PATH, '644'],
     ]);

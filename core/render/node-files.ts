@@ -39,11 +39,8 @@ export function hostPrepFiles(plan: ClusterPlan, node: PlannedNode, options: Hos
   return hostFiles(plan, node, options).files;
 }
 
-/**
- * The spec that LB agents of earlier releases read to re-render haproxy.cfg. Nothing writes it any more (the backend
- * set carries the load-balancer settings); node removal still deletes it from hosts deployed before.
- */
-export const LB_SPEC_PATH = '/etc/kubeadm-ha/cluster.json';
+/** Defined with the other host paths; re-exported for the removal phases that import it from here. */
+export { LB_SPEC_PATH } from '../host/paths.js';
 
 /** keepalived + haproxy (or kube-vip) for a control-plane node, with haproxy listing `backends`; nothing for workers. */
 export function loadBalancerFiles(

@@ -134,7 +134,7 @@ describe('deploy: 3 control-plane + 2 workers over gRPC/TLS with a real nats-ser
       expect(mode(join(root, 'etc/modules-load.d/kubeadm-ha.conf'))).toBe(0o644);
       for (const f of walk(join(root, 'var/lib/kubeadm-ha'))) expect(mode(f), f).toBe(0o600);
       if (h.role === 'control-plane') {
-        expect(mode(join(root, 'etc/keepalived/keepalived.conf'))).toBe(0o644);
+        expect(mode(join(root, 'etc/keepalived/keepalived.conf'))).toBe(0o600);
         expect(mode(join(root, 'etc/keepalived/check_apiserver.sh'))).toBe(0o755);
         expect(mode(join(root, 'etc/haproxy/haproxy.cfg'))).toBe(0o644);
         expect(mode(join(root, 'etc/kubernetes/manifests/keepalived.yaml'))).toBe(0o600);
