@@ -40,6 +40,7 @@ function agentName(req: RegisterRequest__Output): string {
   const name = requested || (req.facts?.hostname ?? '').trim().toLowerCase();
   const path = requested ? 'requestedName' : 'facts.hostname';
   if (!name) throw requestProblem('requestedName', 'is empty and the host reported no hostname; set nodeName in agent.yaml');
+  // The problem shows the name clipped (core/clip.ts): it is whatever an unauthenticated caller sent, up to 64 KiB.
   const problem = dns1123LabelProblem(name);
   if (problem) throw requestProblem(path, `${problem}; Kubernetes node names must be DNS-1123 labels, set nodeName in agent.yaml`);
   return name;
@@ -47,7 +48,8 @@ function agentName(req: RegisterRequest__Output): string {
 
 function checkNkey(key: string): void {
   if (!key) throw requestProblem('natsNkeyPublic', 'is required: the agent reads the backend set from NATS with this user key');
-  let valid = key.startsWith('U');
+  // A public nkey is 56 base32 characters; anything else is refused before it is decoded, and never echoed.
+  let valid = key.length === 56 && key.startsWith('U');
   if (valid) {
     try {
       fromPublic(key);
