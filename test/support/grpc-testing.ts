@@ -49,14 +49,18 @@ export const TEST_TOKENS = {
   controlPlane: 'cccccc.0123456789abcdef',
 } as const;
 
+/** Tests that do not look at backend-set versions let agents report any: the published version is "infinite". */
+const ANY_LB_VERSION: SessionHubOptions['publishedLbVersion'] = async () => Number.MAX_SAFE_INTEGER;
+
 export async function startTestCoordinator(
-  opts: { hub?: SessionHubOptions; admin?: Partial<AdminServiceHandlers>; logger?: Logger } = {},
+  opts: { hub?: Partial<SessionHubOptions>; admin?: Partial<AdminServiceHandlers>; logger?: Logger } = {},
 ): Promise<TestCoordinator> {
+  const hubOptions: SessionHubOptions = { publishedLbVersion: ANY_LB_VERSION, ...opts.hub };
   const dir = await mkdtemp(join(tmpdir(), 'kubeadm-ha-coordinator-'));
   const ca = await loadOrCreateCa(join(dir, 'pki'));
   const registry = new InMemoryAgentRegistry();
   const tokens = new StaticTokenVerifier({ [TEST_TOKENS.any]: undefined, [TEST_TOKENS.worker]: 'worker', [TEST_TOKENS.controlPlane]: 'control-plane' });
-  let hub = new SessionHub(opts.hub);
+  let hub = new SessionHub(hubOptions);
   const start = (listen: string, h: SessionHub) =>
     startCoordinatorServer({
       listen,
@@ -88,7 +92,7 @@ export async function startTestCoordinator(
     async restart() {
       hub.close();
       await server.stop(100);
-      hub = new SessionHub(opts.hub);
+      hub = new SessionHub(hubOptions);
       server = await start(address, hub);
     },
     async close() {
