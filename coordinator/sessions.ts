@@ -147,7 +147,8 @@ export class SessionHub extends EventEmitter<HubEvents> {
     }
     const now = new Date();
     const session: Session = {
-      info: { name, agentVersion: hello.agentVersion, facts: hello.facts, peer: stream.getPeer(), connectedAt: now, lastSeen: now },
+      // The version string is the agent's to choose and is echoed into errors and status: kept clipped.
+      info: { name, agentVersion: clip(hello.agentVersion), facts: hello.facts, peer: stream.getPeer(), connectedAt: now, lastSeen: now },
       stream,
       tasks: new Map(),
       state: 'open',
@@ -156,7 +157,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
     this.reportLbApplied(name, hello.appliedLbVersion, 'Hello', false);
     // The first message down the stream doubles as the acknowledgement the agent waits for.
     stream.write({ ping: {} });
-    this.logger.info({ host: name, agentVersion: clip(hello.agentVersion), appliedLbVersion: hello.appliedLbVersion }, 'agent connected');
+    this.logger.info({ host: name, agentVersion: session.info.agentVersion, appliedLbVersion: hello.appliedLbVersion }, 'agent connected');
     this.emit('connect', session.info);
     return session;
   }

@@ -2,7 +2,8 @@
  * The coordinator's gRPC server: AgentService and AdminService on one TLS port. TLS asks for client certificates
  * without requiring them (Register comes before the agent has one); every RPC other than Register is then refused
  * unless the verified certificate fits it (auth.ts). AdminService methods that are not implemented yet still
- * authenticate first, so probing the admin API never tells an outsider more than UNAUTHENTICATED.
+ * authenticate first, so probing the admin API never tells an outsider more than UNAUTHENTICATED. Before any of that,
+ * request-limits.ts bounds what a caller without a certificate can make the server read (lib/grpc/limits.ts).
  */
 import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
