@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { AgentConfig } from '../core/agent-config.js';
 import { KubeadmHaError, PreconditionError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
+import { MAX_AUTHENTICATED_MESSAGE_BYTES, MAX_UNAUTHENTICATED_MESSAGE_BYTES } from '../lib/grpc/limits.js';
 import { fromServiceError } from '../lib/grpc/status.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import type { AgentMessage } from '../proto/generated/kubeadm_ha/v1/AgentMessage.js';
@@ -54,11 +55,23 @@ export interface TaskContext {
 export type TaskHandler<K extends TaskKind> = (args: TaskArgsOutput[K], ctx: TaskContext) => Promise<TaskResultInput[K]>;
 export type TaskHandlers = { readonly [K in TaskKind]?: TaskHandler<K> };
 
+/**
+ * The Session channel. What the agent reads comes from the coordinator whose CA it pinned, and is bounded all the same
+ * (lib/grpc/limits.ts): a Task is at most a few dozen KiB, and the agent runs as root on every host.
+ */
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 20_000,
   'grpc.keepalive_timeout_ms': 10_000,
   'grpc.keepalive_permit_without_calls': 1,
-  'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  'grpc.max_receive_message_length': MAX_AUTHENTICATED_MESSAGE_BYTES,
+  // The coordinator reads no more; refusing here names the cause on the agent's side.
+  'grpc.max_send_message_length': MAX_AUTHENTICATED_MESSAGE_BYTES,
+};
+
+/** Register's channel: the coordinator refuses a larger request before a certificate is issued. */
+const REGISTER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  ...CHANNEL_OPTIONS,
+  'grpc.max_send_message_length': MAX_UNAUTHENTICATED_MESSAGE_BYTES,
 };
 
 export interface RegisterOptions {
@@ -80,7 +93,7 @@ export async function registerAgent(config: AgentConfig, opts: RegisterOptions):
   const nkey = await loadOrCreateNatsUserKey(config.stateDir);
   const requestedName = config.nodeName ?? '';
   const csrPem = await createCsr(key, requestedName || String(opts.facts.hostname ?? 'agent').toLowerCase());
-  const client = new AgentService(config.coordinator, grpc.credentials.createSsl(Buffer.from(caPem)), CHANNEL_OPTIONS);
+  const client = new AgentService(config.coordinator, grpc.credentials.createSsl(Buffer.from(caPem)), REGISTER_CHANNEL_OPTIONS);
   try {
     const request: RegisterRequest = {
       bootstrapToken: config.token,

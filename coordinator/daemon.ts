@@ -99,7 +99,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     nc = await connectNats(endpoint, { name: `kubeadm-ha-coordinator ${clusterName}`, logger });
     const store = await StateStore.open(nc, { replicas: options.stateReplicas ?? 1 });
     const state = store.cluster(clusterName);
-    const hub = new SessionHub({ logger });
+    // An agent's report of an applied backend-set version is checked against the one in the store.
+    const hub = new SessionHub({ logger, publishedLbVersion: async () => (await store.backendSets.current(clusterName)).version });
     const registry = new KvAgentRegistry(
       () => state,
       () => clusterName,

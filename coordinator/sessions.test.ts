@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CommandError, KubeadmHaError, PreconditionError, TimeoutError } from '../core/errors.js';
 import { AgentSession, registerAgent, type TaskHandlers } from '../test/support/agent-side.js';
@@ -223,5 +225,79 @@ describe('SessionHub with real agents over mTLS', () => {
     expect(await applied).toEqual({ name: 'master-2', version: 7 });
     expect(coordinator.hub.appliedLbVersions().get('master-2')).toBe(7);
     expect(coordinator.hub.connectedAgents().map((a) => [a.name, a.agentVersion, a.facts?.hostname])).toEqual([['master-2', '0.1.0-test', 'master-2']]);
+  });
+});
+
+describe('SessionHub refuses applied backend-set versions that were never published', () => {
+  let coordinator: TestCoordinator;
+  let stateRoot: string;
+  let published = 5;
+  const warnings: { msg: string; host?: string; reportedVersion?: number; publishedVersion?: number; via?: string }[] = [];
+  let agent: AgentSession | undefined;
+
+  beforeAll(async () => {
+    stateRoot = await mkdtemp(join(tmpdir(), 'sessions-lb-test-'));
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+          const entry = JSON.parse(line) as (typeof warnings)[number] & { level: number };
+          if (entry.level >= 40) warnings.push(entry);
+        }
+        done();
+      },
+    });
+    coordinator = await startTestCoordinator({ hub: { publishedLbVersion: async () => published, logger: pino({ level: 'info' }, sink) } });
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await coordinator.close();
+    await rm(stateRoot, { recursive: true, force: true });
+  });
+
+  async function until(what: string, check: () => boolean): Promise<void> {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+    if (!check()) throw new Error(`timed out waiting for ${what}`);
+  }
+
+  it('ignores a Hello or LbApplied above the published version, logs the agent and both versions, and keeps the truthful one', async () => {
+    agent = new AgentSession({
+      config: {
+        coordinator: coordinator.address,
+        token: TEST_TOKENS.any,
+        caCertHash: coordinator.ca.pin,
+        nodeName: 'master-1',
+        stateDir: join(stateRoot, 'm1'),
+      },
+      agentVersion: '0.1.0-test',
+      handlers: {},
+      gatherFacts: async () => testFacts('master-1'),
+      appliedLbVersion: () => 999_999,
+      backoff: { initialMs: 50, maxMs: 200 },
+    });
+    const connected = new Promise<void>((resolve) => agent?.once('connected', () => resolve()));
+    agent.start();
+    await connected;
+    await until('the Hello warning', () => warnings.some((w) => w.via === 'Hello'));
+    expect(warnings.find((w) => w.via === 'Hello')).toMatchObject({ host: 'master-1', reportedVersion: 999_999, publishedVersion: 5 });
+    expect(coordinator.hub.appliedLbVersions().has('master-1')).toBe(false);
+
+    const events: { name: string; version: number }[] = [];
+    coordinator.hub.on('lbApplied', (e) => events.push(e));
+    agent.reportLbApplied(6);
+    await until('the LbApplied warning', () => warnings.some((w) => w.via === 'LbApplied'));
+    expect(warnings.find((w) => w.via === 'LbApplied')).toMatchObject({ host: 'master-1', reportedVersion: 6, publishedVersion: 5 });
+    expect(warnings.find((w) => w.via === 'LbApplied')?.msg).toMatch(/master-1 reports backend set v6 applied, but the published version is v5/);
+    expect(events).toEqual([]);
+
+    agent.reportLbApplied(5);
+    await until('the truthful report', () => events.length === 1);
+    expect(events).toEqual([{ name: 'master-1', version: 5 }]);
+    expect(coordinator.hub.appliedLbVersions().get('master-1')).toBe(5);
+
+    // Once v6 is published, the same report counts.
+    published = 6;
+    agent.reportLbApplied(6);
+    await until('v6', () => events.length === 2);
+    expect(coordinator.hub.appliedLbVersions().get('master-1')).toBe(6);
   });
 });

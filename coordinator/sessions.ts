@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
+import { clip } from '../core/clip.js';
 import { formatDurationMs } from '../core/duration.js';
 import { KubeadmHaError, PreconditionError, TimeoutError, withContext } from '../core/errors.js';
 import { permissionDenied, statusError, toStatusError, type GrpcStatusError } from '../lib/grpc/status.js';
@@ -17,7 +18,7 @@ import type { Hello__Output } from '../proto/generated/kubeadm_ha/v1/Hello.js';
 import type { HostFacts__Output } from '../proto/generated/kubeadm_ha/v1/HostFacts.js';
 import type { TaskResult__Output } from '../proto/generated/kubeadm_ha/v1/TaskResult.js';
 import { taskHasResult, type TaskArgs, type TaskKind, type TaskResultOutput } from '../proto/index.js';
-import type { RunTaskOptions, WaitProgress } from './workflow/ports.js';
+import type { PublishedLbVersion, RunTaskOptions, WaitProgress } from './workflow/ports.js';
 
 export type AgentStream = grpc.ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
 
@@ -37,6 +38,8 @@ export interface HubEvents {
 }
 
 export interface SessionHubOptions {
+  /** Reports of an applied backend-set version above this are refused (logged, not recorded). */
+  readonly publishedLbVersion: PublishedLbVersion;
   readonly logger?: Logger;
   /** How often the hub pings each agent; an agent silent for three intervals is considered gone. */
   readonly pingIntervalMs?: number;
@@ -73,10 +76,14 @@ export class SessionHub extends EventEmitter<HubEvents> {
   private readonly pingIntervalMs: number;
   private readonly helloTimeoutMs: number;
   private readonly pingTimer: NodeJS.Timeout;
+  private readonly publishedLbVersion: PublishedLbVersion;
+  /** Each agent's applied-version reports, checked one after another so a slow check never overtakes a newer report. */
+  private readonly lbReports = new Map<string, Promise<void>>();
   private lifecycle: 'serving' | 'closed' = 'serving';
 
-  constructor(opts: SessionHubOptions = {}) {
+  constructor(opts: SessionHubOptions) {
     super();
+    this.publishedLbVersion = opts.publishedLbVersion;
     this.logger = (opts.logger ?? silentLogger).child({ component: 'sessions' });
     this.pingIntervalMs = opts.pingIntervalMs ?? 15_000;
     this.helloTimeoutMs = opts.helloTimeoutMs ?? 10_000;
@@ -117,7 +124,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
         return;
       }
       if (msg.hello.agentName !== agentName) {
-        reject(permissionDenied(`Hello says agent "${msg.hello.agentName}" but the client certificate is for "${agentName}"`));
+        reject(permissionDenied(`Hello says agent "${clip(msg.hello.agentName)}" but the client certificate is for "${agentName}"`));
         return;
       }
       clearTimeout(helloTimer);
@@ -140,18 +147,52 @@ export class SessionHub extends EventEmitter<HubEvents> {
     }
     const now = new Date();
     const session: Session = {
-      info: { name, agentVersion: hello.agentVersion, facts: hello.facts, peer: stream.getPeer(), connectedAt: now, lastSeen: now },
+      // The version string is the agent's to choose and is echoed into errors and status: kept clipped.
+      info: { name, agentVersion: clip(hello.agentVersion), facts: hello.facts, peer: stream.getPeer(), connectedAt: now, lastSeen: now },
       stream,
       tasks: new Map(),
       state: 'open',
     };
     this.sessions.set(name, session);
-    this.lbVersions.set(name, hello.appliedLbVersion);
+    this.reportLbApplied(name, hello.appliedLbVersion, 'Hello', false);
     // The first message down the stream doubles as the acknowledgement the agent waits for.
     stream.write({ ping: {} });
-    this.logger.info({ host: name, agentVersion: hello.agentVersion, appliedLbVersion: hello.appliedLbVersion }, 'agent connected');
+    this.logger.info({ host: name, agentVersion: session.info.agentVersion, appliedLbVersion: hello.appliedLbVersion }, 'agent connected');
     this.emit('connect', session.info);
     return session;
+  }
+
+  /**
+   * Records the backend-set version an agent says is live on its host, unless it is above the published one. The
+   * agent is authenticated but not trusted with this: a version it cannot have applied would make waitApplied and
+   * `coordinatorctl status` believe a lagging load balancer is current. Such a report is logged and dropped, and the
+   * agent keeps the version it last reported truthfully.
+   */
+  private reportLbApplied(name: string, version: number, via: 'Hello' | 'LbApplied', announce: boolean): void {
+    const previous = this.lbReports.get(name) ?? Promise.resolve();
+    // The store is read for every report (one per backend-set change and LB agent): a cached maximum would go wrong
+    // when the set's key is deleted and versions start again from 1.
+    const next = previous
+      .then(async () => {
+        const published = version === 0 ? 0 : await this.publishedLbVersion();
+        if (version > published) {
+          this.logger.warn(
+            { host: name, reportedVersion: version, publishedVersion: published, via },
+            `agent ${name} reports backend set v${version} applied, but the published version is v${published}; report ignored`,
+          );
+          return;
+        }
+        this.lbVersions.set(name, version);
+        if (announce) this.emit('lbApplied', { name, version });
+      })
+      .catch((err: unknown) => {
+        // Without the published version the report cannot be checked; dropping it can only delay a waitApplied.
+        this.logger.warn({ host: name, reportedVersion: version, via, err }, 'cannot read the published backend-set version; applied-version report ignored');
+      });
+    this.lbReports.set(name, next);
+    void next.then(() => {
+      if (this.lbReports.get(name) === next) this.lbReports.delete(name);
+    });
   }
 
   private onMessage(session: Session, msg: AgentMessage__Output): void {
@@ -166,18 +207,18 @@ export class SessionHub extends EventEmitter<HubEvents> {
         const r = msg.result;
         const pending = r ? session.tasks.get(r.taskId) : undefined;
         if (!r || !pending) {
-          this.logger.warn({ host: session.info.name, taskId: r?.taskId }, 'result for a task that is not pending (cancelled or timed out); ignored');
+          this.logger.warn(
+            { host: session.info.name, taskId: clip(r?.taskId ?? '') },
+            'result for a task that is not pending (cancelled or timed out); ignored',
+          );
           return;
         }
         pending.settle(r);
         return;
       }
-      case 'lbApplied': {
-        const version = msg.lbApplied?.version ?? 0;
-        this.lbVersions.set(session.info.name, version);
-        this.emit('lbApplied', { name: session.info.name, version });
+      case 'lbApplied':
+        this.reportLbApplied(session.info.name, msg.lbApplied?.version ?? 0, 'LbApplied', true);
         return;
-      }
       default:
         // hello is answered when the stream opens; a heartbeat only refreshes lastSeen, done above.
         return;

@@ -3,6 +3,7 @@
  * The schema (spec.ts) has already checked types and shapes; these are the rules that keep a cluster alive.
  */
 import ipaddr from 'ipaddr.js';
+import { clip } from './clip.js';
 import { SpecError, type SpecIssue } from './errors.js';
 import { HAPROXY_HEALTHZ_PORT } from './ports.js';
 import { MAX_PRIORITY, MIN_PRIORITY, controlPlaneNodes, effectivePriorityOnFailure, failoverArithmeticHolds, planPriorities } from './plan.js';
@@ -21,10 +22,13 @@ export interface ValidationResult {
   readonly warnings: readonly SpecIssue[];
 }
 
-/** Why a name is not a DNS-1123 label, as a sentence, or undefined when it is one. */
+/**
+ * Why a name is not a DNS-1123 label, as a sentence, or undefined when it is one. The name is shown clipped
+ * (core/clip.ts): it may come from the network (a Register request, a NATS key) and ends up in a gRPC status.
+ */
 export function dns1123LabelProblem(name: string): string | undefined {
   if (name.length === 0) return 'must not be empty';
-  if (name.length > DNS1123_LABEL_MAX) return `"${name}" is ${name.length} characters; a DNS-1123 label has at most ${DNS1123_LABEL_MAX}`;
+  if (name.length > DNS1123_LABEL_MAX) return `"${clip(name)}" is ${name.length} characters; a DNS-1123 label has at most ${DNS1123_LABEL_MAX}`;
   if (!DNS1123_LABEL_RE.test(name)) {
     const suggestion = name
       .toLowerCase()
@@ -32,7 +36,7 @@ export function dns1123LabelProblem(name: string): string | undefined {
       .replace(/^-+|-+$/g, '')
       .slice(0, DNS1123_LABEL_MAX);
     return (
-      `"${name}" is not a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit)` +
+      `"${clip(name)}" is not a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit)` +
       (suggestion && DNS1123_LABEL_RE.test(suggestion) ? `; use e.g. "${suggestion}"` : '')
     );
   }

@@ -3,6 +3,7 @@
  * channels in agent/session-client.ts because its trust starts from a pin, not from a file it was handed.
  */
 import * as grpc from '@grpc/grpc-js';
+import { MAX_ADMIN_RESPONSE_BYTES, MAX_AUTHENTICATED_MESSAGE_BYTES } from '../../lib/grpc/limits.js';
 import { AdminService, type AdminServiceClient } from '../../proto/index.js';
 import type { AdminCredentials } from '../pki/admin-credentials.js';
 
@@ -10,7 +11,9 @@ export const CLIENT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 20_000,
   'grpc.keepalive_timeout_ms': 10_000,
   'grpc.keepalive_permit_without_calls': 1,
-  'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  'grpc.max_receive_message_length': MAX_ADMIN_RESPONSE_BYTES,
+  // The coordinator reads at most this; failing here says so before the bytes are sent.
+  'grpc.max_send_message_length': MAX_AUTHENTICATED_MESSAGE_BYTES,
 };
 
 /** An AdminService client authenticated by admin.conf; `address` overrides the server recorded in it. */

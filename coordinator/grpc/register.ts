@@ -4,6 +4,7 @@
  * that leaves the previous state: the token use is given back and the registry restores the name's NATS user.
  */
 import { fromPublic } from '@nats-io/nkeys';
+import { clip } from '../../core/clip.js';
 import { AuthError, PreconditionError, SpecError } from '../../core/errors.js';
 import { dns1123LabelProblem } from '../../core/validate.js';
 import type { Logger } from '../../lib/log.js';
@@ -43,6 +44,7 @@ function agentName(req: RegisterRequest__Output): string {
   const name = requested || (req.facts?.hostname ?? '').trim().toLowerCase();
   const path = requested ? 'requestedName' : 'facts.hostname';
   if (!name) throw requestProblem('requestedName', 'is empty and the host reported no hostname; set nodeName in agent.yaml');
+  // The problem shows the name clipped (core/clip.ts): it is whatever an unauthenticated caller sent, up to 64 KiB.
   const problem = dns1123LabelProblem(name);
   if (problem) throw requestProblem(path, `${problem}; Kubernetes node names must be DNS-1123 labels, set nodeName in agent.yaml`);
   return name;
@@ -50,7 +52,8 @@ function agentName(req: RegisterRequest__Output): string {
 
 function checkNkey(key: string): void {
   if (!key) throw requestProblem('natsNkeyPublic', 'is required: the agent reads the backend set from NATS with this user key');
-  let valid = key.startsWith('U');
+  // A public nkey is 56 base32 characters; anything else is refused before it is decoded, and never echoed.
+  let valid = key.length === 56 && key.startsWith('U');
   if (valid) {
     try {
       fromPublic(key);
@@ -161,11 +164,6 @@ export async function register(deps: RegisterDeps, req: RegisterRequest__Output)
   } finally {
     registering.delete(name);
   }
-}
-
-/** A network-supplied string as logs and messages may carry it. */
-function clip(value: string, max = 64): string {
-  return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
 }
 
 function emptyFacts(): AgentRecord['facts'] {

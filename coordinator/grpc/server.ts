@@ -2,12 +2,14 @@
  * The coordinator's gRPC server: AgentService and AdminService on one TLS port. TLS asks for client certificates
  * without requiring them (Register comes before the agent has one); every RPC other than Register is then refused
  * unless the verified certificate fits it (auth.ts). AdminService methods that are not implemented yet still
- * authenticate first, so probing the admin API never tells an outsider more than UNAUTHENTICATED.
+ * authenticate first, so probing the admin API never tells an outsider more than UNAUTHENTICATED. Before any of that,
+ * request-limits.ts bounds what a caller without a certificate can make the server read (lib/grpc/limits.ts).
  */
 import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { KubeadmHaError, SpecError } from '../../core/errors.js';
+import { MAX_AUTHENTICATED_MESSAGE_BYTES, MAX_UNAUTHENTICATED_MESSAGE_BYTES } from '../../lib/grpc/limits.js';
 import { toStatusError, unimplemented } from '../../lib/grpc/status.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import type { AdminServiceHandlers } from '../../proto/generated/kubeadm_ha/v1/AdminService.js';
@@ -19,6 +21,7 @@ import { PeerAuthenticator } from './auth.js';
 import { createServerCredentials } from './credentials.js';
 import { register, type ClusterInfo } from './register.js';
 import type { AgentRegistryStore, BootstrapTokenVerifier } from './registry.js';
+import { limitRequestSizes, methodPaths, requestGate } from './request-limits.js';
 
 export interface CoordinatorServerOptions {
   /** host:port; port 0 picks a free one (tests). */
@@ -144,9 +147,12 @@ export async function startCoordinatorServer(opts: CoordinatorServerOptions): Pr
     // Dead agents are noticed by transport keepalive as well as by the hub's pings.
     'grpc.keepalive_time_ms': 20_000,
     'grpc.keepalive_timeout_ms': 10_000,
-    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    // Checked on each message's length prefix, for every caller; Register is bounded tighter by requestGate.
+    'grpc.max_receive_message_length': MAX_AUTHENTICATED_MESSAGE_BYTES,
+    interceptors: [requestGate(methodPaths(agentServiceDefinition, ['Register']), logger)],
   });
-  server.addService(agentServiceDefinition, agentHandlers(opts, auth, logger) as unknown as grpc.UntypedServiceImplementation);
+  const agentService = limitRequestSizes(agentServiceDefinition, { Register: MAX_UNAUTHENTICATED_MESSAGE_BYTES });
+  server.addService(agentService, agentHandlers(opts, auth, logger) as unknown as grpc.UntypedServiceImplementation);
   server.addService(adminServiceDefinition, guardedAdminHandlers(auth, opts.admin ?? {}, logger));
   const credentials = createServerCredentials({ caPem: opts.ca.certPem, certChainPem: serverCert.chainPem, keyPem: serverCert.keyPem });
   const bindHost = host.includes(':') ? `[${host}]` : host || '0.0.0.0';

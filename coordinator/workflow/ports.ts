@@ -62,6 +62,13 @@ export interface BackendSets {
   waitApplied(version: number, agents: readonly string[], timeoutMs: number): Promise<void>;
 }
 
+/**
+ * The version of the cluster's backend set that is published right now (0 before the first). The session hub refuses
+ * an agent's report of an applied version above it: an agent cannot have applied what was never published, and
+ * believing it would hide that its load balancer lags.
+ */
+export type PublishedLbVersion = () => Promise<number>;
+
 export interface DeployTimeouts {
   readonly agentsMs: number;
   readonly preflightMs: number;

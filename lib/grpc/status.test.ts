@@ -5,6 +5,7 @@ import { redactSecrets } from '../../core/redact.js';
 import { completeDetail, errorFromDetail, errorToDetail } from '../../proto/error-detail.js';
 import {
   ERROR_DETAIL_METADATA_KEY,
+  MAX_STATUS_TEXT,
   fromServiceError,
   permissionDenied,
   statusCodeFor,
@@ -119,5 +120,17 @@ describe('error mapping', () => {
     const mapped = fromServiceError(Object.assign(new Error('late'), { code: grpc.status.DEADLINE_EXCEEDED, details: 'late', metadata }), 'Deploy');
     expect(mapped).toBeInstanceOf(TimeoutError);
     expect(mapped.message).toBe('Deploy: late');
+  });
+
+  it('bounds what one status carries, however long the message it was given', () => {
+    const huge = 'n'.repeat(8 * 1024 * 1024);
+    const status = toStatusError(new SpecError('Register request', [{ path: 'requestedName', message: huge }]));
+    expect(status.details.length).toBeLessThanOrEqual(MAX_STATUS_TEXT + 40);
+    expect(status.details).toContain(`characters)`);
+    const trailer = status.metadata.get(ERROR_DETAIL_METADATA_KEY)[0] as Buffer;
+    expect(trailer.length).toBeLessThan(3 * MAX_STATUS_TEXT);
+    const back = fromServiceError(status, 'Register');
+    expect(back).toBeInstanceOf(SpecError);
+    expect((back as SpecError).issues[0]?.path).toBe('requestedName');
   });
 });

@@ -7,6 +7,7 @@
  * depends on nothing of either daemon.
  */
 import * as grpc from '@grpc/grpc-js';
+import { clip } from '../../core/clip.js';
 import { AuthError, CommandError, KubeadmHaError, PreconditionError, SpecError, TimeoutError } from '../../core/errors.js';
 import { redactSecrets } from '../../core/redact.js';
 import { completeDetail, errorFromDetail, errorToDetail } from '../../proto/error-detail.js';
@@ -28,13 +29,45 @@ export function statusCodeFor(err: unknown): grpc.status {
 }
 
 /**
+ * Bounds on what one status carries, the last line of defence behind the clipping at each echo (core/clip.ts). The
+ * text travels in HTTP/2 trailers, which grpc-js does not bound on either side, and part of it may come from whoever
+ * made the call: an unchecked 8 MiB name once went back whole in grpc-message and again in the detail. Our own
+ * longest messages (a spec with dozens of problems, a twelve-line stderr tail) stay well below these.
+ */
+export const MAX_STATUS_TEXT = 16 * 1024;
+const MAX_STATUS_ISSUES = 100;
+const MAX_ISSUE_TEXT = 1024;
+
+function boundedDetail(detail: ErrorDetail): ErrorDetail {
+  const text = (value: string | undefined, max = MAX_STATUS_TEXT) => (value ? clip(value, max) : value);
+  return {
+    ...detail,
+    message: text(detail.message),
+    command: text(detail.command),
+    stderrTail: text(detail.stderrTail),
+    source: text(detail.source, MAX_ISSUE_TEXT),
+    host: text(detail.host, MAX_ISSUE_TEXT),
+    phase: text(detail.phase, MAX_ISSUE_TEXT),
+    ...(detail.issues
+      ? { issues: detail.issues.slice(0, MAX_STATUS_ISSUES).map((i) => ({ path: text(i.path, MAX_ISSUE_TEXT), message: text(i.message, MAX_ISSUE_TEXT) })) }
+      : {}),
+  };
+}
+
+/**
  * The one place a gRPC status error is built. Without `detail` it is a plain status (shutting down, superseded,
  * not implemented) whose text the caller wrote itself and which no error class stands behind.
  */
 export function statusError(code: grpc.status, details: string, detail?: ErrorDetail): GrpcStatusError {
   const metadata = new grpc.Metadata();
-  if (detail) metadata.set(ERROR_DETAIL_METADATA_KEY, Buffer.from(JSON.stringify(detail), 'utf8'));
-  return Object.assign(new Error(details), { code, details, metadata });
+  if (detail) metadata.set(ERROR_DETAIL_METADATA_KEY, Buffer.from(JSON.stringify(boundedDetail(detail)), 'utf8'));
+  const shown = clip(details, MAX_STATUS_TEXT);
+  return Object.assign(new Error(shown), { code, details: shown, metadata });
+}
+
+/** A message the server will not read: larger than the bound of its call (lib/grpc/limits.ts). */
+export function resourceExhausted(message: string): GrpcStatusError {
+  return statusError(grpc.status.RESOURCE_EXHAUSTED, message);
 }
 
 /** Server side: what to hand to a unary callback or emit on a stream. */

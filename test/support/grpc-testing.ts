@@ -65,9 +65,13 @@ export const TEST_TOKENS = {
   boundToW3: 'bbbbbb.0123456789abcdef',
 } as const;
 
+/** Tests that do not look at backend-set versions let agents report any: the published version is "infinite". */
+const ANY_LB_VERSION: SessionHubOptions['publishedLbVersion'] = async () => Number.MAX_SAFE_INTEGER;
+
 export async function startTestCoordinator(
-  opts: { hub?: SessionHubOptions; admin?: Partial<AdminServiceHandlers>; logger?: Logger } = {},
+  opts: { hub?: Partial<SessionHubOptions>; admin?: Partial<AdminServiceHandlers>; logger?: Logger } = {},
 ): Promise<TestCoordinator> {
+  const hubOptions: SessionHubOptions = { publishedLbVersion: ANY_LB_VERSION, ...opts.hub };
   const dir = await mkdtemp(join(tmpdir(), 'kubeadm-ha-coordinator-'));
   const ca = await loadOrCreateCa(join(dir, 'pki'));
   const registry = new InMemoryAgentRegistry();
@@ -77,7 +81,7 @@ export async function startTestCoordinator(
     [TEST_TOKENS.controlPlane]: 'control-plane',
     [TEST_TOKENS.boundToW3]: { role: 'worker', nodeName: 'w3' },
   });
-  let hub = new SessionHub(opts.hub);
+  let hub = new SessionHub(hubOptions);
   const start = (listen: string, h: SessionHub) =>
     startCoordinatorServer({
       listen,
@@ -109,7 +113,7 @@ export async function startTestCoordinator(
     async restart() {
       hub.close();
       await server.stop(100);
-      hub = new SessionHub(opts.hub);
+      hub = new SessionHub(hubOptions);
       server = await start(address, hub);
     },
     async close() {
