@@ -13,7 +13,7 @@ import { VERSION } from '../core/version.js';
 import type { Logger } from '../lib/log.js';
 import { gatherFacts } from './facts.js';
 import { LocalHostOps, type HostOps } from './hostops.js';
-import { NATS_SEED_FILE, loadRegistration, type Registration } from './identity.js';
+import { NATS_SEED_FILE, loadRegistration, natsTlsFor, type Registration } from './identity.js';
 import { createBackendApplier, type ApplyOutcome } from './lb/applier.js';
 import { createBackendSetMailbox, type BackendSetMailbox } from './lb/backend-mailbox.js';
 import { watchBackendSet, type BackendWatch } from './lb/backend-watch.js';
@@ -109,6 +109,7 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
     const seed = (await readFile(join(opts.config.stateDir, NATS_SEED_FILE), 'utf8')).trim();
     const watch = watchBackendSet({
       url: reg.natsUrl,
+      tls: natsTlsFor(reg),
       nkeySeed: seed,
       cluster: reg.clusterName,
       name: reg.agentName,

@@ -13,6 +13,7 @@ import { createUser, fromSeed } from '@nats-io/nkeys';
 import { AuthError, KubeadmHaError, SpecError, TimeoutError } from '../core/errors.js';
 import { caPinFromCertDer, caPinFromCertPem, derToPem, parsePin, pemToDer, formatPin } from '../core/pin.js';
 import { writeFileAtomic, readFileIfExists } from '../lib/fs.js';
+import { isTlsNatsUrl } from '../lib/nats/connect.js';
 import type { NodeRole } from '../proto/index.js';
 
 /**
@@ -30,6 +31,8 @@ export const AGENT_KEY_FILE = 'agent.key';
 export const AGENT_CERT_FILE = 'agent.crt';
 export const COORDINATOR_CA_FILE = 'coordinator-ca.crt';
 export const NATS_SEED_FILE = 'nats.nk';
+/** The CA of an external NATS cluster, when the coordinator named one at registration (RegisterResponse.nats_ca_pem). */
+export const NATS_CA_FILE = 'nats-ca.crt';
 export const REGISTRATION_FILE = 'registration.json';
 
 const EC_KEY: webcrypto.EcKeyImportParams = { name: 'ECDSA', namedCurve: 'P-256' };
@@ -96,6 +99,11 @@ export interface Registration {
   readonly agentName: string;
   readonly clusterName: string;
   readonly natsUrl: string;
+  /**
+   * The CA to verify the NATS servers with when they are not the coordinator's own (an external cluster). Absent:
+   * the embedded server, verified against `caPem`, the pinned coordinator CA.
+   */
+  readonly natsCaPem?: string;
   readonly role?: NodeRole;
   /** The coordinator address this registration was made with. */
   readonly coordinator: string;
@@ -105,7 +113,7 @@ export interface Registration {
   readonly keyPem: string;
 }
 
-type RegistrationMeta = Omit<Registration, 'caPem' | 'certPem' | 'keyPem'>;
+type RegistrationMeta = Omit<Registration, 'caPem' | 'certPem' | 'keyPem' | 'natsCaPem'>;
 
 export async function saveRegistration(stateDir: string, reg: Registration): Promise<void> {
   await ensureStateDir(stateDir);
@@ -119,6 +127,8 @@ export async function saveRegistration(stateDir: string, reg: Registration): Pro
   };
   await writeFileAtomic(join(stateDir, COORDINATOR_CA_FILE), reg.caPem, 0o600);
   await writeFileAtomic(join(stateDir, AGENT_CERT_FILE), reg.certPem, 0o600);
+  if (reg.natsCaPem) await writeFileAtomic(join(stateDir, NATS_CA_FILE), reg.natsCaPem, 0o600);
+  else await rm(join(stateDir, NATS_CA_FILE), { force: true });
   // Written last: its presence means the rest is complete.
   await writeFileAtomic(join(stateDir, REGISTRATION_FILE), JSON.stringify(meta, null, 2) + '\n', 0o600);
 }
@@ -148,7 +158,18 @@ export async function loadRegistration(stateDir: string, expectedPin: string, no
   const cert = new X509Certificate(certPem);
   if (!cert.checkIssued(new X509Certificate(caPem))) return { reason: 'the stored certificate was not issued by the stored coordinator CA' };
   if (Date.parse(cert.validTo) - now.getTime() < RENEW_BEFORE_MS) return { reason: `the agent certificate expires ${new Date(cert.validTo).toISOString()}` };
-  return { registration: { ...meta, caPem, certPem, keyPem } };
+  const natsCaPem = await readFileIfExists(join(stateDir, NATS_CA_FILE));
+  return { registration: { ...meta, caPem, certPem, keyPem, ...(natsCaPem ? { natsCaPem } : {}) } };
+}
+
+/**
+ * How the agent verifies the NATS server that sends it the backend set. A `tls://` URL (the embedded server always;
+ * an external one unless the coordinator runs with --nats-insecure) is verified against the external cluster's CA
+ * from the registration, else against the pinned coordinator CA, never the system trust store: a host on the path
+ * cannot get a certificate from either. A `nats://` URL is the operator's explicit choice of plaintext.
+ */
+export function natsTlsFor(reg: Pick<Registration, 'natsUrl' | 'natsCaPem' | 'caPem'>): { ca: string } | undefined {
+  return isTlsNatsUrl(reg.natsUrl) ? { ca: reg.natsCaPem || reg.caPem } : undefined;
 }
 
 // ---- trust bootstrap ----

@@ -4,7 +4,17 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuthError, type KubeadmHaError } from '../core/errors.js';
 import { createOtherCa, startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from '../test/support/grpc-testing.js';
-import { AGENT_CERT_FILE, AGENT_KEY_FILE, COORDINATOR_CA_FILE, fetchPinnedCa, loadRegistration, NATS_SEED_FILE, REGISTRATION_FILE } from './identity.js';
+import {
+  AGENT_CERT_FILE,
+  AGENT_KEY_FILE,
+  COORDINATOR_CA_FILE,
+  fetchPinnedCa,
+  loadRegistration,
+  NATS_CA_FILE,
+  NATS_SEED_FILE,
+  natsTlsFor,
+  REGISTRATION_FILE,
+} from './identity.js';
 import { AgentSession, type AgentSessionOptions } from './session-client.js';
 
 const mode = async (p: string) => (await stat(p)).mode & 0o777;
@@ -60,6 +70,9 @@ describe('agent session client', () => {
     const loaded = await loadRegistration(dir, coordinator.ca.pin);
     expect(loaded.registration?.agentName).toBe('w1');
     expect(loaded.registration?.natsUrl).toBe('tls://127.0.0.1:4222');
+    // The embedded NATS: no CA of its own; the agent verifies it against the CA it pinned.
+    expect(loaded.registration?.natsCaPem).toBeUndefined();
+    expect(natsTlsFor(loaded.registration!)).toEqual({ ca: coordinator.ca.certPem });
     expect(coordinator.tokens.calls).toBe(1);
     await first.stop();
 
@@ -69,6 +82,26 @@ describe('agent session client', () => {
     await again;
     expect(coordinator.tokens.calls).toBe(1);
     expect(coordinator.hub.isConnected('w1')).toBe(true);
+  });
+
+  it('stores the CA of an external NATS from the registration reply (0600) and verifies NATS against it, not the pinned CA', async () => {
+    const natsCa = await createOtherCa(join(stateRoot, 'external-nats-ca'));
+    await coordinator.close();
+    coordinator = await startTestCoordinator({
+      hub: { pingIntervalMs: 1_000 },
+      clusterInfo: () => ({ clusterName: 'test', natsUrl: 'tls://198.18.0.5:4222', natsCaPem: natsCa.certPem }),
+    });
+    const session = agent('w-ext');
+    const connected = next(session, 'connected');
+    session.start();
+    await connected;
+    const dir = join(stateRoot, 'w-ext');
+    expect(await mode(join(dir, NATS_CA_FILE))).toBe(0o600);
+    const loaded = await loadRegistration(dir, coordinator.ca.pin);
+    expect(loaded.registration?.natsCaPem).toBe(natsCa.certPem);
+    expect(natsTlsFor(loaded.registration!)).toEqual({ ca: natsCa.certPem });
+    // A plaintext URL (coordinator --nats-insecure) gets no TLS options; anything else gets them.
+    expect(natsTlsFor({ ...loaded.registration!, natsUrl: 'nats://198.18.0.5:4222' })).toBeUndefined();
   });
 
   it('refuses a coordinator whose CA does not match the pin, naming both pins, and never sends the token', async () => {

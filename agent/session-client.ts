@@ -117,6 +117,7 @@ export async function registerAgent(config: AgentConfig, opts: RegisterOptions):
       agentName: res.agentName,
       clusterName: res.clusterName,
       natsUrl: res.natsUrl,
+      ...(res.natsCaPem ? { natsCaPem: res.natsCaPem } : {}),
       role: roleFromProto(res.role),
       coordinator: config.coordinator,
       caPin: config.caCertHash,

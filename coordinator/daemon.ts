@@ -16,6 +16,7 @@ import { OperationRunner } from './admin/operations.js';
 import { createAdminService } from './admin/service.js';
 import { startCoordinatorServer, type CoordinatorServer } from './grpc/server.js';
 import { startLocalNats, type LocalNats } from './nats/server.js';
+import { ensureNatsServerCert } from './nats/tls.js';
 import { writeAdminCredentials } from './pki/admin-credentials.js';
 import { loadOrCreateCa, type CertificateAuthority } from './pki/ca.js';
 import { SessionHub } from './sessions.js';
@@ -33,7 +34,10 @@ export interface CoordinatorOptions {
   readonly advertise: string;
   /** The cluster this coordinator manages; fixed at first start (agents carry it from registration). */
   readonly clusterName: string;
-  /** An existing NATS (with JetStream) instead of the supervised local nats-server. */
+  /**
+   * An existing NATS (with JetStream) instead of the supervised local nats-server. `tls.ca` (PEM) is the CA its
+   * servers' certificates chain to; agents receive it at registration to verify the servers the same way.
+   */
   readonly nats?: NatsEndpoint & { readonly agentUrl?: string };
   /** Where the local nats-server listens; agents on other hosts need a routable address. */
   readonly natsListenHost?: string;
@@ -80,16 +84,24 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   let localNats: LocalNats | undefined;
   let endpoint: NatsEndpoint;
   let agentNatsUrl: string;
+  /** Empty: agents verify NATS against the CA they pinned (the embedded server's certificate is ours). */
+  let agentNatsCaPem = '';
   if (options.nats) {
     endpoint = options.nats;
     agentNatsUrl = options.nats.agentUrl ?? options.nats.url;
+    agentNatsCaPem = options.nats.tls?.ca ?? '';
   } else {
+    const natsHost = options.natsListenHost ?? '127.0.0.1';
+    // TLS always: the backend set it carries decides where every haproxy sends apiserver traffic.
+    const natsCert = await ensureNatsServerCert(ca, join(options.dataDir, 'nats'), natsHost, { logger });
     localNats = await startLocalNats({
       dataDir: options.dataDir,
       clusterName,
       logger,
-      host: options.natsListenHost ?? '127.0.0.1',
+      host: natsHost,
       ...(options.natsPort ? { port: options.natsPort } : {}),
+      tls: natsCert.server,
+      clientTls: natsCert.client,
     });
     endpoint = localNats;
     agentNatsUrl = localNats.url;
@@ -145,7 +157,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         tokens,
         registry,
         hub,
-        clusterInfo: () => ({ clusterName, natsUrl: agentNatsUrl }),
+        clusterInfo: () => ({ clusterName, natsUrl: agentNatsUrl, ...(agentNatsCaPem ? { natsCaPem: agentNatsCaPem } : {}) }),
         specRole: async (name) => (await state.spec.get())?.value.nodes.find((n) => n.name === name)?.role,
         admin: adminService.handlers,
         logger,

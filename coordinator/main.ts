@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 /** kubeadm-ha-coordinator: the daemon coordinatorctl talks to and agents dial. */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { KubeadmHaError } from '../core/errors.js';
 import { COORDINATOR_DATA_DIR } from '../core/host/paths.js';
@@ -8,6 +7,7 @@ import { DEFAULT_WORKER_CONCURRENCY } from '../core/plan.js';
 import { versionLine } from '../core/version.js';
 import { createRootLogger } from '../lib/log.js';
 import { startCoordinator } from './daemon.js';
+import { externalNatsFromFlags } from './nats/external.js';
 
 // grpc-js sets the TLS servername to the IP it dials (DEP0123); harmless, and not for an operator's terminal.
 process.noDeprecation = true;
@@ -22,6 +22,8 @@ const USAGE = `usage: kubeadm-ha-coordinator --cluster NAME [flags]
   --nats-port PORT        its client port (default: a free port, kept across restarts)
   --nats-url URLS         use an existing NATS cluster with JetStream instead (comma-separated)
   --nats-creds FILE       the .creds file for --nats-url
+  --nats-ca FILE          the CA of the --nats-url servers (TLS is required; agents receive this CA to verify them)
+  --nats-insecure         allow plaintext to --nats-url instead (the backend set is then not authenticated)
   --state-replicas N      JetStream KV replicas on an external cluster (default 1; 3 on an R3 cluster)
   --worker-concurrency N  workers joined at once (default ${DEFAULT_WORKER_CONCURRENCY})
   --log-level LEVEL       debug | info | warn | error
@@ -40,6 +42,8 @@ async function main(): Promise<number> {
         'nats-port': { type: 'string' },
         'nats-url': { type: 'string' },
         'nats-creds': { type: 'string' },
+        'nats-ca': { type: 'string' },
+        'nats-insecure': { type: 'boolean', default: false },
         'state-replicas': { type: 'string', default: '1' },
         'worker-concurrency': { type: 'string', default: String(DEFAULT_WORKER_CONCURRENCY) },
         'log-level': { type: 'string', default: 'info' },
@@ -75,8 +79,15 @@ async function main(): Promise<number> {
     process.stderr.write('kubeadm-ha-coordinator: --advertise is required when --listen is a wildcard address: agents need a routable address\n');
     return 2;
   }
-  const logger = createRootLogger({ level: values['log-level'], name: 'kubeadm-ha-coordinator' });
   const natsPort = number('nats-port', values['nats-port'], 1);
+  const nats = await externalNatsFromFlags({
+    url: values['nats-url'],
+    creds: values['nats-creds'],
+    ca: values['nats-ca'],
+    insecure: values['nats-insecure'],
+  });
+  const logger = createRootLogger({ level: values['log-level'], name: 'kubeadm-ha-coordinator' });
+  if (nats && !nats.tls) logger.warn('NATS without TLS (--nats-insecure): anyone on the path can forge the backend set haproxy follows');
   const coordinator = await startCoordinator({
     dataDir: values['data-dir'],
     listen: values.listen,
@@ -84,18 +95,7 @@ async function main(): Promise<number> {
     clusterName: values.cluster,
     natsListenHost: values['nats-listen'] ?? advertise.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''),
     ...(natsPort ? { natsPort } : {}),
-    ...(values['nats-url']
-      ? {
-          nats: {
-            url: values['nats-url'],
-            credentials: values['nats-creds']
-              ? { kind: 'creds' as const, creds: new Uint8Array(await readFile(values['nats-creds'])) }
-              : (() => {
-                  throw new KubeadmHaError('--nats-url needs --nats-creds');
-                })(),
-          },
-        }
-      : {}),
+    ...(nats ? { nats } : {}),
     stateReplicas: number('state-replicas', values['state-replicas'], 1) ?? 1,
     workerConcurrency: number('worker-concurrency', values['worker-concurrency'], 1) ?? DEFAULT_WORKER_CONCURRENCY,
     logger,

@@ -1,24 +1,34 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { createUser } from '@nats-io/nkeys';
 import { errors, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addBackend, emptyBackendSet, encodeBackendSet, removeBackend, withBackends, type BackendSet } from '../../core/backend-set.js';
-import { silentLogger } from '../../lib/log.js';
+import { silentLogger, type Logger } from '../../lib/log.js';
 import { connectNats } from '../../lib/nats/connect.js';
 import { nkeyCredentials } from '../../lib/nats/credentials.js';
 import { agentInboxPrefix } from '../../lib/nats/names.js';
-import { StateStore, startLocalNats, type LocalNats } from '../../test/support/coordinator-side.js';
+import {
+  StateStore,
+  ensureNatsServerCert,
+  loadOrCreateCa,
+  startLocalNats,
+  type CertificateAuthority,
+  type LocalNats,
+} from '../../test/support/coordinator-side.js';
+import { natsTlsFor } from '../identity.js';
 import { createBackendSetMailbox, type Backoff } from './backend-mailbox.js';
 import { watchBackendSet, type BackendWatch, type BackendWatchOptions } from './backend-watch.js';
 
 let dataDir: string;
+/** The coordinator CA: it issued the embedded server's certificate, and agents pin it. */
+let ca: CertificateAuthority;
 let nats: LocalNats;
 let coordinatorNc: NatsConnection;
 let store: StateStore;
@@ -26,6 +36,8 @@ const agent = createUser();
 const agentSeed = agent.getSeed();
 /** An agent of another cluster, whose set nobody has published yet. */
 const freshAgent = createUser();
+/** An agent of a cluster whose key gets deleted. */
+const goneAgent = createUser();
 const watches: { close(): Promise<void> }[] = [];
 const extraConnections: NatsConnection[] = [];
 
@@ -34,11 +46,28 @@ async function openCoordinator(): Promise<void> {
   store = await StateStore.open(coordinatorNc);
 }
 
+/** The embedded server as the coordinator runs it: TLS with a certificate from the coordinator CA. */
+async function startEmbedded(port?: number): Promise<LocalNats> {
+  const cert = await ensureNatsServerCert(ca, join(dataDir, 'nats'), '127.0.0.1');
+  return startLocalNats({
+    dataDir,
+    clusterName: 'test',
+    logger: silentLogger,
+    stopGraceMs: 3000,
+    restartBackoff: { initialMs: 50, maxMs: 500 },
+    tls: cert.server,
+    clientTls: cert.client,
+    ...(port ? { port } : {}),
+  });
+}
+
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'kha-watch-'));
-  nats = await startLocalNats({ dataDir, clusterName: 'test', logger: silentLogger, stopGraceMs: 3000, restartBackoff: { initialMs: 50, maxMs: 500 } });
+  ca = await loadOrCreateCa(join(dataDir, 'pki'));
+  nats = await startEmbedded();
   await nats.addAgentUser(agent.getPublicKey(), 'master-1', 'prod');
   await nats.addAgentUser(freshAgent.getPublicKey(), 'master-1', 'fresh');
+  await nats.addAgentUser(goneAgent.getPublicKey(), 'master-1', 'gone');
   await openCoordinator();
   // Every test below may run alone: prod always has a set.
   await publishMore('prod', 1);
@@ -89,7 +118,14 @@ interface Following {
 function follow(opts: FollowOptions): Following {
   const { appliedVersion, backoff, logger } = opts;
   const mailbox = createBackendSetMailbox({ deliver: (set) => opts.onSet(set), appliedVersion, backoff, logger });
-  const watch: BackendWatch = watchBackendSet({ ...opts, onSet: (set) => void mailbox.offer(set).catch(() => undefined), onDeleted: () => mailbox.forget() });
+  const watch: BackendWatch = watchBackendSet({
+    ...opts,
+    onSet: (set) => void mailbox.offer(set).catch(() => undefined),
+    onDeleted: () => {
+      mailbox.forget();
+      opts.onDeleted?.();
+    },
+  });
   return {
     lastDelivered: () => mailbox.lastDelivered(),
     async close() {
@@ -104,6 +140,7 @@ function startWatch(cluster: string, extra: Partial<FollowOptions> = {}): { deli
   const sets: BackendSet[] = [];
   const watch = follow({
     url: nats.url,
+    tls: { ca: ca.certPem },
     nkeySeed: agentSeed,
     cluster,
     logger: silentLogger,
@@ -256,12 +293,20 @@ describe('watchBackendSet', () => {
     expect(applied).toEqual([current.version]);
   });
 
-  async function partitionDrill(opts: { expireConsumers: boolean }): Promise<void> {
+  async function consumersOnLbStream(): Promise<string[]> {
+    const jsm = await jetstreamManager(coordinatorNc);
+    const names: string[] = [];
+    for await (const ci of jsm.consumers.list('KV_kha-lb')) names.push(ci.name);
+    return names;
+  }
+
+  async function partitionDrill(opts: { checkNoConsumers: boolean }): Promise<void> {
     const partition = new Partition(nats.port);
     await partition.open();
     const deliveries: Delivery[] = [];
     const watch = follow({
-      url: `nats://127.0.0.1:${partition.port}`,
+      url: `tls://127.0.0.1:${partition.port}`,
+      tls: { ca: ca.certPem },
       nkeySeed: agentSeed,
       cluster: 'prod',
       logger: silentLogger,
@@ -275,11 +320,10 @@ describe('watchBackendSet', () => {
       await waitFor('initial', () => deliveries.at(-1)?.version === before.version);
       await partition.cut();
       const latest = await publishMore('prod', 2);
-      if (opts.expireConsumers) {
-        // What the server does to an ordered consumer whose client has been gone longer than its
-        // inactive threshold (5 min): it deletes it.
-        const jsm = await jetstreamManager(coordinatorNc);
-        for await (const ci of jsm.consumers.list('KV_kha-lb')) await jsm.consumers.delete('KV_kha-lb', ci.name);
+      if (opts.checkNoConsumers) {
+        // The agent follows with a core subscription and direct gets: nothing of it lives on the server, so nothing
+        // can be lost during a long partition (the server used to expire an ordered consumer after 5 min).
+        expect(await consumersOnLbStream()).toEqual([]);
       }
       await sleep(700);
       expect(deliveries.at(-1)?.version).toBe(before.version);
@@ -291,17 +335,18 @@ describe('watchBackendSet', () => {
       expect(delivered.at - reconnectedAt).toBeLessThan(1000);
       // The intermediate version is not replayed: the latest set is the whole truth.
       expect(deliveries.map((d) => d.version)).toEqual([before.version, latest.version]);
+      if (opts.checkNoConsumers) expect(await consumersOnLbStream()).toEqual([]);
     } finally {
       await partition.cut();
     }
   }
 
   it('converges to the latest set within 1 s of reconnecting after missing 2 changes during a partition', async () => {
-    await partitionDrill({ expireConsumers: false });
+    await partitionDrill({ checkNoConsumers: false });
   });
 
-  it('converges within 1 s of reconnecting even when the server dropped its consumer during a long partition', async () => {
-    await partitionDrill({ expireConsumers: true });
+  it('converges within 1 s of reconnecting after a partition without any consumer on the server, before or after', async () => {
+    await partitionDrill({ checkNoConsumers: true });
   });
 
   it('converges after the server restarts, within 1 s of the watcher reconnecting', async () => {
@@ -319,7 +364,7 @@ describe('watchBackendSet', () => {
     const port = nats.port;
     await coordinatorNc.close();
     await nats.close();
-    nats = await startLocalNats({ dataDir, clusterName: 'test', logger: silentLogger, port, stopGraceMs: 3000, restartBackoff: { initialMs: 50, maxMs: 500 } });
+    nats = await startEmbedded(port);
     await openCoordinator();
     const latest = await publishMore('prod', 2);
     await waitFor('latest after restart', () => deliveries.at(-1)?.version === latest.version, 15_000);
@@ -328,6 +373,23 @@ describe('watchBackendSet', () => {
     const delivered = deliveries.find((d) => d.version === latest.version)!;
     // Either the changes came after the reconnect (live) or before (fresh watch); both within 1 s of it.
     expect(delivered.at - reconnect!.time).toBeLessThan(1000);
+  });
+
+  it('passes a delete on, then takes the next set even when its version restarts from 1', async () => {
+    const first = await publishMore('gone', 2);
+    let deleted = 0;
+    const { deliveries } = startWatch('gone', { nkeySeed: goneAgent.getSeed(), onDeleted: () => void deleted++ });
+    await waitFor('initial', () => deliveries.at(-1)?.version === first.version);
+    await store.lbKv.delete('gone');
+    await waitFor('delete seen', () => deleted > 0);
+    // The store starts again from the empty set: version 1, older than what was applied, yet taken.
+    const restarted = await publishMore('gone', 1);
+    expect(restarted.version).toBe(1);
+    await waitFor('restarted set', () => deliveries.at(-1)?.version === 1);
+    expect(deliveries.map((d) => d.version)).toEqual([first.version, 1]);
+    // A purge is a delete too.
+    await store.lbKv.purge('gone');
+    await waitFor('purge seen', () => deleted > 1);
   });
 
   it('close() waits for a set being applied and delivers nothing afterwards', async () => {
@@ -365,6 +427,7 @@ describe('watchBackendSet', () => {
     const deliveries: number[] = [];
     const watch = follow({
       url: nats.url,
+      tls: { ca: ca.certPem },
       nkeySeed: late.getSeed(),
       cluster: 'prod',
       logger: silentLogger,
@@ -383,7 +446,7 @@ describe('watchBackendSet', () => {
 describe('agent NATS permissions', () => {
   async function agentConnection(): Promise<NatsConnection> {
     const nc = await connectNats(
-      { url: nats.url, credentials: nkeyCredentials(agentSeed) },
+      { url: nats.url, credentials: nkeyCredentials(agentSeed), tls: { ca: ca.certPem } },
       { name: 'agent-permissions', logger: silentLogger, inboxPrefix: agentInboxPrefix(agent.getPublicKey()) },
     );
     extraConnections.push(nc);
@@ -401,16 +464,62 @@ describe('agent NATS permissions', () => {
     expect(violation).toBeInstanceOf(errors.PermissionViolationError);
   }
 
-  it('can read its cluster backend set with KV get and watch', async () => {
-    const nc = await agentConnection();
-    const kv = await new Kvm(nc).open('kha-lb', { allow_direct: true });
-    const current = await store.backendSets.current('prod');
-    expect((await kv.get('prod'))?.string()).toBe(encodeBackendSet(current));
-    const iter = await kv.watch({ key: 'prod' });
-    for await (const e of iter) {
-      expect(e.string()).toBe(encodeBackendSet(current));
-      break;
+  /** A subscription the server refuses ends with a PermissionViolationError. */
+  async function subscriptionError(nc: NatsConnection, subject: string): Promise<Error | undefined> {
+    const sub = nc.subscribe(subject);
+    try {
+      for await (const _m of sub) break;
+    } catch (e) {
+      return e as Error;
     }
+    return undefined;
+  }
+
+  it('can read its cluster backend set with a direct get and a subscription on its key, but not with a KV watch', async () => {
+    const nc = await agentConnection();
+    const current = await store.backendSets.current('prod');
+    const direct = (await jetstreamManager(nc, { checkAPI: false })).direct;
+    const stored = await direct.getMessage('KV_kha-lb', { last_by_subj: '$KV.kha-lb.prod' });
+    expect(stored?.string()).toBe(encodeBackendSet(current));
+    expect(stored?.subject).toBe('$KV.kha-lb.prod');
+    expect(stored?.header.get('Nats-Sequence')).toMatch(/^\d+$/);
+    // Also through KV get, which asks the same direct-get subject.
+    const kv = await new Kvm(nc).open('kha-lb', { allow_direct: true });
+    expect((await kv.get('prod'))?.string()).toBe(encodeBackendSet(current));
+    // A live change arrives on the key's own subject, as the coordinator published it.
+    const live = nc.subscribe('$KV.kha-lb.prod', { max: 1 });
+    await nc.flush();
+    const next = await publishMore('prod', 1);
+    for await (const m of live) expect(m.string()).toBe(encodeBackendSet(next));
+    // A KV watch needs a consumer, which agents may not create.
+    await expectRefused(kv.watch({ key: 'prod' }));
+  });
+
+  it('cannot create a durable nor an ephemeral consumer, by any API subject; none is left on the server', async () => {
+    const nc = await agentConnection();
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    const filter = '$KV.kha-lb.prod';
+    const deliver = `${agentInboxPrefix(agent.getPublicKey())}.push`;
+    // Through nats.js: a durable pull consumer and an ephemeral push consumer on the agent's own key.
+    await expectRefused(jsm.consumers.add('KV_kha-lb', { durable_name: 'agent-durable', filter_subject: filter, ack_policy: AckPolicy.None }));
+    await expectRefused(jsm.consumers.add('KV_kha-lb', { deliver_subject: deliver, filter_subject: filter, ack_policy: AckPolicy.None }));
+    // Every request subject the server takes a consumer creation on (2.9 and later), named, durable and ephemeral.
+    const config = (name?: string) =>
+      JSON.stringify({
+        stream_name: 'KV_kha-lb',
+        config: { ...(name ? { name, durable_name: name } : {}), filter_subject: filter, ack_policy: 'none', deliver_subject: deliver },
+      });
+    for (const [subject, body] of [
+      [`$JS.API.CONSUMER.CREATE.KV_kha-lb.d1.${filter}`, config('d1')],
+      ['$JS.API.CONSUMER.CREATE.KV_kha-lb.d2', config('d2')],
+      ['$JS.API.CONSUMER.DURABLE.CREATE.KV_kha-lb.d3', config('d3')],
+      ['$JS.API.CONSUMER.CREATE.KV_kha-lb', config()],
+    ] as const) {
+      await expectRefused(nc.request(subject, body, { timeout: 2000 }));
+    }
+    const names: string[] = [];
+    for await (const ci of (await jetstreamManager(coordinatorNc)).consumers.list('KV_kha-lb')) names.push(ci.name);
+    expect(names).toEqual([]);
   });
 
   it('cannot write a backend set: the server refuses the publish', async () => {
@@ -441,17 +550,10 @@ describe('agent NATS permissions', () => {
     await expectRefused(lb.get('other'));
     await expectRefused(lb.watch({ key: 'other' }));
     await expectRefused(lb.watch());
-    // Plain subscriptions outside its inbox are refused too.
-    const sub = nc.subscribe('$KV.kha-lb.>');
-    const subErr = await (async () => {
-      try {
-        for await (const _m of sub) break;
-      } catch (e) {
-        return e as Error;
-      }
-      return undefined;
-    })();
-    expect(subErr).toBeInstanceOf(errors.PermissionViolationError);
+    // Plain subscriptions outside its key and its inbox are refused too.
+    expect(await subscriptionError(nc, '$KV.kha-lb.>')).toBeInstanceOf(errors.PermissionViolationError);
+    expect(await subscriptionError(await agentConnection(), '$KV.kha-lb.other')).toBeInstanceOf(errors.PermissionViolationError);
+    expect(await subscriptionError(await agentConnection(), '$KV.kha-state.>')).toBeInstanceOf(errors.PermissionViolationError);
   });
 
   it('cannot turn a consumer on its own key into a writer of other subjects', async () => {
@@ -468,7 +570,7 @@ describe('agent NATS permissions', () => {
         stream_name: 'KV_kha-lb',
         config: { name, deliver_subject: deliver, ack_policy: 'none', deliver_policy: 'last_per_subject', filter_subject: '$KV.kha-lb.prod' },
       };
-      await nc.request(`$JS.API.CONSUMER.CREATE.KV_kha-lb.${name}.$KV.kha-lb.prod`, JSON.stringify(request), { timeout: 2000 }).catch(() => undefined);
+      await expectRefused(nc.request(`$JS.API.CONSUMER.CREATE.KV_kha-lb.${name}.$KV.kha-lb.prod`, JSON.stringify(request), { timeout: 2000 }));
     }
     // Give any delivery a chance, with a live subscriber on the targets, then check nothing moved.
     const spy = coordinatorNc.subscribe('$KV.kha-state.>');
@@ -482,14 +584,114 @@ describe('agent NATS permissions', () => {
     for (const name of ['hijack0', 'hijack1', 'hijack2']) await jsm.consumers.delete('KV_kha-lb', name).catch(() => undefined);
   });
 
-  it('cannot create a consumer whose filter differs from the key its grant names', async () => {
+  it('cannot create a consumer whose filter differs from its key either', async () => {
     const nc = await agentConnection();
     const inbox = `${agentInboxPrefix(agent.getPublicKey())}.sneaky`;
     const request = {
       stream_name: 'KV_kha-lb',
       config: { name: 'sneaky', deliver_subject: inbox, ack_policy: 'none', deliver_policy: 'all', filter_subject: '$KV.kha-lb.other' },
     };
-    const reply = await nc.request('$JS.API.CONSUMER.CREATE.KV_kha-lb.sneaky.$KV.kha-lb.prod', JSON.stringify(request), { timeout: 2000 });
-    expect(reply.string()).toMatch(/did not match filtered subject/);
+    await expectRefused(nc.request('$JS.API.CONSUMER.CREATE.KV_kha-lb.sneaky.$KV.kha-lb.prod', JSON.stringify(request), { timeout: 2000 }));
+  });
+
+  it('cannot read another key through its own direct-get subject by adding a request body', async () => {
+    const other = await publishMore('other', 1);
+    const nc = await agentConnection();
+    const otherSeq = (await (await jetstreamManager(coordinatorNc)).direct.getMessage('KV_kha-lb', { last_by_subj: '$KV.kha-lb.other' }))!.seq;
+    for (const body of [{ seq: otherSeq }, { last_by_subj: '$KV.kha-lb.other' }, { next_by_subj: '$KV.kha-lb.other', seq: 1 }]) {
+      const reply = await nc.request('$JS.API.DIRECT.GET.KV_kha-lb.$KV.kha-lb.prod', JSON.stringify(body), { timeout: 2000 });
+      expect(reply.string()).not.toBe(encodeBackendSet(other));
+      expect(reply.headers?.get('Nats-Subject') ?? '').not.toBe('$KV.kha-lb.other');
+    }
+  });
+});
+
+describe('a NATS server this agent does not trust (a host on the path posing as the coordinator)', () => {
+  interface Forged {
+    readonly nats: LocalNats;
+    readonly set: BackendSet;
+    close(): Promise<void>;
+  }
+
+  /**
+   * A second nats-server on loopback run by "the attacker": the agent's user is allowed, and it holds a valid-looking
+   * set for the agent's cluster, far ahead of the real one, that sends the apiserver traffic elsewhere.
+   */
+  async function forgedServer(tls: 'other-ca' | 'plaintext'): Promise<Forged> {
+    const dir = await mkdtemp(join(tmpdir(), 'kha-forged-'));
+    const otherCa = await loadOrCreateCa(join(dir, 'pki'), { commonName: 'kubeadm-ha-ca' });
+    const cert = tls === 'other-ca' ? await ensureNatsServerCert(otherCa, join(dir, 'nats'), '127.0.0.1') : undefined;
+    const forged = await startLocalNats({
+      dataDir: dir,
+      clusterName: 'forged',
+      logger: silentLogger,
+      stopGraceMs: 3000,
+      ...(cert ? { tls: cert.server, clientTls: cert.client } : {}),
+    });
+    await forged.addAgentUser(agent.getPublicKey(), 'master-1', 'prod');
+    const nc = await connectNats(forged, { name: 'attacker', logger: silentLogger });
+    const forgedStore = await StateStore.open(nc);
+    let set = await forgedStore.backendSets.current('prod');
+    for (let i = 0; i < 3; i++)
+      set = await forgedStore.backendSets.update('prod', (s) => addBackend(s, { name: `evil-${i}`, address: `198.18.66.${i + 1}`, port: 6443 }));
+    await forgedStore.lbKv.put('prod', encodeBackendSet({ ...set, version: 1_000_000 }));
+    return {
+      nats: forged,
+      set: { ...set, version: 1_000_000 },
+      async close() {
+        await nc.close().catch(() => undefined);
+        await forged.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  function logged(): { lines: Record<string, unknown>[]; logger: Logger } {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+        cb();
+      },
+    });
+    return { lines, logger: pino({ level: 'info' }, sink) };
+  }
+
+  for (const kind of ['other-ca', 'plaintext'] as const) {
+    it(`never takes a set from a ${kind === 'other-ca' ? 'TLS server with a certificate from another CA' : 'plaintext server'} at the address the coordinator gave, and logs why`, async () => {
+      const forged = await forgedServer(kind);
+      try {
+        // What the agent holds after registering with the real coordinator: its pinned CA and a tls:// URL; the
+        // attacker answers at that address.
+        const registration = { natsUrl: `tls://127.0.0.1:${forged.nats.port}`, caPem: ca.certPem };
+        const { lines, logger } = logged();
+        const { deliveries } = startWatch('prod', { url: registration.natsUrl, tls: natsTlsFor(registration), logger });
+        await waitFor('a refusal in the log', () => lines.find((l) => String(l.msg).startsWith('refusing the NATS server')), 10_000);
+        await sleep(500);
+        expect(deliveries).toEqual([]);
+        const refusal = lines.find((l) => String(l.msg).startsWith('refusing the NATS server'))!;
+        expect(refusal.level).toBe(50);
+        expect(String(refusal.reason)).toMatch(kind === 'other-ca' ? /certificate does not verify against the trusted CA/ : /does not speak TLS/);
+        // Nobody but the real coordinator's server ever authenticated the agent.
+        const connz = (await (await fetch(`${forged.nats.monitorUrl}/connz?auth=true`)).json()) as { connections: { authorized_user?: string }[] };
+        expect(connz.connections.filter((c) => c.authorized_user === agent.getPublicKey())).toEqual([]);
+      } finally {
+        await forged.close();
+      }
+    });
+  }
+
+  it('takes the same set when the registration names that server CA (an external NATS cluster, --nats-ca): the refusal above is about trust', async () => {
+    const forged = await forgedServer('other-ca');
+    try {
+      const externalCa = (await readFile(join(forged.nats.configPath, '..', 'nats-server.crt'), 'utf8')).split(/(?<=-----END CERTIFICATE-----\n)/)[1]!;
+      const registration = { natsUrl: forged.nats.url, caPem: ca.certPem, natsCaPem: externalCa };
+      expect(natsTlsFor(registration)).toEqual({ ca: externalCa });
+      const { deliveries, sets } = startWatch('prod', { url: registration.natsUrl, tls: natsTlsFor(registration) });
+      await waitFor('the set', () => deliveries.at(-1)?.version === forged.set.version);
+      expect(sets.at(-1)?.backends.map((b) => b.name)).toEqual(forged.set.backends.map((b) => b.name));
+    } finally {
+      await forged.close();
+    }
   });
 });

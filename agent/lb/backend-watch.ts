@@ -1,23 +1,34 @@
 /**
- * The LB agent's view of its cluster's backend set: a KV watch on one key of `kha-lb`, over a NATS
- * connection made with the agent's own nkey (which may read that key and nothing else).
+ * The LB agent's view of its cluster's backend set: one key of `kha-lb`, read over a NATS connection made with the
+ * agent's own nkey and verified with TLS against the CA the agent trusts (identity.ts natsTlsFor).
  *
- * - On every (re)connect the watch is created afresh, and a KV watch starts with the key's latest
- *   value, so an agent that was away gets the current set at once instead of a replay.
+ * Who may cause what: only the coordinator's NATS user may publish the set (`$KV.kha-lb.<cluster>`); the agent's user
+ * may subscribe to that one subject and its own inbox, and ask for the key's latest stored message with a direct get
+ * (coordinator/nats/permissions.ts). It cannot create a JetStream consumer, so agents leave nothing on the server.
+ *
+ * - Live changes arrive on a plain core-NATS subscription to the key's subject: every put, delete and purge the
+ *   coordinator publishes, with no server-side state per agent.
+ * - What was published while the agent was away is not replayed (core NATS): on every (re)connect, after the
+ *   subscription is in place, and on a slow period, a direct get reads the key's latest stored value. The latest set is
+ *   the whole truth, so nothing in between is needed.
  * - Every valid set of the agent's cluster is handed to `onSet` as it is read, the same version possibly more than
- *   once (a new watch, the periodic direct read): ordering, skipping and retrying are the mailbox's
- *   (backend-mailbox.ts), which `onSet` feeds.
+ *   once (a live message and a direct read): ordering, skipping and retrying are the mailbox's (backend-mailbox.ts),
+ *   which `onSet` feeds.
  * - The connection is retried forever with backoff; nothing here gives up while the agent runs.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
+import { jetstreamManager, type DirectStreamAPI, type StoredMsg } from '@nats-io/jetstream';
+import type { Msg, MsgHdrs } from '@nats-io/transport-node';
 import { decodeBackendSet, type BackendSet } from '../../core/backend-set.js';
 import { KubeadmHaError } from '../../core/errors.js';
 import { dns1123LabelProblem } from '../../core/validate.js';
 import type { Logger } from '../../lib/log.js';
-import { connectNats, type NatsConnection } from '../../lib/nats/connect.js';
+import { connectNats, isTlsNatsUrl, type NatsConnection } from '../../lib/nats/connect.js';
 import { nkeyCredentials, nkeyPublicKeyOf, type NatsClientTls } from '../../lib/nats/credentials.js';
-import { LB_BUCKET, agentInboxPrefix, backendSetKey } from '../../lib/nats/names.js';
+import { LB_BUCKET, agentInboxPrefix, backendSetKey, kvStreamName, kvSubject } from '../../lib/nats/names.js';
+
+/** The header JetStream KV marks deletes and purges with; a put has none. */
+const KV_OPERATION = 'KV-Operation';
 
 export interface BackendWatchOptions {
   readonly url: string;
@@ -32,13 +43,14 @@ export interface BackendWatchOptions {
    */
   readonly onDeleted?: () => void;
   readonly logger: Logger;
+  /** Required with a `tls://` URL: the CA the NATS server's certificate must chain to (never the system store). */
   readonly tls?: NatsClientTls;
   /** Connection name shown by the server, e.g. the node name. */
   readonly name?: string;
   /** Between attempts to connect and to watch. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   readonly reconnectTimeWaitMs?: number;
-  /** A direct read of the key on this period, in case a watch delivery was lost without a sign. */
+  /** A direct read of the key on this period, in case a live message was lost without a sign (slow consumer). */
   readonly resyncIntervalMs?: number;
 }
 
@@ -50,6 +62,9 @@ export interface BackendWatch {
 export function watchBackendSet(opts: BackendWatchOptions): BackendWatch {
   const problem = dns1123LabelProblem(opts.cluster);
   if (problem) throw new KubeadmHaError(`backend watch: cluster name: ${problem}`);
+  if (isTlsNatsUrl(opts.url) && !opts.tls?.ca && !opts.tls?.caFile) {
+    throw new KubeadmHaError(`backend watch: ${opts.url} needs the CA to verify the NATS server with`);
+  }
   const watcher = new BackendWatcher(opts);
   watcher.start();
   return { close: () => watcher.close() };
@@ -59,6 +74,8 @@ class BackendWatcher {
   private readonly stop = new AbortController();
   private readonly log: Logger;
   private readonly key: string;
+  private readonly subject: string;
+  private readonly stream = kvStreamName(LB_BUCKET);
   private readonly publicKey: string;
   private nc: NatsConnection | undefined;
   private running: Promise<void> | undefined;
@@ -66,6 +83,7 @@ class BackendWatcher {
   constructor(private readonly opts: BackendWatchOptions) {
     this.log = opts.logger.child({ component: 'backend-watch', cluster: opts.cluster });
     this.key = backendSetKey(opts.cluster);
+    this.subject = kvSubject(LB_BUCKET, this.key);
     this.publicKey = nkeyPublicKeyOf(opts.nkeySeed);
   }
 
@@ -108,7 +126,16 @@ class BackendWatcher {
       } catch (err) {
         if (this.closed) break;
         failures++;
-        this.log.warn({ err: (err as Error).message, failures }, 'cannot reach NATS for the backend set; retrying');
+        const untrusted = trustProblem(err);
+        if (untrusted) {
+          // Loud: either the server was moved without its certificate, or someone on the path poses as it.
+          this.log.error(
+            { err: (err as Error).message, reason: untrusted, url: this.opts.url, failures },
+            'refusing the NATS server: it is not the one this agent trusts; no backend set taken from it',
+          );
+        } else {
+          this.log.warn({ err: (err as Error).message, failures }, 'cannot reach NATS for the backend set; retrying');
+        }
       } finally {
         if (this.nc && !this.nc.isClosed()) await this.nc.close().catch(() => undefined);
       }
@@ -116,67 +143,78 @@ class BackendWatcher {
     }
   }
 
-  /** One connection's lifetime: (re)create the watch on every reconnect, until the connection closes. */
+  /** One connection's lifetime: the subscription, a direct read after every (re)connect and the periodic one. */
   private async session(nc: NatsConnection): Promise<void> {
-    const kv = await new Kvm(nc).open(LB_BUCKET, { allow_direct: true });
+    // checkAPI off: the account-info probe is a request the agent's user is not granted.
+    const direct = (await jetstreamManager(nc, { checkAPI: false })).direct;
     let generation = 0;
-    const stopWatches = new Set<() => void>();
-    const restart = () => {
+    const catchUp = () => {
       const mine = ++generation;
-      for (const stopWatch of stopWatches) stopWatch();
-      stopWatches.clear();
-      void this.watchLoop(kv, stopWatches, () => mine !== generation || this.closed || nc.isClosed());
+      void this.catchUpLoop(direct, () => mine !== generation || this.closed || nc.isClosed());
     };
-    restart();
+    const subscription = this.subscriptionLoop(nc, catchUp);
     const statuses = (async () => {
       for await (const s of nc.status()) {
-        // The server may have lost the consumer (restart) and the deliveries made while we were
-        // away are gone (core NATS): a fresh watch starts from the key's latest value.
-        if (s.type === 'reconnect') restart();
+        // Messages published while we were away are gone (core NATS); the subscription itself was renewed by the
+        // reconnect, so the latest stored value read now is followed by every later change.
+        if (s.type === 'reconnect') catchUp();
       }
     })();
-    const resync = this.resyncLoop(kv, nc);
+    const resync = this.resyncLoop(direct, nc);
     try {
       const closedErr = await nc.closed();
       if (closedErr && !this.closed) this.log.warn({ err: closedErr.message }, 'NATS connection closed');
     } finally {
       generation++;
-      for (const stopWatch of stopWatches) stopWatch();
       await statuses.catch(() => undefined);
+      await subscription;
       await resync;
     }
   }
 
-  private async watchLoop(kv: KV, stopWatches: Set<() => void>, superseded: () => boolean): Promise<void> {
-    for (let failures = 0; !superseded(); ) {
+  private async subscriptionLoop(nc: NatsConnection, catchUp: () => void): Promise<void> {
+    for (let failures = 0; !this.closed && !nc.isClosed(); ) {
       try {
-        const iter = await kv.watch({ key: this.key });
-        const stopWatch = () => iter.stop();
-        stopWatches.add(stopWatch);
+        const sub = nc.subscribe(this.subject);
         try {
-          if (superseded()) return;
+          // The server has the subscription before the key is read: nothing published in between is missed.
+          await nc.flush();
+          catchUp();
           failures = 0;
-          for await (const entry of iter) {
-            if (superseded()) return;
-            this.onEntry(entry);
-          }
+          for await (const msg of sub) this.onMessage(msg);
         } finally {
-          stopWatches.delete(stopWatch);
-          iter.stop();
+          if (!nc.isClosed()) sub.unsubscribe();
         }
-        if (superseded()) return;
+        if (this.closed || nc.isClosed()) return;
         failures = 1;
-        this.log.warn('backend set watch ended; starting a new one');
+        this.log.warn('backend set subscription ended; subscribing again');
       } catch (err) {
-        if (superseded()) return;
+        if (this.closed || nc.isClosed()) return;
         failures++;
-        this.log.warn({ err: (err as Error).message, failures }, 'cannot watch the backend set; retrying');
+        this.log.warn({ err: (err as Error).message, failures }, 'cannot subscribe to the backend set; retrying');
       }
       await this.pause(failures);
     }
   }
 
-  private async resyncLoop(kv: KV, nc: NatsConnection): Promise<void> {
+  /** Reads the latest stored value until it succeeds or a newer catch-up (reconnect) or close supersedes it. */
+  private async catchUpLoop(direct: DirectStreamAPI, superseded: () => boolean): Promise<void> {
+    for (let failures = 0; !superseded(); ) {
+      try {
+        const stored = await direct.getMessage(this.stream, { last_by_subj: this.subject });
+        if (superseded()) return;
+        if (stored) this.onStored(stored, { deletes: true });
+        return;
+      } catch (err) {
+        if (superseded()) return;
+        failures++;
+        this.log.warn({ err: (err as Error).message, failures }, 'cannot read the backend set; retrying');
+      }
+      await this.pause(failures);
+    }
+  }
+
+  private async resyncLoop(direct: DirectStreamAPI, nc: NatsConnection): Promise<void> {
     const period = this.opts.resyncIntervalMs ?? 60_000;
     while (!this.closed && !nc.isClosed()) {
       try {
@@ -186,33 +224,51 @@ class BackendWatcher {
       }
       if (nc.isClosed()) return;
       try {
-        const entry = await kv.get(this.key);
-        if (entry && entry.operation === 'PUT') this.hand(this.decode(entry.value, entry.revision));
+        const stored = await direct.getMessage(this.stream, { last_by_subj: this.subject });
+        // A delete was seen live or at the last catch-up; forgetting again on every period would gain nothing.
+        if (stored) this.onStored(stored, { deletes: false });
       } catch (err) {
         this.log.debug({ err: (err as Error).message }, 'backend set resync read failed');
       }
     }
   }
 
-  private onEntry(entry: KvWatchEntry): void {
-    if (entry.operation !== 'PUT') {
+  /** A live message on the key's subject, as the coordinator published it. */
+  private onMessage(msg: Msg): void {
+    this.onValue(msg.data, msg.headers, 'live', true);
+  }
+
+  /** A direct-get reply: the stored message with Nats-Subject, Nats-Sequence, … and the put's own headers. */
+  private onStored(stored: StoredMsg, opts: { deletes: boolean }): void {
+    if (stored.subject !== this.subject) {
+      this.log.error({ subject: stored.subject }, 'ignoring a direct-get reply for another subject');
+      return;
+    }
+    this.onValue(stored.data, stored.header, `revision ${stored.seq}`, opts.deletes);
+  }
+
+  private onValue(data: Uint8Array, headers: MsgHdrs | undefined, where: string, deletes: boolean): void {
+    if (this.closed) return;
+    const operation = headers?.get(KV_OPERATION) || 'PUT';
+    if (operation !== 'PUT') {
+      if (!deletes) return;
       // Only the coordinator can delete the key. Keep serving the last set (an empty one would cut the
       // apiservers off), but accept whatever version is published next, which may restart from 1.
-      this.log.warn({ revision: entry.revision, operation: entry.operation }, 'backend set deleted; keeping the applied set');
+      this.log.warn({ where, operation }, 'backend set deleted; keeping the applied set');
       this.opts.onDeleted?.();
       return;
     }
     try {
-      this.hand(this.decode(entry.value, entry.revision));
+      this.hand(this.decode(data, where));
     } catch (err) {
-      this.log.error({ err: (err as Error).message, revision: entry.revision }, 'ignoring an invalid backend set');
+      this.log.error({ err: (err as Error).message, where }, 'ignoring an invalid backend set');
     }
   }
 
-  private decode(value: Uint8Array, revision: number): BackendSet {
-    const set = decodeBackendSet(value, `${LB_BUCKET} ${this.key} (revision ${revision})`);
+  private decode(value: Uint8Array, where: string): BackendSet {
+    const set = decodeBackendSet(value, `${LB_BUCKET} ${this.key} (${where})`);
     if (set.cluster !== this.opts.cluster) {
-      throw new KubeadmHaError(`${LB_BUCKET} ${this.key} (revision ${revision}) holds the set of cluster "${set.cluster}"`);
+      throw new KubeadmHaError(`${LB_BUCKET} ${this.key} (${where}) holds the set of cluster "${set.cluster}"`);
     }
     return set;
   }
@@ -231,4 +287,19 @@ class BackendWatcher {
     const jittered = ms / 2 + Math.random() * (ms / 2);
     await sleep(jittered, undefined, { signal: this.stop.signal }).catch(() => undefined);
   }
+}
+
+/**
+ * Why a failed connect means "not the server we trust" rather than "unreachable": Node's certificate verification
+ * codes, or a server that does not speak TLS when we require it.
+ */
+function trustProblem(err: unknown): string | undefined {
+  for (let e = err as (Error & { code?: string; cause?: unknown }) | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME/.test(code)) {
+      return `its certificate does not verify against the trusted CA (${code})`;
+    }
+    if (/does not support 'tls'|tls.*is not available/i.test(e.message ?? '')) return 'it does not speak TLS';
+  }
+  return undefined;
 }

@@ -19,6 +19,11 @@ export interface ClusterInfo {
   readonly clusterName: string;
   /** What agents dial for the backend set, e.g. tls://198.18.0.2:4222. */
   readonly natsUrl: string;
+  /**
+   * The CA of an external NATS cluster (--nats-ca), handed to agents to verify it. Absent with the embedded server,
+   * whose certificate the coordinator CA issued: agents verify it against the CA they pinned.
+   */
+  readonly natsCaPem?: string;
 }
 
 export interface RegisterDeps {
@@ -158,6 +163,7 @@ export async function register(deps: RegisterDeps, req: RegisterRequest__Output)
       clientCertPem: issued.certPem,
       caCertPem: deps.ca.certPem,
       natsUrl: cluster.natsUrl,
+      natsCaPem: cluster.natsCaPem ?? '',
       clusterName: cluster.clusterName,
       role: roleToProto(role),
     };

@@ -27,8 +27,9 @@ describe('renderNatsConfig', () => {
     expect(text).toContain('store_dir: "/var/lib/kubeadm-ha/nats"');
     expect(text).toContain(`nkey: "${coordinator}"`);
     expect(text).toContain('# agent master-1 (cluster prod)');
-    expect(text).toContain('"$JS.API.CONSUMER.CREATE.KV_kha-lb.*.$KV.kha-lb.prod"');
-    expect(text).toContain(`subscribe: { allow: ["_INBOX_${agent}.>"] }`);
+    expect(text).toContain('publish: { allow: ["$JS.API.DIRECT.GET.KV_kha-lb.$KV.kha-lb.prod"] }');
+    expect(text).not.toContain('CONSUMER');
+    expect(text).toContain(`subscribe: { allow: ["$KV.kha-lb.prod", "_INBOX_${agent}.>"] }`);
     expect(text).not.toMatch(/^tls/m);
   });
 
@@ -49,17 +50,16 @@ describe('renderNatsConfig', () => {
 });
 
 describe('agentPermissions', () => {
-  it('grants read access to one key of kha-lb and the agent inbox, and nothing that writes', () => {
+  it('grants read access to one key of kha-lb and the agent inbox, and nothing that writes or creates consumers', () => {
     const p = agentPermissions(agent, 'prod');
-    expect(p.subscribe.allow).toEqual([`_INBOX_${agent}.>`]);
+    expect(p.subscribe.allow).toEqual(['$KV.kha-lb.prod', `_INBOX_${agent}.>`]);
     for (const subject of p.publish.allow) {
       expect(subject.startsWith('$KV.')).toBe(false);
       expect(subject).not.toContain('kha-state');
       expect(subject).not.toBe('>');
     }
-    expect(p.publish.allow.filter((s) => s.includes('$KV.kha-lb.'))).toEqual([
-      '$JS.API.CONSUMER.CREATE.KV_kha-lb.*.$KV.kha-lb.prod',
-      '$JS.API.DIRECT.GET.KV_kha-lb.$KV.kha-lb.prod',
-    ]);
+    // No consumer of any kind (durable, ephemeral, ordered): agents leave no state on the server.
+    expect(p.publish.allow.filter((s) => s.includes('CONSUMER'))).toEqual([]);
+    expect(p.publish.allow).toEqual(['$JS.API.DIRECT.GET.KV_kha-lb.$KV.kha-lb.prod']);
   });
 });

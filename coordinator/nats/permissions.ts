@@ -1,8 +1,13 @@
 /**
- * What each NATS user of the embedded server may do. The agent grant is the narrowest set of subjects
- * with which nats.js can KV-watch and KV-get one key of the LB bucket, worked out from nats.js 3.x
- * (`Bucket.watch` runs an ordered push consumer; `Bucket.get` with direct get appends the key's subject)
- * and checked against nats-server 2.9 in server.test.ts and backend-watch.test.ts.
+ * What each NATS user of the embedded server may do, and so who may cause what:
+ * - only the coordinator's user may publish, anywhere: it alone writes the backend sets (`$KV.kha-lb.<cluster>`),
+ *   the state, and creates the buckets;
+ * - an agent's user may read its own cluster's backend set and nothing else: subscribe to that key's subject and to
+ *   its own inbox, and direct-get that key's latest message. It creates no JetStream consumer (durable or ephemeral),
+ *   so a compromised host cannot fill the server with them, and it cannot write, delete or purge anything.
+ * Worked out from nats.js 3.x (agent/lb/backend-watch.ts: a core subscription plus `jsm.direct.getMessage` with
+ * `last_by_subj`, which appends the key's subject to the request subject) and checked against nats-server 2.9 in
+ * server.test.ts and backend-watch.test.ts.
  */
 import { LB_BUCKET, agentInboxPrefix, backendSetKey, kvStreamName, kvSubject } from '../../lib/nats/names.js';
 
@@ -18,27 +23,26 @@ export const COORDINATOR_PERMISSIONS: NatsPermissions = {
 };
 
 /**
- * Read-only access to one cluster's backend set and nothing else: no publish to `$KV.…` (writing a set),
- * no other stream, no other key, no subscription outside the agent's own inbox prefix.
+ * Read-only access to one cluster's backend set and nothing else: no publish to `$KV.…` (writing a set), no
+ * `$JS.API.CONSUMER.…` (no consumers at all), no other stream or key, no subscription outside the key and the agent's
+ * own inbox prefix.
  */
 export function agentPermissions(nkeyPublicKey: string, cluster: string): NatsPermissions {
   const stream = kvStreamName(LB_BUCKET);
   const key = kvSubject(LB_BUCKET, backendSetKey(cluster));
   return {
     publish: {
+      // The latest message on this key's subject only: the server serves `DIRECT.GET.<stream>.<subject>` as a
+      // last-by-subject read of the subject named in the request subject.
+      allow: [`$JS.API.DIRECT.GET.${stream}.${key}`],
+    },
+    subscribe: {
       allow: [
-        // Ordered push consumer of the KV watch. The server refuses a create request whose body filter
-        // differs from the filter in this subject, so the grant pins the consumer to this one key.
-        `$JS.API.CONSUMER.CREATE.${stream}.*.${key}`,
-        // An ordered consumer deletes its old incarnation when it resets after a gap. Consumer names
-        // are random nuids and neither LIST nor INFO is granted, so other agents' consumers stay unknown.
-        `$JS.API.CONSUMER.DELETE.${stream}.*`,
-        // `kv.get(key)` on a direct-get stream: the last message for this key's subject only.
-        `$JS.API.DIRECT.GET.${stream}.${key}`,
-        // Flow-control replies and stalled-consumer nudges of the push consumer.
-        `$JS.FC.${stream}.>`,
+        // Live changes: what the coordinator publishes to the key, as it publishes it.
+        key,
+        // Replies to the direct gets.
+        `${agentInboxPrefix(nkeyPublicKey)}.>`,
       ],
     },
-    subscribe: { allow: [`${agentInboxPrefix(nkeyPublicKey)}.>`] },
   };
 }

@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { connect, type NatsConnection, type TlsOptions } from '@nats-io/transport-node';
+import { KubeadmHaError } from '../../core/errors.js';
 import type { Logger } from '../log.js';
 import { authenticatorFor, type NatsEndpoint } from './credentials.js';
 
@@ -36,7 +37,7 @@ export async function connectNats(endpoint: NatsEndpoint, opts: NatsConnectOptio
     servers,
     name: opts.name,
     authenticator: authenticatorFor(endpoint.credentials),
-    tls: endpoint.tls ? withIpIdentityCheck({ ...endpoint.tls }, servers) : undefined,
+    tls: clientTls(endpoint, servers),
     inboxPrefix: opts.inboxPrefix,
     maxReconnectAttempts: -1,
     reconnectTimeWait: opts.reconnectTimeWaitMs ?? 1000,
@@ -49,6 +50,28 @@ export async function connectNats(endpoint: NatsEndpoint, opts: NatsConnectOptio
   });
   logStatus(nc, opts.logger.child({ component: 'nats', connection: opts.name }));
   return nc;
+}
+
+/**
+ * nats.js ignores the `tls://` scheme: without TLS options it speaks plaintext to any server that does not ask for
+ * TLS, so a host on the path could answer in plaintext. A `tls://` URL therefore always gets TLS options (the system
+ * trust store when no CA is given), and nats.js then refuses a server that does not speak TLS. A mix of schemes
+ * would let a reconnect fall back to the plaintext one: refused.
+ */
+function clientTls(endpoint: NatsEndpoint, servers: readonly string[]): TlsOptions | undefined {
+  const schemes = new Set(servers.map((s) => (/^([a-z]+):\/\//i.exec(s)?.[1] ?? 'nats').toLowerCase()));
+  if (schemes.has('tls') && schemes.size > 1) throw new KubeadmHaError(`NATS URL ${endpoint.url} mixes tls:// with plaintext servers`);
+  if (!endpoint.tls && !schemes.has('tls')) return undefined;
+  return withIpIdentityCheck({ ...(endpoint.tls ?? {}) }, servers);
+}
+
+/** Whether every server of a NATS URL list is `tls://`. */
+export function isTlsNatsUrl(url: string): boolean {
+  const servers = url
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return servers.length > 0 && servers.every((s) => /^tls:\/\//i.test(s));
 }
 
 /**

@@ -5,3 +5,5 @@
  */
 export { startLocalNats, type LocalNats } from '../../coordinator/nats/server.js';
 export { StateStore } from '../../coordinator/state/store.js';
+export { loadOrCreateCa, type CertificateAuthority } from '../../coordinator/pki/ca.js';
+export { ensureNatsServerCert } from '../../coordinator/nats/tls.js';

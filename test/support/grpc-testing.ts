@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import type { ClusterInfo } from '../../coordinator/grpc/register.js';
 import { InMemoryAgentRegistry, type BootstrapTokenVerifier, type TokenGrant } from '../../coordinator/grpc/registry.js';
 import { startCoordinatorServer, type CoordinatorServer } from '../../coordinator/grpc/server.js';
 import { loadAdminCredentials, writeAdminCredentials, type AdminCredentials } from '../../coordinator/pki/admin-credentials.js';
@@ -69,7 +70,7 @@ export const TEST_TOKENS = {
 const ANY_LB_VERSION: SessionHubOptions['publishedLbVersion'] = async () => Number.MAX_SAFE_INTEGER;
 
 export async function startTestCoordinator(
-  opts: { hub?: Partial<SessionHubOptions>; admin?: Partial<AdminServiceHandlers>; logger?: Logger } = {},
+  opts: { hub?: Partial<SessionHubOptions>; admin?: Partial<AdminServiceHandlers>; logger?: Logger; clusterInfo?: () => ClusterInfo } = {},
 ): Promise<TestCoordinator> {
   const hubOptions: SessionHubOptions = { publishedLbVersion: ANY_LB_VERSION, ...opts.hub };
   const dir = await mkdtemp(join(tmpdir(), 'kubeadm-ha-coordinator-'));
@@ -89,7 +90,7 @@ export async function startTestCoordinator(
       tokens,
       registry,
       hub: h,
-      clusterInfo: () => ({ clusterName: 'test', natsUrl: 'tls://127.0.0.1:4222' }),
+      clusterInfo: opts.clusterInfo ?? (() => ({ clusterName: 'test', natsUrl: 'tls://127.0.0.1:4222' })),
       admin: opts.admin,
       logger: opts.logger,
     });

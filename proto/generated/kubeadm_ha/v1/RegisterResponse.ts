@@ -9,6 +9,7 @@ export interface RegisterResponse {
   'natsUrl'?: (string);
   'clusterName'?: (string);
   'role'?: (_kubeadm_ha_v1_Role);
+  'natsCaPem'?: (string);
 }
 
 export interface RegisterResponse__Output {
@@ -18,4 +19,5 @@ export interface RegisterResponse__Output {
   'natsUrl': (string);
   'clusterName': (string);
   'role': (_kubeadm_ha_v1_Role__Output);
+  'natsCaPem': (string);
 }
