@@ -288,7 +288,8 @@ describe.skipIf(!canRun)('live load-balancer membership on loopback', () => {
     expect(natsPort).toBeDefined();
     const seed = readFileSync(join(c.dataDir, 'nats', 'coordinator.nk'), 'utf8').trim();
     const nc = await connectNats(
-      { url: `nats://127.0.0.1:${natsPort}`, credentials: nkeyCredentials(seed) },
+      // The embedded server speaks TLS only, with a certificate from the coordinator's CA.
+      { url: `tls://127.0.0.1:${natsPort}`, credentials: nkeyCredentials(seed), tls: { ca: readFileSync(join(c.dataDir, 'pki', 'ca.crt'), 'utf8') } },
       { name: 'membership-test', logger: silentLogger },
     );
     let version = 0;
