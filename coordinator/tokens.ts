@@ -55,6 +55,18 @@ function live(record: TokenRecord, now: Date): boolean {
   return new Date(record.expiresAt).getTime() > now.getTime() && usesLeft(record) > 0;
 }
 
+/**
+ * A used-up token stays this long after its last use: a registration that fails after taking the last use gives it
+ * back (refund), which needs the record.
+ */
+const USED_UP_GRACE_MS = 10 * 60_000;
+
+function purgeable(record: TokenRecord, now: Date): boolean {
+  if (new Date(record.expiresAt).getTime() <= now.getTime()) return true;
+  if (usesLeft(record) > 0) return false;
+  return record.lastUsedAt === undefined || now.getTime() - Date.parse(record.lastUsedAt) >= USED_UP_GRACE_MS;
+}
+
 export class BootstrapTokens implements BootstrapTokenVerifier {
   constructor(
     private readonly tokens: () => RecordCollection<TokenRecord>,
@@ -110,10 +122,15 @@ export class BootstrapTokens implements BootstrapTokenVerifier {
 
   async consume(tokenId: string): Promise<boolean> {
     let taken = false;
-    await this.tokens().update(tokenId, (current) => {
-      taken = current !== undefined && live(current, this.now());
-      return taken && current ? { ...current, uses: current.uses + 1 } : UNCHANGED;
-    });
+    await this.tokens().update(
+      tokenId,
+      (current) => {
+        taken = current !== undefined && live(current, this.now());
+        return taken && current ? { ...current, uses: current.uses + 1, lastUsedAt: this.now().toISOString() } : UNCHANGED;
+        // A rack of hosts booting with one multi-use token all take a use of the same record at once.
+      },
+      { maxAttempts: 100 },
+    );
     return taken;
   }
 
@@ -121,7 +138,7 @@ export class BootstrapTokens implements BootstrapTokenVerifier {
     await this.tokens().update(tokenId, (current) => (current && current.uses > 0 ? { ...current, uses: current.uses - 1 } : UNCHANGED));
   }
 
-  /** Every token that can still register an agent, oldest first; the dead ones are purged on the way. */
+  /** Every token not purged, oldest first; the dead ones are purged on the way. */
   async list(): Promise<TokenRecord[]> {
     await this.purge();
     return [...(await this.tokens().list()).values()].map((v) => v.value).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
@@ -144,9 +161,13 @@ export class BootstrapTokens implements BootstrapTokenVerifier {
     const now = this.now();
     let purged = 0;
     for (const [id, { value }] of await this.tokens().list()) {
-      if (live(value, now)) continue;
-      await this.tokens().update(id, (current) => (current && !live(current, now) ? DELETE : UNCHANGED));
-      purged++;
+      if (!purgeable(value, now)) continue;
+      let deleted = false;
+      await this.tokens().update(id, (current) => {
+        deleted = current !== undefined && purgeable(current, now);
+        return deleted ? DELETE : UNCHANGED;
+      });
+      if (deleted) purged++;
     }
     if (purged > 0) this.logger?.info({ purged }, 'expired or used-up bootstrap tokens purged');
     return purged;

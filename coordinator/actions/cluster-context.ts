@@ -62,7 +62,13 @@ export function clusterContext(
   return {
     spec,
     plan,
-    agents: agentGateway(rt.hub),
+    agents: {
+      ...agentGateway(rt.hub),
+      registeredRole: async (agent) => {
+        const role = (await rt.state.agents.get(agent))?.value.roleHint;
+        return role === 'control-plane' ? 'control-plane' : role === 'worker' ? 'worker' : undefined;
+      },
+    },
     cluster: rt.progress,
     progress: rt.progress,
     backends: backendSetsFor(rt.backends, plan),

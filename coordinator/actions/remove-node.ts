@@ -90,9 +90,10 @@ export async function startRemoveNode(rt: CoordinatorRuntime, name: string, opti
       return;
     }
     await runAction(REMOVE_NODE, ctx, name);
+    const target = ctx.target.role;
     emit({
       phase: 'summary',
-      message: `${name} removed. The stored spec no longer lists it; remove it from your cluster.yaml too, or a later \`coordinatorctl deploy -f cluster.yaml\` adds it back. Its agent is revoked: to bring the host back, give it a new token (\`coordinatorctl token create --node-name ${name}\`), then add-node.`,
+      message: `${name} removed. The stored spec no longer lists it; remove it from your cluster.yaml too, or a later \`coordinatorctl deploy -f cluster.yaml\` adds it back. Its agent is revoked: to bring the host back, give it a new token (\`coordinatorctl token create --node-name ${name}${target === 'control-plane' ? ' --role control-plane' : ''}\`), then add-node.`,
       level: 'LOG_LEVEL_INFO',
     });
   };

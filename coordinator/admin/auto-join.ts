@@ -111,7 +111,9 @@ export async function approveNode(rt: CoordinatorRuntime, name: string): Promise
   if (!spec) throw new PreconditionError('no cluster has been deployed yet: run coordinatorctl deploy -f cluster.yaml first');
   const candidate = await joinCandidate(rt, spec, name);
   if ('refused' in candidate) throw new PreconditionError(`cannot approve ${name}: ${candidate.refused}`);
-  const { op } = await joinRegisteredHost(rt, spec, name, candidate.role, candidate.address, 'approved by an operator');
+  const { op, joined } = await joinRegisteredHost(rt, spec, name, candidate.role, candidate.address, 'approved by an operator');
+  // The operator follows the operation; the spec clean-up after a failed join only needs logging if it fails itself.
+  joined.catch((err: unknown) => rt.logger.error({ host: name, err: err instanceof Error ? err.message : String(err) }, 'approved join: cannot tidy the spec'));
   return op;
 }
 

@@ -235,11 +235,11 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
       const name = call.request.nodeName;
       const problem = dns1123LabelProblem(name);
       if (problem) throw new SpecError('nodes forget', [{ path: 'NAME', message: problem }]);
+      // A joined node has our files and a kubeadm membership on its host: remove-node cleans those and then revokes.
+      // One in the spec but not joined yet (it registered with the wrong token, say) has nothing to clean.
       const spec = await storedSpec(rt);
-      if (spec?.nodes.some((n) => n.name === name)) {
-        throw new PreconditionError(
-          `${name} is a node of the deployed spec; run \`coordinatorctl remove-node ${name}\` (it also cleans the host), or take it out of the spec first`,
-        );
+      if (spec?.nodes.some((n) => n.name === name) && (await rt.progress.node(name))?.joined) {
+        throw new PreconditionError(`${name} is a joined node of the deployed spec; run \`coordinatorctl remove-node ${name}\` (it also cleans the host)`);
       }
       const running = rt.operations.running();
       if (running?.key === name) throw new PreconditionError(`${running.kind} of ${name} is running; wait for it (coordinatorctl status), then forget it`);

@@ -12,7 +12,7 @@ import type { RegisterRequest__Output } from '../../proto/generated/kubeadm_ha/v
 import type { RegisterResponse } from '../../proto/generated/kubeadm_ha/v1/RegisterResponse.js';
 import { roleFromProto, roleToProto, type NodeRole } from '../../proto/index.js';
 import { signCsr, LEAF_VALIDITY_DAYS, type CertificateAuthority } from '../pki/ca.js';
-import type { AgentRecord, AgentRegistryStore, BootstrapTokenVerifier } from './registry.js';
+import type { AgentRecord, AgentRegistryStore, BootstrapTokenVerifier, TokenGrant } from './registry.js';
 import { permissionDenied, type GrpcStatusError } from '../../lib/grpc/status.js';
 
 export interface ClusterInfo {
@@ -89,6 +89,18 @@ export async function register(deps: RegisterDeps, req: RegisterRequest__Output)
   }
 
   const name = agentName(req);
+  // Every check and write for a name under one lock: a request that saw the name free cannot write after another
+  // registration of it has finished.
+  if (registering.has(name)) throw new PreconditionError(`another registration of ${name} is in progress; retry in a moment`);
+  registering.add(name);
+  try {
+    return await registerName(deps, req, token, name);
+  } finally {
+    registering.delete(name);
+  }
+}
+
+async function registerName(deps: RegisterDeps, req: RegisterRequest__Output, token: TokenGrant, name: string): Promise<RegisterResponse | GrpcStatusError> {
   const refuse = (message: string, why: string) => {
     deps.logger.warn({ host: name, tokenId: token.tokenId, tokenRole: token.role }, `Register refused: ${why}`);
     return permissionDenied(message);
@@ -129,47 +141,41 @@ export async function register(deps: RegisterDeps, req: RegisterRequest__Output)
       'revoked name with an older token',
     );
   }
-  if (registering.has(name)) throw new PreconditionError(`another registration of ${name} is in progress; retry in a moment`);
-  registering.add(name);
-  try {
-    const now = deps.now?.() ?? new Date();
-    // Signed before the token use is taken: a bad CSR costs the operator nothing.
-    const issued = await signCsr(deps.ca, req.csrPem, { commonName: name, days: deps.agentCertDays ?? LEAF_VALIDITY_DAYS, now });
-    const cluster = await deps.clusterInfo();
-    if (!(await deps.tokens.consume(token.tokenId))) {
-      throw new AuthError('bootstrap token rejected: it was used up or deleted meanwhile; create a new one with `coordinatorctl token create`');
-    }
-    const record: AgentRecord = {
-      name,
-      role,
-      certFingerprint: issued.fingerprint,
-      certSerial: issued.serialNumber,
-      certNotAfter: issued.notAfter.toISOString(),
-      natsNkeyPublic: req.natsNkeyPublic,
-      facts: req.facts ?? emptyFacts(),
-      agentVersion: clip(req.agentVersion, 64),
-      registeredAt: now.toISOString(),
-      tokenId: token.tokenId,
-    };
-    try {
-      await deps.registry.put(record);
-    } catch (err) {
-      await deps.tokens.refund(token.tokenId).catch((refundErr: unknown) => deps.logger.warn({ err: String(refundErr) }, 'cannot give the token use back'));
-      throw err;
-    }
-    deps.logger.info({ host: name, role, tokenId: token.tokenId, serial: issued.serialNumber, replaced: existing !== undefined }, 'agent registered');
-    return {
-      agentName: name,
-      clientCertPem: issued.certPem,
-      caCertPem: deps.ca.certPem,
-      natsUrl: cluster.natsUrl,
-      natsCaPem: cluster.natsCaPem ?? '',
-      clusterName: cluster.clusterName,
-      role: roleToProto(role),
-    };
-  } finally {
-    registering.delete(name);
+  const now = deps.now?.() ?? new Date();
+  // Signed before the token use is taken: a bad CSR costs the operator nothing.
+  const issued = await signCsr(deps.ca, req.csrPem, { commonName: name, days: deps.agentCertDays ?? LEAF_VALIDITY_DAYS, now });
+  const cluster = await deps.clusterInfo();
+  if (!(await deps.tokens.consume(token.tokenId))) {
+    throw new AuthError('bootstrap token rejected: it was used up or deleted meanwhile; create a new one with `coordinatorctl token create`');
   }
+  const record: AgentRecord = {
+    name,
+    role,
+    certFingerprint: issued.fingerprint,
+    certSerial: issued.serialNumber,
+    certNotAfter: issued.notAfter.toISOString(),
+    natsNkeyPublic: req.natsNkeyPublic,
+    facts: req.facts ?? emptyFacts(),
+    agentVersion: clip(req.agentVersion, 64),
+    registeredAt: now.toISOString(),
+    tokenId: token.tokenId,
+  };
+  try {
+    await deps.registry.put(record);
+  } catch (err) {
+    await deps.tokens.refund(token.tokenId).catch((refundErr: unknown) => deps.logger.warn({ err: String(refundErr) }, 'cannot give the token use back'));
+    throw err;
+  }
+  deps.logger.info({ host: name, role, tokenId: token.tokenId, serial: issued.serialNumber, replaced: existing !== undefined }, 'agent registered');
+  return {
+    agentName: name,
+    clientCertPem: issued.certPem,
+    caCertPem: deps.ca.certPem,
+    natsUrl: cluster.natsUrl,
+    natsCaPem: cluster.natsCaPem ?? '',
+    clusterName: cluster.clusterName,
+    role: roleToProto(role),
+  };
 }
 
 function emptyFacts(): AgentRecord['facts'] {

@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { MAX_AUTHENTICATED_MESSAGE_BYTES, MAX_UNAUTHENTICATED_MESSAGE_BYTES } from '../../lib/grpc/limits.js';
 import type { RegisterRequest } from '../../proto/index.js';
 import { registerAgent } from '../../test/support/agent-side.js';
+import { MAX_CONCURRENT_UNAUTHENTICATED_CALLS } from './request-limits.js';
 import { adminClient, agentClient, startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from '../../test/support/grpc-testing.js';
 
 const MiB = 1024 * 1024;
@@ -48,6 +49,28 @@ describe('gRPC message bounds on a real coordinator', () => {
   });
   afterEach(async () => {
     await coordinator.close();
+  });
+
+  it(`holds at most ${MAX_CONCURRENT_UNAUTHENTICATED_CALLS} Registers at once; the next is RESOURCE_EXHAUSTED, and slots come back when calls end`, async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const check = coordinator.tokens.check.bind(coordinator.tokens);
+    let waiting = 0;
+    coordinator.tokens.check = async (token) => {
+      waiting++;
+      await gate;
+      return check(token);
+    };
+    const request = (n: number): RegisterRequest => ({ bootstrapToken: 'zzzzzz.0123456789abcdef', facts: testFacts(`c${n}`), requestedName: `c${n}` });
+    const held = Array.from({ length: MAX_CONCURRENT_UNAUTHENTICATED_CALLS }, (_, i) => rawRegister(coordinator, request(i)));
+    while (waiting < MAX_CONCURRENT_UNAUTHENTICATED_CALLS) await new Promise((r) => setTimeout(r, 20));
+    const refused = await rawRegister(coordinator, request(99));
+    expect(refused?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(refused?.details).toMatch(/calls without a client certificate are running; retry in a moment/);
+    release();
+    // The held ones end (UNAUTHENTICATED: an unknown token), and their slots are free again.
+    for (const err of await Promise.all(held)) expect(err?.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect((await rawRegister(coordinator, request(100)))?.code).toBe(grpc.status.UNAUTHENTICATED);
   });
 
   it('refuses a 1 MiB Register with RESOURCE_EXHAUSTED before decoding it; the token is never looked at', async () => {

@@ -45,11 +45,33 @@ export function methodPaths(definition: object, methods: readonly string[]): Set
   return new Set(methods.map((m) => defs[m]?.path).filter((p): p is string => p !== undefined));
 }
 
-/** The server interceptor that enforces both rules above. */
-export function requestGate(openMethods: ReadonlySet<string>, logger: Logger): grpc.ServerInterceptor {
+/**
+ * Calls without a client certificate open at once, across all connections. Each may make grpc-js buffer one message of
+ * up to the server-wide bound before its deserializer refuses it, so this caps what strangers can pin in memory
+ * (16 × 4 MiB); a fleet registering at boot waits and retries (the agent backs off) instead.
+ */
+export const MAX_CONCURRENT_UNAUTHENTICATED_CALLS = 16;
+
+/** The server interceptor that enforces the rules above. */
+export function requestGate(openMethods: ReadonlySet<string>, logger: Logger, maxConcurrent = MAX_CONCURRENT_UNAUTHENTICATED_CALLS): grpc.ServerInterceptor {
+  let unauthenticatedInFlight = 0;
   return (method, call) => {
+    let counted = false;
+    const release = () => {
+      if (counted) unauthenticatedInFlight--;
+      counted = false;
+    };
     const gated: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, {
       start(next) {
+        if (openMethods.has(method.path) && !call.getAuthContext().sslPeerCertificate) {
+          if (unauthenticatedInFlight >= maxConcurrent) {
+            logger.warn({ peer: call.getPeer(), method: method.path, inFlight: unauthenticatedInFlight }, 'too many calls without a certificate; refused');
+            call.sendStatus(resourceExhausted(`${method.path}: ${maxConcurrent} calls without a client certificate are running; retry in a moment`));
+            return;
+          }
+          unauthenticatedInFlight++;
+          counted = true;
+        }
         // TLS sets sslPeerCertificate only for a certificate it verified against our CA (auth.ts checks it again).
         if (!openMethods.has(method.path) && !call.getAuthContext().sslPeerCertificate) {
           logger.warn({ peer: call.getPeer(), method: method.path }, 'call without a client certificate refused before reading it');
@@ -59,6 +81,8 @@ export function requestGate(openMethods: ReadonlySet<string>, logger: Logger): g
           return;
         }
         next({
+          // A caller that hangs up never gets a status: its slot is given back here.
+          onCancel: release,
           onReceiveMessage(message, pass) {
             if (!(message instanceof OversizedRequest)) return pass(message);
             logger.warn({ peer: call.getPeer(), method: method.path, bytes: message.bytes, limit: message.limit }, 'oversized request refused before decoding');
@@ -69,6 +93,10 @@ export function requestGate(openMethods: ReadonlySet<string>, logger: Logger): g
             );
           },
         });
+      },
+      sendStatus(status, next) {
+        release();
+        next(status);
       },
     });
     return gated;

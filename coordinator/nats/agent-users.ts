@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { KubeadmHaError } from '../../core/errors.js';
+import { KubeadmHaError, PreconditionError } from '../../core/errors.js';
 import { dns1123LabelProblem } from '../../core/validate.js';
 import { isNkeyUserPublicKey } from '../../lib/nats/credentials.js';
 import { writeFileAtomic } from './files.js';
@@ -55,7 +55,10 @@ export async function saveAgentUsers(path: string, users: readonly AgentUser[]):
  * one, so a reinstalled host does not leave a second identity behind.
  */
 export function withAgentUser(users: readonly AgentUser[], user: AgentUser): AgentUser[] {
-  return [...users.filter((u) => u.publicKey !== user.publicKey && !(u.agentName === user.agentName && u.cluster === user.cluster)), user];
+  // One key, one agent: a registration presenting another agent's public key would otherwise silently take its user.
+  const owner = users.find((u) => u.publicKey === user.publicKey && !(u.agentName === user.agentName && u.cluster === user.cluster));
+  if (owner) throw new PreconditionError(`agent "${user.agentName}": its NATS key is already the key of agent "${owner.agentName}"; every host makes its own`);
+  return [...users.filter((u) => !(u.agentName === user.agentName && u.cluster === user.cluster)), user];
 }
 
 /** The list without the agent identified by its public key (uppercase `U…`) or its name (a lowercase DNS label). */

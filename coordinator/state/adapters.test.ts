@@ -99,7 +99,23 @@ describe('KvAgentRegistry', () => {
     expect(agents.size).toBe(0);
     expect(nats.users.size).toBe(0);
     expect(await registry.tombstone('worker-0')).toEqual({ revokedAt: new Date('2026-12-03T10:00:00Z'), reason: 'remove-node' });
-    await registry.put(agent(KEY_B));
+    await registry.put({ ...agent(KEY_B), registeredAt: '2026-12-03T11:00:00.000Z' });
     expect(tombstones.size).toBe(0);
+  });
+
+  it('a registration that started before a revocation landed loses to it: no record, no NATS user, tombstone kept', async () => {
+    const { cluster, agents, tombstones } = memoryState();
+    const nats = memoryNatsUsers();
+    const registry = new KvAgentRegistry(
+      () => cluster,
+      () => 'prod',
+      nats.directory,
+      () => new Date('2026-12-03T10:00:00Z'),
+    );
+    await registry.revoke('worker-0', 'forgotten by an operator');
+    await expect(registry.put({ ...agent(KEY_A), registeredAt: '2026-12-03T09:59:59.000Z' })).rejects.toThrow(/was revoked while it registered/);
+    expect(agents.size).toBe(0);
+    expect(nats.users.size).toBe(0);
+    expect(tombstones.size).toBe(1);
   });
 });

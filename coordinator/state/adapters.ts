@@ -3,7 +3,7 @@
  * agent into NATS), node records, phase records for status, and the backend-set publisher.
  */
 import type { BackendSet } from '../../core/backend-set.js';
-import { TimeoutError } from '../../core/errors.js';
+import { PreconditionError, TimeoutError } from '../../core/errors.js';
 import type { HostFacts__Output } from '../../proto/generated/kubeadm_ha/v1/HostFacts.js';
 import type { BackendSets, ClusterProgress, NodeRecord as DeployNodeRecord } from '../workflow/ports.js';
 import type { AgentRecord as GrpcAgentRecord, AgentRegistryStore, Tombstone } from '../grpc/registry.js';
@@ -11,7 +11,7 @@ import type { AgentUserDirectory } from '../nats/server.js';
 import type { PhaseProgress, PhaseState } from '../workflow/phase.js';
 import type { SessionHub } from '../sessions.js';
 import type { BackendSetStore } from './backend-sets.js';
-import type { AgentRecord, ClusterState } from './store.js';
+import { DELETE, UNCHANGED, type AgentRecord, type ClusterState } from './store.js';
 
 export class KvAgentRegistry implements AgentRegistryStore {
   constructor(
@@ -49,7 +49,19 @@ export class KvAgentRegistry implements AgentRegistryStore {
       else await this.natsUsers?.removeAgentUser(agent.natsNkeyPublic, this.cluster());
       throw err;
     }
-    await this.state().tombstones.delete(agent.name);
+    // A revocation that landed while this registration ran wins: the name is not let back in behind its back.
+    const tombstone = (await this.state().tombstones.get(agent.name))?.value;
+    if (tombstone && Date.parse(tombstone.revokedAt) >= Date.parse(agent.registeredAt)) {
+      await this.natsUsers?.removeAgentUser(agent.name, this.cluster());
+      await this.state().agents.delete(agent.name);
+      throw new PreconditionError(`${agent.name} was revoked while it registered; it needs a token created after that`);
+    }
+    // Best effort: the registration stands either way, and Register refuses nothing a stale tombstone would not.
+    if (tombstone) {
+      await this.state()
+        .tombstones.update(agent.name, (current) => (current && Date.parse(current.revokedAt) < Date.parse(agent.registeredAt) ? DELETE : UNCHANGED))
+        .catch(() => undefined);
+    }
   }
 
   async get(name: string): Promise<GrpcAgentRecord | undefined> {

@@ -49,6 +49,8 @@ export const tokenRecordSchema = z.strictObject({
   createdAt: isoTime,
   /** How many agents registered with it. */
   uses: z.number().int().nonnegative(),
+  /** When the last use was taken: a used-up record is kept a little while for a refund. */
+  lastUsedAt: isoTime.optional(),
   /** null only in records written before tokens were bounded: such a token is treated as single-use. */
   maxUses: z.number().int().positive().nullable(),
   /** The role the token admits, authoritatively; null only in old records, read as worker (never raised). */

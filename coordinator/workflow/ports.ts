@@ -34,6 +34,11 @@ export interface AgentGateway {
   facts(agent: string): HostFacts__Output | undefined;
   /** The names of the agents connected right now. */
   connected?(): readonly string[];
+  /**
+   * The role the agent registered with: its bootstrap token's, lowered by its own hint at most. A control-plane node
+   * receives the cluster's CA keys, so it must have registered with a control-plane token.
+   */
+  registeredRole?(agent: string): Promise<'control-plane' | 'worker' | undefined>;
 }
 
 export interface NodeRecord {

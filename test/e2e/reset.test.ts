@@ -1,7 +1,7 @@
 /**
  * Issue 5, scenario 7: `coordinatorctl reset --yes` on a cluster deployed in namespaces leaves no VIP on any interface
  * of any host, no keepalived or haproxy process in any host namespace, and none of our files under any host root;
- * the coordinator forgets the spec while the agents stay registered.
+ * the coordinator forgets the spec and revokes every agent.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -140,9 +140,9 @@ ${nodes}
 
   /**
    * The agent.yaml every host of the lab gets. By default one token for the whole lab: control-plane (the spec decides
-   * each deployed node's role; a control-plane token may register either), with a use for every host and re-registration.
+   * each deployed node's role; a control-plane token may register either), with a use for every host and re-registration (twice over, plus a margin).
    */
-  async createAgentConfig(flags: readonly string[] = ['--role', 'control-plane', '--uses', '50']): Promise<string> {
+  async createAgentConfig(flags: readonly string[] = ['--role', 'control-plane', '--uses', String(2 * this.options.hosts.length + 10)]): Promise<string> {
     const r = await this.ctl('token', 'create', '--ttl', '1h', ...flags);
     if (r.code !== 0) throw new Error(`token create failed: ${r.stderr}`);
     this.agentConfig = r.stdout;

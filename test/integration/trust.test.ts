@@ -5,7 +5,7 @@
  * trust work: any valid token took any unconnected name, tokens were multi-use with no TTL cap, an agent's hint chose
  * its role, removed agents kept their certificate and NATS user, and a failed Register replaced the name's NATS key.
  */
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -180,8 +180,12 @@ describe.skipIf(!NATS_SERVER)('trust against a real coordinator and nats-server'
     );
     expect(listed).toMatchObject({ role: 'ROLE_CONTROL_PLANE', nodeName: 'master-2', uses: 0, maxUses: 2 });
     expect(Date.parse(listed!.expires) - Date.now()).toBeGreaterThan(110 * 60_000);
-    // The used-up token is gone from the list (purged), the table names the binding and the uses left.
-    expect(list.out).not.toContain(tok.split('.')[0]!);
+    // The used-up token is listed with no use left (kept a while for a refund, then purged); the table names the
+    // binding and the uses left.
+    expect((JSON.parse(list.out) as { id: string; uses: number; maxUses: number }[]).find((t) => t.id === tok.split('.')[0])).toMatchObject({
+      uses: 1,
+      maxUses: 1,
+    });
     expect((await run('token', 'list')).out).toMatch(new RegExp(`${id}\\s+control-plane\\s+master-2\\s+2/2`));
 
     expect((await run('token', 'delete', id!)).code).toBe(0);
@@ -242,8 +246,9 @@ describe.skipIf(!NATS_SERVER)('trust against a real coordinator and nats-server'
     // A token made after the revocation brings it back.
     await register(agentConfig('worker-20', await token('--node-name', 'worker-20')));
     expect(await registered()).toContain('worker-20');
-    // A node of the deployed spec is removed with remove-node, which cleans the host too.
-    expect((await run('nodes', 'forget', 'master-0')).err).toMatch(/master-0 is a node of the deployed spec; run `coordinatorctl remove-node master-0`/);
+    // A joined node of the deployed spec is removed with remove-node, which cleans the host too.
+    await store.cluster('prod').nodes.put('master-0', { name: 'master-0', role: 'control-plane', joined: true });
+    expect((await run('nodes', 'forget', 'master-0')).err).toMatch(/master-0 is a joined node of the deployed spec; run `coordinatorctl remove-node master-0`/);
   }, 40_000);
 
   it('8: a refused or failed Register leaves no NATS user, key or record behind, and spends no token use', async () => {
@@ -262,6 +267,18 @@ describe.skipIf(!NATS_SERVER)('trust against a real coordinator and nats-server'
         .sort(),
     ).toEqual(usersBefore);
     // The token still has its one use.
-    await register(agentConfig('worker-30', tok));
+    const first = agentConfig('worker-30', tok);
+    await register(first);
+    const firstKey = natsUsers().agents.find((a) => a.agentName === 'worker-30')?.publicKey;
+    // A host that presents another agent's NATS key (copied from its state dir) fails at the NATS step: nothing of it
+    // stays, worker-30 keeps its user, and its token use is given back.
+    const copycat = agentConfig('worker-31', await token());
+    await mkdir(copycat.stateDir, { recursive: true, mode: 0o700 });
+    await copyFile(join(first.stateDir, 'nats.nk'), join(copycat.stateDir, 'nats.nk'));
+    expect(await refusal(copycat)).toMatch(/its NATS key is already the key of agent "worker-30"/);
+    expect(natsUsers().agents.find((a) => a.agentName === 'worker-30')?.publicKey).toBe(firstKey);
+    expect(natsUsers().agents.some((a) => a.agentName === 'worker-31')).toBe(false);
+    expect(await registered()).not.toContain('worker-31');
+    expect((await store.cluster('prod').tokens.get(copycat.token.split('.')[0]!))?.value).toMatchObject({ uses: 0 });
   }, 30_000);
 });

@@ -4,7 +4,8 @@ import { CONNECTION_OPTIONS, connect, followEvents } from '../client.js';
 
 export const resetCommand: Command = {
   name: 'reset',
-  summary: 'Tear the whole cluster down: kubeadm reset, load balancers, our files and the VIP on every node (agents stay registered)',
+  summary:
+    'Tear the whole cluster down: kubeadm reset, load balancers, our files and the VIP on every node and revoke every agent (deploying again takes new tokens)',
   usage: 'coordinatorctl reset --yes | --dry-run [--admin-conf FILE] [--coordinator HOST:PORT]',
   async run(args, io) {
     const { values } = parseCommandArgs(this, args, { yes: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, ...CONNECTION_OPTIONS });

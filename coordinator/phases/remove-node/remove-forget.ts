@@ -13,9 +13,10 @@ export const removeForgetPhase: Phase<RemoveContext, RemoveView> = {
   describe: (view) => ({ ...onTarget(view), order: 'none', details: ['its agent is revoked: a new bootstrap token brings the host back'] }),
   shouldRun: () => true,
   async run(ctx) {
+    // Revoked first: should forgetting fail after it, a re-run still finds the node in the spec and finishes.
+    await ctx.revokeAgent();
     await ctx.cluster.deleteNode(ctx.target.name);
     await ctx.forgetInSpec();
-    await ctx.revokeAgent();
     progress(ctx, this.id, `${ctx.target.name} removed from the stored spec; its agent is revoked`);
   },
 };
