@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AgentRecord as GrpcAgentRecord } from '../grpc/registry.js';
 import type { AgentUserDirectory } from '../nats/server.js';
 import { KvAgentRegistry } from './adapters.js';
-import type { AgentRecord, ClusterState } from './store.js';
+import { DELETE, UNCHANGED, type AgentRecord, type ClusterState } from './store.js';
 
 const KEY_A = `U${'A'.repeat(55)}`;
 const KEY_B = `U${'B'.repeat(55)}`;
@@ -26,6 +26,12 @@ function memoryState() {
       get: async (id: string) => (tombstones.has(id) ? { value: tombstones.get(id), revision: 1 } : undefined),
       put: async (id: string, value: unknown) => void tombstones.set(id, value),
       delete: async (id: string) => void tombstones.delete(id),
+      update: async (id: string, fn: (current: unknown) => unknown) => {
+        const next = fn(tombstones.get(id));
+        if (next === DELETE) tombstones.delete(id);
+        else if (next !== UNCHANGED) tombstones.set(id, next);
+        return undefined;
+      },
     },
   } as unknown as ClusterState;
   return { cluster, agents, tombstones, state };
