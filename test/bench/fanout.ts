@@ -17,11 +17,13 @@ import { join } from 'node:path';
 import { createUser } from '@nats-io/nkeys';
 import { createBackendSetMailbox } from '../../agent/lb/backend-mailbox.js';
 import { watchBackendSet } from '../../agent/lb/backend-watch.js';
-import { withBackends, withLoadBalancerConfig, type BackendInput, type BackendSet } from '../../core/backend-set.js';
+import { nextBackendSet, withBackends, type BackendInput, type BackendSet } from '../../core/backend-set.js';
 import { planCluster } from '../../core/plan.js';
 import { loadBalancerConfig, renderBackendSetConfig } from '../../core/render/haproxy.js';
 import { loadSpec } from '../../core/validate.js';
 import { startLocalNats } from '../../coordinator/nats/server.js';
+import { ensureNatsServerCert } from '../../coordinator/nats/tls.js';
+import { loadOrCreateCa } from '../../coordinator/pki/ca.js';
 import { StateStore } from '../../coordinator/state/store.js';
 import { connectNats } from '../../lib/nats/connect.js';
 import { silentLogger } from '../../lib/log.js';
@@ -53,7 +55,10 @@ function backendsFor(change: number): BackendInput[] {
 
 export async function benchFanout(): Promise<BenchResult> {
   const dataDir = await mkdtemp(join(tmpdir(), 'kha-fanout-'));
-  const nats = await startLocalNats({ dataDir, clusterName: CLUSTER, logger: silentLogger });
+  // As the coordinator runs it: TLS with a certificate from its CA, which every agent verifies.
+  const ca = await loadOrCreateCa(join(dataDir, 'pki'));
+  const cert = await ensureNatsServerCert(ca, join(dataDir, 'nats'), '127.0.0.1', { logger: silentLogger });
+  const nats = await startLocalNats({ dataDir, clusterName: CLUSTER, logger: silentLogger, tls: cert.server, clientTls: cert.client });
   const watches: { close(): Promise<void> }[] = [];
   try {
     const nc = await connectNats(nats, { name: 'fanout coordinator', logger: silentLogger });
@@ -61,7 +66,8 @@ export async function benchFanout(): Promise<BenchResult> {
     const spec = loadSpec(readFileSync(join(REPO_ROOT, 'test/fixtures/cluster.yaml'), 'utf8').replace(/^(\s*name:\s*)\S+$/m, `$1${CLUSTER}`)).spec;
     const plan = planCluster({ ...spec, name: CLUSTER });
     let current = await store.backendSets.current(CLUSTER);
-    current = withLoadBalancerConfig(withBackends(current, backendsFor(0)), loadBalancerConfig(plan));
+    // One version after the stored one, with both the backends and the LB settings (each helper alone bumps it).
+    current = nextBackendSet(current, { ...withBackends(current, backendsFor(0)), loadBalancer: loadBalancerConfig(plan) });
     await store.backendSets.publish(current);
 
     const users = Array.from({ length: AGENTS }, () => createUser());
@@ -107,6 +113,7 @@ export async function benchFanout(): Promise<BenchResult> {
       const mailbox = createBackendSetMailbox({ deliver: onSet(i), logger: silentLogger });
       const watch = watchBackendSet({
         url: nats.url,
+        tls: { ca: ca.certPem },
         nkeySeed: users[i]!.getSeed(),
         cluster: CLUSTER,
         name: `agent-${i}`,

@@ -22,9 +22,11 @@ import { planCluster, type ClusterPlan } from '../../core/plan.js';
 import { HAPROXY_HEALTHZ_PORT, addServerCommand, loadBalancerConfig, renderHaproxyConfig } from '../../core/render/haproxy.js';
 import { parseSpecYaml } from '../../core/spec.js';
 import { silentLogger } from '../../lib/log.js';
+import { REPO_ROOT } from '../kubeadm-sim/testing.js';
 
 export const HAPROXY_BINARY = ['/usr/sbin/haproxy', '/usr/local/sbin/haproxy'].find((p) => existsSync(p));
-const FIXTURE = new URL('../fixtures/cluster.yaml', import.meta.url);
+// From the repository, not dist/: nothing copies fixtures into the build.
+const FIXTURE = join(REPO_ROOT, 'test/fixtures/cluster.yaml');
 
 /** Host paths, as the applier is given them; the files live under the testbed's root. */
 export const CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
