@@ -13,7 +13,7 @@ import { VERSION } from '../core/version.js';
 import type { Logger } from '../lib/log.js';
 import { gatherFacts } from './facts.js';
 import { LocalHostOps, type HostOps } from './hostops.js';
-import { NATS_SEED_FILE, loadRegistration, natsTlsFor, type Registration } from './identity.js';
+import { NATS_SEED_FILE, loadRegistration, moveNatsEndpoint, natsTlsFor, type Registration } from './identity.js';
 import { createBackendApplier, type ApplyOutcome } from './lb/applier.js';
 import { createBackendSetMailbox, type BackendSetMailbox } from './lb/backend-mailbox.js';
 import { watchBackendSet, type BackendWatch } from './lb/backend-watch.js';
@@ -121,6 +121,30 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
     return { watch, mailbox };
   };
 
+  /**
+   * The coordinator says, at every session start, where the backend set is read from now: after a coordinator restart
+   * on another NATS port, or a move to another NATS cluster, the watch follows it instead of dialling the old address
+   * forever. Moves are applied one at a time, after whatever follower the session start created.
+   */
+  let moving: Promise<void> = Promise.resolve();
+  session.on('natsEndpoint', (endpoint) => {
+    moving = moving
+      .then(async () => {
+        const moved = await moveNatsEndpoint(opts.config.stateDir, opts.config.caCertHash, endpoint);
+        if (!moved) return;
+        logger.info({ natsUrl: moved.natsUrl }, 'the coordinator moved the NATS endpoint; following the backend set there');
+        const previous = await follower;
+        follower = undefined;
+        await previous?.watch.close();
+        await previous?.mailbox.close();
+        follower = followBackendSet(moved);
+        await follower;
+      })
+      .catch((err: unknown) =>
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'cannot move to the NATS endpoint the coordinator sent'),
+      );
+  });
+
   session.on('connected', () => {
     follower ??= loadRegistration(opts.config.stateDir, opts.config.caCertHash)
       .then((loaded) => (loaded.registration ? followBackendSet(loaded.registration) : undefined))
@@ -138,6 +162,8 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
     async stop() {
       haproxyWatch.stop();
       await session.stop();
+      // A move in progress finishes first, so the follower it starts is the one closed here.
+      await moving;
       const following = await follower;
       await following?.watch.close();
       await following?.mailbox.close();

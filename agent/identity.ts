@@ -162,6 +162,41 @@ export async function loadRegistration(stateDir: string, expectedPin: string, no
   return { registration: { ...meta, caPem, certPem, keyPem, ...(natsCaPem ? { natsCaPem } : {}) } };
 }
 
+/** A NATS URL list the coordinator may send: bounded, nats:// or tls:// only, each a host:port. */
+const NATS_URL_RE = /^(?:nats|tls):\/\/(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+const MAX_NATS_ENDPOINT_CHARS = 64 * 1024;
+
+/**
+ * Stores where the backend set is read from now, when the coordinator says it moved (at every session start). Who
+ * may cause it: the coordinator, over the session opened to the pinned address and CA; what it reaches: the NATS URL
+ * in registration.json and the NATS CA file, both the agent's own. Returns the registration to follow when something
+ * changed, undefined when nothing did. A malformed endpoint is refused and the stored one kept.
+ */
+export async function moveNatsEndpoint(stateDir: string, expectedPin: string, endpoint: { url: string; caPem: string }): Promise<Registration | undefined> {
+  const urls = endpoint.url.split(',').map((u) => u.trim());
+  if (endpoint.url.length > MAX_NATS_ENDPOINT_CHARS || urls.length === 0 || !urls.every((u) => NATS_URL_RE.test(u))) {
+    throw new SpecError('NATS endpoint from the coordinator', [{ path: 'url', message: 'is not a list of nats:// or tls:// host:port URLs' }]);
+  }
+  if (endpoint.caPem) {
+    if (endpoint.caPem.length > MAX_NATS_ENDPOINT_CHARS)
+      throw new SpecError('NATS endpoint from the coordinator', [{ path: 'caPem', message: 'is too large' }]);
+    try {
+      new X509Certificate(endpoint.caPem);
+    } catch {
+      throw new SpecError('NATS endpoint from the coordinator', [{ path: 'caPem', message: 'is not a PEM certificate' }]);
+    }
+  }
+  const loaded = await loadRegistration(stateDir, expectedPin);
+  if (!loaded.registration) return undefined;
+  const current = loaded.registration;
+  const url = urls.join(',');
+  if (current.natsUrl === url && (current.natsCaPem ?? '') === endpoint.caPem) return undefined;
+  const { natsCaPem: _old, ...rest } = current;
+  const next: Registration = { ...rest, natsUrl: url, ...(endpoint.caPem ? { natsCaPem: endpoint.caPem } : {}) };
+  await saveRegistration(stateDir, next);
+  return next;
+}
+
 /**
  * How the agent verifies the NATS server that sends it the backend set. A `tls://` URL (the embedded server always;
  * an external one unless the coordinator runs with --nats-insecure) is verified against the external cluster's CA

@@ -10,6 +10,7 @@ import {
   COORDINATOR_CA_FILE,
   fetchPinnedCa,
   loadRegistration,
+  moveNatsEndpoint,
   NATS_CA_FILE,
   NATS_SEED_FILE,
   natsTlsFor,
@@ -174,5 +175,26 @@ describe('agent session client', () => {
     expect(coordinator.server.port).toBe(port);
     await connected;
     expect(coordinator.hub.isConnected('w5')).toBe(true);
+  });
+  it('stores the NATS endpoint the coordinator sends when it moved, refuses a malformed one, and ignores one that did not move', async () => {
+    const session = agent('w-move');
+    const first = next(session, 'connected');
+    session.start();
+    await first;
+    const dir = join(stateRoot, 'w-move');
+    const before = (await loadRegistration(dir, coordinator.ca.pin)).registration!;
+    expect(await moveNatsEndpoint(dir, coordinator.ca.pin, { url: before.natsUrl, caPem: '' })).toBeUndefined();
+    const moved = await moveNatsEndpoint(dir, coordinator.ca.pin, { url: 'tls://127.0.0.1:4999', caPem: coordinator.ca.certPem });
+    expect(moved).toMatchObject({ natsUrl: 'tls://127.0.0.1:4999', natsCaPem: coordinator.ca.certPem });
+    expect((await loadRegistration(dir, coordinator.ca.pin)).registration).toMatchObject({ natsUrl: 'tls://127.0.0.1:4999' });
+    expect(await mode(join(dir, NATS_CA_FILE))).toBe(0o600);
+    for (const bad of [
+      { url: 'http://evil:80', caPem: '' },
+      { url: 'tls://a:1 --flag', caPem: '' },
+      { url: 'tls://127.0.0.1:4222', caPem: 'not a certificate' },
+    ]) {
+      await expect(moveNatsEndpoint(dir, coordinator.ca.pin, bad)).rejects.toThrow(/NATS endpoint from the coordinator/);
+    }
+    expect((await loadRegistration(dir, coordinator.ca.pin)).registration).toMatchObject({ natsUrl: 'tls://127.0.0.1:4999' });
   });
 });

@@ -151,6 +151,8 @@ export interface AgentSessionEvents {
   disconnected: [error: KubeadmHaError];
   /** A registration or connection attempt failed; the loop goes on after a backoff. */
   attemptFailed: [error: KubeadmHaError, retryInMs: number];
+  /** The coordinator said where the backend set is read from now (at every session start). */
+  natsEndpoint: [endpoint: { url: string; caPem: string }];
 }
 
 interface ActiveSession {
@@ -293,6 +295,9 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
         return;
       case 'ping':
         this.send({ heartbeat: {} });
+        return;
+      case 'natsEndpoint':
+        if (msg.natsEndpoint) this.emit('natsEndpoint', { url: msg.natsEndpoint.url, caPem: msg.natsEndpoint.caPem });
         return;
       default:
         return;

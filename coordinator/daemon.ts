@@ -12,6 +12,7 @@ import type { Logger } from '../lib/log.js';
 import { connectNats, type NatsConnection } from '../lib/nats/connect.js';
 import type { NatsEndpoint } from '../lib/nats/credentials.js';
 import { startAutoJoin } from './admin/auto-join.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { OperationRunner } from './admin/operations.js';
 import { createAdminService } from './admin/service.js';
 import { startCoordinatorServer, type CoordinatorServer } from './grpc/server.js';
@@ -77,6 +78,17 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const problem = dns1123LabelProblem(options.clusterName);
   if (problem) throw new KubeadmHaError(`--cluster: ${problem}`);
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  // Before anything in the directory is touched: a second coordinator must not disturb the first one's nats-server.
+  const lock = await lockDataDir(options.dataDir);
+  try {
+    return await startLocked(options, logger, lock);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(options: CoordinatorOptions, logger: Logger, lock: DataDirLock): Promise<Coordinator> {
   const clusterName = await fixedClusterName(options.dataDir, options.clusterName);
   const ca = await loadOrCreateCa(join(options.dataDir, 'pki'));
   const admin = await writeAdminCredentials(ca, options.dataDir, { server: options.advertise });
@@ -112,7 +124,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const store = await StateStore.open(nc, { replicas: options.stateReplicas ?? 1 });
     const state = store.cluster(clusterName);
     // An agent's report of an applied backend-set version is checked against the one in the store.
-    const hub = new SessionHub({ logger, publishedLbVersion: async () => (await store.backendSets.current(clusterName)).version });
+    const hub = new SessionHub({
+      logger,
+      publishedLbVersion: async () => (await store.backendSets.current(clusterName)).version,
+      natsEndpoint: () => ({ url: agentNatsUrl, caPem: agentNatsCaPem }),
+    });
     const registry = new KvAgentRegistry(
       () => state,
       () => clusterName,
@@ -184,6 +200,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         await server.stop(2_000);
         await connection.close().catch(() => undefined);
         await localNats?.close();
+        await lock.release();
       },
     };
   } catch (err) {

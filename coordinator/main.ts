@@ -19,7 +19,7 @@ const USAGE = `usage: kubeadm-ha-coordinator --cluster NAME [flags]
   --listen HOST:PORT      gRPC for agents and coordinatorctl (default 0.0.0.0:9443)
   --advertise HOST:PORT   the address agents dial, written into admin.conf and agent.yaml (default: the listen address)
   --nats-listen HOST      where the supervised nats-server listens for agents (default: the advertise host)
-  --nats-port PORT        its client port (default: a free port, kept across restarts)
+  --nats-port PORT        its client port (default: the one this data dir used before, else a free one; remembered)
   --nats-url URLS         use an existing NATS cluster with JetStream instead (comma-separated)
   --nats-creds FILE       the .creds file for --nats-url
   --nats-ca FILE          the CA of the --nats-url servers (TLS is required; agents receive this CA to verify them)

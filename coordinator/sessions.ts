@@ -45,6 +45,8 @@ export interface SessionHubOptions {
   readonly pingIntervalMs?: number;
   /** How long a new stream may take to send Hello. */
   readonly helloTimeoutMs?: number;
+  /** Where agents read the backend set from now; sent at the start of every session, so agents follow a move. */
+  readonly natsEndpoint?: () => { readonly url: string; readonly caPem: string };
 }
 
 interface PendingTask {
@@ -77,6 +79,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
   private readonly helloTimeoutMs: number;
   private readonly pingTimer: NodeJS.Timeout;
   private readonly publishedLbVersion: PublishedLbVersion;
+  private readonly natsEndpoint: SessionHubOptions['natsEndpoint'];
   /** Each agent's applied-version reports, checked one after another so a slow check never overtakes a newer report. */
   private readonly lbReports = new Map<string, Promise<void>>();
   private lifecycle: 'serving' | 'closed' = 'serving';
@@ -84,6 +87,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
   constructor(opts: SessionHubOptions) {
     super();
     this.publishedLbVersion = opts.publishedLbVersion;
+    this.natsEndpoint = opts.natsEndpoint;
     this.logger = (opts.logger ?? silentLogger).child({ component: 'sessions' });
     this.pingIntervalMs = opts.pingIntervalMs ?? 15_000;
     this.helloTimeoutMs = opts.helloTimeoutMs ?? 10_000;
@@ -157,6 +161,8 @@ export class SessionHub extends EventEmitter<HubEvents> {
     this.reportLbApplied(name, hello.appliedLbVersion, 'Hello', false);
     // The first message down the stream doubles as the acknowledgement the agent waits for.
     stream.write({ ping: {} });
+    const nats = this.natsEndpoint?.();
+    if (nats) stream.write({ natsEndpoint: { url: nats.url, caPem: nats.caPem } });
     this.logger.info({ host: name, agentVersion: session.info.agentVersion, appliedLbVersion: hello.appliedLbVersion }, 'agent connected');
     this.emit('connect', session.info);
     return session;

@@ -55,7 +55,7 @@ export interface LocalNatsOptions {
   readonly dataDir: string;
   /** Listen address for clients. Agents on other hosts need a routable address here (and TLS). */
   readonly host?: string;
-  /** 0 or absent: a free port is picked once and kept across restarts of the server. */
+  /** 0 or absent: the port this data dir used before, else a free one; either way remembered in `nats/client-port`. */
   readonly port?: number;
   readonly monitorPort?: number;
   /** Names the server (`server_name`), e.g. the coordinator's deployment. */
@@ -76,6 +76,8 @@ export interface LocalNatsOptions {
 /** Debian installs it in /usr/sbin, upstream tarballs usually in /usr/local/bin or /usr/bin. */
 const BINARY_CANDIDATES = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'];
 const LOG_TAIL_LINES = 30;
+/** Under `<dataDir>/nats`: the client port, kept across restarts. */
+export const PORT_FILE = 'client-port';
 /** A server that ran this long before dying is restarted without the accumulated backoff. */
 const STABLE_RUN_MS = 30_000;
 
@@ -88,7 +90,7 @@ export async function startLocalNats(opts: LocalNatsOptions): Promise<LocalNats>
   // The JetStream files hold the spec, keepalived's auth_pass included: nobody else may read them.
   await chmod(dir, 0o700);
   const host = opts.host ?? '127.0.0.1';
-  const port = opts.port && opts.port > 0 ? opts.port : await pickFreePort(host);
+  const port = await clientPort(join(dir, PORT_FILE), host, opts.port, opts.logger);
   const monitorPort = opts.monitorPort && opts.monitorPort > 0 ? opts.monitorPort : await pickFreePort('127.0.0.1');
   const coordinatorSeed = await loadOrCreateSeed(join(dir, 'coordinator.nk'));
   const supervisor = new NatsSupervisor({
@@ -485,6 +487,21 @@ class NatsSupervisor {
       while (alive(pid) && Date.now() < killDeadline) await sleep(25);
     }
   }
+}
+
+/**
+ * The client port: the one asked for, else the one this data dir used before, else a free one, and then remembered.
+ * Agents dial the URL they were given; a server that came back on another port would leave every load balancer
+ * following nothing (they are also told the current URL at each session start, but only once they reconnect).
+ */
+async function clientPort(path: string, host: string, requested: number | undefined, logger: Logger): Promise<number> {
+  const stored = Number.parseInt((await readFile(path, 'utf8').catch(() => '')).trim(), 10);
+  const remembered = Number.isInteger(stored) && stored > 0 && stored <= 65535 ? stored : undefined;
+  const port = requested && requested > 0 ? requested : (remembered ?? (await pickFreePort(host)));
+  if (remembered !== undefined && remembered !== port)
+    logger.warn({ was: remembered, now: port }, 'the NATS client port changes; agents are moved at their next session');
+  if (port !== remembered) await writeFileAtomic(path, `${port}\n`, 0o600);
+  return port;
 }
 
 async function findBinary(configured: string | undefined): Promise<string> {

@@ -29,6 +29,7 @@ import type { LbServer as _kubeadm_ha_v1_LbServer, LbServer__Output as _kubeadm_
 import type { LbStatus as _kubeadm_ha_v1_LbStatus, LbStatus__Output as _kubeadm_ha_v1_LbStatus__Output } from './kubeadm_ha/v1/LbStatus.js';
 import type { LbStatusResult as _kubeadm_ha_v1_LbStatusResult, LbStatusResult__Output as _kubeadm_ha_v1_LbStatusResult__Output } from './kubeadm_ha/v1/LbStatusResult.js';
 import type { Leftover as _kubeadm_ha_v1_Leftover, Leftover__Output as _kubeadm_ha_v1_Leftover__Output } from './kubeadm_ha/v1/Leftover.js';
+import type { NatsEndpoint as _kubeadm_ha_v1_NatsEndpoint, NatsEndpoint__Output as _kubeadm_ha_v1_NatsEndpoint__Output } from './kubeadm_ha/v1/NatsEndpoint.js';
 import type { NetworkInterface as _kubeadm_ha_v1_NetworkInterface, NetworkInterface__Output as _kubeadm_ha_v1_NetworkInterface__Output } from './kubeadm_ha/v1/NetworkInterface.js';
 import type { Ping as _kubeadm_ha_v1_Ping, Ping__Output as _kubeadm_ha_v1_Ping__Output } from './kubeadm_ha/v1/Ping.js';
 import type { Preflight as _kubeadm_ha_v1_Preflight, Preflight__Output as _kubeadm_ha_v1_Preflight__Output } from './kubeadm_ha/v1/Preflight.js';
@@ -88,6 +89,7 @@ export interface ProtoGrpcType {
       LbStatusResult: MessageTypeDefinition<_kubeadm_ha_v1_LbStatusResult, _kubeadm_ha_v1_LbStatusResult__Output>
       Leftover: MessageTypeDefinition<_kubeadm_ha_v1_Leftover, _kubeadm_ha_v1_Leftover__Output>
       LogLevel: EnumTypeDefinition
+      NatsEndpoint: MessageTypeDefinition<_kubeadm_ha_v1_NatsEndpoint, _kubeadm_ha_v1_NatsEndpoint__Output>
       NetworkInterface: MessageTypeDefinition<_kubeadm_ha_v1_NetworkInterface, _kubeadm_ha_v1_NetworkInterface__Output>
       Ping: MessageTypeDefinition<_kubeadm_ha_v1_Ping, _kubeadm_ha_v1_Ping__Output>
       Preflight: MessageTypeDefinition<_kubeadm_ha_v1_Preflight, _kubeadm_ha_v1_Preflight__Output>

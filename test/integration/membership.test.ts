@@ -19,14 +19,14 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drainBackend } from '../../core/backend-set.js';
+import { drainBackend, withBackends } from '../../core/backend-set.js';
 import { HaproxyRuntime } from '../../agent/lb/haproxy-runtime.js';
 import { StateStore } from '../../coordinator/state/store.js';
 import { connectNats } from '../../lib/nats/connect.js';
 import { nkeyCredentials } from '../../lib/nats/credentials.js';
 import { silentLogger } from '../../lib/log.js';
 import { HAPROXY_BINARY } from '../bench/haproxy-testbed.js';
-import { ensureSimulatorBuilt } from '../kubeadm-sim/testing.js';
+import { ensureSimulatorBuilt, freePort } from '../kubeadm-sim/testing.js';
 import { LoopbackCluster, type LoopbackHost } from './loopback-cluster.js';
 
 const HOSTS: LoopbackHost[] = [
@@ -310,4 +310,53 @@ describe.skipIf(!canRun)('live load-balancer membership on loopback', () => {
     expect(text).toMatch(new RegExp(`master-0\\s+control-plane\\s+yes\\s+yes\\s+v${version}\\s+current`));
     expect(text).toMatch(new RegExp(`master-2\\s+control-plane\\s+no\\s+yes\\s+v${version - 1}\\s+LAGGING \\(1 behind\\)`));
   }, 60_000);
+
+  it('a restarted coordinator keeps its NATS port; restarted on another one, every load balancer follows the next backend set there', async () => {
+    const natsPorts = () =>
+      [...readFileSync(join(c.logs, 'coordinator.log'), 'utf8').matchAll(/"port":(\d+)[^\n]*nats-server ready/g)].map((m) => Number(m[1]));
+    const first = natsPorts().at(-1)!;
+    c.startAgent(HOSTS.find((h) => h.name === 'master-2')!);
+    await c.stopCoordinator();
+    await c.startCoordinatorWith([]);
+    expect(natsPorts().at(-1)).toBe(first);
+
+    // Forced elsewhere: the agents still hold the old URL in their registrations; the session start moves them.
+    await c.stopCoordinator();
+    const moved = await freePort('127.0.0.1');
+    await c.startCoordinatorWith(['--nats-port', String(moved)]);
+    expect(natsPorts().at(-1)).toBe(moved);
+    const seed = readFileSync(join(c.dataDir, 'nats', 'coordinator.nk'), 'utf8').trim();
+    const nc = await connectNats(
+      { url: `tls://127.0.0.1:${moved}`, credentials: nkeyCredentials(seed), tls: { ca: readFileSync(join(c.dataDir, 'pki', 'ca.crt'), 'utf8') } },
+      { name: 'membership-test', logger: silentLogger },
+    );
+    let version = 0;
+    try {
+      const store = await StateStore.open(nc);
+      // master-2 back to active: a change every load balancer must apply.
+      version = (
+        await store.backendSets.update('prod', (s) =>
+          withBackends(
+            s,
+            s.backends.map((b) => ({ ...b, state: 'active' as const })),
+          ),
+        )
+      ).version;
+    } finally {
+      await nc.close();
+    }
+    let text = '';
+    const until = Date.now() + 30_000;
+    while (Date.now() < until) {
+      text = (await c.ctl('status')).stdout;
+      if (/master-0\s.*current/.test(text) && /master-2\s.*current/.test(text)) break;
+      await sleep(250);
+    }
+    expect(text).toMatch(new RegExp(`master-0\\s+control-plane\\s+yes\\s+yes\\s+v${version}\\s+current`));
+    expect(text).toMatch(new RegExp(`master-2\\s+control-plane\\s+yes\\s+yes\\s+v${version}\\s+current`));
+    for (const name of ['master-0', 'master-2']) {
+      const reg = JSON.parse(readFileSync(join(c.root(name), 'var/lib/kubeadm-ha/registration.json'), 'utf8')) as { natsUrl: string };
+      expect({ name, natsUrl: reg.natsUrl }).toEqual({ name, natsUrl: `tls://127.0.0.1:${moved}` });
+    }
+  }, 120_000);
 });

@@ -1,0 +1,12 @@
+// Original file: proto/kubeadm_ha/v1/agent.proto
+
+
+export interface NatsEndpoint {
+  'url'?: (string);
+  'caPem'?: (string);
+}
+
+export interface NatsEndpoint__Output {
+  'url': (string);
+  'caPem': (string);
+}
