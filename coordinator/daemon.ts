@@ -27,6 +27,9 @@ import { StateStore } from './state/store.js';
 import { BootstrapTokens } from './tokens.js';
 import type { DeployTimeouts } from './workflow/ports.js';
 
+/** How often the embedded NATS server's certificate is checked for renewal (it is renewed 30 days before expiry). */
+const NATS_CERT_CHECK_MS = 12 * 3600_000;
+
 export interface CoordinatorOptions {
   readonly dataDir: string;
   /** host:port for agents and coordinatorctl. */
@@ -98,6 +101,7 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
   let agentNatsUrl: string;
   /** Empty: agents verify NATS against the CA they pinned (the embedded server's certificate is ours). */
   let agentNatsCaPem = '';
+  let natsCertTimer: NodeJS.Timeout | undefined;
   if (options.nats) {
     endpoint = options.nats;
     agentNatsUrl = options.nats.agentUrl ?? options.nats.url;
@@ -105,7 +109,8 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
   } else {
     const natsHost = options.natsListenHost ?? '127.0.0.1';
     // TLS always: the backend set it carries decides where every haproxy sends apiserver traffic.
-    const natsCert = await ensureNatsServerCert(ca, join(options.dataDir, 'nats'), natsHost, { logger });
+    const natsDir = join(options.dataDir, 'nats');
+    const natsCert = await ensureNatsServerCert(ca, natsDir, natsHost, { logger });
     localNats = await startLocalNats({
       dataDir: options.dataDir,
       clusterName,
@@ -117,6 +122,17 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
     });
     endpoint = localNats;
     agentNatsUrl = localNats.url;
+    // A coordinator that runs for a year must not let the NATS certificate expire under every agent: the check that
+    // runs at start (reissue 30 days before expiry) runs twice a day, and nats-server reloads the new pair live.
+    const running = localNats;
+    natsCertTimer = setInterval(
+      () =>
+        void ensureNatsServerCert(ca, natsDir, natsHost, { logger })
+          .then((cert) => (cert.issued ? running.reload() : undefined))
+          .catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'cannot renew the NATS server certificate')),
+      NATS_CERT_CHECK_MS,
+    );
+    natsCertTimer.unref();
   }
   let nc: NatsConnection | undefined;
   try {
@@ -194,6 +210,7 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
       natsUrl: agentNatsUrl,
       async stop() {
         clearInterval(purgeTimer);
+        clearInterval(natsCertTimer);
         autoJoin.stop();
         adminService.stop();
         hub.close();
@@ -204,6 +221,7 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
       },
     };
   } catch (err) {
+    clearInterval(natsCertTimer);
     await nc?.close().catch(() => undefined);
     await localNats?.close();
     throw err;

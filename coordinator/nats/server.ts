@@ -46,6 +46,8 @@ export interface LocalNats extends NatsEndpoint, AgentUserDirectory {
   /** The pid of the running nats-server, undefined while it is down. */
   pid(): number | undefined;
   agentUsers(): readonly AgentUser[];
+  /** Reloads the config from disk (SIGHUP), e.g. after its TLS certificate was reissued; connections are kept. */
+  reload(): Promise<void>;
   /** Stops the server (SIGTERM, then SIGKILL after the grace period) and stops restarting it. */
   close(): Promise<void>;
 }
@@ -180,6 +182,11 @@ class NatsSupervisor {
       agentUsers: () => [...this.users],
       addAgentUser: (publicKey, agentName, cluster) => this.addAgentUser(publicKey, agentName, cluster),
       removeAgentUser: (publicKeyOrName, cluster) => this.removeAgentUser(publicKeyOrName, cluster),
+      reload: () => {
+        // Goes through the change queue, so it never races a user change; reloadPending makes the batch reload.
+        this.reloadPending = true;
+        return this.enqueue((users) => ({ users, result: undefined }));
+      },
       close: () => this.close(),
     };
   }

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { connectNats } from '../../lib/nats/connect.js';
 import { readNatsCredentialsFile } from '../../lib/nats/credentials.js';
 import { startCoordinator } from '../daemon.js';
 import { issuedBy, loadOrCreateCa } from '../pki/ca.js';
+import { startLocalNats } from './server.js';
 import { NATS_CERT_FILE, NATS_KEY_FILE, ensureNatsServerCert, natsCertSans } from './tls.js';
 
 const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'];
@@ -133,4 +135,41 @@ describe.skipIf(!haveNatsServer)('the coordinator embedded NATS (real nats-serve
       await coordinator.stop();
     }
   });
+
+  it('a reissued certificate is served after reload(), without restarting the server', async () => {
+    const dir = await tempDir();
+    const ca = await loadOrCreateCa(join(dir, 'pki'));
+    // A one-day certificate is inside the 30-day renewal window: every check reissues it.
+    const first = await ensureNatsServerCert(ca, join(dir, 'nats'), '127.0.0.1', { days: 1 });
+    const nats = await startLocalNats({ dataDir: dir, clusterName: 'prod', logger: silentLogger, tls: first.server, clientTls: first.client });
+    try {
+      const port = nats.port;
+      const pid = nats.pid();
+      const before = await servedCertificate(port, ca.certPem);
+      const renewed = await ensureNatsServerCert(ca, join(dir, 'nats'), '127.0.0.1', { days: 1 });
+      expect(renewed.issued).toMatch(/^expires /);
+      expect(await servedCertificate(port, ca.certPem)).toBe(before);
+      await nats.reload();
+      expect(await servedCertificate(port, ca.certPem)).not.toBe(before);
+      expect(nats.pid()).toBe(pid);
+    } finally {
+      await nats.close();
+    }
+  });
 });
+
+/** The SHA-256 fingerprint of the certificate nats-server presents on a new connection (INFO first, then TLS). */
+function servedCertificate(port: number, caPem: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect(port, '127.0.0.1');
+    socket.once('error', reject);
+    socket.once('data', () => {
+      const secure = tlsConnect({ socket, ca: caPem, checkServerIdentity: () => undefined }, () => {
+        const fingerprint = secure.getPeerCertificate().fingerprint256;
+        secure.destroy();
+        resolve(fingerprint);
+      });
+      secure.once('error', reject);
+    });
+  });
+}
