@@ -18,7 +18,9 @@ import { createBackendApplier, type ApplyOutcome } from './lb/applier.js';
 import { createBackendSetMailbox, type BackendSetMailbox } from './lb/backend-mailbox.js';
 import { watchBackendSet, type BackendWatch } from './lb/backend-watch.js';
 import { startHaproxyWatch } from './lb/haproxy-watch.js';
-import { AgentSession, type TaskHandlers } from './session-client.js';
+import { AgentSession, type DrainReport, type TaskHandlers } from './session-client.js';
+import { TaskJournal } from './task-journal.js';
+import { removeStaleHold } from './tasks/vip-handover.js';
 import { createTaskHandlers } from './task-handlers.js';
 
 /** How long a removed server may keep its sessions before haproxy shuts them: a removal must converge, not hang. */
@@ -40,7 +42,11 @@ export interface AgentDaemonOptions {
 export interface AgentDaemon {
   readonly session: AgentSession;
   readonly host: HostOps;
-  stop(): Promise<void>;
+  /**
+   * `drain` (SIGTERM): take no new task, let kubeadm init/join/reset finish, abort the rest, answer each, then stop.
+   * Without it every running task is aborted at once.
+   */
+  stop(opts?: { readonly drain?: boolean }): Promise<DrainReport | undefined>;
 }
 
 export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
@@ -59,6 +65,9 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
     appliedLbVersion: () => applied,
     setVipTrack: (fault) => haproxyWatch.force(fault),
   });
+  const journal = new TaskJournal(opts.config.stateDir);
+  // Reported in each Hello until a session has been acknowledged once.
+  let unfinished = '';
   const session = new AgentSession({
     config: opts.config,
     agentVersion: VERSION,
@@ -66,6 +75,8 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
     gatherFacts: facts,
     appliedLbVersion: () => applied,
     logger,
+    unfinishedTask: () => unfinished,
+    journal,
   });
 
   /**
@@ -146,6 +157,7 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
   });
 
   session.on('connected', () => {
+    unfinished = '';
     follower ??= loadRegistration(opts.config.stateDir, opts.config.caCertHash)
       .then((loaded) => (loaded.registration ? followBackendSet(loaded.registration) : undefined))
       .catch((err: unknown) => {
@@ -154,12 +166,34 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
         return undefined;
       });
   });
-  session.start();
+  /** What an agent killed mid-task left behind, looked at before the first session so Hello can report it. */
+  const startup = (async () => {
+    try {
+      unfinished = await journal.takeLeftover();
+      if (unfinished) logger.warn({ unfinishedTask: unfinished }, 'the previous run of this agent was killed during a task; the coordinator is told');
+    } catch (err) {
+      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot read the task journal');
+    }
+    try {
+      if (await removeStaleHold(host)) logger.warn('removed a VIP handover hold (nftables) left by an agent killed during a handover');
+    } catch (err) {
+      logger.error(
+        { err: err instanceof Error ? err.message : String(err) },
+        'cannot remove a stale VIP handover hold; new connections to the VIP on this host are dropped',
+      );
+    }
+  })().finally(() => session.start());
 
   return {
     session,
     host,
-    async stop() {
+    async stop(stopOpts = {}) {
+      await startup;
+      let report: DrainReport | undefined;
+      if (stopOpts.drain) {
+        report = await session.drain();
+        if (report.waited.length + report.aborted.length > 0) logger.info({ finished: report.waited, aborted: report.aborted }, 'running tasks answered');
+      }
       haproxyWatch.stop();
       await session.stop();
       // A move in progress finishes first, so the follower it starts is the one closed here.
@@ -167,6 +201,7 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
       const following = await follower;
       await following?.watch.close();
       await following?.mailbox.close();
+      return report;
     },
   };
 }

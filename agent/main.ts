@@ -58,12 +58,22 @@ async function main(): Promise<number> {
   const agent = startAgent({ config, hostRoot: values['host-root'], logger });
   logger.info({ coordinator: config.coordinator, version: versionLine('kubeadm-ha-agent') }, 'agent started');
   await new Promise<void>((resolve) => {
+    // The first SIGTERM/SIGINT drains: no new task, kubeadm init/join/reset run to their end (the unit's KillMode=mixed
+    // leaves kubeadm alone, TimeoutStopSec covers the wait), the others are aborted, every result is sent. A second
+    // signal is an operator who will not wait: everything is aborted now.
+    let signals = 0;
     const stop = (signal: string) => {
-      logger.info({ signal }, 'stopping');
-      agent.stop().finally(resolve);
+      signals++;
+      if (signals === 1) {
+        logger.info({ signal }, 'stopping: no new task; waiting for kubeadm init/join/reset to finish, aborting the rest');
+        agent.stop({ drain: true }).finally(resolve);
+      } else {
+        logger.warn({ signal }, 'stopping now: running tasks are aborted');
+        agent.stop().finally(resolve);
+      }
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   });
   return 0;
 }

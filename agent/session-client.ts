@@ -8,7 +8,8 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { AgentConfig } from '../core/agent-config.js';
-import { KubeadmHaError, PreconditionError } from '../core/errors.js';
+import { MAX_STOP_WAIT_MS, stopDisposition } from '../core/agent-stop.js';
+import { KubeadmHaError, PreconditionError, UnavailableError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
 import { MAX_AUTHENTICATED_MESSAGE_BYTES, MAX_UNAUTHENTICATED_MESSAGE_BYTES } from '../lib/grpc/limits.js';
 import { fromServiceError } from '../lib/grpc/status.js';
@@ -143,6 +144,16 @@ export interface AgentSessionOptions {
   readonly logger?: Logger;
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
   readonly registerTimeoutMs?: number;
+  /** For Hello: a task an earlier run of this agent started and never finished ('' when none). */
+  readonly unfinishedTask?: () => string;
+  /** Records each task before it runs and forgets it once answered (agent/task-journal.ts), so a kill shows next start. */
+  readonly journal?: { started(taskId: string, kind: string): Promise<void>; finished(taskId: string): Promise<void> };
+}
+
+/** What a stopping agent did with the tasks it was running: waited for them to finish, or aborted them. */
+export interface DrainReport {
+  readonly waited: readonly string[];
+  readonly aborted: readonly string[];
 }
 
 export interface AgentSessionEvents {
@@ -164,6 +175,10 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
   private readonly logger: Logger;
   private readonly stopController = new AbortController();
   private readonly running = new Map<string, AbortController>();
+  /** Every task from its arrival until its result is sent: what a drain waits for. */
+  private readonly inFlight = new Map<string, { readonly kind: string | undefined; readonly done: Promise<void> }>();
+  /** Set by drain(): new tasks are refused with UnavailableError, never started. */
+  private draining = false;
   private active: ActiveSession | undefined;
   private certificateRejected = false;
   private loop: Promise<void> | undefined;
@@ -182,10 +197,54 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     this.loop ??= this.run();
   }
 
+  /**
+   * The first half of a stop on SIGTERM: refuse every new task, wait for those that must not be cut (kubeadm init,
+   * join, reset; core/agent-stop.ts) up to `maxWaitMs`, abort the others, and resolve once each has sent its result
+   * over the session. The coordinator is told which by a progress line on each task. stop() comes after.
+   */
+  async drain(maxWaitMs = MAX_STOP_WAIT_MS): Promise<DrainReport> {
+    this.draining = true;
+    const waited: string[] = [];
+    const aborted: string[] = [];
+    for (const [taskId, task] of this.inFlight) {
+      const what = `${task.kind ?? 'unknown'} (${taskId})`;
+      if (stopDisposition(task.kind) === 'wait') {
+        waited.push(what);
+        this.send({ progress: { taskId, line: 'the agent is stopping: it finishes this task first and takes no new one' } });
+      } else {
+        aborted.push(what);
+        this.send({ progress: { taskId, line: 'the agent is stopping: this task is aborted; run it again once the agent is back' } });
+        this.running.get(taskId)?.abort(new UnavailableError(`task ${what} aborted: the agent is stopping; run it again once the agent is back`));
+      }
+    }
+    if (waited.length + aborted.length > 0) this.logger.info({ waitingFor: waited, aborted }, 'stopping: waiting for running tasks');
+    const timer = setTimeout(() => {
+      for (const [taskId, controller] of this.running) {
+        controller.abort(new UnavailableError(`task ${taskId} aborted: the agent stopped waiting for it after ${Math.round(maxWaitMs / 1000)} s`));
+      }
+    }, maxWaitMs);
+    try {
+      // Tasks that arrive meanwhile are refused at once, so this ends.
+      while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()].map((t) => t.done));
+    } finally {
+      clearTimeout(timer);
+    }
+    return { waited, aborted };
+  }
+
   async stop(): Promise<void> {
     this.stopController.abort(new KubeadmHaError('the agent is stopping'));
     for (const controller of this.running.values()) controller.abort(new KubeadmHaError('the agent is stopping'));
-    this.active?.call.cancel();
+    const active = this.active;
+    if (active) {
+      // End our side cleanly so results already written reach the coordinator; cancel if it does not answer.
+      active.open = false;
+      active.call.end();
+      const cancel = setTimeout(() => active.call.cancel(), 2_000);
+      await this.loop;
+      clearTimeout(cancel);
+      return;
+    }
     await this.loop;
   }
 
@@ -267,7 +326,13 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
         });
         call.on('end', () => resolve());
         call.write({
-          hello: { agentName: reg.agentName, agentVersion: this.opts.agentVersion, appliedLbVersion: this.opts.appliedLbVersion?.() ?? 0, facts },
+          hello: {
+            agentName: reg.agentName,
+            agentVersion: this.opts.agentVersion,
+            appliedLbVersion: this.opts.appliedLbVersion?.() ?? 0,
+            facts,
+            unfinishedTask: this.opts.unfinishedTask?.() ?? '',
+          },
         });
       });
       if (!this.stopController.signal.aborted) throw new KubeadmHaError('the coordinator ended the session');
@@ -287,9 +352,13 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
 
   private onMessage(msg: CoordinatorMessage__Output): void {
     switch (msg.msg) {
-      case 'task':
-        if (msg.task) void this.runTask(msg.task);
+      case 'task': {
+        const task = msg.task;
+        if (!task || this.inFlight.has(task.taskId)) return;
+        const done = this.runTask(task).finally(() => this.inFlight.delete(task.taskId));
+        this.inFlight.set(task.taskId, { kind: task.kind, done });
         return;
+      }
       case 'cancel':
         if (msg.cancel) this.running.get(msg.cancel.taskId)?.abort(new KubeadmHaError('cancelled by the coordinator'));
         return;
@@ -308,17 +377,28 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     const { taskId } = task;
     const kind = task.kind;
     if (this.running.has(taskId)) return;
+    if (this.draining) {
+      const error = new UnavailableError(
+        `the agent is stopping (systemctl stop/restart or a package upgrade); ${kind ?? 'the'} task ${taskId} was not started: send it again once the agent is back`,
+      );
+      this.logger.warn({ taskId, kind }, 'stopping: task refused');
+      this.send({ result: { taskId, ok: false, error: errorToDetail(error) } });
+      return;
+    }
     const controller = new AbortController();
     this.running.set(taskId, controller);
     const timer =
       task.timeoutMs > 0 ? setTimeout(() => controller.abort(new KubeadmHaError(`task exceeded its ${task.timeoutMs} ms timeout`)), task.timeoutMs) : undefined;
     const log = this.logger.child({ taskId, kind });
     let result: TaskResult;
+    let journaled = false;
     try {
       if (!kind) throw new PreconditionError('the coordinator sent a task without a kind (newer coordinator?)');
       const handler = this.opts.handlers[kind] as TaskHandler<TaskKind> | undefined;
       if (!handler) throw new PreconditionError(`this agent (${this.opts.agentVersion}) cannot run ${kind} tasks`);
       const args = task[kind] as TaskArgsOutput[TaskKind];
+      await this.opts.journal?.started(taskId, kind);
+      journaled = true;
       log.info('task started');
       const value = await handler(args, {
         taskId,
@@ -329,11 +409,14 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       result = { taskId, ok: true, ...(taskHasResult(kind) && value ? { [kind]: value } : {}) };
       log.info('task succeeded');
     } catch (err) {
-      result = { taskId, ok: false, error: errorToDetail(err) };
+      // A task aborted by a stopping agent says so (retryable), whatever the handler made of the abort.
+      const stopped = controller.signal.aborted && controller.signal.reason instanceof UnavailableError;
+      result = { taskId, ok: false, error: errorToDetail(stopped ? controller.signal.reason : err) };
       log.warn({ err: result.error?.message }, 'task failed');
     } finally {
       if (timer) clearTimeout(timer);
       this.running.delete(taskId);
+      if (journaled) await this.opts.journal?.finished(taskId).catch((err: unknown) => log.warn({ err: String(err) }, 'cannot clear the task journal'));
     }
     if (!this.active?.open) log.warn('session gone; the coordinator already considers this task failed');
     this.send({ result });

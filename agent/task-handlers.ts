@@ -8,7 +8,17 @@ import { SYSTEMD_UNIT_DIRS } from '../core/host/paths.js';
 import { HAPROXY_ADMIN_SOCKET, HAPROXY_BACKEND } from '../core/render/haproxy.js';
 import { HaproxyRuntime } from './lb/haproxy-runtime.js';
 import type { HostFactsData } from './facts.js';
-import { drainAndDeleteNode, createJoinToken, deleteCertsSecret, deleteToken, kubeadmInit, kubeadmJoin, kubeadmReset, uploadCerts } from './tasks/kubeadm.js';
+import {
+  drainAndDeleteNode,
+  createJoinToken,
+  deleteCertsSecret,
+  deleteToken,
+  kubeadmInit,
+  kubeadmJoin,
+  kubeadmReset,
+  nodeStatus,
+  uploadCerts,
+} from './tasks/kubeadm.js';
 import { removeVip, setVipTrack, startLoadBalancer, stopLoadBalancer, verifyClean } from './tasks/load-balancer.js';
 import { runPreflight } from './tasks/preflight.js';
 import { handOverVip } from './tasks/vip-handover.js';
@@ -87,6 +97,9 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
     },
     async kubectlDrainDelete(args, ctx) {
       await drainAndDeleteNode(host, args.nodeName, args.timeoutSeconds || 120, ctx);
+    },
+    async nodeStatus(args, ctx) {
+      return nodeStatus(host, args.nodeName, ctx);
     },
     async kubeadmReset(_args, ctx) {
       await kubeadmReset(host, undefined, ctx);

@@ -29,6 +29,8 @@ export interface ConnectedAgent {
   readonly peer: string;
   readonly connectedAt: Date;
   lastSeen: Date;
+  /** A task the agent's previous run was killed in (Hello.unfinished_task, clipped); absent when none. */
+  readonly unfinishedTask?: string;
 }
 
 export interface HubEvents {
@@ -152,7 +154,15 @@ export class SessionHub extends EventEmitter<HubEvents> {
     const now = new Date();
     const session: Session = {
       // The version string is the agent's to choose and is echoed into errors and status: kept clipped.
-      info: { name, agentVersion: clip(hello.agentVersion), facts: hello.facts, peer: stream.getPeer(), connectedAt: now, lastSeen: now },
+      info: {
+        name,
+        agentVersion: clip(hello.agentVersion),
+        facts: hello.facts,
+        peer: stream.getPeer(),
+        connectedAt: now,
+        lastSeen: now,
+        ...(hello.unfinishedTask ? { unfinishedTask: clip(hello.unfinishedTask) } : {}),
+      },
       stream,
       tasks: new Map(),
       state: 'open',
@@ -164,6 +174,14 @@ export class SessionHub extends EventEmitter<HubEvents> {
     const nats = this.natsEndpoint?.();
     if (nats) stream.write({ natsEndpoint: { url: nats.url, caPem: nats.caPem } });
     this.logger.info({ host: name, agentVersion: session.info.agentVersion, appliedLbVersion: hello.appliedLbVersion }, 'agent connected');
+    if (session.info.unfinishedTask) {
+      // The agent was killed while it ran this task: the host may hold a half-done kubeadm run. The join phases check
+      // the node itself (kubelet.conf and a Ready Node) before they count it as joined; this is for the operator.
+      this.logger.warn(
+        { host: name, unfinishedTask: session.info.unfinishedTask },
+        `agent ${name} was killed during a task it never finished: ${session.info.unfinishedTask}`,
+      );
+    }
     this.emit('connect', session.info);
     return session;
   }

@@ -69,6 +69,15 @@ export class PreconditionError extends KubeadmHaError {}
 /** Authentication or authorization failed (bad bootstrap token, unknown certificate, pin mismatch). */
 export class AuthError extends KubeadmHaError {}
 
+/**
+ * A host's agent did not take a task because it is stopping (systemctl stop or restart, a package upgrade): nothing
+ * was started, so sending the same task again once the agent is back is safe. Raised by the agent, rebuilt by the
+ * coordinator from ERROR_CODE_UNAVAILABLE and shown as gRPC UNAVAILABLE: retry.
+ */
+export class UnavailableError extends KubeadmHaError {
+  readonly retryable = true;
+}
+
 /** Something did not happen in time (agents not registered, apiserver not healthy). */
 export class TimeoutError extends KubeadmHaError {}
 

@@ -454,11 +454,13 @@ describe('maintainer scripts on a systemd host', () => {
     expect(r.stateMode).toBe('700');
   });
 
-  itAsRoot('agent postinst starts the agent once agent.yaml is filled in, restarts it on upgrade, and never prints the token', async () => {
+  itAsRoot('agent postinst starts the agent once agent.yaml is filled in, try-restarts it on upgrade (a drain, never a kill), and never prints the token', async () => {
     const fresh = await runScript(deb(AGENT), 'postinst', ['configure', ''], { '/etc/kubeadm-ha/agent.yaml': FILLED_AGENT_YAML });
     expect(fresh.calls).toContain('deb-systemd-invoke start kubeadm-ha-agent.service');
     const upgrade = await runScript(deb(AGENT), 'postinst', ['configure', '0.0.9'], { '/etc/kubeadm-ha/agent.yaml': FILLED_AGENT_YAML });
-    expect(upgrade.calls).toContain('deb-systemd-invoke restart kubeadm-ha-agent.service');
+    // try-restart: a running agent drains (KillMode=mixed, SIGTERM) and a running kubeadm finishes; a stopped one stays stopped.
+    expect(upgrade.calls.filter((c) => c.startsWith('deb-systemd-invoke'))).toEqual(['deb-systemd-invoke try-restart kubeadm-ha-agent.service']);
+    expect(upgrade.stdout).toMatch(/a running kubeadm init\/join\/reset finishes first/);
     expect(fresh.stdout + upgrade.stdout).not.toContain('0123456789abcdef');
   });
 

@@ -7,8 +7,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { MAX_STOP_WAIT_MS } from '../core/agent-stop.js';
+import { DEFAULT_TIMEOUTS } from '../coordinator/workflow/ports.js';
 
-const UNITS = join(fileURLToPath(new URL('.', import.meta.url)), 'systemd');
+const PACKAGING = fileURLToPath(new URL('.', import.meta.url));
+const UNITS = join(PACKAGING, 'systemd');
 
 /** Every value of each directive of the [Service] section, in order. */
 function serviceDirectives(unit: string): Map<string, string[]> {
@@ -20,6 +23,14 @@ function serviceDirectives(unit: string): Map<string, string[]> {
     if (m) out.set(m[1]!, [...(out.get(m[1]!) ?? []), m[2]!]);
   }
   return out;
+}
+
+/** A systemd time span as TimeoutStopSec takes it ("90", "30s", "17min", "1h 5min"), in milliseconds. */
+function systemdSpanMs(value: string): number {
+  const units: Record<string, number> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000, hr: 3_600_000 };
+  let total = 0;
+  for (const m of value.trim().matchAll(/(\d+)\s*([a-z]*)/g)) total += Number(m[1]) * (units[m[2] || 's'] ?? Number.NaN);
+  return total;
 }
 
 /** systemd-analyze's offline exposure score, printed for the record (scores move between systemd versions). */
@@ -39,6 +50,16 @@ describe('kubeadm-ha-agent.service', () => {
     expect(d.get('SystemCallErrorNumber')).toEqual(['EPERM']);
   });
 
+  it('stops by SIGTERM to the agent alone (KillMode=mixed), and waits long enough for the longest kubeadm task to end', () => {
+    // control-group (the default) would SIGTERM kubeadm too, cutting a join or reset half-way on every stop or upgrade.
+    expect(d.get('KillMode')).toEqual(['mixed']);
+    const stopMs = systemdSpanMs(d.get('TimeoutStopSec')?.[0] ?? '');
+    // The agent waits for kubeadm init/join/reset up to MAX_STOP_WAIT_MS; those run at most the coordinator's timeouts.
+    expect(MAX_STOP_WAIT_MS).toBeGreaterThanOrEqual(Math.max(DEFAULT_TIMEOUTS.initMs, DEFAULT_TIMEOUTS.joinMs));
+    // And systemd must not SIGKILL before the agent has given up and sent its results.
+    expect(stopMs).toBeGreaterThanOrEqual(MAX_STOP_WAIT_MS + 60_000);
+  });
+
   it('filters system calls by a deny list that leaves modprobe, swapoff and kubeadm reset\'s unmounts working', () => {
     const filters = d.get('SystemCallFilter') ?? [];
     expect(filters).toHaveLength(1);
@@ -47,6 +68,23 @@ describe('kubeadm-ha-agent.service', () => {
     expect(denied).toEqual(expect.arrayContaining(['@obsolete', '@raw-io', '@reboot', '@cpu-emulation', '@debug']));
     for (const needed of ['@mount', '@swap', '@module', '@privileged', '@system-service']) expect(denied).not.toContain(needed);
     console.log(`kubeadm-ha-agent.service exposure: ${exposure('kubeadm-ha-agent.service') ?? 'systemd-analyze not available'}`);
+  });
+});
+
+describe('kubeadm-ha-agent maintainer scripts', () => {
+  const postinst = readFileSync(join(PACKAGING, 'debian/agent/postinst'), 'utf8');
+  const spec = readFileSync(join(PACKAGING, 'rpm/kubeadm-ha-agent.spec'), 'utf8');
+
+  it('an upgrade restarts a running agent with try-restart (a drain that waits for kubeadm), never by stop or kill', () => {
+    // The .deb: start on first installation, try-restart on upgrade; both through deb-systemd-invoke (policy-rc.d).
+    const invokes = [...postinst.matchAll(/deb-systemd-invoke (\S+) "\$unit"/g)].map((m) => m[1]);
+    expect(invokes.sort()).toEqual(['start', 'try-restart']);
+    expect(postinst).not.toMatch(/\b(kill|stop)\b.*kubeadm-ha-agent|systemctl (restart|stop|kill)/);
+    expect(spawnSync('sh', ['-n', join(PACKAGING, 'debian/agent/postinst')]).status).toBe(0);
+    // The .rpm: %postun on upgrade ($1 >= 1) try-restarts, and only %preun on erase ($1 = 0) stops.
+    const postun = spec.slice(spec.indexOf('%postun'), spec.indexOf('%files'));
+    expect(postun).toMatch(/if \[ "\$1" -ge 1 \]; then\n(?:#.*\n)*\s*systemctl try-restart kubeadm-ha-agent\.service/);
+    expect(postun).not.toMatch(/systemctl (restart|stop|kill)/);
   });
 });
 

@@ -4,7 +4,7 @@
  * names must be one of ours (core/host/owned-paths.ts): kubeadm reads no file the coordinator could not have written.
  */
 import { CommandError } from '../../core/errors.js';
-import { deleteCertsSecretArgv, deleteNodeArgv, drainNodeArgv, getNodeArgv } from '../../core/host/kubectl.js';
+import { deleteCertsSecretArgv, deleteNodeArgv, drainNodeArgv, getNodeArgv, getNodeJsonArgv, parseNodeReadiness } from '../../core/host/kubectl.js';
 import { checkKubeadmConfigPath } from '../../core/host/owned-paths.js';
 import { IGNORE_MANIFESTS_DIR, initArgv, joinArgv, resetArgv, tokenCreateArgv, tokenDeleteArgv, uploadCertsArgv, type Argv } from '../../core/kubeadm/argv.js';
 import { formatPreflightErrors, parseInitOutput, parseJoinCommand, parsePreflightErrors } from '../../core/kubeadm/parse.js';
@@ -94,4 +94,22 @@ export async function drainAndDeleteNode(host: HostOps, nodeName: string, timeou
   }
   await kubectl(drainNodeArgv(nodeName, timeoutSeconds));
   await kubectl(deleteNodeArgv(nodeName));
+}
+
+/**
+ * Whether another node's join finished, asked through this control-plane node's admin.conf: read-only, one Node
+ * object. A Node that is not there is an answer (not registered), any other kubectl failure is an error.
+ */
+export async function nodeStatus(host: HostOps, nodeName: string, ctx: StepContext): Promise<{ registered: boolean; ready: boolean; detail: string }> {
+  const [cmd, ...args] = getNodeJsonArgv(nodeName);
+  const got = await host.exec(cmd!, args, {
+    allowFailure: true,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
+  });
+  if (got.exitCode !== 0) {
+    if (/NotFound|not found/.test(got.stderr)) return { registered: false, ready: false, detail: `node ${nodeName} is not registered` };
+    throw new CommandError(`kubectl get node ${nodeName}`, got.exitCode, got.stderr.trim());
+  }
+  return { registered: true, ...parseNodeReadiness(got.stdout) };
 }

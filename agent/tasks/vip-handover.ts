@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandError, TimeoutError } from '../../core/errors.js';
 import { parseSsConnections, unfinishedConnectionsTo } from '../../core/host/parse.js';
-import { RELEASE_NEW_CONNECTIONS_ARGS, renderHoldNewConnections } from '../../core/render/vip-handover.js';
+import { RELEASE_NEW_CONNECTIONS_ARGS, renderHoldNewConnections, SHOW_HOLD_ARGS } from '../../core/render/vip-handover.js';
 import type { HostOps } from '../hostops.js';
 import { vipHolders } from './load-balancer.js';
 
@@ -88,4 +88,18 @@ export async function handOverVip(req: VipHandoverRequest, deps: VipHandoverDeps
       if (released.exitCode !== 0) progress(`could not delete the nft hold (${released.stderr.trim()}); cleanup removes it`);
     }
   }
+}
+
+/**
+ * At agent start: a handover hold left by an agent killed mid-handover (its `finally` never ran) keeps dropping every
+ * new connection to the VIP on this host. No handover runs before the agent is up, so a hold that exists now is
+ * stale. Only our own table, named by VIP_HANDOVER_NFT_TABLE, is looked at and deleted. Without nft (or without the
+ * table) there is nothing to do. Resolves with whether a hold was removed.
+ */
+export async function removeStaleHold(host: HostOps): Promise<boolean> {
+  const listed = await host.exec('nft', [...SHOW_HOLD_ARGS], { allowFailure: true });
+  if (listed.exitCode !== 0) return false;
+  const released = await host.exec('nft', [...RELEASE_NEW_CONNECTIONS_ARGS], { allowFailure: true });
+  if (released.exitCode !== 0) throw new CommandError(`nft ${RELEASE_NEW_CONNECTIONS_ARGS.join(' ')}`, released.exitCode, released.stderr.trim());
+  return true;
 }

@@ -68,6 +68,7 @@ describe('gRPC contracts', () => {
       'verifyClean',
       'lbStatus',
       'handOverVip',
+      'nodeStatus',
     ]);
     expect(TASK_KINDS.filter(taskHasResult)).toEqual([
       'preflight',
@@ -78,6 +79,7 @@ describe('gRPC contracts', () => {
       'verifyClean',
       'lbStatus',
       'handOverVip',
+      'nodeStatus',
     ]);
   });
 });

@@ -29,6 +29,40 @@ export function getNodeArgv(name: string): string[] {
   return kubectl('get', 'node', '-o', 'name', '--', checkNodeName(name));
 }
 
+/** `kubectl get node -o json -- NAME`: the Node object, whose status.conditions carry Ready. */
+export function getNodeJsonArgv(name: string): string[] {
+  return kubectl('get', 'node', '-o', 'json', '--', checkNodeName(name));
+}
+
+export interface NodeReadiness {
+  /** The kubelet posts status and says Ready, or says NotReady only because no pod network (CNI) is installed yet. */
+  readonly ready: boolean;
+  /** The Ready condition as `status: reason: message`, for logs and errors. */
+  readonly detail: string;
+}
+
+/**
+ * A finished `kubeadm join` leaves a Node whose kubelet posts status. Ready=True is that; so is Ready=False for the
+ * sole reason that the container runtime's network is not ready, because kubeadm-ha installs no CNI and every node of
+ * a fresh cluster says so until the operator installs one. Unknown (the kubelet stopped posting: a reset, a stopped
+ * kubelet) and False for any other reason are not.
+ */
+export function parseNodeReadiness(json: string): NodeReadiness {
+  let node: { status?: { conditions?: { type?: string; status?: string; reason?: string; message?: string }[] } };
+  try {
+    node = JSON.parse(json) as typeof node;
+  } catch {
+    throw new KubeadmHaError(`kubectl get node -o json printed no JSON: ${JSON.stringify(json.slice(0, 200))}`);
+  }
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  if (!ready) return { ready: false, detail: 'no Ready condition yet (the kubelet has not posted status)' };
+  const detail = [ready.status ?? '?', ready.reason, ready.message].filter(Boolean).join(': ');
+  if (ready.status === 'True') return { ready: true, detail };
+  const onlyNetwork =
+    ready.status === 'False' && /NetworkReady=false|network plugin|cni plugin not initialized|cni config uninitialized/i.test(ready.message ?? '');
+  return { ready: onlyNetwork, detail };
+}
+
 /** `kubectl drain … -- NAME`: cordons and evicts everything but DaemonSet pods, within `timeoutSeconds`. */
 export function drainNodeArgv(name: string, timeoutSeconds: number): string[] {
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1)

@@ -8,7 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { clip } from '../../core/clip.js';
-import { AuthError, CommandError, KubeadmHaError, PreconditionError, SpecError, TimeoutError } from '../../core/errors.js';
+import { AuthError, CommandError, KubeadmHaError, PreconditionError, SpecError, TimeoutError, UnavailableError } from '../../core/errors.js';
 import { redactSecrets } from '../../core/redact.js';
 import { completeDetail, errorFromDetail, errorToDetail } from '../../proto/error-detail.js';
 import type { ErrorDetail } from '../../proto/generated/kubeadm_ha/v1/ErrorDetail.js';
@@ -23,6 +23,7 @@ export function statusCodeFor(err: unknown): grpc.status {
   if (err instanceof AuthError) return grpc.status.UNAUTHENTICATED;
   if (err instanceof PreconditionError) return grpc.status.FAILED_PRECONDITION;
   if (err instanceof TimeoutError) return grpc.status.DEADLINE_EXCEEDED;
+  if (err instanceof UnavailableError) return grpc.status.UNAVAILABLE;
   if (err instanceof CommandError) return grpc.status.ABORTED;
   if (err instanceof Error && err.name === 'AbortError') return grpc.status.CANCELLED;
   return grpc.status.INTERNAL;

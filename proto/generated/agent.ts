@@ -31,6 +31,8 @@ import type { LbStatusResult as _kubeadm_ha_v1_LbStatusResult, LbStatusResult__O
 import type { Leftover as _kubeadm_ha_v1_Leftover, Leftover__Output as _kubeadm_ha_v1_Leftover__Output } from './kubeadm_ha/v1/Leftover.js';
 import type { NatsEndpoint as _kubeadm_ha_v1_NatsEndpoint, NatsEndpoint__Output as _kubeadm_ha_v1_NatsEndpoint__Output } from './kubeadm_ha/v1/NatsEndpoint.js';
 import type { NetworkInterface as _kubeadm_ha_v1_NetworkInterface, NetworkInterface__Output as _kubeadm_ha_v1_NetworkInterface__Output } from './kubeadm_ha/v1/NetworkInterface.js';
+import type { NodeStatus as _kubeadm_ha_v1_NodeStatus, NodeStatus__Output as _kubeadm_ha_v1_NodeStatus__Output } from './kubeadm_ha/v1/NodeStatus.js';
+import type { NodeStatusResult as _kubeadm_ha_v1_NodeStatusResult, NodeStatusResult__Output as _kubeadm_ha_v1_NodeStatusResult__Output } from './kubeadm_ha/v1/NodeStatusResult.js';
 import type { Ping as _kubeadm_ha_v1_Ping, Ping__Output as _kubeadm_ha_v1_Ping__Output } from './kubeadm_ha/v1/Ping.js';
 import type { Preflight as _kubeadm_ha_v1_Preflight, Preflight__Output as _kubeadm_ha_v1_Preflight__Output } from './kubeadm_ha/v1/Preflight.js';
 import type { PreflightResult as _kubeadm_ha_v1_PreflightResult, PreflightResult__Output as _kubeadm_ha_v1_PreflightResult__Output } from './kubeadm_ha/v1/PreflightResult.js';
@@ -91,6 +93,8 @@ export interface ProtoGrpcType {
       LogLevel: EnumTypeDefinition
       NatsEndpoint: MessageTypeDefinition<_kubeadm_ha_v1_NatsEndpoint, _kubeadm_ha_v1_NatsEndpoint__Output>
       NetworkInterface: MessageTypeDefinition<_kubeadm_ha_v1_NetworkInterface, _kubeadm_ha_v1_NetworkInterface__Output>
+      NodeStatus: MessageTypeDefinition<_kubeadm_ha_v1_NodeStatus, _kubeadm_ha_v1_NodeStatus__Output>
+      NodeStatusResult: MessageTypeDefinition<_kubeadm_ha_v1_NodeStatusResult, _kubeadm_ha_v1_NodeStatusResult__Output>
       Ping: MessageTypeDefinition<_kubeadm_ha_v1_Ping, _kubeadm_ha_v1_Ping__Output>
       Preflight: MessageTypeDefinition<_kubeadm_ha_v1_Preflight, _kubeadm_ha_v1_Preflight__Output>
       PreflightResult: MessageTypeDefinition<_kubeadm_ha_v1_PreflightResult, _kubeadm_ha_v1_PreflightResult__Output>

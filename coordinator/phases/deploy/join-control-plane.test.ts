@@ -12,7 +12,14 @@ import { isCertificateKeyFailure } from './join-credentials.js';
 const EXPIRED =
   'error execution phase control-plane-prepare/download-certs: error downloading certs: error downloading the secret: Secret "kubeadm-certs" was not found in the "kube-system" Namespace. This Secret might have expired. Please, run `kubeadm init phase upload-certs --upload-certs` on a control plane to generate a new one';
 
-function fakeContext(joinFailures: string[]) {
+interface HostState {
+  /** Paths verifyClean finds on the joining node. */
+  present?: string[];
+  /** What nodeStatus answers about the joining node. */
+  node?: { registered: boolean; ready: boolean; detail: string };
+}
+
+function fakeContext(joinFailures: string[], host: HostState = {}) {
   const { spec } = loadSpec(readFileSync(new URL('../../../test/fixtures/cluster.yaml', import.meta.url), 'utf8'));
   const calls: { agent: string; kind: TaskKind; args: unknown }[] = [];
   const nodes = new Map<string, NodeRecord>([['master-0', { name: 'master-0', role: 'control-plane', joined: true }]]);
@@ -23,7 +30,11 @@ function fakeContext(joinFailures: string[]) {
       const answer = (): unknown => {
         switch (kind) {
           case 'verifyClean':
-            return { leftovers: [] };
+            return {
+              leftovers: (host.present ?? []).filter((p) => (args as { paths: string[] }).paths.includes(p)).map((detail) => ({ kind: 'file', detail })),
+            };
+          case 'nodeStatus':
+            return host.node ?? { registered: true, ready: true, detail: 'True: KubeletReady: kubelet is posting ready status' };
           case 'writeFiles':
             return { changedPaths: [] };
           case 'createJoinToken':
@@ -32,6 +43,8 @@ function fakeContext(joinFailures: string[]) {
           case 'kubeadmJoin': {
             const failure = joinFailures.shift();
             if (failure) throw new CommandError('kubeadm join', 1, failure);
+            // The join registers a Ready Node.
+            host.node = undefined;
             return null;
           }
           case 'waitApiserver':
@@ -84,6 +97,49 @@ describe('joinControlPlaneNode', () => {
     expect(calls.filter((c) => c.kind === 'kubeadmJoin')).toHaveLength(1);
     expect(calls.some((c) => c.kind === 'deleteToken')).toBe(true);
     expect(nodes.get('master-1')).toBeUndefined();
+  });
+
+  it('counts a node with kubelet.conf whose Node is not Ready as a cut-off join: reset, then join again, never recorded as joined before', async () => {
+    const { ctx, calls, nodes } = fakeContext([], {
+      present: ['/etc/kubernetes/kubelet.conf'],
+      node: { registered: true, ready: false, detail: 'Unknown: NodeStatusUnknown: Kubelet stopped posting node status.' },
+    });
+    await joinControlPlaneNode(ctx, ctx.plan.controlPlane[1]!);
+    const kinds = calls.map((c) => `${c.agent}:${c.kind}`);
+    expect(kinds.slice(0, 3)).toEqual(['master-1:verifyClean', 'master-0:nodeStatus', 'master-1:kubeadmReset']);
+    expect(kinds.filter((k) => k === 'master-1:kubeadmJoin')).toHaveLength(1);
+    expect(nodes.get('master-1')?.joined).toBe(true);
+  });
+
+  it('a join whose Node never gets Ready is not recorded as joined', async () => {
+    const { ctx, nodes } = fakeContext([], { node: { registered: false, ready: false, detail: 'node master-1 is not registered' } });
+    const stuck = { registered: false, ready: false, detail: 'node master-1 is not registered' };
+    const agents = ctx.agents;
+    const strict = {
+      ...ctx,
+      timeouts: { ...ctx.timeouts, apiserverMs: 0 },
+      agents: {
+        ...agents,
+        runTask: (async (a: string, k: TaskKind, x: never, o?: never) => (k === 'nodeStatus' ? stuck : agents.runTask(a, k, x, o))) as AgentGateway['runTask'],
+      },
+    };
+    await expect(joinControlPlaneNode(strict, strict.plan.controlPlane[1]!)).rejects.toThrow(/kubeadm join finished but the Node is not registered after/);
+    expect(nodes.get('master-1')).toBeUndefined();
+  });
+
+  it('a node with kubelet.conf and a Ready Node is joined already: no second join, its apiserver is checked and it is recorded', async () => {
+    const { ctx, calls, nodes } = fakeContext([], { present: ['/etc/kubernetes/kubelet.conf'] });
+    await joinControlPlaneNode(ctx, ctx.plan.controlPlane[1]!);
+    expect(calls.map((c) => `${c.agent}:${c.kind}`)).toEqual(['master-1:verifyClean', 'master-0:nodeStatus', 'master-1:waitApiserver']);
+    expect(nodes.get('master-1')?.joined).toBe(true);
+  });
+
+  it('a fresh join counts only once its Node is registered and Ready', async () => {
+    const { ctx, calls, nodes } = fakeContext([]);
+    await joinControlPlaneNode(ctx, ctx.plan.controlPlane[1]!);
+    const kinds = calls.map((c) => `${c.agent}:${c.kind}`);
+    expect(kinds.lastIndexOf('master-0:nodeStatus')).toBeGreaterThan(kinds.indexOf('master-1:kubeadmJoin'));
+    expect(nodes.get('master-1')?.joined).toBe(true);
   });
 
   it('recognises the kubeadm texts of an expired or wrong certificate key', () => {

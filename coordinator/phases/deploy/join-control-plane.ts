@@ -13,7 +13,7 @@ import { forEachHost } from '../../workflow/for-each-host.js';
 import { nodeInterface, notJoined, writeFiles } from '../../workflow/host-tasks.js';
 import type { ClusterContext, ClusterView } from '../../workflow/ports.js';
 import type { Phase } from '../../workflow/phase.js';
-import { controlPlaneRunner, isAlreadyJoined, isCertificateKeyFailure, mintCredentials, revokeCredentials } from './join-credentials.js';
+import { controlPlaneRunner, isCertificateKeyFailure, joinState, mintCredentials, revokeCredentials, waitNodeReady } from './join-credentials.js';
 
 const pending = (ctx: ClusterContext) => notJoined(ctx, ctx.plan.controlPlane.slice(1));
 
@@ -53,11 +53,18 @@ export async function joinControlPlaneNode(ctx: ClusterContext, node: PlannedNod
   const emit = (message: string) => ctx.emit({ kind: 'progress', phase: 'join-control-plane', host: node.name, message });
   const backend = { name: node.name, address: node.address, port: ctx.spec.controlPlaneEndpoint.apiserverPort };
   const withNode = (set: BackendSet) => addBackend(set, backend);
-  if (await isAlreadyJoined(ctx, node)) {
+  const join = await joinState(ctx, node);
+  if (join.state === 'joined') {
     // A coordinator that died after the join but before recording it: confirm health and record, never join twice.
-    emit('already joined (kubelet.conf present); checking its apiserver');
+    emit(`already joined (${join.detail}); checking its apiserver`);
     await waitApiserver(ctx, node);
   } else {
+    if (join.state === 'cut-off') {
+      // A join killed half-way (agent or host killed): kubeadm's preflight refuses kubelet.conf, and the etcd member may
+      // or may not be there; reset takes the node back to clean, as after a failed attempt below.
+      emit(`an earlier join was cut off here (${join.detail}): kubeadm reset before joining again`);
+      await ctx.agents.runTask(node.name, 'kubeadmReset', {}, { timeoutMs: ctx.timeouts.joinMs });
+    }
     const runner = await controlPlaneRunner(ctx, node.name);
     const iface = nodeInterface(ctx, node);
     const lbSet = withNode(await ctx.backends.current());
@@ -97,6 +104,8 @@ export async function joinControlPlaneNode(ctx: ClusterContext, node: PlannedNod
     }
     emit('waiting for its kube-apiserver to be healthy');
     await waitApiserver(ctx, node);
+    emit('waiting for its Node to be registered and Ready');
+    await waitNodeReady(ctx, node, ctx.timeouts.apiserverMs);
   }
   const published = await ctx.backends.update(withNode);
   emit(`backend set v${published.version} published`);

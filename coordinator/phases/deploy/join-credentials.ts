@@ -3,7 +3,9 @@
  * CA-pinned token and, for a control-plane join, a fresh certificate key with the kubeadm-certs Secret re-uploaded
  * (it expires after 2 h). Shared by the control-plane and the worker join phases.
  */
-import { CommandError, KubeadmHaError } from '../../../core/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatDurationMs } from '../../../core/duration.js';
+import { CommandError, KubeadmHaError, TimeoutError } from '../../../core/errors.js';
 import type { PlannedNode } from '../../../core/plan.js';
 import { kubeadmOpsConfigFile, KUBEADM_OPS_CONFIG_PATH, type JoinCredentials } from '../../../core/render/node-files.js';
 import { randomCertificateKey } from '../../../lib/secrets.js';
@@ -48,7 +50,43 @@ export async function revokeCredentials(ctx: ClusterContext, runner: PlannedNode
   }
 }
 
-/** kubelet.conf on the host: kubeadm finished an init or join there. */
-export async function isAlreadyJoined(ctx: ClusterContext, node: PlannedNode): Promise<boolean> {
-  return (await existingPaths(ctx.agents, node.name, [KUBELET_KUBECONFIG_PATH])).length > 0;
+/** How often a join's Node is looked at while waiting for it to be Ready. */
+const NODE_READY_POLL_MS = 2_000;
+
+/**
+ * Where a node's join stands when its record does not say joined: `joined` (kubelet.conf on the host and its Node
+ * registered and Ready), `cut-off` (kubelet.conf but no Ready Node: a kubeadm join that was killed after
+ * kubelet-start; a new join would fail kubeadm's preflight on kubelet.conf, so the host is reset first) or
+ * `not-joined`. kubelet.conf alone is what a half-done join leaves too, so it never counts on its own.
+ */
+export async function joinState(
+  ctx: ClusterContext,
+  node: PlannedNode,
+): Promise<{ readonly state: 'joined' | 'cut-off' | 'not-joined'; readonly detail: string }> {
+  if ((await existingPaths(ctx.agents, node.name, [KUBELET_KUBECONFIG_PATH])).length === 0) return { state: 'not-joined', detail: 'no kubelet.conf' };
+  const status = await nodeStatus(ctx, node);
+  if (status.ready) return { state: 'joined', detail: `kubelet.conf present, Node Ready (${status.detail})` };
+  return { state: 'cut-off', detail: `kubelet.conf present but ${status.registered ? `the Node is not Ready (${status.detail})` : 'no Node is registered'}` };
+}
+
+/** The node's Node object as a joined control-plane node's kubectl sees it (read-only NodeStatus task). */
+async function nodeStatus(ctx: ClusterContext, node: PlannedNode) {
+  const runner = await controlPlaneRunner(ctx, node.name);
+  return ctx.agents.runTask(runner.name, 'nodeStatus', { nodeName: node.name }, { timeoutMs: 60_000, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+}
+
+/** After kubeadm join: the join counts once its Node is registered and Ready, asked through a joined master. */
+export async function waitNodeReady(ctx: ClusterContext, node: PlannedNode, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await nodeStatus(ctx, node);
+    if (status.ready) return;
+    if (Date.now() >= deadline) {
+      throw new TimeoutError(
+        `kubeadm join finished but the Node is not ${status.registered ? 'Ready' : 'registered'} after ${formatDurationMs(timeoutMs)}: ${status.detail}`,
+        { host: node.name },
+      );
+    }
+    await sleep(NODE_READY_POLL_MS, undefined, ctx.signal ? { signal: ctx.signal } : {});
+  }
 }

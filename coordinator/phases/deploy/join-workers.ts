@@ -6,7 +6,7 @@ import { forEachHost } from '../../workflow/for-each-host.js';
 import { notJoined, writeFiles } from '../../workflow/host-tasks.js';
 import type { ClusterContext, ClusterView } from '../../workflow/ports.js';
 import type { Phase } from '../../workflow/phase.js';
-import { controlPlaneRunner, isAlreadyJoined, mintCredentials, revokeCredentials } from './join-credentials.js';
+import { controlPlaneRunner, joinState, mintCredentials, revokeCredentials, waitNodeReady } from './join-credentials.js';
 
 const pending = (ctx: ClusterContext) => notJoined(ctx, ctx.plan.workers);
 
@@ -44,8 +44,14 @@ async function withWorkerCredentials<T>(ctx: ClusterContext, work: (credentials:
 
 async function joinWorkerNode(ctx: ClusterContext, node: PlannedNode, credentials: JoinCredentials): Promise<void> {
   const emit = (message: string) => ctx.emit({ kind: 'progress', phase: 'join-workers', host: node.name, message });
-  if (await isAlreadyJoined(ctx, node)) emit('already joined (kubelet.conf present)');
+  const join = await joinState(ctx, node);
+  if (join.state === 'joined') emit(`already joined (${join.detail})`);
   else {
+    if (join.state === 'cut-off') {
+      // kubeadm's preflight refuses kubelet.conf: a join killed half-way is undone before the next one.
+      emit(`an earlier join was cut off here (${join.detail}): kubeadm reset before joining again`);
+      await ctx.agents.runTask(node.name, 'kubeadmReset', {}, { timeoutMs: ctx.timeouts.joinMs });
+    }
     await writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, { joinCredentials: credentials })]);
     emit('kubeadm join');
     try {
@@ -60,6 +66,8 @@ async function joinWorkerNode(ctx: ClusterContext, node: PlannedNode, credential
     } finally {
       await writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, {})]).catch(() => undefined);
     }
+    emit('waiting for its Node to be registered and Ready');
+    await waitNodeReady(ctx, node, ctx.timeouts.apiserverMs);
   }
   await ctx.cluster.putNode({ name: node.name, role: 'worker', joined: true, joinedAt: new Date().toISOString() });
 }

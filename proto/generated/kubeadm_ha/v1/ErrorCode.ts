@@ -9,6 +9,7 @@ export const ErrorCode = {
   ERROR_CODE_AUTH: 'ERROR_CODE_AUTH',
   ERROR_CODE_CANCELLED: 'ERROR_CODE_CANCELLED',
   ERROR_CODE_INTERNAL: 'ERROR_CODE_INTERNAL',
+  ERROR_CODE_UNAVAILABLE: 'ERROR_CODE_UNAVAILABLE',
 } as const;
 
 export type ErrorCode =
@@ -28,5 +29,7 @@ export type ErrorCode =
   | 6
   | 'ERROR_CODE_INTERNAL'
   | 7
+  | 'ERROR_CODE_UNAVAILABLE'
+  | 8
 
 export type ErrorCode__Output = typeof ErrorCode[keyof typeof ErrorCode]

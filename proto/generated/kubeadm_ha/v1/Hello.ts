@@ -8,6 +8,7 @@ export interface Hello {
   'agentVersion'?: (string);
   'appliedLbVersion'?: (number | string | Long);
   'facts'?: (_kubeadm_ha_v1_HostFacts | null);
+  'unfinishedTask'?: (string);
 }
 
 export interface Hello__Output {
@@ -15,4 +16,5 @@ export interface Hello__Output {
   'agentVersion': (string);
   'appliedLbVersion': (number);
   'facts': (_kubeadm_ha_v1_HostFacts__Output | null);
+  'unfinishedTask': (string);
 }

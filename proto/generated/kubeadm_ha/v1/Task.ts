@@ -18,6 +18,7 @@ import type { SetVipTrack as _kubeadm_ha_v1_SetVipTrack, SetVipTrack__Output as 
 import type { VerifyClean as _kubeadm_ha_v1_VerifyClean, VerifyClean__Output as _kubeadm_ha_v1_VerifyClean__Output } from '../../kubeadm_ha/v1/VerifyClean.js';
 import type { LbStatus as _kubeadm_ha_v1_LbStatus, LbStatus__Output as _kubeadm_ha_v1_LbStatus__Output } from '../../kubeadm_ha/v1/LbStatus.js';
 import type { HandOverVip as _kubeadm_ha_v1_HandOverVip, HandOverVip__Output as _kubeadm_ha_v1_HandOverVip__Output } from '../../kubeadm_ha/v1/HandOverVip.js';
+import type { NodeStatus as _kubeadm_ha_v1_NodeStatus, NodeStatus__Output as _kubeadm_ha_v1_NodeStatus__Output } from '../../kubeadm_ha/v1/NodeStatus.js';
 
 export interface Task {
   'taskId'?: (string);
@@ -40,7 +41,8 @@ export interface Task {
   'verifyClean'?: (_kubeadm_ha_v1_VerifyClean | null);
   'lbStatus'?: (_kubeadm_ha_v1_LbStatus | null);
   'handOverVip'?: (_kubeadm_ha_v1_HandOverVip | null);
-  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip";
+  'nodeStatus'?: (_kubeadm_ha_v1_NodeStatus | null);
+  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus";
 }
 
 export interface Task__Output {
@@ -64,5 +66,6 @@ export interface Task__Output {
   'verifyClean'?: (_kubeadm_ha_v1_VerifyClean__Output | null);
   'lbStatus'?: (_kubeadm_ha_v1_LbStatus__Output | null);
   'handOverVip'?: (_kubeadm_ha_v1_HandOverVip__Output | null);
-  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip";
+  'nodeStatus'?: (_kubeadm_ha_v1_NodeStatus__Output | null);
+  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus";
 }

@@ -9,6 +9,7 @@ import type { VerifyCleanResult as _kubeadm_ha_v1_VerifyCleanResult, VerifyClean
 import type { LbStatusResult as _kubeadm_ha_v1_LbStatusResult, LbStatusResult__Output as _kubeadm_ha_v1_LbStatusResult__Output } from '../../kubeadm_ha/v1/LbStatusResult.js';
 import type { WriteFilesResult as _kubeadm_ha_v1_WriteFilesResult, WriteFilesResult__Output as _kubeadm_ha_v1_WriteFilesResult__Output } from '../../kubeadm_ha/v1/WriteFilesResult.js';
 import type { HandOverVipResult as _kubeadm_ha_v1_HandOverVipResult, HandOverVipResult__Output as _kubeadm_ha_v1_HandOverVipResult__Output } from '../../kubeadm_ha/v1/HandOverVipResult.js';
+import type { NodeStatusResult as _kubeadm_ha_v1_NodeStatusResult, NodeStatusResult__Output as _kubeadm_ha_v1_NodeStatusResult__Output } from '../../kubeadm_ha/v1/NodeStatusResult.js';
 
 export interface TaskResult {
   'taskId'?: (string);
@@ -22,7 +23,8 @@ export interface TaskResult {
   'lbStatus'?: (_kubeadm_ha_v1_LbStatusResult | null);
   'writeFiles'?: (_kubeadm_ha_v1_WriteFilesResult | null);
   'handOverVip'?: (_kubeadm_ha_v1_HandOverVipResult | null);
-  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip";
+  'nodeStatus'?: (_kubeadm_ha_v1_NodeStatusResult | null);
+  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus";
 }
 
 export interface TaskResult__Output {
@@ -37,5 +39,6 @@ export interface TaskResult__Output {
   'lbStatus'?: (_kubeadm_ha_v1_LbStatusResult__Output | null);
   'writeFiles'?: (_kubeadm_ha_v1_WriteFilesResult__Output | null);
   'handOverVip'?: (_kubeadm_ha_v1_HandOverVipResult__Output | null);
-  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip";
+  'nodeStatus'?: (_kubeadm_ha_v1_NodeStatusResult__Output | null);
+  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus";
 }

@@ -1,0 +1,170 @@
+/**
+ * How the agent stops and starts again around its tasks: the SIGTERM drain (against a real coordinator session), the
+ * journal of started tasks reported in Hello, and the removal of a VIP handover hold left by a killed agent.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { UnavailableError } from '../core/errors.js';
+import { startTestCoordinator, testFacts, TEST_TOKENS, type TestCoordinator } from '../test/support/grpc-testing.js';
+import { ScriptedHostOps } from '../test/support/scripted-host.js';
+import { AgentSession, type TaskHandlers } from './session-client.js';
+import { TASK_JOURNAL_FILE, TaskJournal } from './task-journal.js';
+import { removeStaleHold } from './tasks/vip-handover.js';
+
+describe('agent stop: the SIGTERM drain over a real session', () => {
+  let coordinator: TestCoordinator;
+  let stateRoot: string;
+  const sessions: AgentSession[] = [];
+
+  beforeAll(async () => {
+    stateRoot = await mkdtemp(join(tmpdir(), 'agent-stop-test-'));
+  });
+  afterAll(() => rm(stateRoot, { recursive: true, force: true }));
+  beforeEach(async () => {
+    coordinator = await startTestCoordinator({ hub: { pingIntervalMs: 1_000 } });
+  });
+  afterEach(async () => {
+    await Promise.all(sessions.splice(0).map((s) => s.stop()));
+    await coordinator.close();
+  });
+
+  async function connectedAgent(name: string, handlers: TaskHandlers, extra: { unfinishedTask?: () => string; journal?: TaskJournal } = {}) {
+    const session = new AgentSession({
+      config: { coordinator: coordinator.address, token: TEST_TOKENS.any, caCertHash: coordinator.ca.pin, nodeName: name, stateDir: join(stateRoot, name) },
+      agentVersion: '0.1.0-test',
+      handlers,
+      gatherFacts: async () => testFacts(name),
+      backoff: { initialMs: 50, maxMs: 300 },
+      ...extra,
+    });
+    sessions.push(session);
+    const connected = new Promise((resolve) => session.once('connected', resolve));
+    session.start();
+    await connected;
+    return session;
+  }
+
+  it('lets a running kubeadm join finish and answer, aborts a wait as retryable, and refuses a new task without starting it', async () => {
+    let finishJoin: () => void = () => undefined;
+    let joinStarted: () => void = () => undefined;
+    const joinRunning = new Promise<void>((r) => (joinStarted = r));
+    let waitStarted: () => void = () => undefined;
+    const waitRunning = new Promise<void>((r) => (waitStarted = r));
+    let joinAborted = false;
+    let resets = 0;
+    const session = await connectedAgent('m1', {
+      kubeadmJoin: (_args, ctx) =>
+        new Promise<void>((resolve) => {
+          ctx.signal.addEventListener('abort', () => (joinAborted = true));
+          finishJoin = resolve;
+          joinStarted();
+        }),
+      waitApiserver: (_args, ctx) =>
+        new Promise((_resolve, reject) => {
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+          waitStarted();
+        }),
+      kubeadmReset: async () => void resets++,
+    });
+    const progress: string[] = [];
+    const join = coordinator.hub.runTask(
+      'm1',
+      'kubeadmJoin',
+      { configPath: '/etc/kubeadm-ha/kubeadm.yaml', ignorePreflightErrors: [] },
+      { onProgress: (l) => progress.push(l) },
+    );
+    const wait = coordinator.hub.runTask('m1', 'waitApiserver', { address: '198.18.0.11', port: 6443, timeoutMs: 60_000 }).catch((e: unknown) => e);
+    await Promise.all([joinRunning, waitRunning]);
+
+    const drained = session.drain();
+    const refused = await coordinator.hub.runTask('m1', 'kubeadmReset', {}).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(UnavailableError);
+    expect((refused as Error).message).toMatch(/the agent is stopping .*kubeadmReset task .* was not started/);
+    expect(resets).toBe(0);
+    const aborted = await wait;
+    expect(aborted).toBeInstanceOf(UnavailableError);
+    expect((aborted as Error).message).toMatch(/waitApiserver .* aborted: the agent is stopping/);
+
+    // The drain is still waiting for the join.
+    let done = false;
+    void drained.then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(done).toBe(false);
+    finishJoin();
+    await expect(join).resolves.toBeNull();
+    expect(joinAborted).toBe(false);
+    const report = await drained;
+    expect(report.waited).toEqual([expect.stringMatching(/^kubeadmJoin \(/)]);
+    expect(report.aborted).toEqual([expect.stringMatching(/^waitApiserver \(/)]);
+    expect(progress).toContain('the agent is stopping: it finishes this task first and takes no new one');
+  });
+
+  it('journals each task while it runs and reports what an earlier run left in Hello, once', async () => {
+    const dir = join(stateRoot, 'w7');
+    await rm(dir, { recursive: true, force: true });
+    // What a run killed during a join leaves.
+    const killed = new TaskJournal(dir);
+    await killed.started('task-1', 'kubeadmJoin');
+    expect(JSON.parse(await readFile(join(dir, TASK_JOURNAL_FILE), 'utf8'))).toEqual([
+      { taskId: 'task-1', kind: 'kubeadmJoin', startedAt: expect.any(String) },
+    ]);
+
+    const journal = new TaskJournal(dir);
+    let unfinished = await journal.takeLeftover();
+    expect(unfinished).toMatch(/^kubeadmJoin \(task-1\), started \d{4}-/);
+    expect(await journal.takeLeftover()).toBe('');
+    let seenInJournal = '';
+    const session = await connectedAgent(
+      'w7',
+      {
+        writeFiles: async () => {
+          seenInJournal = await readFile(join(dir, TASK_JOURNAL_FILE), 'utf8');
+          return { changedPaths: [] };
+        },
+      },
+      { unfinishedTask: () => unfinished, journal },
+    );
+    expect(coordinator.hub.connectedAgents().find((a) => a.name === 'w7')?.unfinishedTask).toMatch(/^kubeadmJoin \(task-1\)/);
+    unfinished = '';
+    await coordinator.hub.runTask('w7', 'writeFiles', { files: [], removePaths: [] });
+    expect(seenInJournal).toContain('"kind":"writeFiles"');
+    // Answered: the journal is empty again, so the next start reports nothing.
+    await expect(readFile(join(dir, TASK_JOURNAL_FILE), 'utf8')).rejects.toThrow(/ENOENT/);
+    await session.stop();
+  });
+});
+
+describe('removeStaleHold', () => {
+  let host: ScriptedHostOps;
+  afterEach(() => host?.dispose());
+
+  it('deletes our handover table when an earlier agent left it, and nothing else', async () => {
+    host = new ScriptedHostOps();
+    host.on('nft list table inet kubeadm_ha_vip_handover', { stdout: 'table inet kubeadm_ha_vip_handover {\n}\n' });
+    expect(await removeStaleHold(host)).toBe(true);
+    expect(host.calls).toEqual(['nft list table inet kubeadm_ha_vip_handover', 'nft delete table inet kubeadm_ha_vip_handover']);
+  });
+
+  it('leaves the firewall alone when there is no hold, or no nft', async () => {
+    host = new ScriptedHostOps();
+    host.on(/^nft list /, { exitCode: 1, stderr: 'Error: No such file or directory; did you mean table ‘filter’ in family ip?' });
+    expect(await removeStaleHold(host)).toBe(false);
+    host.on(/^nft /, { exitCode: -1, stderr: 'spawn nft ENOENT' });
+    expect(await removeStaleHold(host)).toBe(false);
+    expect(host.calls.every((c) => c.startsWith('nft list '))).toBe(true);
+  });
+});
+
+describe('TaskJournal', () => {
+  it('a damaged journal still counts as an unfinished task', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'journal-'));
+    try {
+      await writeFile(join(dir, TASK_JOURNAL_FILE), '{not json');
+      expect(await new TaskJournal(dir).takeLeftover()).toMatch(/unknown \(damaged journal\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

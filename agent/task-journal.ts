@@ -1,0 +1,52 @@
+/**
+ * The agent's journal of running tasks, `tasks-running.json` in its state dir (0600, written atomically): a task is
+ * recorded before its handler starts and removed once it answered. An entry still there when the agent starts is a
+ * task that was killed with the agent (SIGKILL after TimeoutStopSec, a crash, a power loss): the agent logs it and
+ * tells the coordinator in Hello. Only the agent writes it; it names task kinds and ids, never arguments or secrets.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describeUnfinished, parseJournal, type JournalEntry } from '../core/agent-stop.js';
+import { readFileIfExists, writeFileAtomic } from '../lib/fs.js';
+
+export const TASK_JOURNAL_FILE = 'tasks-running.json';
+
+export class TaskJournal {
+  private readonly path: string;
+  private readonly entries = new Map<string, JournalEntry>();
+  /** Writes one after another, so an older list never lands after a newer one. */
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(stateDir: string) {
+    this.path = join(stateDir, TASK_JOURNAL_FILE);
+  }
+
+  /** What an earlier run left ('' when nothing), and forgets it: it is reported once, by this start. */
+  async takeLeftover(): Promise<string> {
+    const text = await readFileIfExists(this.path);
+    if (text === undefined) return '';
+    await rm(this.path, { force: true });
+    const entries = parseJournal(text);
+    return entries.length > 0 ? describeUnfinished(entries) : '';
+  }
+
+  started(taskId: string, kind: string): Promise<void> {
+    this.entries.set(taskId, { taskId, kind, startedAt: new Date().toISOString() });
+    return this.flush();
+  }
+
+  finished(taskId: string): Promise<void> {
+    this.entries.delete(taskId);
+    return this.flush();
+  }
+
+  private flush(): Promise<void> {
+    const snapshot = [...this.entries.values()];
+    const write = async () => {
+      if (snapshot.length === 0) await rm(this.path, { force: true });
+      else await writeFileAtomic(this.path, `${JSON.stringify(snapshot)}\n`, 0o600);
+    };
+    this.writes = this.writes.then(write, write);
+    return this.writes;
+  }
+}

@@ -1,0 +1,10 @@
+// Original file: proto/kubeadm_ha/v1/agent.proto
+
+
+export interface NodeStatus {
+  'nodeName'?: (string);
+}
+
+export interface NodeStatus__Output {
+  'nodeName': (string);
+}
