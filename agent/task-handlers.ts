@@ -99,7 +99,7 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
       await drainAndDeleteNode(host, args.nodeName, args.timeoutSeconds || 120, ctx);
     },
     async nodeStatus(args, ctx) {
-      return nodeStatus(host, args.nodeName, ctx);
+      return nodeStatus(host, args.nodeName, ctx, args.server);
     },
     async kubeadmReset(_args, ctx) {
       await kubeadmReset(host, undefined, ctx);

@@ -100,8 +100,13 @@ export async function drainAndDeleteNode(host: HostOps, nodeName: string, timeou
  * Whether another node's join finished, asked through this control-plane node's admin.conf: read-only, one Node
  * object. A Node that is not there is an answer (not registered), any other kubectl failure is an error.
  */
-export async function nodeStatus(host: HostOps, nodeName: string, ctx: StepContext): Promise<{ registered: boolean; ready: boolean; detail: string }> {
-  const [cmd, ...args] = getNodeJsonArgv(nodeName);
+export async function nodeStatus(
+  host: HostOps,
+  nodeName: string,
+  ctx: StepContext,
+  server?: string,
+): Promise<{ registered: boolean; ready: boolean; detail: string }> {
+  const [cmd, ...args] = getNodeJsonArgv(nodeName, server);
   const got = await host.exec(cmd!, args, {
     allowFailure: true,
     ...(ctx.signal ? { signal: ctx.signal } : {}),

@@ -29,9 +29,17 @@ export function getNodeArgv(name: string): string[] {
   return kubectl('get', 'node', '-o', 'name', '--', checkNodeName(name));
 }
 
-/** `kubectl get node -o json -- NAME`: the Node object, whose status.conditions carry Ready. */
-export function getNodeJsonArgv(name: string): string[] {
-  return kubectl('get', 'node', '-o', 'json', '--', checkNodeName(name));
+/** https://IPv4:port, https://[IPv6]:port or https://dns-name:port, nothing else: it becomes a kubectl flag value. */
+const SERVER_RE = /^https:\/\/(?:\[[0-9a-fA-F:.]+\]|[0-9.]+|[a-z0-9]([-a-z0-9.]*[a-z0-9])?):\d{1,5}$/;
+
+/**
+ * `kubectl get node -o json [--server URL] -- NAME`: the Node object, whose status.conditions carry Ready. With a
+ * server, asked of that apiserver (the asking node's own) rather than admin.conf's endpoint, the VIP.
+ */
+export function getNodeJsonArgv(name: string, server?: string): string[] {
+  if (server !== undefined && server !== '' && !SERVER_RE.test(server))
+    throw new KubeadmHaError(`refusing kubectl --server "${server.slice(0, 80)}": not https://host:port`);
+  return kubectl(...(server ? ['--server', server] : []), 'get', 'node', '-o', 'json', '--', checkNodeName(name));
 }
 
 export interface NodeReadiness {

@@ -72,7 +72,9 @@ export async function joinState(
 /** The node's Node object as a joined control-plane node's kubectl sees it (read-only NodeStatus task). */
 async function nodeStatus(ctx: ClusterContext, node: PlannedNode) {
   const runner = await controlPlaneRunner(ctx, node.name);
-  return ctx.agents.runTask(runner.name, 'nodeStatus', { nodeName: node.name }, { timeoutMs: 60_000, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  const host = runner.address.includes(':') ? `[${runner.address}]` : runner.address;
+  const server = `https://${host}:${ctx.spec.controlPlaneEndpoint.apiserverPort}`;
+  return ctx.agents.runTask(runner.name, 'nodeStatus', { nodeName: node.name, server }, { timeoutMs: 60_000, ...(ctx.signal ? { signal: ctx.signal } : {}) });
 }
 
 /** After kubeadm join: the join counts once its Node is registered and Ready, asked through a joined master. */

@@ -3,8 +3,10 @@
 
 export interface NodeStatus {
   'nodeName'?: (string);
+  'server'?: (string);
 }
 
 export interface NodeStatus__Output {
   'nodeName': (string);
+  'server': (string);
 }
