@@ -5,7 +5,7 @@
  * its CA only if the CA's SubjectPublicKeyInfo hashes to the pin, before a single byte of ours is sent.
  */
 import { createPrivateKey, createPublicKey, webcrypto, X509Certificate } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
@@ -35,9 +35,11 @@ export const NATS_SEED_FILE = 'nats.nk';
 export const NATS_CA_FILE = 'nats-ca.crt';
 export const REGISTRATION_FILE = 'registration.json';
 
+/** A renewed key and certificate on their way in (saveRenewedCertificate); what a crash left half-done is finished at load. */
+const NEXT_KEY_FILE = 'agent.key.next';
+const NEXT_CERT_FILE = 'agent.crt.next';
+
 const EC_KEY: webcrypto.EcKeyImportParams = { name: 'ECDSA', namedCurve: 'P-256' };
-/** Re-register this long before the client certificate expires rather than be locked out. */
-const RENEW_BEFORE_MS = 7 * 86_400_000;
 
 export interface AgentKey {
   readonly privateKeyPem: string;
@@ -58,17 +60,63 @@ async function keyPairFromPem(privateKeyPem: string): Promise<webcrypto.CryptoKe
   return { privateKey, publicKey };
 }
 
-/** The agent's long-lived key; kept across re-registrations so a new certificate never needs a new key on disk. */
+/** A new ECDSA P-256 key, in memory only: a renewal stores it with its certificate (saveRenewedCertificate). */
+export async function createAgentKey(): Promise<AgentKey> {
+  const generated = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  const der = await webcrypto.subtle.exportKey('pkcs8', generated.privateKey);
+  const privateKeyPem = derToPem(new Uint8Array(der), 'PRIVATE KEY');
+  return { privateKeyPem, keys: await keyPairFromPem(privateKeyPem) };
+}
+
+/** The agent's key; kept across re-registrations, replaced by each certificate renewal (which makes a new one). */
 export async function loadOrCreateAgentKey(stateDir: string): Promise<AgentKey> {
   const path = join(stateDir, AGENT_KEY_FILE);
   const existing = await readFileIfExists(path);
   if (existing !== undefined) return { privateKeyPem: existing, keys: await keyPairFromPem(existing) };
   await ensureStateDir(stateDir);
-  const generated = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
-  const der = await webcrypto.subtle.exportKey('pkcs8', generated.privateKey);
-  const privateKeyPem = derToPem(new Uint8Array(der), 'PRIVATE KEY');
-  await writeFileAtomic(path, privateKeyPem, 0o600);
-  return { privateKeyPem, keys: await keyPairFromPem(privateKeyPem) };
+  const key = await createAgentKey();
+  await writeFileAtomic(path, key.privateKeyPem, 0o600);
+  return key;
+}
+
+/** Whether the certificate carries the public half of the private key. */
+export function keyMatchesCert(keyPem: string, certPem: string): boolean {
+  try {
+    const fromKey = createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'der' });
+    const fromCert = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+    return fromKey.equals(fromCert);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Replaces the key and certificate with a renewed pair (0600). Both are written whole beside the current ones first,
+ * then moved in key first; a crash in between leaves a new key with the old certificate and the new certificate
+ * beside it, which the next load finishes (finishRenewal). Until then the old pair stays usable: the coordinator
+ * accepts the replaced certificate until the renewed one has opened a session.
+ */
+export async function saveRenewedCertificate(stateDir: string, keyPem: string, certPem: string): Promise<void> {
+  if (!keyMatchesCert(keyPem, certPem)) throw new AuthError('the renewed certificate is not for the key this agent made');
+  await ensureStateDir(stateDir);
+  await writeFileAtomic(join(stateDir, NEXT_KEY_FILE), keyPem, 0o600);
+  await writeFileAtomic(join(stateDir, NEXT_CERT_FILE), certPem, 0o600);
+  await rename(join(stateDir, NEXT_KEY_FILE), join(stateDir, AGENT_KEY_FILE));
+  await rename(join(stateDir, NEXT_CERT_FILE), join(stateDir, AGENT_CERT_FILE));
+}
+
+/** Completes a renewal a crash interrupted, or drops its leftovers when the current pair is not the one they belong to. */
+async function finishRenewal(stateDir: string): Promise<void> {
+  const [nextKey, nextCert] = await Promise.all([NEXT_KEY_FILE, NEXT_CERT_FILE].map((f) => readFileIfExists(join(stateDir, f))));
+  if (nextCert === undefined) {
+    if (nextKey !== undefined) await rm(join(stateDir, NEXT_KEY_FILE), { force: true });
+    return;
+  }
+  if (nextKey !== undefined && keyMatchesCert(nextKey, nextCert)) await rename(join(stateDir, NEXT_KEY_FILE), join(stateDir, AGENT_KEY_FILE));
+  const key = await readFileIfExists(join(stateDir, AGENT_KEY_FILE));
+  if (key !== undefined && keyMatchesCert(key, nextCert)) await rename(join(stateDir, NEXT_CERT_FILE), join(stateDir, AGENT_CERT_FILE));
+  else await rm(join(stateDir, NEXT_CERT_FILE), { force: true });
+  await rm(join(stateDir, NEXT_KEY_FILE), { force: true });
 }
 
 /** A PKCS#10 request proving possession of the key. The coordinator sets the certificate's CN itself. */
@@ -139,10 +187,21 @@ export async function forgetRegistration(stateDir: string): Promise<void> {
   await rm(join(stateDir, AGENT_CERT_FILE), { force: true });
 }
 
-export type LoadedRegistration = { registration: Registration } | { registration?: undefined; reason: string };
+/** A registration whose certificate expired: it cannot open a session, and only a token bound to its name replaces it. */
+export interface ExpiredRegistration {
+  readonly agentName: string;
+  readonly role?: NodeRole;
+  readonly notAfter: Date;
+}
 
-/** The stored registration if it is complete, made under the pin agent.yaml holds today, and not about to expire. */
+export type LoadedRegistration = { registration: Registration } | { registration?: undefined; reason: string; expired?: ExpiredRegistration };
+
+/**
+ * The stored registration if it is complete, made under the pin agent.yaml holds today, and not expired. A certificate
+ * near its end is still returned: the session renews it (session-client.ts), no token needed.
+ */
 export async function loadRegistration(stateDir: string, expectedPin: string, now = new Date()): Promise<LoadedRegistration> {
+  await finishRenewal(stateDir);
   const metaText = await readFileIfExists(join(stateDir, REGISTRATION_FILE));
   if (metaText === undefined) return { reason: 'not registered yet' };
   const [caPem, certPem, keyPem] = await Promise.all([COORDINATOR_CA_FILE, AGENT_CERT_FILE, AGENT_KEY_FILE].map((f) => readFileIfExists(join(stateDir, f))));
@@ -157,7 +216,14 @@ export async function loadRegistration(stateDir: string, expectedPin: string, no
   if (caPinFromCertPem(caPem) !== pin) return { reason: `the stored coordinator CA does not match caCertHash ${pin} (was the coordinator replaced?)` };
   const cert = new X509Certificate(certPem);
   if (!cert.checkIssued(new X509Certificate(caPem))) return { reason: 'the stored certificate was not issued by the stored coordinator CA' };
-  if (Date.parse(cert.validTo) - now.getTime() < RENEW_BEFORE_MS) return { reason: `the agent certificate expires ${new Date(cert.validTo).toISOString()}` };
+  if (!keyMatchesCert(keyPem, certPem)) return { reason: `the stored key and certificate in ${stateDir} do not belong together` };
+  const notAfter = new Date(cert.validTo);
+  if (notAfter.getTime() <= now.getTime()) {
+    return {
+      reason: `the agent certificate expired at ${notAfter.toISOString()}`,
+      expired: { agentName: meta.agentName, ...(meta.role ? { role: meta.role } : {}), notAfter },
+    };
+  }
   const natsCaPem = await readFileIfExists(join(stateDir, NATS_CA_FILE));
   return { registration: { ...meta, caPem, certPem, keyPem, ...(natsCaPem ? { natsCaPem } : {}) } };
 }

@@ -3,18 +3,23 @@
  * anything, registers once with the bootstrap token, then keeps one mTLS Session open forever: Hello, tasks in,
  * progress and results out. Agents only dial out; nothing listens on the host. Connection problems never end the
  * loop: it backs off (up to a minute) and tries again, re-registering when the coordinator no longer knows its
- * certificate.
+ * certificate. Past two thirds of its certificate's lifetime it renews it over the session with a new key (no token),
+ * stores the pair, and reconnects with it once no task is running.
  */
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
+import { X509Certificate } from 'node:crypto';
 import type { AgentConfig } from '../core/agent-config.js';
 import { MAX_STOP_WAIT_MS, stopDisposition } from '../core/agent-stop.js';
-import { KubeadmHaError, PreconditionError, UnavailableError } from '../core/errors.js';
+import { renewalDueAt } from '../core/cert-lifetime.js';
+import { AuthError, KubeadmHaError, PreconditionError, TimeoutError, UnavailableError } from '../core/errors.js';
+import { AGENT_CONFIG_PATH } from '../core/host/paths.js';
 import { redactSecrets } from '../core/redact.js';
 import { MAX_AUTHENTICATED_MESSAGE_BYTES, MAX_UNAUTHENTICATED_MESSAGE_BYTES } from '../lib/grpc/limits.js';
 import { fromServiceError } from '../lib/grpc/status.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import type { AgentMessage } from '../proto/generated/kubeadm_ha/v1/AgentMessage.js';
+import type { CertificateIssued__Output } from '../proto/generated/kubeadm_ha/v1/CertificateIssued.js';
 import type { CoordinatorMessage__Output } from '../proto/generated/kubeadm_ha/v1/CoordinatorMessage.js';
 import type { HostFacts } from '../proto/generated/kubeadm_ha/v1/HostFacts.js';
 import type { RegisterRequest } from '../proto/generated/kubeadm_ha/v1/RegisterRequest.js';
@@ -23,6 +28,7 @@ import type { Task__Output } from '../proto/generated/kubeadm_ha/v1/Task.js';
 import type { TaskResult } from '../proto/generated/kubeadm_ha/v1/TaskResult.js';
 import {
   AgentService,
+  errorFromDetail,
   errorToDetail,
   roleFromProto,
   roleToProto,
@@ -33,6 +39,7 @@ import {
 } from '../proto/index.js';
 import {
   assertCaMatchesPin,
+  createAgentKey,
   createCsr,
   fetchPinnedCa,
   forgetRegistration,
@@ -40,6 +47,8 @@ import {
   loadOrCreateNatsUserKey,
   loadRegistration,
   saveRegistration,
+  saveRenewedCertificate,
+  type ExpiredRegistration,
   type Registration,
 } from './identity.js';
 
@@ -144,6 +153,8 @@ export interface AgentSessionOptions {
   readonly logger?: Logger;
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
   readonly registerTimeoutMs?: number;
+  /** How long a certificate renewal waits for the coordinator's answer (default 30 s). */
+  readonly renewTimeoutMs?: number;
   /** For Hello: a task an earlier run of this agent started and never finished ('' when none). */
   readonly unfinishedTask?: () => string;
   /** Records each task before it runs and forgets it once answered (agent/task-journal.ts), so a kill shows next start. */
@@ -164,11 +175,21 @@ export interface AgentSessionEvents {
   attemptFailed: [error: KubeadmHaError, retryInMs: number];
   /** The coordinator said where the backend set is read from now (at every session start). */
   natsEndpoint: [endpoint: { url: string; caPem: string }];
+  /** A renewed certificate is stored; the agent reconnects with it once no task is running. */
+  certificateRenewed: [notAfter: Date];
+  /** A renewal failed; the agent keeps its certificate and tries again after retryInMs. */
+  renewalFailed: [error: KubeadmHaError, retryInMs: number];
 }
 
 interface ActiveSession {
   readonly call: grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage__Output>;
+  readonly registration: Registration;
   open: boolean;
+  renewTimer?: NodeJS.Timeout;
+  /** The RenewCertificate waiting for its CertificateIssued. */
+  awaitingCertificate?: (answer: CertificateIssued__Output | KubeadmHaError) => void;
+  /** A renewed certificate is stored: end this session (and reconnect with it) once no task runs. */
+  reconnectForRenewal: boolean;
 }
 
 export class AgentSession extends EventEmitter<AgentSessionEvents> {
@@ -182,6 +203,8 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
   private active: ActiveSession | undefined;
   private certificateRejected = false;
   private loop: Promise<void> | undefined;
+  /** Renewals failed in a row, across sessions: the backoff before the next attempt. */
+  private renewFailures = 0;
 
   constructor(private readonly opts: AgentSessionOptions) {
     super();
@@ -282,21 +305,36 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
         continue;
       }
       failures = 0;
-      await sleep(initial, stop);
+      // After a renewal the new certificate is ready: reconnect with it at once.
+      if (!this.renewedJustNow) await sleep(initial, stop);
+      this.renewedJustNow = false;
     }
   }
+
+  private renewedJustNow = false;
 
   private async ensureRegistered(): Promise<Registration> {
     const { config } = this.opts;
     const loaded = await loadRegistration(config.stateDir, config.caCertHash);
     if (loaded.registration) return loaded.registration;
     this.logger.info({ reason: loaded.reason }, 'registering with the coordinator');
-    const registration = await registerAgent(config, {
-      agentVersion: this.opts.agentVersion,
-      facts: await this.opts.gatherFacts(),
-      logger: this.opts.logger,
-      timeoutMs: this.opts.registerTimeoutMs,
-    });
+    let registration: Registration;
+    try {
+      registration = await registerAgent(config, {
+        agentVersion: this.opts.agentVersion,
+        facts: await this.opts.gatherFacts(),
+        logger: this.opts.logger,
+        timeoutMs: this.opts.registerTimeoutMs,
+      });
+    } catch (err) {
+      // The name is still registered, so only a token bound to it registers it again: say exactly how to get one.
+      if (loaded.expired && err instanceof AuthError) {
+        const advice = expiredCertificateAdvice(loaded.expired);
+        this.logger.error({ host: loaded.expired.agentName, notAfter: loaded.expired.notAfter.toISOString() }, advice);
+        throw new AuthError(`${advice} (registering again failed: ${err.message})`, {}, { cause: err });
+      }
+      throw err;
+    }
     this.emit('registered', registration);
     return registration;
   }
@@ -307,7 +345,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     const client = new AgentService(this.opts.config.coordinator, credentials, CHANNEL_OPTIONS);
     const facts = await this.opts.gatherFacts();
     const call = client.session();
-    const active: ActiveSession = { call, open: true };
+    const active: ActiveSession = { call, registration: reg, open: true, reconnectForRenewal: false };
     this.active = active;
     let acknowledged = false;
     try {
@@ -317,8 +355,9 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
             acknowledged = true;
             this.logger.info({ host: reg.agentName, coordinator: this.opts.config.coordinator }, 'session open');
             this.emit('connected', reg.agentName);
+            this.scheduleRenewal(active, this.renewFailures > 0 ? this.renewBackoffMs() : 0);
           }
-          this.onMessage(msg);
+          this.onMessage(active, msg);
         });
         call.on('error', (err: grpc.ServiceError) => {
           if (err.code === grpc.status.UNAUTHENTICATED && !acknowledged) this.certificateRejected = true;
@@ -335,6 +374,11 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
           },
         });
       });
+      if (active.reconnectForRenewal) {
+        this.renewedJustNow = true;
+        this.logger.info({ host: reg.agentName }, 'reconnecting with the renewed certificate');
+        return;
+      }
       if (!this.stopController.signal.aborted) throw new KubeadmHaError('the coordinator ended the session');
     } catch (err) {
       if (!acknowledged) throw err;
@@ -344,14 +388,19 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       this.emit('disconnected', error);
     } finally {
       active.open = false;
+      if (active.renewTimer) clearTimeout(active.renewTimer);
+      active.awaitingCertificate?.(new KubeadmHaError('the session ended before the coordinator answered the certificate renewal'));
       if (this.active === active) this.active = undefined;
       call.end();
       client.close();
     }
   }
 
-  private onMessage(msg: CoordinatorMessage__Output): void {
+  private onMessage(active: ActiveSession, msg: CoordinatorMessage__Output): void {
     switch (msg.msg) {
+      case 'certificateIssued':
+        if (msg.certificateIssued) active.awaitingCertificate?.(msg.certificateIssued);
+        return;
       case 'task': {
         const task = msg.task;
         if (!task || this.inFlight.has(task.taskId)) return;
@@ -419,8 +468,91 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       if (journaled) await this.opts.journal?.finished(taskId).catch((err: unknown) => log.warn({ err: String(err) }, 'cannot clear the task journal'));
     }
     if (!this.active?.open) log.warn('session gone; the coordinator already considers this task failed');
+    // The result goes down the session it was asked on before a renewal's reconnect ends it.
     this.send({ result });
+    if (this.active?.reconnectForRenewal && this.running.size === 0) this.active.call.end();
   }
+
+  private renewBackoffMs(): number {
+    const initial = this.opts.backoff?.initialMs ?? 1_000;
+    const max = this.opts.backoff?.maxMs ?? 60_000;
+    return Math.round(Math.min(max, initial * 2 ** Math.min(this.renewFailures, 16)) * (0.5 + Math.random() / 2));
+  }
+
+  /** Arms the renewal of the session's certificate for when two thirds of its lifetime have passed, at least minDelayMs away. */
+  private scheduleRenewal(active: ActiveSession, minDelayMs: number): void {
+    if (!active.open || active.reconnectForRenewal) return;
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(active.registration.certPem);
+    } catch {
+      return;
+    }
+    const due = renewalDueAt(new Date(cert.validFrom), new Date(cert.validTo));
+    // setTimeout holds at most ~24.8 days; a longer wait is re-armed when it fires.
+    const delay = Math.min(Math.max(minDelayMs, due - Date.now()), 2 ** 31 - 1);
+    if (active.renewTimer) clearTimeout(active.renewTimer);
+    active.renewTimer = setTimeout(() => {
+      active.renewTimer = undefined;
+      if (Date.now() < due) return this.scheduleRenewal(active, 0);
+      void this.renew(active);
+    }, delay);
+    active.renewTimer.unref();
+  }
+
+  /**
+   * One renewal: a new key, its CSR over the session, the certificate checked (issued by the pinned CA, for this key
+   * and name) and stored with the key; then the session is ended once idle so the next one uses them. On any failure
+   * the stored pair is untouched and the attempt is retried after a backoff.
+   */
+  private async renew(active: ActiveSession): Promise<void> {
+    const reg = active.registration;
+    const timeoutMs = this.opts.renewTimeoutMs ?? 30_000;
+    try {
+      const key = await createAgentKey();
+      const csrPem = await createCsr(key, reg.agentName);
+      if (!active.open) return;
+      const answer = await new Promise<CertificateIssued__Output | KubeadmHaError>((resolve) => {
+        const timer = setTimeout(() => resolve(new TimeoutError(`the coordinator did not answer the certificate renewal within ${timeoutMs} ms`)), timeoutMs);
+        active.awaitingCertificate = (a) => {
+          clearTimeout(timer);
+          active.awaitingCertificate = undefined;
+          resolve(a);
+        };
+        active.call.write({ renewCertificate: { csrPem } });
+      });
+      if (answer instanceof KubeadmHaError) throw answer;
+      if (answer.error) throw errorFromDetail(answer.error);
+      const certPem = answer.clientCertPem;
+      const cert = new X509Certificate(certPem);
+      const ca = new X509Certificate(reg.caPem);
+      if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) throw new AuthError('the renewed certificate was not issued by the pinned coordinator CA');
+      if (!cert.subject.split('\n').includes(`CN=${reg.agentName}`)) throw new AuthError(`the renewed certificate is not for ${reg.agentName}`);
+      await saveRenewedCertificate(this.opts.config.stateDir, key.privateKeyPem, certPem);
+      this.renewFailures = 0;
+      const notAfter = new Date(cert.validTo);
+      this.logger.info({ host: reg.agentName, notAfter: notAfter.toISOString() }, 'client certificate renewed');
+      this.emit('certificateRenewed', notAfter);
+      active.reconnectForRenewal = true;
+      if (this.running.size === 0) active.call.end();
+    } catch (err) {
+      const error = err instanceof KubeadmHaError ? err : new KubeadmHaError(err instanceof Error ? err.message : String(err), {}, { cause: err });
+      this.renewFailures++;
+      const retryInMs = this.renewBackoffMs();
+      this.logger.warn({ host: reg.agentName, err: error.message, retryInMs }, 'certificate renewal failed; keeping the current certificate');
+      this.emit('renewalFailed', error, retryInMs);
+      this.scheduleRenewal(active, retryInMs);
+    }
+  }
+}
+
+/** What an operator does for an agent whose certificate expired: the agent cannot renew it, and its name is registered. */
+export function expiredCertificateAdvice(expired: ExpiredRegistration): string {
+  const role = expired.role === 'control-plane' ? ' --role control-plane' : '';
+  return (
+    `the client certificate of ${expired.agentName} expired at ${expired.notAfter.toISOString()} and cannot be renewed over a session: ` +
+    `run \`coordinatorctl token create --node-name ${expired.agentName}${role}\`, install its output as ${AGENT_CONFIG_PATH}, then restart kubeadm-ha-agent`
+  );
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -18,8 +18,9 @@ import { createAdminService } from './admin/service.js';
 import { startCoordinatorServer, type CoordinatorServer } from './grpc/server.js';
 import { startLocalNats, type LocalNats } from './nats/server.js';
 import { ensureNatsServerCert } from './nats/tls.js';
-import { writeAdminCredentials } from './pki/admin-credentials.js';
-import { loadOrCreateCa, type CertificateAuthority } from './pki/ca.js';
+import { createCertificateRenewer } from './grpc/renew.js';
+import { adminConfNotAfter, writeAdminCredentials } from './pki/admin-credentials.js';
+import { LEAF_VALIDITY_DAYS, loadOrCreateCa, type CertificateAuthority } from './pki/ca.js';
 import { SessionHub } from './sessions.js';
 import type { CoordinatorRuntime } from './runtime.js';
 import { KvAgentRegistry, KvBackendSets, KvClusterProgress } from './state/adapters.js';
@@ -52,6 +53,8 @@ export interface CoordinatorOptions {
   readonly timeouts?: Partial<DeployTimeouts>;
   readonly joinTokenTtlMs?: number;
   readonly stateReplicas?: number;
+  /** The lifetime of agent client certificates (agents renew past two thirds of it); default LEAF_VALIDITY_DAYS. */
+  readonly agentCertTtlMs?: number;
 }
 
 export interface Coordinator {
@@ -139,17 +142,20 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
     nc = await connectNats(endpoint, { name: `kubeadm-ha-coordinator ${clusterName}`, logger });
     const store = await StateStore.open(nc, { replicas: options.stateReplicas ?? 1 });
     const state = store.cluster(clusterName);
-    // An agent's report of an applied backend-set version is checked against the one in the store.
-    const hub = new SessionHub({
-      logger,
-      publishedLbVersion: async () => (await store.backendSets.current(clusterName)).version,
-      natsEndpoint: () => ({ url: agentNatsUrl, caPem: agentNatsCaPem }),
-    });
     const registry = new KvAgentRegistry(
       () => state,
       () => clusterName,
       localNats,
     );
+    const agentCertTtlMs = options.agentCertTtlMs ?? LEAF_VALIDITY_DAYS * 86_400_000;
+    const renewer = createCertificateRenewer({ ca, registry, validityMs: agentCertTtlMs, logger });
+    // An agent's report of an applied backend-set version is checked against the one in the store.
+    const hub = new SessionHub({
+      logger,
+      publishedLbVersion: async () => (await store.backendSets.current(clusterName)).version,
+      renewCertificate: (agent, csrPem) => renewer.renew(agent, csrPem),
+      natsEndpoint: () => ({ url: agentNatsUrl, caPem: agentNatsCaPem }),
+    });
     const tokens = new BootstrapTokens(() => state.tokens, logger.child({ component: 'tokens' }));
     // Expired and used-up token records go even when nobody lists or creates tokens.
     const purgeTimer = setInterval(() => void tokens.purge().catch((err: unknown) => logger.warn({ err: String(err) }, 'cannot purge tokens')), 10 * 60_000);
@@ -173,6 +179,10 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
         logger.info({ host: name, reason, existed }, 'agent revoked');
         return existed;
       },
+      coordinatorCertificates: async () => {
+        const adminNotAfter = await adminConfNotAfter(admin.path);
+        return [{ name: 'coordinator CA', notAfter: ca.cert.notAfter }, ...(adminNotAfter ? [{ name: 'admin.conf', notAfter: adminNotAfter }] : [])];
+      },
       readRegistryConfig: () => readFile(registryConfigPath, 'utf8').catch(() => undefined),
       writeRegistryConfig: async (content) => {
         if (content === undefined) await rm(registryConfigPath, { force: true });
@@ -192,6 +202,7 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
         clusterInfo: () => ({ clusterName, natsUrl: agentNatsUrl, ...(agentNatsCaPem ? { natsCaPem: agentNatsCaPem } : {}) }),
         specRole: async (name) => (await state.spec.get())?.value.nodes.find((n) => n.name === name)?.role,
         admin: adminService.handlers,
+        agentCertTtlMs,
         logger,
       });
     } catch (err) {

@@ -3,11 +3,13 @@
 import { parseArgs } from 'node:util';
 import { KubeadmHaError } from '../core/errors.js';
 import { COORDINATOR_DATA_DIR } from '../core/host/paths.js';
+import { parseDurationMs } from '../core/duration.js';
 import { DEFAULT_WORKER_CONCURRENCY } from '../core/plan.js';
 import { versionLine } from '../core/version.js';
 import { createRootLogger } from '../lib/log.js';
 import { startCoordinator } from './daemon.js';
 import { externalNatsFromFlags } from './nats/external.js';
+import { LEAF_VALIDITY_DAYS } from './pki/ca.js';
 
 // grpc-js sets the TLS servername to the IP it dials (DEP0123); harmless, and not for an operator's terminal.
 process.noDeprecation = true;
@@ -26,6 +28,8 @@ const USAGE = `usage: kubeadm-ha-coordinator --cluster NAME [flags]
   --nats-insecure         allow plaintext to --nats-url instead (the backend set is then not authenticated)
   --state-replicas N      JetStream KV replicas on an external cluster (default 1; 3 on an R3 cluster)
   --worker-concurrency N  workers joined at once (default ${DEFAULT_WORKER_CONCURRENCY})
+  --agent-cert-ttl DUR    lifetime of agent client certificates, e.g. 8760h (default ${LEAF_VALIDITY_DAYS}d); agents renew
+                          theirs over their session past two thirds of it
   --log-level LEVEL       debug | info | warn | error
   --version`;
 
@@ -46,6 +50,7 @@ async function main(): Promise<number> {
         'nats-insecure': { type: 'boolean', default: false },
         'state-replicas': { type: 'string', default: '1' },
         'worker-concurrency': { type: 'string', default: String(DEFAULT_WORKER_CONCURRENCY) },
+        'agent-cert-ttl': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -80,6 +85,12 @@ async function main(): Promise<number> {
     return 2;
   }
   const natsPort = number('nats-port', values['nats-port'], 1);
+  const agentCertTtlText = values['agent-cert-ttl'];
+  const agentCertTtlMs = agentCertTtlText === undefined ? undefined : parseDurationMs(agentCertTtlText);
+  if (agentCertTtlText !== undefined && (agentCertTtlMs === undefined || agentCertTtlMs < 1000)) {
+    process.stderr.write(`kubeadm-ha-coordinator: --agent-cert-ttl must be a duration of at least 1s (e.g. 8760h), not "${agentCertTtlText}"\n`);
+    return 2;
+  }
   const nats = await externalNatsFromFlags({
     url: values['nats-url'],
     creds: values['nats-creds'],
@@ -98,6 +109,7 @@ async function main(): Promise<number> {
     ...(nats ? { nats } : {}),
     stateReplicas: number('state-replicas', values['state-replicas'], 1) ?? 1,
     workerConcurrency: number('worker-concurrency', values['worker-concurrency'], 1) ?? DEFAULT_WORKER_CONCURRENCY,
+    ...(agentCertTtlMs !== undefined ? { agentCertTtlMs } : {}),
     logger,
   });
   process.stderr.write(

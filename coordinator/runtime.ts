@@ -62,6 +62,8 @@ export interface CoordinatorRuntime {
    * reset and `nodes forget`, all admin calls.
    */
   revokeAgent(name: string, reason: string): Promise<boolean>;
+  /** The coordinator's own certificates and their expiry (its CA, admin.conf), for `coordinatorctl status`. */
+  coordinatorCertificates?(): Promise<readonly { readonly name: string; readonly notAfter: Date }[]>;
   readRegistryConfig(): Promise<string | undefined>;
   writeRegistryConfig(content: string | undefined): Promise<void>;
 }

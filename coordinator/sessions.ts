@@ -17,7 +17,7 @@ import type { CoordinatorMessage } from '../proto/generated/kubeadm_ha/v1/Coordi
 import type { Hello__Output } from '../proto/generated/kubeadm_ha/v1/Hello.js';
 import type { HostFacts__Output } from '../proto/generated/kubeadm_ha/v1/HostFacts.js';
 import type { TaskResult__Output } from '../proto/generated/kubeadm_ha/v1/TaskResult.js';
-import { taskHasResult, type TaskArgs, type TaskKind, type TaskResultOutput } from '../proto/index.js';
+import { errorToDetail, taskHasResult, type TaskArgs, type TaskKind, type TaskResultOutput } from '../proto/index.js';
 import type { PublishedLbVersion, RunTaskOptions, WaitProgress } from './workflow/ports.js';
 
 export type AgentStream = grpc.ServerDuplexStream<AgentMessage__Output, CoordinatorMessage>;
@@ -49,6 +49,11 @@ export interface SessionHubOptions {
   readonly helloTimeoutMs?: number;
   /** Where agents read the backend set from now; sent at the start of every session, so agents follow a move. */
   readonly natsEndpoint?: () => { readonly url: string; readonly caPem: string };
+  /**
+   * Signs a RenewCertificate's CSR for the session's own name (grpc/renew.ts); the hub only carries the request and
+   * the answer. Absent: renewals are refused.
+   */
+  readonly renewCertificate?: (agent: { readonly name: string; readonly fingerprint: string }, csrPem: string) => Promise<{ certPem: string; notAfter: Date }>;
 }
 
 interface PendingTask {
@@ -61,6 +66,8 @@ interface Session {
   readonly info: ConnectedAgent;
   readonly stream: AgentStream;
   readonly tasks: Map<string, PendingTask>;
+  /** sha256 of the certificate the stream was opened with: what a renewal proves it holds. */
+  readonly certFingerprint: string;
   state: 'open' | 'closed';
 }
 
@@ -82,6 +89,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
   private readonly pingTimer: NodeJS.Timeout;
   private readonly publishedLbVersion: PublishedLbVersion;
   private readonly natsEndpoint: SessionHubOptions['natsEndpoint'];
+  private readonly renewCertificate: SessionHubOptions['renewCertificate'];
   /** Each agent's applied-version reports, checked one after another so a slow check never overtakes a newer report. */
   private readonly lbReports = new Map<string, Promise<void>>();
   private lifecycle: 'serving' | 'closed' = 'serving';
@@ -90,6 +98,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
     super();
     this.publishedLbVersion = opts.publishedLbVersion;
     this.natsEndpoint = opts.natsEndpoint;
+    this.renewCertificate = opts.renewCertificate;
     this.logger = (opts.logger ?? silentLogger).child({ component: 'sessions' });
     this.pingIntervalMs = opts.pingIntervalMs ?? 15_000;
     this.helloTimeoutMs = opts.helloTimeoutMs ?? 10_000;
@@ -98,7 +107,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
   }
 
   /** Takes over a Session stream whose certificate says it is `agentName`; the stream must open with Hello. */
-  attach(agentName: string, stream: AgentStream): void {
+  attach(agentName: string, stream: AgentStream, certFingerprint = ''): void {
     if (this.lifecycle === 'closed') {
       stream.emit('error', statusError(grpc.status.UNAVAILABLE, 'the coordinator is shutting down'));
       return;
@@ -134,7 +143,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
         return;
       }
       clearTimeout(helloTimer);
-      state = { kind: 'open', session: this.openSession(agentName, stream, msg.hello) };
+      state = { kind: 'open', session: this.openSession(agentName, stream, msg.hello, certFingerprint) };
     });
     stream.on('end', () => {
       gone('the agent ended its session');
@@ -145,7 +154,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
     stream.on('close', () => gone('the connection closed'));
   }
 
-  private openSession(name: string, stream: AgentStream, hello: Hello__Output): Session {
+  private openSession(name: string, stream: AgentStream, hello: Hello__Output, certFingerprint: string): Session {
     const previous = this.sessions.get(name);
     if (previous) {
       this.closeSession(previous, 'superseded by a new session from the same agent');
@@ -165,6 +174,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
       },
       stream,
       tasks: new Map(),
+      certFingerprint,
       state: 'open',
     };
     this.sessions.set(name, session);
@@ -243,10 +253,28 @@ export class SessionHub extends EventEmitter<HubEvents> {
       case 'lbApplied':
         this.reportLbApplied(session.info.name, msg.lbApplied?.version ?? 0, 'LbApplied', true);
         return;
+      case 'renewCertificate':
+        void this.renew(session, msg.renewCertificate?.csrPem ?? '');
+        return;
       default:
         // hello is answered when the stream opens; a heartbeat only refreshes lastSeen, done above.
         return;
     }
+  }
+
+  /** Answers a RenewCertificate on the session it came over; a refusal is an answer too, so the agent backs off. */
+  private async renew(session: Session, csrPem: string): Promise<void> {
+    const name = session.info.name;
+    let answer: CoordinatorMessage;
+    try {
+      if (!this.renewCertificate || !session.certFingerprint) throw new PreconditionError('this coordinator does not renew certificates over sessions');
+      const renewed = await this.renewCertificate({ name, fingerprint: session.certFingerprint }, csrPem);
+      answer = { certificateIssued: { clientCertPem: renewed.certPem, notAfter: renewed.notAfter.toISOString() } };
+    } catch (err) {
+      this.logger.warn({ host: name, err: err instanceof Error ? err.message : String(err) }, 'certificate renewal refused');
+      answer = { certificateIssued: { error: errorToDetail(err) } };
+    }
+    if (session.state === 'open') session.stream.write(answer);
   }
 
   private closeSession(session: Session, reason: string): void {

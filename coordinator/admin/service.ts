@@ -4,6 +4,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { renderAgentConfig } from '../../core/agent-config.js';
+import { expiresWithin } from '../../core/cert-lifetime.js';
 import { KubeadmHaError, PreconditionError, SpecError } from '../../core/errors.js';
 import { controlPlaneEndpoint } from '../../core/plan.js';
 import { sameSpec, type ClusterSpec } from '../../core/spec.js';
@@ -140,6 +141,11 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
         vip: spec ? `${spec.controlPlaneEndpoint.vip} (${controlPlaneEndpoint(spec)})` : '',
         agentsRegistered: agents.length,
         agentsConnected: rt.hub.connectedAgents().length,
+        certificates: ((await rt.coordinatorCertificates?.()) ?? []).map((c) => ({
+          name: c.name,
+          notAfter: c.notAfter.toISOString(),
+          expiringSoon: expiresWithin(c.notAfter, new Date()),
+        })),
       });
     },
 
@@ -165,6 +171,8 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
           facts: live?.facts ?? agent.facts,
           pending: pending !== undefined,
           pendingReason: pending ?? '',
+          certNotAfter: agent.certNotAfter,
+          certExpiringSoon: expiresWithin(agent.certNotAfter, new Date()),
         });
       }
       callback(null, { nodes, lbBackendVersion: (await rt.backends.current()).version });

@@ -67,15 +67,18 @@ export class PeerAuthenticator {
     return undefined;
   }
 
-  /** The registered agent behind the call, or the status to fail it with. */
-  async authorizeAgent(call: Call): Promise<{ agent: AgentRecord } | { error: GrpcStatusError }> {
+  /**
+   * The registered agent behind the call and the fingerprint of the certificate it presented, or the status to fail it
+   * with. Its current certificate opens a Session; so does the one a renewal replaced, until the renewed one has.
+   */
+  async authorizeAgent(call: Call): Promise<{ agent: AgentRecord; fingerprint: string } | { error: GrpcStatusError }> {
     const id = this.identify(call);
     if (!id) return { error: unauthenticated('a Session needs the client certificate this coordinator issued at Register') };
     if (!id.organizations.includes(AGENTS_ORGANIZATION)) return { error: permissionDenied(`certificate CN=${id.commonName} is not an agent certificate`) };
     const agent = await this.registry.get(id.commonName);
     if (!agent) return { error: unauthenticated(`agent ${id.commonName} is not registered (removed?); it must register again with a bootstrap token`) };
-    if (agent.certFingerprint !== id.fingerprint)
-      return { error: unauthenticated(`the certificate of agent ${id.commonName} was replaced by a newer registration`) };
-    return { agent };
+    if (agent.certFingerprint !== id.fingerprint && agent.previousCertFingerprint !== id.fingerprint)
+      return { error: unauthenticated(`the certificate of agent ${id.commonName} was replaced by a newer registration or renewal`) };
+    return { agent, fingerprint: id.fingerprint };
   }
 }

@@ -35,7 +35,8 @@ export interface RegisterDeps {
   readonly isConnected: (agentName: string) => boolean;
   /** The name's role in the deployed spec, if it is in it: a spec'd control-plane name needs a control-plane token. */
   readonly specRole: (agentName: string) => Promise<NodeRole | undefined>;
-  readonly agentCertDays?: number;
+  /** The lifetime of agent client certificates; default LEAF_VALIDITY_DAYS. */
+  readonly agentCertTtlMs?: number;
   readonly logger: Logger;
   readonly now?: () => Date;
 }
@@ -143,7 +144,7 @@ async function registerName(deps: RegisterDeps, req: RegisterRequest__Output, to
   }
   const now = deps.now?.() ?? new Date();
   // Signed before the token use is taken: a bad CSR costs the operator nothing.
-  const issued = await signCsr(deps.ca, req.csrPem, { commonName: name, days: deps.agentCertDays ?? LEAF_VALIDITY_DAYS, now });
+  const issued = await signCsr(deps.ca, req.csrPem, { commonName: name, validityMs: deps.agentCertTtlMs ?? LEAF_VALIDITY_DAYS * 86_400_000, now });
   const cluster = await deps.clusterInfo();
   if (!(await deps.tokens.consume(token.tokenId))) {
     throw new AuthError('bootstrap token rejected: it was used up or deleted meanwhile; create a new one with `coordinatorctl token create`');

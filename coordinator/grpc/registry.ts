@@ -38,6 +38,11 @@ export interface AgentRecord {
   readonly role: NodeRole;
   /** sha256 hex of the client certificate's DER. Only this exact certificate opens a Session for this name. */
   readonly certFingerprint: string;
+  /**
+   * The certificate a renewal replaced, accepted until the renewed one (certFingerprint) first opens a Session: an
+   * agent that crashed before storing its renewed certificate is not locked out. Empty/absent otherwise.
+   */
+  readonly previousCertFingerprint?: string;
   readonly certSerial: string;
   /** RFC 3339 */
   readonly certNotAfter: string;
@@ -58,6 +63,33 @@ export interface AgentRegistryStore {
   get(name: string): Promise<AgentRecord | undefined>;
   list(): Promise<AgentRecord[]>;
   tombstone(name: string): Promise<Tombstone | undefined>;
+  /**
+   * Records a renewed certificate for a registered name, atomically, if `presented` (the certificate of the session
+   * the renewal came over) is still the name's current or previous certificate; `presented` becomes the previous one.
+   * false when the name is not registered (revoked) or was registered again meanwhile: nothing is changed.
+   */
+  renewCertificate(name: string, presented: string, renewed: RenewedCertificate): Promise<boolean>;
+  /** The renewed certificate `current` opened a Session: the one it replaced stops working. */
+  retirePreviousCertificate(name: string, current: string): Promise<void>;
+}
+
+export interface RenewedCertificate {
+  readonly fingerprint: string;
+  readonly serial: string;
+  /** RFC 3339 */
+  readonly notAfter: string;
+}
+
+/** The record after a renewal, or undefined when `presented` no longer belongs to it. Shared by both registries. */
+export function withRenewedCertificate(current: AgentRecord | undefined, presented: string, renewed: RenewedCertificate): AgentRecord | undefined {
+  if (!current || !presented || (current.certFingerprint !== presented && current.previousCertFingerprint !== presented)) return undefined;
+  return {
+    ...current,
+    certFingerprint: renewed.fingerprint,
+    certSerial: renewed.serial,
+    certNotAfter: renewed.notAfter,
+    previousCertFingerprint: presented,
+  };
 }
 
 export class InMemoryAgentRegistry implements AgentRegistryStore {
@@ -79,6 +111,17 @@ export class InMemoryAgentRegistry implements AgentRegistryStore {
 
   async list(): Promise<AgentRecord[]> {
     return [...this.agents.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async renewCertificate(name: string, presented: string, renewed: RenewedCertificate): Promise<boolean> {
+    const next = withRenewedCertificate(this.agents.get(name), presented, renewed);
+    if (next) this.agents.set(name, next);
+    return next !== undefined;
+  }
+
+  async retirePreviousCertificate(name: string, current: string): Promise<void> {
+    const record = this.agents.get(name);
+    if (record?.certFingerprint === current && record.previousCertFingerprint) this.agents.set(name, { ...record, previousCertFingerprint: '' });
   }
 
   /** Forgets the record as a lost registry would: no tombstone. */

@@ -37,7 +37,8 @@ export interface CoordinatorServerOptions {
   readonly specRole?: (agentName: string) => Promise<NodeRole | undefined>;
   /** The admin API; methods left out answer UNIMPLEMENTED (after authentication). */
   readonly admin?: Partial<AdminServiceHandlers>;
-  readonly agentCertDays?: number;
+  /** The lifetime of agent client certificates (Register and renewals); default LEAF_VALIDITY_DAYS. */
+  readonly agentCertTtlMs?: number;
   readonly logger?: Logger;
 }
 
@@ -109,7 +110,7 @@ function agentHandlers(opts: CoordinatorServerOptions, auth: PeerAuthenticator, 
     clusterInfo: opts.clusterInfo,
     isConnected: (name: string) => opts.hub.isConnected(name),
     specRole: opts.specRole ?? (async () => undefined),
-    agentCertDays: opts.agentCertDays,
+    agentCertTtlMs: opts.agentCertTtlMs,
     logger,
   };
   return {
@@ -127,7 +128,15 @@ function agentHandlers(opts: CoordinatorServerOptions, auth: PeerAuthenticator, 
             call.emit('error', outcome.error);
             return;
           }
-          opts.hub.attach(outcome.agent.name, call);
+          opts.hub.attach(outcome.agent.name, call, outcome.fingerprint);
+          // A renewed certificate is in use: the one it replaced stops opening sessions.
+          if (outcome.agent.previousCertFingerprint && outcome.fingerprint === outcome.agent.certFingerprint) {
+            opts.registry
+              .retirePreviousCertificate(outcome.agent.name, outcome.fingerprint)
+              .catch((err: unknown) =>
+                logger.warn({ host: outcome.agent.name, err: String(err) }, 'cannot retire the replaced certificate; retried at the next session'),
+              );
+          }
         })
         .catch((err: unknown) => call.emit('error', toStatusError(err, logger)));
     },

@@ -80,6 +80,15 @@ async function currentIsUsable(ca: CertificateAuthority, path: string, server: s
   return new x509.X509Certificate(existing.certPem).notAfter.getTime() - now.getTime() > RENEW_BEFORE_MS;
 }
 
+/** When the admin certificate in admin.conf expires; undefined when the file is missing or unreadable. */
+export async function adminConfNotAfter(path: string): Promise<Date | undefined> {
+  try {
+    return new x509.X509Certificate((await loadAdminCredentials(path)).certPem).notAfter;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Writes `<dir>/admin.conf` (0600) unless a usable one is already there: issued by this CA, for this address, and not
  * about to expire. Returns whether it wrote.

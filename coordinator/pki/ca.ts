@@ -55,9 +55,17 @@ function name(commonName: string, organization?: string): x509.JsonName {
   return organization ? [{ CN: [commonName] }, { O: [organization] }] : [{ CN: [commonName] }];
 }
 
-function validity(now: Date, days: number): { notBefore: Date; notAfter: Date } {
-  return { notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: new Date(now.getTime() + days * DAY_MS) };
+/**
+ * Backdated by at most a tenth of the lifetime: a certificate of a few seconds (tests) must not start minutes earlier,
+ * or two thirds of its lifetime (when agents renew) would already be behind it when it is issued.
+ */
+function validity(now: Date, validityMs: number): { notBefore: Date; notAfter: Date } {
+  const backdate = Math.min(BACKDATE_MS, Math.floor(validityMs / 10));
+  return { notBefore: new Date(now.getTime() - backdate), notAfter: new Date(now.getTime() + validityMs) };
 }
+
+/** The largest CSR signCsr reads: a P-256 or P-384 request is well under 1 KiB of PEM. */
+export const MAX_CSR_PEM_BYTES = 4096;
 
 function assertKeyMatchesCert(keyPem: string, certPem: string, where: string): void {
   const fromKey = createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'der' });
@@ -98,7 +106,7 @@ export async function loadOrCreateCa(dir: string, opts: { commonName?: string; n
     name: name(opts.commonName ?? 'kubeadm-ha-ca', 'kubeadm-ha'),
     keys,
     signingAlgorithm: EC_SIGNING_ALGORITHM,
-    ...validity(now, CA_VALIDITY_DAYS),
+    ...validity(now, CA_VALIDITY_DAYS * DAY_MS),
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
@@ -116,7 +124,7 @@ export async function loadOrCreateCa(dir: string, opts: { commonName?: string; n
 interface LeafParams {
   readonly subject: x509.JsonName;
   readonly publicKey: x509.PublicKey | CryptoKey;
-  readonly days: number;
+  readonly validityMs: number;
   readonly now: Date;
   readonly extensions: x509.Extension[];
 }
@@ -129,7 +137,7 @@ async function issue(ca: CertificateAuthority, p: LeafParams): Promise<IssuedCer
     publicKey,
     signingKey: ca.privateKey,
     signingAlgorithm: EC_SIGNING_ALGORITHM,
-    ...validity(p.now, p.days),
+    ...validity(p.now, p.validityMs),
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       await x509.AuthorityKeyIdentifierExtension.create(await ca.cert.publicKey.export()),
@@ -159,7 +167,7 @@ export async function issueServerCert(
   if (dnsNames.length + ips.length === 0) throw new SpecError('server certificate', [{ path: 'sans', message: 'needs at least one DNS name or IP address' }]);
   return issueWithNewKey(ca, {
     subject: name(dnsNames[0] ?? ips[0]!, 'kubeadm-ha'),
-    days: sans.days ?? LEAF_VALIDITY_DAYS,
+    validityMs: (sans.days ?? LEAF_VALIDITY_DAYS) * DAY_MS,
     now: sans.now ?? new Date(),
     extensions: [
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -182,13 +190,18 @@ function csrProblem(message: string): SpecError {
 
 /**
  * Signs an agent's CSR as a client certificate. The CSR proves possession of the key (its self-signature is checked);
- * everything else in it (subject, requested extensions) is ignored: the coordinator decides who the agent is.
+ * everything else in it (subject, requested extensions) is ignored: the coordinator decides who the agent is. Valid
+ * for `validityMs` (seconds in tests), else `days`, else LEAF_VALIDITY_DAYS.
  */
 export async function signCsr(
   ca: CertificateAuthority,
   csrPem: string,
-  opts: { commonName: string; organization?: string; days?: number; now?: Date },
+  opts: { commonName: string; organization?: string; days?: number; validityMs?: number; now?: Date },
 ): Promise<IssuedCertificate> {
+  // Bounded before it is parsed: over a session it comes from an agent that is authenticated but not trusted.
+  if (Buffer.byteLength(csrPem, 'utf8') > MAX_CSR_PEM_BYTES) throw csrProblem(`is larger than ${MAX_CSR_PEM_BYTES} bytes`);
+  const validityMs = opts.validityMs ?? (opts.days ?? LEAF_VALIDITY_DAYS) * DAY_MS;
+  if (!Number.isFinite(validityMs) || validityMs < 1000) throw new SpecError('certificate validity', [{ path: 'validity', message: 'must be at least 1s' }]);
   let csr: x509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(csrPem);
@@ -209,7 +222,7 @@ export async function signCsr(
   return issue(ca, {
     subject: name(opts.commonName, opts.organization ?? AGENTS_ORGANIZATION),
     publicKey: csr.publicKey,
-    days: opts.days ?? LEAF_VALIDITY_DAYS,
+    validityMs,
     now: opts.now ?? new Date(),
     extensions: clientExtensions(),
   });
@@ -222,7 +235,7 @@ export async function issueClientCert(
 ): Promise<IssuedKeyPair> {
   return issueWithNewKey(ca, {
     subject: name(opts.commonName, opts.organization),
-    days: opts.days ?? LEAF_VALIDITY_DAYS,
+    validityMs: (opts.days ?? LEAF_VALIDITY_DAYS) * DAY_MS,
     now: opts.now ?? new Date(),
     extensions: clientExtensions(),
   });

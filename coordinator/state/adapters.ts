@@ -6,7 +6,13 @@ import type { BackendSet } from '../../core/backend-set.js';
 import { PreconditionError, TimeoutError } from '../../core/errors.js';
 import type { HostFacts__Output } from '../../proto/generated/kubeadm_ha/v1/HostFacts.js';
 import type { BackendSets, ClusterProgress, NodeRecord as DeployNodeRecord } from '../workflow/ports.js';
-import type { AgentRecord as GrpcAgentRecord, AgentRegistryStore, Tombstone } from '../grpc/registry.js';
+import {
+  withRenewedCertificate,
+  type AgentRecord as GrpcAgentRecord,
+  type AgentRegistryStore,
+  type RenewedCertificate,
+  type Tombstone,
+} from '../grpc/registry.js';
 import type { AgentUserDirectory } from '../nats/server.js';
 import type { PhaseProgress, PhaseState } from '../workflow/phase.js';
 import type { SessionHub } from '../sessions.js';
@@ -41,6 +47,7 @@ export class KvAgentRegistry implements AgentRegistryStore {
       certNotAfter: agent.certNotAfter,
       agentVersion: agent.agentVersion,
       tokenId: agent.tokenId,
+      ...(agent.previousCertFingerprint ? { previousCertSha256: agent.previousCertFingerprint } : {}),
     };
     try {
       await this.state().agents.put(agent.name, record);
@@ -73,6 +80,35 @@ export class KvAgentRegistry implements AgentRegistryStore {
     return [...(await this.state().agents.list()).values()].map((v) => toGrpc(v.value)).sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /**
+   * Compare-and-set on the record: a revocation (which deletes it) or a new registration that lands meanwhile wins, and
+   * the renewal is refused. The NATS user is the agent's nkey, not its certificate, so it is left as it is.
+   */
+  async renewCertificate(name: string, presented: string, renewed: RenewedCertificate): Promise<boolean> {
+    let renewedRecord = false;
+    await this.state().agents.update(name, (current) => {
+      const next = current ? withRenewedCertificate(toGrpc(current), presented, renewed) : undefined;
+      renewedRecord = next !== undefined;
+      if (!current || !next) return UNCHANGED;
+      return {
+        ...current,
+        certSha256: next.certFingerprint,
+        certSerial: next.certSerial,
+        certNotAfter: next.certNotAfter,
+        previousCertSha256: presented,
+      };
+    });
+    return renewedRecord;
+  }
+
+  async retirePreviousCertificate(name: string, current: string): Promise<void> {
+    await this.state().agents.update(name, (record) => {
+      if (!record || record.certSha256 !== current || !record.previousCertSha256) return UNCHANGED;
+      const { previousCertSha256: _retired, ...rest } = record;
+      return rest;
+    });
+  }
+
   async tombstone(name: string): Promise<Tombstone | undefined> {
     const stored = (await this.state().tombstones.get(name))?.value;
     return stored ? { revokedAt: new Date(stored.revokedAt), reason: stored.reason } : undefined;
@@ -97,6 +133,7 @@ function toGrpc(r: AgentRecord): GrpcAgentRecord {
     name: r.name,
     role: r.roleHint ?? 'worker',
     certFingerprint: r.certSha256 ?? '',
+    previousCertFingerprint: r.previousCertSha256 ?? '',
     certSerial: r.certSerial,
     certNotAfter: r.certNotAfter ?? '',
     natsNkeyPublic: r.nkeyPublicKey,

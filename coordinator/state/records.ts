@@ -82,6 +82,11 @@ export const agentRecordSchema = z.looseObject({
     .string()
     .regex(/^[a-f0-9]{64}$/)
     .optional(),
+  /** The certificate a renewal replaced, accepted until the renewed one first opens a Session (grpc/registry.ts). */
+  previousCertSha256: z
+    .string()
+    .regex(/^[a-f0-9]{64}$/)
+    .optional(),
   nkeyPublicKey: z.string().regex(/^U[A-Z2-7]{55}$/, 'must be an nkey user public key'),
   roleHint: role.nullable().optional(),
   registeredAt: isoTime,

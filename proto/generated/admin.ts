@@ -4,6 +4,7 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 import type { AddNodeRequest as _kubeadm_ha_v1_AddNodeRequest, AddNodeRequest__Output as _kubeadm_ha_v1_AddNodeRequest__Output } from './kubeadm_ha/v1/AddNodeRequest.js';
 import type { AdminServiceClient as _kubeadm_ha_v1_AdminServiceClient, AdminServiceDefinition as _kubeadm_ha_v1_AdminServiceDefinition } from './kubeadm_ha/v1/AdminService.js';
 import type { ApproveNodeRequest as _kubeadm_ha_v1_ApproveNodeRequest, ApproveNodeRequest__Output as _kubeadm_ha_v1_ApproveNodeRequest__Output } from './kubeadm_ha/v1/ApproveNodeRequest.js';
+import type { CertificateExpiry as _kubeadm_ha_v1_CertificateExpiry, CertificateExpiry__Output as _kubeadm_ha_v1_CertificateExpiry__Output } from './kubeadm_ha/v1/CertificateExpiry.js';
 import type { ContainerRuntime as _kubeadm_ha_v1_ContainerRuntime, ContainerRuntime__Output as _kubeadm_ha_v1_ContainerRuntime__Output } from './kubeadm_ha/v1/ContainerRuntime.js';
 import type { CreateTokenRequest as _kubeadm_ha_v1_CreateTokenRequest, CreateTokenRequest__Output as _kubeadm_ha_v1_CreateTokenRequest__Output } from './kubeadm_ha/v1/CreateTokenRequest.js';
 import type { CreateTokenResponse as _kubeadm_ha_v1_CreateTokenResponse, CreateTokenResponse__Output as _kubeadm_ha_v1_CreateTokenResponse__Output } from './kubeadm_ha/v1/CreateTokenResponse.js';
@@ -46,6 +47,7 @@ export interface ProtoGrpcType {
       AddressFamily: EnumTypeDefinition
       AdminService: SubtypeConstructor<typeof grpc.Client, _kubeadm_ha_v1_AdminServiceClient> & { service: _kubeadm_ha_v1_AdminServiceDefinition }
       ApproveNodeRequest: MessageTypeDefinition<_kubeadm_ha_v1_ApproveNodeRequest, _kubeadm_ha_v1_ApproveNodeRequest__Output>
+      CertificateExpiry: MessageTypeDefinition<_kubeadm_ha_v1_CertificateExpiry, _kubeadm_ha_v1_CertificateExpiry__Output>
       ContainerRuntime: MessageTypeDefinition<_kubeadm_ha_v1_ContainerRuntime, _kubeadm_ha_v1_ContainerRuntime__Output>
       CreateTokenRequest: MessageTypeDefinition<_kubeadm_ha_v1_CreateTokenRequest, _kubeadm_ha_v1_CreateTokenRequest__Output>
       CreateTokenResponse: MessageTypeDefinition<_kubeadm_ha_v1_CreateTokenResponse, _kubeadm_ha_v1_CreateTokenResponse__Output>

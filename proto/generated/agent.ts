@@ -4,6 +4,7 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 import type { AgentMessage as _kubeadm_ha_v1_AgentMessage, AgentMessage__Output as _kubeadm_ha_v1_AgentMessage__Output } from './kubeadm_ha/v1/AgentMessage.js';
 import type { AgentServiceClient as _kubeadm_ha_v1_AgentServiceClient, AgentServiceDefinition as _kubeadm_ha_v1_AgentServiceDefinition } from './kubeadm_ha/v1/AgentService.js';
 import type { Cancel as _kubeadm_ha_v1_Cancel, Cancel__Output as _kubeadm_ha_v1_Cancel__Output } from './kubeadm_ha/v1/Cancel.js';
+import type { CertificateIssued as _kubeadm_ha_v1_CertificateIssued, CertificateIssued__Output as _kubeadm_ha_v1_CertificateIssued__Output } from './kubeadm_ha/v1/CertificateIssued.js';
 import type { ContainerRuntime as _kubeadm_ha_v1_ContainerRuntime, ContainerRuntime__Output as _kubeadm_ha_v1_ContainerRuntime__Output } from './kubeadm_ha/v1/ContainerRuntime.js';
 import type { CoordinatorMessage as _kubeadm_ha_v1_CoordinatorMessage, CoordinatorMessage__Output as _kubeadm_ha_v1_CoordinatorMessage__Output } from './kubeadm_ha/v1/CoordinatorMessage.js';
 import type { CreateJoinToken as _kubeadm_ha_v1_CreateJoinToken, CreateJoinToken__Output as _kubeadm_ha_v1_CreateJoinToken__Output } from './kubeadm_ha/v1/CreateJoinToken.js';
@@ -39,6 +40,7 @@ import type { PreflightResult as _kubeadm_ha_v1_PreflightResult, PreflightResult
 import type { RegisterRequest as _kubeadm_ha_v1_RegisterRequest, RegisterRequest__Output as _kubeadm_ha_v1_RegisterRequest__Output } from './kubeadm_ha/v1/RegisterRequest.js';
 import type { RegisterResponse as _kubeadm_ha_v1_RegisterResponse, RegisterResponse__Output as _kubeadm_ha_v1_RegisterResponse__Output } from './kubeadm_ha/v1/RegisterResponse.js';
 import type { RemoveVip as _kubeadm_ha_v1_RemoveVip, RemoveVip__Output as _kubeadm_ha_v1_RemoveVip__Output } from './kubeadm_ha/v1/RemoveVip.js';
+import type { RenewCertificate as _kubeadm_ha_v1_RenewCertificate, RenewCertificate__Output as _kubeadm_ha_v1_RenewCertificate__Output } from './kubeadm_ha/v1/RenewCertificate.js';
 import type { SetVipTrack as _kubeadm_ha_v1_SetVipTrack, SetVipTrack__Output as _kubeadm_ha_v1_SetVipTrack__Output } from './kubeadm_ha/v1/SetVipTrack.js';
 import type { StartLoadBalancer as _kubeadm_ha_v1_StartLoadBalancer, StartLoadBalancer__Output as _kubeadm_ha_v1_StartLoadBalancer__Output } from './kubeadm_ha/v1/StartLoadBalancer.js';
 import type { StopLoadBalancer as _kubeadm_ha_v1_StopLoadBalancer, StopLoadBalancer__Output as _kubeadm_ha_v1_StopLoadBalancer__Output } from './kubeadm_ha/v1/StopLoadBalancer.js';
@@ -64,6 +66,7 @@ export interface ProtoGrpcType {
       AgentMessage: MessageTypeDefinition<_kubeadm_ha_v1_AgentMessage, _kubeadm_ha_v1_AgentMessage__Output>
       AgentService: SubtypeConstructor<typeof grpc.Client, _kubeadm_ha_v1_AgentServiceClient> & { service: _kubeadm_ha_v1_AgentServiceDefinition }
       Cancel: MessageTypeDefinition<_kubeadm_ha_v1_Cancel, _kubeadm_ha_v1_Cancel__Output>
+      CertificateIssued: MessageTypeDefinition<_kubeadm_ha_v1_CertificateIssued, _kubeadm_ha_v1_CertificateIssued__Output>
       ContainerRuntime: MessageTypeDefinition<_kubeadm_ha_v1_ContainerRuntime, _kubeadm_ha_v1_ContainerRuntime__Output>
       CoordinatorMessage: MessageTypeDefinition<_kubeadm_ha_v1_CoordinatorMessage, _kubeadm_ha_v1_CoordinatorMessage__Output>
       CreateJoinToken: MessageTypeDefinition<_kubeadm_ha_v1_CreateJoinToken, _kubeadm_ha_v1_CreateJoinToken__Output>
@@ -101,6 +104,7 @@ export interface ProtoGrpcType {
       RegisterRequest: MessageTypeDefinition<_kubeadm_ha_v1_RegisterRequest, _kubeadm_ha_v1_RegisterRequest__Output>
       RegisterResponse: MessageTypeDefinition<_kubeadm_ha_v1_RegisterResponse, _kubeadm_ha_v1_RegisterResponse__Output>
       RemoveVip: MessageTypeDefinition<_kubeadm_ha_v1_RemoveVip, _kubeadm_ha_v1_RemoveVip__Output>
+      RenewCertificate: MessageTypeDefinition<_kubeadm_ha_v1_RenewCertificate, _kubeadm_ha_v1_RenewCertificate__Output>
       Role: EnumTypeDefinition
       SetVipTrack: MessageTypeDefinition<_kubeadm_ha_v1_SetVipTrack, _kubeadm_ha_v1_SetVipTrack__Output>
       StartLoadBalancer: MessageTypeDefinition<_kubeadm_ha_v1_StartLoadBalancer, _kubeadm_ha_v1_StartLoadBalancer__Output>

@@ -4,3 +4,5 @@
  */
 export { createCsr, loadOrCreateAgentKey } from '../../agent/identity.js';
 export { AgentSession, registerAgent, type AgentSessionOptions, type TaskHandlers } from '../../agent/session-client.js';
+export { loadRegistration, natsTlsFor, NATS_SEED_FILE, type Registration } from '../../agent/identity.js';
+export { watchBackendSet } from '../../agent/lb/backend-watch.js';

@@ -49,12 +49,26 @@ export const nodesCommand: Command = {
         n.facts?.kubeadmVersion || '-',
         n.facts?.kubeletVersion || '-',
         n.appliedLbVersion ? `v${n.appliedLbVersion}` : '-',
+        certExpiryCell(n.certNotAfter, n.certExpiringSoon),
       ]);
-      io.out(formatTable(['NODE', 'ROLE', 'SESSION', 'JOINED', 'ADDRESSES', 'KUBEADM', 'KUBELET', 'LB'], rows) + '\n');
+      io.out(formatTable(['NODE', 'ROLE', 'SESSION', 'JOINED', 'ADDRESSES', 'KUBEADM', 'KUBELET', 'LB', 'CERT EXPIRES'], rows) + '\n');
       for (const n of res.nodes.filter((x) => x.pending)) io.err(`${n.name} is pending: ${n.pendingReason}\n`);
+      for (const n of res.nodes.filter((x) => x.certExpiringSoon)) io.err(agentCertWarning(n.name, n.certNotAfter) + '\n');
       return 0;
     } finally {
       client.close();
     }
   },
 };
+
+/** An expiry for a table: the instant, flagged when it is within 30 days (the coordinator decides). */
+export function certExpiryCell(notAfter: string, expiringSoon: boolean): string {
+  if (!notAfter) return '-';
+  return expiringSoon ? `${notAfter} EXPIRING` : notAfter;
+}
+
+export function agentCertWarning(name: string, notAfter: string): string {
+  return Date.parse(notAfter) <= Date.now()
+    ? `${name}: its agent certificate expired at ${notAfter}; the agent says in its log how to register it again with a token bound to ${name}`
+    : `${name}: its agent certificate expires at ${notAfter}, within 30 days: agents renew theirs over their session, so check that its agent runs and its log`;
+}

@@ -4,6 +4,12 @@ import type { StatusResponse__Output } from '../../../proto/generated/kubeadm_ha
 import { roleFromProto } from '../../../proto/index.js';
 import { parseCommandArgs, type Command } from '../command.js';
 import { CONNECTION_OPTIONS, connect, unary } from '../client.js';
+import { agentCertWarning, certExpiryCell } from './nodes.js';
+
+/** What renews it: the coordinator re-issues admin.conf at start when it has less than 30 days left. */
+function coordinatorCertHint(name: string): string {
+  return name === 'admin.conf' ? ': restart kubeadm-ha-coordinator to re-issue it' : '';
+}
 
 export const statusCommand: Command = {
   name: 'status',
@@ -20,7 +26,9 @@ export const statusCommand: Command = {
         return 0;
       }
       io.out(`cluster ${status.clusterName}: ${status.specPresent ? `VIP ${status.vip}` : 'no spec deployed yet'}\n`);
-      io.out(`agents: ${status.agentsConnected} connected of ${status.agentsRegistered} registered; backend set v${status.lbBackendVersion}\n\n`);
+      io.out(`agents: ${status.agentsConnected} connected of ${status.agentsRegistered} registered; backend set v${status.lbBackendVersion}\n`);
+      for (const c of status.certificates) io.out(`${c.name}: expires ${certExpiryCell(c.notAfter, c.expiringSoon)}\n`);
+      io.out('\n');
       if (status.phases.length > 0) {
         io.out(
           formatTable(
@@ -38,9 +46,20 @@ export const statusCommand: Command = {
             : isLb && n.joined
               ? 'current'
               : '-';
-        return [n.name, roleFromProto(n.role) ?? '?', n.connected ? 'yes' : 'no', n.joined ? 'yes' : 'no', isLb ? `v${n.appliedLbVersion}` : '-', lag];
+        return [
+          n.name,
+          roleFromProto(n.role) ?? '?',
+          n.connected ? 'yes' : 'no',
+          n.joined ? 'yes' : 'no',
+          isLb ? `v${n.appliedLbVersion}` : '-',
+          lag,
+          certExpiryCell(n.certNotAfter, n.certExpiringSoon),
+        ];
       });
-      io.out(formatTable(['NODE', 'ROLE', 'CONNECTED', 'JOINED', 'LB APPLIED', 'LB STATE'], rows) + '\n');
+      io.out(formatTable(['NODE', 'ROLE', 'CONNECTED', 'JOINED', 'LB APPLIED', 'LB STATE', 'CERT EXPIRES'], rows) + '\n');
+      for (const c of status.certificates.filter((x) => x.expiringSoon))
+        io.err(`${c.name} expires at ${c.notAfter}, within 30 days${coordinatorCertHint(c.name)}\n`);
+      for (const n of nodes.nodes.filter((x) => x.certExpiringSoon)) io.err(agentCertWarning(n.name, n.certNotAfter) + '\n');
       return 0;
     } finally {
       client.close();

@@ -5,6 +5,7 @@ import type { TaskProgress as _kubeadm_ha_v1_TaskProgress, TaskProgress__Output 
 import type { TaskResult as _kubeadm_ha_v1_TaskResult, TaskResult__Output as _kubeadm_ha_v1_TaskResult__Output } from '../../kubeadm_ha/v1/TaskResult.js';
 import type { LbApplied as _kubeadm_ha_v1_LbApplied, LbApplied__Output as _kubeadm_ha_v1_LbApplied__Output } from '../../kubeadm_ha/v1/LbApplied.js';
 import type { Heartbeat as _kubeadm_ha_v1_Heartbeat, Heartbeat__Output as _kubeadm_ha_v1_Heartbeat__Output } from '../../kubeadm_ha/v1/Heartbeat.js';
+import type { RenewCertificate as _kubeadm_ha_v1_RenewCertificate, RenewCertificate__Output as _kubeadm_ha_v1_RenewCertificate__Output } from '../../kubeadm_ha/v1/RenewCertificate.js';
 
 export interface AgentMessage {
   'hello'?: (_kubeadm_ha_v1_Hello | null);
@@ -12,7 +13,8 @@ export interface AgentMessage {
   'result'?: (_kubeadm_ha_v1_TaskResult | null);
   'lbApplied'?: (_kubeadm_ha_v1_LbApplied | null);
   'heartbeat'?: (_kubeadm_ha_v1_Heartbeat | null);
-  'msg'?: "hello"|"progress"|"result"|"lbApplied"|"heartbeat";
+  'renewCertificate'?: (_kubeadm_ha_v1_RenewCertificate | null);
+  'msg'?: "hello"|"progress"|"result"|"lbApplied"|"heartbeat"|"renewCertificate";
 }
 
 export interface AgentMessage__Output {
@@ -21,5 +23,6 @@ export interface AgentMessage__Output {
   'result'?: (_kubeadm_ha_v1_TaskResult__Output | null);
   'lbApplied'?: (_kubeadm_ha_v1_LbApplied__Output | null);
   'heartbeat'?: (_kubeadm_ha_v1_Heartbeat__Output | null);
-  'msg'?: "hello"|"progress"|"result"|"lbApplied"|"heartbeat";
+  'renewCertificate'?: (_kubeadm_ha_v1_RenewCertificate__Output | null);
+  'msg'?: "hello"|"progress"|"result"|"lbApplied"|"heartbeat"|"renewCertificate";
 }

@@ -16,6 +16,8 @@ export interface NodeInfo {
   'facts'?: (_kubeadm_ha_v1_HostFacts | null);
   'pending'?: (boolean);
   'pendingReason'?: (string);
+  'certNotAfter'?: (string);
+  'certExpiringSoon'?: (boolean);
 }
 
 export interface NodeInfo__Output {
@@ -30,4 +32,6 @@ export interface NodeInfo__Output {
   'facts': (_kubeadm_ha_v1_HostFacts__Output | null);
   'pending': (boolean);
   'pendingReason': (string);
+  'certNotAfter': (string);
+  'certExpiringSoon': (boolean);
 }

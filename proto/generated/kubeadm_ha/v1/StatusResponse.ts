@@ -1,6 +1,7 @@
 // Original file: proto/kubeadm_ha/v1/admin.proto
 
 import type { PhaseStatus as _kubeadm_ha_v1_PhaseStatus, PhaseStatus__Output as _kubeadm_ha_v1_PhaseStatus__Output } from '../../kubeadm_ha/v1/PhaseStatus.js';
+import type { CertificateExpiry as _kubeadm_ha_v1_CertificateExpiry, CertificateExpiry__Output as _kubeadm_ha_v1_CertificateExpiry__Output } from '../../kubeadm_ha/v1/CertificateExpiry.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface StatusResponse {
@@ -11,6 +12,7 @@ export interface StatusResponse {
   'vip'?: (string);
   'agentsRegistered'?: (number);
   'agentsConnected'?: (number);
+  'certificates'?: (_kubeadm_ha_v1_CertificateExpiry)[];
 }
 
 export interface StatusResponse__Output {
@@ -21,4 +23,5 @@ export interface StatusResponse__Output {
   'vip': (string);
   'agentsRegistered': (number);
   'agentsConnected': (number);
+  'certificates': (_kubeadm_ha_v1_CertificateExpiry__Output)[];
 }
