@@ -32,7 +32,7 @@ export const DEPLOY: Action<ClusterContext, ClusterView> = {
 };
 
 /**
- * add-node and auto-join reconcile with the same phases, under their own record: a coordinator restarted mid-way
- * resumes only an interrupted `deploy` (the stored spec already lists the new node, so a later deploy joins it).
+ * add-node and auto-join reconcile with the same phases, under their own action record; a coordinator restarted
+ * mid-way resumes them from the operation record (actions/operation-record.ts), as it resumes a deploy.
  */
 export const ADD_NODE: Action<ClusterContext, ClusterView> = { ...DEPLOY, kind: 'add-node' };

@@ -14,11 +14,10 @@ import { PreconditionError } from '../../core/errors.js';
 import type { ClusterSpec, NodeSpec, Role } from '../../core/spec.js';
 import { dns1123LabelProblem } from '../../core/validate.js';
 import type { HostFacts__Output } from '../../proto/generated/kubeadm_ha/v1/HostFacts.js';
-import { clusterContext } from '../actions/cluster-context.js';
-import { ADD_NODE } from '../actions/deploy.js';
+import { runAddNode } from '../actions/add-node.js';
+import { startRecorded, takeTurn } from '../actions/operation-record.js';
 import { storedSpec, type CoordinatorRuntime } from '../runtime.js';
 import type { ConnectedAgent } from '../sessions.js';
-import { runAction } from '../workflow/engine.js';
 import type { Operation } from './operations.js';
 
 const RETRY_MS = [2_000, 5_000, 15_000, 30_000, 60_000];
@@ -70,9 +69,9 @@ async function joinCandidate(
 }
 
 /**
- * Adds `name` to the spec and joins it, as the 'add-node' operation. Resolves once it ended; a failed join takes the
- * node back out of the spec so that an operator's deploy is not blocked by it. Throws PreconditionError when another
- * operation runs.
+ * Adds `name` to the spec and joins it, as the 'add-node' operation. Resolves once it started; `joined` once it ended
+ * (a failed join takes the node back out of the spec, runAddNode). Throws PreconditionError when another operation
+ * holds the turn.
  */
 async function joinRegisteredHost(
   rt: CoordinatorRuntime,
@@ -84,20 +83,18 @@ async function joinRegisteredHost(
 ): Promise<{ op: Operation; joined: Promise<boolean> }> {
   const node: NodeSpec = { name, address: picked.address, role, ...(picked.interface ? { interface: picked.interface } : {}) };
   const next: ClusterSpec = { ...spec, nodes: [...spec.nodes, node] };
-  const registry = await rt.readRegistryConfig();
-  const op = rt.operations.start('add-node', name, async (emit) => {
+  // Not beside an operation a restart cut off and that has not resumed yet: it holds the turn as much as a running one.
+  const turn = await takeTurn(rt, 'add-node', name);
+  if (turn.kind !== 'fresh') throw new PreconditionError(`an add-node of ${name} is already ${turn.kind === 'attach' ? 'running' : 'resuming'}`);
+  // Recorded with its spec, as add-node is: a coordinator restarted mid-join resumes it (and tidies the spec if it fails).
+  const op = startRecorded(rt, { kind: 'add-node', key: name, spec: next, autoJoin: true }, async (emit) => {
     emit({ phase: 'auto-join', host: name, message: `${why}: ${name} (${node.address}) joins as ${role}`, level: 'LOG_LEVEL_INFO' });
-    await runAction(ADD_NODE, clusterContext(rt, next, emit, { ...(registry !== undefined ? { registryConfigJson: registry } : {}) }), next.name);
+    await runAddNode(rt, next, name, emit, { autoJoin: true });
   });
-  // The desired state first, as add-node does: a coordinator restarted mid-join resumes with the node in the spec.
-  await rt.state.spec.put(next);
   const joined = (async () => {
     await op.done;
     const failed = op.events.find((e) => e.done && e.error);
-    if ((await rt.progress.node(name))?.joined && !failed) return true;
-    const current = await storedSpec(rt);
-    if (current) await rt.state.spec.put({ ...current, nodes: current.nodes.filter((n) => n.name !== name) });
-    return false;
+    return (await rt.progress.node(name))?.joined === true && !failed;
   })();
   return { op, joined };
 }

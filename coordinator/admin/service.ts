@@ -15,11 +15,13 @@ import { roleFromProto, roleToProto } from '../../proto/index.js';
 import { startAddNode } from '../actions/add-node.js';
 import { assertClusterName, clusterContext } from '../actions/cluster-context.js';
 import { DEPLOY } from '../actions/deploy.js';
+import { finishRecord, interruptedOperation, startRecorded, takeTurn } from '../actions/operation-record.js';
 import { startRemoveNode } from '../actions/remove-node.js';
 import { startReset } from '../actions/reset.js';
 import { runVerify } from '../actions/verify.js';
 import { newFindings } from '../phases/verify/verify-report.js';
 import { storedSpec, type CoordinatorRuntime } from '../runtime.js';
+import type { OperationRecord } from '../state/store.js';
 import { tokenRole } from '../tokens.js';
 import { dryRunPhases, runAction } from '../workflow/engine.js';
 import { UNRECORDED } from '../workflow/phase.js';
@@ -28,7 +30,7 @@ import type { Operation } from './operations.js';
 
 export interface AdminService {
   readonly handlers: Partial<AdminServiceHandlers>;
-  /** A deploy that was running when the coordinator stopped continues now, with nobody attached. */
+  /** The operation (deploy, add-node, remove-node, reset) a coordinator stop cut off continues now, with nobody attached. */
   resumeInterrupted(): void;
   stop(): void;
 }
@@ -65,9 +67,30 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
   let deploying: { op: Operation; spec: ClusterSpec; registry: string | undefined } | undefined;
 
   const startDeploy = (spec: ClusterSpec, registryConfigJson: string | undefined) => {
-    const op = rt.operations.start('deploy', spec.name, (emit) => deploy(spec, registryConfigJson, emit));
+    const op = startRecorded(rt, { kind: 'deploy', key: spec.name, signal: abort.signal }, async (emit) => {
+      // Stored before any phase runs, so a coordinator restarted mid-deploy resumes this spec.
+      await Promise.all([rt.state.spec.put(spec), rt.writeRegistryConfig(registryConfigJson)]);
+      await deploy(spec, registryConfigJson, emit);
+    });
     if (deploying?.op !== op) deploying = { op, spec, registry: registryConfigJson };
     return op;
+  };
+
+  /** Runs again the operation `record` names, past the checks it passed when it started; its phases ask reality. */
+  const resume = async (record: OperationRecord): Promise<Operation> => {
+    switch (record.kind) {
+      case 'deploy': {
+        const spec = await storedSpec(rt);
+        if (!spec) throw new PreconditionError('the interrupted deploy has no stored spec to resume with');
+        return startDeploy(spec, await rt.readRegistryConfig());
+      }
+      case 'add-node':
+        return startAddNode(rt, '', record.key, { signal: abort.signal });
+      case 'remove-node':
+        return startRemoveNode(rt, record.key, { signal: abort.signal });
+      case 'reset':
+        return startReset(rt, { signal: abort.signal });
+    }
   };
 
   const handlers: Partial<AdminServiceHandlers> = {
@@ -86,7 +109,7 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
       });
       callback(null, { ...report, rows: [...report.rows] });
     },
-    Deploy(call) {
+    async Deploy(call) {
       const running = rt.operations.running();
       if (running?.kind === 'deploy' && !call.request.specYaml) return stream(call, running);
       const { spec } = loadSpec(call.request.specYaml, 'cluster.yaml');
@@ -98,22 +121,20 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
           rt.operations.dryRun('deploy', spec.name, (emit) => dryRunPhases(DEPLOY.phases, contextOf(spec, registry, emit)).then(() => undefined)),
         );
       }
-      if (running?.kind === 'deploy') {
+      // Refused while another operation runs or waits to resume; a deploy cut off by a restart is superseded by this
+      // one (both reconcile to a spec, and this one's is the operator's latest word).
+      const turn = await takeTurn(rt, 'deploy', spec.name);
+      if (turn.kind === 'attach') {
         // The same command again (a retry, a second terminal): follow the running deploy. A different cluster.yaml
         // must not be stored under a deploy that runs the old one.
-        if (deploying?.op === running && (!sameSpec(deploying.spec, spec) || deploying.registry !== registry)) {
+        if (deploying?.op === turn.op && (!sameSpec(deploying.spec, spec) || deploying.registry !== registry)) {
           throw new PreconditionError(
             `a deploy of ${spec.name} is running with a different cluster.yaml${deploying.registry !== registry ? ' (or registry credentials)' : ''}; wait for it to finish (coordinatorctl status), then run deploy again with the new file`,
           );
         }
-        return stream(call, running);
+        return stream(call, turn.op);
       }
-      const op = startDeploy(spec, registry);
-      // Stored before anything runs, so a coordinator restarted mid-deploy knows what to resume.
-      void Promise.all([rt.state.spec.put(spec), rt.writeRegistryConfig(registry)]).catch((err: unknown) =>
-        rt.logger.error({ err: String(err) }, 'cannot store the spec'),
-      );
-      stream(call, op);
+      stream(call, startDeploy(spec, registry));
     },
 
     async Status(_call, callback) {
@@ -179,15 +200,15 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
     },
 
     async AddNode(call) {
-      stream(call, await startAddNode(rt, call.request.specYaml, call.request.nodeName, { dryRun: call.request.dryRun }));
+      stream(call, await startAddNode(rt, call.request.specYaml, call.request.nodeName, { dryRun: call.request.dryRun, signal: abort.signal }));
     },
 
     async RemoveNode(call) {
-      stream(call, await startRemoveNode(rt, call.request.nodeName, { dryRun: call.request.dryRun }));
+      stream(call, await startRemoveNode(rt, call.request.nodeName, { dryRun: call.request.dryRun, signal: abort.signal }));
     },
 
     async Reset(call) {
-      stream(call, await startReset(rt, { dryRun: call.request.dryRun }));
+      stream(call, await startReset(rt, { dryRun: call.request.dryRun, signal: abort.signal }));
     },
 
     async CreateToken(call, callback) {
@@ -251,6 +272,10 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
       }
       const running = rt.operations.running();
       if (running?.key === name) throw new PreconditionError(`${running.kind} of ${name} is running; wait for it (coordinatorctl status), then forget it`);
+      // Nor under one a restart cut off: a resumed remove-node still needs the node's records until its last phase.
+      const interrupted = await interruptedOperation(rt);
+      if (interrupted?.key === name)
+        throw new PreconditionError(`${interrupted.kind} of ${name} is resuming; wait for it (coordinatorctl status), then forget it`);
       await rt.progress.deleteNode(name);
       callback(null, { forgotten: await rt.revokeAgent(name, 'forgotten by an operator') });
     },
@@ -287,13 +312,29 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
     handlers,
     resumeInterrupted() {
       void (async () => {
-        const record = await rt.state.phases.get(DEPLOY.kind);
-        const spec = await storedSpec(rt);
-        if (record?.value.status !== 'running' || !spec) return;
-        rt.logger.info({ cluster: spec.name }, 'resuming the deploy that was running when the coordinator stopped');
-        const op = startDeploy(spec, await rt.readRegistryConfig());
+        const record = await interruptedOperation(rt);
+        if (!record) {
+          // A deploy cut off by a coordinator older than the operation record left only its action record.
+          const legacy = await rt.state.phases.get(DEPLOY.kind);
+          const spec = await storedSpec(rt);
+          if ((await rt.state.operation.get()) !== undefined || legacy?.value.status !== 'running' || !spec) return;
+          rt.logger.info({ cluster: spec.name }, 'resuming the deploy that was running when the coordinator stopped');
+          await startDeploy(spec, await rt.readRegistryConfig()).done;
+          return;
+        }
+        rt.logger.info({ kind: record.kind, key: record.key }, `resuming the ${record.kind} that was running when the coordinator stopped`);
+        let op: Operation;
+        try {
+          op = await resume(record);
+        } catch (err) {
+          // It cannot run again as it was started (its spec is gone, say): it ends here, and stops holding the turn.
+          await finishRecord(rt, record, 'failed', `not resumed: ${err instanceof Error ? err.message : String(err)}`);
+          throw err;
+        }
         await op.done;
-      })().catch((err: unknown) => rt.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'cannot resume the interrupted deploy'));
+      })().catch((err: unknown) =>
+        rt.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'cannot resume the operation that was running when the coordinator stopped'),
+      );
     },
     stop() {
       abort.abort(new KubeadmHaError('the coordinator is stopping'));

@@ -19,6 +19,11 @@ export function specKey(cluster: string): string {
   return `${clusterPrefix(cluster)}.spec`;
 }
 
+/** The one operation record of the cluster (records.ts operationRecordSchema). */
+export function operationKey(cluster: string): string {
+  return `${clusterPrefix(cluster)}.operation`;
+}
+
 export function collectionPrefix(cluster: string, kind: CollectionKind): string {
   return `${clusterPrefix(cluster)}.${kind}`;
 }

@@ -39,6 +39,30 @@ export const phaseRecordSchema = z.looseObject({
 });
 export type PhaseRecord = z.infer<typeof phaseRecordSchema>;
 
+/**
+ * The cluster-changing operation that holds the turn (one at a time, admin/operations.ts), written before any of its
+ * phases runs and kept after it ended: a coordinator that restarts finds one still `running` and runs it again from
+ * here alone, and a second command that asks for the same attaches to it instead of starting another. It is its own
+ * record, not the action's phase record (`deploy: running`), because that one names no node (add-node and remove-node
+ * are keyed by one), is written only once the engine starts, is cleared by reset-forget, and reset keeps none at all.
+ */
+export const operationRecordSchema = z.looseObject({
+  kind: z.enum(['deploy', 'add-node', 'remove-node', 'reset']),
+  /** The node of add-node and remove-node; the cluster name for deploy and reset. */
+  key: z.string().min(1),
+  status: z.enum(['running', 'succeeded', 'failed']),
+  startedAt: isoTime,
+  finishedAt: isoTime.optional(),
+  /** How many times a restarted coordinator picked it up again. */
+  resumed: z.number().int().nonnegative().optional(),
+  error: z.string().optional(),
+  /** add-node: the spec it was started with (user-facing shape, as the stored spec), which is all it needs to run again. */
+  spec: z.record(z.string(), z.unknown()).optional(),
+  /** add-node started by auto-join or `nodes approve`: a join that fails takes the node back out of the spec. */
+  autoJoin: z.boolean().optional(),
+});
+export type OperationRecord = z.infer<typeof operationRecordSchema>;
+
 /** A bootstrap token as the coordinator remembers it: never the secret, only its hash. */
 export const tokenRecordSchema = z.strictObject({
   /** The public half of `abcdef.0123456789abcdef`. */

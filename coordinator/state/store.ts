@@ -10,15 +10,17 @@ import type { z } from 'zod';
 import { specFromObject, specToObject, type ClusterSpec } from '../../core/spec.js';
 import { LB_BUCKET, STATE_BUCKET } from '../../lib/nats/names.js';
 import { BackendSetStore } from './backend-sets.js';
-import { clusterPrefix, collectionPrefix, recordKey, specKey, type CollectionKind } from './keys.js';
+import { clusterPrefix, collectionPrefix, operationKey, recordKey, specKey, type CollectionKind } from './keys.js';
 import {
   agentRecordSchema,
   nodeRecordSchema,
+  operationRecordSchema,
   phaseRecordSchema,
   tokenRecordSchema,
   tombstoneRecordSchema,
   type AgentRecord,
   type NodeRecord,
+  type OperationRecord,
   type PhaseRecord,
   type TokenRecord,
   type TombstoneRecord,
@@ -27,7 +29,7 @@ import { TypedKv, type PutOptions, type RecordCodec, type UpdateOptions, type Up
 
 export { BackendSetStore, type StoredBackendSet } from './backend-sets.js';
 export { DELETE, UNCHANGED, type PutOptions, type UpdateOptions, type UpdateResult, type Versioned } from './typed-kv.js';
-export type { AgentRecord, NodeRecord, PhaseRecord, TokenRecord, TombstoneRecord } from './records.js';
+export type { AgentRecord, NodeRecord, OperationRecord, PhaseRecord, TokenRecord, TombstoneRecord } from './records.js';
 
 export interface StateStoreOptions {
   /** 1 on a single server; 3 on a NATS cluster. Only applies when the buckets are created. */
@@ -106,6 +108,8 @@ export class RecordCollection<T> {
 /** Everything the coordinator stores about one cluster. */
 export interface ClusterState {
   readonly spec: RecordRef<ClusterSpec>;
+  /** The operation that holds (or last held) the turn: what a restarted coordinator resumes. */
+  readonly operation: RecordRef<OperationRecord>;
   readonly nodes: RecordCollection<NodeRecord>;
   readonly phases: RecordCollection<PhaseRecord>;
   readonly tokens: RecordCollection<TokenRecord>;
@@ -138,6 +142,7 @@ export class StateStore {
     clusterPrefix(name);
     return {
       spec: new RecordRef(this.tkv, specKey(name), specCodec),
+      operation: new RecordRef(this.tkv, operationKey(name), zodCodec(operationRecordSchema)),
       nodes: new RecordCollection(this.tkv, name, 'nodes', zodCodec(nodeRecordSchema)),
       phases: new RecordCollection(this.tkv, name, 'phases', zodCodec(phaseRecordSchema)),
       tokens: new RecordCollection(this.tkv, name, 'tokens', zodCodec(tokenRecordSchema)),

@@ -3,7 +3,7 @@
  * with TLS on loopback, a real nats-server, and the kubeadm simulator. Checks order, freshness of credentials,
  * files and modes, idempotence, resume after a coordinator crash, refusals, and that no secret leaks.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAgentConfig } from '../../core/agent-config.js';
@@ -294,6 +294,61 @@ describe('a coordinator killed during the control-plane joins', () => {
       .map((j) => hostOf(cluster, j));
     expect(okJoins.sort()).toEqual(['master-1', 'master-2', 'worker-0', 'worker-1']);
   }, 240_000);
+});
+
+describe('a coordinator killed during remove-node', () => {
+  const cluster = new LoopbackCluster({ hosts: HOSTS });
+  beforeAll(async () => {
+    await ensureSimulatorBuilt();
+    await cluster.startCoordinator();
+    await cluster.createAgentConfig();
+    for (const h of HOSTS) cluster.startAgent(h);
+    const deployed = await cluster.ctl('deploy', '-f', cluster.specPath);
+    expect(deployed.code, deployed.stderr).toBe(0);
+  }, 240_000);
+  afterAll(() => cluster.destroy(), 60_000);
+
+  it('resumes the removal by itself after a SIGKILL; the same command attaches (or finds it done), another is refused', async () => {
+    const log = () => readFileSync(join(cluster.logs, 'coordinator.log'), 'utf8');
+    const before = log().length;
+    const client = cluster.ctlSpawn('remove-node', 'master-2');
+    client.stdout!.resume();
+    client.stderr!.resume();
+    // Killed once the backend set changes start: the VIP (if it held it) and the drain are under way, the host untouched.
+    await cluster.waitFor(() => log().slice(before).includes('remove-drain-backend'), 120_000, 'remove-node to reach remove-drain-backend');
+    await cluster.stopCoordinator('SIGKILL');
+    await new Promise((r) => client.once('exit', r));
+    writeFileSync(join(cluster.logs, 'coordinator.log'), '\n--- restarted ---\n', { flag: 'a' });
+    await cluster.startCoordinator();
+    // Another operation while the interrupted one holds the turn: refused with the reason (unless it already finished).
+    const other = await cluster.ctl('remove-node', 'worker-1');
+    if (other.code !== 0) expect(other.stderr).toMatch(/remove-node \(master-2\)/);
+    // The same command attaches to the resumed removal, or finds it done.
+    const again = await cluster.ctl('remove-node', 'master-2');
+    expect(again.code, again.stderr).toBe(0);
+    const spec = readFileSync(cluster.specPath, 'utf8');
+    expect(spec).toContain('master-2'); // the operator's file is theirs; the stored spec is what changed
+    const status = JSON.parse((await cluster.ctl('nodes', '-o', 'json')).stdout) as { nodes: { name: string }[] };
+    expect(status.nodes.map((n) => n.name)).not.toContain('master-2');
+    // Every remaining load balancer's haproxy.cfg has the remaining masters only.
+    for (const m of ['master-0', 'master-1']) {
+      const cfg = readFileSync(join(cluster.root(m), 'etc/haproxy/haproxy.cfg'), 'utf8');
+      expect(cfg, m).toMatch(/server master-0 /);
+      expect(cfg, m).toMatch(/server master-1 /);
+      expect(cfg, m).not.toMatch(/server master-2 /);
+    }
+    // The host is clean: no haproxy, keepalived or kubeadm-ha files, kubeadm reset ran there exactly once (it is idempotent anyway).
+    const root = cluster.root('master-2');
+    for (const file of ['etc/haproxy/haproxy.cfg', 'etc/keepalived/keepalived.conf', 'etc/kubeadm-ha/kubeadm.yaml', 'etc/kubernetes/kubelet.conf']) {
+      expect(existsSync(join(root, file)), file).toBe(false);
+    }
+    const resets = cluster.invocations().filter((i) => i.tool === 'kubeadm' && i.argv[0] === 'reset' && i.root === root);
+    expect(resets.length).toBeGreaterThanOrEqual(1);
+    // Twice is safe: nothing left to do.
+    const twice = await cluster.ctl('remove-node', 'master-2');
+    expect(twice.code, twice.stderr).toBe(0);
+    expect(twice.stdout).toMatch(/already removed/);
+  }, 300_000);
 });
 
 describe('a deploy that fails', () => {

@@ -1,14 +1,13 @@
 import { removeBackend } from '../../../core/backend-set.js';
-import { loadBalancerAgents } from '../../workflow/host-tasks.js';
 import type { Phase } from '../../workflow/phase.js';
-import { progress, type RemoveContext, type RemoveView } from './remove-target.js';
+import { progress, removalLoadBalancers, type RemoveContext, type RemoveView } from './remove-target.js';
 
 /** Whether the backend is still published, or some load balancer has not applied the set without it yet. */
 async function pending(ctx: RemoveContext): Promise<boolean> {
   const set = await ctx.backends.current();
   if (set.backends.some((b) => b.name === ctx.target.name)) return true;
   if (ctx.target.role !== 'control-plane') return false;
-  const agents = await loadBalancerAgents(ctx);
+  const agents = await removalLoadBalancers(ctx);
   return ctx.backends.waitApplied(set.version, agents, 0).then(
     () => false,
     () => true,
@@ -31,7 +30,7 @@ export const removeBackendPhase: Phase<RemoveContext, RemoveView> = {
     if (next.version !== before.version) {
       progress(ctx, this.id, `backend set v${next.version} published (${next.backends.map((b) => b.name).join(', ') || 'no backends'})`);
     }
-    const agents = await loadBalancerAgents(ctx);
+    const agents = await removalLoadBalancers(ctx);
     await ctx.backends.waitApplied(next.version, agents, ctx.timeouts.lbAppliedMs);
     progress(ctx, this.id, `v${next.version} applied by ${agents.join(', ')}`);
   },

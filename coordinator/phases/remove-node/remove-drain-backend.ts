@@ -1,7 +1,6 @@
 import { drainBackend } from '../../../core/backend-set.js';
-import { loadBalancerAgents } from '../../workflow/host-tasks.js';
 import type { Phase } from '../../workflow/phase.js';
-import { progress, type RemoveContext, type RemoveView } from './remove-target.js';
+import { progress, removalLoadBalancers, type RemoveContext, type RemoveView } from './remove-target.js';
 
 async function lagging(ctx: RemoveContext): Promise<boolean> {
   const set = await ctx.backends.current();
@@ -26,7 +25,7 @@ export const removeDrainBackendPhase: Phase<RemoveContext, RemoveView> = {
     const before = await ctx.backends.current();
     const next = await ctx.backends.update((set) => drainBackend(set, ctx.target.name));
     if (next.version !== before.version) progress(ctx, this.id, `backend set v${next.version} published (${ctx.target.name} draining)`);
-    const agents = await loadBalancerAgents(ctx);
+    const agents = await removalLoadBalancers(ctx);
     await ctx.backends.waitApplied(next.version, agents, ctx.timeouts.lbAppliedMs);
     progress(ctx, this.id, `v${next.version} applied by ${agents.join(', ')}`);
     return next.version === before.version ? 'unchanged' : undefined;

@@ -1,6 +1,6 @@
 import { existingPaths, stopLoadBalancerAndWait, writeFiles } from '../../workflow/host-tasks.js';
 import type { Phase } from '../../workflow/phase.js';
-import { onTarget, progress, targetPaths, type RemoveContext, type RemoveView } from './remove-target.js';
+import { hostDone, onTarget, progress, targetPaths, type RemoveContext, type RemoveView } from './remove-target.js';
 
 /**
  * keepalived and haproxy stop (static pods moved aside and gone from the container runtime, or the units stopped),
@@ -11,7 +11,8 @@ export const removeLoadBalancerPhase: Phase<RemoveContext, RemoveView> = {
   title: 'Stop keepalived and haproxy on the node and remove their files',
   describe: (view) =>
     onTarget(view, 'stop keepalived and haproxy (or kube-vip) and wait until the container runtime runs none of them', 'remove every file of ours'),
-  shouldRun: async (ctx) => ctx.alwaysStopLoadBalancer === true || (await existingPaths(ctx.agents, ctx.target.name, targetPaths(ctx))).length > 0,
+  shouldRun: async (ctx) =>
+    !(await hostDone(ctx)) && (ctx.alwaysStopLoadBalancer === true || (await existingPaths(ctx.agents, ctx.target.name, targetPaths(ctx))).length > 0),
   async run(ctx) {
     const node = ctx.target.name;
     await stopLoadBalancerAndWait(ctx.agents, node, ctx.spec, ctx.removeTimeouts.lbStopMs, (l) => progress(ctx, this.id, l));

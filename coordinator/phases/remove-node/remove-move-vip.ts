@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TimeoutError } from '../../../core/errors.js';
 import { loadBalancerAgents, vipHeldBy } from '../../workflow/host-tasks.js';
 import type { Phase } from '../../workflow/phase.js';
-import { onTarget, progress, type RemoveContext, type RemoveView } from './remove-target.js';
+import { hostDone, onTarget, progress, type RemoveContext, type RemoveView } from './remove-target.js';
 
 const POLL_MS = 200;
 
@@ -17,7 +17,7 @@ export const removeMoveVipPhase: Phase<RemoveContext, RemoveView> = {
   title: 'Move the VIP away from the node',
   describe: (view) =>
     onTarget(view, 'if it holds the VIP: hold new connections, drain open ones, let go (FAULT), wait until another control-plane node holds it'),
-  shouldRun: async (ctx) => ctx.target.role === 'control-plane' && (await vipHeldBy(ctx, ctx.target.name)).length > 0,
+  shouldRun: async (ctx) => ctx.target.role === 'control-plane' && !(await hostDone(ctx)) && (await vipHeldBy(ctx, ctx.target.name)).length > 0,
   async run(ctx) {
     const node = ctx.target.name;
     if (ctx.spec.controlPlaneEndpoint.loadBalancer === 'kube-vip') {

@@ -9,6 +9,7 @@ import { CLEANUP_SCRIPT_PATH, KNOWN_LB_PATHS } from '../../../core/render/cleanu
 import { KUBEADM_CONFIG_PATH, KUBEADM_OPS_CONFIG_PATH } from '../../../core/render/kubeadm-config.js';
 import { loadBalancerPaths } from '../../../core/render/load-balancer.js';
 import { LB_SPEC_PATH } from '../../../core/render/node-files.js';
+import { loadBalancerAgents } from '../../workflow/host-tasks.js';
 import type { ClusterContext, ClusterView } from '../../workflow/ports.js';
 
 export interface RemoveTimeouts {
@@ -46,6 +47,22 @@ export interface RemoveContext extends ClusterContext, RemoveView {
   readonly forgetInSpec: () => Promise<void>;
   /** Revokes the node's agent (registry, certificate, NATS user, session; a tombstone): with forgetInSpec, last. */
   readonly revokeAgent: () => Promise<void>;
+  /** Whether remove-forget already revoked the node's agent (undefined: never, as in reset, which revokes after all hosts). */
+  readonly targetRevoked?: () => Promise<boolean>;
+}
+
+/**
+ * Whether the host-side phases are all done: remove-forget revokes the agent only after remove-verify proved the host
+ * clean, so once it is revoked there is nothing left to do there, and no agent to ask (it cannot connect any more).
+ */
+export async function hostDone(ctx: RemoveContext): Promise<boolean> {
+  return (await ctx.targetRevoked?.()) === true;
+}
+
+/** The load balancers a backend-set change waits for: every joined master's, the node's own unless it is revoked. */
+export async function removalLoadBalancers(ctx: RemoveContext): Promise<string[]> {
+  const agents = await loadBalancerAgents(ctx);
+  return (await hostDone(ctx)) ? agents.filter((n) => n !== ctx.target.name) : agents;
 }
 
 /** The load balancer's manifests where the agent parks them once stopped. */

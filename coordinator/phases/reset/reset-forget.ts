@@ -12,7 +12,9 @@ export const resetForgetPhase: Phase<ResetContext, ClusterView> = {
   id: 'reset-forget',
   title: 'Forget the cluster: empty backend set, node and phase records and the stored spec cleared, agents revoked',
   describe: () => ({ hosts: [], order: 'none', details: ['every agent is revoked: deploying again takes new bootstrap tokens'] }),
-  shouldRun: () => true,
+  // From what is left, not from a record: a reset cut off after the spec went still revokes the agents, and a
+  // second reset after a finished one publishes no new backend set and revokes nobody.
+  shouldRun: async (ctx) => ctx.hosts !== undefined || ctx.leftovers === undefined || (await ctx.leftovers()).length > 0,
   async run(ctx) {
     if (!ctx.hosts) ctx.emit({ kind: 'progress', phase: 'reset', message: 'no deployed spec: no host to reset' });
     const emptied = await ctx.backends.update((set) => withBackends(set, []));

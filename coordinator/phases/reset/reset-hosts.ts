@@ -28,6 +28,17 @@ export const resetHostsPhase: Phase<ResetContext, ClusterView> = {
   async run(ctx) {
     const cluster = ctx.hosts!;
     const nodes = everyNode(cluster);
+    // A reset resumed by a restarted coordinator starts before the agents have reconnected; a task to an agent that is
+    // not connected fails at once.
+    const connected = cluster.agents.connected?.();
+    const missing = connected ? nodes.map((n) => n.name).filter((n) => !connected.includes(n)) : [];
+    if (missing.length > 0) {
+      ctx.emit({ kind: 'progress', phase: this.id, message: `waiting for ${missing.join(', ')} to connect` });
+      await cluster.agents.waitForAgents(
+        nodes.map((n) => n.name),
+        { timeoutMs: cluster.timeouts.agentsMs, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+      );
+    }
     ctx.emit({ kind: 'progress', phase: this.id, message: `resetting ${nodes.length} nodes: ${nodes.map((n) => n.name).join(', ')}` });
     await forEachHost(nodes, { limit: nodes.length, phase: 'reset', ...(ctx.signal ? { signal: ctx.signal } : {}) }, async (node) => {
       const facts = cluster.agents.facts(node.name);

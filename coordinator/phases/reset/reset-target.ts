@@ -10,6 +10,11 @@ export interface ResetContext extends EngineContext {
   readonly backends: BackendSets;
   /** Every path of ours on `node`, host-preparation files included. */
   readonly pathsOf: (node: PlannedNode, kubeletDropIn: boolean) => string[];
+  /**
+   * What the coordinator still holds of the cluster besides its spec (records, backends, registered agents), for an
+   * operator to read; empty once a reset finished. Undefined: assume something is left.
+   */
+  readonly leftovers?: () => Promise<string[]>;
   /** Deletes the node and phase records and the stored spec. */
   readonly forgetCluster: () => Promise<void>;
   /** Revokes every registered agent of the cluster (tombstones included); returns their names. */
