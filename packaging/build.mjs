@@ -10,13 +10,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BINARIES } from './lib/binaries.mjs';
-import { resolveBuildInfo, resolveSourceDateEpoch } from './lib/build-info.mjs';
+import { dirtyFiles, resolveBuildInfo, resolveSourceDateEpoch } from './lib/build-info.mjs';
 import { bundleEntry } from './lib/bundle.mjs';
 import { gzipChangelog, readChangelog } from './lib/changelog.mjs';
 import { projectLicense, renderCopyright } from './lib/copyright.mjs';
 import { buildDeb, debArchitecture, debianVersion, shlibDepends } from './lib/deb.mjs';
 import { PACKAGES } from './lib/layout.mjs';
 import { buildRpm, rpmArchitecture } from './lib/rpm.mjs';
+import { NODE_RUNTIME, prepareRuntime } from './lib/node-runtime.mjs';
 import { buildExecutable, checkVersion, prepareBaseBinary } from './lib/sea.mjs';
 import { stagePackage } from './lib/stage.mjs';
 
@@ -24,6 +25,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const binDir = join(root, 'dist', 'bin');
 const packagesDir = join(root, 'dist', 'packages');
 const workDir = join(root, 'dist', '.packaging');
+// Verified runtime tarballs (about 50 MiB each), kept across builds; outside dist/.packaging, which every build removes.
+const runtimeCache = process.env.KUBEADM_HA_NODE_CACHE || join(root, 'dist', '.cache', 'node');
 
 const log = (line) => process.stdout.write(`package: ${line}\n`);
 
@@ -47,15 +50,16 @@ async function buildBinaries(buildInfo) {
   const missing = BINARIES.filter((b) => !existsSync(join(root, b.entry)));
   mkdirSync(binDir, { recursive: true });
   mkdirSync(workDir, { recursive: true });
-  const base = prepareBaseBinary(workDir);
+  const node = prepareRuntime({ cacheDir: runtimeCache, workDir, log });
+  const base = prepareBaseBinary(workDir, node);
   const metafiles = {};
   for (const binary of present) {
     const bundle = join(workDir, `${binary.name}.cjs`);
-    const { metafile } = await bundleEntry({ entry: binary.entry, outfile: bundle, buildInfo, absWorkingDir: root });
+    const { metafile } = await bundleEntry({ entry: binary.entry, outfile: bundle, buildInfo, absWorkingDir: root, nodeVersion: NODE_RUNTIME.version });
     metafiles[binary.name] = metafile;
     const output = join(binDir, binary.name);
-    buildExecutable({ base, bundle, output, workDir, name: binary.name });
-    checkVersion(output, `${binary.name} ${buildInfo.version} (${buildInfo.commit})`);
+    buildExecutable({ node, base, bundle, output, workDir, name: binary.name });
+    checkVersion(output, `${binary.name} ${buildInfo.version} (${buildInfo.commit}) node ${NODE_RUNTIME.version}`);
     log(`${output} ${mib(statSync(output).size)} (bundle ${mib(statSync(bundle).size)})`);
   }
   if (missing.length > 0) {
@@ -89,7 +93,7 @@ async function buildPackages(buildInfo, metafiles) {
         projectLicense: projectLicense(root),
         metafiles: pkg.binaries.map((b) => metafiles[b]),
         root,
-        nodeVersion: process.version,
+        nodeVersion: `v${NODE_RUNTIME.version}`,
       }),
       changelog: gzipChangelog(changelogText),
     };
@@ -137,9 +141,10 @@ async function main() {
   const binariesOnly = process.argv.includes('--binaries-only');
   const unknown = process.argv.slice(2).filter((a) => a !== '--binaries-only');
   if (unknown.length > 0) throw new Error(`unknown argument ${unknown.join(' ')}; usage: node packaging/build.mjs [--binaries-only]`);
-  requireTools(['strip', 'git']);
+  requireTools(['strip', 'git', 'npm', 'tar']);
   const buildInfo = resolveBuildInfo(root);
-  log(`kubeadm-ha ${buildInfo.version} (${buildInfo.commit}) with Node ${process.version}`);
+  if (!process.env.KUBEADM_HA_COMMIT && buildInfo.commit.endsWith('-dirty')) log(`-dirty: tracked files differ from HEAD: ${dirtyFiles(root).join(', ')}`);
+  log(`kubeadm-ha ${buildInfo.version} (${buildInfo.commit}) on Node ${NODE_RUNTIME.version} (the build itself runs on ${process.version})`);
   const metafiles = await buildBinaries(buildInfo);
   if (!binariesOnly) await buildPackages(buildInfo, metafiles);
   // Only finished artifacts stay: the work directory holds bundles, blobs and staged copies of every executable.

@@ -7,13 +7,14 @@
  * Run: npx vitest run --config packaging/vitest.config.ts   (about three minutes: xz and lintian on 90 MB binaries)
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REQUIRE_E2E_ENV } from '../test/netns/describe-e2e.js';
 import { BUILD_INFO_MODULE, renderBuildInfo, UNSTAMPED_COMMIT } from './lib/build-info.mjs';
+import { checkSupported, NODE_RUNTIME } from './lib/node-runtime.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VERSION: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
@@ -85,7 +86,7 @@ async function rpmListing(file: string): Promise<string[]> {
 
 const mode = (path: string) => (lstatSync(path).mode & 0o7777).toString(8).padStart(4, '0');
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-const versionLine = /^(?<name>[a-z-]+) (?<version>\S+) \((?<commit>[0-9a-f]{12})(?<dirty>-dirty)?\)$/;
+const versionLine = /^(?<name>[a-z-]+) (?<version>\S+) \((?<commit>[0-9a-f]{12})(?<dirty>-dirty)?\) node (?<node>\d+\.\d+\.\d+)$/;
 
 beforeAll(async () => {
   // The build checks each executable's --version itself and fails loudly; its output only matters then.
@@ -102,7 +103,7 @@ describe('build info', () => {
 describe('single-file executables', () => {
   const names = [AGENT, COORDINATOR, 'coordinatorctl'];
 
-  it('each prints "<name> <version> (<commit>)" for --version with an empty environment, all from one commit of this repository', async () => {
+  it('each prints "<name> <version> (<commit>) node <node>" for --version with an empty environment, all from one commit of this repository', async () => {
     const commits = new Set<string>();
     for (const name of names) {
       const out = (await ok(join(BIN_DIR, name), ['--version'], { env: {} })).trim();
@@ -110,6 +111,10 @@ describe('single-file executables', () => {
       expect(m, out).not.toBeNull();
       expect(m!.groups!.name).toBe(name);
       expect(m!.groups!.version).toBe(VERSION);
+      // The runtime inside is the pinned Node 24 LTS, not the Node that ran the build.
+      expect(m!.groups!.node).toBe(NODE_RUNTIME.version);
+      expect(m!.groups!.node).toMatch(/^24\./);
+      expect(() => checkSupported(m!.groups!.node!)).not.toThrow();
       commits.add(m!.groups!.commit!);
     }
     expect(commits.size).toBe(1);
@@ -130,6 +135,28 @@ describe('single-file executables', () => {
       expect(await ok('readelf', ['-S', '--wide', file])).not.toMatch(/\.debug_info|\.symtab/);
     }
   });
+});
+
+describe('a build from a clean clone of HEAD', () => {
+  it('stamps the bare commit, without -dirty, and embeds the pinned Node', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubeadm-ha-clone-'));
+    try {
+      await ok('git', ['clone', '--quiet', '--shared', ROOT, dir]);
+      // Untracked, as in every worktree here: it must not count as a change.
+      symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+      const head = (await ok('git', ['-C', dir, 'rev-parse', '--short=12', 'HEAD'])).trim();
+      // The runtime tarball the build above verified and cached; the clone's build verifies it again.
+      const env: NodeJS.ProcessEnv = { ...DEFAULT_ENV, KUBEADM_HA_NODE_CACHE: join(ROOT, 'dist', '.cache', 'node') };
+      delete env.KUBEADM_HA_COMMIT;
+      const build = await ok(process.execPath, [join(dir, 'packaging', 'build.mjs'), '--binaries-only'], { env, timeout: SLOW_MS });
+      expect(build).not.toContain('-dirty');
+      const out = (await ok(join(dir, 'dist', 'bin', 'coordinatorctl'), ['--version'], { env: {} })).trim();
+      expect(out).toBe(`coordinatorctl ${VERSION} (${head}) node ${NODE_RUNTIME.version}`);
+      expect(await ok('git', ['-C', dir, 'status', '--porcelain', '--untracked-files=no'])).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, SLOW_MS);
 });
 
 describe('.deb', () => {

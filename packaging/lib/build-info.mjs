@@ -48,8 +48,23 @@ export function resolveCommit(root, env = process.env) {
   } catch {
     throw new Error(`${root} is not a git checkout with a commit: set KUBEADM_HA_COMMIT to the commit these sources come from`);
   }
-  const dirty = git(root, ['status', '--porcelain', '--untracked-files=no']) !== '';
-  return dirty ? `${head}-dirty` : head;
+  return dirtyFiles(root).length > 0 ? `${head}-dirty` : head;
+}
+
+/**
+ * Tracked files that differ from HEAD (what makes the stamp say `-dirty`), named so that a surprising `-dirty` in a
+ * build log shows its cause. Untracked files do not count: a worktree's node_modules symlink, editor files.
+ */
+export function dirtyFiles(root) {
+  // -z and no trimming: each entry is "XY path", and X is a space for a change not yet staged.
+  const out = execFileSync('git', ['-C', root, 'status', '--porcelain', '-z', '--untracked-files=no'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  return out
+    .split('\0')
+    .filter((entry) => /^[ -~]{2} /.test(entry))
+    .map((entry) => entry.slice(3));
 }
 
 /** Seconds since the epoch used for every timestamp in the packages: SOURCE_DATE_EPOCH, else the commit time. */

@@ -1,4 +1,4 @@
-// One CommonJS file per entry point: Node 20's single executable applications run a single CommonJS script, with a
+// One CommonJS file per entry point: Node's single executable applications run a single CommonJS script, with a
 // `require` that only reaches built-in modules, so every dependency has to be inside the bundle.
 import { build } from 'esbuild';
 import { renderBuildInfo } from './build-info.mjs';
@@ -20,7 +20,7 @@ function buildInfoPlugin(buildInfo) {
  * run time: a native addon, or an `import.meta` property other than `url` (which the banner below provides).
  * Returns the esbuild metafile, whose inputs name every bundled package (the copyright file lists them).
  */
-export async function bundleEntry({ entry, outfile, buildInfo, absWorkingDir }) {
+export async function bundleEntry({ entry, outfile, buildInfo, absWorkingDir, nodeVersion }) {
   const result = await build({
     absWorkingDir,
     entryPoints: [entry],
@@ -28,7 +28,8 @@ export async function bundleEntry({ entry, outfile, buildInfo, absWorkingDir }) 
     bundle: true,
     platform: 'node',
     format: 'cjs',
-    target: 'node20',
+    // The runtime the executable embeds, not the one running the build.
+    target: `node${nodeVersion}`,
     // ESM sources ask for their own URL; in the executable __filename is the executable itself.
     define: { 'import.meta.url': IMPORT_META_URL },
     banner: { js: `var ${IMPORT_META_URL} = require('node:url').pathToFileURL(__filename).href;` },

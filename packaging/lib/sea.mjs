@@ -1,4 +1,5 @@
-// Node single executable applications: the running Node binary plus a blob holding the bundle and its V8 code cache.
+// Node single executable applications: the pinned Node runtime (lib/node-runtime.mjs) plus a blob holding the bundle
+// and its V8 code cache.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,22 +18,24 @@ function run(cmd, args, what) {
 }
 
 /**
- * A stripped copy of this Node binary. Distribution builds (NodeSource's included) keep DWARF debug info, which is a
- * tenth of the file and of no use on a production host; lintian also rejects an unstripped ELF in /usr/bin.
- * Stripping happens before injection because strip rewrites the section table that holds the blob.
+ * A stripped copy of the Node binary `source`. Release builds keep symbols and debug info, which are of no use on a
+ * production host; lintian also rejects an unstripped ELF in /usr/bin. Stripping happens before injection because
+ * strip rewrites the section table that holds the blob.
  */
-export function prepareBaseBinary(workDir) {
-  const source = process.execPath;
+export function prepareBaseBinary(workDir, source) {
   if (!readFileSync(source).includes(SEA_FUSE)) {
-    throw new Error(`${source} was built without single executable application support (no ${SEA_FUSE}); use an official or NodeSource Node 20 build`);
+    throw new Error(`${source} was built without single executable application support (no ${SEA_FUSE}); use an official Node build`);
   }
   const base = join(workDir, 'node-base');
   run('strip', ['--strip-all', '-o', base, source], 'stripping the Node binary (binutils)');
   return base;
 }
 
-/** Writes the executable `output` from `bundle` (a CommonJS file) and the stripped Node `base`. */
-export function buildExecutable({ base, bundle, output, workDir, name }) {
+/**
+ * Writes the executable `output` from `bundle` (a CommonJS file) and the stripped Node `base`. `node` prepares the
+ * blob and must be the same release as `base`: the blob's code cache is V8 bytecode, which only that V8 accepts.
+ */
+export function buildExecutable({ node, base, bundle, output, workDir, name }) {
   const blob = join(workDir, `${name}.blob`);
   const config = join(workDir, `${name}.sea.json`);
   writeFileSync(
@@ -46,10 +49,11 @@ export function buildExecutable({ base, bundle, output, workDir, name }) {
       useCodeCache: true,
     }),
   );
-  run(process.execPath, ['--experimental-sea-config', config], `preparing the blob for ${name}`);
+  run(node, ['--experimental-sea-config', config], `preparing the blob for ${name}`);
   if (!existsSync(blob)) throw new Error(`node --experimental-sea-config wrote no ${blob}`);
   copyFileSync(base, output);
   chmodSync(output, 0o755);
+  // postject is plain JavaScript that edits the ELF file: the Node running the build can run it.
   const postject = join(require.resolve('postject/package.json'), '..', 'dist', 'cli.js');
   run(process.execPath, [postject, output, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], `injecting the blob into ${name} (postject)`);
   chmodSync(output, 0o755);

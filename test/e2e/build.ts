@@ -52,7 +52,7 @@ export async function ensureBuilt(): Promise<void> {
 /** The single-file agent executable as the packages ship it (packaging/README.md). */
 export const PACKAGED_AGENT = join(REPO_ROOT, 'dist', 'bin', 'kubeadm-ha-agent');
 /** What the agent bundle is built from (esbuild reads the sources, not dist/). */
-const AGENT_BUNDLE_SOURCES = ['agent', 'core', 'lib', 'proto', 'package.json'];
+const AGENT_BUNDLE_SOURCES = ['agent', 'core', 'lib', 'proto', 'package.json', 'packaging/lib'];
 const PACKAGED_BUILD_TIMEOUT_MS = 300_000;
 const BUILD_ATTEMPTS = 4;
 
