@@ -96,7 +96,7 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
       };
     },
     async kubectlDrainDelete(args, ctx) {
-      await drainAndDeleteNode(host, args.nodeName, args.timeoutSeconds || 120, ctx);
+      await drainAndDeleteNode(host, args.nodeName, args.timeoutSeconds || 120, ctx, args.server);
     },
     async nodeStatus(args, ctx) {
       return nodeStatus(host, args.nodeName, ctx, args.server);

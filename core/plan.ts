@@ -107,3 +107,12 @@ export function controlPlaneEndpoint(spec: ClusterSpec): string {
 
 /** Workers joined at once unless `--worker-concurrency` says otherwise. */
 export const DEFAULT_WORKER_CONCURRENCY = 10;
+
+/**
+ * https://ADDRESS:PORT of a control-plane node's own apiserver. kubectl run on that node asks it directly rather than
+ * admin.conf's endpoint (the VIP), which may be moving, as when the VIP holder is being removed.
+ */
+export function ownApiserverUrl(spec: ClusterSpec, node: Pick<NodeSpec, 'address'>): string {
+  const host = node.address.includes(':') ? `[${node.address}]` : node.address;
+  return `https://${host}:${spec.controlPlaneEndpoint.apiserverPort}`;
+}

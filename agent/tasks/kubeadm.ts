@@ -77,14 +77,14 @@ export async function kubeadmReset(host: HostOps, criSocket: string | undefined,
  * Drain and delete a node through this control-plane node's admin.conf. A node already gone is not an error. The name
  * comes from the coordinator: core/host/kubectl.ts refuses anything but a node name and puts it after `--`.
  */
-export async function drainAndDeleteNode(host: HostOps, nodeName: string, timeoutSeconds: number, ctx: StepContext): Promise<void> {
+export async function drainAndDeleteNode(host: HostOps, nodeName: string, timeoutSeconds: number, ctx: StepContext, server?: string): Promise<void> {
   const kubectl = ([cmd, ...args]: string[], allowFailure = false) =>
     host.exec(cmd!, args, {
       onLine: ctx.progress,
       allowFailure,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
-  const get = await kubectl(getNodeArgv(nodeName), true);
+  const get = await kubectl(getNodeArgv(nodeName, server), true);
   if (get.exitCode !== 0) {
     if (/NotFound|not found/.test(get.stderr)) {
       ctx.progress(`node ${nodeName} is not in the cluster; nothing to drain`);
@@ -92,8 +92,8 @@ export async function drainAndDeleteNode(host: HostOps, nodeName: string, timeou
     }
     throw new CommandError(`kubectl get node ${nodeName}`, get.exitCode, get.stderr.trim());
   }
-  await kubectl(drainNodeArgv(nodeName, timeoutSeconds));
-  await kubectl(deleteNodeArgv(nodeName));
+  await kubectl(drainNodeArgv(nodeName, timeoutSeconds, server));
+  await kubectl(deleteNodeArgv(nodeName, server));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KubeadmHaError } from '../errors.js';
-import { checkNodeName, deleteCertsSecretArgv, deleteNodeArgv, drainNodeArgv, getNodeArgv } from './kubectl.js';
+import { checkNodeName, deleteCertsSecretArgv, deleteNodeArgv, drainNodeArgv, getNodeArgv, getNodeJsonArgv } from './kubectl.js';
 
 const BUILDERS = [getNodeArgv, (n: string) => drainNodeArgv(n, 300), deleteNodeArgv];
 
@@ -45,5 +45,27 @@ describe('kubectl argv', () => {
   it('refuses a drain timeout that is not whole seconds', () => {
     expect(() => drainNodeArgv('w1', 0)).toThrow(/drain timeout/);
     expect(() => drainNodeArgv('w1', 1.5)).toThrow(/drain timeout/);
+  });
+});
+
+describe('kubectl --server', () => {
+  it('asks the given apiserver, before the subcommand; refuses anything but https://host:port', () => {
+    expect(getNodeJsonArgv('master-1', 'https://198.18.0.11:6443')).toEqual([
+      'kubectl',
+      '--kubeconfig',
+      '/etc/kubernetes/admin.conf',
+      '--server',
+      'https://198.18.0.11:6443',
+      'get',
+      'node',
+      '-o',
+      'json',
+      '--',
+      'master-1',
+    ]);
+    expect(drainNodeArgv('w', 30, 'https://[fd00::1]:6443').slice(3, 5)).toEqual(['--server', 'https://[fd00::1]:6443']);
+    expect(deleteNodeArgv('w')).not.toContain('--server');
+    for (const bad of ['http://198.18.0.11:6443', 'https://x:6443 --insecure-skip-tls-verify', '--insecure-skip-tls-verify', 'https://x'])
+      expect(() => getNodeArgv('w', bad)).toThrow(/refusing kubectl --server/);
   });
 });

@@ -20,26 +20,31 @@ export function checkNodeName(name: string): string {
   return name;
 }
 
+/** https://IPv4:port, https://[IPv6]:port or https://dns-name:port, nothing else: it becomes a kubectl flag value. */
+const SERVER_RE = /^https:\/\/(?:\[[0-9a-fA-F:.]+\]|[0-9.]+|[a-z0-9]([-a-z0-9.]*[a-z0-9])?):\d{1,5}$/;
+
 function kubectl(...args: string[]): string[] {
   return [KUBECTL, '--kubeconfig', ADMIN_KUBECONFIG_PATH, ...args];
 }
 
-/** `kubectl get node -o name -- NAME`: exits non-zero with NotFound when the Node is gone. */
-export function getNodeArgv(name: string): string[] {
-  return kubectl('get', 'node', '-o', 'name', '--', checkNodeName(name));
+/** `--server URL` when one is given, checked first: it becomes a flag value. */
+function serverFlag(server: string | undefined): string[] {
+  if (server === undefined || server === '') return [];
+  if (!SERVER_RE.test(server)) throw new KubeadmHaError(`refusing kubectl --server "${server.slice(0, 80)}": not https://host:port`);
+  return ['--server', server];
 }
 
-/** https://IPv4:port, https://[IPv6]:port or https://dns-name:port, nothing else: it becomes a kubectl flag value. */
-const SERVER_RE = /^https:\/\/(?:\[[0-9a-fA-F:.]+\]|[0-9.]+|[a-z0-9]([-a-z0-9.]*[a-z0-9])?):\d{1,5}$/;
+/** `kubectl get node -o name -- NAME`: exits non-zero with NotFound when the Node is gone. */
+export function getNodeArgv(name: string, server?: string): string[] {
+  return kubectl(...serverFlag(server), 'get', 'node', '-o', 'name', '--', checkNodeName(name));
+}
 
 /**
  * `kubectl get node -o json [--server URL] -- NAME`: the Node object, whose status.conditions carry Ready. With a
  * server, asked of that apiserver (the asking node's own) rather than admin.conf's endpoint, the VIP.
  */
 export function getNodeJsonArgv(name: string, server?: string): string[] {
-  if (server !== undefined && server !== '' && !SERVER_RE.test(server))
-    throw new KubeadmHaError(`refusing kubectl --server "${server.slice(0, 80)}": not https://host:port`);
-  return kubectl(...(server ? ['--server', server] : []), 'get', 'node', '-o', 'json', '--', checkNodeName(name));
+  return kubectl(...serverFlag(server), 'get', 'node', '-o', 'json', '--', checkNodeName(name));
 }
 
 export interface NodeReadiness {
@@ -72,15 +77,24 @@ export function parseNodeReadiness(json: string): NodeReadiness {
 }
 
 /** `kubectl drain … -- NAME`: cordons and evicts everything but DaemonSet pods, within `timeoutSeconds`. */
-export function drainNodeArgv(name: string, timeoutSeconds: number): string[] {
+export function drainNodeArgv(name: string, timeoutSeconds: number, server?: string): string[] {
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1)
     throw new KubeadmHaError(`kubectl argv: drain timeout ${timeoutSeconds} s is not a whole number of seconds`);
-  return kubectl('drain', '--ignore-daemonsets', '--delete-emptydir-data', '--force', `--timeout=${timeoutSeconds}s`, '--', checkNodeName(name));
+  return kubectl(
+    ...serverFlag(server),
+    'drain',
+    '--ignore-daemonsets',
+    '--delete-emptydir-data',
+    '--force',
+    `--timeout=${timeoutSeconds}s`,
+    '--',
+    checkNodeName(name),
+  );
 }
 
 /** `kubectl delete node -- NAME`. */
-export function deleteNodeArgv(name: string): string[] {
-  return kubectl('delete', 'node', '--', checkNodeName(name));
+export function deleteNodeArgv(name: string, server?: string): string[] {
+  return kubectl(...serverFlag(server), 'delete', 'node', '--', checkNodeName(name));
 }
 
 /** The kubeadm-certs Secret `kubeadm init phase upload-certs` leaves in kube-system; gone already is fine. */

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDurationMs } from '../../../core/duration.js';
 import { CommandError, KubeadmHaError, TimeoutError } from '../../../core/errors.js';
-import type { PlannedNode } from '../../../core/plan.js';
+import { ownApiserverUrl, type PlannedNode } from '../../../core/plan.js';
 import { kubeadmOpsConfigFile, KUBEADM_OPS_CONFIG_PATH, type JoinCredentials } from '../../../core/render/node-files.js';
 import { randomCertificateKey } from '../../../lib/secrets.js';
 import { KUBELET_KUBECONFIG_PATH } from '../../../core/host/paths.js';
@@ -72,9 +72,12 @@ export async function joinState(
 /** The node's Node object as a joined control-plane node's kubectl sees it (read-only NodeStatus task). */
 async function nodeStatus(ctx: ClusterContext, node: PlannedNode) {
   const runner = await controlPlaneRunner(ctx, node.name);
-  const host = runner.address.includes(':') ? `[${runner.address}]` : runner.address;
-  const server = `https://${host}:${ctx.spec.controlPlaneEndpoint.apiserverPort}`;
-  return ctx.agents.runTask(runner.name, 'nodeStatus', { nodeName: node.name, server }, { timeoutMs: 60_000, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  return ctx.agents.runTask(
+    runner.name,
+    'nodeStatus',
+    { nodeName: node.name, server: ownApiserverUrl(ctx.spec, runner) },
+    { timeoutMs: 60_000, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+  );
 }
 
 /** After kubeadm join: the join counts once its Node is registered and Ready, asked through a joined master. */

@@ -1,5 +1,5 @@
 import { KubeadmHaError } from '../../../core/errors.js';
-import type { PlannedNode } from '../../../core/plan.js';
+import { ownApiserverUrl, type PlannedNode } from '../../../core/plan.js';
 import { joinedControlPlane } from '../../workflow/host-tasks.js';
 import type { Phase } from '../../workflow/phase.js';
 import { progress, type RemoveContext, type RemoveView } from './remove-target.js';
@@ -27,7 +27,7 @@ export const removeKubectlDrainPhase: Phase<RemoveContext, RemoveView> = {
     await ctx.agents.runTask(
       runner.name,
       'kubectlDrainDelete',
-      { nodeName: ctx.target.name, timeoutSeconds: Math.ceil(ctx.removeTimeouts.kubectlDrainMs / 1000) },
+      { nodeName: ctx.target.name, timeoutSeconds: Math.ceil(ctx.removeTimeouts.kubectlDrainMs / 1000), server: ownApiserverUrl(ctx.spec, runner) },
       { timeoutMs: ctx.removeTimeouts.kubectlDrainMs + 30_000, onProgress: (l) => progress(ctx, this.id, l, runner.name) },
     );
   },

@@ -4,9 +4,11 @@
 export interface KubectlDrainDelete {
   'nodeName'?: (string);
   'timeoutSeconds'?: (number);
+  'server'?: (string);
 }
 
 export interface KubectlDrainDelete__Output {
   'nodeName': (string);
   'timeoutSeconds': (number);
+  'server': (string);
 }
