@@ -28,15 +28,15 @@ describe('an agent stopped (SIGTERM) during kubeadm join', () => {
   it('lets the join finish, then exits; the deploy completes and a second one joins nothing again', async () => {
     const worker = HOSTS[1]!;
     const client = cluster.ctlSpawn('deploy', '-f', cluster.specPath);
-    let out = '';
-    client.stdout!.on('data', (c: Buffer) => void (out += c.toString()));
+    const chunks: string[] = [];
+    client.stdout!.on('data', (c: Buffer) => void chunks.push(c.toString()));
     client.stderr!.resume();
     const deployed = new Promise<number>((resolve) => client.once('exit', (code) => resolve(code ?? 1)));
     const agentLog = join(cluster.logs, `agent-${worker.name}.log`);
     await cluster.waitFor(
       () => {
         try {
-          return /"msg":"exec"[^\n]*kubeadm join/.test(readFileSync(agentLog, 'utf8'));
+          return /"command":"kubeadm join/.test(readFileSync(agentLog, 'utf8'));
         } catch {
           return false;
         }
@@ -58,8 +58,8 @@ describe('an agent stopped (SIGTERM) during kubeadm join', () => {
 
     // The deploy that sent the join completes: the result reached the coordinator before the session closed.
     cluster.startAgent(worker);
-    expect(await deployed, out.slice(-2000)).toBe(0);
-    expect(out).toMatch(/2\/2 nodes joined/);
+    expect(await deployed, chunks.join('').slice(-2000)).toBe(0);
+    expect(chunks.join('')).toMatch(/2\/2 nodes joined/);
     const again = await cluster.ctl('deploy', '-f', cluster.specPath);
     expect(again.code, again.stderr).toBe(0);
     expect(joins()).toHaveLength(1);
