@@ -165,6 +165,17 @@ type RegistrationMeta = Omit<Registration, 'caPem' | 'certPem' | 'keyPem' | 'nat
 
 export async function saveRegistration(stateDir: string, reg: Registration): Promise<void> {
   await ensureStateDir(stateDir);
+  await writeFileAtomic(join(stateDir, COORDINATOR_CA_FILE), reg.caPem, 0o600);
+  await writeFileAtomic(join(stateDir, AGENT_CERT_FILE), reg.certPem, 0o600);
+  // Written last: its presence means the rest is complete.
+  await saveNatsAndMeta(stateDir, reg);
+}
+
+/**
+ * The NATS CA and registration.json only. A NATS endpoint move writes nothing else: rewriting the certificate it read
+ * a moment earlier could undo a certificate renewal stored in between, leaving a key and a certificate that differ.
+ */
+async function saveNatsAndMeta(stateDir: string, reg: Registration): Promise<void> {
   const meta: RegistrationMeta = {
     agentName: reg.agentName,
     clusterName: reg.clusterName,
@@ -173,11 +184,8 @@ export async function saveRegistration(stateDir: string, reg: Registration): Pro
     coordinator: reg.coordinator,
     caPin: reg.caPin,
   };
-  await writeFileAtomic(join(stateDir, COORDINATOR_CA_FILE), reg.caPem, 0o600);
-  await writeFileAtomic(join(stateDir, AGENT_CERT_FILE), reg.certPem, 0o600);
   if (reg.natsCaPem) await writeFileAtomic(join(stateDir, NATS_CA_FILE), reg.natsCaPem, 0o600);
   else await rm(join(stateDir, NATS_CA_FILE), { force: true });
-  // Written last: its presence means the rest is complete.
   await writeFileAtomic(join(stateDir, REGISTRATION_FILE), JSON.stringify(meta, null, 2) + '\n', 0o600);
 }
 
@@ -259,7 +267,7 @@ export async function moveNatsEndpoint(stateDir: string, expectedPin: string, en
   if (current.natsUrl === url && (current.natsCaPem ?? '') === endpoint.caPem) return undefined;
   const { natsCaPem: _old, ...rest } = current;
   const next: Registration = { ...rest, natsUrl: url, ...(endpoint.caPem ? { natsCaPem: endpoint.caPem } : {}) };
-  await saveRegistration(stateDir, next);
+  await saveNatsAndMeta(stateDir, next);
   return next;
 }
 
