@@ -111,8 +111,15 @@ describeE2E('kubelet stand-in: static pods follow the manifest directory', () =>
 
   it('restarts a killed container after the PLEG delay, like the kubelet', async () => {
     const standin = standins!.of('cp-a');
-    const before = await standin.waitUntilRunning('haproxy');
-    expect(standin.kill('haproxy', 'SIGKILL')).toBe(true);
+    // The previous test restarted haproxy: the pid it reports may be the one just exiting, so kill a live one.
+    let before = await standin.waitUntilRunning('haproxy');
+    let killed = standin.kill('haproxy', 'SIGKILL');
+    for (const until = Date.now() + 5000; !killed && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      before = await standin.waitUntilRunning('haproxy');
+      killed = standin.kill('haproxy', 'SIGKILL');
+    }
+    expect(killed).toBe(true);
     // Until the stand-in has seen the exit it still reports the old pid; wait for a different one.
     const deadline = Date.now() + 5000;
     let after = standin.pidOf('haproxy');
