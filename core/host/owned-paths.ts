@@ -16,25 +16,17 @@
  * (workflow/host-tasks.ts), so a renderer that drifts off the list fails in a unit test, not on a host.
  */
 import { AuthError } from '../errors.js';
-import { KEEPALIVED_CHECK_SCRIPT_PATH, KEEPALIVED_TRACK_FILE_PATH } from '../render/keepalived.js';
 import { KUBELET_DROP_IN_PATH, KUBELET_UNIT_PATH } from '../render/host.js';
 import { KUBEADM_CONFIG_PATH, KUBEADM_OPS_CONFIG_PATH } from '../render/kubeadm-config.js';
-import { KUBE_VIP_MANIFEST_PATH } from '../render/kube-vip.js';
-import { HAPROXY_MANIFEST_PATH, KEEPALIVED_MANIFEST_PATH } from '../render/static-pods.js';
+import { LOAD_BALANCER_PATHS } from '../render/load-balancer.js';
 import { MODULES_LOAD_PATH, SYSCTL_PATH } from './kernel.js';
-import { AGENT_CONFIG_PATH, HAPROXY_CFG_PATH, KEEPALIVED_CONF_PATH, KUBEADM_HA_CONFIG_DIR, KUBELET_REGISTRY_AUTH_PATH, LB_SPEC_PATH } from './paths.js';
+import { AGENT_CONFIG_PATH, KEEPALIVED_CONF_PATH, KUBEADM_HA_CONFIG_DIR, KUBELET_REGISTRY_AUTH_PATH, LB_SPEC_PATH } from './paths.js';
 
 /** Single files the coordinator may write or remove: the load balancer's, and what host preparation writes. */
 export const OWNED_FILES: readonly string[] = Object.freeze([
-  // keepalived and haproxy, systemd or static pod
-  KEEPALIVED_CONF_PATH,
-  KEEPALIVED_CHECK_SCRIPT_PATH,
-  KEEPALIVED_TRACK_FILE_PATH,
-  HAPROXY_CFG_PATH,
-  // the load balancer's static pods; kubeadm's own manifests (etcd, apiserver, …) are not ours
-  KEEPALIVED_MANIFEST_PATH,
-  HAPROXY_MANIFEST_PATH,
-  KUBE_VIP_MANIFEST_PATH,
+  // keepalived and haproxy, systemd or static pod, and the load balancer's static pods (every mode's); kubeadm's own
+  // manifests (etcd, apiserver, …) are not ours
+  ...LOAD_BALANCER_PATHS,
   // host preparation
   KUBELET_REGISTRY_AUTH_PATH,
   KUBELET_DROP_IN_PATH,

@@ -49,14 +49,16 @@ export function renderLoadBalancerFiles(target: RenderTarget, options: LoadBalan
  * under another mode or role before, and removing a file that is not there is harmless. Includes the track file,
  * which keepalived (init_file) and the agent create.
  */
+export const LOAD_BALANCER_PATHS: readonly string[] = Object.freeze([
+  KEEPALIVED_CONF_PATH,
+  KEEPALIVED_CHECK_SCRIPT_PATH,
+  KEEPALIVED_TRACK_FILE_PATH,
+  HAPROXY_CFG_PATH,
+  KEEPALIVED_MANIFEST_PATH,
+  HAPROXY_MANIFEST_PATH,
+  KUBE_VIP_MANIFEST_PATH,
+]);
+
 export function loadBalancerPaths(_target: RenderTarget): string[] {
-  return [
-    KEEPALIVED_CONF_PATH,
-    KEEPALIVED_CHECK_SCRIPT_PATH,
-    KEEPALIVED_TRACK_FILE_PATH,
-    HAPROXY_CFG_PATH,
-    KEEPALIVED_MANIFEST_PATH,
-    HAPROXY_MANIFEST_PATH,
-    KUBE_VIP_MANIFEST_PATH,
-  ];
+  return [...LOAD_BALANCER_PATHS];
 }

@@ -20,7 +20,6 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAgentConfig, type AgentConfig } from '../../core/agent-config.js';
 import { addBackend } from '../../core/backend-set.js';
-import { runCli } from '../../coordinator/cli/cli.js';
 import { startCoordinator, type Coordinator } from '../../coordinator/daemon.js';
 import { pickFreePort } from '../../coordinator/nats/ports.js';
 import { certFingerprint } from '../../coordinator/pki/ca.js';
@@ -31,19 +30,13 @@ import { nkeyCredentials } from '../../lib/nats/credentials.js';
 import type { CoordinatorMessage__Output } from '../../proto/generated/kubeadm_ha/v1/CoordinatorMessage.js';
 import { AgentService } from '../../proto/index.js';
 import { AgentSession, loadRegistration, NATS_SEED_FILE, natsTlsFor, watchBackendSet } from '../support/agent-side.js';
+import { runCtl as ctl } from '../support/coordinatorctl.js';
 import { testFacts } from '../support/grpc-testing.js';
 
 const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p));
 // Long enough that the replaced certificate is still unexpired when the test presents it (renewal at two thirds), on a loaded host.
 const TTL_MS = 10_000;
 const NAME = 'rot-0';
-
-async function ctl(adminConf: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli([...args, '--admin-conf', adminConf], { out: (t) => void out.push(t), err: (t) => void err.push(t) });
-  return { code, out: out.join(''), err: err.join('') };
-}
 
 /** Opens a Session with the given pair and says how it ended: 'open' when the coordinator acknowledged it. */
 async function trySession(address: string, caPem: string, keyPem: string, certPem: string): Promise<string> {

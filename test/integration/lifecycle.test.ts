@@ -11,23 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAgentConfig } from '../../core/agent-config.js';
-import { runCli } from '../../coordinator/cli/cli.js';
 import { startCoordinator, type Coordinator, type CoordinatorOptions } from '../../coordinator/daemon.js';
 import { pickFreePort } from '../../coordinator/nats/ports.js';
 import { silentLogger } from '../../lib/log.js';
 import { connectNats } from '../../lib/nats/connect.js';
 import { nkeyCredentials } from '../../lib/nats/credentials.js';
 import { AgentSession } from '../support/agent-side.js';
+import { runCtl as ctl } from '../support/coordinatorctl.js';
 import { testFacts } from '../support/grpc-testing.js';
 
 const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p));
-
-async function ctl(adminConf: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli([...args, '--admin-conf', adminConf], { out: (t) => void out.push(t), err: (t) => void err.push(t) });
-  return { code, out: out.join(''), err: err.join('') };
-}
 
 describe.skipIf(!NATS_SERVER)('coordinator lifecycle against a real coordinator and nats-server', () => {
   let dir: string;

@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAgentConfig, type AgentConfig } from '../../core/agent-config.js';
 import type { KubeadmHaError } from '../../core/errors.js';
 import { loadSpec } from '../../core/validate.js';
-import { runCli } from '../../coordinator/cli/cli.js';
 import { startCoordinator, type Coordinator } from '../../coordinator/daemon.js';
 import { pickFreePort } from '../../coordinator/nats/ports.js';
 import { StateStore } from '../../coordinator/state/store.js';
@@ -21,17 +20,11 @@ import { silentLogger } from '../../lib/log.js';
 import { connectNats, type NatsConnection } from '../../lib/nats/connect.js';
 import { nkeyCredentials, type NatsEndpoint } from '../../lib/nats/credentials.js';
 import { AgentSession, registerAgent } from '../support/agent-side.js';
+import { runCtl as ctl } from '../support/coordinatorctl.js';
 import { testFacts } from '../support/grpc-testing.js';
 
 const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p));
 const FIXTURE = join(import.meta.dirname, '../fixtures/cluster.yaml');
-
-async function ctl(adminConf: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli([...args, '--admin-conf', adminConf], { out: (t) => void out.push(t), err: (t) => void err.push(t) });
-  return { code, out: out.join(''), err: err.join('') };
-}
 
 describe.skipIf(!NATS_SERVER)('trust against a real coordinator and nats-server', () => {
   let dir: string;
