@@ -62,15 +62,22 @@ const agent = (key: string): GrpcAgentRecord => ({
   tokenId: 'abcdef',
 });
 
+/** The registry over in-memory state and NATS users; its clock reads 2026-12-03T10:00Z. */
+function registryUnderTest() {
+  const memory = memoryState();
+  const nats = memoryNatsUsers();
+  const registry = new KvAgentRegistry(
+    () => memory.cluster,
+    () => 'prod',
+    nats.directory,
+    () => new Date('2026-12-03T10:00:00Z'),
+  );
+  return { registry, nats, ...memory };
+}
+
 describe('KvAgentRegistry', () => {
   it('a record that cannot be written puts the previous NATS key back: the registered host is not locked out', async () => {
-    const { cluster, agents, state } = memoryState();
-    const nats = memoryNatsUsers();
-    const registry = new KvAgentRegistry(
-      () => cluster,
-      () => 'prod',
-      nats.directory,
-    );
+    const { registry, nats, agents, state } = registryUnderTest();
     await registry.put(agent(KEY_A));
     state.failPut = true;
     await expect(registry.put(agent(KEY_B))).rejects.toThrow(/timeout/);
@@ -79,27 +86,14 @@ describe('KvAgentRegistry', () => {
   });
 
   it('a first registration that cannot be written leaves no NATS user', async () => {
-    const { cluster, state } = memoryState();
-    const nats = memoryNatsUsers();
-    const registry = new KvAgentRegistry(
-      () => cluster,
-      () => 'prod',
-      nats.directory,
-    );
+    const { registry, nats, state } = registryUnderTest();
     state.failPut = true;
     await expect(registry.put(agent(KEY_A))).rejects.toThrow(/timeout/);
     expect(nats.users.size).toBe(0);
   });
 
   it('revoke leaves a tombstone and removes the NATS user and the record; a later registration clears the tombstone', async () => {
-    const { cluster, agents, tombstones } = memoryState();
-    const nats = memoryNatsUsers();
-    const registry = new KvAgentRegistry(
-      () => cluster,
-      () => 'prod',
-      nats.directory,
-      () => new Date('2026-12-03T10:00:00Z'),
-    );
+    const { registry, nats, agents, tombstones } = registryUnderTest();
     await registry.put(agent(KEY_A));
     expect(await registry.revoke('worker-0', 'remove-node')).toBe(true);
     expect(agents.size).toBe(0);
@@ -110,14 +104,7 @@ describe('KvAgentRegistry', () => {
   });
 
   it('a registration that started before a revocation landed loses to it: no record, no NATS user, tombstone kept', async () => {
-    const { cluster, agents, tombstones } = memoryState();
-    const nats = memoryNatsUsers();
-    const registry = new KvAgentRegistry(
-      () => cluster,
-      () => 'prod',
-      nats.directory,
-      () => new Date('2026-12-03T10:00:00Z'),
-    );
+    const { registry, nats, agents, tombstones } = registryUnderTest();
     await registry.revoke('worker-0', 'forgotten by an operator');
     await expect(registry.put({ ...agent(KEY_A), registeredAt: '2026-12-03T09:59:59.000Z' })).rejects.toThrow(/was revoked while it registered/);
     expect(agents.size).toBe(0);
