@@ -3,13 +3,16 @@
  * connections to /healthz through the VIP, a 4th control-plane node is added (every haproxy ends with 4 backends
  * UP), then a non-holder master is removed, then the VIP holder: no request fails, and each removed host is left
  * with no VIP and no keepalived (or haproxy) running, while the others' haproxys hold exactly the remaining masters.
+ * Last (issue 11), the new VIP holder is removed with the coordinator SIGKILLed at the start of every phase of
+ * remove-node and restarted each time: the removal resumes by itself and completes, with the same guarantees.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeE2E } from '../netns/describe-e2e.js';
 import { loadLoop, type LoadLoopResult } from '../netns/http-client.js';
-import { E2eCluster, LB_PORT, type E2eHost } from './cluster.js';
+import { REMOVE_NODE } from '../../coordinator/actions/remove-node.js';
+import { E2eCluster, LB_PORT, type CtlResult, type E2eHost } from './cluster.js';
 import { ensureBuilt } from './build.js';
 
 const HOSTS: E2eHost[] = [
@@ -203,4 +206,61 @@ describeE2E('e2e: membership under load (add a 4th master, remove a non-holder, 
     await backendsEverywhere(remaining);
     for (const h of [LOAD_FROM, ...remaining]) expect((await c.healthz(h, 2000)).status).toBe(200);
   }, 120_000);
+
+  it('removes the VIP holder with the coordinator SIGKILLed at every phase start: each restart resumes it; no request fails', async () => {
+    const vipHolder = await holder();
+    const remaining = (await nodes()).filter((n) => n.joined && n.name.startsWith('master-') && n.name !== vipHolder).map((n) => n.name);
+    expect(remaining.length).toBe(1);
+    const load = startLoad();
+    const logged = (id: string, kind: 'phase-start' | 'phase-skip') =>
+      c
+        .coordinator!.readLog()
+        .split('\n')
+        .some((l) => l.includes(`"phase":"${id}"`) && l.includes(`"kind":"${kind}"`));
+    // The command, then after each restart the same command again: it attaches to the resumed removal.
+    let removal: Promise<CtlResult> = c.ctl(['remove-node', vipHolder]);
+    let finished: CtlResult | undefined;
+    const killedAt: string[] = [];
+    const skipped: string[] = [];
+    for (const phase of REMOVE_NODE.phases.map((p) => p.id)) {
+      void removal.then((r) => (finished = r));
+      // A phase with nothing (left) to do is skipped without starting: there is no boundary to kill at.
+      await c.waitFor(
+        () => logged(phase, 'phase-start') || logged(phase, 'phase-skip') || finished !== undefined,
+        120_000,
+        `remove-node to reach ${phase}`,
+        () => c.coordinator!.running(),
+      );
+      if (!logged(phase, 'phase-start')) {
+        if (finished) break;
+        skipped.push(phase);
+        continue;
+      }
+      await c.coordinator!.signal('SIGKILL');
+      await c.coordinator!.exited;
+      killedAt.push(phase);
+      const cut = await removal;
+      expect(cut.code, `the command survived the coordinator's death at ${phase}`).not.toBe(0);
+      finished = undefined;
+      await c.startCoordinator();
+      removal = c.ctl(['remove-node', vipHolder]);
+    }
+    const removed = await removal;
+    const result = await load.stop();
+    if (removed.code !== 0) console.error(removed.stdout.slice(-3000), removed.stderr.slice(-3000), '\nlogs in', c.logs());
+    console.log(
+      `remove-node ${vipHolder} (the holder), SIGKILLed at ${killedAt.join(', ')} (skipped: ${skipped.join(', ') || 'none'}); load ${result.ok} ok, ${result.failed} failed, slowest ${result.maxLatencyMs} ms`,
+    );
+    expect(removed.code).toBe(0);
+    // Every phase was either killed at its start or skipped (nothing to do after a resume).
+    expect([...killedAt, ...skipped].sort()).toEqual(REMOVE_NODE.phases.map((p) => p.id).sort());
+    expect(killedAt).toContain('remove-move-vip');
+    expect(killedAt).toContain('remove-kubeadm-reset');
+    expect({ failed: result.failed, errors: result.errors }).toEqual({ failed: 0, errors: [] });
+    expect(result.ok).toBeGreaterThan(20);
+    expect(await holder()).toBe(remaining[0]);
+    await expectGone(vipHolder);
+    await backendsEverywhere(remaining);
+    for (const h of [LOAD_FROM, ...remaining]) expect((await c.healthz(h, 2000)).status).toBe(200);
+  }, 600_000);
 });
