@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs for real. Idempotent; needs root (or sudo).
 set -euo pipefail
+# etcd-server and etcd-client (3.4): the kubelet stand-in runs the real etcd from the etcd.yaml static pod the simulated kubeadm writes.
 # binutils, dpkg-dev, lintian, rpm and systemd build and check the .deb/.rpm packages (npm run package).
-packages=(keepalived haproxy nats-server iproute2 nftables openssl curl procps psmisc binutils dpkg-dev lintian rpm systemd)
+packages=(keepalived haproxy nats-server etcd-server etcd-client iproute2 nftables openssl curl procps psmisc binutils dpkg-dev lintian rpm systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
