@@ -110,4 +110,6 @@ export interface ClusterContext extends EngineContext, ClusterView {
   readonly timeouts: DeployTimeouts;
   /** Control-plane join token lifetime: short, the token is deleted right after the join anyway. */
   readonly joinTokenTtlMs: number;
+  /** `--force`: the etcd health gates say what is wrong and go on instead of refusing. */
+  readonly force?: boolean;
 }
