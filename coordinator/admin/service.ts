@@ -26,6 +26,7 @@ import { tokenRole } from '../tokens.js';
 import { dryRunPhases, runAction } from '../workflow/engine.js';
 import { UNRECORDED } from '../workflow/phase.js';
 import { approveNode, pendingReason } from './auto-join.js';
+import { etcdStatus, takeSnapshot } from './etcd.js';
 import type { Operation } from './operations.js';
 
 export interface AdminService {
@@ -94,6 +95,22 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
   };
 
   const handlers: Partial<AdminServiceHandlers> = {
+    async EtcdStatus(_call, callback) {
+      const { assessment, skipped } = await etcdStatus(rt, abort.signal);
+      callback(null, {
+        members: assessment.members.map((m) => ({ ...m, alarms: [...m.alarms] })),
+        problems: [...assessment.problems],
+        warnings: [...assessment.warnings],
+        healthy: assessment.healthy,
+        skipped,
+      });
+    },
+
+    async EtcdSnapshot(call, callback) {
+      const taken = await takeSnapshot(rt, { keep: call.request.keep, signal: abort.signal });
+      callback(null, { ...taken, pruned: [...taken.pruned] });
+    },
+
     async Verify(call, callback) {
       const spec = await storedSpec(rt);
       if (!spec) throw new PreconditionError('no cluster has been deployed yet: run coordinatorctl deploy -f cluster.yaml first');

@@ -67,6 +67,19 @@ export function parseSnapshotFileName(name: string): { cluster: string; stamp: s
   return { cluster: m[1]!, stamp: m[3]!, revision: Number(m[4]) };
 }
 
+/** When the newest snapshot of `cluster` among `names` was taken (ms since the epoch), 0 when there is none. */
+export function newestSnapshotTime(names: readonly string[], cluster: string): number {
+  let newest = 0;
+  for (const name of names) {
+    const parsed = parseSnapshotFileName(name);
+    if (parsed?.cluster !== cluster) continue;
+    const s = parsed.stamp;
+    const at = Date.parse(`${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`);
+    if (at > newest) newest = at;
+  }
+  return newest;
+}
+
 /** The snapshot files of `cluster` among `names` to delete so that the newest `keep` remain; other files are never touched. */
 export function snapshotsToPrune(names: readonly string[], cluster: string, keep: number): string[] {
   const ours = names
