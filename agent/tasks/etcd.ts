@@ -144,8 +144,8 @@ export async function etcdRemoveMember(
 ): Promise<TaskResultInput['etcdRemoveMember']> {
   const decimal = memberIdFromHex(input.memberId);
   if (!decimal) throw new PreconditionError(`etcd member id ${JSON.stringify(clip(input.memberId, 40))} is not a hexadecimal member id`);
-  if (!/^https:\/\/(\[[0-9a-fA-F:.]+\]|[0-9.]+):2380$/.test(input.peerUrl)) {
-    throw new PreconditionError(`peer URL ${JSON.stringify(clip(input.peerUrl, 80))} is not https://ADDRESS:2380`);
+  if (!/^https:\/\/(\[[0-9a-fA-F:.]+\]|[0-9.]+):\d{1,5}$/.test(input.peerUrl)) {
+    throw new PreconditionError(`peer URL ${JSON.stringify(clip(input.peerUrl, 80))} is not https://ADDRESS:PORT`);
   }
   const etcd = await client(host, input.address, 'apiserver', options);
   const self = await etcd.status();
