@@ -288,7 +288,8 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
 
   /** One data chunk of a task, written only when the session's flow control allows it. */
   private async sendData(taskId: string, chunk: Buffer, signal: AbortSignal): Promise<void> {
-    if (chunk.length > TASK_DATA_CHUNK_BYTES) throw new KubeadmHaError(`task ${taskId}: a data chunk of ${chunk.length} bytes is over ${TASK_DATA_CHUNK_BYTES}`);
+    if (chunk.length > TASK_DATA_CHUNK_BYTES)
+      throw new KubeadmHaError(`task ${taskId}: a data chunk of ${chunk.length} bytes is over ${TASK_DATA_CHUNK_BYTES}`);
     signal.throwIfAborted();
     const active = this.active;
     if (!active?.open) throw new UnavailableError(`task ${taskId}: the session to the coordinator is gone; its data cannot be sent`);

@@ -241,7 +241,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
         if (p.data && p.data.length > 0) {
           if (!pending) return;
           try {
-            if (!pending.onData) throw new KubeadmHaError(`the agent sent data for a ${pending.kind} task, which streams none`);
+            if (!pending.onData) throw new KubeadmHaError(`the agent sent data for a task that streams none (${pending.kind})`);
             pending.onData(p.data);
           } catch (err) {
             pending.settle(err instanceof KubeadmHaError ? err : new KubeadmHaError(err instanceof Error ? err.message : String(err)));

@@ -171,7 +171,10 @@ const rawSchema = z.strictObject({
                   return z.NEVER;
                 }
                 if (ms < MIN_SNAPSHOT_INTERVAL_MS) {
-                  ctx.addIssue({ code: 'custom', message: `"${text}" is under ${formatDurationMs(MIN_SNAPSHOT_INTERVAL_MS)}; a snapshot reads the whole database, take them less often` });
+                  ctx.addIssue({
+                    code: 'custom',
+                    message: `"${text}" is under ${formatDurationMs(MIN_SNAPSHOT_INTERVAL_MS)}; a snapshot reads the whole database, take them less often`,
+                  });
                   return z.NEVER;
                 }
                 return ms;

@@ -122,7 +122,12 @@ describe.skipIf(skip !== false)(`agent etcd client against a real etcd${skip ? `
     expect(r.endpointError).toBe('');
     expect(r.alarmsError).toBe('');
     expect(r.members).toHaveLength(1);
-    expect(r.members[0]).toMatchObject({ name: 'master-0', peerUrls: [`https://${ADDRESS}:${peerPort}`], clientUrls: [`https://${ADDRESS}:${port}`], isLearner: false });
+    expect(r.members[0]).toMatchObject({
+      name: 'master-0',
+      peerUrls: [`https://${ADDRESS}:${peerPort}`],
+      clientUrls: [`https://${ADDRESS}:${port}`],
+      isLearner: false,
+    });
     expect(r.endpoint!.memberId).toBe(r.members[0]!.id);
     expect(r.endpoint!.leaderId).toBe(r.members[0]!.id);
     expect(r.endpoint!.version).toMatch(/^3\./);
@@ -144,14 +149,22 @@ describe.skipIf(skip !== false)(`agent etcd client against a real etcd${skip ? `
     const other = await createCA('other-ca', 'ECDSA-P256', Date.now());
     const stranger = await signLeaf(other, { commonName: 'x', usages: ['client'] }, 'ECDSA-P256', Date.now());
     const creds = await etcdCredentials(host, 'healthcheck');
-    await expect(new EtcdGatewayClient(ADDRESS, port, { ...creds, cert: stranger.certPem, key: stranger.keyPem }, { timeoutMs: 2_000 }).status()).rejects.toThrow();
+    await expect(
+      new EtcdGatewayClient(ADDRESS, port, { ...creds, cert: stranger.certPem, key: stranger.keyPem }, { timeoutMs: 2_000 }).status(),
+    ).rejects.toThrow();
     await expect(new EtcdGatewayClient(ADDRESS, port, { ...creds, ca: other.certPem }, { timeoutMs: 2_000 }).status()).rejects.toThrow(/certificate/i);
   });
 
   it('snapshot: streamed in bounded chunks, ends with etcd sha256 trailer, hashed, at the revision before it', async () => {
     const chunks: Buffer[] = [];
     const progress: string[] = [];
-    const r = await etcdSnapshot(host, ADDRESS, async (c) => void chunks.push(c), (l) => void progress.push(l), { port });
+    const r = await etcdSnapshot(
+      host,
+      ADDRESS,
+      async (c) => void chunks.push(c),
+      (l) => void progress.push(l),
+      { port },
+    );
     const bytes = Buffer.concat(chunks);
     expect(r.size).toBe(bytes.length);
     expect(chunks.every((c) => c.length <= 1024 * 1024)).toBe(true);

@@ -163,7 +163,8 @@ export async function etcdRemoveMember(
     await etcd.memberRemove(decimal);
   } catch (err) {
     // "member not found" on a retry whose first attempt went through.
-    if (err instanceof EtcdGatewayError && /member not found/i.test(err.message)) return { removed: false, detail: `no etcd member ${input.memberId} (already gone)` };
+    if (err instanceof EtcdGatewayError && /member not found/i.test(err.message))
+      return { removed: false, detail: `no etcd member ${input.memberId} (already gone)` };
     throw err;
   }
   return { removed: true, detail: `removed etcd member ${target.name || '(never started)'} ${memberIdToHex(decimal)} (${input.peerUrl})` };

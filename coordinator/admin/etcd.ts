@@ -39,7 +39,8 @@ export interface EtcdStatusAnswer {
 /** etcd as every control-plane node's agent sees it, judged. */
 export async function etcdStatus(rt: CoordinatorRuntime, signal?: AbortSignal): Promise<EtcdStatusAnswer> {
   const spec = await deployedSpec(rt);
-  if (!stackedEtcd(spec)) return { assessment: { problems: [], warnings: [], members: [], quorum: true, healthy: true }, skipped: 'external etcd: not checked' };
+  if (!stackedEtcd(spec))
+    return { assessment: { problems: [], warnings: [], members: [], quorum: true, healthy: true }, skipped: 'external etcd: not checked' };
   const nodes = controlPlaneNodes(spec).map((n) => ({ name: n.name, address: n.address }));
   const reports = await etcdReports(agentGateway(rt.hub), nodes, 'etcd status', signal);
   return { assessment: assessEtcd(nodes, reports), skipped: '' };
@@ -121,7 +122,8 @@ async function takeSnapshotNow(rt: CoordinatorRuntime, options: { keep?: number;
     if (result.sha256 !== check.sha256) problems.push(`sha256 ${check.sha256} of what arrived differs from the agent's ${result.sha256}`);
     if (!check.trailerOk) problems.push("etcd's sha256 trailer does not match the snapshot's content (corrupt or truncated)");
     if (!(Number(result.revision) > 0)) problems.push(`the member reported revision ${result.revision}`);
-    if (problems.length > 0) throw new KubeadmHaError(`the snapshot from ${source.node} failed its integrity check: ${problems.join('; ')}`, { host: source.node });
+    if (problems.length > 0)
+      throw new KubeadmHaError(`the snapshot from ${source.node} failed its integrity check: ${problems.join('; ')}`, { host: source.node });
     const name = snapshotFileName(spec.name, new Date(), Number(result.revision));
     const path = join(dir, name);
     await rename(temp, path);

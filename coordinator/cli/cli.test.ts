@@ -96,7 +96,18 @@ describe('coordinatorctl plan', () => {
     const r = await cli('plan', '-f', FIXTURE);
     expect(r.code).toBe(0);
     const phases = [...r.out.matchAll(/^\d+\. ([a-z-]+):/gm)].map((m) => m[1]);
-    expect(phases).toEqual(['validate', 'wait-agents', 'preflight', 'prepare-hosts', 'load-balancer', 'init', 'etcd-health-gate', 'join-control-plane', 'join-workers', 'verify']);
+    expect(phases).toEqual([
+      'validate',
+      'wait-agents',
+      'preflight',
+      'prepare-hosts',
+      'load-balancer',
+      'init',
+      'etcd-health-gate',
+      'join-control-plane',
+      'join-workers',
+      'verify',
+    ]);
     expect(r.out).toMatch(/hosts \(one at a time\): master-1, master-2/);
   });
 });

@@ -79,7 +79,11 @@ describe('remove-node around etcd', () => {
   it('--force goes on and says what it skipped', async () => {
     const otherDown = world(healthy().map((m) => (m.name === m1!.name ? { ...m, down: true } : m)));
     await removeEtcdGatePhase.run(removal(otherDown.ctx, m2!.name, true));
-    expect(otherDown.events.some((e) => /^warning: --force: going on to remove master-2 although etcd is unhealthy; skipped the etcd health gate over:\n {2}- etcd quorum lost/.test(e))).toBe(true);
+    expect(
+      otherDown.events.some((e) =>
+        /^warning: --force: going on to remove master-2 although etcd is unhealthy; skipped the etcd health gate over:\n {2}- etcd quorum lost/.test(e),
+      ),
+    ).toBe(true);
   });
 
   it('a worker removal is not gated', async () => {
@@ -103,7 +107,14 @@ describe('remove-node around etcd', () => {
 describe('verify-etcd', () => {
   it('one row per member and one failed row per problem', async () => {
     const w = world(healthy().map((m) => (m.name === m1!.name ? { ...m, down: true } : m)));
-    const ctx: VerifyContext = { ...w.ctx, failover: false, registered: async () => [], connected: () => [], runningOperation: () => undefined, report: newFindings() };
+    const ctx: VerifyContext = {
+      ...w.ctx,
+      failover: false,
+      registered: async () => [],
+      connected: () => [],
+      runningOperation: () => undefined,
+      report: newFindings(),
+    };
     await verifyEtcdPhase.run(ctx);
     const rows = ctx.report.rows;
     expect(rows.filter((r) => r.check === 'etcd member').map((r) => [r.host, r.ok])).toEqual([
@@ -111,6 +122,8 @@ describe('verify-etcd', () => {
       ['master-1', false],
       ['master-2', true],
     ]);
-    expect(rows.filter((r) => r.check === 'etcd' && !r.ok).map((r) => r.detail)).toEqual([expect.stringMatching(/^etcd member master-1 \(1001\) is not answering \(master-1: https:/)]);
+    expect(rows.filter((r) => r.check === 'etcd' && !r.ok).map((r) => r.detail)).toEqual([
+      expect.stringMatching(/^etcd member master-1 \(1001\) is not answering \(master-1: https:/),
+    ]);
   });
 });

@@ -97,7 +97,12 @@ function problemList(a: EtcdAssessment): string {
 export function enforceGate(ctx: GateContext, phase: string, what: string, assessment: EtcdAssessment, host?: string): void {
   for (const w of assessment.warnings) ctx.emit({ kind: 'progress', phase, ...(host ? { host } : {}), message: `warning: ${w}` });
   if (assessment.healthy) {
-    ctx.emit({ kind: 'progress', phase, ...(host ? { host } : {}), message: `etcd healthy (${assessment.members.length} members${assessment.leaderId ? `, leader ${assessment.leaderId}` : ''})` });
+    ctx.emit({
+      kind: 'progress',
+      phase,
+      ...(host ? { host } : {}),
+      message: `etcd healthy (${assessment.members.length} members${assessment.leaderId ? `, leader ${assessment.leaderId}` : ''})`,
+    });
     return;
   }
   if (ctx.force) {
@@ -173,10 +178,13 @@ export async function removeLeftoverMember(
   }
   const via = healthyReporters(reports, [removed.name])[0];
   if (!via) {
-    throw new PreconditionError(`etcd member ${left.name || left.id} with ${peerUrlOf(removed.address)} is left, and no remaining member is healthy enough to remove it`, {
-      phase,
-      host: removed.name,
-    });
+    throw new PreconditionError(
+      `etcd member ${left.name || left.id} with ${peerUrlOf(removed.address)} is left, and no remaining member is healthy enough to remove it`,
+      {
+        phase,
+        host: removed.name,
+      },
+    );
   }
   emit(`etcd member ${left.name || '(never started)'} ${left.id} with ${peerUrlOf(removed.address)} is still there: removing it through ${via.node}`);
   const r = await ctx.agents.runTask(

@@ -245,7 +245,8 @@ export interface SnapshotChunk {
 /** One line of POST /v3/maintenance/snapshot: the bytes it carries, or the error etcd sent instead. */
 export function parseSnapshotLine(line: string): SnapshotChunk {
   const what = 'etcd snapshot stream';
-  if (line.length > MAX_SNAPSHOT_LINE_BYTES) throw new EtcdGatewayError(`${what}: a line of ${line.length} bytes is over the ${MAX_SNAPSHOT_LINE_BYTES}-byte bound`);
+  if (line.length > MAX_SNAPSHOT_LINE_BYTES)
+    throw new EtcdGatewayError(`${what}: a line of ${line.length} bytes is over the ${MAX_SNAPSHOT_LINE_BYTES}-byte bound`);
   const parsed = check(snapshotLineSchema, parseJson(line, what), what);
   if ('error' in parsed) throw new EtcdGatewayError(`${what}: etcd failed the snapshot: ${clip(parsed.error.message ?? JSON.stringify(parsed.error), 200)}`);
   return { bytes: Buffer.from(parsed.result.blob, 'base64'), remainingBytes: num(parsed.result.remaining_bytes) };

@@ -77,7 +77,9 @@ describe('assessEtcd', () => {
       'master-2: etcd member master-2 (a2) has peer URL https://198.18.0.99:2380, not https://198.18.0.13:2380',
     );
     const extra = [...MEMBERS, { name: 'gone-3', address: '198.18.0.14', id: 'a3' }];
-    expect(assessEtcd(NODES, reports(extra)).problems).toContain('etcd member gone-3 (a3) with peer URL https://198.18.0.14:2380 belongs to no control-plane node');
+    expect(assessEtcd(NODES, reports(extra)).problems).toContain(
+      'etcd member gone-3 (a3) with peer URL https://198.18.0.14:2380 belongs to no control-plane node',
+    );
     const missing = MEMBERS.filter((m) => m.name !== 'master-2');
     expect(assessEtcd(NODES, reports(missing)).problems).toContain('master-2: no etcd member with its name and peer URL https://198.18.0.13:2380');
   });
@@ -121,7 +123,10 @@ describe('assessEtcd', () => {
   });
 
   it('no alarms, each named once', () => {
-    const alarmed = reports(MEMBERS, (r) => ({ ...r, alarms: [{ memberId: 'a1', alarm: 'NOSPACE' }, ...(r.node === 'master-0' ? [{ memberId: 'a2', alarm: 'CORRUPT' }] : [])] }));
+    const alarmed = reports(MEMBERS, (r) => ({
+      ...r,
+      alarms: [{ memberId: 'a1', alarm: 'NOSPACE' }, ...(r.node === 'master-0' ? [{ memberId: 'a2', alarm: 'CORRUPT' }] : [])],
+    }));
     const a = assessEtcd(NODES, alarmed);
     expect(a.problems).toEqual([
       'etcd alarm NOSPACE on etcd member master-1 (a1): the cluster refuses writes until it is compacted, defragmented and the alarm disarmed',
@@ -131,7 +136,8 @@ describe('assessEtcd', () => {
   });
 
   it('database size against the quota: a warning above 80 %, a problem at the quota; a reported quota wins over the default', () => {
-    const sized = (dbSize: number, dbSizeQuota = 0) => reports(MEMBERS, (r) => (r.node === 'master-1' ? { ...r, endpoint: { ...r.endpoint!, dbSize, dbSizeQuota } } : r));
+    const sized = (dbSize: number, dbSizeQuota = 0) =>
+      reports(MEMBERS, (r) => (r.node === 'master-1' ? { ...r, endpoint: { ...r.endpoint!, dbSize, dbSizeQuota } } : r));
     const warn = assessEtcd(NODES, sized(1800 * MiB));
     expect(warn.problems).toEqual([]);
     expect(warn.warnings).toEqual(['etcd member master-1 (a1): database 1.76 GiB is 88 % of its 2.00 GiB quota; compact and defragment it']);
@@ -151,7 +157,9 @@ describe('assessEtcd', () => {
     const targetDown = reports(MEMBERS, (r) => (r.node === 'master-2' ? { node: r.node, error: 'agent not connected' } : r)).slice(0, 2);
     expect(assessEtcd(remaining, targetDown, { excludePeerUrls: [peerUrlOf('198.18.0.13')] }).problems).toEqual([]);
     const anotherDown = reports(MEMBERS, (r) => (r.node === 'master-0' ? r : { node: r.node, error: 'agent not connected' })).slice(0, 2);
-    expect(assessEtcd(remaining, anotherDown, { excludePeerUrls: [peerUrlOf('198.18.0.13')] }).problems[0]).toMatch(/^etcd quorum lost: 1 of 2 voting members answer, 2 needed/);
+    expect(assessEtcd(remaining, anotherDown, { excludePeerUrls: [peerUrlOf('198.18.0.13')] }).problems[0]).toMatch(
+      /^etcd quorum lost: 1 of 2 voting members answer, 2 needed/,
+    );
     // The target led: etcd elects another leader when it leaves.
     const targetLeads = reports(MEMBERS, (r) => ({ ...r, endpoint: { ...r.endpoint!, leaderId: 'a2' } })).slice(0, 2);
     expect(assessEtcd(remaining, targetLeads, { excludePeerUrls: [peerUrlOf('198.18.0.13')] }).problems).toEqual([]);

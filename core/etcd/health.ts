@@ -215,7 +215,9 @@ export function assessEtcd(expected: readonly EtcdExpectedNode[], reports: reado
   for (const a of alarmSet.values()) {
     alarmsOf.set(a.memberId, [...(alarmsOf.get(a.memberId) ?? []), a.alarm]);
     const m = (allMembers ?? []).find((x) => x.id === a.memberId);
-    problems.push(`etcd alarm ${a.alarm} on ${m ? memberLabel(m) : `etcd member ${a.memberId}`}${a.alarm === 'NOSPACE' ? ': the cluster refuses writes until it is compacted, defragmented and the alarm disarmed' : ''}`);
+    problems.push(
+      `etcd alarm ${a.alarm} on ${m ? memberLabel(m) : `etcd member ${a.memberId}`}${a.alarm === 'NOSPACE' ? ': the cluster refuses writes until it is compacted, defragmented and the alarm disarmed' : ''}`,
+    );
   }
   if (alarmSet.size === 0 && reports.length > 0 && reports.every((r) => r.error || r.alarmsError)) {
     warnings.push(`no control-plane node could read the etcd alarms (${reports.map((r) => `${r.node}: ${r.error ?? r.alarmsError}`).join('; ')})`);

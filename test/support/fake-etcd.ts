@@ -24,7 +24,11 @@ export function fakeMember(name: string, address: string, index: number, extra: 
 }
 
 /** What `node`'s agent answers, given the cluster's members; a node that is not an answering member reports why. */
-export function fakeEtcdStatus(members: readonly FakeMember[], node: string, alarms: readonly { memberId: string; alarm: string }[] = []): TaskResultOutput['etcdStatus'] {
+export function fakeEtcdStatus(
+  members: readonly FakeMember[],
+  node: string,
+  alarms: readonly { memberId: string; alarm: string }[] = [],
+): TaskResultOutput['etcdStatus'] {
   const self = members.find((m) => m.name === node && !m.unstarted);
   if (!self || self.down) {
     const error = `https://${self?.address ?? '127.0.0.1'}:2379/v3/maintenance/status: ECONNREFUSED: connect ECONNREFUSED`;

@@ -20,7 +20,11 @@ export const addNodeCommand: Command = {
     const loaded = await loadSpecFile(path);
     const client = await connect(values);
     try {
-      return await followEvents(client.addNode({ specYaml: loaded.text, nodeName: node, dryRun: values['dry-run'] === true, force: values.force === true }), io, 'add-node');
+      return await followEvents(
+        client.addNode({ specYaml: loaded.text, nodeName: node, dryRun: values['dry-run'] === true, force: values.force === true }),
+        io,
+        'add-node',
+      );
     } finally {
       client.close();
     }

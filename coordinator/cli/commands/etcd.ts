@@ -9,7 +9,7 @@ const USAGE = [
   'coordinatorctl etcd status [-o json] [--admin-conf FILE]      the member table; exits 1 when etcd is unhealthy',
   '       coordinatorctl etcd snapshot [--keep N] [--admin-conf FILE]  a checked snapshot from a healthy member, stored',
   '                                                                    on the coordinator host (<data-dir>/etcd-snapshots, 0600);',
-  '                                                                    keeps the newest N of this cluster (default: the spec\'s, or 8)',
+  "                                                                    keeps the newest N of this cluster (default: the spec's, or 8)",
 ].join('\n');
 
 /** The same deadline as the coordinator's own bound on a snapshot, plus a margin. */
@@ -48,7 +48,9 @@ export const etcdCommand: Command = {
         const r = await unary<object, EtcdSnapshotResponse__Output>(client, 'etcdSnapshot', { keep }, 'etcd snapshot', SNAPSHOT_CALL_TIMEOUT_MS);
         if (values.output === 'json') io.out(`${JSON.stringify(r, null, 2)}\n`);
         else {
-          io.out(`snapshot of revision ${r.revision} from ${r.node}: ${r.path} (${size(Number(r.size))}, sha256 ${r.sha256}; etcd's own sha256 trailer checked)\n`);
+          io.out(
+            `snapshot of revision ${r.revision} from ${r.node}: ${r.path} (${size(Number(r.size))}, sha256 ${r.sha256}; etcd's own sha256 trailer checked)\n`,
+          );
           for (const p of r.pruned) io.out(`pruned ${p}\n`);
         }
         return 0;
@@ -79,7 +81,9 @@ export const etcdCommand: Command = {
       );
       for (const w of r.warnings) io.err(`warning: ${w}\n`);
       for (const p of r.problems) io.err(`problem: ${p}\n`);
-      io.out(r.healthy ? `\netcd healthy: ${r.members.length} members\n` : `\netcd UNHEALTHY: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}\n`);
+      io.out(
+        r.healthy ? `\netcd healthy: ${r.members.length} members\n` : `\netcd UNHEALTHY: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}\n`,
+      );
       return r.healthy ? 0 : 1;
     } finally {
       client.close();

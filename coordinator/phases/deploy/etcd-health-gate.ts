@@ -18,11 +18,16 @@ export const etcdHealthGatePhase: Phase<ClusterContext, ClusterView> = {
   id: 'etcd-health-gate',
   title: 'etcd health gate before control-plane joins (members, leader, learners, alarms, quota, quorum)',
   describe: ({ plan }) => ({
-    hosts: [plan.initNode.name],
-    order: 'none',
+    hosts: plan.controlPlane.length > 1 ? plan.controlPlane.slice(0, -1).map((n) => n.name) : [],
+    order: plan.controlPlane.length > 1 ? 'parallel' : 'none',
     details:
       plan.controlPlane.length > 1
-        ? [`before joining ${plan.controlPlane.slice(1).map((n) => n.name).join(', ')}: etcd healthy as every joined control-plane node's agent sees it, or refuse (--force: go on and say what was skipped)`]
+        ? [
+            `before joining ${plan.controlPlane
+              .slice(1)
+              .map((n) => n.name)
+              .join(', ')}: etcd healthy as every joined control-plane node's agent sees it, or refuse (--force: go on and say what was skipped)`,
+          ]
         : ['single control-plane node: no join to gate'],
   }),
   shouldRun: async (ctx) => stackedEtcd(ctx.spec) && (await pendingControlPlane(ctx)).length > 0 && (await joinedControlPlaneNodes(ctx)).length > 0,

@@ -173,9 +173,15 @@ describe('joinControlPlaneNode', () => {
     await joinControlPlaneNode({ ...ctx, emit: (e) => events.push(e.message) }, ctx.plan.controlPlane[1]!);
     const kinds = calls.map((c) => `${c.agent}:${c.kind}`);
     expect(kinds.indexOf('master-0:etcdRemoveMember')).toBeLessThan(kinds.indexOf('master-1:kubeadmJoin'));
-    expect(calls.find((c) => c.kind === 'etcdRemoveMember')!.args).toEqual({ address: '198.18.0.11', memberId: dangling.id, peerUrl: 'https://198.18.0.12:2380' });
+    expect(calls.find((c) => c.kind === 'etcdRemoveMember')!.args).toEqual({
+      address: '198.18.0.11',
+      memberId: dangling.id,
+      peerUrl: 'https://198.18.0.12:2380',
+    });
     expect(etcd.members.map((m) => m.name)).toEqual(['master-0']);
-    expect(events.some((e) => /removing the dangling etcd member \(never started\) 1001 with master-1's peer URL https:\/\/198\.18\.0\.12:2380/.test(e))).toBe(true);
+    expect(events.some((e) => /removing the dangling etcd member \(never started\) 1001 with master-1's peer URL https:\/\/198\.18\.0\.12:2380/.test(e))).toBe(
+      true,
+    );
     expect(nodes.get('master-1')?.joined).toBe(true);
   });
 
@@ -193,7 +199,9 @@ describe('joinControlPlaneNode', () => {
   it('refuses when no control-plane node reaches etcd at all; --force goes on and says what it skipped', async () => {
     const down = [fakeMember('master-0', '198.18.0.11', 0, { down: true })];
     const refused = fakeContext([], { etcd: down });
-    await expect(joinControlPlaneNode(refused.ctx, refused.ctx.plan.controlPlane[1]!)).rejects.toThrow(/etcd quorum lost: 0 of 1 voting member answer, 1 needed/);
+    await expect(joinControlPlaneNode(refused.ctx, refused.ctx.plan.controlPlane[1]!)).rejects.toThrow(
+      /etcd quorum lost: 0 of 1 voting member answer, 1 needed/,
+    );
     const events: string[] = [];
     const forced = fakeContext([], { etcd: down });
     await joinControlPlaneNode({ ...forced.ctx, force: true, emit: (e) => events.push(e.message) }, forced.ctx.plan.controlPlane[1]!);

@@ -15,7 +15,10 @@ export const removeEtcdGatePhase: Phase<RemoveContext, RemoveView> = {
   title: 'etcd health gate: the members that remain must be healthy',
   describe: (view) =>
     view.target.role === 'control-plane'
-      ? onTarget(view, `etcd without ${view.target.name}'s member healthy as the other control-plane nodes see it, or refuse (--force: go on and say what was skipped)`)
+      ? onTarget(
+          view,
+          `etcd without ${view.target.name}'s member healthy as the other control-plane nodes see it, or refuse (--force: go on and say what was skipped)`,
+        )
       : onTarget(view, 'a worker: no etcd member changes'),
   shouldRun: async (ctx) => ctx.target.role === 'control-plane' && stackedEtcd(ctx.spec) && !(await hostDone(ctx)),
   async run(ctx) {

@@ -38,6 +38,7 @@ export const verifyEtcdPhase: Phase<VerifyContext, ClusterView> = {
     }
     for (const p of a.problems) addRow(ctx, 'etcd', '', false, p);
     for (const w of a.warnings) addRow(ctx, 'etcd', '', true, `warning: ${w}`);
-    if (a.healthy) addRow(ctx, 'etcd', '', true, `${a.members.length} members healthy, leader ${a.members.find((m) => m.leader)?.name ?? a.leaderId ?? '?'}, quorum`);
+    if (a.healthy)
+      addRow(ctx, 'etcd', '', true, `${a.members.length} members healthy, leader ${a.members.find((m) => m.leader)?.name ?? a.leaderId ?? '?'}, quorum`);
   },
 };
