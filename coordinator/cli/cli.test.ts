@@ -111,3 +111,17 @@ describe('coordinatorctl plan', () => {
     expect(r.out).toMatch(/hosts \(one at a time\): master-1, master-2/);
   });
 });
+
+describe('coordinatorctl etcd', () => {
+  it('refuses a missing or unknown subcommand and a bad --keep before connecting, with its usage', async () => {
+    const none = await cli('etcd');
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/etcd: expected status or snapshot\nusage: coordinatorctl etcd status/);
+    expect((await cli('etcd', 'restore')).code).toBe(2);
+    const keep = await cli('etcd', 'snapshot', '--keep', '0');
+    expect(keep.code).toBe(2);
+    expect(keep.err).toMatch(/--keep "0" is not a count from 1 to 1000/);
+    expect((await cli('etcd', 'status', '--keep', '3')).err).toMatch(/--keep is for etcd snapshot/);
+    expect((await cli('etcd', 'status', '-o', 'yaml')).err).toMatch(/-o takes only json/);
+  });
+});
