@@ -154,7 +154,7 @@ export class EtcdGatewayClient {
           res.on('end', () => fail(new EtcdGatewayError(`${where}: ${gatewayErrorMessage(status, text)}`)));
           return;
         }
-        let pending = Buffer.alloc(0);
+        let pending: Buffer = Buffer.alloc(0);
         let queue = Promise.resolve();
         const handleLine = async (line: string) => {
           if (!line.trim() || settled) return;
