@@ -126,8 +126,10 @@ export class EtcdGatewayClient {
 
   /**
    * Streams a snapshot of this member: `onBytes` gets the bytes in order and is awaited before more are read, so a
-   * slow consumer slows etcd down instead of filling memory. Resolves with the number of bytes once etcd said none
-   * remain; a stream that ends before that, exceeds MAX_SNAPSHOT_BYTES, or stalls past the idle timeout rejects.
+   * slow consumer slows etcd down instead of filling memory. Resolves with the number of bytes when the stream ends
+   * after etcd said no database bytes remain (it then sends its sha256 trailer, also with none remaining, so the
+   * trailer is what proves the end: the coordinator checks it); a stream that ends before, exceeds
+   * MAX_SNAPSHOT_BYTES, or stalls past the idle timeout rejects.
    */
   snapshot(onBytes: (bytes: Buffer) => Promise<void>): Promise<number> {
     const idleMs = this.options.idleTimeoutMs ?? 30_000;
@@ -159,7 +161,6 @@ export class EtcdGatewayClient {
         const handleLine = async (line: string) => {
           if (!line.trim() || settled) return;
           const chunk = parseSnapshotLine(line);
-          if (finished && chunk.bytes.length > 0) throw new EtcdGatewayError(`${where}: bytes after etcd said none remain`);
           total += chunk.bytes.length;
           if (total > MAX_SNAPSHOT_BYTES) throw new EtcdGatewayError(`${where}: the snapshot is over the ${MAX_SNAPSHOT_BYTES}-byte bound`);
           if (chunk.bytes.length > 0) await onBytes(chunk.bytes);
