@@ -9,7 +9,7 @@ import type { TaskArgs, TaskKind } from '../../proto/index.js';
 import { fakeEtcdStatus, fakeMember } from '../../test/support/fake-etcd.js';
 import type { CoordinatorRuntime } from '../runtime.js';
 import type { RunTaskOptions } from '../workflow/ports.js';
-import { etcdStatus, takeSnapshot } from './etcd.js';
+import { etcdStatus, startSnapshotSchedule, takeSnapshot } from './etcd.js';
 
 const { spec } = loadSpec(readFileSync(new URL('../../test/fixtures/cluster.yaml', import.meta.url), 'utf8'));
 const cps = spec.nodes.filter((n) => n.role === 'control-plane');
@@ -21,13 +21,13 @@ function etcdBytes(content: Buffer): Buffer {
   return Buffer.concat([content, createHash('sha256').update(content).digest()]);
 }
 
-function runtime(snapshotDir: string, stream: Buffer, options: { revision?: number; down?: string[] } = {}) {
+function runtime(snapshotDir: string, stream: Buffer, options: { revision?: number; down?: string[]; spec?: typeof spec } = {}) {
   const members = cps.map((n, i) => fakeMember(n.name, n.address, i, { down: options.down?.includes(n.name) }));
   const asked: string[] = [];
   const rt = {
     settings: { advertise: '127.0.0.1:9443', etcdSnapshotDir: snapshotDir },
     logger: silentLogger,
-    state: { spec: { get: async () => ({ value: spec, revision: 1 }) } },
+    state: { spec: { get: async () => ({ value: options.spec ?? spec, revision: 1 }) } },
     hub: {
       connectedAgents: () => cps.map((n) => ({ name: n.name })),
       async runTask<K extends TaskKind>(agent: string, kind: K, _args: TaskArgs[K], opts: RunTaskOptions = {}) {
@@ -94,5 +94,30 @@ describe('etcd snapshot on the coordinator', () => {
       ['master-2', 'not answering'],
     ]);
     expect(assessment.healthy).toBe(false);
+  });
+});
+
+describe('scheduled etcd snapshots (spec.kubernetes.etcd.snapshots)', () => {
+  it('takes one when none is newer than `every`, then waits for the next', async () => {
+    const scheduled = { ...spec, kubernetes: { ...spec.kubernetes, etcd: { snapshots: { everyMs: 6 * 3_600_000, keep: 3 } } } };
+    const snaps = join(dir, 'scheduled');
+    const { rt, asked } = runtime(snaps, etcdBytes(Buffer.alloc(100)), { spec: scheduled });
+    const schedule = startSnapshotSchedule(rt, 20);
+    try {
+      for (let i = 0; i < 100 && !asked.some((a) => a.endsWith('etcdSnapshot')); i++) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      schedule.stop();
+    }
+    expect(asked.filter((a) => a.endsWith('etcdSnapshot'))).toHaveLength(1);
+    expect(readdirSync(snaps)).toEqual([expect.stringMatching(/^prod-\d{8}T\d{6}Z-rev42\.db$/)]);
+  });
+
+  it('takes none when the spec asks for none', async () => {
+    const { rt, asked } = runtime(join(dir, 'unscheduled'), etcdBytes(Buffer.alloc(100)));
+    const schedule = startSnapshotSchedule(rt, 10);
+    await new Promise((r) => setTimeout(r, 100));
+    schedule.stop();
+    expect(asked).toEqual([]);
   });
 });
