@@ -15,7 +15,7 @@ import { renewalDueAt } from '../core/cert-lifetime.js';
 import { AuthError, KubeadmHaError, PreconditionError, TimeoutError, UnavailableError } from '../core/errors.js';
 import { AGENT_CONFIG_PATH } from '../core/host/paths.js';
 import { redactSecrets } from '../core/redact.js';
-import { MAX_AUTHENTICATED_MESSAGE_BYTES, MAX_UNAUTHENTICATED_MESSAGE_BYTES } from '../lib/grpc/limits.js';
+import { MAX_AUTHENTICATED_MESSAGE_BYTES, MAX_UNAUTHENTICATED_MESSAGE_BYTES, TASK_DATA_CHUNK_BYTES } from '../lib/grpc/limits.js';
 import { fromServiceError } from '../lib/grpc/status.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import type { AgentMessage } from '../proto/generated/kubeadm_ha/v1/AgentMessage.js';
@@ -56,6 +56,12 @@ export interface TaskContext {
   readonly taskId: string;
   /** Streams one line to the coordinator (redacted again on the way out). */
   progress(line: string): void;
+  /**
+   * Streams a chunk of bulk output (TaskProgress.data; at most TASK_DATA_CHUNK_BYTES) and resolves once the session
+   * can take more, so a large stream (an etcd snapshot) is paced by the coordinator, never buffered. Rejects when the
+   * session is gone or the task is aborted.
+   */
+  data(chunk: Buffer): Promise<void>;
   /** Aborted on Cancel from the coordinator, when the task's timeout passes, or when the agent stops. */
   readonly signal: AbortSignal;
   /** 0: no limit. */
@@ -280,6 +286,29 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     if (this.active?.open) this.active.call.write(msg);
   }
 
+  /** One data chunk of a task, written only when the session's flow control allows it. */
+  private async sendData(taskId: string, chunk: Buffer, signal: AbortSignal): Promise<void> {
+    if (chunk.length > TASK_DATA_CHUNK_BYTES)
+      throw new KubeadmHaError(`task ${taskId}: a data chunk of ${chunk.length} bytes is over ${TASK_DATA_CHUNK_BYTES}`);
+    signal.throwIfAborted();
+    const active = this.active;
+    if (!active?.open) throw new UnavailableError(`task ${taskId}: the session to the coordinator is gone; its data cannot be sent`);
+    if (active.call.write({ progress: { taskId, line: '', data: chunk } })) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        active.call.off('drain', done);
+        active.call.off('close', done);
+        signal.removeEventListener('abort', done);
+        if (signal.aborted) reject(signal.reason);
+        else if (!active.open) reject(new UnavailableError(`task ${taskId}: the session to the coordinator ended while sending data`));
+        else resolve();
+      };
+      active.call.on('drain', done);
+      active.call.on('close', done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
   private async run(): Promise<void> {
     const stop = this.stopController.signal;
     const initial = this.opts.backoff?.initialMs ?? 1_000;
@@ -454,6 +483,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
         signal: controller.signal,
         timeoutMs: task.timeoutMs,
         progress: (line) => this.send({ progress: { taskId, line: redactSecrets(line) } }),
+        data: (chunk) => this.sendData(taskId, chunk, controller.signal),
       });
       result = { taskId, ok: true, ...(taskHasResult(kind) && value ? { [kind]: value } : {}) };
       log.info('task succeeded');

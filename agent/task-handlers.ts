@@ -19,6 +19,7 @@ import {
   nodeStatus,
   uploadCerts,
 } from './tasks/kubeadm.js';
+import { etcdRemoveMember, etcdSnapshot, etcdStatus } from './tasks/etcd.js';
 import { removeVip, setVipTrack, startLoadBalancer, stopLoadBalancer, verifyClean } from './tasks/load-balancer.js';
 import { runPreflight } from './tasks/preflight.js';
 import { handOverVip } from './tasks/vip-handover.js';
@@ -35,6 +36,8 @@ export interface TaskHandlerDeps {
    * the watch; default: write the file.
    */
   readonly setVipTrack?: (fault: boolean) => Promise<void>;
+  /** etcd's client port; default 2379 (tests run etcd on a free port). */
+  readonly etcdPort?: number;
 }
 
 export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
@@ -126,6 +129,19 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
     },
     async verifyClean(args) {
       return { leftovers: await verifyClean(host, args.paths, args.vip, { firewallHold: args.firewallHold }) };
+    },
+    async etcdStatus(args, ctx) {
+      return etcdStatus(host, args.address, { signal: ctx.signal, ...(deps.etcdPort ? { port: deps.etcdPort } : {}) });
+    },
+    async etcdSnapshot(args, ctx) {
+      return etcdSnapshot(host, args.address, ctx.data, ctx.progress, { signal: ctx.signal, ...(deps.etcdPort ? { port: deps.etcdPort } : {}) });
+    },
+    async etcdRemoveMember(args, ctx) {
+      return etcdRemoveMember(host, { address: args.address, memberId: args.memberId, peerUrl: args.peerUrl }, ctx.progress, {
+        signal: ctx.signal,
+        timeoutMs: 15_000,
+        ...(deps.etcdPort ? { port: deps.etcdPort } : {}),
+      });
     },
     async lbStatus() {
       const runtime = new HaproxyRuntime(host.root === '/' ? HAPROXY_ADMIN_SOCKET : `${host.root}${HAPROXY_ADMIN_SOCKET}`);

@@ -14,7 +14,9 @@ import type { NatsEndpoint } from '../lib/nats/credentials.js';
 import { startAutoJoin } from './admin/auto-join.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { OperationRunner } from './admin/operations.js';
+import { startSnapshotSchedule } from './admin/etcd.js';
 import { createAdminService } from './admin/service.js';
+import { SNAPSHOT_DIR_NAME } from '../core/etcd/snapshot.js';
 import { startCoordinatorServer, type CoordinatorServer } from './grpc/server.js';
 import { startLocalNats, type LocalNats } from './nats/server.js';
 import { ensureNatsServerCert } from './nats/tls.js';
@@ -162,7 +164,7 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
     purgeTimer.unref();
     const registryConfigPath = join(options.dataDir, 'registry-config.json');
     const runtime: CoordinatorRuntime = {
-      settings: options,
+      settings: { ...options, etcdSnapshotDir: join(options.dataDir, SNAPSHOT_DIR_NAME) },
       clusterName,
       caPin: ca.pin,
       hub,
@@ -211,6 +213,7 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
     }
     adminService.resumeInterrupted();
     const autoJoin = startAutoJoin(runtime);
+    const snapshots = startSnapshotSchedule(runtime);
     logger.info({ listen: options.listen, port: server.port, cluster: clusterName, adminConf: admin.path }, 'coordinator started');
     const connection = nc;
     return {
@@ -223,6 +226,7 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
         clearInterval(purgeTimer);
         clearInterval(natsCertTimer);
         autoJoin.stop();
+        snapshots.stop();
         adminService.stop();
         hub.close();
         await server.stop(2_000);

@@ -41,6 +41,8 @@ export interface RuntimeSettings {
   /** Tests shorten deploy timeouts. */
   readonly timeouts?: Partial<DeployTimeouts>;
   readonly joinTokenTtlMs?: number;
+  /** Where `etcd snapshot` and the scheduled snapshots are kept: <data-dir>/etcd-snapshots (0700, files 0600). */
+  readonly etcdSnapshotDir?: string;
 }
 
 export interface CoordinatorRuntime {

@@ -59,6 +59,8 @@ export interface SessionHubOptions {
 interface PendingTask {
   readonly kind: TaskKind;
   readonly onProgress?: (line: string) => void;
+  /** Bulk output (TaskProgress.data); a task without it that receives data fails. Throwing fails the task. */
+  readonly onData?: (chunk: Buffer) => void;
   settle(result: TaskResult__Output | KubeadmHaError): void;
 }
 
@@ -234,7 +236,20 @@ export class SessionHub extends EventEmitter<HubEvents> {
     switch (msg.msg) {
       case 'progress': {
         const p = msg.progress;
-        if (p) session.tasks.get(p.taskId)?.onProgress?.(p.line);
+        if (!p) return;
+        const pending = session.tasks.get(p.taskId);
+        if (p.data && p.data.length > 0) {
+          if (!pending) return;
+          try {
+            if (!pending.onData) throw new KubeadmHaError(`the agent sent data for a task that streams none (${pending.kind})`);
+            pending.onData(p.data);
+          } catch (err) {
+            pending.settle(err instanceof KubeadmHaError ? err : new KubeadmHaError(err instanceof Error ? err.message : String(err)));
+            if (session.state === 'open') session.stream.write({ cancel: { taskId: p.taskId } });
+          }
+          return;
+        }
+        pending?.onProgress?.(p.line);
         return;
       }
       case 'result': {
@@ -347,6 +362,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
       session.tasks.set(taskId, {
         kind,
         onProgress: opts.onProgress,
+        ...(opts.onData ? { onData: opts.onData } : {}),
         settle: (outcome) => {
           cleanup();
           if (outcome instanceof KubeadmHaError) {

@@ -27,3 +27,15 @@ describe('sameSpec', () => {
     expect(sameSpec(spec, { ...spec, nodes: [...spec.nodes].reverse() })).toBe(false);
   });
 });
+
+describe('spec.kubernetes.etcd.snapshots', () => {
+  it('is parsed to milliseconds with a default count, and written back as cluster.yaml says it', () => {
+    const doc = parseDocument(FIXTURE);
+    doc.setIn(['spec', 'kubernetes', 'etcd', 'snapshots'], { every: '6h' });
+    const { spec } = loadSpec(doc.toString());
+    expect(spec.kubernetes.etcd?.snapshots).toEqual({ everyMs: 6 * 3_600_000, keep: 8 });
+    const written = specToObject(spec) as { spec: { kubernetes: { etcd: unknown } } };
+    expect(written.spec.kubernetes.etcd).toMatchObject({ snapshots: { every: '6h', keep: 8 } });
+    expect(sameSpec(spec, specFromObject(JSON.parse(JSON.stringify(written)) as unknown))).toBe(true);
+  });
+});

@@ -23,10 +23,23 @@ export interface KubernetesVersion {
   readonly preRelease?: string;
 }
 
+export interface EtcdSnapshotSchedule {
+  /** How often the coordinator takes a snapshot (`every: 6h`). */
+  readonly everyMs: number;
+  /** How many of this cluster's snapshots it keeps in <data-dir>/etcd-snapshots/. */
+  readonly keep: number;
+}
+
 export interface EtcdTuning {
   readonly heartbeatIntervalMs?: number;
   readonly electionTimeoutMs?: number;
+  /** Scheduled snapshots, taken by the coordinator through a healthy member's agent. */
+  readonly snapshots?: EtcdSnapshotSchedule;
 }
+
+/** The shortest snapshot interval accepted: a snapshot reads the whole database from a member. */
+export const MIN_SNAPSHOT_INTERVAL_MS = 10 * 60_000;
+export const MAX_SNAPSHOT_KEEP = 1000;
 
 export interface KubernetesSpec {
   /** Normalised with the leading `v`, as kubeadm's `kubernetesVersion` wants it. */
@@ -149,6 +162,31 @@ const rawSchema = z.strictObject({
         .strictObject({
           heartbeatIntervalMs: z.number().int().min(1, 'must be a positive number of milliseconds').optional(),
           electionTimeoutMs: z.number().int().min(1, 'must be a positive number of milliseconds').optional(),
+          snapshots: z
+            .strictObject({
+              every: z.string({ error: 'is required: how often to take a snapshot, e.g. "6h"' }).transform((text, ctx) => {
+                const ms = parseDurationMs(text);
+                if (ms === undefined || ms <= 0) {
+                  ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; write it like 6h, 30m or 1d` });
+                  return z.NEVER;
+                }
+                if (ms < MIN_SNAPSHOT_INTERVAL_MS) {
+                  ctx.addIssue({
+                    code: 'custom',
+                    message: `"${text}" is under ${formatDurationMs(MIN_SNAPSHOT_INTERVAL_MS)}; a snapshot reads the whole database, take them less often`,
+                  });
+                  return z.NEVER;
+                }
+                return ms;
+              }),
+              keep: z
+                .number({ error: 'must be a whole number of snapshots to keep, e.g. 8' })
+                .int('must be a whole number of snapshots to keep, e.g. 8')
+                .min(1, 'must be at least 1')
+                .max(MAX_SNAPSHOT_KEEP, `must be at most ${MAX_SNAPSHOT_KEEP}`)
+                .default(8),
+            })
+            .optional(),
         })
         .optional(),
     }),
@@ -341,7 +379,7 @@ function toSpec(raw: RawSpec): { spec?: ClusterSpec; issues: SpecIssue[] } {
       criSocket: k.criSocket,
       cgroupDriver: k.cgroupDriver,
       kubeProxyMode: k.kubeProxyMode,
-      ...(k.etcd ? { etcd: k.etcd } : {}),
+      ...(k.etcd ? { etcd: etcdTuning(k.etcd) } : {}),
     },
     controlPlaneEndpoint: {
       vip: vip.address,
@@ -422,7 +460,7 @@ export function specToObject(spec: ClusterSpec): Record<string, unknown> {
         criSocket: spec.kubernetes.criSocket,
         cgroupDriver: spec.kubernetes.cgroupDriver,
         kubeProxyMode: spec.kubernetes.kubeProxyMode,
-        ...(spec.kubernetes.etcd ? { etcd: spec.kubernetes.etcd } : {}),
+        ...(spec.kubernetes.etcd ? { etcd: etcdToObject(spec.kubernetes.etcd) } : {}),
       },
       controlPlaneEndpoint: {
         vip: e.vipPrefixLength !== undefined ? `${e.vip}/${e.vipPrefixLength}` : e.vip,
@@ -462,4 +500,21 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
+}
+
+function etcdTuning(raw: NonNullable<RawSpec['spec']['kubernetes']['etcd']>): EtcdTuning {
+  return {
+    ...(raw.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: raw.heartbeatIntervalMs } : {}),
+    ...(raw.electionTimeoutMs !== undefined ? { electionTimeoutMs: raw.electionTimeoutMs } : {}),
+    ...(raw.snapshots ? { snapshots: { everyMs: raw.snapshots.every, keep: raw.snapshots.keep } } : {}),
+  };
+}
+
+/** The etcd block as cluster.yaml writes it (`every: 6h`). */
+function etcdToObject(etcd: EtcdTuning): Record<string, unknown> {
+  return {
+    ...(etcd.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: etcd.heartbeatIntervalMs } : {}),
+    ...(etcd.electionTimeoutMs !== undefined ? { electionTimeoutMs: etcd.electionTimeoutMs } : {}),
+    ...(etcd.snapshots ? { snapshots: { every: formatDurationMs(etcd.snapshots.everyMs), keep: etcd.snapshots.keep } } : {}),
+  };
 }

@@ -166,6 +166,30 @@ const cases: { rule: string; text: () => string; path: string; message: RegExp }
     message: /1000 ms is under 5 × the 250 ms heartbeat.*at least 1250/,
   },
   {
+    rule: 'etcd snapshots more often than every 10 minutes',
+    text: () => edit((d) => d.setIn(['spec', 'kubernetes', 'etcd', 'snapshots'], { every: '5m', keep: 8 })),
+    path: 'spec.kubernetes.etcd.snapshots.every',
+    message: /"5m" is under 10m; a snapshot reads the whole database/,
+  },
+  {
+    rule: 'etcd snapshot interval that is not a duration',
+    text: () => edit((d) => d.setIn(['spec', 'kubernetes', 'etcd', 'snapshots'], { every: 'six hours' })),
+    path: 'spec.kubernetes.etcd.snapshots.every',
+    message: /"six hours" is not a duration; write it like 6h/,
+  },
+  {
+    rule: 'etcd snapshots kept: none',
+    text: () => edit((d) => d.setIn(['spec', 'kubernetes', 'etcd', 'snapshots'], { every: '6h', keep: 0 })),
+    path: 'spec.kubernetes.etcd.snapshots.keep',
+    message: /must be at least 1/,
+  },
+  {
+    rule: 'etcd snapshots kept: not a whole number',
+    text: () => edit((d) => d.setIn(['spec', 'kubernetes', 'etcd', 'snapshots'], { every: '6h', keep: 2.5 })),
+    path: 'spec.kubernetes.etcd.snapshots.keep',
+    message: /must be a whole number of snapshots to keep/,
+  },
+  {
     rule: 'pod and service networks overlap',
     text: () => edit((d) => d.setIn(['spec', 'kubernetes', 'serviceSubnet'], '10.244.128.0/20')),
     path: 'spec.kubernetes.serviceSubnet',

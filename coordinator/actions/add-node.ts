@@ -46,7 +46,7 @@ export async function runAddNode(
   spec: ClusterSpec,
   name: string,
   emit: (e: DeployEvent) => void,
-  options: { autoJoin?: boolean; signal?: AbortSignal } = {},
+  options: { autoJoin?: boolean; signal?: AbortSignal; force?: boolean } = {},
 ): Promise<void> {
   // The desired state first: a coordinator that restarts mid-join resumes from it.
   await rt.state.spec.put(spec);
@@ -57,6 +57,7 @@ export async function runAddNode(
       clusterContext(rt, spec, emit, {
         ...(registry !== undefined ? { registryConfigJson: registry } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.force ? { force: true } : {}),
       }),
       spec.name,
     );
@@ -82,7 +83,7 @@ export async function startAddNode(
   rt: CoordinatorRuntime,
   specYaml: string,
   name: string,
-  options: { dryRun?: boolean; signal?: AbortSignal } = {},
+  options: { dryRun?: boolean; signal?: AbortSignal; force?: boolean } = {},
 ): Promise<Operation> {
   const turn = options.dryRun ? ({ kind: 'fresh' } as const) : await takeTurn(rt, 'add-node', name);
   if (turn.kind !== 'fresh') {
@@ -98,7 +99,7 @@ export async function startAddNode(
     }
     if (turn.kind === 'attach') return turn.op;
     if (!running) throw new PreconditionError(`the interrupted add-node of ${name} has no spec to resume with; run \`coordinatorctl deploy -f cluster.yaml\``);
-    return resumeAddNode(rt, running, name, turn.record.autoJoin === true, options.signal);
+    return resumeAddNode(rt, running, name, turn.record.autoJoin === true, options.signal, turn.record.force === true);
   }
   const { spec } = loadSpec(specYaml, 'cluster.yaml');
   assertClusterName(spec, rt.clusterName);
@@ -120,11 +121,15 @@ export async function startAddNode(
   if (options.dryRun) {
     const registry = await rt.readRegistryConfig();
     return rt.operations.dryRun('add-node', name, async (emit) => {
-      await dryRunPhases(DEPLOY.phases, clusterContext(rt, spec, emit, { ...(registry !== undefined ? { registryConfigJson: registry } : {}) }));
+      await dryRunPhases(
+        DEPLOY.phases,
+        clusterContext(rt, spec, emit, { ...(registry !== undefined ? { registryConfigJson: registry } : {}), ...(options.force ? { force: true } : {}) }),
+      );
     });
   }
-  return startRecorded(rt, { kind: 'add-node', key: name, spec, ...(options.signal ? { signal: options.signal } : {}) }, async (emit) => {
-    await runAddNode(rt, spec, name, emit, options.signal ? { signal: options.signal } : {});
+  const force = options.force === true;
+  return startRecorded(rt, { kind: 'add-node', key: name, spec, force, ...(options.signal ? { signal: options.signal } : {}) }, async (emit) => {
+    await runAddNode(rt, spec, name, emit, { force, ...(options.signal ? { signal: options.signal } : {}) });
     await joinSummary(rt, name, emit);
   });
 }
@@ -135,10 +140,10 @@ async function joinSummary(rt: CoordinatorRuntime, name: string, emit: (e: Deplo
 }
 
 /** Runs an add-node a restart cut off again, with the spec it was started with; its checks passed when it started. */
-export function resumeAddNode(rt: CoordinatorRuntime, spec: ClusterSpec, name: string, autoJoin: boolean, signal?: AbortSignal): Operation {
-  return startRecorded(rt, { kind: 'add-node', key: name, spec, autoJoin, ...(signal ? { signal } : {}) }, async (emit) => {
+export function resumeAddNode(rt: CoordinatorRuntime, spec: ClusterSpec, name: string, autoJoin: boolean, signal?: AbortSignal, force = false): Operation {
+  return startRecorded(rt, { kind: 'add-node', key: name, spec, autoJoin, force, ...(signal ? { signal } : {}) }, async (emit) => {
     emit({ phase: 'resume', host: name, message: `resuming the add-node of ${name} that a coordinator restart cut off`, level: 'LOG_LEVEL_INFO' });
-    await runAddNode(rt, spec, name, emit, { autoJoin, ...(signal ? { signal } : {}) });
+    await runAddNode(rt, spec, name, emit, { autoJoin, force, ...(signal ? { signal } : {}) });
     await joinSummary(rt, name, emit);
   });
 }

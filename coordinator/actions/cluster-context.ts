@@ -55,7 +55,7 @@ export function clusterContext(
   rt: CoordinatorRuntime,
   spec: ClusterSpec,
   emit: (e: DeployEvent) => void,
-  options: { registryConfigJson?: string; signal?: AbortSignal; component?: string } = {},
+  options: { registryConfigJson?: string; signal?: AbortSignal; component?: string; force?: boolean } = {},
 ): ClusterContext {
   const logger = rt.logger.child({ component: options.component ?? 'deploy' });
   const plan = planCluster(spec);
@@ -82,5 +82,6 @@ export function clusterContext(
     },
     ...(options.registryConfigJson !== undefined ? { registryConfigJson: options.registryConfigJson } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.force ? { force: true } : {}),
   };
 }

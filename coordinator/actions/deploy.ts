@@ -4,6 +4,7 @@
  */
 import type { Action } from '../workflow/engine.js';
 import type { ClusterContext, ClusterView } from '../workflow/ports.js';
+import { etcdHealthGatePhase } from '../phases/deploy/etcd-health-gate.js';
 import { initPhase } from '../phases/deploy/init.js';
 import { joinControlPlanePhase } from '../phases/deploy/join-control-plane.js';
 import { joinWorkersPhase } from '../phases/deploy/join-workers.js';
@@ -23,6 +24,7 @@ export const DEPLOY: Action<ClusterContext, ClusterView> = {
     prepareHostsPhase,
     loadBalancerPhase,
     initPhase,
+    etcdHealthGatePhase,
     joinControlPlanePhase,
     joinWorkersPhase,
     verifyPhase,

@@ -52,6 +52,8 @@ export interface RecordedStart {
   /** add-node: the spec to run again with. */
   readonly spec?: ClusterSpec;
   readonly autoJoin?: boolean;
+  /** --force: recorded, so that a resume goes on as it was asked to. */
+  readonly force?: boolean;
   /** The coordinator's stop: an operation cut off by it stays `running`, so that the next coordinator resumes it. */
   readonly signal?: AbortSignal;
 }
@@ -71,6 +73,7 @@ export function startRecorded(rt: CoordinatorRuntime, start: RecordedStart, work
         ...(again ? { resumed: (current.resumed ?? 0) + 1 } : {}),
         ...(start.spec ? { spec: specToObject(start.spec) } : {}),
         ...(start.autoJoin ? { autoJoin: true } : {}),
+        ...(start.force ? { force: true } : {}),
       };
     });
     try {

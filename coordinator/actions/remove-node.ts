@@ -11,6 +11,8 @@ import { validateSpec } from '../../core/validate.js';
 import type { Operation } from '../admin/operations.js';
 import { removeBackendPhase } from '../phases/remove-node/remove-backend.js';
 import { removeDrainBackendPhase } from '../phases/remove-node/remove-drain-backend.js';
+import { removeEtcdGatePhase } from '../phases/remove-node/remove-etcd-gate.js';
+import { removeEtcdMemberPhase } from '../phases/remove-node/remove-etcd-member.js';
 import { removeForgetPhase } from '../phases/remove-node/remove-forget.js';
 import { removeKubeadmResetPhase } from '../phases/remove-node/remove-kubeadm-reset.js';
 import { removeKubectlDrainPhase } from '../phases/remove-node/remove-kubectl-drain.js';
@@ -30,11 +32,13 @@ export const REMOVE_NODE: Action<RemoveContext, RemoveView> = {
   kind: 'remove-node',
   phases: [
     removeWaitAgentsPhase,
+    removeEtcdGatePhase,
     removeMoveVipPhase,
     removeDrainBackendPhase,
     removeBackendPhase,
     removeKubectlDrainPhase,
     removeKubeadmResetPhase,
+    removeEtcdMemberPhase,
     removeLoadBalancerPhase,
     removeVipPhase,
     removeVerifyPhase,
@@ -91,7 +95,11 @@ const removedMessage = (name: string) => `${name} is already removed: the stored
  * while it waits to resume) follows it; any other operation meanwhile is refused. A removal that already finished
  * (the node gone from the spec, its agent revoked) succeeds again with nothing to do.
  */
-export async function startRemoveNode(rt: CoordinatorRuntime, name: string, options: { dryRun?: boolean; signal?: AbortSignal } = {}): Promise<Operation> {
+export async function startRemoveNode(
+  rt: CoordinatorRuntime,
+  name: string,
+  options: { dryRun?: boolean; signal?: AbortSignal; force?: boolean } = {},
+): Promise<Operation> {
   let resuming = false;
   if (!options.dryRun) {
     const turn = await takeTurn(rt, 'remove-node', name);
@@ -100,7 +108,7 @@ export async function startRemoveNode(rt: CoordinatorRuntime, name: string, opti
   }
   const spec = await storedSpec(rt);
   const listed = spec?.nodes.some((n) => n.name === name) === true;
-  const record = { kind: 'remove-node' as const, key: name, ...(options.signal ? { signal: options.signal } : {}) };
+  const record = { kind: 'remove-node' as const, key: name, force: options.force === true, ...(options.signal ? { signal: options.signal } : {}) };
   if (!spec || !listed) {
     // remove-forget drops the node from the spec last: once it is gone from there, only the record was left to close.
     if (resuming || (!options.dryRun && listed === false && (await rt.state.tombstones.get(name))?.value.reason === 'remove-node')) {
@@ -112,7 +120,11 @@ export async function startRemoveNode(rt: CoordinatorRuntime, name: string, opti
   // revoked agent, a node already gone from the backend set or from Kubernetes).
   if (!resuming) await checkRemovable(rt, spec!, name);
   const work = async (emit: Parameters<typeof clusterContext>[2]) => {
-    const base = clusterContext(rt, spec!, emit, { component: 'remove-node', ...(options.signal ? { signal: options.signal } : {}) });
+    const base = clusterContext(rt, spec!, emit, {
+      component: 'remove-node',
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.force ? { force: true } : {}),
+    });
     const ctx: RemoveContext = {
       ...base,
       target: findPlannedNode(base.plan, name)!,

@@ -82,11 +82,13 @@ describe('a coordinator restarted mid remove-node', async () => {
   it('starts every removal phase in a full run (the boundaries below are real)', () => {
     expect(boundaries).toEqual([
       'remove-node',
+      'remove-etcd-gate',
       'remove-move-vip',
       'remove-drain-backend',
       'remove-backend',
       'remove-kubectl-drain',
       'remove-kubeadm-reset',
+      'remove-etcd-member',
       'remove-load-balancer',
       'remove-verify',
       'remove-forget',

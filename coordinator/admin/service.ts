@@ -26,6 +26,7 @@ import { tokenRole } from '../tokens.js';
 import { dryRunPhases, runAction } from '../workflow/engine.js';
 import { UNRECORDED } from '../workflow/phase.js';
 import { approveNode, pendingReason } from './auto-join.js';
+import { etcdStatus, takeSnapshot } from './etcd.js';
 import type { Operation } from './operations.js';
 
 export interface AdminService {
@@ -50,12 +51,12 @@ function stream(call: grpc.ServerWritableStream<unknown, DeployEvent>, op: Opera
 export function createAdminService(rt: CoordinatorRuntime): AdminService {
   const abort = new AbortController();
 
-  const contextOf = (spec: ClusterSpec, registryConfigJson: string | undefined, emit: (e: DeployEvent) => void) =>
-    clusterContext(rt, spec, emit, { ...(registryConfigJson !== undefined ? { registryConfigJson } : {}), signal: abort.signal });
+  const contextOf = (spec: ClusterSpec, registryConfigJson: string | undefined, emit: (e: DeployEvent) => void, force = false) =>
+    clusterContext(rt, spec, emit, { ...(registryConfigJson !== undefined ? { registryConfigJson } : {}), signal: abort.signal, force });
 
   /** The deploy itself: run the phases under the action's own record. Resumable from the stored spec. */
-  const deploy = async (spec: ClusterSpec, registryConfigJson: string | undefined, emit: (e: DeployEvent) => void) => {
-    const result = await runAction(DEPLOY, contextOf(spec, registryConfigJson, emit), spec.name);
+  const deploy = async (spec: ClusterSpec, registryConfigJson: string | undefined, emit: (e: DeployEvent) => void, force: boolean) => {
+    const result = await runAction(DEPLOY, contextOf(spec, registryConfigJson, emit, force), spec.name);
     emit({
       phase: 'summary',
       message: result.ran.length === 0 ? 'nothing to do: the cluster already matches the spec' : `done: ${result.ran.join(', ')}`,
@@ -66,11 +67,11 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
   /** What the running deploy was started with: a second `deploy -f` attaches only when it asks for the same. */
   let deploying: { op: Operation; spec: ClusterSpec; registry: string | undefined } | undefined;
 
-  const startDeploy = (spec: ClusterSpec, registryConfigJson: string | undefined) => {
-    const op = startRecorded(rt, { kind: 'deploy', key: spec.name, signal: abort.signal }, async (emit) => {
+  const startDeploy = (spec: ClusterSpec, registryConfigJson: string | undefined, force = false) => {
+    const op = startRecorded(rt, { kind: 'deploy', key: spec.name, signal: abort.signal, force }, async (emit) => {
       // Stored before any phase runs, so a coordinator restarted mid-deploy resumes this spec.
       await Promise.all([rt.state.spec.put(spec), rt.writeRegistryConfig(registryConfigJson)]);
-      await deploy(spec, registryConfigJson, emit);
+      await deploy(spec, registryConfigJson, emit, force);
     });
     if (deploying?.op !== op) deploying = { op, spec, registry: registryConfigJson };
     return op;
@@ -82,18 +83,34 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
       case 'deploy': {
         const spec = await storedSpec(rt);
         if (!spec) throw new PreconditionError('the interrupted deploy has no stored spec to resume with');
-        return startDeploy(spec, await rt.readRegistryConfig());
+        return startDeploy(spec, await rt.readRegistryConfig(), record.force === true);
       }
       case 'add-node':
-        return startAddNode(rt, '', record.key, { signal: abort.signal });
+        return startAddNode(rt, '', record.key, { signal: abort.signal, force: record.force === true });
       case 'remove-node':
-        return startRemoveNode(rt, record.key, { signal: abort.signal });
+        return startRemoveNode(rt, record.key, { signal: abort.signal, force: record.force === true });
       case 'reset':
         return startReset(rt, { signal: abort.signal });
     }
   };
 
   const handlers: Partial<AdminServiceHandlers> = {
+    async EtcdStatus(_call, callback) {
+      const { assessment, skipped } = await etcdStatus(rt, abort.signal);
+      callback(null, {
+        members: assessment.members.map((m) => ({ ...m, alarms: [...m.alarms] })),
+        problems: [...assessment.problems],
+        warnings: [...assessment.warnings],
+        healthy: assessment.healthy,
+        skipped,
+      });
+    },
+
+    async EtcdSnapshot(call, callback) {
+      const taken = await takeSnapshot(rt, { keep: call.request.keep, signal: abort.signal });
+      callback(null, { ...taken, pruned: [...taken.pruned] });
+    },
+
     async Verify(call, callback) {
       const spec = await storedSpec(rt);
       if (!spec) throw new PreconditionError('no cluster has been deployed yet: run coordinatorctl deploy -f cluster.yaml first');
@@ -118,7 +135,9 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
       if (call.request.dryRun) {
         return stream(
           call,
-          rt.operations.dryRun('deploy', spec.name, (emit) => dryRunPhases(DEPLOY.phases, contextOf(spec, registry, emit)).then(() => undefined)),
+          rt.operations.dryRun('deploy', spec.name, (emit) =>
+            dryRunPhases(DEPLOY.phases, contextOf(spec, registry, emit, call.request.force)).then(() => undefined),
+          ),
         );
       }
       // Refused while another operation runs or waits to resume; a deploy cut off by a restart is superseded by this
@@ -134,7 +153,7 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
         }
         return stream(call, turn.op);
       }
-      stream(call, startDeploy(spec, registry));
+      stream(call, startDeploy(spec, registry, call.request.force));
     },
 
     async Status(_call, callback) {
@@ -200,11 +219,14 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
     },
 
     async AddNode(call) {
-      stream(call, await startAddNode(rt, call.request.specYaml, call.request.nodeName, { dryRun: call.request.dryRun, signal: abort.signal }));
+      stream(
+        call,
+        await startAddNode(rt, call.request.specYaml, call.request.nodeName, { dryRun: call.request.dryRun, signal: abort.signal, force: call.request.force }),
+      );
     },
 
     async RemoveNode(call) {
-      stream(call, await startRemoveNode(rt, call.request.nodeName, { dryRun: call.request.dryRun, signal: abort.signal }));
+      stream(call, await startRemoveNode(rt, call.request.nodeName, { dryRun: call.request.dryRun, signal: abort.signal, force: call.request.force }));
     },
 
     async Reset(call) {

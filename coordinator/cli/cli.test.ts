@@ -96,7 +96,32 @@ describe('coordinatorctl plan', () => {
     const r = await cli('plan', '-f', FIXTURE);
     expect(r.code).toBe(0);
     const phases = [...r.out.matchAll(/^\d+\. ([a-z-]+):/gm)].map((m) => m[1]);
-    expect(phases).toEqual(['validate', 'wait-agents', 'preflight', 'prepare-hosts', 'load-balancer', 'init', 'join-control-plane', 'join-workers', 'verify']);
+    expect(phases).toEqual([
+      'validate',
+      'wait-agents',
+      'preflight',
+      'prepare-hosts',
+      'load-balancer',
+      'init',
+      'etcd-health-gate',
+      'join-control-plane',
+      'join-workers',
+      'verify',
+    ]);
     expect(r.out).toMatch(/hosts \(one at a time\): master-1, master-2/);
+  });
+});
+
+describe('coordinatorctl etcd', () => {
+  it('refuses a missing or unknown subcommand and a bad --keep before connecting, with its usage', async () => {
+    const none = await cli('etcd');
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/etcd: expected status or snapshot\nusage: coordinatorctl etcd status/);
+    expect((await cli('etcd', 'restore')).code).toBe(2);
+    const keep = await cli('etcd', 'snapshot', '--keep', '0');
+    expect(keep.code).toBe(2);
+    expect(keep.err).toMatch(/--keep "0" is not a count from 1 to 1000/);
+    expect((await cli('etcd', 'status', '--keep', '3')).err).toMatch(/--keep is for etcd snapshot/);
+    expect((await cli('etcd', 'status', '-o', 'yaml')).err).toMatch(/-o takes only json/);
   });
 });

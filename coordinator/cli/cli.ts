@@ -13,6 +13,7 @@ import { verifyCommand } from './commands/verify.js';
 import { addNodeCommand } from './commands/add-node.js';
 import { removeNodeCommand } from './commands/remove-node.js';
 import { resetCommand } from './commands/reset.js';
+import { etcdCommand } from './commands/etcd.js';
 
 const COMMANDS: readonly Command[] = [
   validateCommand,
@@ -27,6 +28,7 @@ const COMMANDS: readonly Command[] = [
   tokenCommand,
   joinCommandCommand,
   verifyCommand,
+  etcdCommand,
 ];
 
 function usage(): string {

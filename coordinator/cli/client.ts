@@ -20,12 +20,12 @@ export async function connect(values: { 'admin-conf'?: string; coordinator?: str
   return createAdminClient(creds, values.coordinator ?? creds.server);
 }
 
-export function unary<Req, Res>(client: AdminServiceClient, method: string, request: Req, what: string): Promise<Res> {
+export function unary<Req, Res>(client: AdminServiceClient, method: string, request: Req, what: string, timeoutMs = 60_000): Promise<Res> {
   return new Promise((resolve, reject) => {
     const fn = (client as unknown as Record<string, (req: Req, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => void>)[
       method
     ]!;
-    fn.call(client, request, { deadline: Date.now() + 60_000 }, (err, res) => {
+    fn.call(client, request, { deadline: Date.now() + timeoutMs }, (err, res) => {
       if (err) reject(fromServiceError(err, what));
       else if (res === undefined) reject(new KubeadmHaError(`${what} failed: empty answer`));
       else resolve(res);

@@ -69,6 +69,9 @@ describe('gRPC contracts', () => {
       'lbStatus',
       'handOverVip',
       'nodeStatus',
+      'etcdStatus',
+      'etcdSnapshot',
+      'etcdRemoveMember',
     ]);
     expect(TASK_KINDS.filter(taskHasResult)).toEqual([
       'preflight',
@@ -80,6 +83,9 @@ describe('gRPC contracts', () => {
       'lbStatus',
       'handOverVip',
       'nodeStatus',
+      'etcdStatus',
+      'etcdSnapshot',
+      'etcdRemoveMember',
     ]);
   });
 });

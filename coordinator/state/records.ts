@@ -60,6 +60,8 @@ export const operationRecordSchema = z.looseObject({
   spec: z.record(z.string(), z.unknown()).optional(),
   /** add-node started by auto-join or `nodes approve`: a join that fails takes the node back out of the spec. */
   autoJoin: z.boolean().optional(),
+  /** Started with --force (the etcd health gates warn instead of refusing): a resume keeps it. */
+  force: z.boolean().optional(),
 });
 export type OperationRecord = z.infer<typeof operationRecordSchema>;
 

@@ -12,6 +12,8 @@ import type { EngineContext } from './phase.js';
 
 export interface RunTaskOptions {
   readonly onProgress?: (line: string) => void;
+  /** For tasks that stream bulk output (EtcdSnapshot): each chunk in order; throwing fails and cancels the task. */
+  readonly onData?: (chunk: Buffer) => void;
   readonly signal?: AbortSignal;
   /** Also sent to the agent, which stops the task when it passes. 0 or absent: no limit. */
   readonly timeoutMs?: number;
@@ -108,4 +110,6 @@ export interface ClusterContext extends EngineContext, ClusterView {
   readonly timeouts: DeployTimeouts;
   /** Control-plane join token lifetime: short, the token is deleted right after the join anyway. */
   readonly joinTokenTtlMs: number;
+  /** `--force`: the etcd health gates say what is wrong and go on instead of refusing. */
+  readonly force?: boolean;
 }

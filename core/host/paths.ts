@@ -16,6 +16,14 @@ export const SUPER_ADMIN_KUBECONFIG_PATH = '/etc/kubernetes/super-admin.conf';
 export const KUBELET_KUBECONFIG_PATH = '/etc/kubernetes/kubelet.conf';
 /** The cluster CA certificate; it appears when kubeadm init/join has fetched it, so apiserver checks can pin it. */
 export const CLUSTER_CA_CERT_PATH = '/etc/kubernetes/pki/ca.crt';
+/** etcd's own CA, which signs its server, peer and client certificates (kubeadm's names; read-only to the agent). */
+export const ETCD_CA_CERT_PATH = '/etc/kubernetes/pki/etcd/ca.crt';
+/** The client certificate kubeadm makes for etcd's liveness probe: what the agent's read-only etcd checks use. */
+export const ETCD_HEALTHCHECK_CLIENT_CERT_PATH = '/etc/kubernetes/pki/etcd/healthcheck-client.crt';
+export const ETCD_HEALTHCHECK_CLIENT_KEY_PATH = '/etc/kubernetes/pki/etcd/healthcheck-client.key';
+/** The apiserver's etcd client certificate: what member removal and snapshots use (kubeadm's own member removal does too). */
+export const APISERVER_ETCD_CLIENT_CERT_PATH = '/etc/kubernetes/pki/apiserver-etcd-client.crt';
+export const APISERVER_ETCD_CLIENT_KEY_PATH = '/etc/kubernetes/pki/apiserver-etcd-client.key';
 /** kubelet's configuration file from kubeadm; a leftover means the host was not reset. */
 export const KUBELET_CONFIG_PATH = '/var/lib/kubelet/config.yaml';
 /** kubelet's registry credentials (docker config.json format), for spec.registryAuth. */

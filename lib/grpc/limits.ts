@@ -36,3 +36,9 @@ export const MAX_AUTHENTICATED_MESSAGE_BYTES = 4 * 1024 * 1024;
  * coordinator can send it, and coordinatorctl is a short-lived command.
  */
 export const MAX_ADMIN_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * One chunk of a task's bulk output on the Session (TaskProgress.data: an etcd snapshot). A quarter of the message
+ * bound, so a chunk plus its framing never nears it; the agent waits for the stream's flow control between chunks.
+ */
+export const TASK_DATA_CHUNK_BYTES = 1024 * 1024;

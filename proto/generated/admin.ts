@@ -14,6 +14,11 @@ import type { DeployEvent as _kubeadm_ha_v1_DeployEvent, DeployEvent__Output as 
 import type { DeployRequest as _kubeadm_ha_v1_DeployRequest, DeployRequest__Output as _kubeadm_ha_v1_DeployRequest__Output } from './kubeadm_ha/v1/DeployRequest.js';
 import type { ErrorDetail as _kubeadm_ha_v1_ErrorDetail, ErrorDetail__Output as _kubeadm_ha_v1_ErrorDetail__Output } from './kubeadm_ha/v1/ErrorDetail.js';
 import type { ErrorIssue as _kubeadm_ha_v1_ErrorIssue, ErrorIssue__Output as _kubeadm_ha_v1_ErrorIssue__Output } from './kubeadm_ha/v1/ErrorIssue.js';
+import type { EtcdMemberRow as _kubeadm_ha_v1_EtcdMemberRow, EtcdMemberRow__Output as _kubeadm_ha_v1_EtcdMemberRow__Output } from './kubeadm_ha/v1/EtcdMemberRow.js';
+import type { EtcdSnapshotRequest as _kubeadm_ha_v1_EtcdSnapshotRequest, EtcdSnapshotRequest__Output as _kubeadm_ha_v1_EtcdSnapshotRequest__Output } from './kubeadm_ha/v1/EtcdSnapshotRequest.js';
+import type { EtcdSnapshotResponse as _kubeadm_ha_v1_EtcdSnapshotResponse, EtcdSnapshotResponse__Output as _kubeadm_ha_v1_EtcdSnapshotResponse__Output } from './kubeadm_ha/v1/EtcdSnapshotResponse.js';
+import type { EtcdStatusRequest as _kubeadm_ha_v1_EtcdStatusRequest, EtcdStatusRequest__Output as _kubeadm_ha_v1_EtcdStatusRequest__Output } from './kubeadm_ha/v1/EtcdStatusRequest.js';
+import type { EtcdStatusResponse as _kubeadm_ha_v1_EtcdStatusResponse, EtcdStatusResponse__Output as _kubeadm_ha_v1_EtcdStatusResponse__Output } from './kubeadm_ha/v1/EtcdStatusResponse.js';
 import type { ForgetNodeRequest as _kubeadm_ha_v1_ForgetNodeRequest, ForgetNodeRequest__Output as _kubeadm_ha_v1_ForgetNodeRequest__Output } from './kubeadm_ha/v1/ForgetNodeRequest.js';
 import type { ForgetNodeResponse as _kubeadm_ha_v1_ForgetNodeResponse, ForgetNodeResponse__Output as _kubeadm_ha_v1_ForgetNodeResponse__Output } from './kubeadm_ha/v1/ForgetNodeResponse.js';
 import type { HostAddress as _kubeadm_ha_v1_HostAddress, HostAddress__Output as _kubeadm_ha_v1_HostAddress__Output } from './kubeadm_ha/v1/HostAddress.js';
@@ -58,6 +63,11 @@ export interface ProtoGrpcType {
       ErrorCode: EnumTypeDefinition
       ErrorDetail: MessageTypeDefinition<_kubeadm_ha_v1_ErrorDetail, _kubeadm_ha_v1_ErrorDetail__Output>
       ErrorIssue: MessageTypeDefinition<_kubeadm_ha_v1_ErrorIssue, _kubeadm_ha_v1_ErrorIssue__Output>
+      EtcdMemberRow: MessageTypeDefinition<_kubeadm_ha_v1_EtcdMemberRow, _kubeadm_ha_v1_EtcdMemberRow__Output>
+      EtcdSnapshotRequest: MessageTypeDefinition<_kubeadm_ha_v1_EtcdSnapshotRequest, _kubeadm_ha_v1_EtcdSnapshotRequest__Output>
+      EtcdSnapshotResponse: MessageTypeDefinition<_kubeadm_ha_v1_EtcdSnapshotResponse, _kubeadm_ha_v1_EtcdSnapshotResponse__Output>
+      EtcdStatusRequest: MessageTypeDefinition<_kubeadm_ha_v1_EtcdStatusRequest, _kubeadm_ha_v1_EtcdStatusRequest__Output>
+      EtcdStatusResponse: MessageTypeDefinition<_kubeadm_ha_v1_EtcdStatusResponse, _kubeadm_ha_v1_EtcdStatusResponse__Output>
       ForgetNodeRequest: MessageTypeDefinition<_kubeadm_ha_v1_ForgetNodeRequest, _kubeadm_ha_v1_ForgetNodeRequest__Output>
       ForgetNodeResponse: MessageTypeDefinition<_kubeadm_ha_v1_ForgetNodeResponse, _kubeadm_ha_v1_ForgetNodeResponse__Output>
       HostAddress: MessageTypeDefinition<_kubeadm_ha_v1_HostAddress, _kubeadm_ha_v1_HostAddress__Output>

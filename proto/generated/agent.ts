@@ -13,6 +13,15 @@ import type { DeleteCertsSecret as _kubeadm_ha_v1_DeleteCertsSecret, DeleteCerts
 import type { DeleteToken as _kubeadm_ha_v1_DeleteToken, DeleteToken__Output as _kubeadm_ha_v1_DeleteToken__Output } from './kubeadm_ha/v1/DeleteToken.js';
 import type { ErrorDetail as _kubeadm_ha_v1_ErrorDetail, ErrorDetail__Output as _kubeadm_ha_v1_ErrorDetail__Output } from './kubeadm_ha/v1/ErrorDetail.js';
 import type { ErrorIssue as _kubeadm_ha_v1_ErrorIssue, ErrorIssue__Output as _kubeadm_ha_v1_ErrorIssue__Output } from './kubeadm_ha/v1/ErrorIssue.js';
+import type { EtcdAlarm as _kubeadm_ha_v1_EtcdAlarm, EtcdAlarm__Output as _kubeadm_ha_v1_EtcdAlarm__Output } from './kubeadm_ha/v1/EtcdAlarm.js';
+import type { EtcdEndpointStatus as _kubeadm_ha_v1_EtcdEndpointStatus, EtcdEndpointStatus__Output as _kubeadm_ha_v1_EtcdEndpointStatus__Output } from './kubeadm_ha/v1/EtcdEndpointStatus.js';
+import type { EtcdMember as _kubeadm_ha_v1_EtcdMember, EtcdMember__Output as _kubeadm_ha_v1_EtcdMember__Output } from './kubeadm_ha/v1/EtcdMember.js';
+import type { EtcdRemoveMember as _kubeadm_ha_v1_EtcdRemoveMember, EtcdRemoveMember__Output as _kubeadm_ha_v1_EtcdRemoveMember__Output } from './kubeadm_ha/v1/EtcdRemoveMember.js';
+import type { EtcdRemoveMemberResult as _kubeadm_ha_v1_EtcdRemoveMemberResult, EtcdRemoveMemberResult__Output as _kubeadm_ha_v1_EtcdRemoveMemberResult__Output } from './kubeadm_ha/v1/EtcdRemoveMemberResult.js';
+import type { EtcdSnapshot as _kubeadm_ha_v1_EtcdSnapshot, EtcdSnapshot__Output as _kubeadm_ha_v1_EtcdSnapshot__Output } from './kubeadm_ha/v1/EtcdSnapshot.js';
+import type { EtcdSnapshotResult as _kubeadm_ha_v1_EtcdSnapshotResult, EtcdSnapshotResult__Output as _kubeadm_ha_v1_EtcdSnapshotResult__Output } from './kubeadm_ha/v1/EtcdSnapshotResult.js';
+import type { EtcdStatus as _kubeadm_ha_v1_EtcdStatus, EtcdStatus__Output as _kubeadm_ha_v1_EtcdStatus__Output } from './kubeadm_ha/v1/EtcdStatus.js';
+import type { EtcdStatusResult as _kubeadm_ha_v1_EtcdStatusResult, EtcdStatusResult__Output as _kubeadm_ha_v1_EtcdStatusResult__Output } from './kubeadm_ha/v1/EtcdStatusResult.js';
 import type { FileToWrite as _kubeadm_ha_v1_FileToWrite, FileToWrite__Output as _kubeadm_ha_v1_FileToWrite__Output } from './kubeadm_ha/v1/FileToWrite.js';
 import type { HandOverVip as _kubeadm_ha_v1_HandOverVip, HandOverVip__Output as _kubeadm_ha_v1_HandOverVip__Output } from './kubeadm_ha/v1/HandOverVip.js';
 import type { HandOverVipResult as _kubeadm_ha_v1_HandOverVipResult, HandOverVipResult__Output as _kubeadm_ha_v1_HandOverVipResult__Output } from './kubeadm_ha/v1/HandOverVipResult.js';
@@ -76,6 +85,15 @@ export interface ProtoGrpcType {
       ErrorCode: EnumTypeDefinition
       ErrorDetail: MessageTypeDefinition<_kubeadm_ha_v1_ErrorDetail, _kubeadm_ha_v1_ErrorDetail__Output>
       ErrorIssue: MessageTypeDefinition<_kubeadm_ha_v1_ErrorIssue, _kubeadm_ha_v1_ErrorIssue__Output>
+      EtcdAlarm: MessageTypeDefinition<_kubeadm_ha_v1_EtcdAlarm, _kubeadm_ha_v1_EtcdAlarm__Output>
+      EtcdEndpointStatus: MessageTypeDefinition<_kubeadm_ha_v1_EtcdEndpointStatus, _kubeadm_ha_v1_EtcdEndpointStatus__Output>
+      EtcdMember: MessageTypeDefinition<_kubeadm_ha_v1_EtcdMember, _kubeadm_ha_v1_EtcdMember__Output>
+      EtcdRemoveMember: MessageTypeDefinition<_kubeadm_ha_v1_EtcdRemoveMember, _kubeadm_ha_v1_EtcdRemoveMember__Output>
+      EtcdRemoveMemberResult: MessageTypeDefinition<_kubeadm_ha_v1_EtcdRemoveMemberResult, _kubeadm_ha_v1_EtcdRemoveMemberResult__Output>
+      EtcdSnapshot: MessageTypeDefinition<_kubeadm_ha_v1_EtcdSnapshot, _kubeadm_ha_v1_EtcdSnapshot__Output>
+      EtcdSnapshotResult: MessageTypeDefinition<_kubeadm_ha_v1_EtcdSnapshotResult, _kubeadm_ha_v1_EtcdSnapshotResult__Output>
+      EtcdStatus: MessageTypeDefinition<_kubeadm_ha_v1_EtcdStatus, _kubeadm_ha_v1_EtcdStatus__Output>
+      EtcdStatusResult: MessageTypeDefinition<_kubeadm_ha_v1_EtcdStatusResult, _kubeadm_ha_v1_EtcdStatusResult__Output>
       FileToWrite: MessageTypeDefinition<_kubeadm_ha_v1_FileToWrite, _kubeadm_ha_v1_FileToWrite__Output>
       HandOverVip: MessageTypeDefinition<_kubeadm_ha_v1_HandOverVip, _kubeadm_ha_v1_HandOverVip__Output>
       HandOverVipResult: MessageTypeDefinition<_kubeadm_ha_v1_HandOverVipResult, _kubeadm_ha_v1_HandOverVipResult__Output>

@@ -2,8 +2,8 @@
 /* eslint-disable */
 export const PROTO_SOURCES: Readonly<Record<string, string>> = {
   "kubeadm_ha/v1/common.proto": "syntax = \"proto3\";\n\n// Messages shared by the agent and the admin contracts.\npackage kubeadm_ha.v1;\n\nenum Role {\n  ROLE_UNSPECIFIED = 0;\n  ROLE_CONTROL_PLANE = 1;\n  ROLE_WORKER = 2;\n}\n\nenum AddressFamily {\n  ADDRESS_FAMILY_UNSPECIFIED = 0;\n  ADDRESS_FAMILY_IPV4 = 1;\n  ADDRESS_FAMILY_IPV6 = 2;\n}\n\nmessage HostAddress {\n  string interface = 1;\n  string address = 2;\n  uint32 prefix_length = 3;\n  AddressFamily family = 4;\n}\n\nmessage NetworkInterface {\n  string name = 1;\n  string mac = 2;\n  uint32 mtu = 3;\n  bool up = 4;\n}\n\nmessage ContainerRuntime {\n  // e.g. unix:///run/containerd/containerd.sock\n  string socket = 1;\n  bool present = 2;\n  string version = 3;\n}\n\n// What the agent knows about its host. Gathered at registration and again on every Hello, because hosts change.\nmessage HostFacts {\n  string hostname = 1;\n  repeated HostAddress addresses = 2;\n  repeated NetworkInterface interfaces = 3;\n  // uname -r\n  string kernel = 4;\n  // PRETTY_NAME from /etc/os-release\n  string os_release = 5;\n  string kubeadm_version = 6;\n  string kubelet_version = 7;\n  ContainerRuntime cri = 8;\n  // A kubelet from a tarball lacks the 10-kubeadm.conf systemd drop-in; the agent must then write it.\n  bool kubelet_installed_by_package_manager = 9;\n  bool swap_on = 10;\n  // GOARCH-style: amd64, arm64\n  string arch = 11;\n  // kubeadm preflight wants 2 CPUs and 1700 MB on a control-plane node.\n  uint32 cpus = 12;\n  uint64 memory_bytes = 13;\n  // etcd is sensitive to clock skew; timedatectl's NTPSynchronized.\n  bool time_synchronized = 14;\n  string machine_id = 15;\n}\n\nenum ErrorCode {\n  ERROR_CODE_UNSPECIFIED = 0;\n  // A command on the host failed (CommandError): command, exit_code, stderr_tail are set.\n  ERROR_CODE_COMMAND = 1;\n  ERROR_CODE_PRECONDITION = 2;\n  ERROR_CODE_TIMEOUT = 3;\n  // Invalid input (SpecError): source and issues are set.\n  ERROR_CODE_SPEC = 4;\n  ERROR_CODE_AUTH = 5;\n  ERROR_CODE_CANCELLED = 6;\n  ERROR_CODE_INTERNAL = 7;\n  // The agent cannot take the task now (it is stopping: systemctl stop/restart, a package upgrade) and did not start\n  // it; the same task may be sent again once the agent is back (UnavailableError).\n  ERROR_CODE_UNAVAILABLE = 8;\n}\n\nmessage ErrorIssue {\n  string path = 1;\n  string message = 2;\n}\n\n// An error with the fields of core/errors.ts, so that the receiver rebuilds the same error class. Messages are redacted\n// by the sender: no token, certificate key or private key ever travels in here.\nmessage ErrorDetail {\n  ErrorCode code = 1;\n  string message = 2;\n  string phase = 3;\n  string host = 4;\n  string command = 5;\n  int32 exit_code = 6;\n  // exit_code is meaningless when the command was killed by a signal.\n  bool killed = 7;\n  string stderr_tail = 8;\n  string source = 9;\n  repeated ErrorIssue issues = 10;\n}\n\nenum LogLevel {\n  LOG_LEVEL_UNSPECIFIED = 0;\n  LOG_LEVEL_DEBUG = 1;\n  LOG_LEVEL_INFO = 2;\n  LOG_LEVEL_WARN = 3;\n  LOG_LEVEL_ERROR = 4;\n}\n",
-  "kubeadm_ha/v1/agent.proto": "syntax = \"proto3\";\n\n// The contract between kubeadm-ha-agent (one per host) and the coordinator. Agents only dial out.\npackage kubeadm_ha.v1;\n\nimport \"kubeadm_ha/v1/common.proto\";\n\nservice AgentService {\n  // The only RPC allowed without a client certificate: a bootstrap token authorizes it. The agent has pinned the\n  // coordinator's CA (sha256 of its SubjectPublicKeyInfo, as kubeadm discovery does) before sending anything.\n  rpc Register(RegisterRequest) returns (RegisterResponse);\n  // The long-lived session over mTLS. The agent's certificate CN is its name; Hello must agree with it.\n  rpc Session(stream AgentMessage) returns (stream CoordinatorMessage);\n}\n\nmessage RegisterRequest {\n  string bootstrap_token = 1;\n  // PKCS#10 request for the agent's ECDSA P-256 key. The coordinator ignores its subject and sets the CN itself.\n  string csr_pem = 2;\n  // The agent's NATS user nkey (public part only); NATS grants it read access to the backend set and nothing else.\n  string nats_nkey_public = 3;\n  HostFacts facts = 4;\n  // The node name from agent.yaml; empty means the lowercased hostname, as kubeadm does.\n  string requested_name = 5;\n  Role role_hint = 6;\n  string agent_version = 7;\n}\n\nmessage RegisterResponse {\n  string agent_name = 1;\n  string client_cert_pem = 2;\n  string ca_cert_pem = 3;\n  string nats_url = 4;\n  string cluster_name = 5;\n  Role role = 6;\n  // The CA that signed the NATS server's certificate at nats_url, when it is not the coordinator CA (an external NATS\n  // cluster, coordinator --nats-ca). Empty for the embedded nats-server: its certificate is issued by the coordinator\n  // CA, which the agent already holds and checks against its pin, so there is one trust anchor and not two copies.\n  // The agent verifies the NATS server against this CA (or the pinned one) whenever nats_url is tls://.\n  string nats_ca_pem = 7;\n}\n\n// ---- agent -> coordinator ----\n\nmessage AgentMessage {\n  oneof msg {\n    Hello hello = 1;\n    TaskProgress progress = 2;\n    TaskResult result = 3;\n    LbApplied lb_applied = 4;\n    Heartbeat heartbeat = 5;\n    RenewCertificate renew_certificate = 6;\n  }\n}\n\n// Asks for a new client certificate for the session's own agent name, before the current one expires (the agent sends\n// it past two thirds of the certificate's lifetime, with a new key). The coordinator takes the name from the session's\n// certificate, never from the CSR, and answers with CertificateIssued.\nmessage RenewCertificate {\n  // PKCS#10, PEM; ECDSA P-256 (or P-384), at most 4 KiB.\n  string csr_pem = 1;\n}\n\n// First message on every Session.\nmessage Hello {\n  string agent_name = 1;\n  string agent_version = 2;\n  // The backend-set version whose haproxy configuration is live on this host; 0 when none.\n  uint64 applied_lb_version = 3;\n  HostFacts facts = 4;\n  // A task this agent had started and never finished: it was killed (SIGKILL after TimeoutStopSec, a crash, a power\n  // loss) while the task ran. \"kind (task id), started <RFC 3339>\"; empty when none. Sent on each Hello until a\n  // session has been acknowledged once. Only the agent's own journal in its state dir sets it; the coordinator logs it\n  // as a warning: the host may hold a half-done kubeadm run, which the join phases detect on their own.\n  string unfinished_task = 5;\n}\n\nmessage TaskProgress {\n  string task_id = 1;\n  // One line of output, already redacted by the agent.\n  string line = 2;\n}\n\nmessage TaskResult {\n  string task_id = 1;\n  bool ok = 2;\n  // Set when ok is false.\n  ErrorDetail error = 3;\n  // Named after the task kind that produced it; unset for kinds that return nothing.\n  oneof result {\n    PreflightResult preflight = 10;\n    KubeadmInitResult kubeadm_init = 11;\n    CreateJoinTokenResult create_join_token = 12;\n    WaitApiserverResult wait_apiserver = 13;\n    VerifyCleanResult verify_clean = 14;\n    LbStatusResult lb_status = 15;\n    WriteFilesResult write_files = 16;\n    HandOverVipResult hand_over_vip = 17;\n    NodeStatusResult node_status = 18;\n  }\n}\n\nmessage LbApplied {\n  uint64 version = 1;\n}\n\nmessage Heartbeat {}\n\n// ---- coordinator -> agent ----\n\nmessage CoordinatorMessage {\n  oneof msg {\n    Task task = 1;\n    Cancel cancel = 2;\n    Ping ping = 3;\n    NatsEndpoint nats_endpoint = 4;\n    CertificateIssued certificate_issued = 5;\n  }\n}\n\n// Where the agent reads the backend set from, sent at the start of every session: a coordinator restarted on another\n// NATS port, or moved to another cluster, moves its agents with it. Who may send it: the coordinator, over the session\n// the agent opened to the address and CA it pinned; what it reaches: the agent's NATS URL and the CA it verifies the\n// NATS servers with, nothing else.\nmessage NatsEndpoint {\n  // One URL or a comma-separated list, tls:// or (only with --nats-insecure) nats://.\n  string url = 1;\n  // PEM of the CA the NATS servers' certificates chain to; empty: the pinned coordinator CA (the embedded server).\n  string ca_pem = 2;\n}\n\n// The answer to RenewCertificate. The new certificate opens Sessions from now on; the one the renewal came over keeps\n// working only until the new one has opened a Session.\nmessage CertificateIssued {\n  string client_cert_pem = 1;\n  // RFC 3339\n  string not_after = 2;\n  // Set instead of the certificate when the renewal was refused; the agent keeps its certificate and retries later.\n  ErrorDetail error = 3;\n}\n\n// One unit of work on one host. Typed on purpose: the agent builds every command line itself, the coordinator never\n// sends shell.\nmessage Task {\n  string task_id = 1;\n  // How long the coordinator waits for the result; the agent may use it to bound its own commands. 0: no limit.\n  uint32 timeout_ms = 2;\n  oneof kind {\n    Preflight preflight = 10;\n    WriteFiles write_files = 11;\n    KubeadmInit kubeadm_init = 12;\n    UploadCerts upload_certs = 13;\n    CreateJoinToken create_join_token = 14;\n    DeleteToken delete_token = 15;\n    DeleteCertsSecret delete_certs_secret = 16;\n    KubeadmJoin kubeadm_join = 17;\n    WaitApiserver wait_apiserver = 18;\n    KubectlDrainDelete kubectl_drain_delete = 19;\n    KubeadmReset kubeadm_reset = 20;\n    StopLoadBalancer stop_load_balancer = 21;\n    StartLoadBalancer start_load_balancer = 22;\n    RemoveVip remove_vip = 23;\n    SetVipTrack set_vip_track = 24;\n    VerifyClean verify_clean = 25;\n    LbStatus lb_status = 26;\n    HandOverVip hand_over_vip = 27;\n    NodeStatus node_status = 28;\n  }\n}\n\nmessage Cancel {\n  string task_id = 1;\n}\n\nmessage Ping {}\n\n// ---- task kinds ----\n\nmessage Preflight {\n  // \"ipvs\" needs the ip_vs modules; \"iptables\" and \"nftables\" do not.\n  string kube_proxy_mode = 1;\n  string kubernetes_version = 2;\n  // Empty on hosts that do not take part in the VIP.\n  string vip = 3;\n  uint32 lb_port = 4;\n  uint32 apiserver_port = 5;\n  bool is_control_plane = 6;\n  string node_name = 7;\n  // The host runs keepalived + haproxy (control-plane nodes in the default topology).\n  bool runs_load_balancer = 8;\n  // A VIP already present on an interface breaks the install; the host must not hold it before we start.\n  string vip_interface = 9;\n  // The address this node's apiserver/kubelet uses (localAPIEndpoint); it must be on the host.\n  string node_address = 10;\n  string cri_socket = 11;\n  // keepalived's virtual_router_id (0: no keepalived on this host): preflight listens for VRRP adverts that already\n  // use it on the node address's segment for vrrp_listen_ms, and refuses when one comes from an address that is not\n  // in cluster_addresses (this cluster's own keepalived, on a re-run).\n  uint32 virtual_router_id = 12;\n  uint32 vrrp_listen_ms = 13;\n  repeated string cluster_addresses = 14;\n}\n\nmessage FileToWrite {\n  string path = 1;\n  uint32 mode = 2;\n  bytes content = 3;\n}\n\nmessage WriteFiles {\n  repeated FileToWrite files = 1;\n  repeated string remove_paths = 2;\n}\n\nmessage KubeadmInit {\n  string config_path = 1;\n  // Passed to --certificate-key together with --upload-certs; freshly minted by the coordinator.\n  string certificate_key = 2;\n  repeated string ignore_preflight_errors = 3;\n}\n\nmessage UploadCerts {\n  string config_path = 1;\n  string certificate_key = 2;\n}\n\nmessage CreateJoinToken {\n  // The same kubeadm.yaml as init, so the printed endpoint and node name agree with it.\n  string config_path = 1;\n  uint32 ttl_seconds = 2;\n}\n\nmessage DeleteToken {\n  // The public \"abcdef\" part of \"abcdef.0123456789abcdef\".\n  string token_id = 1;\n}\n\nmessage DeleteCertsSecret {}\n\nmessage KubeadmJoin {\n  // A JoinConfiguration written 0600 by a WriteFiles task; it carries the token and certificate key.\n  string config_path = 1;\n  repeated string ignore_preflight_errors = 2;\n}\n\nmessage WaitApiserver {\n  string address = 1;\n  uint32 port = 2;\n  uint32 timeout_ms = 3;\n}\n\nmessage KubectlDrainDelete {\n  string node_name = 1;\n  uint32 timeout_seconds = 2;\n  // https://ADDRESS:PORT of the running node's own apiserver (kubectl --server), as in NodeStatus: removing the VIP\n  // holder moves the VIP, and the removal must not depend on it. Empty: admin.conf's server.\n  string server = 3;\n}\n\nmessage KubeadmReset {}\n\n// Read-only: `kubectl get node -o json -- NAME` through this control-plane node's admin.conf. The coordinator sends it\n// to a joined master to learn whether another node's join finished (registered, kubelet posting Ready); it reaches\n// the cluster's API read-only and nothing on the host. The name is checked as a node name by the agent.\nmessage NodeStatus {\n  string node_name = 1;\n  // https://ADDRESS:PORT of the asking node's own apiserver (kubectl --server): the answer must not depend on the VIP,\n  // which may be moving, or on a load balancer that is being changed. Empty: admin.conf's server.\n  string server = 2;\n}\n\nmessage StopLoadBalancer {\n  // When set with wait_timeout_ms, the agent waits until the container runtime (crictl, on this socket) runs none of\n  // the load balancer's static-pod containers any more: kubelet stops a pod only some time after its manifest went.\n  string cri_socket = 1;\n  // 0: return once the manifests are moved aside or the units stopped.\n  uint32 wait_timeout_ms = 2;\n  // \"static-pod\" or \"systemd\", from the spec; empty: the agent guesses from the files on the host, which cannot\n  // tell once kubeadm reset has emptied the manifests directory.\n  string run_as = 3;\n}\n\nmessage StartLoadBalancer {}\n\nmessage RemoveVip {\n  string vip = 1;\n  uint32 prefix_length = 2;\n  string interface = 3;\n}\n\n// The agent writes keepalived's track_file: fault moves the VIP away (a weight drop would not, under nopreempt).\nmessage SetVipTrack {\n  bool fault = 1;\n}\n\n// A planned move of the VIP off this host (remove-node of the holder): hold new connections to vip:port (their SYNs\n// are dropped, so clients retry them after the VIP moved), let the open ones finish for up to drain_timeout_ms, then\n// go to FAULT and wait up to move_timeout_ms for the address to leave; the hold is released in every case.\nmessage HandOverVip {\n  string vip = 1;\n  uint32 port = 2;\n  uint32 drain_timeout_ms = 3;\n  uint32 move_timeout_ms = 4;\n}\n\nmessage VerifyClean {\n  repeated string paths = 1;\n  string vip = 2;\n  // Also report a VIP handover's nftables hold left by an agent that died mid-handover. Asked by the final checks\n  // (remove-node, reset), not by the many VIP and file probes that share this task.\n  bool firewall_hold = 3;\n}\n\nmessage LbStatus {}\n\n// ---- task results ----\n\nmessage PreflightResult {\n  // Findings that do not block the install; blocking problems fail the task with ERROR_CODE_PRECONDITION.\n  repeated string warnings = 1;\n  // What preflight changed on the host: modules loaded, sysctls set, swap turned off.\n  repeated string actions = 2;\n  HostFacts facts = 3;\n}\n\nmessage KubeadmInitResult {\n  // The --discovery-token-ca-cert-hash kubeadm printed, \"sha256:<hex>\".\n  string ca_cert_hash = 1;\n}\n\nmessage CreateJoinTokenResult {\n  // host:port from the printed join command (the controlPlaneEndpoint).\n  string endpoint = 1;\n  string token = 2;\n  string ca_cert_hash = 3;\n}\n\nmessage WaitApiserverResult {\n  uint32 elapsed_ms = 1;\n}\n\nmessage Leftover {\n  // \"file\", \"vip\", \"process\", \"firewall\", ...\n  string kind = 1;\n  string detail = 2;\n}\n\nmessage VerifyCleanResult {\n  repeated Leftover leftovers = 1;\n}\n\nmessage LbServer {\n  string backend = 1;\n  string name = 2;\n  string address = 3;\n  uint32 port = 4;\n  // haproxy's operational state as the runtime API reports it: UP, DOWN, MAINT, DRAIN...\n  string state = 5;\n  string check_status = 6;\n}\n\nmessage LbStatusResult {\n  repeated LbServer servers = 1;\n  uint64 applied_version = 2;\n}\n\nmessage HandOverVipResult {\n  // False when nftables is not available: the VIP moved without holding new connections.\n  bool held_new_connections = 1;\n  // Client connections open to the VIP when the handover started, and those still open when it let go.\n  uint32 open_at_start = 2;\n  uint32 cut = 3;\n  uint32 drain_ms = 4;\n  // From FAULT until the address had left this host's interfaces.\n  uint32 release_ms = 5;\n}\n\nmessage WriteFilesResult {\n  // Files whose content or mode actually changed, and removed paths that existed; lets callers restart only what must.\n  repeated string changed_paths = 1;\n}\n\nmessage NodeStatusResult {\n  // The Node object exists.\n  bool registered = 1;\n  // Its Ready condition is True, or False only for want of a pod network (no CNI installed yet): the kubelet runs\n  // and posts status, which is what a finished join leaves.\n  bool ready = 2;\n  // The Ready condition as kubectl shows it (\"True\", \"False: KubeletNotReady: ...\", \"Unknown: NodeStatusUnknown: ...\"),\n  // or why it is not registered.\n  string detail = 3;\n}\n",
-  "kubeadm_ha/v1/admin.proto": "syntax = \"proto3\";\n\n// The contract between coordinatorctl and the coordinator. Every RPC needs the admin client certificate\n// (O=kubeadm-ha:admins) that the coordinator writes at first start, as kubeadm writes admin.conf.\npackage kubeadm_ha.v1;\n\nimport \"kubeadm_ha/v1/common.proto\";\n\n// Who may call: only coordinatorctl with the admin certificate the coordinator wrote (admin.conf); an agent's\n// certificate is PERMISSION_DENIED and no certificate UNAUTHENTICATED (coordinator/grpc/auth.ts, server.test.ts).\n// dry_run on Deploy, AddNode, RemoveNode and Reset reaches the hosts only through read-only tasks (workflow/engine.ts).\nservice AdminService {\n  rpc Deploy(DeployRequest) returns (stream DeployEvent);\n  rpc Status(StatusRequest) returns (StatusResponse);\n  rpc Nodes(NodesRequest) returns (NodesResponse);\n  rpc CreateToken(CreateTokenRequest) returns (CreateTokenResponse);\n  rpc JoinCommand(JoinCommandRequest) returns (JoinCommandResponse);\n  rpc AddNode(AddNodeRequest) returns (stream DeployEvent);\n  rpc RemoveNode(RemoveNodeRequest) returns (stream DeployEvent);\n  rpc Reset(ResetRequest) returns (stream DeployEvent);\n  rpc Verify(VerifyRequest) returns (VerifyReport);\n  // Bootstrap tokens: listed without their secret, deleted by id (coordinator/tokens.ts).\n  rpc ListTokens(ListTokensRequest) returns (ListTokensResponse);\n  rpc DeleteToken(DeleteTokenRequest) returns (DeleteTokenResponse);\n  // Joins a registered host that auto-join holds back as pending (a control-plane token the spec does not allow to\n  // auto-join, or auto-join off): an add-node operation with the host's registered role.\n  rpc ApproveNode(ApproveNodeRequest) returns (stream DeployEvent);\n  // Revokes a host's agent without touching the host (it is gone): registry record, certificate, NATS user and live\n  // connections; a tombstone keeps it from registering again with a token older than the revocation.\n  rpc ForgetNode(ForgetNodeRequest) returns (ForgetNodeResponse);\n}\n\nmessage DeployRequest {\n  string spec_yaml = 1;\n  // The private registry's docker config.json, copied to /var/lib/kubelet/config.json (0600) on every node.\n  bytes registry_config_json = 2;\n  bool dry_run = 3;\n}\n\nmessage DeployEvent {\n  string phase = 1;\n  string host = 2;\n  string message = 3;\n  LogLevel level = 4;\n  // The last event of the stream; error tells whether the operation failed.\n  bool done = 5;\n  ErrorDetail error = 6;\n}\n\nmessage StatusRequest {}\n\nenum PhaseState {\n  PHASE_STATE_UNSPECIFIED = 0;\n  PHASE_STATE_PENDING = 1;\n  PHASE_STATE_RUNNING = 2;\n  PHASE_STATE_DONE = 3;\n  PHASE_STATE_FAILED = 4;\n  PHASE_STATE_SKIPPED = 5;\n}\n\nmessage PhaseStatus {\n  string name = 1;\n  PhaseState state = 2;\n  string message = 3;\n  // RFC 3339\n  string updated = 4;\n}\n\nmessage StatusResponse {\n  string cluster_name = 1;\n  bool spec_present = 2;\n  repeated PhaseStatus phases = 3;\n  uint64 lb_backend_version = 4;\n  string vip = 5;\n  uint32 agents_registered = 6;\n  uint32 agents_connected = 7;\n  // The coordinator's own certificates (its CA, admin.conf), with their expiry; agents' are in NodeInfo.\n  repeated CertificateExpiry certificates = 8;\n}\n\nmessage CertificateExpiry {\n  // What it is: \"coordinator CA\", \"admin.conf\".\n  string name = 1;\n  // RFC 3339\n  string not_after = 2;\n  // Expires within 30 days (or has expired).\n  bool expiring_soon = 3;\n}\n\nmessage NodesRequest {}\n\nmessage NodeInfo {\n  string name = 1;\n  Role role = 2;\n  bool connected = 3;\n  // The node is part of the Kubernetes cluster (init or join succeeded).\n  bool joined = 4;\n  string agent_version = 5;\n  uint64 applied_lb_version = 6;\n  // RFC 3339\n  string registered = 7;\n  string last_seen = 8;\n  HostFacts facts = 9;\n  // Registered and connected, not in the spec, and held back from auto-join; `coordinatorctl nodes approve` joins it.\n  bool pending = 10;\n  // Why it is pending, for the operator.\n  string pending_reason = 11;\n  // RFC 3339: when the agent's client certificate expires (it renews itself past two thirds of its lifetime).\n  string cert_not_after = 12;\n  // Expires within 30 days (or has expired): the agent is not renewing it.\n  bool cert_expiring_soon = 13;\n}\n\nmessage NodesResponse {\n  repeated NodeInfo nodes = 1;\n  uint64 lb_backend_version = 2;\n}\n\nmessage CreateTokenRequest {\n  // 0: the default (1 h). Refused above 7 days.\n  uint32 ttl_seconds = 1;\n  // What the token admits, authoritatively; an agent's hint can only lower it. Unspecified: worker.\n  Role role = 2;\n  string description = 3;\n  // 0: the default (1, single-use).\n  uint32 uses = 4;\n  // Binds the token to this node name: only an agent registering as it may use it, and it may replace an existing\n  // registration of that name (the operator's explicit \"this host replaces that one\").\n  string node_name = 5;\n}\n\nmessage CreateTokenResponse {\n  string token = 1;\n  // sha256:<hex> of the coordinator CA's SubjectPublicKeyInfo.\n  string ca_pin = 2;\n  string coordinator_address = 3;\n  // RFC 3339\n  string expires = 4;\n  // The token's public id, for token list and token delete.\n  string id = 5;\n  uint32 uses = 6;\n  Role role = 7;\n}\n\nmessage ListTokensRequest {}\n\nmessage TokenInfo {\n  string id = 1;\n  Role role = 2;\n  // Empty: any node name.\n  string node_name = 3;\n  uint32 uses = 4;\n  uint32 max_uses = 5;\n  // RFC 3339\n  string expires = 6;\n  string created = 7;\n  string description = 8;\n}\n\nmessage ListTokensResponse {\n  repeated TokenInfo tokens = 1;\n}\n\nmessage DeleteTokenRequest {\n  string id = 1;\n}\n\nmessage DeleteTokenResponse {\n  bool deleted = 1;\n}\n\nmessage ApproveNodeRequest {\n  string node_name = 1;\n}\n\nmessage ForgetNodeRequest {\n  string node_name = 1;\n}\n\nmessage ForgetNodeResponse {\n  // Whether a registration existed (a tombstone is written either way).\n  bool forgotten = 1;\n}\n\nmessage JoinCommandRequest {\n  Role role = 1;\n  uint32 ttl_seconds = 2;\n  string node_name = 3;\n}\n\nmessage JoinCommandResponse {\n  // The /etc/kubeadm-ha/agent.yaml to install on the new host.\n  string agent_config_yaml = 1;\n  // A shell line that writes agent.yaml (0600) and starts the agent.\n  string command = 2;\n  string token = 3;\n  string ca_pin = 4;\n  string coordinator_address = 5;\n  string expires = 6;\n}\n\nmessage AddNodeRequest {\n  string spec_yaml = 1;\n  string node_name = 2;\n  // Only ask the hosts and say what would be done, phase by phase and host by host; change nothing.\n  bool dry_run = 3;\n}\n\nmessage RemoveNodeRequest {\n  string node_name = 1;\n  bool dry_run = 2;\n}\n\nmessage ResetRequest {\n  bool dry_run = 1;\n}\n\nmessage VerifyRequest {\n  // Also run the failover drill: stop the VIP holder's keepalived and time the VIP move.\n  bool failover = 1;\n}\n\nmessage VerifyRow {\n  string check = 1;\n  string host = 2;\n  bool ok = 3;\n  string detail = 4;\n}\n\nmessage VerifyReport {\n  repeated VerifyRow rows = 1;\n  uint32 failover_ms = 2;\n  bool ok = 3;\n}\n"
+  "kubeadm_ha/v1/agent.proto": "syntax = \"proto3\";\n\n// The contract between kubeadm-ha-agent (one per host) and the coordinator. Agents only dial out.\npackage kubeadm_ha.v1;\n\nimport \"kubeadm_ha/v1/common.proto\";\n\nservice AgentService {\n  // The only RPC allowed without a client certificate: a bootstrap token authorizes it. The agent has pinned the\n  // coordinator's CA (sha256 of its SubjectPublicKeyInfo, as kubeadm discovery does) before sending anything.\n  rpc Register(RegisterRequest) returns (RegisterResponse);\n  // The long-lived session over mTLS. The agent's certificate CN is its name; Hello must agree with it.\n  rpc Session(stream AgentMessage) returns (stream CoordinatorMessage);\n}\n\nmessage RegisterRequest {\n  string bootstrap_token = 1;\n  // PKCS#10 request for the agent's ECDSA P-256 key. The coordinator ignores its subject and sets the CN itself.\n  string csr_pem = 2;\n  // The agent's NATS user nkey (public part only); NATS grants it read access to the backend set and nothing else.\n  string nats_nkey_public = 3;\n  HostFacts facts = 4;\n  // The node name from agent.yaml; empty means the lowercased hostname, as kubeadm does.\n  string requested_name = 5;\n  Role role_hint = 6;\n  string agent_version = 7;\n}\n\nmessage RegisterResponse {\n  string agent_name = 1;\n  string client_cert_pem = 2;\n  string ca_cert_pem = 3;\n  string nats_url = 4;\n  string cluster_name = 5;\n  Role role = 6;\n  // The CA that signed the NATS server's certificate at nats_url, when it is not the coordinator CA (an external NATS\n  // cluster, coordinator --nats-ca). Empty for the embedded nats-server: its certificate is issued by the coordinator\n  // CA, which the agent already holds and checks against its pin, so there is one trust anchor and not two copies.\n  // The agent verifies the NATS server against this CA (or the pinned one) whenever nats_url is tls://.\n  string nats_ca_pem = 7;\n}\n\n// ---- agent -> coordinator ----\n\nmessage AgentMessage {\n  oneof msg {\n    Hello hello = 1;\n    TaskProgress progress = 2;\n    TaskResult result = 3;\n    LbApplied lb_applied = 4;\n    Heartbeat heartbeat = 5;\n    RenewCertificate renew_certificate = 6;\n  }\n}\n\n// Asks for a new client certificate for the session's own agent name, before the current one expires (the agent sends\n// it past two thirds of the certificate's lifetime, with a new key). The coordinator takes the name from the session's\n// certificate, never from the CSR, and answers with CertificateIssued.\nmessage RenewCertificate {\n  // PKCS#10, PEM; ECDSA P-256 (or P-384), at most 4 KiB.\n  string csr_pem = 1;\n}\n\n// First message on every Session.\nmessage Hello {\n  string agent_name = 1;\n  string agent_version = 2;\n  // The backend-set version whose haproxy configuration is live on this host; 0 when none.\n  uint64 applied_lb_version = 3;\n  HostFacts facts = 4;\n  // A task this agent had started and never finished: it was killed (SIGKILL after TimeoutStopSec, a crash, a power\n  // loss) while the task ran. \"kind (task id), started <RFC 3339>\"; empty when none. Sent on each Hello until a\n  // session has been acknowledged once. Only the agent's own journal in its state dir sets it; the coordinator logs it\n  // as a warning: the host may hold a half-done kubeadm run, which the join phases detect on their own.\n  string unfinished_task = 5;\n}\n\nmessage TaskProgress {\n  string task_id = 1;\n  // One line of output, already redacted by the agent.\n  string line = 2;\n  // A chunk of a task's bulk output (EtcdSnapshot: the snapshot bytes, in order, at most TASK_DATA_CHUNK_BYTES of\n  // lib/grpc/limits.ts each), sent with an empty line. Only tasks that stream data send it; the coordinator refuses\n  // data for any other task, and more than the task's own bound. The agent waits for the session's flow control\n  // between chunks, so a large snapshot never piles up in memory.\n  bytes data = 3;\n}\n\nmessage TaskResult {\n  string task_id = 1;\n  bool ok = 2;\n  // Set when ok is false.\n  ErrorDetail error = 3;\n  // Named after the task kind that produced it; unset for kinds that return nothing.\n  oneof result {\n    PreflightResult preflight = 10;\n    KubeadmInitResult kubeadm_init = 11;\n    CreateJoinTokenResult create_join_token = 12;\n    WaitApiserverResult wait_apiserver = 13;\n    VerifyCleanResult verify_clean = 14;\n    LbStatusResult lb_status = 15;\n    WriteFilesResult write_files = 16;\n    HandOverVipResult hand_over_vip = 17;\n    NodeStatusResult node_status = 18;\n    EtcdStatusResult etcd_status = 19;\n    EtcdSnapshotResult etcd_snapshot = 20;\n    EtcdRemoveMemberResult etcd_remove_member = 21;\n  }\n}\n\nmessage LbApplied {\n  uint64 version = 1;\n}\n\nmessage Heartbeat {}\n\n// ---- coordinator -> agent ----\n\nmessage CoordinatorMessage {\n  oneof msg {\n    Task task = 1;\n    Cancel cancel = 2;\n    Ping ping = 3;\n    NatsEndpoint nats_endpoint = 4;\n    CertificateIssued certificate_issued = 5;\n  }\n}\n\n// Where the agent reads the backend set from, sent at the start of every session: a coordinator restarted on another\n// NATS port, or moved to another cluster, moves its agents with it. Who may send it: the coordinator, over the session\n// the agent opened to the address and CA it pinned; what it reaches: the agent's NATS URL and the CA it verifies the\n// NATS servers with, nothing else.\nmessage NatsEndpoint {\n  // One URL or a comma-separated list, tls:// or (only with --nats-insecure) nats://.\n  string url = 1;\n  // PEM of the CA the NATS servers' certificates chain to; empty: the pinned coordinator CA (the embedded server).\n  string ca_pem = 2;\n}\n\n// The answer to RenewCertificate. The new certificate opens Sessions from now on; the one the renewal came over keeps\n// working only until the new one has opened a Session.\nmessage CertificateIssued {\n  string client_cert_pem = 1;\n  // RFC 3339\n  string not_after = 2;\n  // Set instead of the certificate when the renewal was refused; the agent keeps its certificate and retries later.\n  ErrorDetail error = 3;\n}\n\n// One unit of work on one host. Typed on purpose: the agent builds every command line itself, the coordinator never\n// sends shell.\nmessage Task {\n  string task_id = 1;\n  // How long the coordinator waits for the result; the agent may use it to bound its own commands. 0: no limit.\n  uint32 timeout_ms = 2;\n  oneof kind {\n    Preflight preflight = 10;\n    WriteFiles write_files = 11;\n    KubeadmInit kubeadm_init = 12;\n    UploadCerts upload_certs = 13;\n    CreateJoinToken create_join_token = 14;\n    DeleteToken delete_token = 15;\n    DeleteCertsSecret delete_certs_secret = 16;\n    KubeadmJoin kubeadm_join = 17;\n    WaitApiserver wait_apiserver = 18;\n    KubectlDrainDelete kubectl_drain_delete = 19;\n    KubeadmReset kubeadm_reset = 20;\n    StopLoadBalancer stop_load_balancer = 21;\n    StartLoadBalancer start_load_balancer = 22;\n    RemoveVip remove_vip = 23;\n    SetVipTrack set_vip_track = 24;\n    VerifyClean verify_clean = 25;\n    LbStatus lb_status = 26;\n    HandOverVip hand_over_vip = 27;\n    NodeStatus node_status = 28;\n    EtcdStatus etcd_status = 29;\n    EtcdSnapshot etcd_snapshot = 30;\n    EtcdRemoveMember etcd_remove_member = 31;\n  }\n}\n\nmessage Cancel {\n  string task_id = 1;\n}\n\nmessage Ping {}\n\n// ---- task kinds ----\n\nmessage Preflight {\n  // \"ipvs\" needs the ip_vs modules; \"iptables\" and \"nftables\" do not.\n  string kube_proxy_mode = 1;\n  string kubernetes_version = 2;\n  // Empty on hosts that do not take part in the VIP.\n  string vip = 3;\n  uint32 lb_port = 4;\n  uint32 apiserver_port = 5;\n  bool is_control_plane = 6;\n  string node_name = 7;\n  // The host runs keepalived + haproxy (control-plane nodes in the default topology).\n  bool runs_load_balancer = 8;\n  // A VIP already present on an interface breaks the install; the host must not hold it before we start.\n  string vip_interface = 9;\n  // The address this node's apiserver/kubelet uses (localAPIEndpoint); it must be on the host.\n  string node_address = 10;\n  string cri_socket = 11;\n  // keepalived's virtual_router_id (0: no keepalived on this host): preflight listens for VRRP adverts that already\n  // use it on the node address's segment for vrrp_listen_ms, and refuses when one comes from an address that is not\n  // in cluster_addresses (this cluster's own keepalived, on a re-run).\n  uint32 virtual_router_id = 12;\n  uint32 vrrp_listen_ms = 13;\n  repeated string cluster_addresses = 14;\n}\n\nmessage FileToWrite {\n  string path = 1;\n  uint32 mode = 2;\n  bytes content = 3;\n}\n\nmessage WriteFiles {\n  repeated FileToWrite files = 1;\n  repeated string remove_paths = 2;\n}\n\nmessage KubeadmInit {\n  string config_path = 1;\n  // Passed to --certificate-key together with --upload-certs; freshly minted by the coordinator.\n  string certificate_key = 2;\n  repeated string ignore_preflight_errors = 3;\n}\n\nmessage UploadCerts {\n  string config_path = 1;\n  string certificate_key = 2;\n}\n\nmessage CreateJoinToken {\n  // The same kubeadm.yaml as init, so the printed endpoint and node name agree with it.\n  string config_path = 1;\n  uint32 ttl_seconds = 2;\n}\n\nmessage DeleteToken {\n  // The public \"abcdef\" part of \"abcdef.0123456789abcdef\".\n  string token_id = 1;\n}\n\nmessage DeleteCertsSecret {}\n\nmessage KubeadmJoin {\n  // A JoinConfiguration written 0600 by a WriteFiles task; it carries the token and certificate key.\n  string config_path = 1;\n  repeated string ignore_preflight_errors = 2;\n}\n\nmessage WaitApiserver {\n  string address = 1;\n  uint32 port = 2;\n  uint32 timeout_ms = 3;\n}\n\nmessage KubectlDrainDelete {\n  string node_name = 1;\n  uint32 timeout_seconds = 2;\n  // https://ADDRESS:PORT of the running node's own apiserver (kubectl --server), as in NodeStatus: removing the VIP\n  // holder moves the VIP, and the removal must not depend on it. Empty: admin.conf's server.\n  string server = 3;\n}\n\nmessage KubeadmReset {}\n\n// Read-only: `kubectl get node -o json -- NAME` through this control-plane node's admin.conf. The coordinator sends it\n// to a joined master to learn whether another node's join finished (registered, kubelet posting Ready); it reaches\n// the cluster's API read-only and nothing on the host. The name is checked as a node name by the agent.\nmessage NodeStatus {\n  string node_name = 1;\n  // https://ADDRESS:PORT of the asking node's own apiserver (kubectl --server): the answer must not depend on the VIP,\n  // which may be moving, or on a load balancer that is being changed. Empty: admin.conf's server.\n  string server = 2;\n}\n\n// ---- etcd, through its v3 JSON gateway on ADDRESS:2379 (HTTPS, client-certificate auth); no etcdctl on the host ----\n// Who may send them: the coordinator, over the session this agent opened to the CA it pinned. What they reach: only a\n// TLS server on port 2379 of the given address whose certificate chains to this host's etcd CA\n// (/etc/kubernetes/pki/etcd/ca.crt), that is, the cluster's own etcd members; nothing else on or off the host.\n\n// Read-only, with the node's healthcheck-client certificate: the member list, this node's own endpoint status and\n// the alarms. A local etcd that does not answer is an answer (the error is reported), not a failed task.\nmessage EtcdStatus {\n  // The node's own address (its etcd listens on ADDRESS:2379): an IP literal, checked by the agent.\n  string address = 1;\n}\n\n// A snapshot of the local member, with the apiserver-etcd-client certificate (read-only for the cluster, but it reads\n// every key, secrets included). The bytes stream to the coordinator as TaskProgress.data; the result closes them.\nmessage EtcdSnapshot {\n  string address = 1;\n}\n\n// Removes one member, with the apiserver-etcd-client certificate, only when its peer URL is exactly peer_url (the\n// coordinator names the dangling member of an interrupted join, or one left behind by a removed node), and never the\n// member this node itself is. Idempotent: no member with that id and peer URL is \"not found\", not an error.\nmessage EtcdRemoveMember {\n  string address = 1;\n  // Hexadecimal, as etcdctl prints it (uint64).\n  string member_id = 2;\n  // https://ADDRESS:2380\n  string peer_url = 3;\n}\n\nmessage StopLoadBalancer {\n  // When set with wait_timeout_ms, the agent waits until the container runtime (crictl, on this socket) runs none of\n  // the load balancer's static-pod containers any more: kubelet stops a pod only some time after its manifest went.\n  string cri_socket = 1;\n  // 0: return once the manifests are moved aside or the units stopped.\n  uint32 wait_timeout_ms = 2;\n  // \"static-pod\" or \"systemd\", from the spec; empty: the agent guesses from the files on the host, which cannot\n  // tell once kubeadm reset has emptied the manifests directory.\n  string run_as = 3;\n}\n\nmessage StartLoadBalancer {}\n\nmessage RemoveVip {\n  string vip = 1;\n  uint32 prefix_length = 2;\n  string interface = 3;\n}\n\n// The agent writes keepalived's track_file: fault moves the VIP away (a weight drop would not, under nopreempt).\nmessage SetVipTrack {\n  bool fault = 1;\n}\n\n// A planned move of the VIP off this host (remove-node of the holder): hold new connections to vip:port (their SYNs\n// are dropped, so clients retry them after the VIP moved), let the open ones finish for up to drain_timeout_ms, then\n// go to FAULT and wait up to move_timeout_ms for the address to leave; the hold is released in every case.\nmessage HandOverVip {\n  string vip = 1;\n  uint32 port = 2;\n  uint32 drain_timeout_ms = 3;\n  uint32 move_timeout_ms = 4;\n}\n\nmessage VerifyClean {\n  repeated string paths = 1;\n  string vip = 2;\n  // Also report a VIP handover's nftables hold left by an agent that died mid-handover. Asked by the final checks\n  // (remove-node, reset), not by the many VIP and file probes that share this task.\n  bool firewall_hold = 3;\n}\n\nmessage LbStatus {}\n\n// ---- task results ----\n\nmessage PreflightResult {\n  // Findings that do not block the install; blocking problems fail the task with ERROR_CODE_PRECONDITION.\n  repeated string warnings = 1;\n  // What preflight changed on the host: modules loaded, sysctls set, swap turned off.\n  repeated string actions = 2;\n  HostFacts facts = 3;\n}\n\nmessage KubeadmInitResult {\n  // The --discovery-token-ca-cert-hash kubeadm printed, \"sha256:<hex>\".\n  string ca_cert_hash = 1;\n}\n\nmessage CreateJoinTokenResult {\n  // host:port from the printed join command (the controlPlaneEndpoint).\n  string endpoint = 1;\n  string token = 2;\n  string ca_cert_hash = 3;\n}\n\nmessage WaitApiserverResult {\n  uint32 elapsed_ms = 1;\n}\n\nmessage Leftover {\n  // \"file\", \"vip\", \"process\", \"firewall\", ...\n  string kind = 1;\n  string detail = 2;\n}\n\nmessage VerifyCleanResult {\n  repeated Leftover leftovers = 1;\n}\n\nmessage LbServer {\n  string backend = 1;\n  string name = 2;\n  string address = 3;\n  uint32 port = 4;\n  // haproxy's operational state as the runtime API reports it: UP, DOWN, MAINT, DRAIN...\n  string state = 5;\n  string check_status = 6;\n}\n\nmessage LbStatusResult {\n  repeated LbServer servers = 1;\n  uint64 applied_version = 2;\n}\n\nmessage HandOverVipResult {\n  // False when nftables is not available: the VIP moved without holding new connections.\n  bool held_new_connections = 1;\n  // Client connections open to the VIP when the handover started, and those still open when it let go.\n  uint32 open_at_start = 2;\n  uint32 cut = 3;\n  uint32 drain_ms = 4;\n  // From FAULT until the address had left this host's interfaces.\n  uint32 release_ms = 5;\n}\n\nmessage WriteFilesResult {\n  // Files whose content or mode actually changed, and removed paths that existed; lets callers restart only what must.\n  repeated string changed_paths = 1;\n}\n\nmessage NodeStatusResult {\n  // The Node object exists.\n  bool registered = 1;\n  // Its Ready condition is True, or False only for want of a pod network (no CNI installed yet): the kubelet runs\n  // and posts status, which is what a finished join leaves.\n  bool ready = 2;\n  // The Ready condition as kubectl shows it (\"True\", \"False: KubeletNotReady: ...\", \"Unknown: NodeStatusUnknown: ...\"),\n  // or why it is not registered.\n  string detail = 3;\n}\n\nmessage EtcdMember {\n  // Hexadecimal, as etcdctl prints it.\n  string id = 1;\n  // Empty for a member that was added and never started.\n  string name = 2;\n  repeated string peer_urls = 3;\n  repeated string client_urls = 4;\n  bool is_learner = 5;\n}\n\nmessage EtcdEndpointStatus {\n  string member_id = 1;\n  // \"0\" when the member knows no leader.\n  string leader_id = 2;\n  uint64 raft_term = 3;\n  uint64 raft_index = 4;\n  uint64 db_size = 5;\n  uint64 db_size_in_use = 6;\n  string version = 7;\n  repeated string errors = 8;\n  // The member's backend quota when etcd reports it (3.6 and later); 0: not reported.\n  uint64 db_size_quota = 9;\n  bool is_learner = 10;\n  uint64 revision = 11;\n}\n\nmessage EtcdAlarm {\n  string member_id = 1;\n  // NOSPACE, CORRUPT\n  string alarm = 2;\n}\n\nmessage EtcdStatusResult {\n  repeated EtcdMember members = 1;\n  // Why the member list could not be read; empty when it was.\n  string members_error = 2;\n  EtcdEndpointStatus endpoint = 3;\n  // Why this node's etcd did not answer its status; empty when it did.\n  string endpoint_error = 4;\n  repeated EtcdAlarm alarms = 5;\n  string alarms_error = 6;\n}\n\nmessage EtcdSnapshotResult {\n  uint64 size = 1;\n  // sha256 of every byte streamed, hex.\n  string sha256 = 2;\n  // The store revision the member reported right before the snapshot.\n  uint64 revision = 3;\n  string member_id = 4;\n  string member_name = 5;\n}\n\nmessage EtcdRemoveMemberResult {\n  bool removed = 1;\n  // What the agent found: \"removed member …\", \"no member … (already gone)\".\n  string detail = 2;\n}\n",
+  "kubeadm_ha/v1/admin.proto": "syntax = \"proto3\";\n\n// The contract between coordinatorctl and the coordinator. Every RPC needs the admin client certificate\n// (O=kubeadm-ha:admins) that the coordinator writes at first start, as kubeadm writes admin.conf.\npackage kubeadm_ha.v1;\n\nimport \"kubeadm_ha/v1/common.proto\";\n\n// Who may call: only coordinatorctl with the admin certificate the coordinator wrote (admin.conf); an agent's\n// certificate is PERMISSION_DENIED and no certificate UNAUTHENTICATED (coordinator/grpc/auth.ts, server.test.ts).\n// dry_run on Deploy, AddNode, RemoveNode and Reset reaches the hosts only through read-only tasks (workflow/engine.ts).\nservice AdminService {\n  rpc Deploy(DeployRequest) returns (stream DeployEvent);\n  rpc Status(StatusRequest) returns (StatusResponse);\n  rpc Nodes(NodesRequest) returns (NodesResponse);\n  rpc CreateToken(CreateTokenRequest) returns (CreateTokenResponse);\n  rpc JoinCommand(JoinCommandRequest) returns (JoinCommandResponse);\n  rpc AddNode(AddNodeRequest) returns (stream DeployEvent);\n  rpc RemoveNode(RemoveNodeRequest) returns (stream DeployEvent);\n  rpc Reset(ResetRequest) returns (stream DeployEvent);\n  rpc Verify(VerifyRequest) returns (VerifyReport);\n  // Bootstrap tokens: listed without their secret, deleted by id (coordinator/tokens.ts).\n  rpc ListTokens(ListTokensRequest) returns (ListTokensResponse);\n  rpc DeleteToken(DeleteTokenRequest) returns (DeleteTokenResponse);\n  // Joins a registered host that auto-join holds back as pending (a control-plane token the spec does not allow to\n  // auto-join, or auto-join off): an add-node operation with the host's registered role.\n  rpc ApproveNode(ApproveNodeRequest) returns (stream DeployEvent);\n  // Revokes a host's agent without touching the host (it is gone): registry record, certificate, NATS user and live\n  // connections; a tombstone keeps it from registering again with a token older than the revocation.\n  rpc ForgetNode(ForgetNodeRequest) returns (ForgetNodeResponse);\n  // etcd as every control-plane node's agent sees it (EtcdStatus tasks): the member table and the problems found.\n  rpc EtcdStatus(EtcdStatusRequest) returns (EtcdStatusResponse);\n  // A snapshot from a healthy member through its agent, checked (sha256 trailer, revision) and stored on the\n  // coordinator host under <data-dir>/etcd-snapshots/ (0600), pruned to the retention count.\n  rpc EtcdSnapshot(EtcdSnapshotRequest) returns (EtcdSnapshotResponse);\n}\n\nmessage DeployRequest {\n  string spec_yaml = 1;\n  // The private registry's docker config.json, copied to /var/lib/kubelet/config.json (0600) on every node.\n  bytes registry_config_json = 2;\n  bool dry_run = 3;\n  // Go on although etcd is unhealthy before a control-plane join; what was skipped is said in the events.\n  bool force = 4;\n}\n\nmessage DeployEvent {\n  string phase = 1;\n  string host = 2;\n  string message = 3;\n  LogLevel level = 4;\n  // The last event of the stream; error tells whether the operation failed.\n  bool done = 5;\n  ErrorDetail error = 6;\n}\n\nmessage StatusRequest {}\n\nenum PhaseState {\n  PHASE_STATE_UNSPECIFIED = 0;\n  PHASE_STATE_PENDING = 1;\n  PHASE_STATE_RUNNING = 2;\n  PHASE_STATE_DONE = 3;\n  PHASE_STATE_FAILED = 4;\n  PHASE_STATE_SKIPPED = 5;\n}\n\nmessage PhaseStatus {\n  string name = 1;\n  PhaseState state = 2;\n  string message = 3;\n  // RFC 3339\n  string updated = 4;\n}\n\nmessage StatusResponse {\n  string cluster_name = 1;\n  bool spec_present = 2;\n  repeated PhaseStatus phases = 3;\n  uint64 lb_backend_version = 4;\n  string vip = 5;\n  uint32 agents_registered = 6;\n  uint32 agents_connected = 7;\n  // The coordinator's own certificates (its CA, admin.conf), with their expiry; agents' are in NodeInfo.\n  repeated CertificateExpiry certificates = 8;\n}\n\nmessage CertificateExpiry {\n  // What it is: \"coordinator CA\", \"admin.conf\".\n  string name = 1;\n  // RFC 3339\n  string not_after = 2;\n  // Expires within 30 days (or has expired).\n  bool expiring_soon = 3;\n}\n\nmessage NodesRequest {}\n\nmessage NodeInfo {\n  string name = 1;\n  Role role = 2;\n  bool connected = 3;\n  // The node is part of the Kubernetes cluster (init or join succeeded).\n  bool joined = 4;\n  string agent_version = 5;\n  uint64 applied_lb_version = 6;\n  // RFC 3339\n  string registered = 7;\n  string last_seen = 8;\n  HostFacts facts = 9;\n  // Registered and connected, not in the spec, and held back from auto-join; `coordinatorctl nodes approve` joins it.\n  bool pending = 10;\n  // Why it is pending, for the operator.\n  string pending_reason = 11;\n  // RFC 3339: when the agent's client certificate expires (it renews itself past two thirds of its lifetime).\n  string cert_not_after = 12;\n  // Expires within 30 days (or has expired): the agent is not renewing it.\n  bool cert_expiring_soon = 13;\n}\n\nmessage NodesResponse {\n  repeated NodeInfo nodes = 1;\n  uint64 lb_backend_version = 2;\n}\n\nmessage CreateTokenRequest {\n  // 0: the default (1 h). Refused above 7 days.\n  uint32 ttl_seconds = 1;\n  // What the token admits, authoritatively; an agent's hint can only lower it. Unspecified: worker.\n  Role role = 2;\n  string description = 3;\n  // 0: the default (1, single-use).\n  uint32 uses = 4;\n  // Binds the token to this node name: only an agent registering as it may use it, and it may replace an existing\n  // registration of that name (the operator's explicit \"this host replaces that one\").\n  string node_name = 5;\n}\n\nmessage CreateTokenResponse {\n  string token = 1;\n  // sha256:<hex> of the coordinator CA's SubjectPublicKeyInfo.\n  string ca_pin = 2;\n  string coordinator_address = 3;\n  // RFC 3339\n  string expires = 4;\n  // The token's public id, for token list and token delete.\n  string id = 5;\n  uint32 uses = 6;\n  Role role = 7;\n}\n\nmessage ListTokensRequest {}\n\nmessage TokenInfo {\n  string id = 1;\n  Role role = 2;\n  // Empty: any node name.\n  string node_name = 3;\n  uint32 uses = 4;\n  uint32 max_uses = 5;\n  // RFC 3339\n  string expires = 6;\n  string created = 7;\n  string description = 8;\n}\n\nmessage ListTokensResponse {\n  repeated TokenInfo tokens = 1;\n}\n\nmessage DeleteTokenRequest {\n  string id = 1;\n}\n\nmessage DeleteTokenResponse {\n  bool deleted = 1;\n}\n\nmessage ApproveNodeRequest {\n  string node_name = 1;\n}\n\nmessage ForgetNodeRequest {\n  string node_name = 1;\n}\n\nmessage ForgetNodeResponse {\n  // Whether a registration existed (a tombstone is written either way).\n  bool forgotten = 1;\n}\n\nmessage JoinCommandRequest {\n  Role role = 1;\n  uint32 ttl_seconds = 2;\n  string node_name = 3;\n}\n\nmessage JoinCommandResponse {\n  // The /etc/kubeadm-ha/agent.yaml to install on the new host.\n  string agent_config_yaml = 1;\n  // A shell line that writes agent.yaml (0600) and starts the agent.\n  string command = 2;\n  string token = 3;\n  string ca_pin = 4;\n  string coordinator_address = 5;\n  string expires = 6;\n}\n\nmessage AddNodeRequest {\n  string spec_yaml = 1;\n  string node_name = 2;\n  // Only ask the hosts and say what would be done, phase by phase and host by host; change nothing.\n  bool dry_run = 3;\n  // Go on although etcd is unhealthy before a control-plane join; what was skipped is said in the events.\n  bool force = 4;\n}\n\nmessage RemoveNodeRequest {\n  string node_name = 1;\n  bool dry_run = 2;\n  // Go on although etcd is unhealthy before the removal; what was skipped is said in the events.\n  bool force = 3;\n}\n\nmessage ResetRequest {\n  bool dry_run = 1;\n}\n\nmessage VerifyRequest {\n  // Also run the failover drill: stop the VIP holder's keepalived and time the VIP move.\n  bool failover = 1;\n}\n\nmessage VerifyRow {\n  string check = 1;\n  string host = 2;\n  bool ok = 3;\n  string detail = 4;\n}\n\nmessage VerifyReport {\n  repeated VerifyRow rows = 1;\n  uint32 failover_ms = 2;\n  bool ok = 3;\n}\n\nmessage EtcdStatusRequest {}\n\nmessage EtcdMemberRow {\n  string name = 1;\n  // Hexadecimal.\n  string id = 2;\n  string peer_url = 3;\n  bool leader = 4;\n  bool learner = 5;\n  uint64 db_size = 6;\n  uint64 db_quota = 7;\n  // \"healthy\", or why not.\n  string health = 8;\n  repeated string alarms = 9;\n  // The control-plane node whose agent answered for this member; empty when none did.\n  string node = 10;\n}\n\nmessage EtcdStatusResponse {\n  repeated EtcdMemberRow members = 1;\n  // One line each, naming the member or node.\n  repeated string problems = 2;\n  repeated string warnings = 3;\n  bool healthy = 4;\n  // The spec asks for no stacked etcd checks (none today: kubeadm-ha always deploys stacked etcd).\n  string skipped = 5;\n}\n\nmessage EtcdSnapshotRequest {\n  // How many snapshots of this cluster to keep in <data-dir>/etcd-snapshots/ after this one; 0: the spec's, or 8.\n  uint32 keep = 1;\n}\n\nmessage EtcdSnapshotResponse {\n  string path = 1;\n  uint64 size = 2;\n  uint64 revision = 3;\n  string sha256 = 4;\n  // The member it was taken from.\n  string node = 5;\n  repeated string pruned = 6;\n}\n"
 };
 
 export const PROTO_DESCRIPTOR = {
@@ -386,6 +386,10 @@ export const PROTO_DESCRIPTOR = {
                 "line": {
                   "type": "string",
                   "id": 2
+                },
+                "data": {
+                  "type": "bytes",
+                  "id": 3
                 }
               }
             },
@@ -401,7 +405,10 @@ export const PROTO_DESCRIPTOR = {
                     "lbStatus",
                     "writeFiles",
                     "handOverVip",
-                    "nodeStatus"
+                    "nodeStatus",
+                    "etcdStatus",
+                    "etcdSnapshot",
+                    "etcdRemoveMember"
                   ]
                 }
               },
@@ -453,6 +460,18 @@ export const PROTO_DESCRIPTOR = {
                 "nodeStatus": {
                   "type": "NodeStatusResult",
                   "id": 18
+                },
+                "etcdStatus": {
+                  "type": "EtcdStatusResult",
+                  "id": 19
+                },
+                "etcdSnapshot": {
+                  "type": "EtcdSnapshotResult",
+                  "id": 20
+                },
+                "etcdRemoveMember": {
+                  "type": "EtcdRemoveMemberResult",
+                  "id": 21
                 }
               }
             },
@@ -552,7 +571,10 @@ export const PROTO_DESCRIPTOR = {
                     "verifyClean",
                     "lbStatus",
                     "handOverVip",
-                    "nodeStatus"
+                    "nodeStatus",
+                    "etcdStatus",
+                    "etcdSnapshot",
+                    "etcdRemoveMember"
                   ]
                 }
               },
@@ -640,6 +662,18 @@ export const PROTO_DESCRIPTOR = {
                 "nodeStatus": {
                   "type": "NodeStatus",
                   "id": 28
+                },
+                "etcdStatus": {
+                  "type": "EtcdStatus",
+                  "id": 29
+                },
+                "etcdSnapshot": {
+                  "type": "EtcdSnapshot",
+                  "id": 30
+                },
+                "etcdRemoveMember": {
+                  "type": "EtcdRemoveMember",
+                  "id": 31
                 }
               }
             },
@@ -854,6 +888,38 @@ export const PROTO_DESCRIPTOR = {
                 "server": {
                   "type": "string",
                   "id": 2
+                }
+              }
+            },
+            "EtcdStatus": {
+              "fields": {
+                "address": {
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
+            "EtcdSnapshot": {
+              "fields": {
+                "address": {
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
+            "EtcdRemoveMember": {
+              "fields": {
+                "address": {
+                  "type": "string",
+                  "id": 1
+                },
+                "memberId": {
+                  "type": "string",
+                  "id": 2
+                },
+                "peerUrl": {
+                  "type": "string",
+                  "id": 3
                 }
               }
             },
@@ -1101,6 +1167,159 @@ export const PROTO_DESCRIPTOR = {
                 }
               }
             },
+            "EtcdMember": {
+              "fields": {
+                "id": {
+                  "type": "string",
+                  "id": 1
+                },
+                "name": {
+                  "type": "string",
+                  "id": 2
+                },
+                "peerUrls": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 3
+                },
+                "clientUrls": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 4
+                },
+                "isLearner": {
+                  "type": "bool",
+                  "id": 5
+                }
+              }
+            },
+            "EtcdEndpointStatus": {
+              "fields": {
+                "memberId": {
+                  "type": "string",
+                  "id": 1
+                },
+                "leaderId": {
+                  "type": "string",
+                  "id": 2
+                },
+                "raftTerm": {
+                  "type": "uint64",
+                  "id": 3
+                },
+                "raftIndex": {
+                  "type": "uint64",
+                  "id": 4
+                },
+                "dbSize": {
+                  "type": "uint64",
+                  "id": 5
+                },
+                "dbSizeInUse": {
+                  "type": "uint64",
+                  "id": 6
+                },
+                "version": {
+                  "type": "string",
+                  "id": 7
+                },
+                "errors": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 8
+                },
+                "dbSizeQuota": {
+                  "type": "uint64",
+                  "id": 9
+                },
+                "isLearner": {
+                  "type": "bool",
+                  "id": 10
+                },
+                "revision": {
+                  "type": "uint64",
+                  "id": 11
+                }
+              }
+            },
+            "EtcdAlarm": {
+              "fields": {
+                "memberId": {
+                  "type": "string",
+                  "id": 1
+                },
+                "alarm": {
+                  "type": "string",
+                  "id": 2
+                }
+              }
+            },
+            "EtcdStatusResult": {
+              "fields": {
+                "members": {
+                  "rule": "repeated",
+                  "type": "EtcdMember",
+                  "id": 1
+                },
+                "membersError": {
+                  "type": "string",
+                  "id": 2
+                },
+                "endpoint": {
+                  "type": "EtcdEndpointStatus",
+                  "id": 3
+                },
+                "endpointError": {
+                  "type": "string",
+                  "id": 4
+                },
+                "alarms": {
+                  "rule": "repeated",
+                  "type": "EtcdAlarm",
+                  "id": 5
+                },
+                "alarmsError": {
+                  "type": "string",
+                  "id": 6
+                }
+              }
+            },
+            "EtcdSnapshotResult": {
+              "fields": {
+                "size": {
+                  "type": "uint64",
+                  "id": 1
+                },
+                "sha256": {
+                  "type": "string",
+                  "id": 2
+                },
+                "revision": {
+                  "type": "uint64",
+                  "id": 3
+                },
+                "memberId": {
+                  "type": "string",
+                  "id": 4
+                },
+                "memberName": {
+                  "type": "string",
+                  "id": 5
+                }
+              }
+            },
+            "EtcdRemoveMemberResult": {
+              "fields": {
+                "removed": {
+                  "type": "bool",
+                  "id": 1
+                },
+                "detail": {
+                  "type": "string",
+                  "id": 2
+                }
+              }
+            },
             "AdminService": {
               "methods": {
                 "Deploy": {
@@ -1159,6 +1378,14 @@ export const PROTO_DESCRIPTOR = {
                 "ForgetNode": {
                   "requestType": "ForgetNodeRequest",
                   "responseType": "ForgetNodeResponse"
+                },
+                "EtcdStatus": {
+                  "requestType": "EtcdStatusRequest",
+                  "responseType": "EtcdStatusResponse"
+                },
+                "EtcdSnapshot": {
+                  "requestType": "EtcdSnapshotRequest",
+                  "responseType": "EtcdSnapshotResponse"
                 }
               }
             },
@@ -1175,6 +1402,10 @@ export const PROTO_DESCRIPTOR = {
                 "dryRun": {
                   "type": "bool",
                   "id": 3
+                },
+                "force": {
+                  "type": "bool",
+                  "id": 4
                 }
               }
             },
@@ -1566,6 +1797,10 @@ export const PROTO_DESCRIPTOR = {
                 "dryRun": {
                   "type": "bool",
                   "id": 3
+                },
+                "force": {
+                  "type": "bool",
+                  "id": 4
                 }
               }
             },
@@ -1578,6 +1813,10 @@ export const PROTO_DESCRIPTOR = {
                 "dryRun": {
                   "type": "bool",
                   "id": 2
+                },
+                "force": {
+                  "type": "bool",
+                  "id": 3
                 }
               }
             },
@@ -1631,6 +1870,118 @@ export const PROTO_DESCRIPTOR = {
                 "ok": {
                   "type": "bool",
                   "id": 3
+                }
+              }
+            },
+            "EtcdStatusRequest": {
+              "fields": {}
+            },
+            "EtcdMemberRow": {
+              "fields": {
+                "name": {
+                  "type": "string",
+                  "id": 1
+                },
+                "id": {
+                  "type": "string",
+                  "id": 2
+                },
+                "peerUrl": {
+                  "type": "string",
+                  "id": 3
+                },
+                "leader": {
+                  "type": "bool",
+                  "id": 4
+                },
+                "learner": {
+                  "type": "bool",
+                  "id": 5
+                },
+                "dbSize": {
+                  "type": "uint64",
+                  "id": 6
+                },
+                "dbQuota": {
+                  "type": "uint64",
+                  "id": 7
+                },
+                "health": {
+                  "type": "string",
+                  "id": 8
+                },
+                "alarms": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 9
+                },
+                "node": {
+                  "type": "string",
+                  "id": 10
+                }
+              }
+            },
+            "EtcdStatusResponse": {
+              "fields": {
+                "members": {
+                  "rule": "repeated",
+                  "type": "EtcdMemberRow",
+                  "id": 1
+                },
+                "problems": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 2
+                },
+                "warnings": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 3
+                },
+                "healthy": {
+                  "type": "bool",
+                  "id": 4
+                },
+                "skipped": {
+                  "type": "string",
+                  "id": 5
+                }
+              }
+            },
+            "EtcdSnapshotRequest": {
+              "fields": {
+                "keep": {
+                  "type": "uint32",
+                  "id": 1
+                }
+              }
+            },
+            "EtcdSnapshotResponse": {
+              "fields": {
+                "path": {
+                  "type": "string",
+                  "id": 1
+                },
+                "size": {
+                  "type": "uint64",
+                  "id": 2
+                },
+                "revision": {
+                  "type": "uint64",
+                  "id": 3
+                },
+                "sha256": {
+                  "type": "string",
+                  "id": 4
+                },
+                "node": {
+                  "type": "string",
+                  "id": 5
+                },
+                "pruned": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 6
                 }
               }
             }

@@ -17,6 +17,7 @@ import { HaproxyRuntime } from '../../agent/lb/haproxy-runtime.js';
 import { HAPROXY_ADMIN_SOCKET, HAPROXY_BACKEND } from '../../core/render/haproxy.js';
 import { sleep } from '../netns/proc.js';
 import { PACKAGED_AGENT } from './build.js';
+import { simRunsEtcd, withEtcdGateOverride } from '../support/sim-etcd.js';
 
 export const COORDINATOR_ADDRESS = '198.18.0.2';
 export const COORDINATOR_PORT = 9443;
@@ -186,7 +187,9 @@ ${this.options.specExtra ?? ''}
   /** coordinatorctl, run in the coordinator's namespace (the only place its address is reachable from). */
   async ctl(args: readonly string[], timeoutMs = 300_000): Promise<CtlResult> {
     const needsAdmin = !['validate', 'render', 'plan'].includes(args[0]!);
-    const r = await this.lab.exec('coordinator', NODE, [CLI, ...args, ...(needsAdmin ? ['--admin-conf', this.adminConf] : [])], { reject: false, timeoutMs });
+    // No etcd runs unless the simulator's switch is on: the gated commands then go on with --force (test/support/sim-etcd.ts).
+    const argv = withEtcdGateOverride(args, simRunsEtcd({ ...process.env, ...this.options.agentEnv }));
+    const r = await this.lab.exec('coordinator', NODE, [CLI, ...argv, ...(needsAdmin ? ['--admin-conf', this.adminConf] : [])], { reject: false, timeoutMs });
     return { code: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
   }
 

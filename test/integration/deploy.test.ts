@@ -79,6 +79,14 @@ describe('deploy: 3 control-plane + 2 workers over gRPC/TLS with a real nats-ser
     expect(deploy.stdout).toMatch(/5\/5 nodes joined/);
   });
 
+  it('passes the etcd health gates only with --force here (the simulator runs no etcd), and says what it skipped', () => {
+    expect(cluster.runsEtcd).toBe(false);
+    expect(deploy.stderr).toMatch(/\[etcd-health-gate\] warning: --force: going on to join master-1, master-2 although etcd is unhealthy/);
+    expect(deploy.stderr).toMatch(
+      /\[join-control-plane master-2\] warning: --force: going on to join master-2 to etcd although etcd is unhealthy; skipped the etcd health gate over:\n {2}- etcd quorum lost/,
+    );
+  });
+
   it('--dry-run first: says what each phase would do, host by host, and changes nothing anywhere', () => {
     expect(dryRun.code).toBe(0);
     expect(dryRun.stdout).toMatch(/\[init\] would run: kubeadm init --upload-certs\n\[init\] hosts: master-0/);

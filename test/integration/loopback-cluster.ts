@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, killSimApiservers, REPO_ROOT, SIM_BIN_DIR } from '../kubeadm-sim/testing.js';
+import { simRunsEtcd, withEtcdGateOverride } from '../support/sim-etcd.js';
 
 const run = promisify(execFile);
 export const STUB_BIN_DIR = join(REPO_ROOT, 'test', 'host-stubs', 'bin');
@@ -110,6 +111,15 @@ ${nodes}
     await exited;
   }
 
+  /**
+   * Whether this cluster's simulated control planes run real etcd members. Not here (the simulator runs etcd only
+   * with KUBEADM_SIM_ETCD=real in its agents' environment), so deploy, add-node and remove-node get `--force` past
+   * the etcd health gates, which would rightly refuse a cluster whose etcd nobody can reach (test/support/sim-etcd.ts).
+   */
+  get runsEtcd(): boolean {
+    return simRunsEtcd(this.options.agentEnv);
+  }
+
   get adminConf(): string {
     return join(this.dataDir, 'admin.conf');
   }
@@ -120,7 +130,7 @@ ${nodes}
         NODE,
         [
           join(REPO_ROOT, 'dist/coordinator/cli/main.js'),
-          ...args,
+          ...withEtcdGateOverride(args, this.runsEtcd),
           ...(['validate', 'render', 'plan'].includes(args[0]!) ? [] : ['--admin-conf', this.adminConf]),
         ],
         {
@@ -135,7 +145,9 @@ ${nodes}
   }
 
   ctlSpawn(...args: string[]): ChildProcess {
-    return spawn(NODE, [join(REPO_ROOT, 'dist/coordinator/cli/main.js'), ...args, '--admin-conf', this.adminConf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return spawn(NODE, [join(REPO_ROOT, 'dist/coordinator/cli/main.js'), ...withEtcdGateOverride(args, this.runsEtcd), '--admin-conf', this.adminConf], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   }
 
   /**

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { E2eCluster, COORDINATOR_ADDRESS, LB_PORT, type E2eHost } from '../e2e/cluster.js';
 import { canRunNetns } from '../netns/can-run.js';
 import { sleep } from '../netns/proc.js';
+import { simRunsEtcd, withEtcdGateOverride } from '../support/sim-etcd.js';
 
 export const SANDBOX_DIR = '/run/kubeadm-ha-sandbox';
 const STATE = `${SANDBOX_DIR}/state.json`;
@@ -134,7 +135,9 @@ async function serve(): Promise<void> {
     await c.bringUp();
     say('• coordinator, NATS and 4 agents started; deploying:\n');
     const netns = c.lab.host('coordinator').netns;
-    const deploy = spawn('ip', ['netns', 'exec', netns, process.execPath, cliPath(), 'deploy', '-f', c.specPath, '--admin-conf', c.adminConf], {
+    // Until the simulator runs real etcd here (KUBEADM_SIM_ETCD=real), nothing answers the etcd health gate: --force.
+    const deployArgs = withEtcdGateOverride(['deploy', '-f', c.specPath], simRunsEtcd(process.env));
+    const deploy = spawn('ip', ['netns', 'exec', netns, process.execPath, cliPath(), ...deployArgs, '--admin-conf', c.adminConf], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     const code = await new Promise<number>((r) => deploy.on('exit', (x) => r(x ?? 1)));

@@ -8,6 +8,7 @@ import { emptyBackendSet, withBackends, type BackendSet } from '../../core/backe
 import type { ClusterSpec } from '../../core/spec.js';
 import { silentLogger } from '../../lib/log.js';
 import type { TaskArgs, TaskKind } from '../../proto/index.js';
+import { fakeEtcdStatus, fakeMember } from './fake-etcd.js';
 import { OperationRunner, type Operation } from '../../coordinator/admin/operations.js';
 import type { CoordinatorRuntime } from '../../coordinator/runtime.js';
 import { KvClusterProgress } from '../../coordinator/state/adapters.js';
@@ -82,7 +83,15 @@ export type MemoryState = ReturnType<typeof memoryState>;
 export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
   const files = new Map(spec.nodes.map((n) => [n.name, new Set([...KUBEADM_TRACES, ...paths])]));
   const masters = spec.nodes.filter((n) => n.role === 'control-plane').map((n) => n.name);
-  const hosts = { files, vip: masters[0] as string | undefined, kubeNodes: new Set(spec.nodes.map((n) => n.name)), calls: [] as string[] };
+  const cps = spec.nodes.filter((n) => n.role === 'control-plane');
+  const hosts = {
+    files,
+    vip: masters[0] as string | undefined,
+    kubeNodes: new Set(spec.nodes.map((n) => n.name)),
+    calls: [] as string[],
+    /** The stacked etcd: one healthy member per control-plane node until kubeadm reset removes it, as kubeadm does. */
+    etcdMembers: cps.map((n, i) => fakeMember(n.name, n.address, i)),
+  };
   const runTask = async <K extends TaskKind>(agent: string, kind: K, args: TaskArgs[K]): Promise<never> => {
     hosts.calls.push(`${agent}:${kind}`);
     const mine = files.get(agent)!;
@@ -100,7 +109,16 @@ export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
         return null as never;
       case 'kubeadmReset':
         for (const p of KUBEADM_TRACES) mine.delete(p);
+        hosts.etcdMembers = hosts.etcdMembers.filter((m) => m.name !== agent);
         return null as never;
+      case 'etcdStatus':
+        return fakeEtcdStatus(hosts.etcdMembers, agent) as never;
+      case 'etcdRemoveMember': {
+        const a = args as TaskArgs['etcdRemoveMember'];
+        const before = hosts.etcdMembers.length;
+        hosts.etcdMembers = hosts.etcdMembers.filter((m) => m.id !== a.memberId);
+        return { removed: hosts.etcdMembers.length < before, detail: `removed etcd member ${a.memberId}` } as never;
+      }
       case 'writeFiles':
         return { changedPaths: ((args as TaskArgs['writeFiles']).removePaths ?? []).filter((p) => mine.delete(p)) } as never;
       case 'removeVip':

@@ -5,12 +5,14 @@ import { loadSpecFile } from '../spec-file.js';
 export const addNodeCommand: Command = {
   name: 'add-node',
   summary: 'Join one node listed in cluster.yaml (a control-plane node gets its load balancer and joins every backend set)',
-  usage: 'coordinatorctl add-node -f cluster.yaml --node NAME [--dry-run] [--admin-conf FILE] [--coordinator HOST:PORT]',
+  usage:
+    'coordinatorctl add-node -f cluster.yaml --node NAME [--dry-run] [--force] [--admin-conf FILE] [--coordinator HOST:PORT]\n  --force  join a control-plane node although etcd is unhealthy (the health gate says what it skipped)',
   async run(args, io) {
     const { values } = parseCommandArgs(this, args, {
       file: { type: 'string', short: 'f' },
       node: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      force: { type: 'boolean' },
       ...CONNECTION_OPTIONS,
     });
     const path = requireOption(this, values.file, '-f');
@@ -18,7 +20,11 @@ export const addNodeCommand: Command = {
     const loaded = await loadSpecFile(path);
     const client = await connect(values);
     try {
-      return await followEvents(client.addNode({ specYaml: loaded.text, nodeName: node, dryRun: values['dry-run'] === true }), io, 'add-node');
+      return await followEvents(
+        client.addNode({ specYaml: loaded.text, nodeName: node, dryRun: values['dry-run'] === true, force: values.force === true }),
+        io,
+        'add-node',
+      );
     } finally {
       client.close();
     }

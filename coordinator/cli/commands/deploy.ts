@@ -7,9 +7,15 @@ import { loadSpecFile } from '../spec-file.js';
 export const deployCommand: Command = {
   name: 'deploy',
   summary: 'Deploy (or reconcile) the cluster: init, control-plane joins one at a time, workers in parallel',
-  usage: 'coordinatorctl deploy -f cluster.yaml [--dry-run] [--admin-conf FILE] [--coordinator HOST:PORT]',
+  usage:
+    'coordinatorctl deploy -f cluster.yaml [--dry-run] [--force] [--admin-conf FILE] [--coordinator HOST:PORT]\n  --force  go on with control-plane joins although etcd is unhealthy (the health gate says what it skipped)',
   async run(args, io) {
-    const { values } = parseCommandArgs(this, args, { file: { type: 'string', short: 'f' }, 'dry-run': { type: 'boolean' }, ...CONNECTION_OPTIONS });
+    const { values } = parseCommandArgs(this, args, {
+      file: { type: 'string', short: 'f' },
+      'dry-run': { type: 'boolean' },
+      force: { type: 'boolean' },
+      ...CONNECTION_OPTIONS,
+    });
     const path = requireOption(this, values.file, '-f');
     // Validated here too, so a bad spec is refused before anything is sent, with the same messages as `validate`.
     const loaded = await loadSpecFile(path);
@@ -17,7 +23,12 @@ export const deployCommand: Command = {
     const client = await connect(values);
     try {
       return await followEvents(
-        client.deploy({ specYaml: loaded.text, ...(registry ? { registryConfigJson: registry } : {}), dryRun: values['dry-run'] === true }),
+        client.deploy({
+          specYaml: loaded.text,
+          ...(registry ? { registryConfigJson: registry } : {}),
+          dryRun: values['dry-run'] === true,
+          force: values.force === true,
+        }),
         io,
         'deploy',
       );

@@ -5,13 +5,18 @@ import { CONNECTION_OPTIONS, connect, followEvents } from '../client.js';
 export const removeNodeCommand: Command = {
   name: 'remove-node',
   summary: 'Remove a node: move the VIP, drain and drop its backend everywhere, kubectl drain/delete, kubeadm reset, clean and verify the host',
-  usage: 'coordinatorctl remove-node NAME [--dry-run] [--admin-conf FILE] [--coordinator HOST:PORT]',
+  usage:
+    'coordinatorctl remove-node NAME [--dry-run] [--force] [--admin-conf FILE] [--coordinator HOST:PORT]\n  --force  go on although etcd is unhealthy (the health gate says what it skipped)',
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(this, args, { 'dry-run': { type: 'boolean' }, ...CONNECTION_OPTIONS }, true);
+    const { values, positionals } = parseCommandArgs(this, args, { 'dry-run': { type: 'boolean' }, force: { type: 'boolean' }, ...CONNECTION_OPTIONS }, true);
     if (positionals.length !== 1) throw new UsageError(`${this.name}: exactly one node name is required\nusage: ${this.usage}`);
     const client = await connect(values);
     try {
-      return await followEvents(client.removeNode({ nodeName: positionals[0]!, dryRun: values['dry-run'] === true }), io, 'remove-node');
+      return await followEvents(
+        client.removeNode({ nodeName: positionals[0]!, dryRun: values['dry-run'] === true, force: values.force === true }),
+        io,
+        'remove-node',
+      );
     } finally {
       client.close();
     }

@@ -6,6 +6,7 @@ import { CommandError } from '../../../core/errors.js';
 import { loadSpec } from '../../../core/validate.js';
 import type { TaskArgs, TaskKind } from '../../../proto/index.js';
 import type { AgentGateway, NodeRecord } from '../../workflow/ports.js';
+import { fakeEtcdStatus, fakeMember, type FakeMember } from '../../../test/support/fake-etcd.js';
 import { joinControlPlaneNode } from './join-control-plane.js';
 import { isCertificateKeyFailure } from './join-credentials.js';
 
@@ -17,6 +18,8 @@ interface HostState {
   present?: string[];
   /** What nodeStatus answers about the joining node. */
   node?: { registered: boolean; ready: boolean; detail: string };
+  /** The etcd members (default: master-0's alone, healthy). */
+  etcd?: FakeMember[];
 }
 
 function fakeContext(joinFailures: string[], host: HostState = {}) {
@@ -24,6 +27,7 @@ function fakeContext(joinFailures: string[], host: HostState = {}) {
   const calls: { agent: string; kind: TaskKind; args: unknown }[] = [];
   const nodes = new Map<string, NodeRecord>([['master-0', { name: 'master-0', role: 'control-plane', joined: true }]]);
   let tokens = 0;
+  const etcd = { members: host.etcd ?? [fakeMember('master-0', spec.nodes[0]!.address, 0)] };
   const agents: AgentGateway = {
     async runTask<K extends TaskKind>(agent: string, kind: K, args: TaskArgs[K]) {
       calls.push({ agent, kind, args });
@@ -49,6 +53,13 @@ function fakeContext(joinFailures: string[], host: HostState = {}) {
           }
           case 'waitApiserver':
             return { elapsedMs: 1 };
+          case 'etcdStatus':
+            return fakeEtcdStatus(etcd.members, agent);
+          case 'etcdRemoveMember': {
+            const id = (args as TaskArgs['etcdRemoveMember']).memberId;
+            etcd.members = etcd.members.filter((m) => m.id !== id);
+            return { removed: true, detail: `removed etcd member ${id}` };
+          }
           default:
             return null;
         }
@@ -60,7 +71,7 @@ function fakeContext(joinFailures: string[], host: HostState = {}) {
   };
   const backends = memoryBackendSets(emptyBackendSet(spec.name));
   const ctx = fakeClusterContext(spec, agents, { cluster: memoryNodeRecords(nodes), backends });
-  return { ctx, calls, nodes, backends: backends.stored };
+  return { ctx, calls, nodes, backends: backends.stored, etcd };
 }
 
 describe('joinControlPlaneNode', () => {
@@ -140,6 +151,62 @@ describe('joinControlPlaneNode', () => {
     const kinds = calls.map((c) => `${c.agent}:${c.kind}`);
     expect(kinds.lastIndexOf('master-0:nodeStatus')).toBeGreaterThan(kinds.indexOf('master-1:kubeadmJoin'));
     expect(nodes.get('master-1')?.joined).toBe(true);
+  });
+
+  it('checks etcd health right before the join (after a cut-off join is reset), through the joined nodes', async () => {
+    const { ctx, calls } = fakeContext([]);
+    await joinControlPlaneNode(ctx, ctx.plan.controlPlane[1]!);
+    const kinds = calls.map((c) => `${c.agent}:${c.kind}`);
+    expect(kinds.indexOf('master-0:etcdStatus')).toBeGreaterThan(-1);
+    expect(kinds.indexOf('master-0:etcdStatus')).toBeLessThan(kinds.indexOf('master-1:kubeadmJoin'));
+    expect(calls.find((c) => c.kind === 'etcdStatus')!.args).toEqual({ address: '198.18.0.11' });
+  });
+
+  it('removes the dangling member of a join killed between member add and start through a healthy node, says so, then joins', async () => {
+    const events: string[] = [];
+    const dangling = fakeMember('master-1', '198.18.0.12', 1, { unstarted: true, learner: true });
+    const { ctx, calls, etcd, nodes } = fakeContext([], {
+      present: ['/etc/kubernetes/kubelet.conf'],
+      node: { registered: false, ready: false, detail: 'node master-1 is not registered' },
+      etcd: [fakeMember('master-0', '198.18.0.11', 0), dangling],
+    });
+    await joinControlPlaneNode({ ...ctx, emit: (e) => events.push(e.message) }, ctx.plan.controlPlane[1]!);
+    const kinds = calls.map((c) => `${c.agent}:${c.kind}`);
+    expect(kinds.indexOf('master-0:etcdRemoveMember')).toBeLessThan(kinds.indexOf('master-1:kubeadmJoin'));
+    expect(calls.find((c) => c.kind === 'etcdRemoveMember')!.args).toEqual({
+      address: '198.18.0.11',
+      memberId: dangling.id,
+      peerUrl: 'https://198.18.0.12:2380',
+    });
+    expect(etcd.members.map((m) => m.name)).toEqual(['master-0']);
+    expect(events.some((e) => /removing the dangling etcd member \(never started\) 1001 with master-1's peer URL https:\/\/198\.18\.0\.12:2380/.test(e))).toBe(
+      true,
+    );
+    expect(nodes.get('master-1')?.joined).toBe(true);
+  });
+
+  it('refuses to join on an unhealthy etcd, naming the problem, and joins nothing', async () => {
+    const { ctx, calls, nodes } = fakeContext([], {
+      etcd: [fakeMember('master-0', '198.18.0.11', 0, { dbSize: 2 * 1024 ** 3 })],
+    });
+    await expect(joinControlPlaneNode(ctx, ctx.plan.controlPlane[1]!)).rejects.toThrow(
+      /etcd is unhealthy; refusing to join master-1 to etcd:\n {2}- etcd member master-0 \(1000\): database 2\.00 GiB has reached its quota of 2\.00 GiB\n.*--force/,
+    );
+    expect(calls.some((c) => c.kind === 'kubeadmJoin' || c.kind === 'uploadCerts')).toBe(false);
+    expect(nodes.get('master-1')).toBeUndefined();
+  });
+
+  it('refuses when no control-plane node reaches etcd at all; --force goes on and says what it skipped', async () => {
+    const down = [fakeMember('master-0', '198.18.0.11', 0, { down: true })];
+    const refused = fakeContext([], { etcd: down });
+    await expect(joinControlPlaneNode(refused.ctx, refused.ctx.plan.controlPlane[1]!)).rejects.toThrow(
+      /etcd quorum lost: 0 of 1 voting member answer, 1 needed/,
+    );
+    const events: string[] = [];
+    const forced = fakeContext([], { etcd: down });
+    await joinControlPlaneNode({ ...forced.ctx, force: true, emit: (e) => events.push(e.message) }, forced.ctx.plan.controlPlane[1]!);
+    expect(forced.nodes.get('master-1')?.joined).toBe(true);
+    expect(events.find((e) => e.startsWith('warning: --force: going on to join master-1 to etcd although etcd is unhealthy'))).toMatch(/quorum lost/);
   });
 
   it('recognises the kubeadm texts of an expired or wrong certificate key', () => {

@@ -9,6 +9,7 @@ import { IGNORE_MANIFESTS_DIR } from '../../../core/kubeadm/argv.js';
 import type { PlannedNode } from '../../../core/plan.js';
 import { KUBEADM_CONFIG_PATH } from '../../../core/render/kubeadm-config.js';
 import { kubeadmConfigFile, loadBalancerFiles, type JoinCredentials } from '../../../core/render/node-files.js';
+import { gateControlPlaneJoin, stackedEtcd } from '../../workflow/etcd.js';
 import { forEachHost } from '../../workflow/for-each-host.js';
 import { nodeInterface, notJoined, writeFiles } from '../../workflow/host-tasks.js';
 import type { ClusterContext, ClusterView } from '../../workflow/ports.js';
@@ -65,6 +66,9 @@ export async function joinControlPlaneNode(ctx: ClusterContext, node: PlannedNod
       emit(`an earlier join was cut off here (${join.detail}): kubeadm reset before joining again`);
       await ctx.agents.runTask(node.name, 'kubeadmReset', {}, { timeoutMs: ctx.timeouts.joinMs });
     }
+    // Right before the join, as before every one (the previous join changed the membership): a dangling member with
+    // this node's peer URL is removed, then etcd must be healthy (etcd-health-gate checked before the first).
+    if (stackedEtcd(ctx.spec)) await gateControlPlaneJoin(ctx, node, 'join-control-plane');
     const runner = await controlPlaneRunner(ctx, node.name);
     const iface = nodeInterface(ctx, node);
     const lbSet = withNode(await ctx.backends.current());

@@ -12,7 +12,8 @@ import { newFindings } from '../verify/verify-report.js';
  */
 export const verifyPhase: Phase<ClusterContext, ClusterView> = {
   id: 'verify',
-  title: 'Verify: nodes, LB backends UP, exactly one VIP holder, apiserver through the VIP',
+  title:
+    'Verify: nodes, etcd (members match, healthy, one leader, no learners or alarms, under quota), LB backends UP, exactly one VIP holder, apiserver through the VIP',
   describe: () => ({ hosts: [], order: 'none', details: [] }),
   shouldRun: () => true,
   async run(ctx) {

@@ -5,10 +5,12 @@ export interface AddNodeRequest {
   'specYaml'?: (string);
   'nodeName'?: (string);
   'dryRun'?: (boolean);
+  'force'?: (boolean);
 }
 
 export interface AddNodeRequest__Output {
   'specYaml': (string);
   'nodeName': (string);
   'dryRun': (boolean);
+  'force': (boolean);
 }

@@ -10,6 +10,10 @@ import type { DeleteTokenRequest as _kubeadm_ha_v1_DeleteTokenRequest, DeleteTok
 import type { DeleteTokenResponse as _kubeadm_ha_v1_DeleteTokenResponse, DeleteTokenResponse__Output as _kubeadm_ha_v1_DeleteTokenResponse__Output } from '../../kubeadm_ha/v1/DeleteTokenResponse.js';
 import type { DeployEvent as _kubeadm_ha_v1_DeployEvent, DeployEvent__Output as _kubeadm_ha_v1_DeployEvent__Output } from '../../kubeadm_ha/v1/DeployEvent.js';
 import type { DeployRequest as _kubeadm_ha_v1_DeployRequest, DeployRequest__Output as _kubeadm_ha_v1_DeployRequest__Output } from '../../kubeadm_ha/v1/DeployRequest.js';
+import type { EtcdSnapshotRequest as _kubeadm_ha_v1_EtcdSnapshotRequest, EtcdSnapshotRequest__Output as _kubeadm_ha_v1_EtcdSnapshotRequest__Output } from '../../kubeadm_ha/v1/EtcdSnapshotRequest.js';
+import type { EtcdSnapshotResponse as _kubeadm_ha_v1_EtcdSnapshotResponse, EtcdSnapshotResponse__Output as _kubeadm_ha_v1_EtcdSnapshotResponse__Output } from '../../kubeadm_ha/v1/EtcdSnapshotResponse.js';
+import type { EtcdStatusRequest as _kubeadm_ha_v1_EtcdStatusRequest, EtcdStatusRequest__Output as _kubeadm_ha_v1_EtcdStatusRequest__Output } from '../../kubeadm_ha/v1/EtcdStatusRequest.js';
+import type { EtcdStatusResponse as _kubeadm_ha_v1_EtcdStatusResponse, EtcdStatusResponse__Output as _kubeadm_ha_v1_EtcdStatusResponse__Output } from '../../kubeadm_ha/v1/EtcdStatusResponse.js';
 import type { ForgetNodeRequest as _kubeadm_ha_v1_ForgetNodeRequest, ForgetNodeRequest__Output as _kubeadm_ha_v1_ForgetNodeRequest__Output } from '../../kubeadm_ha/v1/ForgetNodeRequest.js';
 import type { ForgetNodeResponse as _kubeadm_ha_v1_ForgetNodeResponse, ForgetNodeResponse__Output as _kubeadm_ha_v1_ForgetNodeResponse__Output } from '../../kubeadm_ha/v1/ForgetNodeResponse.js';
 import type { JoinCommandRequest as _kubeadm_ha_v1_JoinCommandRequest, JoinCommandRequest__Output as _kubeadm_ha_v1_JoinCommandRequest__Output } from '../../kubeadm_ha/v1/JoinCommandRequest.js';
@@ -58,6 +62,24 @@ export interface AdminServiceClient extends grpc.Client {
   Deploy(argument: _kubeadm_ha_v1_DeployRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
   deploy(argument: _kubeadm_ha_v1_DeployRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
   deploy(argument: _kubeadm_ha_v1_DeployRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  
+  EtcdSnapshot(argument: _kubeadm_ha_v1_EtcdSnapshotRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  EtcdSnapshot(argument: _kubeadm_ha_v1_EtcdSnapshotRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  EtcdSnapshot(argument: _kubeadm_ha_v1_EtcdSnapshotRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  EtcdSnapshot(argument: _kubeadm_ha_v1_EtcdSnapshotRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  etcdSnapshot(argument: _kubeadm_ha_v1_EtcdSnapshotRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  etcdSnapshot(argument: _kubeadm_ha_v1_EtcdSnapshotRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  etcdSnapshot(argument: _kubeadm_ha_v1_EtcdSnapshotRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  etcdSnapshot(argument: _kubeadm_ha_v1_EtcdSnapshotRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  
+  EtcdStatus(argument: _kubeadm_ha_v1_EtcdStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdStatusResponse__Output>): grpc.ClientUnaryCall;
+  EtcdStatus(argument: _kubeadm_ha_v1_EtcdStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdStatusResponse__Output>): grpc.ClientUnaryCall;
+  EtcdStatus(argument: _kubeadm_ha_v1_EtcdStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdStatusResponse__Output>): grpc.ClientUnaryCall;
+  EtcdStatus(argument: _kubeadm_ha_v1_EtcdStatusRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdStatusResponse__Output>): grpc.ClientUnaryCall;
+  etcdStatus(argument: _kubeadm_ha_v1_EtcdStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdStatusResponse__Output>): grpc.ClientUnaryCall;
+  etcdStatus(argument: _kubeadm_ha_v1_EtcdStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdStatusResponse__Output>): grpc.ClientUnaryCall;
+  etcdStatus(argument: _kubeadm_ha_v1_EtcdStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdStatusResponse__Output>): grpc.ClientUnaryCall;
+  etcdStatus(argument: _kubeadm_ha_v1_EtcdStatusRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdStatusResponse__Output>): grpc.ClientUnaryCall;
   
   ForgetNode(argument: _kubeadm_ha_v1_ForgetNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
   ForgetNode(argument: _kubeadm_ha_v1_ForgetNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
@@ -136,6 +158,10 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   
   Deploy: grpc.handleServerStreamingCall<_kubeadm_ha_v1_DeployRequest__Output, _kubeadm_ha_v1_DeployEvent>;
   
+  EtcdSnapshot: grpc.handleUnaryCall<_kubeadm_ha_v1_EtcdSnapshotRequest__Output, _kubeadm_ha_v1_EtcdSnapshotResponse>;
+  
+  EtcdStatus: grpc.handleUnaryCall<_kubeadm_ha_v1_EtcdStatusRequest__Output, _kubeadm_ha_v1_EtcdStatusResponse>;
+  
   ForgetNode: grpc.handleUnaryCall<_kubeadm_ha_v1_ForgetNodeRequest__Output, _kubeadm_ha_v1_ForgetNodeResponse>;
   
   JoinCommand: grpc.handleUnaryCall<_kubeadm_ha_v1_JoinCommandRequest__Output, _kubeadm_ha_v1_JoinCommandResponse>;
@@ -160,6 +186,8 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   CreateToken: MethodDefinition<_kubeadm_ha_v1_CreateTokenRequest, _kubeadm_ha_v1_CreateTokenResponse, _kubeadm_ha_v1_CreateTokenRequest__Output, _kubeadm_ha_v1_CreateTokenResponse__Output>
   DeleteToken: MethodDefinition<_kubeadm_ha_v1_DeleteTokenRequest, _kubeadm_ha_v1_DeleteTokenResponse, _kubeadm_ha_v1_DeleteTokenRequest__Output, _kubeadm_ha_v1_DeleteTokenResponse__Output>
   Deploy: MethodDefinition<_kubeadm_ha_v1_DeployRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_DeployRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>
+  EtcdSnapshot: MethodDefinition<_kubeadm_ha_v1_EtcdSnapshotRequest, _kubeadm_ha_v1_EtcdSnapshotResponse, _kubeadm_ha_v1_EtcdSnapshotRequest__Output, _kubeadm_ha_v1_EtcdSnapshotResponse__Output>
+  EtcdStatus: MethodDefinition<_kubeadm_ha_v1_EtcdStatusRequest, _kubeadm_ha_v1_EtcdStatusResponse, _kubeadm_ha_v1_EtcdStatusRequest__Output, _kubeadm_ha_v1_EtcdStatusResponse__Output>
   ForgetNode: MethodDefinition<_kubeadm_ha_v1_ForgetNodeRequest, _kubeadm_ha_v1_ForgetNodeResponse, _kubeadm_ha_v1_ForgetNodeRequest__Output, _kubeadm_ha_v1_ForgetNodeResponse__Output>
   JoinCommand: MethodDefinition<_kubeadm_ha_v1_JoinCommandRequest, _kubeadm_ha_v1_JoinCommandResponse, _kubeadm_ha_v1_JoinCommandRequest__Output, _kubeadm_ha_v1_JoinCommandResponse__Output>
   ListTokens: MethodDefinition<_kubeadm_ha_v1_ListTokensRequest, _kubeadm_ha_v1_ListTokensResponse, _kubeadm_ha_v1_ListTokensRequest__Output, _kubeadm_ha_v1_ListTokensResponse__Output>

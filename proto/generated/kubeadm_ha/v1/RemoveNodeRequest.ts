@@ -4,9 +4,11 @@
 export interface RemoveNodeRequest {
   'nodeName'?: (string);
   'dryRun'?: (boolean);
+  'force'?: (boolean);
 }
 
 export interface RemoveNodeRequest__Output {
   'nodeName': (string);
   'dryRun': (boolean);
+  'force': (boolean);
 }

@@ -19,6 +19,9 @@ import type { VerifyClean as _kubeadm_ha_v1_VerifyClean, VerifyClean__Output as 
 import type { LbStatus as _kubeadm_ha_v1_LbStatus, LbStatus__Output as _kubeadm_ha_v1_LbStatus__Output } from '../../kubeadm_ha/v1/LbStatus.js';
 import type { HandOverVip as _kubeadm_ha_v1_HandOverVip, HandOverVip__Output as _kubeadm_ha_v1_HandOverVip__Output } from '../../kubeadm_ha/v1/HandOverVip.js';
 import type { NodeStatus as _kubeadm_ha_v1_NodeStatus, NodeStatus__Output as _kubeadm_ha_v1_NodeStatus__Output } from '../../kubeadm_ha/v1/NodeStatus.js';
+import type { EtcdStatus as _kubeadm_ha_v1_EtcdStatus, EtcdStatus__Output as _kubeadm_ha_v1_EtcdStatus__Output } from '../../kubeadm_ha/v1/EtcdStatus.js';
+import type { EtcdSnapshot as _kubeadm_ha_v1_EtcdSnapshot, EtcdSnapshot__Output as _kubeadm_ha_v1_EtcdSnapshot__Output } from '../../kubeadm_ha/v1/EtcdSnapshot.js';
+import type { EtcdRemoveMember as _kubeadm_ha_v1_EtcdRemoveMember, EtcdRemoveMember__Output as _kubeadm_ha_v1_EtcdRemoveMember__Output } from '../../kubeadm_ha/v1/EtcdRemoveMember.js';
 
 export interface Task {
   'taskId'?: (string);
@@ -42,7 +45,10 @@ export interface Task {
   'lbStatus'?: (_kubeadm_ha_v1_LbStatus | null);
   'handOverVip'?: (_kubeadm_ha_v1_HandOverVip | null);
   'nodeStatus'?: (_kubeadm_ha_v1_NodeStatus | null);
-  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus";
+  'etcdStatus'?: (_kubeadm_ha_v1_EtcdStatus | null);
+  'etcdSnapshot'?: (_kubeadm_ha_v1_EtcdSnapshot | null);
+  'etcdRemoveMember'?: (_kubeadm_ha_v1_EtcdRemoveMember | null);
+  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember";
 }
 
 export interface Task__Output {
@@ -67,5 +73,8 @@ export interface Task__Output {
   'lbStatus'?: (_kubeadm_ha_v1_LbStatus__Output | null);
   'handOverVip'?: (_kubeadm_ha_v1_HandOverVip__Output | null);
   'nodeStatus'?: (_kubeadm_ha_v1_NodeStatus__Output | null);
-  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus";
+  'etcdStatus'?: (_kubeadm_ha_v1_EtcdStatus__Output | null);
+  'etcdSnapshot'?: (_kubeadm_ha_v1_EtcdSnapshot__Output | null);
+  'etcdRemoveMember'?: (_kubeadm_ha_v1_EtcdRemoveMember__Output | null);
+  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember";
 }

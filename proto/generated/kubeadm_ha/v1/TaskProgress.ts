@@ -4,9 +4,11 @@
 export interface TaskProgress {
   'taskId'?: (string);
   'line'?: (string);
+  'data'?: (Buffer | Uint8Array | string);
 }
 
 export interface TaskProgress__Output {
   'taskId': (string);
   'line': (string);
+  'data': (Buffer);
 }

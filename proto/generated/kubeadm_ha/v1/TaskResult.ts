@@ -10,6 +10,9 @@ import type { LbStatusResult as _kubeadm_ha_v1_LbStatusResult, LbStatusResult__O
 import type { WriteFilesResult as _kubeadm_ha_v1_WriteFilesResult, WriteFilesResult__Output as _kubeadm_ha_v1_WriteFilesResult__Output } from '../../kubeadm_ha/v1/WriteFilesResult.js';
 import type { HandOverVipResult as _kubeadm_ha_v1_HandOverVipResult, HandOverVipResult__Output as _kubeadm_ha_v1_HandOverVipResult__Output } from '../../kubeadm_ha/v1/HandOverVipResult.js';
 import type { NodeStatusResult as _kubeadm_ha_v1_NodeStatusResult, NodeStatusResult__Output as _kubeadm_ha_v1_NodeStatusResult__Output } from '../../kubeadm_ha/v1/NodeStatusResult.js';
+import type { EtcdStatusResult as _kubeadm_ha_v1_EtcdStatusResult, EtcdStatusResult__Output as _kubeadm_ha_v1_EtcdStatusResult__Output } from '../../kubeadm_ha/v1/EtcdStatusResult.js';
+import type { EtcdSnapshotResult as _kubeadm_ha_v1_EtcdSnapshotResult, EtcdSnapshotResult__Output as _kubeadm_ha_v1_EtcdSnapshotResult__Output } from '../../kubeadm_ha/v1/EtcdSnapshotResult.js';
+import type { EtcdRemoveMemberResult as _kubeadm_ha_v1_EtcdRemoveMemberResult, EtcdRemoveMemberResult__Output as _kubeadm_ha_v1_EtcdRemoveMemberResult__Output } from '../../kubeadm_ha/v1/EtcdRemoveMemberResult.js';
 
 export interface TaskResult {
   'taskId'?: (string);
@@ -24,7 +27,10 @@ export interface TaskResult {
   'writeFiles'?: (_kubeadm_ha_v1_WriteFilesResult | null);
   'handOverVip'?: (_kubeadm_ha_v1_HandOverVipResult | null);
   'nodeStatus'?: (_kubeadm_ha_v1_NodeStatusResult | null);
-  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus";
+  'etcdStatus'?: (_kubeadm_ha_v1_EtcdStatusResult | null);
+  'etcdSnapshot'?: (_kubeadm_ha_v1_EtcdSnapshotResult | null);
+  'etcdRemoveMember'?: (_kubeadm_ha_v1_EtcdRemoveMemberResult | null);
+  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember";
 }
 
 export interface TaskResult__Output {
@@ -40,5 +46,8 @@ export interface TaskResult__Output {
   'writeFiles'?: (_kubeadm_ha_v1_WriteFilesResult__Output | null);
   'handOverVip'?: (_kubeadm_ha_v1_HandOverVipResult__Output | null);
   'nodeStatus'?: (_kubeadm_ha_v1_NodeStatusResult__Output | null);
-  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus";
+  'etcdStatus'?: (_kubeadm_ha_v1_EtcdStatusResult__Output | null);
+  'etcdSnapshot'?: (_kubeadm_ha_v1_EtcdSnapshotResult__Output | null);
+  'etcdRemoveMember'?: (_kubeadm_ha_v1_EtcdRemoveMemberResult__Output | null);
+  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember";
 }
