@@ -219,6 +219,8 @@ ${this.options.specExtra ?? ''}
       KUBEADM_SIM_APISERVER: 'spawn',
       // Joins fetch cluster-info through the VIP and haproxy, as real kubeadm does: a broken LB fails the join.
       KUBEADM_SIM_DISCOVERY: 'network',
+      // etcd runs for real under each control-plane host's kubelet stand-in: joins add members, resets remove them.
+      KUBEADM_SIM_ETCD: 'real',
       KUBEADM_SIM_KEY_ALGORITHM: 'ECDSA-P256',
       KHA_STUB_ADDRESS: host.address,
       HOME: this.root(host.name),
