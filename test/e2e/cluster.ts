@@ -1,8 +1,10 @@
 /**
  * A whole cluster on a lab segment: nats-server and the coordinator in a `coordinator` namespace (198.18.0.2), one
  * real kubeadm-ha-agent process per host namespace with its own host root, and a kubelet stand-in per control-plane
- * host running the real keepalived and haproxy from the static pod manifests the agents write. kubeadm is the
- * simulator (its stand-in apiserver serves HTTPS /healthz on each control-plane address:6443); every host stub stays
+ * host running the real keepalived and haproxy from the static pod manifests the agents write, and the real etcd from
+ * the etcd.yaml the simulated kubeadm writes (KUBEADM_SIM_ETCD=real: members join as learners and leave on reset). kubeadm is the
+ * simulator (its stand-in apiserver serves HTTPS /healthz on each control-plane address:6443, healthy while its etcd
+ * member has quorum); every host stub stays
  * except `ip`, which is the real iproute2 inside the namespace. `destroy()` tears everything down and is safe to call
  * after a failure at any point.
  */
@@ -222,6 +224,8 @@ ${this.options.specExtra ?? ''}
       KUBEADM_SIM_APISERVER: 'spawn',
       // Joins fetch cluster-info through the VIP and haproxy, as real kubeadm does: a broken LB fails the join.
       KUBEADM_SIM_DISCOVERY: 'network',
+      // etcd runs for real under each control-plane host's kubelet stand-in: joins add members, resets remove them.
+      KUBEADM_SIM_ETCD: 'real',
       KUBEADM_SIM_KEY_ALGORITHM: 'ECDSA-P256',
       KHA_STUB_ADDRESS: host.address,
       HOME: this.root(host.name),

@@ -21,6 +21,8 @@ export interface SpawnInput {
   certFile: string;
   keyFile: string;
   gitVersion: string;
+  /** KUBEADM_SIM_ETCD=real: keep objects in this etcd, as kube-apiserver's --etcd-* flags say (files on the test machine). */
+  etcd?: { servers: string; caFile: string; certFile: string; keyFile: string };
 }
 
 export function spawnApiserver(i: SpawnInput): void {
@@ -47,6 +49,9 @@ export function spawnApiserver(i: SpawnInput): void {
       pidFile,
       '--git-version',
       i.gitVersion,
+      ...(i.etcd
+        ? ['--etcd-servers', i.etcd.servers, '--etcd-cafile', i.etcd.caFile, '--etcd-certfile', i.etcd.certFile, '--etcd-keyfile', i.etcd.keyFile]
+        : []),
     ],
     { detached: true, stdio: ['ignore', logFd, logFd] },
   );

@@ -39,6 +39,8 @@ import { initDoneText, joinCommand } from './output.js';
 import { spawnApiserver, waitHealthy } from './apiserver-control.js';
 import { formatGoDuration } from './duration.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { EtcdClient } from './etcd-client.js';
+import { clientURL, errorText, etcdClientTls, recordMembers, waitEndpointHealthy } from './etcd-ops.js';
 
 export const MANIFESTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'];
 
@@ -206,9 +208,10 @@ export async function runInit(p: ParsedCommand, env: SimEnv, setHost: (h: string
   });
   if (localEtcd) {
     out('[etcd] Creating static Pod manifest for local etcd in "/etc/kubernetes/manifests"\n');
-    writeHostFile(env.root, '/etc/kubernetes/manifests/etcd.yaml', manifests['etcd.yaml'] ?? '', 0o600);
     mkdirSync(hostPath(env.root, cluster.etcdDataDir), { recursive: true, mode: 0o700 });
-    writeFileSync(hostPath(env.root, `${cluster.etcdDataDir}/member.json`), JSON.stringify({ name: nodeName, cluster: 'new' }));
+    writeHostFile(env.root, '/etc/kubernetes/manifests/etcd.yaml', manifests['etcd.yaml'] ?? '', 0o600);
+    // state mode marks the data dir as used (preflight's DirAvailable); a real etcd fills it itself.
+    if (env.etcd === 'state') writeFileSync(hostPath(env.root, `${cluster.etcdDataDir}/member.json`), JSON.stringify({ name: nodeName, cluster: 'new' }));
   }
   out('[control-plane] Using manifest folder "/etc/kubernetes/manifests"\n');
   for (const m of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) {
@@ -279,7 +282,7 @@ export async function runInit(p: ParsedCommand, env: SimEnv, setHost: (h: string
     if (env.delayInitMs > 0) await sleep(env.delayInitMs);
     out(`[kubelet-check] The kubelet is healthy after ${formatGoDuration(Date.now() - kubeletStart + 1)}\n`);
     out('[api-check] Waiting for a healthy API server. This can take up to 4m0s\n');
-    await startAndWaitApiserver(env, nodeName, advertise, bindPort, cluster.certificatesDir, shared.ca.certPem, 'wait-control-plane');
+    await startAndWaitApiserver(env, nodeName, advertise, bindPort, cluster.certificatesDir, shared.ca.certPem, 'wait-control-plane', localEtcd);
   }
 
   out('[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in the "kube-system" Namespace\n');
@@ -357,7 +360,24 @@ export async function startAndWaitApiserver(
   certDir: string,
   caPem: string,
   phase: string,
+  localEtcd: boolean,
 ): Promise<void> {
+  const realEtcd = env.etcd === 'real' && localEtcd;
+  const start = Date.now();
+  if (realEtcd) {
+    // The kube-apiserver cannot become healthy before its local etcd member is: wait for that member, then record
+    // the cluster's real member list (IDs, learners) in the state.
+    const tls = etcdClientTls(env.root, certDir);
+    try {
+      await waitEndpointHealthy(clientURL('127.0.0.1'), tls, env.etcdWaitMs);
+      await recordMembers(new StateStore(env.stateDir), await new EtcdClient([clientURL('127.0.0.1')], tls).memberList());
+    } catch (e) {
+      throw phaseFailure(
+        phase,
+        `could not check the health of the API server: Get "https://${address}:${port}/healthz?timeout=10s": the local etcd member at https://127.0.0.1:2379 is not healthy after ${formatGoDuration(Date.now() - start)}: ${errorText(e)}`,
+      );
+    }
+  }
   if (env.apiserverMode === 'off') {
     out('[api-check] The API server is healthy after 1ms\n');
     return;
@@ -371,10 +391,20 @@ export async function startAndWaitApiserver(
     certFile: hostPath(env.root, `${certDir}/apiserver.crt`),
     keyFile: hostPath(env.root, `${certDir}/apiserver.key`),
     gitVersion: env.version,
+    ...(realEtcd
+      ? {
+          etcd: {
+            servers: clientURL('127.0.0.1'),
+            caFile: hostPath(env.root, `${certDir}/etcd/ca.crt`),
+            certFile: hostPath(env.root, `${certDir}/apiserver-etcd-client.crt`),
+            keyFile: hostPath(env.root, `${certDir}/apiserver-etcd-client.key`),
+          },
+        }
+      : {}),
   });
   const r = await waitHealthy(address, port, caPem, env.apiserverWaitMs);
   if (!r.ok) {
     throw phaseFailure(phase, `could not check the health of the API server: Get "https://${address}:${port}/healthz?timeout=10s": ${r.error}`);
   }
-  out(`[api-check] The API server is healthy after ${formatGoDuration(Math.max(1, r.elapsedMs))}\n`);
+  out(`[api-check] The API server is healthy after ${formatGoDuration(Math.max(1, Date.now() - start))}\n`);
 }

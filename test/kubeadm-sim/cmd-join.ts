@@ -7,7 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import { parse as parseYaml } from 'yaml';
 import { detachedTokenIsValid } from './jws.js';
 import { readKubeconfig } from './render.js';
-import { BOOTSTRAP_TOKEN_PATTERN, validateCertificateKey, validateIP, validateNodeName, validatePort, type JoinConfig } from './config.js';
+import { BOOTSTRAP_TOKEN_PATTERN, minorOf, validateCertificateKey, validateIP, validateNodeName, validatePort, type JoinConfig } from './config.js';
 import { getBool, getNumber, getString, getStrings, isChanged, validateIgnorePreflightErrors, validateMixedArguments, type ParsedCommand } from './grammar.js';
 import { hostPath, out, phaseFailure, SimFailure, simulatedHostname, sleep, warn, writeHostFile, type SimEnv, invocationDetails } from './env.js';
 import { aggregate, dirAvailable, downloadCerts, fileAvailable, loadConfigFile, parsePin, runChecks, type Check } from './cluster-ops.js';
@@ -21,9 +21,20 @@ import {
   writeControlPlaneKubeconfigs,
   writeSharedCerts,
 } from './node-files.js';
-import { renderControlPlaneManifests, renderKubeletFlags } from './render.js';
+import { renderControlPlaneManifests, renderEtcdManifest, renderKubeletFlags, type ControlPlaneInput } from './render.js';
+import { hexId } from './etcd-client.js';
+import {
+  addMember,
+  checkClusterStatus,
+  errorText,
+  etcdClientTls,
+  promoteLearner,
+  recordMembers,
+  waitClusterAvailable,
+  type JoinEtcdResult,
+} from './etcd-ops.js';
 import { StateStore, collectGarbage, type ClusterState, type NodeState } from './state.js';
-import { JOIN_WORKER_DONE, joinControlPlaneDoneText, notReadyToJoinControlPlaneText } from './output.js';
+import { JOIN_WORKER_DONE, joinControlPlaneDoneText, klogLine, notReadyToJoinControlPlaneText } from './output.js';
 import {
   controlPlaneChecks,
   defaultAdvertiseAddress,
@@ -190,15 +201,18 @@ async function discoverOverNetwork(s: ClusterState | null, c: JoinConfig): Promi
   // Like kubeadm's token discovery, which polls until the discovery timeout (5 s apart there; 1 s here, and at most a
   // minute, to keep tests short): an endpoint that flaps while a load balancer converges is not a failed join.
   const deadline = Date.now() + DISCOVERY_RETRY_LIMIT_MS;
+  const [id, secret] = bt.token.split('.') as [string, string];
+  // The JWS is patched into cluster-info a moment after the token is created (the bootstrap signer); kubeadm polls
+  // until it appears.
+  const jwsOf = (body: string): string | undefined => (JSON.parse(body) as { data?: Record<string, string> }).data?.[`jws-kubeconfig-${id}`];
   let got = await fetchClusterInfo(bt.apiServerEndpoint);
-  while ('error' in got && Date.now() < deadline) {
-    process.stderr.write(`[discovery] Failed to request cluster-info, will try again: Get "${url}": ${got.error}\n`);
+  while (('error' in got || !jwsOf(got.body)) && Date.now() < deadline) {
+    if ('error' in got) process.stderr.write(`[discovery] Failed to request cluster-info, will try again: Get "${url}": ${got.error}\n`);
     await sleep(DISCOVERY_RETRY_INTERVAL_MS);
     got = await fetchClusterInfo(bt.apiServerEndpoint);
   }
   if ('error' in got) throw identityError(`Get "${url}": ${got.error}`);
   const data = (JSON.parse(got.body) as { data?: Record<string, string> }).data ?? {};
-  const [id, secret] = bt.token.split('.') as [string, string];
   const kubeconfig = data.kubeconfig ?? '';
   const jws = data[`jws-kubeconfig-${id}`];
   if (!jws) throw identityError(`could not find a JWS signature in the cluster-info ConfigMap for token ID ${JSON.stringify(id)}`);
@@ -352,6 +366,21 @@ export async function runJoin(p: ParsedCommand, env: SimEnv, setHost: (h: string
     );
     out('[control-plane] Using manifest folder "/etc/kubernetes/manifests"\n');
   }
+  const manifestInput: ControlPlaneInput = {
+    nodeName,
+    advertiseAddress: advertise,
+    bindPort,
+    kubernetesVersion: state.kubernetesVersion,
+    imageRepository: state.imageRepository,
+    serviceSubnet: state.serviceSubnet,
+    podSubnet: state.podSubnet,
+    certificatesDir: state.certificatesDir,
+    etcdDataDir: state.etcdDataDir,
+    apiServerExtraArgs: [],
+    etcdExtraArgs: [],
+    etcdInitialCluster: [],
+    etcdInitialClusterState: 'existing',
+  };
   const manifests = cp
     ? renderControlPlaneManifests({
         nodeName,
@@ -377,7 +406,10 @@ export async function runJoin(p: ParsedCommand, env: SimEnv, setHost: (h: string
       out(`[control-plane] Creating static Pod manifest for ${JSON.stringify(m)}\n`);
       writeHostFile(env.root, `/etc/kubernetes/manifests/${m}.yaml`, manifests[`${m}.yaml`] ?? '', 0o600);
     }
-    if (localEtcd) out('[check-etcd] Checking that the etcd cluster is healthy\n');
+    if (localEtcd) {
+      out('[check-etcd] Checking that the etcd cluster is healthy\n');
+      if (env.etcd === 'real') await checkEtcdHealth(env, state);
+    }
   }
 
   // kubelet-start
@@ -424,7 +456,9 @@ export async function runJoin(p: ParsedCommand, env: SimEnv, setHost: (h: string
   await writeBootstrappedKubelet(env.root, ca, `https://${endpoint}`, nodeName, alg, now);
 
   if (cp) {
-    if (localEtcd) {
+    if (localEtcd && env.etcd === 'real') {
+      await joinRealEtcd(p, env, state, store, nodeName, advertise, manifestInput);
+    } else if (localEtcd) {
       out('[etcd] Announced new etcd member joining to the existing etcd cluster\n');
       await store.update((s) => {
         if (!s) return { result: undefined };
@@ -445,7 +479,7 @@ export async function runJoin(p: ParsedCommand, env: SimEnv, setHost: (h: string
     if (!skip.has('control-plane-join') && !skip.has('control-plane-join/mark-control-plane')) out(markControlPlaneLines(nodeName));
     if (!skip.has('wait-control-plane')) {
       out('[control-plane-check] Waiting for healthy control plane components. This can take up to 4m0s\n');
-      await startAndWaitApiserver(env, nodeName, advertise, bindPort, state.certificatesDir, ca.certPem, 'wait-control-plane');
+      await startAndWaitApiserver(env, nodeName, advertise, bindPort, state.certificatesDir, ca.certPem, 'wait-control-plane', localEtcd);
     }
     out(joinControlPlaneDoneText('/etc/kubernetes/admin.conf', localEtcd));
   } else {
@@ -457,4 +491,71 @@ export async function runJoin(p: ParsedCommand, env: SimEnv, setHost: (h: string
 function workerAddress(root: string): string | null {
   const f = hostPath(root, '/etc/kubeadm-sim/node-ip');
   return existsSync(f) ? readFileSync(f, 'utf8').trim() || null : null;
+}
+
+/** The etcd endpoints kubeadm finds from the etcd Pods' annotations: the members the cluster knows. */
+function etcdEndpoints(state: ClusterState): string[] {
+  return state.etcdMembers.map((m) => m.clientURL).filter(Boolean);
+}
+
+/** check-etcd (CheckLocalEtcdClusterStatus): every member answers before a new one is added. */
+async function checkEtcdHealth(env: SimEnv, state: ClusterState): Promise<void> {
+  try {
+    await checkClusterStatus(etcdEndpoints(state), etcdClientTls(env.root, state.certificatesDir));
+  } catch (e) {
+    throw phaseFailure('check-etcd', `etcd cluster is not healthy: ${errorText(e)}`);
+  }
+}
+
+/**
+ * control-plane-join/etcd with a real etcd (CreateStackedEtcdStaticPodManifestFile): member add (as a learner from
+ * v1.29, when the EtcdLearnerMode gate went beta), the manifest with the full --initial-cluster and
+ * --initial-cluster-state=existing, the promotion, and the wait for the cluster.
+ */
+async function joinRealEtcd(
+  p: ParsedCommand,
+  env: SimEnv,
+  state: ClusterState,
+  store: StateStore,
+  nodeName: string,
+  advertise: string,
+  manifestInput: ControlPlaneInput,
+): Promise<void> {
+  const fail = (e: unknown): SimFailure => phaseFailure('control-plane-join/etcd', `error creating local etcd static pod manifest file: ${errorText(e)}`);
+  const verbose = getNumber(p, 'v');
+  const klog = (level: number, where: string, message: string): void => {
+    if (verbose >= level) process.stderr.write(klogLine('I', where, message, new Date(), process.pid));
+  };
+  const tls = etcdClientTls(env.root, state.certificatesDir);
+  const learner = minorOf(env.version) >= 29;
+  const peer = `https://${advertise}:2380`;
+  klog(1, 'local.go:155', `[etcd] Adding etcd member: ${peer}`);
+  let joined: JoinEtcdResult;
+  try {
+    // The members as of now (a parallel join may have added one since discovery).
+    joined = await addMember(etcdEndpoints(store.read() ?? state), tls, nodeName, advertise, learner, env.etcdWaitMs);
+  } catch (e) {
+    throw fail(e);
+  }
+  out('[etcd] Announced new etcd member joining to the existing etcd cluster\n');
+  klog(1, 'local.go:163', `Updated etcd member list: [${joined.initialCluster.map((m) => `{${m.replace('=', ' ')}}`).join(' ')}]`);
+  out('[etcd] Creating static Pod manifest for "etcd"\n');
+  mkdirSync(hostPath(env.root, state.etcdDataDir), { recursive: true, mode: 0o700 });
+  writeHostFile(env.root, '/etc/kubernetes/manifests/etcd.yaml', renderEtcdManifest({ ...manifestInput, etcdInitialCluster: joined.initialCluster }), 0o600);
+  if (learner) {
+    klog(1, 'etcd.go:550', `[etcd] Promoting a learner as a voting member: ${hexId(joined.memberId)}`);
+    try {
+      await promoteLearner(joined.client, joined.memberId, env.etcdWaitMs);
+    } catch (e) {
+      throw fail(e);
+    }
+    klog(1, 'etcd.go:575', `[etcd] The learner was promoted as a voting member: ${hexId(joined.memberId)}`);
+  }
+  out('[etcd] Waiting for the new etcd member to join the cluster. This can take up to 40s\n');
+  try {
+    await waitClusterAvailable(joined.client, tls, env.etcdWaitMs);
+    await recordMembers(store, await joined.client.memberList());
+  } catch (e) {
+    throw fail(e);
+  }
 }

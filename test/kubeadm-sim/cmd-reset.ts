@@ -6,10 +6,12 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { getBool, getString, validateMixedArguments, type ParsedCommand } from './grammar.js';
-import { err, hostPath, out, SimFailure, type SimEnv } from './env.js';
+import { err, hostPath, out, SimFailure, sleep, warn, type SimEnv } from './env.js';
+import { connect } from 'node:net';
 import { loadConfigFile } from './cluster-ops.js';
 import { goSlice, RESET_CLOSING } from './output.js';
-import { StateStore } from './state.js';
+import { StateStore, type ClusterState } from './state.js';
+import { clientURL, errorText, etcdClientTls, membersToState, removeOwnMember } from './etcd-ops.js';
 import { stopApiserver } from './apiserver-control.js';
 
 /** CleanDir: removes everything in a directory, but not the directory itself. */
@@ -54,14 +56,19 @@ export async function runReset(p: ParsedCommand, env: SimEnv, setHost: (h: strin
   const certDir = getString(p, 'cert-dir');
   const etcdManifest = existsSync(hostPath(env.root, '/etc/kubernetes/manifests/etcd.yaml'));
   const etcdDataDir = snapshot?.etcdDataDir ?? '/var/lib/etcd';
+  let wipeEtcd = true;
   if (node && node.role === 'control-plane' && snapshot && !snapshot.etcdExternal) {
-    await store.update((s) =>
-      s ? { next: { ...s, etcdMembers: s.etcdMembers.filter((m) => m.name !== node.name) }, result: undefined } : { result: undefined },
-    );
+    if (env.etcd === 'real' && etcdManifest) wipeEtcd = await removeRealMember(env, store, snapshot, node.address);
+    else
+      await store.update((s) =>
+        s ? { next: { ...s, etcdMembers: s.etcdMembers.filter((m) => m.name !== node.name) }, result: undefined } : { result: undefined },
+      );
   }
   if (etcdManifest) {
-    cleanDir(env.root, etcdDataDir);
-    out(`[reset] Deleted contents of the etcd data directory: ${etcdDataDir}\n`);
+    if (wipeEtcd) {
+      cleanDir(env.root, etcdDataDir);
+      out(`[reset] Deleted contents of the etcd data directory: ${etcdDataDir}\n`);
+    }
   } else {
     out('[reset] No etcd config found. Assuming external etcd\n[reset] Please, manually reset etcd to prevent further issues\n');
   }
@@ -84,5 +91,51 @@ export async function runReset(p: ParsedCommand, env: SimEnv, setHost: (h: strin
   );
   out(`[reset] Deleting files: ${goSlice(files)}\n`);
   for (const f of files) rmSync(hostPath(env.root, f), { force: true });
+  if (env.etcd === 'real' && etcdManifest && wipeEtcd) {
+    // cleanup-node removes every container, etcd's included. The kubelet stand-in stops etcd once its manifest is
+    // gone, but may have restarted the removed member (which exits on its removal) in between, and that one writes a
+    // fresh member directory: wipe again once it is down, for the end state real kubeadm leaves.
+    await waitPortClosed('127.0.0.1', 2379, 10_000);
+    cleanDir(env.root, etcdDataDir);
+  }
   out(RESET_CLOSING);
+}
+
+/**
+ * remove-etcd-member with a real etcd (RemoveStackedEtcdMemberFromCluster): the node's member is removed through the
+ * cluster's API unless it is the last one. When that fails kubeadm warns and leaves the data directory alone; the
+ * return value says whether to wipe it.
+ */
+async function removeRealMember(env: SimEnv, store: StateStore, s: ClusterState, address: string): Promise<boolean> {
+  const own = clientURL(address);
+  // The other members first: this one may be the unhealthy one.
+  const endpoints = [...s.etcdMembers.map((m) => m.clientURL).filter((u) => u && u !== own), own];
+  try {
+    const outcome = await removeOwnMember(endpoints, etcdClientTls(env.root, s.certificatesDir), address);
+    const left = !outcome.removed && outcome.reason === 'last-member' ? [] : membersToState(outcome.members);
+    await store.update((cur) => (cur ? { next: { ...cur, etcdMembers: left }, result: undefined } : { result: undefined }));
+    return true;
+  } catch (e) {
+    warn('removeetcdmember.go:69', `[reset] Failed to remove etcd member: ${errorText(e)}, please manually remove this etcd member using etcdctl`);
+    return false;
+  }
+}
+
+/** Waits until nothing accepts connections on address:port (or the timeout passes). */
+async function waitPortClosed(address: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const open = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const sock = connect({ host: address, port, timeout: 500 });
+      sock.once('connect', () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.once('timeout', () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.once('error', () => resolve(false));
+    });
+  while ((await open()) && Date.now() < deadline) await sleep(100);
 }

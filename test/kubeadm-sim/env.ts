@@ -41,6 +41,14 @@ export interface SimEnv {
   apiserverWaitMs: number;
   /** `state`: join validates discovery against the state; `network`: it fetches cluster-info from the endpoint over HTTPS. */
   discovery: 'state' | 'network';
+  /**
+   * `state`: etcd members exist only in the state file. `real`: the etcd.yaml static Pod runs for real under the
+   * kubelet stand-in (network namespaces), joins and resets change membership through the etcd API, and the
+   * stand-in apiserver keeps its objects in etcd.
+   */
+  etcd: 'state' | 'real';
+  /** How long init and join wait for etcd (health, learner promotion, cluster availability). */
+  etcdWaitMs: number;
 }
 
 function intEnv(name: string, dflt: number): number {
@@ -54,6 +62,12 @@ function intEnv(name: string, dflt: number): number {
 function discoveryMode(): 'state' | 'network' {
   const v = process.env.KUBEADM_SIM_DISCOVERY || 'state';
   if (v !== 'state' && v !== 'network') throw new SimFailure(`kubeadm-sim: KUBEADM_SIM_DISCOVERY must be "state" or "network", got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function etcdMode(): 'state' | 'real' {
+  const v = process.env.KUBEADM_SIM_ETCD || 'state';
+  if (v !== 'state' && v !== 'real') throw new SimFailure(`kubeadm-sim: KUBEADM_SIM_ETCD must be "state" or "real", got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -80,6 +94,8 @@ export function readEnv(): SimEnv {
     keyAlgorithmOverride: (alg as KeyAlgorithm | undefined) || null,
     apiserverWaitMs: intEnv('KUBEADM_SIM_APISERVER_WAIT_MS', 20_000),
     discovery: discoveryMode(),
+    etcd: etcdMode(),
+    etcdWaitMs: intEnv('KUBEADM_SIM_ETCD_WAIT_MS', 40_000),
   };
 }
 

@@ -234,50 +234,92 @@ export function renderControlPlaneManifests(i: ControlPlaneInput): Record<string
   };
 }
 
-function renderEtcdManifest(i: ControlPlaneInput): string {
+/** The etcd image kubeadm v1.31 pins (constants.SupportedEtcdVersion for 1.31). */
+export const ETCD_IMAGE_TAG = '3.5.15-0';
+
+/** kubeadm's etcd probe (v1.31, etcd 3.5): the metrics listener, /health without the NOSPACE alarm, no quorum read. */
+export const ETCD_PROBE_PATH = '/health?exclude=NOSPACE&serializable=true';
+
+/** etcd's flags as GetEtcdPodSpec/getEtcdCommand (v1.31) build them, extra args merged, sorted by name. */
+export function etcdCommand(i: ControlPlaneInput): string[] {
   const pki = i.certificatesDir;
   const a = i.advertiseAddress;
-  return staticPod(
+  return [
     'etcd',
-    'etcd',
-    `${i.imageRepository}/etcd:3.5.15-0`,
-    [
-      'etcd',
-      ...argsToFlags(
+    ...argsToFlags(
+      {
+        'advertise-client-urls': `https://${a}:2379`,
+        'cert-file': `${pki}/etcd/server.crt`,
+        'client-cert-auth': 'true',
+        'data-dir': i.etcdDataDir,
+        'experimental-initial-corrupt-check': 'true',
+        'experimental-watch-progress-notify-interval': '5s',
+        'initial-advertise-peer-urls': `https://${a}:2380`,
+        'initial-cluster': i.etcdInitialCluster.join(','),
+        ...(i.etcdInitialClusterState === 'existing' ? { 'initial-cluster-state': 'existing' } : {}),
+        'key-file': `${pki}/etcd/server.key`,
+        'listen-client-urls': `https://127.0.0.1:2379,https://${a}:2379`,
+        'listen-metrics-urls': 'http://127.0.0.1:2381',
+        'listen-peer-urls': `https://${a}:2380`,
+        name: i.nodeName,
+        'peer-cert-file': `${pki}/etcd/peer.crt`,
+        'peer-client-cert-auth': 'true',
+        'peer-key-file': `${pki}/etcd/peer.key`,
+        'peer-trusted-ca-file': `${pki}/etcd/ca.crt`,
+        'snapshot-count': '10000',
+        'trusted-ca-file': `${pki}/etcd/ca.crt`,
+      },
+      i.etcdExtraArgs,
+    ),
+  ];
+}
+
+/** /etc/kubernetes/manifests/etcd.yaml as kubeadm v1.31 writes it (staticpodutil.ComponentPod). */
+export function renderEtcdManifest(i: ControlPlaneInput): string {
+  const probe = (failureThreshold: number) => ({
+    failureThreshold,
+    httpGet: { host: '127.0.0.1', path: ETCD_PROBE_PATH, port: 2381, scheme: 'HTTP' },
+    initialDelaySeconds: 10,
+    periodSeconds: 10,
+    timeoutSeconds: 15,
+  });
+  const certs = `${i.certificatesDir}/etcd`;
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      annotations: { 'kubeadm.kubernetes.io/etcd.advertise-client-urls': `https://${i.advertiseAddress}:2379` },
+      labels: { component: 'etcd', tier: 'control-plane' },
+      name: 'etcd',
+      namespace: 'kube-system',
+    },
+    spec: {
+      containers: [
         {
-          'advertise-client-urls': `https://${a}:2379`,
-          'cert-file': `${pki}/etcd/server.crt`,
-          'client-cert-auth': 'true',
-          'data-dir': i.etcdDataDir,
-          'experimental-initial-corrupt-check': 'true',
-          'initial-advertise-peer-urls': `https://${a}:2380`,
-          'initial-cluster': i.etcdInitialCluster.join(','),
-          ...(i.etcdInitialClusterState === 'existing' ? { 'initial-cluster-state': 'existing' } : {}),
-          'key-file': `${pki}/etcd/server.key`,
-          'listen-client-urls': `https://127.0.0.1:2379,https://${a}:2379`,
-          'listen-metrics-urls': 'http://127.0.0.1:2381',
-          'listen-peer-urls': `https://${a}:2380`,
-          name: i.nodeName,
-          'peer-cert-file': `${pki}/etcd/peer.crt`,
-          'peer-client-cert-auth': 'true',
-          'peer-key-file': `${pki}/etcd/peer.key`,
-          'peer-trusted-ca-file': `${pki}/etcd/ca.crt`,
-          'snapshot-count': '10000',
-          'trusted-ca-file': `${pki}/etcd/ca.crt`,
+          command: etcdCommand(i),
+          image: `${i.imageRepository}/etcd:${ETCD_IMAGE_TAG}`,
+          imagePullPolicy: 'IfNotPresent',
+          livenessProbe: probe(8),
+          name: 'etcd',
+          resources: { requests: { cpu: '100m', memory: '100Mi' } },
+          startupProbe: probe(24),
+          volumeMounts: [
+            { mountPath: i.etcdDataDir, name: 'etcd-data' },
+            { mountPath: certs, name: 'etcd-certs' },
+          ],
         },
-        i.etcdExtraArgs,
-      ),
-    ],
-    { 'kubeadm.kubernetes.io/etcd.advertise-client-urls': `https://${a}:2379` },
-    [
-      { name: 'etcd-certs', path: `${pki}/etcd` },
-      { name: 'etcd-data', path: i.etcdDataDir },
-    ],
-    2381,
-    '127.0.0.1',
-    '/livez',
-    'HTTP',
-  );
+      ],
+      hostNetwork: true,
+      priority: 2000001000,
+      priorityClassName: 'system-node-critical',
+      securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+      volumes: [
+        { hostPath: { path: certs, type: 'DirectoryOrCreate' }, name: 'etcd-certs' },
+        { hostPath: { path: i.etcdDataDir, type: 'DirectoryOrCreate' }, name: 'etcd-data' },
+      ],
+    },
+    status: {},
+  });
 }
 
 /** /var/lib/kubelet/config.yaml: kubeadm's defaults overlaid with the user's KubeletConfiguration. */

@@ -42,10 +42,13 @@ export interface NodeState {
 }
 
 export interface EtcdMemberState {
+  /** Hex; with KUBEADM_SIM_ETCD=real the real member ID from etcd's member list. */
   id: string;
   name: string;
   peerURL: string;
   clientURL: string;
+  /** KUBEADM_SIM_ETCD=real only: a learner not promoted yet. */
+  isLearner?: boolean;
 }
 
 export interface ClusterState {
@@ -69,6 +72,11 @@ export interface ClusterState {
   kubeadmCerts: KubeadmCertsState | null;
   nodes: NodeState[];
   etcdMembers: EtcdMemberState[];
+  /**
+   * KUBEADM_SIM_ETCD=real: the highest etcd revision the stand-in apiservers saw after writing the objects. An etcd
+   * found below it was restored from a snapshot, and its objects replace the state's.
+   */
+  etcdRevision?: string;
 }
 
 export class StateStore {

@@ -2,7 +2,9 @@
  * A container's filesystem view, emulated with bind mounts in a private mount namespace: the host's binaries and
  * /etc stand in for the image; /run and /tmp are the container's own (fresh per container, like a writable layer);
  * each hostPath volume is `<host root><path>` mounted at its mountPath. hostPath types are checked (or created) the
- * way the kubelet does before the container may start.
+ * way the kubelet does before the container may start. A mountPath that does not exist on this machine
+ * (`/etc/kubernetes/pki/etcd`: no kubeadm here) is created, as the runtime creates it in the image, in a private
+ * writable overlay over its top-level directory (`/etc`), so the real filesystem is left alone.
  */
 import { closeSync, mkdirSync, openSync, rmSync, statSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -75,6 +77,22 @@ export function prepareContainerMounts(root: string, scratchDir: string, pod: St
   // Host roots usually live under the real /tmp: the private /tmp goes on last, once every source is mounted.
   const binds: BindMount[] = privateBinds.filter((b) => b.target !== '/tmp');
   const problems: string[] = [];
+  /** Top-level directories given a writable overlay, by path; their upper dir receives the missing mount points. */
+  const overlays = new Map<string, string>();
+  // Overlays go on before any bind (a bind under /etc would otherwise be hidden by an overlay mounted on /etc later).
+  const overlayBinds: BindMount[] = [];
+  const volumeBinds: BindMount[] = [];
+  const overlayFor = (top: string): string => {
+    let dir = overlays.get(top);
+    if (!dir) {
+      dir = join(scratchDir, 'overlay', top.replace(/\//g, '_'));
+      mkdirSync(join(dir, 'upper'), { recursive: true, mode: 0o755 });
+      mkdirSync(join(dir, 'work'), { recursive: true, mode: 0o755 });
+      overlays.set(top, dir);
+      overlayBinds.push({ source: dir, target: top, overlay: true });
+    }
+    return dir;
+  };
   const mounts = [...container.volumeMounts].sort((a, b) => a.mountPath.split('/').length - b.mountPath.split('/').length);
   for (const m of mounts) {
     const volume = pod.hostPathVolumes.get(m.name);
@@ -100,15 +118,25 @@ export function prepareContainerMounts(root: string, scratchDir: string, pod: St
       }
     } else {
       const target = statOrUndefined(m.mountPath);
-      if (!target || target.isDirectory() !== isDir) {
+      const top = `/${m.mountPath.split('/')[1] ?? ''}`;
+      if (!target && top !== m.mountPath && statOrUndefined(top)?.isDirectory()) {
+        // The runtime creates a missing mount point in the container's rootfs: here in an overlay's upper dir.
+        const inUpper = join(overlayFor(top), 'upper', m.mountPath.slice(top.length));
+        if (isDir) mkdirSync(inUpper, { recursive: true, mode: 0o755 });
+        else {
+          mkdirSync(dirname(inUpper), { recursive: true, mode: 0o755 });
+          closeSync(openSync(inUpper, 'a', 0o644));
+        }
+      } else if (!target || target.isDirectory() !== isDir) {
         problems.push(
           `volume "${m.name}": the stand-in uses this machine's filesystem as the image, and ${m.mountPath} ${target ? `is not a ${isDir ? 'directory' : 'file'}` : 'does not exist'} here to mount ${volume.path} on (install the package that provides it)`,
         );
         continue;
       }
     }
-    binds.push({ source, target: m.mountPath, readOnly: m.readOnly });
+    volumeBinds.push({ source, target: m.mountPath, readOnly: m.readOnly });
   }
+  binds.push(...overlayBinds, ...volumeBinds);
   binds.push(...privateBinds.filter((b) => b.target === '/tmp'));
   return { binds, problems };
 }

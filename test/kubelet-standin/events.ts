@@ -1,5 +1,5 @@
 /** What the stand-in did and saw, kept in memory for assertions and printed through the logger. */
-import type { DaemonName } from './pod-manifest.js';
+import type { PodDaemonName } from './pod-manifest.js';
 
 export type DaemonSource = 'static-pod' | 'systemd';
 
@@ -20,7 +20,7 @@ export interface StandinEvent {
   /** Date.now() when it happened. */
   readonly at: number;
   readonly host: string;
-  readonly daemon?: DaemonName;
+  readonly daemon?: PodDaemonName;
   readonly source: DaemonSource;
   readonly kind: StandinEventKind;
   readonly detail: string;
@@ -32,7 +32,7 @@ export type EmitEvent = (event: Omit<StandinEvent, 'at' | 'host'>) => void;
 export type DaemonState = 'waiting' | 'starting' | 'running' | 'backoff' | 'exited' | 'failed' | 'stopping' | 'stopped';
 
 export interface DaemonStatus {
-  readonly daemon: DaemonName;
+  readonly daemon: PodDaemonName;
   readonly source: DaemonSource;
   readonly state: DaemonState;
   /** The daemon's main process on the host, while it runs. */

@@ -1,4 +1,4 @@
-/** Runs what kubelet (static pods) and systemd would run on a lab host: real keepalived and haproxy. */
+/** Runs what kubelet (static pods) and systemd would run on a lab host: real keepalived, haproxy and etcd. */
 export {
   startKubeletStandin,
   startKubeletStandins,
@@ -9,5 +9,5 @@ export {
 } from './standin.js';
 export type { DaemonState, DaemonStatus, StandinEvent, StandinEventKind, DaemonSource } from './events.js';
 export { KUBELET_BACKOFF, type KubeletBackoff } from './pod-worker.js';
-export { parseStaticPod, daemonOf, podProblems, DAEMON_NAMES, type DaemonName, type StaticPod } from './pod-manifest.js';
+export { parseStaticPod, daemonOf, podProblems, DAEMON_NAMES, POD_DAEMON_NAMES, type DaemonName, type PodDaemonName, type StaticPod } from './pod-manifest.js';
 export { runSystemctl, type SystemctlResult } from './systemctl.js';

@@ -5,8 +5,12 @@
  */
 import { parse as parseYaml } from 'yaml';
 
+/** Daemons that run either as a static pod or as a systemd unit. */
 export type DaemonName = 'keepalived' | 'haproxy';
 export const DAEMON_NAMES: readonly DaemonName[] = ['keepalived', 'haproxy'];
+/** Daemons the stand-in runs from static pods: the load balancer pair, and etcd (Debian's /usr/bin/etcd for kubeadm's image). */
+export type PodDaemonName = DaemonName | 'etcd';
+export const POD_DAEMON_NAMES: readonly PodDaemonName[] = [...DAEMON_NAMES, 'etcd'];
 
 export interface HostPathVolume {
   readonly name: string;
@@ -159,16 +163,16 @@ export function parseStaticPod(text: string): StaticPod {
 }
 
 /** Which daemon a container runs, from its command; the stand-in runs the host's binary of that name. */
-export function daemonOf(container: Container): DaemonName | undefined {
+export function daemonOf(container: Container): PodDaemonName | undefined {
   const bin = (container.command[0] ?? '').split('/').pop();
-  return DAEMON_NAMES.find((d) => d === bin);
+  return POD_DAEMON_NAMES.find((d) => d === bin);
 }
 
 /**
  * What would make this pod misbehave on a real node even though the kubelet accepts it. The stand-in refuses to
  * run such a pod, so that a test fails on the manifest instead of on a symptom three steps later.
  */
-export function podProblems(pod: StaticPod, container: Container, daemon: DaemonName): string[] {
+export function podProblems(pod: StaticPod, container: Container, daemon: PodDaemonName): string[] {
   const where = `static pod ${pod.namespace}/${pod.name}, container ${container.name}`;
   const problems: string[] = [];
   if (!pod.hostNetwork)

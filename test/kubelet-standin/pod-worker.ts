@@ -12,9 +12,9 @@ import { descendantsOf, signalQuietly } from '../netns/proc.js';
 import { prepareContainerMounts } from './container-mounts.js';
 import type { CrictlContainer } from './crictl.js';
 import type { DaemonState, DaemonStatus, EmitEvent } from './events.js';
-import type { Container, DaemonName, StaticPod } from './pod-manifest.js';
+import type { Container, PodDaemonName, StaticPod } from './pod-manifest.js';
 import { scheduleLivenessProbe } from './probes.js';
-import { waitForChildProcess } from './readiness.js';
+import { waitForChildProcess, waitForListener } from './readiness.js';
 
 /**
  * The kubelet's container restart back-off: the first restart follows at once (after the PLEG relist notices the
@@ -42,7 +42,7 @@ export interface PodWorkerOptions {
   readonly manifestPath: string;
   readonly pod: StaticPod;
   readonly container: Container;
-  readonly daemon: DaemonName;
+  readonly daemon: PodDaemonName;
   readonly backoff: KubeletBackoff;
   readonly logger: Logger;
   readonly emit: EmitEvent;
@@ -68,7 +68,7 @@ export class PodWorker {
     return this.o.pod.identity;
   }
 
-  get daemon(): DaemonName {
+  get daemon(): PodDaemonName {
     return this.o.daemon;
   }
 
@@ -211,10 +211,16 @@ export class PodWorker {
     return signalQuietly(pid, signal);
   }
 
-  /** Resolves with the pid once the daemon runs and has forked its worker/VRRP child. */
+  /**
+   * Resolves with the pid once the daemon works: keepalived and haproxy have forked their VRRP child / worker; etcd
+   * (which does not fork) listens on its liveness probe's port.
+   */
   async ready(timeoutMs: number): Promise<number | undefined> {
     const pid = this.pid;
-    return pid !== undefined && (await waitForChildProcess(pid, timeoutMs)) ? pid : undefined;
+    if (pid === undefined) return undefined;
+    const probePort = this.o.container.livenessProbe?.port;
+    const ok = this.o.daemon === 'etcd' && probePort ? await waitForListener(pid, probePort, timeoutMs) : await waitForChildProcess(pid, timeoutMs);
+    return ok ? pid : undefined;
   }
 
   status(): DaemonStatus {

@@ -1,7 +1,7 @@
 /**
  * What kubelet (static pods) and systemd would run on a control-plane host, run for real in the host's network
- * namespace: keepalived and haproxy from this machine's packages, on exactly the files the agent wrote under the
- * host root.
+ * namespace: keepalived, haproxy and etcd from this machine's packages, on exactly the files the agent (or the
+ * simulated kubeadm) wrote under the host root.
  *
  * Path mapping: the daemons run in a private mount namespace where the host root is bind-mounted over the real
  * paths, so they read `/etc/keepalived/keepalived.conf` and run `/etc/keepalived/check_apiserver.sh` exactly as
@@ -22,7 +22,7 @@ import { runCrictl } from './crictl.js';
 import type { DaemonStatus, StandinEvent } from './events.js';
 import { ManifestWatcher, type ManifestFiles } from './manifest-watcher.js';
 import { PassiveUnit } from './passive-unit.js';
-import { daemonOf, parseStaticPod, podProblems, DAEMON_NAMES, type DaemonName } from './pod-manifest.js';
+import { daemonOf, parseStaticPod, podProblems, DAEMON_NAMES, type DaemonName, type PodDaemonName } from './pod-manifest.js';
 import { KUBELET_BACKOFF, PodWorker, type KubeletBackoff } from './pod-worker.js';
 import { runSystemctl, serveSystemctl, type SystemctlResult, type SystemctlUnit } from './systemctl.js';
 import { SystemdUnit } from './systemd-unit.js';
@@ -65,19 +65,19 @@ export interface KubeletStandin {
   /** Stops watching and stops every daemon it runs (SIGTERM, SIGKILL after the grace period). */
   stop(): Promise<void>;
   /** The daemon's main pid on the host while it runs (static pod or unit). */
-  pidOf(name: DaemonName): number | undefined;
+  pidOf(name: PodDaemonName): number | undefined;
   /**
    * Signals the daemon's main process. A static pod's daemon runs in its own pid namespace, so when it dies the
    * whole container goes at once (VRRP child included, as when a container is killed); the kubelet then restarts it.
    */
-  kill(name: DaemonName, signal?: NodeJS.Signals): boolean;
+  kill(name: PodDaemonName, signal?: NodeJS.Signals): boolean;
   /** systemctl as the agent would call it: `systemctl('restart', 'haproxy')`. */
   systemctl(action: SystemctlAction, unit: string, ...flags: string[]): Promise<SystemctlResult>;
-  status(name: DaemonName): DaemonStatus | undefined;
-  /** Waits until the daemon runs and has forked its VRRP child / haproxy worker; returns its pid. */
-  waitUntilRunning(name: DaemonName, opts?: { timeoutMs?: number }): Promise<number>;
+  status(name: PodDaemonName): DaemonStatus | undefined;
+  /** Waits until the daemon runs and has forked its VRRP child / haproxy worker (etcd: listens on its probe port); returns its pid. */
+  waitUntilRunning(name: PodDaemonName, opts?: { timeoutMs?: number }): Promise<number>;
   /** Waits until no process runs the daemon. */
-  waitUntilStopped(name: DaemonName, opts?: { timeoutMs?: number }): Promise<void>;
+  waitUntilStopped(name: PodDaemonName, opts?: { timeoutMs?: number }): Promise<void>;
   /** Re-reads the manifest directory now (the kubelet's periodic re-list); resolves when acted on. */
   sync(): Promise<void>;
   /** Everything it did and saw, oldest first. */
@@ -107,7 +107,7 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
   /** Removed or replaced pods until their container is gone: still the daemon on this host until then. */
   const dying = new Set<PodWorker>();
   let manifestProblems: string[] = [];
-  const runningPod = (daemon: DaemonName): PodWorker | undefined =>
+  const runningPod = (daemon: PodDaemonName): PodWorker | undefined =>
     [...pods.values()].find((w) => w.daemon === daemon) ?? [...dying].find((w) => w.daemon === daemon && w.pidOf() !== undefined);
 
   const units = new Map<string, SystemctlUnit>();
@@ -134,7 +134,7 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
   const sync = async (files: ManifestFiles): Promise<void> => {
     const problems: string[] = [];
     const wanted = new Map<string, { file: string; worker: () => PodWorker; identity: string }>();
-    const claimed = new Map<DaemonName, string>();
+    const claimed = new Map<PodDaemonName, string>();
     for (const [file, text] of files) {
       let pod;
       try {
@@ -144,8 +144,8 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
         continue;
       }
       const runnable = pod.containers.map((c) => ({ c, daemon: daemonOf(c) })).filter((x) => x.daemon !== undefined);
-      if (runnable.length === 0) continue; // etcd, kube-apiserver, kube-vip …: not this stand-in's business
-      const { c: container, daemon } = runnable[0]! as { c: (typeof runnable)[number]['c']; daemon: DaemonName };
+      if (runnable.length === 0) continue; // kube-apiserver, kube-vip …: not this stand-in's business
+      const { c: container, daemon } = runnable[0]! as { c: (typeof runnable)[number]['c']; daemon: PodDaemonName };
       const unsafe = podProblems(pod, container, daemon);
       if (unsafe.length > 0) {
         problems.push(...unsafe.map((p) => `${file}: ${p}`));
@@ -175,8 +175,8 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
             logger,
             emit,
             mayStart: () => {
-              const unit = daemonUnits.get(daemon)!;
-              return unit.activeState() === 'active'
+              const unit = daemonUnits.get(daemon as DaemonName);
+              return unit?.activeState() === 'active'
                 ? `${daemon} already runs as ${daemon}.service on ${host}; two instances would fight over the VIP/ports`
                 : undefined;
             },
@@ -219,10 +219,11 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
   );
   await watcher.start();
 
-  const current = (name: DaemonName): PodWorker | SystemdUnit | undefined => {
+  const current = (name: PodDaemonName): PodWorker | SystemdUnit | undefined => {
     const pod = runningPod(name);
     if (pod && pod.pidOf() !== undefined) return pod;
-    const unit = daemonUnits.get(name)!;
+    const unit = daemonUnits.get(name as DaemonName);
+    if (!unit) return pod;
     if (unit.pidOf() !== undefined) return unit;
     return pod ?? (unit.activeState() !== 'inactive' ? unit : undefined);
   };

@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { parseSpecYaml } from '../../core/spec.js';
 import { planCluster } from '../../core/plan.js';
 import { renderLoadBalancerFiles } from '../../core/render/load-balancer.js';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { renderEtcdManifest } from '../kubeadm-sim/render.js';
+import { prepareContainerMounts } from './container-mounts.js';
 import { daemonOf, parseStaticPod, podProblems } from './pod-manifest.js';
 import { runSystemctl, type SystemctlUnit } from './systemctl.js';
 import { parseEnvironmentFile } from './systemd-unit.js';
@@ -98,6 +103,49 @@ function fakeUnit(): SystemctlUnit & { calls: string[] } {
     },
   };
 }
+
+describe("the simulated kubeadm's etcd.yaml under the stand-in", () => {
+  it('runs etcd from its own command, with a private overlay for mount points this machine lacks', () => {
+    // A certificates dir that exists on no machine: its mount point must come from an overlay, not the real /etc.
+    const certDir = '/etc/kubeadm-sim-unit-pki';
+    const text = renderEtcdManifest({
+      nodeName: 'master-0',
+      advertiseAddress: '198.18.0.11',
+      bindPort: 6443,
+      kubernetesVersion: 'v1.31.4',
+      imageRepository: 'registry.k8s.io',
+      serviceSubnet: '10.96.0.0/12',
+      podSubnet: '',
+      certificatesDir: certDir,
+      etcdDataDir: '/var/lib/etcd',
+      apiServerExtraArgs: [],
+      etcdExtraArgs: [],
+      etcdInitialCluster: ['master-0=https://198.18.0.11:2380'],
+      etcdInitialClusterState: 'new',
+    });
+    const pod = parseStaticPod(text);
+    const container = pod.containers[0]!;
+    expect(daemonOf(container)).toBe('etcd');
+    expect(podProblems(pod, container, 'etcd')).toEqual([]);
+    expect(container.livenessProbe).toMatchObject({ kind: 'httpGet', host: '127.0.0.1', port: 2381, path: '/health?exclude=NOSPACE&serializable=true' });
+    const dir = mkdtempSync(join(tmpdir(), 'standin-unit-'));
+    try {
+      const root = join(dir, 'root');
+      const scratch = join(dir, 'scratch');
+      const mounts = prepareContainerMounts(root, scratch, pod, container);
+      expect(mounts.problems).toEqual([]);
+      const overlayAt = mounts.binds.findIndex((b) => b.overlay && b.target === '/etc');
+      const certsAt = mounts.binds.findIndex((b) => b.target === `${certDir}/etcd`);
+      expect(overlayAt).toBeGreaterThanOrEqual(0);
+      expect(certsAt).toBeGreaterThan(overlayAt);
+      expect(mounts.binds[certsAt]!.source).toBe(join(root, certDir, 'etcd'));
+      expect(statSync(join(mounts.binds[overlayAt]!.source, 'upper', certDir.slice('/etc'.length), 'etcd')).isDirectory()).toBe(true);
+      expect(existsSync(certDir)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('systemctl grammar of the stand-in', () => {
   it('answers is-active/is-enabled with systemctl exit codes', async () => {

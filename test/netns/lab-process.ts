@@ -16,6 +16,12 @@ export interface BindMount {
   /** Where the process sees it, e.g. `/etc/keepalived`. Must exist (on the real filesystem or inside an earlier bind). */
   readonly target: string;
   readonly readOnly?: boolean;
+  /**
+   * Instead of a bind: a writable overlay over `target` (lower), with `source`/upper and `source`/work as its upper and
+   * work dirs, like a container image's writable layer. Mount points created in `source`/upper beforehand let later
+   * binds land on paths that do not exist on this machine (`/etc/kubernetes/pki/etcd`).
+   */
+  readonly overlay?: boolean;
 }
 
 export interface LabSpawnOptions {
@@ -70,8 +76,12 @@ const BIND_LAUNCHER = `set -eu
 mode=$1
 shift
 while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
-  mount --bind "$1" "$2"
-  if [ "$3" = ro ]; then mount -o remount,bind,ro "$2"; fi
+  if [ "$3" = overlay ]; then
+    mount -t overlay overlay -o "lowerdir=$2,upperdir=$1/upper,workdir=$1/work" "$2"
+  else
+    mount --bind "$1" "$2"
+    if [ "$3" = ro ]; then mount -o remount,bind,ro "$2"; fi
+  fi
   shift 3
 done
 shift
@@ -88,7 +98,7 @@ export function wrappedArgv(netns: string, cmd: string, args: readonly string[],
     argv.push(systemTool('unshare'), '--mount', '--propagation', 'private');
     if (opts.pidNamespace) argv.push('--pid', '--fork', '--kill-child=SIGKILL', '--mount-proc');
     argv.push('--', '/bin/sh', '-c', BIND_LAUNCHER, 'bind-launcher', opts.pidNamespace ? 'init' : 'exec');
-    for (const b of binds) argv.push(b.source, b.target, b.readOnly ? 'ro' : 'rw');
+    for (const b of binds) argv.push(b.source, b.target, b.overlay ? 'overlay' : b.readOnly ? 'ro' : 'rw');
     argv.push('--');
   }
   argv.push(cmd, ...args);
