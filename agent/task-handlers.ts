@@ -19,7 +19,7 @@ import {
   nodeStatus,
   uploadCerts,
 } from './tasks/kubeadm.js';
-import { etcdRemoveMember, etcdSnapshot, etcdStatus } from './tasks/etcd.js';
+import { etcdMoveLeader, etcdRemoveMember, etcdSnapshot, etcdStatus } from './tasks/etcd.js';
 import { removeVip, setVipTrack, startLoadBalancer, stopLoadBalancer, verifyClean } from './tasks/load-balancer.js';
 import { runPreflight } from './tasks/preflight.js';
 import { handOverVip } from './tasks/vip-handover.js';
@@ -138,6 +138,13 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
     },
     async etcdRemoveMember(args, ctx) {
       return etcdRemoveMember(host, { address: args.address, memberId: args.memberId, peerUrl: args.peerUrl }, ctx.progress, {
+        signal: ctx.signal,
+        timeoutMs: 15_000,
+        ...(deps.etcdPort ? { port: deps.etcdPort } : {}),
+      });
+    },
+    async etcdMoveLeader(args, ctx) {
+      return etcdMoveLeader(host, { address: args.address, targetMemberId: args.targetMemberId }, ctx.progress, {
         signal: ctx.signal,
         timeoutMs: 15_000,
         ...(deps.etcdPort ? { port: deps.etcdPort } : {}),

@@ -120,6 +120,11 @@ export class EtcdGatewayClient {
   }
 
   /** Removes the member with this id (decimal, as the gateway wants a uint64); resolves with the members left. */
+  /** etcd's MoveLeader: only the leader accepts it; the target must be a started voting member. */
+  async moveLeader(targetDecimal: string): Promise<void> {
+    await this.post('/v3/maintenance/transfer-leadership', { targetID: targetDecimal });
+  }
+
   async memberRemove(idDecimal: string): Promise<EtcdMemberInfo[]> {
     return parseMemberRemove(await this.post('/v3/cluster/member/remove', { ID: idDecimal }));
   }

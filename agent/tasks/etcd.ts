@@ -10,6 +10,7 @@
  * - EtcdSnapshot: reads every key (secrets included) with apiserver-etcd-client and streams them to the coordinator,
  *   which the agent already trusts with the cluster's admin credentials; writes nothing.
  * - EtcdRemoveMember: removes one member, only when its id and peer URL are the ones named, and never this node's own.
+ * - EtcdMoveLeader: hands leadership from this node's member, when it leads, to a started voting member of the list.
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -168,4 +169,33 @@ export async function etcdRemoveMember(
     throw err;
   }
   return { removed: true, detail: `removed etcd member ${target.name || '(never started)'} ${memberIdToHex(decimal)} (${input.peerUrl})` };
+}
+
+/**
+ * Moves leadership from this node's member to `targetMemberId` when this member leads; otherwise says who does. The
+ * target must be in the list, started and voting, and not this member.
+ */
+export async function etcdMoveLeader(
+  host: HostOps,
+  input: { address: string; targetMemberId: string },
+  progress: (line: string) => void,
+  options: EtcdTaskOptions = {},
+): Promise<TaskResultInput['etcdMoveLeader']> {
+  const decimal = memberIdFromHex(input.targetMemberId);
+  if (!decimal) throw new PreconditionError(`etcd member id ${JSON.stringify(clip(input.targetMemberId, 40))} is not a hexadecimal member id`);
+  const etcd = await client(host, input.address, 'apiserver', options);
+  const self = await etcd.status();
+  if (self.leaderId !== self.memberId) {
+    return { moved: false, detail: `etcd member ${self.memberId} does not lead (the leader is ${self.leaderId})`, leaderId: self.leaderId };
+  }
+  const target = (await etcd.memberList()).find((m) => m.id === input.targetMemberId);
+  if (!target) throw new PreconditionError(`etcd member ${input.targetMemberId} is not in the member list: cannot hand leadership to it`);
+  if (target.id === self.memberId) throw new PreconditionError(`etcd member ${input.targetMemberId} is this node's own member, the leader already`);
+  if (target.isLearner || !target.name) {
+    throw new PreconditionError(`etcd member ${input.targetMemberId} is ${target.isLearner ? 'a learner' : 'not started'}: it cannot lead`);
+  }
+  progress(`handing etcd leadership from ${self.memberId} to ${target.name} (${target.id})`);
+  await etcd.moveLeader(decimal);
+  const after = await etcd.status();
+  return { moved: after.leaderId !== self.memberId, detail: `moved etcd leadership from ${self.memberId} to ${after.leaderId}`, leaderId: after.leaderId };
 }

@@ -12,6 +12,7 @@ import type { Operation } from '../admin/operations.js';
 import { removeBackendPhase } from '../phases/remove-node/remove-backend.js';
 import { removeDrainBackendPhase } from '../phases/remove-node/remove-drain-backend.js';
 import { removeEtcdGatePhase } from '../phases/remove-node/remove-etcd-gate.js';
+import { removeEtcdLeaderPhase } from '../phases/remove-node/remove-etcd-leader.js';
 import { removeEtcdMemberPhase } from '../phases/remove-node/remove-etcd-member.js';
 import { removeForgetPhase } from '../phases/remove-node/remove-forget.js';
 import { removeKubeadmResetPhase } from '../phases/remove-node/remove-kubeadm-reset.js';
@@ -37,8 +38,9 @@ export const REMOVE_NODE: Action<RemoveContext, RemoveView> = {
     removeDrainBackendPhase,
     removeBackendPhase,
     removeKubectlDrainPhase,
-    removeKubeadmResetPhase,
+    removeEtcdLeaderPhase,
     removeEtcdMemberPhase,
+    removeKubeadmResetPhase,
     removeLoadBalancerPhase,
     removeVipPhase,
     removeVerifyPhase,

@@ -153,8 +153,9 @@ export async function gateControlPlaneJoin(ctx: ClusterContext, node: EtcdExpect
 }
 
 /**
- * After a removal: no member may keep `address`'s peer URL (kubeadm reset removes its member only when it can reach
- * etcd). One that is left is removed through a healthy remaining node, and said so.
+ * For a removal: no member may keep `address`'s peer URL. remove-node calls this before kubeadm reset (which removes
+ * the member only when it can fetch its configuration from the cluster and reach etcd). One that is there is removed
+ * through a healthy remaining node, and said so.
  */
 export async function removeLeftoverMember(
   ctx: Pick<ClusterContext, 'agents' | 'emit' | 'signal'>,

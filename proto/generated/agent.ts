@@ -16,6 +16,8 @@ import type { ErrorIssue as _kubeadm_ha_v1_ErrorIssue, ErrorIssue__Output as _ku
 import type { EtcdAlarm as _kubeadm_ha_v1_EtcdAlarm, EtcdAlarm__Output as _kubeadm_ha_v1_EtcdAlarm__Output } from './kubeadm_ha/v1/EtcdAlarm.js';
 import type { EtcdEndpointStatus as _kubeadm_ha_v1_EtcdEndpointStatus, EtcdEndpointStatus__Output as _kubeadm_ha_v1_EtcdEndpointStatus__Output } from './kubeadm_ha/v1/EtcdEndpointStatus.js';
 import type { EtcdMember as _kubeadm_ha_v1_EtcdMember, EtcdMember__Output as _kubeadm_ha_v1_EtcdMember__Output } from './kubeadm_ha/v1/EtcdMember.js';
+import type { EtcdMoveLeader as _kubeadm_ha_v1_EtcdMoveLeader, EtcdMoveLeader__Output as _kubeadm_ha_v1_EtcdMoveLeader__Output } from './kubeadm_ha/v1/EtcdMoveLeader.js';
+import type { EtcdMoveLeaderResult as _kubeadm_ha_v1_EtcdMoveLeaderResult, EtcdMoveLeaderResult__Output as _kubeadm_ha_v1_EtcdMoveLeaderResult__Output } from './kubeadm_ha/v1/EtcdMoveLeaderResult.js';
 import type { EtcdRemoveMember as _kubeadm_ha_v1_EtcdRemoveMember, EtcdRemoveMember__Output as _kubeadm_ha_v1_EtcdRemoveMember__Output } from './kubeadm_ha/v1/EtcdRemoveMember.js';
 import type { EtcdRemoveMemberResult as _kubeadm_ha_v1_EtcdRemoveMemberResult, EtcdRemoveMemberResult__Output as _kubeadm_ha_v1_EtcdRemoveMemberResult__Output } from './kubeadm_ha/v1/EtcdRemoveMemberResult.js';
 import type { EtcdSnapshot as _kubeadm_ha_v1_EtcdSnapshot, EtcdSnapshot__Output as _kubeadm_ha_v1_EtcdSnapshot__Output } from './kubeadm_ha/v1/EtcdSnapshot.js';
@@ -88,6 +90,8 @@ export interface ProtoGrpcType {
       EtcdAlarm: MessageTypeDefinition<_kubeadm_ha_v1_EtcdAlarm, _kubeadm_ha_v1_EtcdAlarm__Output>
       EtcdEndpointStatus: MessageTypeDefinition<_kubeadm_ha_v1_EtcdEndpointStatus, _kubeadm_ha_v1_EtcdEndpointStatus__Output>
       EtcdMember: MessageTypeDefinition<_kubeadm_ha_v1_EtcdMember, _kubeadm_ha_v1_EtcdMember__Output>
+      EtcdMoveLeader: MessageTypeDefinition<_kubeadm_ha_v1_EtcdMoveLeader, _kubeadm_ha_v1_EtcdMoveLeader__Output>
+      EtcdMoveLeaderResult: MessageTypeDefinition<_kubeadm_ha_v1_EtcdMoveLeaderResult, _kubeadm_ha_v1_EtcdMoveLeaderResult__Output>
       EtcdRemoveMember: MessageTypeDefinition<_kubeadm_ha_v1_EtcdRemoveMember, _kubeadm_ha_v1_EtcdRemoveMember__Output>
       EtcdRemoveMemberResult: MessageTypeDefinition<_kubeadm_ha_v1_EtcdRemoveMemberResult, _kubeadm_ha_v1_EtcdRemoveMemberResult__Output>
       EtcdSnapshot: MessageTypeDefinition<_kubeadm_ha_v1_EtcdSnapshot, _kubeadm_ha_v1_EtcdSnapshot__Output>

@@ -189,8 +189,9 @@ ${this.options.specExtra ?? ''}
   /** coordinatorctl, run in the coordinator's namespace (the only place its address is reachable from). */
   async ctl(args: readonly string[], timeoutMs = 300_000): Promise<CtlResult> {
     const needsAdmin = !['validate', 'render', 'plan'].includes(args[0]!);
-    // No etcd runs unless the simulator's switch is on: the gated commands then go on with --force (test/support/sim-etcd.ts).
-    const argv = withEtcdGateOverride(args, simRunsEtcd({ ...process.env, ...this.options.agentEnv }));
+    // The lab runs real etcd members unless a test turns the simulator's switch off: only then do the gated commands
+    // go on with --force (test/support/sim-etcd.ts).
+    const argv = withEtcdGateOverride(args, simRunsEtcd({ KUBEADM_SIM_ETCD: 'real', ...this.options.agentEnv }));
     const r = await this.lab.exec('coordinator', NODE, [CLI, ...argv, ...(needsAdmin ? ['--admin-conf', this.adminConf] : [])], { reject: false, timeoutMs });
     return { code: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
   }

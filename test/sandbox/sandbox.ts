@@ -13,7 +13,6 @@ import { fileURLToPath } from 'node:url';
 import { E2eCluster, COORDINATOR_ADDRESS, LB_PORT, type E2eHost } from '../e2e/cluster.js';
 import { canRunNetns } from '../netns/can-run.js';
 import { sleep } from '../netns/proc.js';
-import { simRunsEtcd, withEtcdGateOverride } from '../support/sim-etcd.js';
 
 export const SANDBOX_DIR = '/run/kubeadm-ha-sandbox';
 const STATE = `${SANDBOX_DIR}/state.json`;
@@ -128,15 +127,15 @@ async function serve(): Promise<void> {
   try {
     say('kubeadm-ha sandbox: 3 control-plane hosts + 1 worker in network namespaces on 198.18.0.0/24');
     say("NOTE: kubeadm is SIMULATED here (a test double that follows kubeadm's grammar and serves a stand-in apiserver /healthz).");
-    say('      Everything else is real: the coordinator, NATS, the agents, gRPC/mTLS, keepalived (VRRP), haproxy.\n');
+    say('      Everything else is real: the coordinator, NATS, the agents, gRPC/mTLS, keepalived (VRRP), haproxy, etcd.\n');
     cluster = await E2eCluster.create({ name: 'sandbox', hosts: HOSTS, prefix: 'khasbx', clusterName: 'sandbox' });
     const c = cluster;
     say(`• namespaces created: ${c.lab.hosts.map((h) => h.netns).join(', ')}`);
     await c.bringUp();
     say('• coordinator, NATS and 4 agents started; deploying:\n');
     const netns = c.lab.host('coordinator').netns;
-    // Until the simulator runs real etcd here (KUBEADM_SIM_ETCD=real), nothing answers the etcd health gate: --force.
-    const deployArgs = withEtcdGateOverride(['deploy', '-f', c.specPath], simRunsEtcd(process.env));
+    // The lab's agents run the simulator with KUBEADM_SIM_ETCD=real: real etcd members answer the health gates.
+    const deployArgs = ['deploy', '-f', c.specPath];
     const deploy = spawn('ip', ['netns', 'exec', netns, process.execPath, cliPath(), ...deployArgs, '--admin-conf', c.adminConf], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });

@@ -28,6 +28,8 @@ export function fakeEtcdStatus(
   members: readonly FakeMember[],
   node: string,
   alarms: readonly { memberId: string; alarm: string }[] = [],
+  /** The member that leads after a MoveLeader; default (or when it is no longer up): the first up voting member. */
+  leaderId?: string,
 ): TaskResultOutput['etcdStatus'] {
   const self = members.find((m) => m.name === node && !m.unstarted);
   if (!self || self.down) {
@@ -36,7 +38,7 @@ export function fakeEtcdStatus(
   }
   const voting = members.filter((m) => !m.learner);
   const up = voting.filter((m) => !m.down && !m.unstarted);
-  const leader = up.length > voting.length / 2 ? up[0]!.id : '0';
+  const leader = up.length > voting.length / 2 ? (up.find((m) => m.id === leaderId) ?? up[0]!).id : '0';
   return {
     members: members.map((m) => ({
       id: m.id,

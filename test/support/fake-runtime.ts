@@ -91,6 +91,8 @@ export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
     calls: [] as string[],
     /** The stacked etcd: one healthy member per control-plane node until kubeadm reset removes it, as kubeadm does. */
     etcdMembers: cps.map((n, i) => fakeMember(n.name, n.address, i)),
+    /** Set by a MoveLeader; otherwise the first up voting member leads. */
+    etcdLeader: undefined as string | undefined,
   };
   const runTask = async <K extends TaskKind>(agent: string, kind: K, args: TaskArgs[K]): Promise<never> => {
     hosts.calls.push(`${agent}:${kind}`);
@@ -112,7 +114,14 @@ export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
         hosts.etcdMembers = hosts.etcdMembers.filter((m) => m.name !== agent);
         return null as never;
       case 'etcdStatus':
-        return fakeEtcdStatus(hosts.etcdMembers, agent) as never;
+        return fakeEtcdStatus(hosts.etcdMembers, agent, [], hosts.etcdLeader) as never;
+      case 'etcdMoveLeader': {
+        const a = args as TaskArgs['etcdMoveLeader'];
+        const own = fakeEtcdStatus(hosts.etcdMembers, agent, [], hosts.etcdLeader).endpoint;
+        if (!own || own.leaderId !== own.memberId) return { moved: false, detail: 'does not lead', leaderId: own?.leaderId ?? '0' } as never;
+        hosts.etcdLeader = a.targetMemberId;
+        return { moved: true, detail: `moved etcd leadership from ${own.memberId} to ${a.targetMemberId}`, leaderId: a.targetMemberId } as never;
+      }
       case 'etcdRemoveMember': {
         const a = args as TaskArgs['etcdRemoveMember'];
         const before = hosts.etcdMembers.length;

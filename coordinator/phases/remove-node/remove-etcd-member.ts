@@ -5,16 +5,18 @@ import type { Phase } from '../../workflow/phase.js';
 import { hostDone, onTarget, progress, type RemoveContext, type RemoveView } from './remove-target.js';
 
 /**
- * After kubeadm reset: no etcd member may keep the node's peer URL. kubeadm reset removes the member only when it can
- * reach etcd from the node; one left behind would count against quorum forever. It is removed through a healthy
- * remaining control-plane node's agent, and said so.
+ * Before kubeadm reset: the node's etcd member is removed through a healthy remaining control-plane node (after
+ * remove-etcd-leader moved leadership away from it), and no member with its peer URL is left. kubeadm reset removes
+ * the member itself only when it can fetch its configuration from the cluster, which needs the Node object that
+ * remove-kubectl-drain has deleted; otherwise it skips the removal and stops etcd all the same. In a two-member
+ * cluster that stopped member costs quorum. On a re-run (a resumed removal) a member already gone is said so.
  */
 export const removeEtcdMemberPhase: Phase<RemoveContext, RemoveView> = {
   id: 'remove-etcd-member',
-  title: 'No etcd member left with the node’s peer URL',
+  title: 'Remove the node’s etcd member through a remaining control-plane node',
   describe: (view) =>
     view.target.role === 'control-plane'
-      ? onTarget(view, `no etcd member with ${peerUrlOf(view.target.address)} left; one left is removed through a healthy control-plane node`)
+      ? onTarget(view, `its etcd member (${peerUrlOf(view.target.address)}) removed through a healthy remaining control-plane node, before kubeadm reset`)
       : onTarget(view, 'a worker: no etcd member'),
   shouldRun: async (ctx) => ctx.target.role === 'control-plane' && stackedEtcd(ctx.spec) && !(await hostDone(ctx)),
   async run(ctx) {

@@ -22,6 +22,7 @@ import type { NodeStatus as _kubeadm_ha_v1_NodeStatus, NodeStatus__Output as _ku
 import type { EtcdStatus as _kubeadm_ha_v1_EtcdStatus, EtcdStatus__Output as _kubeadm_ha_v1_EtcdStatus__Output } from '../../kubeadm_ha/v1/EtcdStatus.js';
 import type { EtcdSnapshot as _kubeadm_ha_v1_EtcdSnapshot, EtcdSnapshot__Output as _kubeadm_ha_v1_EtcdSnapshot__Output } from '../../kubeadm_ha/v1/EtcdSnapshot.js';
 import type { EtcdRemoveMember as _kubeadm_ha_v1_EtcdRemoveMember, EtcdRemoveMember__Output as _kubeadm_ha_v1_EtcdRemoveMember__Output } from '../../kubeadm_ha/v1/EtcdRemoveMember.js';
+import type { EtcdMoveLeader as _kubeadm_ha_v1_EtcdMoveLeader, EtcdMoveLeader__Output as _kubeadm_ha_v1_EtcdMoveLeader__Output } from '../../kubeadm_ha/v1/EtcdMoveLeader.js';
 
 export interface Task {
   'taskId'?: (string);
@@ -48,7 +49,8 @@ export interface Task {
   'etcdStatus'?: (_kubeadm_ha_v1_EtcdStatus | null);
   'etcdSnapshot'?: (_kubeadm_ha_v1_EtcdSnapshot | null);
   'etcdRemoveMember'?: (_kubeadm_ha_v1_EtcdRemoveMember | null);
-  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember";
+  'etcdMoveLeader'?: (_kubeadm_ha_v1_EtcdMoveLeader | null);
+  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader";
 }
 
 export interface Task__Output {
@@ -76,5 +78,6 @@ export interface Task__Output {
   'etcdStatus'?: (_kubeadm_ha_v1_EtcdStatus__Output | null);
   'etcdSnapshot'?: (_kubeadm_ha_v1_EtcdSnapshot__Output | null);
   'etcdRemoveMember'?: (_kubeadm_ha_v1_EtcdRemoveMember__Output | null);
-  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember";
+  'etcdMoveLeader'?: (_kubeadm_ha_v1_EtcdMoveLeader__Output | null);
+  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader";
 }

@@ -13,6 +13,7 @@ import type { NodeStatusResult as _kubeadm_ha_v1_NodeStatusResult, NodeStatusRes
 import type { EtcdStatusResult as _kubeadm_ha_v1_EtcdStatusResult, EtcdStatusResult__Output as _kubeadm_ha_v1_EtcdStatusResult__Output } from '../../kubeadm_ha/v1/EtcdStatusResult.js';
 import type { EtcdSnapshotResult as _kubeadm_ha_v1_EtcdSnapshotResult, EtcdSnapshotResult__Output as _kubeadm_ha_v1_EtcdSnapshotResult__Output } from '../../kubeadm_ha/v1/EtcdSnapshotResult.js';
 import type { EtcdRemoveMemberResult as _kubeadm_ha_v1_EtcdRemoveMemberResult, EtcdRemoveMemberResult__Output as _kubeadm_ha_v1_EtcdRemoveMemberResult__Output } from '../../kubeadm_ha/v1/EtcdRemoveMemberResult.js';
+import type { EtcdMoveLeaderResult as _kubeadm_ha_v1_EtcdMoveLeaderResult, EtcdMoveLeaderResult__Output as _kubeadm_ha_v1_EtcdMoveLeaderResult__Output } from '../../kubeadm_ha/v1/EtcdMoveLeaderResult.js';
 
 export interface TaskResult {
   'taskId'?: (string);
@@ -30,7 +31,8 @@ export interface TaskResult {
   'etcdStatus'?: (_kubeadm_ha_v1_EtcdStatusResult | null);
   'etcdSnapshot'?: (_kubeadm_ha_v1_EtcdSnapshotResult | null);
   'etcdRemoveMember'?: (_kubeadm_ha_v1_EtcdRemoveMemberResult | null);
-  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember";
+  'etcdMoveLeader'?: (_kubeadm_ha_v1_EtcdMoveLeaderResult | null);
+  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader";
 }
 
 export interface TaskResult__Output {
@@ -49,5 +51,6 @@ export interface TaskResult__Output {
   'etcdStatus'?: (_kubeadm_ha_v1_EtcdStatusResult__Output | null);
   'etcdSnapshot'?: (_kubeadm_ha_v1_EtcdSnapshotResult__Output | null);
   'etcdRemoveMember'?: (_kubeadm_ha_v1_EtcdRemoveMemberResult__Output | null);
-  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember";
+  'etcdMoveLeader'?: (_kubeadm_ha_v1_EtcdMoveLeaderResult__Output | null);
+  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader";
 }
