@@ -72,6 +72,7 @@ describe('gRPC contracts', () => {
       'etcdStatus',
       'etcdSnapshot',
       'etcdRemoveMember',
+      'etcdMoveLeader',
     ]);
     expect(TASK_KINDS.filter(taskHasResult)).toEqual([
       'preflight',
@@ -86,6 +87,7 @@ describe('gRPC contracts', () => {
       'etcdStatus',
       'etcdSnapshot',
       'etcdRemoveMember',
+      'etcdMoveLeader',
     ]);
   });
 });

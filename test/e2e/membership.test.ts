@@ -3,7 +3,7 @@
  * connections to /healthz through the VIP, a 4th control-plane node is added (every haproxy ends with 4 backends
  * UP), then a non-holder master is removed, then the VIP holder: no request fails, and each removed host is left
  * with no VIP and no keepalived (or haproxy) running, while the others' haproxys hold exactly the remaining masters.
- * Last (issue 11), the new VIP holder is removed with the coordinator SIGKILLed at the start of every phase of
+ * Each removal leaves no etcd member behind (real members, issue 12). Last (issue 11), the new VIP holder is removed with the coordinator SIGKILLed at the start of every phase of
  * remove-node and restarted each time: the removal resumes by itself and completes, with the same guarantees.
  */
 import { writeFileSync } from 'node:fs';
@@ -129,6 +129,12 @@ describeE2E('e2e: membership under load (add a 4th master, remove a non-holder, 
     expect((await c.lab.addressesOf(name)).map((a) => a.address)).not.toContain(c.vip);
     const n = (await nodes()).find((x) => x.name === name);
     expect(n?.joined ?? false).toBe(false);
+    // No etcd member left behind: the remaining members' list has neither its name nor its peer URL.
+    const etcd = await c.ctl(['etcd', 'status', '-o', 'json']);
+    const members = (JSON.parse(etcd.stdout) as { members: { name: string; peerUrl: string }[] }).members;
+    expect(members.length).toBeGreaterThan(0);
+    const address = HOSTS.find((h) => h.name === name)!.address;
+    expect(members.filter((m) => m.name === name || m.peerUrl === `https://${address}:2380`)).toEqual([]);
   };
 
   it('adds master-3 under load: it joins and every haproxy ends with 4 backends UP; no request fails', async () => {

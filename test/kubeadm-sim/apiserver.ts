@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { StateStore, collectGarbage, type ClusterState } from './state.js';
 import { clusterInfoConfigMap } from './jws.js';
 import { versionInfo } from './output.js';
-import { EtcdClient } from './etcd-client.js';
+import { EtcdClient, EtcdError } from './etcd-client.js';
 import { isManagedKey, REGISTRY_PREFIX, registryObjects, stateFromRegistry } from './registry.js';
 
 export interface StandInApiserverOptions {
@@ -289,11 +289,7 @@ async function main(argv: string[]): Promise<void> {
       ? {
           etcdGatesAll: true,
           // The real etcd check: a quorum (linearizable) read, within the health-check timeout.
-          isEtcdMember: () =>
-            etcd.range('health').then(
-              () => true,
-              () => false,
-            ),
+          isEtcdMember: () => quorumReadWithin(etcd, 2000),
           clusterInfo: async () => {
             const [kv] = await etcd.range('/registry/configmaps/kube-public/cluster-info');
             return kv ? (JSON.parse(kv.value) as unknown) : null;
@@ -333,4 +329,24 @@ if (invokedDirectly) {
     process.stderr.write(`stand-in apiserver: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   });
+}
+
+/**
+ * kube-apiserver's etcd health check: a linearizable Get of the health key within --etcd-healthcheck-timeout. Its
+ * clientv3 retries what etcd answers as Unavailable ("leader changed" when a leadership change cuts a read in flight,
+ * "no leader" during an election, "too many requests") until that deadline; only a read that cannot be answered in
+ * time, or an etcd that does not answer at all, fails the check.
+ */
+async function quorumReadWithin(etcd: EtcdClient, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await etcd.range('health');
+      return true;
+    } catch (e) {
+      const retriable = e instanceof EtcdError && e.answered && /leader changed|no leader|too many requests/i.test(e.message);
+      if (!retriable || Date.now() + 100 >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * `kubeadm join`: a worker or an additional control-plane node.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { parse as parseYaml } from 'yaml';
@@ -537,6 +537,7 @@ async function joinRealEtcd(
   } catch (e) {
     throw fail(e);
   }
+  crashIfAsked(env.root, 'after-member-add');
   out('[etcd] Announced new etcd member joining to the existing etcd cluster\n');
   klog(1, 'local.go:163', `Updated etcd member list: [${joined.initialCluster.map((m) => `{${m.replace('=', ' ')}}`).join(' ')}]`);
   out('[etcd] Creating static Pod manifest for "etcd"\n');
@@ -558,4 +559,22 @@ async function joinRealEtcd(
   } catch (e) {
     throw fail(e);
   }
+}
+
+/**
+ * Fault injection for tests: when `$ROOT/etc/kubeadm-sim/crash-at` names `point`, the file is removed (one shot)
+ * and this process kills itself with SIGKILL there, as a power cut or the OOM killer would: nothing after it runs,
+ * nothing is cleaned up. Points: `after-member-add` (the etcd member is added, its manifest not yet written).
+ */
+function crashIfAsked(root: string, point: string): void {
+  const trigger = hostPath(root, '/etc/kubeadm-sim/crash-at');
+  let wanted: string;
+  try {
+    wanted = readFileSync(trigger, 'utf8').trim();
+  } catch {
+    return;
+  }
+  if (wanted !== point) return;
+  rmSync(trigger, { force: true });
+  process.kill(process.pid, 'SIGKILL');
 }

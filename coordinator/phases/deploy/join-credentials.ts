@@ -10,6 +10,9 @@ import { ownApiserverUrl, type PlannedNode } from '../../../core/plan.js';
 import { kubeadmOpsConfigFile, KUBEADM_OPS_CONFIG_PATH, type JoinCredentials } from '../../../core/render/node-files.js';
 import { randomCertificateKey } from '../../../lib/secrets.js';
 import { KUBELET_KUBECONFIG_PATH } from '../../../core/host/paths.js';
+import { peerUrlOf } from '../../../core/etcd/gateway.js';
+import { healthyReporters } from '../../../core/etcd/health.js';
+import { etcdReports, joinedControlPlaneNodes, stackedEtcd } from '../../workflow/etcd.js';
 import { existingPaths, joinedControlPlane, writeFiles } from '../../workflow/host-tasks.js';
 import type { ClusterContext } from '../../workflow/ports.js';
 
@@ -65,8 +68,32 @@ export async function joinState(
 ): Promise<{ readonly state: 'joined' | 'cut-off' | 'not-joined'; readonly detail: string }> {
   if ((await existingPaths(ctx.agents, node.name, [KUBELET_KUBECONFIG_PATH])).length === 0) return { state: 'not-joined', detail: 'no kubelet.conf' };
   const status = await nodeStatus(ctx, node);
-  if (status.ready) return { state: 'joined', detail: `kubelet.conf present, Node Ready (${status.detail})` };
+  if (status.ready) {
+    const member = node.role === 'control-plane' ? await etcdMemberMissing(ctx, node) : undefined;
+    if (member) return { state: 'cut-off', detail: `kubelet.conf present and the Node Ready, but ${member}` };
+    return { state: 'joined', detail: `kubelet.conf present, Node Ready (${status.detail})` };
+  }
   return { state: 'cut-off', detail: `kubelet.conf present but ${status.registered ? `the Node is not Ready (${status.detail})` : 'no Node is registered'}` };
+}
+
+/**
+ * Why a control-plane node whose Node is Ready is still not a joined etcd member, as the other joined control-plane
+ * nodes' etcd sees it; undefined when it is one (started, voting), or when no other node could read the member list
+ * (the etcd gates judge that case). kubeadm's control-plane join registers the kubelet before it adds the etcd
+ * member: a join killed between `member add` and the member's start leaves a Ready Node, an unstarted learner and an
+ * apiserver that can never reach its local etcd.
+ */
+async function etcdMemberMissing(ctx: ClusterContext, node: PlannedNode): Promise<string | undefined> {
+  if (!stackedEtcd(ctx.spec)) return undefined;
+  const others = (await joinedControlPlaneNodes(ctx)).filter((n) => n.name !== node.name);
+  if (others.length === 0) return undefined;
+  const members = healthyReporters(await etcdReports(ctx.agents, others, 'join-control-plane', ctx.signal))[0]?.members;
+  if (!members) return undefined;
+  const own = members.find((m) => m.peerUrls.includes(peerUrlOf(node.address)));
+  if (!own) return `etcd has no member with its peer URL ${peerUrlOf(node.address)}`;
+  if (!own.name) return `its etcd member ${own.id} was added but never started`;
+  if (own.isLearner) return `its etcd member ${own.name} (${own.id}) is still a learner`;
+  return undefined;
 }
 
 /** The node's Node object as a joined control-plane node's kubectl sees it (read-only NodeStatus task). */

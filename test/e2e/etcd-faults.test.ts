@@ -1,0 +1,117 @@
+/**
+ * Issue 12: etcd faults that must behave as in life, with real etcd members under the simulated kubeadm (the kubelet
+ * stand-in runs Debian's etcd from each node's etcd.yaml), real keepalived, haproxy and VRRP, and the product's gates
+ * on (no --force):
+ * - a control-plane join killed between the etcd `member add` and the member's start leaves a dangling member; the
+ *   next deploy cleans it up instead of failing forever;
+ * - one member stops: quorum holds, the apiserver through the VIP keeps answering, verify names the member;
+ * - two of three stop: the apiservers' readyz fails, verify says quorum is lost, and deploy refuses before touching
+ *   any host.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeE2E } from '../netns/describe-e2e.js';
+import { httpGetFrom } from '../netns/http-client.js';
+import { ensureBuilt } from './build.js';
+import { E2eCluster, type CtlResult, type E2eHost } from './cluster.js';
+
+const HOSTS: E2eHost[] = [
+  { name: 'master-0', address: '198.18.0.11', role: 'control-plane' },
+  { name: 'master-1', address: '198.18.0.12', role: 'control-plane' },
+  { name: 'master-2', address: '198.18.0.13', role: 'control-plane' },
+  { name: 'worker-0', address: '198.18.0.21', role: 'worker' },
+];
+
+interface EtcdStatus {
+  members: { name: string; peerUrl: string; learner: boolean; health: string; leader: boolean }[];
+  problems: string[];
+  healthy: boolean;
+}
+
+describeE2E('e2e: etcd faults with real members (dangling member, one down, quorum lost)', () => {
+  let c: E2eCluster;
+  let first: CtlResult;
+
+  const etcdStatus = async (): Promise<EtcdStatus> => JSON.parse((await c.ctl(['etcd', 'status', '-o', 'json'])).stdout) as EtcdStatus;
+  const all = (r: CtlResult) => `${r.stdout}\n${r.stderr}`;
+
+  /** Takes a node's etcd static pod away, as an outage would: the kubelet stand-in stops the member and leaves it down. */
+  const stopMember = async (host: string) => {
+    const manifests = join(c.root(host), 'etc/kubernetes/manifests');
+    renameSync(join(manifests, 'etcd.yaml'), join(c.root(host), 'etc/kubernetes/etcd.yaml.parked'));
+    await c.standins.get(host)!.waitUntilStopped('etcd', { timeoutMs: 30_000 });
+  };
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    c = await E2eCluster.create({ name: 'e2e-etcd', hosts: HOSTS });
+    await c.bringUp();
+    // master-2's first control-plane join dies right after its etcd member is added (SIGKILL, one shot).
+    mkdirSync(join(c.root('master-2'), 'etc/kubeadm-sim'), { recursive: true });
+    writeFileSync(join(c.root('master-2'), 'etc/kubeadm-sim/crash-at'), 'after-member-add\n');
+    first = await c.deploy();
+  }, 300_000);
+
+  afterAll(async () => {
+    await c?.destroy();
+  }, 120_000);
+
+  it('a join killed between member add and the member start: the next deploy removes the dangling member and joins', async () => {
+    expect(first.code, all(first).slice(-2000)).not.toBe(0);
+    expect(existsSync(join(c.root('master-2'), 'etc/kubeadm-sim/crash-at'))).toBe(false);
+    expect(all(first)).toMatch(/master-2/);
+    const between = await etcdStatus();
+    console.log(`after the killed join: ${between.members.map((m) => `${m.name || '(unstarted)'} ${m.peerUrl}${m.learner ? ' learner' : ''}`).join(', ')}`);
+    const again = await c.ctl(['deploy', '-f', c.specPath], 240_000);
+    if (again.code !== 0) console.error(again.stdout.slice(-4000), again.stderr.slice(-2000), '\nlogs in', c.logs());
+    expect(again.code).toBe(0);
+    // The Node was Ready (kubeadm registers the kubelet before it adds the member): the product saw the unstarted member.
+    expect(again.stdout).toMatch(/\[join-control-plane master-2\] an earlier join was cut off here \(.*etcd member \S+ was added but never started\)/);
+    const after = await etcdStatus();
+    expect(after.members.map((m) => m.name).sort()).toEqual(['master-0', 'master-1', 'master-2']);
+    expect(after.members.map((m) => m.peerUrl).sort()).toEqual(HOSTS.filter((h) => h.role === 'control-plane').map((h) => `https://${h.address}:2380`));
+    expect(after.members.filter((m) => m.learner)).toEqual([]);
+    expect(after.members.filter((m) => m.leader).length).toBe(1);
+    expect({ healthy: after.healthy, problems: after.problems }).toEqual({ healthy: true, problems: [] });
+    const verified = await c.ctl(['verify']);
+    expect(verified.code, all(verified)).toBe(0);
+  }, 300_000);
+
+  it('one member stops: quorum holds, the VIP keeps answering, and verify names the member', async () => {
+    await stopMember('master-1');
+    await c.waitFor(async () => (await c.healthz('worker-0', 3000)).status === 200, 15_000, 'the VIP to answer 200 with one member down');
+    const verified = await c.ctl(['verify']);
+    expect(verified.code).not.toBe(0);
+    expect(all(verified)).toMatch(/etcd[^\n]*master-1|master-1[^\n]*etcd/);
+    const status = await etcdStatus();
+    expect(status.healthy).toBe(false);
+    expect(status.problems.join('\n')).toMatch(/master-1/);
+    expect(status.problems.join('\n')).not.toMatch(/quorum/i);
+  }, 120_000);
+
+  it('two of three stop: readyz fails, verify says quorum is lost, and deploy refuses before touching any host', async () => {
+    await stopMember('master-2');
+    const readyz = () => httpGetFrom(c.lab, 'worker-0', 'https://198.18.0.11:6443/readyz', { timeoutMs: 4000 });
+    await c.waitFor(async () => (await readyz()).status === 500, 20_000, "master-0's readyz to fail without quorum");
+    expect((await readyz()).body).toMatch(/\[-\]etcd failed/);
+    const verified = await c.ctl(['verify']);
+    expect(verified.code).not.toBe(0);
+    expect(all(verified)).toMatch(/quorum/i);
+    // kubeadm and kubectl runs that change or read the cluster (preflight's `kubeadm version` runs before the gate).
+    const calls = () =>
+      (existsSync(join(c.simState, 'invocations.jsonl')) ? readFileSync(join(c.simState, 'invocations.jsonl'), 'utf8') : '')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { argv: string[] })
+        .filter((i) => i.argv[0] !== 'version').length;
+    const before = calls();
+    const refused = await c.deploy();
+    expect(refused.code).not.toBe(0);
+    expect(all(refused)).toMatch(/etcd-health-gate/);
+    expect(all(refused)).toMatch(/quorum/i);
+    // Nothing reached a host: no phase after the gate started, and no kubeadm or kubectl ran.
+    expect(refused.stdout).not.toMatch(/\[(prepare-hosts|load-balancer|init|join-control-plane|join-workers)\]/);
+    expect(calls()).toBe(before);
+  }, 180_000);
+});
