@@ -30,7 +30,7 @@ export const DEPLOY: Action<ClusterContext, ClusterView> = {
     verifyPhase,
   ],
   resumeHint: 'Fix the cause, then run `coordinatorctl deploy -f cluster.yaml` again: it resumes where it stopped.',
-  observing: ['validate', 'wait-agents', 'verify'],
+  observing: ['validate', 'wait-agents', 'etcd-health-gate', 'verify'],
 };
 
 /**

@@ -58,7 +58,7 @@ describe('etcd snapshot on the coordinator', () => {
     const { rt, asked } = runtime(snaps, bytes);
     const first = await takeSnapshot(rt, { keep: 2 });
     expect(asked).toContain('master-1:etcdSnapshot');
-    expect(first.path).toMatch(/\/prod-\d{8}T\d{6}Z-rev42\.db$/);
+    expect(first.path).toMatch(/\/prod-\d{8}T\d{6}\.\d{3}Z-rev42\.db$/);
     expect(readFileSync(first.path).equals(bytes)).toBe(true);
     expect(statSync(first.path).mode & 0o777).toBe(0o600);
     expect(statSync(snaps).mode & 0o777).toBe(0o700);
@@ -110,7 +110,7 @@ describe('scheduled etcd snapshots (spec.kubernetes.etcd.snapshots)', () => {
       schedule.stop();
     }
     expect(asked.filter((a) => a.endsWith('etcdSnapshot'))).toHaveLength(1);
-    expect(readdirSync(snaps)).toEqual([expect.stringMatching(/^prod-\d{8}T\d{6}Z-rev42\.db$/)]);
+    expect(readdirSync(snaps)).toEqual([expect.stringMatching(/^prod-\d{8}T\d{6}\.\d{3}Z-rev42\.db$/)]);
   });
 
   it('takes none when the spec asks for none', async () => {

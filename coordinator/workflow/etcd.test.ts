@@ -60,9 +60,15 @@ describe('etcd-health-gate (deploy)', () => {
     expect(w.events).toContain('etcd healthy (1 members, leader 1000)');
   });
 
-  it('does not run before init or when every control-plane node is joined', async () => {
+  it('does not run before init (no etcd yet); runs on a fully joined cluster, where a re-run would change hosts', async () => {
     expect(await etcdHealthGatePhase.shouldRun(world(healthy(), []).ctx)).toBe(false);
-    expect(await etcdHealthGatePhase.shouldRun(world(healthy()).ctx)).toBe(false);
+    expect(await etcdHealthGatePhase.shouldRun(world(healthy()).ctx)).toBe(true);
+  });
+
+  it('refuses a fully joined cluster that lost quorum, before any host is changed', async () => {
+    const members = healthy().map((m, i) => (i > 0 ? { ...m, down: true } : m));
+    const w = world(members);
+    await expect(etcdHealthGatePhase.run(w.ctx)).rejects.toThrow(/quorum/i);
   });
 });
 

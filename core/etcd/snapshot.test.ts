@@ -30,10 +30,13 @@ describe('etcd snapshot integrity', () => {
 describe('snapshot files', () => {
   it('are named with the cluster, the UTC time and the revision, and parse back', () => {
     const name = snapshotFileName('prod', new Date('2026-12-03T16:30:05.123Z'), 1234);
-    expect(name).toBe('prod-20261203T163005Z-rev1234.db');
-    expect(parseSnapshotFileName(name)).toEqual({ cluster: 'prod', stamp: '20261203T163005Z', revision: 1234 });
+    expect(name).toBe('prod-20261203T163005.123Z-rev1234.db');
+    expect(parseSnapshotFileName(name)).toEqual({ cluster: 'prod', stamp: '20261203T163005.123Z', revision: 1234 });
+    // One a second later of the same revision (an idle cluster) gets its own name.
+    expect(snapshotFileName('prod', new Date('2026-12-03T16:30:05.456Z'), 1234)).not.toBe(name);
+    expect(parseSnapshotFileName('prod-20261203T163005Z-rev1234.db')).toEqual({ cluster: 'prod', stamp: '20261203T163005Z', revision: 1234 });
     expect(parseSnapshotFileName('prod-x.db')).toBeUndefined();
-    expect(newestSnapshotTime([name, 'prod-20261203T150000Z-rev1.db', 'other-20271203T150000Z-rev1.db'], 'prod')).toBe(Date.parse('2026-12-03T16:30:05Z'));
+    expect(newestSnapshotTime([name, 'prod-20261203T150000Z-rev1.db', 'other-20271203T150000Z-rev1.db'], 'prod')).toBe(Date.parse('2026-12-03T16:30:05.123Z'));
     expect(newestSnapshotTime([], 'prod')).toBe(0);
   });
 

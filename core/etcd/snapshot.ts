@@ -49,16 +49,17 @@ export function snapshotTrailerOk(bytes: Uint8Array): boolean {
   return v.finish().trailerOk;
 }
 
-/** `prod-20261203T163000Z-rev12345.db`: the cluster, the time (UTC, sortable) and the revision. */
+/**
+ * `prod-20261203T163000.123Z-rev12345.db`: the cluster, the time (UTC, sortable, to the millisecond: two snapshots of
+ * an idle cluster have the same revision, and one a second apart must not replace the other) and the revision.
+ */
 export function snapshotFileName(cluster: string, at: Date, revision: number): string {
-  const stamp = at
-    .toISOString()
-    .replace(/\.\d{3}Z$/, 'Z')
-    .replace(/[-:]/g, '');
+  const stamp = at.toISOString().replace(/[-:]/g, '');
   return `${cluster}-${stamp}-rev${revision}.db`;
 }
 
-const NAME_RE = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)-(\d{8}T\d{6}Z)-rev(\d+)\.db$/;
+/** Also reads the stamps without milliseconds that the first version wrote. */
+const NAME_RE = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)-(\d{8}T\d{6}(?:\.\d{3})?Z)-rev(\d+)\.db$/;
 
 /** The cluster, time stamp and revision of a snapshot file this module named; undefined for any other file. */
 export function parseSnapshotFileName(name: string): { cluster: string; stamp: string; revision: number } | undefined {
@@ -74,7 +75,7 @@ export function newestSnapshotTime(names: readonly string[], cluster: string): n
     const parsed = parseSnapshotFileName(name);
     if (parsed?.cluster !== cluster) continue;
     const s = parsed.stamp;
-    const at = Date.parse(`${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`);
+    const at = Date.parse(`${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, -1)}Z`);
     if (at > newest) newest = at;
   }
   return newest;

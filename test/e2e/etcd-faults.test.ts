@@ -4,11 +4,13 @@
  * on (no --force):
  * - a control-plane join killed between the etcd `member add` and the member's start leaves a dangling member; the
  *   next deploy cleans it up instead of failing forever;
+ * - `etcd snapshot` takes a checked snapshot from a member through its agent and keeps it 0600 on the coordinator host;
  * - one member stops: quorum holds, the apiserver through the VIP keeps answering, verify names the member;
  * - two of three stop: the apiservers' readyz fails, verify says quorum is lost, and deploy refuses before touching
  *   any host.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeE2E } from '../netns/describe-e2e.js';
@@ -77,6 +79,27 @@ describeE2E('e2e: etcd faults with real members (dangling member, one down, quor
     const verified = await c.ctl(['verify']);
     expect(verified.code, all(verified)).toBe(0);
   }, 300_000);
+
+  it('etcd snapshot: streamed from a healthy member through its agent, checked, stored 0600 on the coordinator host, pruned', async () => {
+    const taken: { path: string; size: number; revision: number; sha256: string }[] = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await c.ctl(['etcd', 'snapshot', '--keep', '1', '-o', 'json']);
+      expect(r.code, all(r)).toBe(0);
+      taken.push(JSON.parse(r.stdout) as (typeof taken)[number]);
+    }
+    const [older, newer] = taken as [(typeof taken)[number], (typeof taken)[number]];
+    expect(newer.path.startsWith(join(c.dataDir, 'etcd-snapshots'))).toBe(true);
+    const bytes = readFileSync(newer.path);
+    expect(bytes.length).toBe(Number(newer.size));
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(newer.sha256);
+    // etcd's own trailer: the last 32 bytes are the sha256 of everything before them.
+    expect(createHash('sha256').update(bytes.subarray(0, -32)).digest('hex')).toBe(bytes.subarray(-32).toString('hex'));
+    expect(Number(newer.revision)).toBeGreaterThan(0);
+    expect(statSync(newer.path).mode & 0o777).toBe(0o600);
+    // --keep 1: only the newest of this cluster's snapshots is left (named to the millisecond, so never the same file).
+    expect(older.path).not.toBe(newer.path);
+    expect(existsSync(older.path)).toBe(false);
+  }, 120_000);
 
   it('one member stops: quorum holds, the VIP keeps answering, and verify names the member', async () => {
     await stopMember('master-1');

@@ -139,9 +139,29 @@ describe('joinControlPlaneNode', () => {
   });
 
   it('a node with kubelet.conf and a Ready Node is joined already: no second join, its apiserver is checked and it is recorded', async () => {
-    const { ctx, calls, nodes } = fakeContext([], { present: ['/etc/kubernetes/kubelet.conf'] });
+    // Its etcd member is started and voting too: the join went through, only its record was never written.
+    const { ctx, calls, nodes } = fakeContext([], {
+      present: ['/etc/kubernetes/kubelet.conf'],
+      etcd: [fakeMember('master-0', '198.18.0.11', 0), fakeMember('master-1', '198.18.0.12', 1)],
+    });
     await joinControlPlaneNode(ctx, ctx.plan.controlPlane[1]!);
-    expect(calls.map((c) => `${c.agent}:${c.kind}`)).toEqual(['master-1:verifyClean', 'master-0:nodeStatus', 'master-1:waitApiserver']);
+    expect(calls.map((c) => `${c.agent}:${c.kind}`)).toEqual(['master-1:verifyClean', 'master-0:nodeStatus', 'master-0:etcdStatus', 'master-1:waitApiserver']);
+    expect(nodes.get('master-1')?.joined).toBe(true);
+  });
+
+  it('a Ready Node whose etcd member was added but never started is a cut-off join: reset, the member removed, joined again', async () => {
+    const events: string[] = [];
+    const { ctx, calls, etcd, nodes } = fakeContext([], {
+      present: ['/etc/kubernetes/kubelet.conf'],
+      etcd: [fakeMember('master-0', '198.18.0.11', 0), fakeMember('master-1', '198.18.0.12', 1, { unstarted: true, learner: true })],
+    });
+    const run = { ...ctx, emit: (e: { message: string }) => void events.push(e.message) };
+    await joinControlPlaneNode(run, ctx.plan.controlPlane[1]!);
+    const kinds = calls.map((c) => `${c.agent}:${c.kind}`);
+    expect(events.join('\n')).toMatch(/an earlier join was cut off here \(.*etcd member \S+ was added but never started\)/);
+    expect(kinds.indexOf('master-1:kubeadmReset')).toBeGreaterThan(-1);
+    expect(kinds.indexOf('master-1:kubeadmReset')).toBeLessThan(kinds.indexOf('master-1:kubeadmJoin'));
+    expect(etcd.members.filter((m) => m.unstarted)).toEqual([]);
     expect(nodes.get('master-1')?.joined).toBe(true);
   });
 
