@@ -139,13 +139,7 @@ export async function gateControlPlaneJoin(ctx: ClusterContext, node: EtcdExpect
       enforceGate(ctx, phase, `join ${node.name} with a ${what} left and no healthy member to remove it through`, assessEtcd(expected, reports), node.name);
     } else {
       emit(`removing the ${what} (left by an interrupted join) through ${via.node}`);
-      const r = await ctx.agents.runTask(
-        via.node,
-        'etcdRemoveMember',
-        { address: expected.find((n) => n.name === via.node)!.address, memberId: dangling.id, peerUrl: peerUrlOf(node.address) },
-        { timeoutMs: ETCD_STATUS_TIMEOUT_MS, phase, onProgress: emit },
-      );
-      emit(r.detail);
+      await removeMemberThrough(ctx, expected.find((n) => n.name === via.node)!, dangling.id, node.address, phase, emit);
       reports = await etcdReports(ctx.agents, expected, phase, ctx.signal);
     }
   }
@@ -188,10 +182,22 @@ export async function removeLeftoverMember(
     );
   }
   emit(`etcd member ${left.name || '(never started)'} ${left.id} with ${peerUrlOf(removed.address)} is still there: removing it through ${via.node}`);
+  await removeMemberThrough(ctx, remaining.find((n) => n.name === via.node)!, left.id, removed.address, phase, emit);
+}
+
+/** EtcdRemoveMember through `via`'s agent for the member `memberId` with `address`'s peer URL; says what it found. */
+async function removeMemberThrough(
+  ctx: Pick<ClusterContext, 'agents'>,
+  via: EtcdExpectedNode,
+  memberId: string,
+  address: string,
+  phase: string,
+  emit: (message: string) => void,
+): Promise<void> {
   const r = await ctx.agents.runTask(
-    via.node,
+    via.name,
     'etcdRemoveMember',
-    { address: remaining.find((n) => n.name === via.node)!.address, memberId: left.id, peerUrl: peerUrlOf(removed.address) },
+    { address: via.address, memberId, peerUrl: peerUrlOf(address) },
     { timeoutMs: ETCD_STATUS_TIMEOUT_MS, phase, onProgress: emit },
   );
   emit(r.detail);

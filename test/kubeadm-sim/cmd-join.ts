@@ -383,22 +383,11 @@ export async function runJoin(p: ParsedCommand, env: SimEnv, setHost: (h: string
   };
   const manifests = cp
     ? renderControlPlaneManifests({
-        nodeName,
-        advertiseAddress: advertise,
-        bindPort,
-        kubernetesVersion: state.kubernetesVersion,
-        imageRepository: state.imageRepository,
-        serviceSubnet: state.serviceSubnet,
-        podSubnet: state.podSubnet,
-        certificatesDir: state.certificatesDir,
-        etcdDataDir: state.etcdDataDir,
-        apiServerExtraArgs: [],
-        etcdExtraArgs: [],
+        ...manifestInput,
         etcdInitialCluster: [
           ...state.etcdMembers.filter((m) => m.name !== nodeName).map((m) => `${m.name}=${m.peerURL}`),
           `${nodeName}=https://${advertise}:2380`,
         ],
-        etcdInitialClusterState: 'existing',
       })
     : {};
   if (cp) {
