@@ -8,10 +8,11 @@
  * so a link planted inside an allowed directory cannot point the write elsewhere), and no mode carries setuid, setgid,
  * sticky or world-write (core/host/owned-paths.ts).
  */
-import { access, chmod, lstat, readdir, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { constants } from 'node:fs';
+import { access, chmod, lstat, mkdir, open, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { AuthError, CommandError } from '../core/errors.js';
+import { AuthError, CommandError, PreconditionError } from '../core/errors.js';
 import { checkFileMode, normaliseHostPath } from '../core/host/owned-paths.js';
 import { redactArgv, redactSecrets } from '../core/redact.js';
 import { readFileIfExists, writeFileAtomic } from '../lib/fs.js';
@@ -54,6 +55,18 @@ export interface HostOps {
   mode(path: string): Promise<number | undefined>;
   /** Refuses as writeFile does. */
   chmod(path: string, mode: number): Promise<void>;
+  /**
+   * Appends `data` to a file that is exactly `offset` bytes long (creating it, mode `mode`, when offset is 0: any
+   * earlier content is dropped), fsyncs, and returns its new size. A file of another size is an error: the writer
+   * lost track and must start over. For bulk data that arrives in chunks (a staged etcd snapshot).
+   */
+  appendAt(path: string, offset: number, data: Uint8Array, mode: number): Promise<number>;
+  /** Renames within one filesystem; refuses as writeFile does, for both paths. The target must not exist. */
+  rename(from: string, to: string): Promise<void>;
+  /** Creates a directory (and its parents) with `mode`; refuses as writeFile does. */
+  makeDir(path: string, mode: number): Promise<void>;
+  /** Bytes available to root on the filesystem that holds `path` (or its nearest existing parent). */
+  freeBytes(path: string): Promise<number>;
   /**
    * Throws the AuthError writeFile, chmod and remove would throw for a symbolic link on the way to `path`; lets a task
    * check all its paths before it changes anything.
@@ -200,5 +213,50 @@ export class LocalHostOps implements HostOps {
   async chmod(path: string, mode: number): Promise<void> {
     checkFileMode(path, mode);
     await chmod(await this.mutablePath(path), mode);
+  }
+
+  async appendAt(path: string, offset: number, data: Uint8Array, mode: number): Promise<number> {
+    checkFileMode(path, mode);
+    const real = await this.mutablePath(path);
+    if (offset === 0) await mkdir(dirname(real), { recursive: true });
+    // O_NOFOLLOW: the last component was checked above, and must not turn into a link in between.
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (offset === 0 ? constants.O_TRUNC : constants.O_APPEND);
+    const handle = await open(real, flags, mode & 0o777);
+    try {
+      const size = (await handle.stat()).size;
+      if (size !== offset) throw new PreconditionError(`${normaliseHostPath(path)} holds ${size} bytes, not ${offset}: start again from offset 0`);
+      if (offset === 0) await handle.chmod(mode & 0o7777);
+      for (let written = 0; written < data.length; ) written += (await handle.write(data, written, data.length - written)).bytesWritten;
+      await handle.sync();
+      return offset + data.length;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const [source, target] = [await this.mutablePath(from), await this.mutablePath(to)];
+    if (await this.exists(to)) throw new AuthError(`refusing to rename ${normaliseHostPath(from)} onto ${normaliseHostPath(to)}, which exists`);
+    await rename(source, target);
+  }
+
+  async makeDir(path: string, mode: number): Promise<void> {
+    checkFileMode(path, mode);
+    const real = await this.mutablePath(path);
+    await mkdir(real, { recursive: true, mode: mode & 0o777 });
+    await chmod(real, mode & 0o7777);
+  }
+
+  async freeBytes(path: string): Promise<number> {
+    let current = this.hostPath(path);
+    for (;;) {
+      try {
+        const fs = await statfs(current);
+        return fs.bavail * fs.bsize;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || current === dirname(current)) throw err;
+        current = dirname(current);
+      }
+    }
   }
 }

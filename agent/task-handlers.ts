@@ -20,6 +20,7 @@ import {
   uploadCerts,
 } from './tasks/kubeadm.js';
 import { etcdMoveLeader, etcdRemoveMember, etcdSnapshot, etcdStatus } from './tasks/etcd.js';
+import { etcdRestoreMember, etcdStageSnapshot, parkControlPlane, type StagingState } from './tasks/etcd-restore.js';
 import { removeVip, setVipTrack, startLoadBalancer, stopLoadBalancer, verifyClean } from './tasks/load-balancer.js';
 import { runPreflight } from './tasks/preflight.js';
 import { handOverVip } from './tasks/vip-handover.js';
@@ -43,6 +44,7 @@ export interface TaskHandlerDeps {
 export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
   const { host } = deps;
   const track = deps.setVipTrack ?? ((fault: boolean) => setVipTrack(host, fault));
+  const staging: StagingState = {};
   return {
     async preflight(args, ctx) {
       const result = await runPreflight(
@@ -149,6 +151,31 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
         timeoutMs: 15_000,
         ...(deps.etcdPort ? { port: deps.etcdPort } : {}),
       });
+    },
+    async etcdStageSnapshot(args, ctx) {
+      return etcdStageSnapshot(
+        host,
+        { restoreId: args.restoreId, offset: args.offset, data: args.data, totalSize: args.totalSize, sha256: args.sha256, last: args.last },
+        staging,
+        ctx.progress,
+      );
+    },
+    async parkControlPlane(args, ctx) {
+      const wait = args.criSocket && args.waitTimeoutMs ? { criSocket: args.criSocket, timeoutMs: args.waitTimeoutMs, signal: ctx.signal } : undefined;
+      return parkControlPlane(host, { park: args.park, components: args.components }, ctx.progress, wait);
+    },
+    async etcdRestoreMember(args, ctx) {
+      return etcdRestoreMember(
+        host,
+        {
+          restoreId: args.restoreId,
+          name: args.name,
+          peerUrl: args.peerUrl,
+          initialCluster: args.initialCluster.map((p) => ({ name: p.name, peerUrl: p.peerUrl })),
+        },
+        { criSocket: args.criSocket, timeoutMs: args.timeoutMs, signal: ctx.signal },
+        ctx.progress,
+      );
     },
     async lbStatus() {
       const runtime = new HaproxyRuntime(host.root === '/' ? HAPROXY_ADMIN_SOCKET : `${host.root}${HAPROXY_ADMIN_SOCKET}`);

@@ -33,7 +33,7 @@ describe('stopLoadBalancer', () => {
       'moved /etc/kubernetes/manifests/haproxy.yaml aside; kubelet stops the pod',
       '2 load-balancer container(s) still running; waiting for kubelet to stop them',
       '1 load-balancer container(s) still running; waiting for kubelet to stop them',
-      expect.stringMatching(/^the load balancer's containers stopped \d+ ms after their manifests went$/),
+      expect.stringMatching(/^the load-balancer containers stopped \d+ ms after their manifests went$/),
     ]);
   });
 
@@ -53,7 +53,7 @@ describe('stopLoadBalancer', () => {
     const progress: string[] = [];
     await stopLoadBalancer(host, (l) => progress.push(l), { criSocket: SOCK, timeoutMs: 5_000 });
     expect(progress.at(-1)).toBe(
-      'cannot ask the container runtime whether the load balancer stopped (crictl: level=fatal msg="validate service connection: ... connection refused"); not waiting',
+      'cannot ask the container runtime whether the load-balancer containers stopped (crictl: level=fatal msg="validate service connection: ... connection refused"); not waiting',
     );
   });
 

@@ -60,8 +60,22 @@ export async function stopLoadBalancer(host: HostOps, progress: (line: string) =
 }
 
 /** Polls the container runtime until none of our load-balancer containers runs; a timeout names what still does. */
-async function waitForLbContainersGone(host: HostOps, progress: (line: string) => void, wait: StopWait): Promise<void> {
-  const argv = runningContainersArgv(wait.criSocket, LB_CONTAINER_NAMES);
+function waitForLbContainersGone(host: HostOps, progress: (line: string) => void, wait: StopWait): Promise<void> {
+  return waitForContainersGone(host, LB_CONTAINER_NAMES, 'load-balancer', progress, wait);
+}
+
+/**
+ * Polls the container runtime (crictl, on the task's socket) until no container named one of `names` runs in
+ * kube-system: kubelet stops a static pod some time after its manifest went. `what` names them in messages.
+ */
+export async function waitForContainersGone(
+  host: HostOps,
+  names: readonly string[],
+  what: string,
+  progress: (line: string) => void,
+  wait: StopWait,
+): Promise<void> {
+  const argv = runningContainersArgv(wait.criSocket, names);
   const started = Date.now();
   let reported = -1;
   for (;;) {
@@ -70,22 +84,22 @@ async function waitForLbContainersGone(host: HostOps, progress: (line: string) =
     if (ps.exitCode !== 0) {
       // No crictl, or no runtime answering: nothing we can watch, and kubelet cannot be running pods without one.
       progress(
-        `cannot ask the container runtime whether the load balancer stopped (crictl: ${ps.stderr.trim().split('\n').at(-1) || `exit ${ps.exitCode}`}); not waiting`,
+        `cannot ask the container runtime whether the ${what} containers stopped (crictl: ${ps.stderr.trim().split('\n').at(-1) || `exit ${ps.exitCode}`}); not waiting`,
       );
       return;
     }
     const running = parseContainerIds(ps.stdout).length;
     if (running === 0) {
-      if (reported >= 0) progress(`the load balancer's containers stopped ${Date.now() - started} ms after their manifests went`);
+      if (reported >= 0) progress(`the ${what} containers stopped ${Date.now() - started} ms after their manifests went`);
       return;
     }
     if (running !== reported) {
-      progress(`${running} load-balancer container(s) still running; waiting for kubelet to stop them`);
+      progress(`${running} ${what} container(s) still running; waiting for kubelet to stop them`);
       reported = running;
     }
     if (Date.now() - started > wait.timeoutMs) {
       throw new TimeoutError(
-        `${running} load-balancer container(s) (${LB_CONTAINER_NAMES.join('/')}) still running ${wait.timeoutMs} ms after their static pod manifests were removed; is kubelet running? (crictl ps --name '${argv[argv.indexOf('--name') + 1]}')`,
+        `${running} ${what} container(s) (${names.join('/')}) still running ${wait.timeoutMs} ms after their static pod manifests were removed; is kubelet running? (crictl ps --name '${argv[argv.indexOf('--name') + 1]}')`,
       );
     }
     await sleep(CONTAINER_POLL_MS);

@@ -56,6 +56,8 @@ export interface RecordedStart {
   readonly force?: boolean;
   /** The coordinator's stop: an operation cut off by it stays `running`, so that the next coordinator resumes it. */
   readonly signal?: AbortSignal;
+  /** etcd-restore: what a resume needs to restore the same snapshot under the same token. */
+  readonly restore?: { readonly restoreId: string; readonly sha256: string };
 }
 
 /** Starts `work` as the operation, its record written before anything else it does. Returns the running one when it is the same. */
@@ -74,6 +76,7 @@ export function startRecorded(rt: CoordinatorRuntime, start: RecordedStart, work
         ...(start.spec ? { spec: specToObject(start.spec) } : {}),
         ...(start.autoJoin ? { autoJoin: true } : {}),
         ...(start.force ? { force: true } : {}),
+        ...(start.restore ? { restore: { ...start.restore } } : {}),
       };
     });
     try {

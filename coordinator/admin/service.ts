@@ -16,6 +16,7 @@ import { startAddNode } from '../actions/add-node.js';
 import { assertClusterName, clusterContext } from '../actions/cluster-context.js';
 import { DEPLOY } from '../actions/deploy.js';
 import { finishRecord, interruptedOperation, startRecorded, takeTurn } from '../actions/operation-record.js';
+import { startEtcdRestore } from '../actions/etcd-restore.js';
 import { startRemoveNode } from '../actions/remove-node.js';
 import { startReset } from '../actions/reset.js';
 import { runVerify } from '../actions/verify.js';
@@ -91,6 +92,8 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
         return startRemoveNode(rt, record.key, { signal: abort.signal, force: record.force === true });
       case 'reset':
         return startReset(rt, { signal: abort.signal });
+      case 'etcd-restore':
+        return startEtcdRestore(rt, record.key, { confirmed: true, signal: abort.signal });
     }
   };
 
@@ -109,6 +112,10 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
     async EtcdSnapshot(call, callback) {
       const taken = await takeSnapshot(rt, { keep: call.request.keep, signal: abort.signal });
       callback(null, { ...taken, pruned: [...taken.pruned] });
+    },
+
+    async EtcdRestore(call) {
+      stream(call, await startEtcdRestore(rt, call.request.path, { confirmed: call.request.confirmed, signal: abort.signal }));
     },
 
     async Verify(call, callback) {

@@ -73,6 +73,9 @@ describe('gRPC contracts', () => {
       'etcdSnapshot',
       'etcdRemoveMember',
       'etcdMoveLeader',
+      'etcdStageSnapshot',
+      'parkControlPlane',
+      'etcdRestoreMember',
     ]);
     expect(TASK_KINDS.filter(taskHasResult)).toEqual([
       'preflight',
@@ -88,6 +91,9 @@ describe('gRPC contracts', () => {
       'etcdSnapshot',
       'etcdRemoveMember',
       'etcdMoveLeader',
+      'etcdStageSnapshot',
+      'parkControlPlane',
+      'etcdRestoreMember',
     ]);
   });
 });

@@ -47,8 +47,8 @@ export type PhaseRecord = z.infer<typeof phaseRecordSchema>;
  * are keyed by one), is written only once the engine starts, is cleared by reset-forget, and reset keeps none at all.
  */
 export const operationRecordSchema = z.looseObject({
-  kind: z.enum(['deploy', 'add-node', 'remove-node', 'reset']),
-  /** The node of add-node and remove-node; the cluster name for deploy and reset. */
+  kind: z.enum(['deploy', 'add-node', 'remove-node', 'reset', 'etcd-restore']),
+  /** The node of add-node and remove-node; the cluster name for deploy and reset; the snapshot's path for etcd-restore. */
   key: z.string().min(1),
   status: z.enum(['running', 'succeeded', 'failed']),
   startedAt: isoTime,
@@ -62,6 +62,8 @@ export const operationRecordSchema = z.looseObject({
   autoJoin: z.boolean().optional(),
   /** Started with --force (the etcd health gates warn instead of refusing): a resume keeps it. */
   force: z.boolean().optional(),
+  /** etcd-restore: its new cluster token and the snapshot's sha256, so that a resume restores the same file under the same token. */
+  restore: z.strictObject({ restoreId: z.string().regex(/^[a-z0-9-]{1,63}$/), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
 });
 export type OperationRecord = z.infer<typeof operationRecordSchema>;
 

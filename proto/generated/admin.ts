@@ -15,6 +15,7 @@ import type { DeployRequest as _kubeadm_ha_v1_DeployRequest, DeployRequest__Outp
 import type { ErrorDetail as _kubeadm_ha_v1_ErrorDetail, ErrorDetail__Output as _kubeadm_ha_v1_ErrorDetail__Output } from './kubeadm_ha/v1/ErrorDetail.js';
 import type { ErrorIssue as _kubeadm_ha_v1_ErrorIssue, ErrorIssue__Output as _kubeadm_ha_v1_ErrorIssue__Output } from './kubeadm_ha/v1/ErrorIssue.js';
 import type { EtcdMemberRow as _kubeadm_ha_v1_EtcdMemberRow, EtcdMemberRow__Output as _kubeadm_ha_v1_EtcdMemberRow__Output } from './kubeadm_ha/v1/EtcdMemberRow.js';
+import type { EtcdRestoreRequest as _kubeadm_ha_v1_EtcdRestoreRequest, EtcdRestoreRequest__Output as _kubeadm_ha_v1_EtcdRestoreRequest__Output } from './kubeadm_ha/v1/EtcdRestoreRequest.js';
 import type { EtcdSnapshotRequest as _kubeadm_ha_v1_EtcdSnapshotRequest, EtcdSnapshotRequest__Output as _kubeadm_ha_v1_EtcdSnapshotRequest__Output } from './kubeadm_ha/v1/EtcdSnapshotRequest.js';
 import type { EtcdSnapshotResponse as _kubeadm_ha_v1_EtcdSnapshotResponse, EtcdSnapshotResponse__Output as _kubeadm_ha_v1_EtcdSnapshotResponse__Output } from './kubeadm_ha/v1/EtcdSnapshotResponse.js';
 import type { EtcdStatusRequest as _kubeadm_ha_v1_EtcdStatusRequest, EtcdStatusRequest__Output as _kubeadm_ha_v1_EtcdStatusRequest__Output } from './kubeadm_ha/v1/EtcdStatusRequest.js';
@@ -64,6 +65,7 @@ export interface ProtoGrpcType {
       ErrorDetail: MessageTypeDefinition<_kubeadm_ha_v1_ErrorDetail, _kubeadm_ha_v1_ErrorDetail__Output>
       ErrorIssue: MessageTypeDefinition<_kubeadm_ha_v1_ErrorIssue, _kubeadm_ha_v1_ErrorIssue__Output>
       EtcdMemberRow: MessageTypeDefinition<_kubeadm_ha_v1_EtcdMemberRow, _kubeadm_ha_v1_EtcdMemberRow__Output>
+      EtcdRestoreRequest: MessageTypeDefinition<_kubeadm_ha_v1_EtcdRestoreRequest, _kubeadm_ha_v1_EtcdRestoreRequest__Output>
       EtcdSnapshotRequest: MessageTypeDefinition<_kubeadm_ha_v1_EtcdSnapshotRequest, _kubeadm_ha_v1_EtcdSnapshotRequest__Output>
       EtcdSnapshotResponse: MessageTypeDefinition<_kubeadm_ha_v1_EtcdSnapshotResponse, _kubeadm_ha_v1_EtcdSnapshotResponse__Output>
       EtcdStatusRequest: MessageTypeDefinition<_kubeadm_ha_v1_EtcdStatusRequest, _kubeadm_ha_v1_EtcdStatusRequest__Output>

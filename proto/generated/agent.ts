@@ -20,8 +20,13 @@ import type { EtcdMoveLeader as _kubeadm_ha_v1_EtcdMoveLeader, EtcdMoveLeader__O
 import type { EtcdMoveLeaderResult as _kubeadm_ha_v1_EtcdMoveLeaderResult, EtcdMoveLeaderResult__Output as _kubeadm_ha_v1_EtcdMoveLeaderResult__Output } from './kubeadm_ha/v1/EtcdMoveLeaderResult.js';
 import type { EtcdRemoveMember as _kubeadm_ha_v1_EtcdRemoveMember, EtcdRemoveMember__Output as _kubeadm_ha_v1_EtcdRemoveMember__Output } from './kubeadm_ha/v1/EtcdRemoveMember.js';
 import type { EtcdRemoveMemberResult as _kubeadm_ha_v1_EtcdRemoveMemberResult, EtcdRemoveMemberResult__Output as _kubeadm_ha_v1_EtcdRemoveMemberResult__Output } from './kubeadm_ha/v1/EtcdRemoveMemberResult.js';
+import type { EtcdRestoreMember as _kubeadm_ha_v1_EtcdRestoreMember, EtcdRestoreMember__Output as _kubeadm_ha_v1_EtcdRestoreMember__Output } from './kubeadm_ha/v1/EtcdRestoreMember.js';
+import type { EtcdRestoreMemberResult as _kubeadm_ha_v1_EtcdRestoreMemberResult, EtcdRestoreMemberResult__Output as _kubeadm_ha_v1_EtcdRestoreMemberResult__Output } from './kubeadm_ha/v1/EtcdRestoreMemberResult.js';
+import type { EtcdRestorePeer as _kubeadm_ha_v1_EtcdRestorePeer, EtcdRestorePeer__Output as _kubeadm_ha_v1_EtcdRestorePeer__Output } from './kubeadm_ha/v1/EtcdRestorePeer.js';
 import type { EtcdSnapshot as _kubeadm_ha_v1_EtcdSnapshot, EtcdSnapshot__Output as _kubeadm_ha_v1_EtcdSnapshot__Output } from './kubeadm_ha/v1/EtcdSnapshot.js';
 import type { EtcdSnapshotResult as _kubeadm_ha_v1_EtcdSnapshotResult, EtcdSnapshotResult__Output as _kubeadm_ha_v1_EtcdSnapshotResult__Output } from './kubeadm_ha/v1/EtcdSnapshotResult.js';
+import type { EtcdStageSnapshot as _kubeadm_ha_v1_EtcdStageSnapshot, EtcdStageSnapshot__Output as _kubeadm_ha_v1_EtcdStageSnapshot__Output } from './kubeadm_ha/v1/EtcdStageSnapshot.js';
+import type { EtcdStageSnapshotResult as _kubeadm_ha_v1_EtcdStageSnapshotResult, EtcdStageSnapshotResult__Output as _kubeadm_ha_v1_EtcdStageSnapshotResult__Output } from './kubeadm_ha/v1/EtcdStageSnapshotResult.js';
 import type { EtcdStatus as _kubeadm_ha_v1_EtcdStatus, EtcdStatus__Output as _kubeadm_ha_v1_EtcdStatus__Output } from './kubeadm_ha/v1/EtcdStatus.js';
 import type { EtcdStatusResult as _kubeadm_ha_v1_EtcdStatusResult, EtcdStatusResult__Output as _kubeadm_ha_v1_EtcdStatusResult__Output } from './kubeadm_ha/v1/EtcdStatusResult.js';
 import type { FileToWrite as _kubeadm_ha_v1_FileToWrite, FileToWrite__Output as _kubeadm_ha_v1_FileToWrite__Output } from './kubeadm_ha/v1/FileToWrite.js';
@@ -45,6 +50,8 @@ import type { NatsEndpoint as _kubeadm_ha_v1_NatsEndpoint, NatsEndpoint__Output 
 import type { NetworkInterface as _kubeadm_ha_v1_NetworkInterface, NetworkInterface__Output as _kubeadm_ha_v1_NetworkInterface__Output } from './kubeadm_ha/v1/NetworkInterface.js';
 import type { NodeStatus as _kubeadm_ha_v1_NodeStatus, NodeStatus__Output as _kubeadm_ha_v1_NodeStatus__Output } from './kubeadm_ha/v1/NodeStatus.js';
 import type { NodeStatusResult as _kubeadm_ha_v1_NodeStatusResult, NodeStatusResult__Output as _kubeadm_ha_v1_NodeStatusResult__Output } from './kubeadm_ha/v1/NodeStatusResult.js';
+import type { ParkControlPlane as _kubeadm_ha_v1_ParkControlPlane, ParkControlPlane__Output as _kubeadm_ha_v1_ParkControlPlane__Output } from './kubeadm_ha/v1/ParkControlPlane.js';
+import type { ParkControlPlaneResult as _kubeadm_ha_v1_ParkControlPlaneResult, ParkControlPlaneResult__Output as _kubeadm_ha_v1_ParkControlPlaneResult__Output } from './kubeadm_ha/v1/ParkControlPlaneResult.js';
 import type { Ping as _kubeadm_ha_v1_Ping, Ping__Output as _kubeadm_ha_v1_Ping__Output } from './kubeadm_ha/v1/Ping.js';
 import type { Preflight as _kubeadm_ha_v1_Preflight, Preflight__Output as _kubeadm_ha_v1_Preflight__Output } from './kubeadm_ha/v1/Preflight.js';
 import type { PreflightResult as _kubeadm_ha_v1_PreflightResult, PreflightResult__Output as _kubeadm_ha_v1_PreflightResult__Output } from './kubeadm_ha/v1/PreflightResult.js';
@@ -94,8 +101,13 @@ export interface ProtoGrpcType {
       EtcdMoveLeaderResult: MessageTypeDefinition<_kubeadm_ha_v1_EtcdMoveLeaderResult, _kubeadm_ha_v1_EtcdMoveLeaderResult__Output>
       EtcdRemoveMember: MessageTypeDefinition<_kubeadm_ha_v1_EtcdRemoveMember, _kubeadm_ha_v1_EtcdRemoveMember__Output>
       EtcdRemoveMemberResult: MessageTypeDefinition<_kubeadm_ha_v1_EtcdRemoveMemberResult, _kubeadm_ha_v1_EtcdRemoveMemberResult__Output>
+      EtcdRestoreMember: MessageTypeDefinition<_kubeadm_ha_v1_EtcdRestoreMember, _kubeadm_ha_v1_EtcdRestoreMember__Output>
+      EtcdRestoreMemberResult: MessageTypeDefinition<_kubeadm_ha_v1_EtcdRestoreMemberResult, _kubeadm_ha_v1_EtcdRestoreMemberResult__Output>
+      EtcdRestorePeer: MessageTypeDefinition<_kubeadm_ha_v1_EtcdRestorePeer, _kubeadm_ha_v1_EtcdRestorePeer__Output>
       EtcdSnapshot: MessageTypeDefinition<_kubeadm_ha_v1_EtcdSnapshot, _kubeadm_ha_v1_EtcdSnapshot__Output>
       EtcdSnapshotResult: MessageTypeDefinition<_kubeadm_ha_v1_EtcdSnapshotResult, _kubeadm_ha_v1_EtcdSnapshotResult__Output>
+      EtcdStageSnapshot: MessageTypeDefinition<_kubeadm_ha_v1_EtcdStageSnapshot, _kubeadm_ha_v1_EtcdStageSnapshot__Output>
+      EtcdStageSnapshotResult: MessageTypeDefinition<_kubeadm_ha_v1_EtcdStageSnapshotResult, _kubeadm_ha_v1_EtcdStageSnapshotResult__Output>
       EtcdStatus: MessageTypeDefinition<_kubeadm_ha_v1_EtcdStatus, _kubeadm_ha_v1_EtcdStatus__Output>
       EtcdStatusResult: MessageTypeDefinition<_kubeadm_ha_v1_EtcdStatusResult, _kubeadm_ha_v1_EtcdStatusResult__Output>
       FileToWrite: MessageTypeDefinition<_kubeadm_ha_v1_FileToWrite, _kubeadm_ha_v1_FileToWrite__Output>
@@ -120,6 +132,8 @@ export interface ProtoGrpcType {
       NetworkInterface: MessageTypeDefinition<_kubeadm_ha_v1_NetworkInterface, _kubeadm_ha_v1_NetworkInterface__Output>
       NodeStatus: MessageTypeDefinition<_kubeadm_ha_v1_NodeStatus, _kubeadm_ha_v1_NodeStatus__Output>
       NodeStatusResult: MessageTypeDefinition<_kubeadm_ha_v1_NodeStatusResult, _kubeadm_ha_v1_NodeStatusResult__Output>
+      ParkControlPlane: MessageTypeDefinition<_kubeadm_ha_v1_ParkControlPlane, _kubeadm_ha_v1_ParkControlPlane__Output>
+      ParkControlPlaneResult: MessageTypeDefinition<_kubeadm_ha_v1_ParkControlPlaneResult, _kubeadm_ha_v1_ParkControlPlaneResult__Output>
       Ping: MessageTypeDefinition<_kubeadm_ha_v1_Ping, _kubeadm_ha_v1_Ping__Output>
       Preflight: MessageTypeDefinition<_kubeadm_ha_v1_Preflight, _kubeadm_ha_v1_Preflight__Output>
       PreflightResult: MessageTypeDefinition<_kubeadm_ha_v1_PreflightResult, _kubeadm_ha_v1_PreflightResult__Output>

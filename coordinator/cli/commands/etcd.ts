@@ -2,14 +2,20 @@ import { UsageError } from '../../../core/errors.js';
 import { formatTable } from '../../../core/format/table.js';
 import type { EtcdSnapshotResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/EtcdSnapshotResponse.js';
 import type { EtcdStatusResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/EtcdStatusResponse.js';
-import { parseCommandArgs, type Command } from '../command.js';
-import { CONNECTION_OPTIONS, connect, unary } from '../client.js';
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { parseCommandArgs, type CliIo, type Command } from '../command.js';
+import { CONNECTION_OPTIONS, connect, followEvents, unary } from '../client.js';
 
 const USAGE = [
   'coordinatorctl etcd status [-o json] [--admin-conf FILE]      the member table; exits 1 when etcd is unhealthy',
   '       coordinatorctl etcd snapshot [--keep N] [--admin-conf FILE]  a checked snapshot from a healthy member, stored',
   '                                                                    on the coordinator host (<data-dir>/etcd-snapshots, 0600);',
   "                                                                    keeps the newest N of this cluster (default: the spec's, or 8)",
+  '       coordinatorctl etcd restore --from FILE [--yes]              every member rebuilt from FILE (a path on the coordinator host,',
+  '                                                                    or a snapshot name from etcd snapshot); the API is down meanwhile',
+  '                                                                    and writes since the snapshot are lost. Without --yes it only',
+  '                                                                    says what it would do and exits 1',
 ].join('\n');
 
 /** The same deadline as the coordinator's own bound on a snapshot, plus a margin. */
@@ -20,19 +26,48 @@ function size(bytes: number): string {
   return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(2)} GiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }
 
+/**
+ * A relative path is the operator's, on this host: made absolute here, since the coordinator resolves paths on its own
+ * host (the usual place for coordinatorctl). A bare name that is no file here names a snapshot in the coordinator's
+ * snapshot directory.
+ */
+function snapshotArgument(from: string): string {
+  if (isAbsolute(from)) return from;
+  if (from.includes('/') || existsSync(from)) return resolve(from);
+  return from;
+}
+
+async function restore(values: { from?: string; yes?: boolean; output?: string } & Parameters<typeof connect>[0], io: CliIo, usage: string): Promise<number> {
+  if (!values.from) throw new UsageError(`etcd restore: --from FILE is required\nusage: ${usage}`);
+  if (values.output !== undefined) throw new UsageError(`etcd restore: -o is for etcd status and snapshot\nusage: ${usage}`);
+  const confirmed = values.yes === true;
+  const client = await connect(values);
+  try {
+    const code = await followEvents(client.etcdRestore({ path: snapshotArgument(values.from), confirmed }), io, 'etcd restore');
+    if (code !== 0 || confirmed) return code;
+    io.err('refusing to restore without --yes: read the above, then run the same command with --yes\n');
+    return 1;
+  } finally {
+    client.close();
+  }
+}
+
 export const etcdCommand: Command = {
   name: 'etcd',
-  summary: 'etcd through the control-plane agents: status (member table, health) and snapshot (checked, stored, pruned)',
+  summary: 'etcd through the control-plane agents: status (member table, health), snapshot (checked, stored, pruned), restore',
   usage: USAGE,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(
       this,
       args,
-      { output: { type: 'string', short: 'o' }, keep: { type: 'string' }, ...CONNECTION_OPTIONS },
+      { output: { type: 'string', short: 'o' }, keep: { type: 'string' }, from: { type: 'string' }, yes: { type: 'boolean' }, ...CONNECTION_OPTIONS },
       true,
     );
     const [sub, ...rest] = positionals;
-    if ((sub !== 'status' && sub !== 'snapshot') || rest.length > 0) throw new UsageError(`etcd: expected status or snapshot\nusage: ${this.usage}`);
+    if ((sub !== 'status' && sub !== 'snapshot' && sub !== 'restore') || rest.length > 0)
+      throw new UsageError(`etcd: expected status, snapshot or restore\nusage: ${this.usage}`);
+    if (sub === 'restore') return restore(values, io, this.usage);
+    if (values.from !== undefined || values.yes !== undefined) throw new UsageError(`etcd ${sub}: --from and --yes are for etcd restore\nusage: ${this.usage}`);
     if (values.output !== undefined && values.output !== 'json') throw new UsageError(`etcd: -o takes only json\nusage: ${this.usage}`);
     let keep = 0;
     if (values.keep !== undefined) {

@@ -10,6 +10,7 @@ import type { DeleteTokenRequest as _kubeadm_ha_v1_DeleteTokenRequest, DeleteTok
 import type { DeleteTokenResponse as _kubeadm_ha_v1_DeleteTokenResponse, DeleteTokenResponse__Output as _kubeadm_ha_v1_DeleteTokenResponse__Output } from '../../kubeadm_ha/v1/DeleteTokenResponse.js';
 import type { DeployEvent as _kubeadm_ha_v1_DeployEvent, DeployEvent__Output as _kubeadm_ha_v1_DeployEvent__Output } from '../../kubeadm_ha/v1/DeployEvent.js';
 import type { DeployRequest as _kubeadm_ha_v1_DeployRequest, DeployRequest__Output as _kubeadm_ha_v1_DeployRequest__Output } from '../../kubeadm_ha/v1/DeployRequest.js';
+import type { EtcdRestoreRequest as _kubeadm_ha_v1_EtcdRestoreRequest, EtcdRestoreRequest__Output as _kubeadm_ha_v1_EtcdRestoreRequest__Output } from '../../kubeadm_ha/v1/EtcdRestoreRequest.js';
 import type { EtcdSnapshotRequest as _kubeadm_ha_v1_EtcdSnapshotRequest, EtcdSnapshotRequest__Output as _kubeadm_ha_v1_EtcdSnapshotRequest__Output } from '../../kubeadm_ha/v1/EtcdSnapshotRequest.js';
 import type { EtcdSnapshotResponse as _kubeadm_ha_v1_EtcdSnapshotResponse, EtcdSnapshotResponse__Output as _kubeadm_ha_v1_EtcdSnapshotResponse__Output } from '../../kubeadm_ha/v1/EtcdSnapshotResponse.js';
 import type { EtcdStatusRequest as _kubeadm_ha_v1_EtcdStatusRequest, EtcdStatusRequest__Output as _kubeadm_ha_v1_EtcdStatusRequest__Output } from '../../kubeadm_ha/v1/EtcdStatusRequest.js';
@@ -62,6 +63,11 @@ export interface AdminServiceClient extends grpc.Client {
   Deploy(argument: _kubeadm_ha_v1_DeployRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
   deploy(argument: _kubeadm_ha_v1_DeployRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
   deploy(argument: _kubeadm_ha_v1_DeployRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  
+  EtcdRestore(argument: _kubeadm_ha_v1_EtcdRestoreRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  EtcdRestore(argument: _kubeadm_ha_v1_EtcdRestoreRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  etcdRestore(argument: _kubeadm_ha_v1_EtcdRestoreRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  etcdRestore(argument: _kubeadm_ha_v1_EtcdRestoreRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
   
   EtcdSnapshot(argument: _kubeadm_ha_v1_EtcdSnapshotRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdSnapshotResponse__Output>): grpc.ClientUnaryCall;
   EtcdSnapshot(argument: _kubeadm_ha_v1_EtcdSnapshotRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_EtcdSnapshotResponse__Output>): grpc.ClientUnaryCall;
@@ -158,6 +164,8 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   
   Deploy: grpc.handleServerStreamingCall<_kubeadm_ha_v1_DeployRequest__Output, _kubeadm_ha_v1_DeployEvent>;
   
+  EtcdRestore: grpc.handleServerStreamingCall<_kubeadm_ha_v1_EtcdRestoreRequest__Output, _kubeadm_ha_v1_DeployEvent>;
+  
   EtcdSnapshot: grpc.handleUnaryCall<_kubeadm_ha_v1_EtcdSnapshotRequest__Output, _kubeadm_ha_v1_EtcdSnapshotResponse>;
   
   EtcdStatus: grpc.handleUnaryCall<_kubeadm_ha_v1_EtcdStatusRequest__Output, _kubeadm_ha_v1_EtcdStatusResponse>;
@@ -186,6 +194,7 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   CreateToken: MethodDefinition<_kubeadm_ha_v1_CreateTokenRequest, _kubeadm_ha_v1_CreateTokenResponse, _kubeadm_ha_v1_CreateTokenRequest__Output, _kubeadm_ha_v1_CreateTokenResponse__Output>
   DeleteToken: MethodDefinition<_kubeadm_ha_v1_DeleteTokenRequest, _kubeadm_ha_v1_DeleteTokenResponse, _kubeadm_ha_v1_DeleteTokenRequest__Output, _kubeadm_ha_v1_DeleteTokenResponse__Output>
   Deploy: MethodDefinition<_kubeadm_ha_v1_DeployRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_DeployRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>
+  EtcdRestore: MethodDefinition<_kubeadm_ha_v1_EtcdRestoreRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_EtcdRestoreRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>
   EtcdSnapshot: MethodDefinition<_kubeadm_ha_v1_EtcdSnapshotRequest, _kubeadm_ha_v1_EtcdSnapshotResponse, _kubeadm_ha_v1_EtcdSnapshotRequest__Output, _kubeadm_ha_v1_EtcdSnapshotResponse__Output>
   EtcdStatus: MethodDefinition<_kubeadm_ha_v1_EtcdStatusRequest, _kubeadm_ha_v1_EtcdStatusResponse, _kubeadm_ha_v1_EtcdStatusRequest__Output, _kubeadm_ha_v1_EtcdStatusResponse__Output>
   ForgetNode: MethodDefinition<_kubeadm_ha_v1_ForgetNodeRequest, _kubeadm_ha_v1_ForgetNodeResponse, _kubeadm_ha_v1_ForgetNodeRequest__Output, _kubeadm_ha_v1_ForgetNodeResponse__Output>

@@ -23,6 +23,9 @@ import type { EtcdStatus as _kubeadm_ha_v1_EtcdStatus, EtcdStatus__Output as _ku
 import type { EtcdSnapshot as _kubeadm_ha_v1_EtcdSnapshot, EtcdSnapshot__Output as _kubeadm_ha_v1_EtcdSnapshot__Output } from '../../kubeadm_ha/v1/EtcdSnapshot.js';
 import type { EtcdRemoveMember as _kubeadm_ha_v1_EtcdRemoveMember, EtcdRemoveMember__Output as _kubeadm_ha_v1_EtcdRemoveMember__Output } from '../../kubeadm_ha/v1/EtcdRemoveMember.js';
 import type { EtcdMoveLeader as _kubeadm_ha_v1_EtcdMoveLeader, EtcdMoveLeader__Output as _kubeadm_ha_v1_EtcdMoveLeader__Output } from '../../kubeadm_ha/v1/EtcdMoveLeader.js';
+import type { EtcdStageSnapshot as _kubeadm_ha_v1_EtcdStageSnapshot, EtcdStageSnapshot__Output as _kubeadm_ha_v1_EtcdStageSnapshot__Output } from '../../kubeadm_ha/v1/EtcdStageSnapshot.js';
+import type { ParkControlPlane as _kubeadm_ha_v1_ParkControlPlane, ParkControlPlane__Output as _kubeadm_ha_v1_ParkControlPlane__Output } from '../../kubeadm_ha/v1/ParkControlPlane.js';
+import type { EtcdRestoreMember as _kubeadm_ha_v1_EtcdRestoreMember, EtcdRestoreMember__Output as _kubeadm_ha_v1_EtcdRestoreMember__Output } from '../../kubeadm_ha/v1/EtcdRestoreMember.js';
 
 export interface Task {
   'taskId'?: (string);
@@ -50,7 +53,10 @@ export interface Task {
   'etcdSnapshot'?: (_kubeadm_ha_v1_EtcdSnapshot | null);
   'etcdRemoveMember'?: (_kubeadm_ha_v1_EtcdRemoveMember | null);
   'etcdMoveLeader'?: (_kubeadm_ha_v1_EtcdMoveLeader | null);
-  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader";
+  'etcdStageSnapshot'?: (_kubeadm_ha_v1_EtcdStageSnapshot | null);
+  'parkControlPlane'?: (_kubeadm_ha_v1_ParkControlPlane | null);
+  'etcdRestoreMember'?: (_kubeadm_ha_v1_EtcdRestoreMember | null);
+  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember";
 }
 
 export interface Task__Output {
@@ -79,5 +85,8 @@ export interface Task__Output {
   'etcdSnapshot'?: (_kubeadm_ha_v1_EtcdSnapshot__Output | null);
   'etcdRemoveMember'?: (_kubeadm_ha_v1_EtcdRemoveMember__Output | null);
   'etcdMoveLeader'?: (_kubeadm_ha_v1_EtcdMoveLeader__Output | null);
-  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader";
+  'etcdStageSnapshot'?: (_kubeadm_ha_v1_EtcdStageSnapshot__Output | null);
+  'parkControlPlane'?: (_kubeadm_ha_v1_ParkControlPlane__Output | null);
+  'etcdRestoreMember'?: (_kubeadm_ha_v1_EtcdRestoreMember__Output | null);
+  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember";
 }

@@ -14,6 +14,9 @@ import type { EtcdStatusResult as _kubeadm_ha_v1_EtcdStatusResult, EtcdStatusRes
 import type { EtcdSnapshotResult as _kubeadm_ha_v1_EtcdSnapshotResult, EtcdSnapshotResult__Output as _kubeadm_ha_v1_EtcdSnapshotResult__Output } from '../../kubeadm_ha/v1/EtcdSnapshotResult.js';
 import type { EtcdRemoveMemberResult as _kubeadm_ha_v1_EtcdRemoveMemberResult, EtcdRemoveMemberResult__Output as _kubeadm_ha_v1_EtcdRemoveMemberResult__Output } from '../../kubeadm_ha/v1/EtcdRemoveMemberResult.js';
 import type { EtcdMoveLeaderResult as _kubeadm_ha_v1_EtcdMoveLeaderResult, EtcdMoveLeaderResult__Output as _kubeadm_ha_v1_EtcdMoveLeaderResult__Output } from '../../kubeadm_ha/v1/EtcdMoveLeaderResult.js';
+import type { EtcdStageSnapshotResult as _kubeadm_ha_v1_EtcdStageSnapshotResult, EtcdStageSnapshotResult__Output as _kubeadm_ha_v1_EtcdStageSnapshotResult__Output } from '../../kubeadm_ha/v1/EtcdStageSnapshotResult.js';
+import type { ParkControlPlaneResult as _kubeadm_ha_v1_ParkControlPlaneResult, ParkControlPlaneResult__Output as _kubeadm_ha_v1_ParkControlPlaneResult__Output } from '../../kubeadm_ha/v1/ParkControlPlaneResult.js';
+import type { EtcdRestoreMemberResult as _kubeadm_ha_v1_EtcdRestoreMemberResult, EtcdRestoreMemberResult__Output as _kubeadm_ha_v1_EtcdRestoreMemberResult__Output } from '../../kubeadm_ha/v1/EtcdRestoreMemberResult.js';
 
 export interface TaskResult {
   'taskId'?: (string);
@@ -32,7 +35,10 @@ export interface TaskResult {
   'etcdSnapshot'?: (_kubeadm_ha_v1_EtcdSnapshotResult | null);
   'etcdRemoveMember'?: (_kubeadm_ha_v1_EtcdRemoveMemberResult | null);
   'etcdMoveLeader'?: (_kubeadm_ha_v1_EtcdMoveLeaderResult | null);
-  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader";
+  'etcdStageSnapshot'?: (_kubeadm_ha_v1_EtcdStageSnapshotResult | null);
+  'parkControlPlane'?: (_kubeadm_ha_v1_ParkControlPlaneResult | null);
+  'etcdRestoreMember'?: (_kubeadm_ha_v1_EtcdRestoreMemberResult | null);
+  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember";
 }
 
 export interface TaskResult__Output {
@@ -52,5 +58,8 @@ export interface TaskResult__Output {
   'etcdSnapshot'?: (_kubeadm_ha_v1_EtcdSnapshotResult__Output | null);
   'etcdRemoveMember'?: (_kubeadm_ha_v1_EtcdRemoveMemberResult__Output | null);
   'etcdMoveLeader'?: (_kubeadm_ha_v1_EtcdMoveLeaderResult__Output | null);
-  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader";
+  'etcdStageSnapshot'?: (_kubeadm_ha_v1_EtcdStageSnapshotResult__Output | null);
+  'parkControlPlane'?: (_kubeadm_ha_v1_ParkControlPlaneResult__Output | null);
+  'etcdRestoreMember'?: (_kubeadm_ha_v1_EtcdRestoreMemberResult__Output | null);
+  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember";
 }
