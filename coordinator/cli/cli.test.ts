@@ -116,8 +116,13 @@ describe('coordinatorctl etcd', () => {
   it('refuses a missing or unknown subcommand and a bad --keep before connecting, with its usage', async () => {
     const none = await cli('etcd');
     expect(none.code).toBe(2);
-    expect(none.err).toMatch(/etcd: expected status or snapshot\nusage: coordinatorctl etcd status/);
-    expect((await cli('etcd', 'restore')).code).toBe(2);
+    expect(none.err).toMatch(/etcd: expected status, snapshot or restore\nusage: coordinatorctl etcd status/);
+    expect((await cli('etcd', 'rewind')).code).toBe(2);
+    const restore = await cli('etcd', 'restore');
+    expect(restore.code).toBe(2);
+    expect(restore.err).toMatch(/etcd restore: --from FILE is required/);
+    expect((await cli('etcd', 'restore', '--from', 'x.db', '-o', 'json')).err).toMatch(/-o is for etcd status and snapshot/);
+    expect((await cli('etcd', 'status', '--yes')).err).toMatch(/--from and --yes are for etcd restore/);
     const keep = await cli('etcd', 'snapshot', '--keep', '0');
     expect(keep.code).toBe(2);
     expect(keep.err).toMatch(/--keep "0" is not a count from 1 to 1000/);

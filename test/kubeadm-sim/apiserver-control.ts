@@ -3,7 +3,7 @@
  */
 import { spawn } from 'node:child_process';
 import { request } from 'node:https';
-import { existsSync, openSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, rmSync, unlinkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostPath, sleep } from './env.js';
@@ -25,36 +25,47 @@ export interface SpawnInput {
   etcd?: { servers: string; caFile: string; certFile: string; keyFile: string };
 }
 
+/**
+ * What started the host's apiserver, kept beside its pid file: the kubelet stand-in starts it again from this when
+ * kube-apiserver.yaml comes back after being moved away (a real kubelet starts the container from the manifest). reset
+ * deletes it with the pid file, so a node that left starts nothing.
+ */
+export const APISERVER_SPAWN_FILE = '/run/kubeadm-sim/apiserver.json';
+
+/** The stand-in apiserver's command line (node, script, flags); APISERVER_SPAWN_FILE holds it as `{"argv": [...]}`. */
+function apiserverArgv(i: SpawnInput): string[] {
+  const pidFile = hostPath(i.root, APISERVER_PID_FILE);
+  return [
+    process.execPath,
+    join(here, 'apiserver.js'),
+    '--address',
+    i.address,
+    '--port',
+    String(i.port),
+    '--cert-file',
+    i.certFile,
+    '--key-file',
+    i.keyFile,
+    '--state-dir',
+    i.stateDir,
+    '--node',
+    i.nodeName,
+    '--pid-file',
+    pidFile,
+    '--git-version',
+    i.gitVersion,
+    ...(i.etcd ? ['--etcd-servers', i.etcd.servers, '--etcd-cafile', i.etcd.caFile, '--etcd-certfile', i.etcd.certFile, '--etcd-keyfile', i.etcd.keyFile] : []),
+  ];
+}
+
 export function spawnApiserver(i: SpawnInput): void {
   const pidFile = hostPath(i.root, APISERVER_PID_FILE);
   mkdirSync(dirname(pidFile), { recursive: true });
+  const argv = apiserverArgv(i);
+  writeFileSync(hostPath(i.root, APISERVER_SPAWN_FILE), `${JSON.stringify({ argv })}\n`, { mode: 0o600 });
   const logFd = openSync(hostPath(i.root, '/run/kubeadm-sim/apiserver.log'), 'a');
-  const child = spawn(
-    process.execPath,
-    [
-      join(here, 'apiserver.js'),
-      '--address',
-      i.address,
-      '--port',
-      String(i.port),
-      '--cert-file',
-      i.certFile,
-      '--key-file',
-      i.keyFile,
-      '--state-dir',
-      i.stateDir,
-      '--node',
-      i.nodeName,
-      '--pid-file',
-      pidFile,
-      '--git-version',
-      i.gitVersion,
-      ...(i.etcd
-        ? ['--etcd-servers', i.etcd.servers, '--etcd-cafile', i.etcd.caFile, '--etcd-certfile', i.etcd.certFile, '--etcd-keyfile', i.etcd.keyFile]
-        : []),
-    ],
-    { detached: true, stdio: ['ignore', logFd, logFd] },
-  );
+  const [node, ...args] = argv;
+  const child = spawn(node!, args, { detached: true, stdio: ['ignore', logFd, logFd] });
   child.unref();
 }
 
@@ -125,4 +136,5 @@ export async function stopApiserver(root: string): Promise<void> {
     }
   }
   if (existsSync(f)) unlinkSync(f);
+  rmSync(hostPath(root, APISERVER_SPAWN_FILE), { force: true });
 }

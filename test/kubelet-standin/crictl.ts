@@ -5,6 +5,7 @@
  * A container runs while its daemon's process lives; a terminating pod's container runs until the process exits.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { SystemctlResult } from './systemctl.js';
 
 export interface CrictlContainer {
@@ -16,6 +17,10 @@ export interface CrictlContainer {
   readonly running: boolean;
   /** Distinguishes restarts: a new process is a new container. */
   readonly instance: string;
+  /** Set once it exited. */
+  readonly exitCode?: number;
+  /** What it printed (stdout and stderr together), for `crictl logs`. */
+  readonly logPath?: string;
 }
 
 const STATES = new Set(['created', 'running', 'exited', 'unknown']);
@@ -51,7 +56,9 @@ export function runCrictl(argv: readonly string[], containers: readonly CrictlCo
       break;
     }
   }
-  if (command !== 'ps') return { exitCode: 1, stdout: '', stderr: `crictl stand-in: only "ps" is simulated, got ${JSON.stringify(command ?? '')}\n` };
+  if (command === 'inspect' || command === 'logs') return inspectOrLogs(command, args, containers);
+  if (command !== 'ps')
+    return { exitCode: 1, stdout: '', stderr: `crictl stand-in: only ps, inspect and logs are simulated, got ${JSON.stringify(command ?? '')}\n` };
   let quiet = false;
   let all = false;
   let state: string | undefined;
@@ -100,4 +107,51 @@ export function runCrictl(argv: readonly string[], containers: readonly CrictlCo
   if (quiet) return { exitCode: 0, stdout: matching.map((c) => `${containerId(c)}\n`).join(''), stderr: '' };
   const rows = matching.map((c) => [containerId(c).slice(0, 13), c.running ? 'Running' : 'Exited', c.name, c.podName].join('\t'));
   return { exitCode: 0, stdout: ['CONTAINER\tSTATE\tNAME\tPOD', ...rows].join('\n') + '\n', stderr: '' };
+}
+
+/**
+ * `crictl inspect [-o json] ID` (the CRI ContainerStatus as JSON: `status.state`, `status.exitCode`) and `crictl logs
+ * [--tail N] ID`. An unknown id is cri-tools' NotFound error.
+ */
+function inspectOrLogs(command: 'inspect' | 'logs', args: string[], containers: readonly CrictlContainer[]): SystemctlResult {
+  let tail = -1;
+  const ids: string[] = [];
+  while (args.length > 0) {
+    const a = args.shift()!;
+    const [name, inline] = a.split('=', 2) as [string, string | undefined];
+    if (command === 'inspect' && (name === '-o' || name === '--output')) {
+      const v = inline ?? args.shift();
+      if (v !== 'json') return { exitCode: 1, stdout: '', stderr: `crictl: the stand-in prints only -o json, not ${JSON.stringify(v)}\n` };
+    } else if (command === 'logs' && name === '--tail') {
+      const v = Number(inline ?? args.shift());
+      if (!Number.isInteger(v)) return { exitCode: 1, stdout: '', stderr: 'crictl: invalid value for --tail\n' };
+      tail = v;
+    } else if (a.startsWith('-')) return usage(`flag provided but not defined: ${name}`);
+    else ids.push(a);
+  }
+  if (ids.length !== 1) return { exitCode: 1, stdout: '', stderr: `crictl: ID cannot be empty\n` };
+  const c = containers.find((x) => containerId(x).startsWith(ids[0]!));
+  if (!c)
+    return {
+      exitCode: 1,
+      stdout: '',
+      stderr: `crictl: rpc error: code = NotFound desc = an error occurred when try to find container "${ids[0]}": not found\n`,
+    };
+  if (command === 'inspect') {
+    const status = {
+      id: containerId(c),
+      metadata: { name: c.name },
+      state: c.running ? 'CONTAINER_RUNNING' : 'CONTAINER_EXITED',
+      exitCode: c.running ? 0 : (c.exitCode ?? 0),
+    };
+    return { exitCode: 0, stdout: `${JSON.stringify({ status }, null, 2)}\n`, stderr: '' };
+  }
+  let text = '';
+  try {
+    text = c.logPath ? readFileSync(c.logPath, 'utf8') : '';
+  } catch {
+    text = '';
+  }
+  const lines = text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
+  return { exitCode: 0, stdout: `${(tail >= 0 ? lines.slice(-tail) : lines).join('\n')}\n`, stderr: '' };
 }

@@ -8,9 +8,27 @@ import { parse as parseYaml } from 'yaml';
 /** Daemons that run either as a static pod or as a systemd unit. */
 export type DaemonName = 'keepalived' | 'haproxy';
 export const DAEMON_NAMES: readonly DaemonName[] = ['keepalived', 'haproxy'];
-/** Daemons the stand-in runs from static pods: the load balancer pair, and etcd (Debian's /usr/bin/etcd for kubeadm's image). */
-export type PodDaemonName = DaemonName | 'etcd';
-export const POD_DAEMON_NAMES: readonly PodDaemonName[] = [...DAEMON_NAMES, 'etcd'];
+/**
+ * What the stand-in runs from static pods: the load balancer pair, etcd (Debian's /usr/bin/etcd for kubeadm's image),
+ * and the image's one-shot tools a restore pod runs (etcdutl of 3.5 images, etcdctl of 3.4 ones).
+ */
+export type PodDaemonName = DaemonName | 'etcd' | 'etcdutl' | 'etcdctl';
+export const POD_DAEMON_NAMES: readonly PodDaemonName[] = [...DAEMON_NAMES, 'etcd', 'etcdutl', 'etcdctl'];
+
+/** etcdutl's restore flags that etcdctl 3.4 does not have (etcd 3.5.10 added them). */
+const NOT_IN_ETCD_3_4 = ['--bump-revision', '--mark-compacted'];
+
+/**
+ * The host command that stands in for the image's: the same, except `etcdutl snapshot …` (etcd 3.5 images), which
+ * runs as Debian's etcdctl 3.4 with ETCDCTL_API=3 (the same subcommand and flags) minus the two 3.4 lacks; `dropped`
+ * says which, for the event log. Debian ships no etcdutl.
+ */
+export function hostCommand(container: Container): { argv: string[]; env: Record<string, string>; dropped: string[] } {
+  const argv = [...container.command, ...container.args];
+  if ((argv[0] ?? '').split('/').pop() !== 'etcdutl') return { argv, env: { ...container.env }, dropped: [] };
+  const dropped = argv.filter((a) => NOT_IN_ETCD_3_4.includes(a.split('=')[0]!));
+  return { argv: ['etcdctl', ...argv.slice(1).filter((a) => !dropped.includes(a))], env: { ...container.env, ETCDCTL_API: '3' }, dropped };
+}
 
 export interface HostPathVolume {
   readonly name: string;

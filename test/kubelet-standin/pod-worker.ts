@@ -12,7 +12,7 @@ import { descendantsOf, signalQuietly } from '../netns/proc.js';
 import { prepareContainerMounts } from './container-mounts.js';
 import type { CrictlContainer } from './crictl.js';
 import type { DaemonState, DaemonStatus, EmitEvent } from './events.js';
-import type { Container, PodDaemonName, StaticPod } from './pod-manifest.js';
+import { hostCommand, type Container, type PodDaemonName, type StaticPod } from './pod-manifest.js';
 import { scheduleLivenessProbe } from './probes.js';
 import { waitForChildProcess, waitForListener } from './readiness.js';
 
@@ -81,6 +81,8 @@ export class PodWorker {
       namespace: this.o.pod.namespace,
       running: pid !== undefined,
       instance: String(pid ?? this.restarts),
+      ...(pid === undefined && this.lastExit ? { exitCode: this.lastExit.code ?? 128 + 9 } : {}),
+      ...(this.proc ? { logPath: this.proc.logPath } : {}),
     };
   }
 
@@ -112,13 +114,16 @@ export class PodWorker {
       return;
     }
     this.state = 'starting';
-    const [cmd, ...cmdArgs] = container.command;
-    const proc = lab.spawn(host, cmd!, [...cmdArgs, ...container.args], {
+    const { argv, env, dropped } = hostCommand(container);
+    if (dropped.length > 0)
+      emit({ daemon, source: 'static-pod', kind: 'ignored', detail: `${this.o.file}: etcdutl runs as Debian's etcdctl 3.4, which lacks ${dropped.join(' ')}` });
+    const [cmd, ...cmdArgs] = argv;
+    const proc = lab.spawn(host, cmd!, cmdArgs, {
       name: `pod-${pod.name}`,
       binds: mounts.binds,
       pidNamespace: true,
       cleanEnv: true,
-      env: { PATH: SYSTEM_PATH, HOSTNAME: host, ...container.env },
+      env: { PATH: SYSTEM_PATH, HOSTNAME: host, ...env },
       cwd: '/',
     });
     this.proc = proc;

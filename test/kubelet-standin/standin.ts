@@ -22,6 +22,7 @@ import { runCrictl } from './crictl.js';
 import type { DaemonStatus, StandinEvent } from './events.js';
 import { ManifestWatcher, type ManifestFiles } from './manifest-watcher.js';
 import { PassiveUnit } from './passive-unit.js';
+import { ApiserverPod } from './apiserver-pod.js';
 import { daemonOf, parseStaticPod, podProblems, DAEMON_NAMES, type DaemonName, type PodDaemonName } from './pod-manifest.js';
 import { KUBELET_BACKOFF, PodWorker, type KubeletBackoff } from './pod-worker.js';
 import { runSystemctl, serveSystemctl, type SystemctlResult, type SystemctlUnit } from './systemctl.js';
@@ -131,8 +132,10 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
   }
   for (const name of options.passiveUnits ?? ['kubelet', 'containerd']) units.set(name, new PassiveUnit());
 
+  const apiserver = new ApiserverPod(lab, host, root, (e) => emit(e));
   const sync = async (files: ManifestFiles): Promise<void> => {
     const problems: string[] = [];
+    let apiserverManifest = false;
     const wanted = new Map<string, { file: string; worker: () => PodWorker; identity: string }>();
     const claimed = new Map<PodDaemonName, string>();
     for (const [file, text] of files) {
@@ -143,8 +146,9 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
         problems.push(`${file}: ${(err as Error).message}`);
         continue;
       }
+      if (pod.containers.some((c) => c.name === 'kube-apiserver')) apiserverManifest = true;
       const runnable = pod.containers.map((c) => ({ c, daemon: daemonOf(c) })).filter((x) => x.daemon !== undefined);
-      if (runnable.length === 0) continue; // kube-apiserver, kube-vip …: not this stand-in's business
+      if (runnable.length === 0) continue; // kube-apiserver (see apiserver-pod.ts), kube-vip …
       const { c: container, daemon } = runnable[0]! as { c: (typeof runnable)[number]['c']; daemon: PodDaemonName };
       const unsafe = podProblems(pod, container, daemon);
       if (unsafe.length > 0) {
@@ -202,6 +206,7 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
       pods.set(file, worker);
       worker.start();
     }
+    await apiserver.sync(apiserverManifest);
   };
 
   const watcher = new ManifestWatcher(manifestDir, sync, options.pollIntervalMs ?? 100, (err) =>
@@ -211,11 +216,7 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
     join(lab.dir, 'hosts', host),
     host,
     (name) => units.get(name),
-    (argv) =>
-      runCrictl(
-        argv,
-        [...pods.values(), ...dying].map((w) => w.asContainer()),
-      ),
+    (argv) => runCrictl(argv, [...[...pods.values(), ...dying].map((w) => w.asContainer()), ...[apiserver.asContainer()].filter((c) => c !== undefined)]),
   );
   await watcher.start();
 
