@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { STATIC_POD_MANIFESTS_DIR, STOPPED_MANIFESTS_DIR } from '../../core/host/paths.js';
 import { kubeadmEtcdManifest } from '../../test/support/etcd-manifest.js';
 import { ScriptedHostOps } from '../../test/support/scripted-host.js';
-import { etcdRestoreMember, etcdStageSnapshot, parkControlPlane, type StagingState } from './etcd-restore.js';
+import { etcdRestoreMember, etcdStageSnapshot, parkControlPlane, removeRestoreLeftovers, type StagingState } from './etcd-restore.js';
 
 const SOCK = 'unix:///run/containerd/containerd.sock';
 const WORK = '/var/lib/etcd.kubeadm-ha-restore';
@@ -212,6 +212,22 @@ describe('etcdRestoreMember', () => {
     expect(host.calls.length).toBe(calls);
   });
 
+  it('asks again when a container it listed is gone before it could be inspected', async () => {
+    await controlPlaneHost(true);
+    await host.writeFile(`${WORK}/snapshot.db`, 'staged', 0o600);
+    scriptRuntime(0);
+    let inspections = 0;
+    host.on(/ inspect --output json /, () =>
+      ++inspections === 1
+        ? { exitCode: 1, stderr: 'crictl: rpc error: code = NotFound desc = an error occurred when try to find container: not found\n' }
+        : { stdout: JSON.stringify({ status: { state: 'CONTAINER_EXITED', exitCode: 0 } }) },
+    );
+    const r = await etcdRestoreMember(host, input, { criSocket: SOCK, timeoutMs: 5_000 }, () => undefined);
+    expect(r.alreadyRestored).toBe(false);
+    expect(inspections).toBe(2);
+    expect(await host.readFile('/var/lib/etcd/member/snap/db')).toBe('restored');
+  });
+
   it("fails with the tool's own words when it exits non-zero, and leaves the data dir alone", async () => {
     await controlPlaneHost(true);
     await host.writeFile('/var/lib/etcd/member/snap/db', 'before', 0o600);
@@ -237,5 +253,26 @@ describe('etcdRestoreMember', () => {
       'no staged snapshot in /var/lib/etcd.kubeadm-ha-restore',
     );
     expect(host.calls).toEqual([]);
+  });
+});
+
+describe('removeRestoreLeftovers', () => {
+  it("removes a restore's kept data and work directory beside /var/lib/etcd, and nothing else", async () => {
+    host = new ScriptedHostOps();
+    for (const f of [
+      '/var/lib/etcd.before-restore-20261203T193000Z/member/snap/db',
+      '/var/lib/etcd.kubeadm-ha-restore/restored',
+      '/var/lib/etcd.backup/member/snap/db',
+      '/var/lib/etcd-before-restore-20261203T193000Z/x',
+      '/var/lib/kubelet/config.yaml',
+    ])
+      await host.writeFile(f, 'x', 0o600);
+    const lines: string[] = [];
+    expect(await removeRestoreLeftovers(host, (l) => lines.push(l))).toEqual([
+      '/var/lib/etcd.before-restore-20261203T193000Z',
+      '/var/lib/etcd.kubeadm-ha-restore',
+    ]);
+    expect(await host.listDir('/var/lib')).toEqual(['etcd-before-restore-20261203T193000Z', 'etcd.backup', 'kubelet']);
+    expect(lines).toHaveLength(2);
   });
 });

@@ -36,7 +36,7 @@ import {
 } from '../../core/etcd/restore.js';
 import { SnapshotVerifier, SNAPSHOT_TRAILER_BYTES } from '../../core/etcd/snapshot.js';
 import { allContainersArgv, containerLogsArgv, inspectContainerArgv, parseContainerIds, parseContainerInspect } from '../../core/host/crictl.js';
-import { STATIC_POD_MANIFESTS_DIR, STOPPED_MANIFESTS_DIR } from '../../core/host/paths.js';
+import { ETCD_DATA_DIR, STATIC_POD_MANIFESTS_DIR, STOPPED_MANIFESTS_DIR } from '../../core/host/paths.js';
 import { TASK_DATA_CHUNK_BYTES } from '../../lib/grpc/limits.js';
 import type { TaskResultInput } from '../../proto/index.js';
 import type { HostOps } from '../hostops.js';
@@ -183,8 +183,10 @@ async function waitForRestoreContainer(
     wait.signal?.throwIfAborted();
     const ps = await host.exec('crictl', allContainersArgv(wait.criSocket, name), { timeoutMs: 10_000 });
     const id = parseContainerIds(ps.stdout)[0];
-    if (id) {
-      const state = parseContainerInspect((await host.exec('crictl', inspectContainerArgv(wait.criSocket, id), { timeoutMs: 10_000 })).stdout);
+    // A container listed a moment ago may be gone by now (kubelet's garbage collection): then it is asked again.
+    const inspected = id ? await host.exec('crictl', inspectContainerArgv(wait.criSocket, id), { timeoutMs: 10_000, allowFailure: true }) : undefined;
+    if (id && inspected?.exitCode === 0) {
+      const state = parseContainerInspect(inspected.stdout);
       if (state.state !== seen) {
         progress(`restore container ${name}: ${state.state}`);
         seen = state.state;
@@ -263,4 +265,26 @@ export async function etcdRestoreMember(
   const detail = `restored etcd member ${input.name} into ${facts.dataDir}${bumped ? ` (revision bumped by 1e9 and marked compacted)` : ' (etcd older than 3.5.10: revision not bumped; restart the kubelets and controllers)'}`;
   progress(detail);
   return { alreadyRestored: false, dataDir: facts.dataDir, previousDataDir: previous, revisionBumped: bumped, detail };
+}
+
+/**
+ * After `kubeadm reset` emptied etcd's data directory: the copies a restore kept beside it (the data from before each
+ * restore, the work directory) hold the same keys and secrets, and go too. kubeadm-ha never sets another data
+ * directory than kubeadm's default, so that is where they are.
+ */
+export async function removeRestoreLeftovers(host: HostOps, progress: (line: string) => void): Promise<string[]> {
+  const parent = ETCD_DATA_DIR.slice(0, ETCD_DATA_DIR.lastIndexOf('/'));
+  const base = ETCD_DATA_DIR.slice(parent.length + 1);
+  const ours = (await host.listDir(parent)).filter(
+    (name) => name === `${base}.kubeadm-ha-restore` || (name.startsWith(`${base}.before-restore-`) && /\.before-restore-\d{8}T\d{6}Z$/.test(name)),
+  );
+  const removed: string[] = [];
+  for (const name of ours) {
+    const path = `${parent}/${name}`;
+    if (await host.remove(path)) {
+      removed.push(path);
+      progress(`removed ${path} (an etcd restore's copy of the data)`);
+    }
+  }
+  return removed;
 }

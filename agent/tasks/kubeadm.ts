@@ -8,6 +8,7 @@ import { deleteCertsSecretArgv, deleteNodeArgv, drainNodeArgv, getNodeArgv, getN
 import { checkKubeadmConfigPath } from '../../core/host/owned-paths.js';
 import { IGNORE_MANIFESTS_DIR, initArgv, joinArgv, resetArgv, tokenCreateArgv, tokenDeleteArgv, uploadCertsArgv, type Argv } from '../../core/kubeadm/argv.js';
 import { formatPreflightErrors, parseInitOutput, parseJoinCommand, parsePreflightErrors } from '../../core/kubeadm/parse.js';
+import { removeRestoreLeftovers } from './etcd-restore.js';
 import type { HostOps } from '../hostops.js';
 
 export interface StepContext {
@@ -71,6 +72,7 @@ export async function kubeadmJoin(host: HostOps, configPath: string, ignorePrefl
 
 export async function kubeadmReset(host: HostOps, criSocket: string | undefined, ctx: StepContext): Promise<void> {
   await run(host, resetArgv(criSocket ? { criSocket } : {}), ctx);
+  await removeRestoreLeftovers(host, ctx.progress);
 }
 
 /**

@@ -235,6 +235,20 @@ describe('cleanup.sh against a scratch root', () => {
     expect(second.calls.filter((c) => c.startsWith('ip addr del'))).toEqual([]);
   });
 
+  it("removes an etcd restore's kept copies of the data beside /var/lib/etcd, and no other directory there", () => {
+    const box = populated({ lbPaths: LB_PATHS, written: ALL_WRITTEN });
+    put(box.root, '/var/lib/etcd.before-restore-20261203T193000Z/member/snap/db');
+    put(box.root, '/var/lib/etcd.kubeadm-ha-restore/restored');
+    put(box.root, '/var/lib/etcd.backup/member/snap/db');
+    const r = run(box);
+    expect(r.status).toBe(0);
+    expect(existsSync(join(box.root, 'var/lib/etcd.before-restore-20261203T193000Z'))).toBe(false);
+    expect(existsSync(join(box.root, 'var/lib/etcd.kubeadm-ha-restore'))).toBe(false);
+    expect(existsSync(join(box.root, 'var/lib/etcd.backup/member/snap/db'))).toBe(true);
+    expect(r.stdout).toContain('removed /var/lib/etcd.before-restore-20261203T193000Z\n');
+    expect(r.stdout).toContain('removed /var/lib/etcd.kubeadm-ha-restore\n');
+  });
+
   it('keeps the registry credentials and kubelet unit files it did not write', () => {
     const box = populated({ lbPaths: LB_PATHS, written: { kubeletDropIn: false, kubeletUnit: false, registryAuth: false } });
     const result = run(box);

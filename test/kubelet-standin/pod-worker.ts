@@ -53,6 +53,8 @@ export interface PodWorkerOptions {
 export class PodWorker {
   private proc?: LabProcess;
   private pid?: number;
+  /** The running or last container's instance: its pid at start. */
+  private instance?: string;
   private state: DaemonState = 'starting';
   private restarts = 0;
   private lastExit?: { code: number | null; signal: string | null; at: number };
@@ -80,7 +82,8 @@ export class PodWorker {
       podName: `${this.o.pod.name}-${this.o.host}`,
       namespace: this.o.pod.namespace,
       running: pid !== undefined,
-      instance: String(pid ?? this.restarts),
+      // Fixed per start, so an exited container keeps the id it had while it ran.
+      instance: this.instance ?? String(this.restarts),
       ...(pid === undefined && this.lastExit ? { exitCode: this.lastExit.code ?? 128 + 9 } : {}),
       ...(this.proc ? { logPath: this.proc.logPath } : {}),
     };
@@ -116,7 +119,12 @@ export class PodWorker {
     this.state = 'starting';
     const { argv, env, dropped } = hostCommand(container);
     if (dropped.length > 0)
-      emit({ daemon, source: 'static-pod', kind: 'ignored', detail: `${this.o.file}: etcdutl runs as Debian's etcdctl 3.4, which lacks ${dropped.join(' ')}` });
+      emit({
+        daemon,
+        source: 'static-pod',
+        kind: 'ignored',
+        detail: `${this.o.file}: etcdutl runs as Debian's etcdctl 3.4, which lacks ${dropped.map((a) => a.split('=')[0]).join(' ')}`,
+      });
     const [cmd, ...cmdArgs] = argv;
     const proc = lab.spawn(host, cmd!, cmdArgs, {
       name: `pod-${pod.name}`,
@@ -131,6 +139,7 @@ export class PodWorker {
     const pid = await proc.mainPid();
     if (proc !== this.proc || proc.exitInfo()) return;
     this.pid = pid;
+    this.instance = String(pid ?? `${this.restarts}-${Date.now()}`);
     this.state = 'running';
     emit({
       daemon,
