@@ -116,7 +116,8 @@ describe('paths and words', () => {
     const snap = { path: '/s/prod-20261203T163000.123Z-rev100.db', size: 1, revision: 100, takenAt: new Date('2026-12-03T16:30:00.123Z') };
     expect(describeLoss(snap, 250)).toContain('etcd is at revision 250 and the snapshot at 100: 150 revisions of writes are lost');
     expect(describeLoss(snap, 250)).toContain('since 2026-12-03T16:30:00.123Z');
-    expect(describeLoss(snap, 100)).toContain('no write is lost');
+    expect(describeLoss(snap, 100)).toContain("etcd is at the snapshot's revision 100: no write is lost");
+    expect(describeLoss(snap, 42)).toContain("etcd is at revision 42, below the snapshot's 100: the snapshot is not from this cluster's history");
     expect(describeLoss({ path: '/x.db', size: 1 }, undefined)).toContain('etcd cannot say its current revision');
     expect(describeLoss({ path: '/x.db', size: 1 }, 7)).toContain("the snapshot's revision is not in its name");
   });

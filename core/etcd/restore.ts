@@ -273,7 +273,9 @@ export function describeLoss(snapshot: SnapshotFacts, currentRevision: number | 
     snapshot.revision !== undefined && currentRevision !== undefined
       ? currentRevision > snapshot.revision
         ? `etcd is at revision ${currentRevision} and the snapshot at ${snapshot.revision}: ${currentRevision - snapshot.revision} revisions of writes are lost`
-        : `etcd is at revision ${currentRevision}, not past the snapshot's ${snapshot.revision}: no write is lost`
+        : currentRevision === snapshot.revision
+          ? `etcd is at the snapshot's revision ${currentRevision}: no write is lost`
+          : `etcd is at revision ${currentRevision}, below the snapshot's ${snapshot.revision}: the snapshot is not from this cluster's history as it is now (another cluster, or taken before an earlier restore); make sure it is the file you mean`
       : currentRevision !== undefined
         ? `etcd is at revision ${currentRevision}; the snapshot's revision is not in its name`
         : 'etcd cannot say its current revision';

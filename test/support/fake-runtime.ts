@@ -93,6 +93,9 @@ export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
     etcdMembers: cps.map((n, i) => fakeMember(n.name, n.address, i)),
     /** Set by a MoveLeader; otherwise the first up voting member leads. */
     etcdLeader: undefined as string | undefined,
+    /** etcd restore: the control-plane manifests parked per node, and the restore each node's member was rebuilt by. */
+    parked: new Map<string, Set<string>>(),
+    restoredBy: new Map<string, string>(),
   };
   const runTask = async <K extends TaskKind>(agent: string, kind: K, args: TaskArgs[K]): Promise<never> => {
     hosts.calls.push(`${agent}:${kind}`);
@@ -128,6 +131,40 @@ export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
         hosts.etcdMembers = hosts.etcdMembers.filter((m) => m.id !== a.memberId);
         return { removed: hosts.etcdMembers.length < before, detail: `removed etcd member ${a.memberId}` } as never;
       }
+      case 'etcdStageSnapshot': {
+        const a = args as TaskArgs['etcdStageSnapshot'];
+        if (hosts.restoredBy.get(agent) === a.restoreId) return { received: 0, staged: false, alreadyRestored: true } as never;
+        return { received: Number(a.offset ?? 0) + (a.data?.length ?? 0), staged: a.last === true, alreadyRestored: false } as never;
+      }
+      case 'parkControlPlane': {
+        const a = args as TaskArgs['parkControlPlane'];
+        const parked = hosts.parked.get(agent) ?? new Set<string>();
+        hosts.parked.set(agent, parked);
+        for (const c of a.components ?? []) {
+          if (a.park) parked.add(c);
+          else parked.delete(c);
+        }
+        hosts.etcdMembers = hosts.etcdMembers.map((m) => (m.name === agent ? { ...m, down: parked.has('etcd') } : m));
+        return { actions: (a.components ?? []).map((c) => `${c}.yaml ${a.park ? 'parked' : 'back'}`) } as never;
+      }
+      case 'etcdRestoreMember': {
+        const a = args as TaskArgs['etcdRestoreMember'];
+        if (!hosts.parked.get(agent)?.has('etcd')) throw new Error(`${agent}: etcd still runs on this node`);
+        if (hosts.restoredBy.get(agent) === a.restoreId)
+          return { alreadyRestored: true, dataDir: '/var/lib/etcd', previousDataDir: '', revisionBumped: true, detail: 'already' } as never;
+        hosts.restoredBy.set(agent, a.restoreId ?? '');
+        // A restored member is a new member: a new id under the new cluster token.
+        hosts.etcdMembers = hosts.etcdMembers.map((m) => (m.name === agent ? { ...m, id: (Number.parseInt(m.id, 16) + 0x10000).toString(16) } : m));
+        return {
+          alreadyRestored: false,
+          dataDir: '/var/lib/etcd',
+          previousDataDir: '/var/lib/etcd.before-restore-x',
+          revisionBumped: true,
+          detail: `restored ${agent}`,
+        } as never;
+      }
+      case 'waitApiserver':
+        return { elapsedMs: 1 } as never;
       case 'writeFiles':
         return { changedPaths: ((args as TaskArgs['writeFiles']).removePaths ?? []).filter((p) => mine.delete(p)) } as never;
       case 'removeVip':
