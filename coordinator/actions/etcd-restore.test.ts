@@ -95,7 +95,7 @@ describe('etcd restore', () => {
     const events = await finished(await startEtcdRestore(c.rt, path, { confirmed: false }));
     expect(hosts.calls.every((x) => READ_ONLY_TASKS.has(x.split(':')[1] as never))).toBe(true);
     expect(events.map((e) => e.message).join('\n')).toMatch(/would run: Restore every etcd member from the snapshot/);
-    expect(events.some((e) => /nothing changed\. To restore, run it again with --yes/.test(e.message))).toBe(true);
+    expect(events.some((e) => /nothing changed\. To restore, run it again with --yes/.test(e.message ?? ''))).toBe(true);
     expect(state.raw.operation.map.has('operation')).toBe(false);
   });
 
