@@ -21,12 +21,13 @@ function etcdBytes(content: Buffer): Buffer {
   return Buffer.concat([content, createHash('sha256').update(content).digest()]);
 }
 
-function runtime(snapshotDir: string, stream: Buffer, options: { revision?: number; down?: string[]; spec?: typeof spec } = {}) {
+function runtime(snapshotDir: string, stream: Buffer, options: { revision?: number; down?: string[]; spec?: typeof spec; running?: string } = {}) {
   const members = cps.map((n, i) => fakeMember(n.name, n.address, i, { down: options.down?.includes(n.name) }));
   const asked: string[] = [];
   const rt = {
     settings: { advertise: '127.0.0.1:9443', etcdSnapshotDir: snapshotDir },
     logger: silentLogger,
+    operations: { running: () => (options.running ? { kind: options.running, key: 'x' } : undefined) },
     state: { spec: { get: async () => ({ value: options.spec ?? spec, revision: 1 }) } },
     hub: {
       connectedAgents: () => cps.map((n) => ({ name: n.name })),
@@ -78,6 +79,12 @@ describe('etcd snapshot on the coordinator', () => {
     await expect(takeSnapshot(runtime(snaps, corrupt).rt)).rejects.toThrow(/failed its integrity check: etcd's sha256 trailer does not match/);
     await expect(takeSnapshot(runtime(snaps, etcdBytes(Buffer.alloc(10)), { revision: 0 }).rt)).rejects.toThrow(/reported revision 0/);
     expect(readdirSync(snaps)).toEqual([]);
+  });
+
+  it('refuses while an etcd restore runs (etcd is stopped, and pruning could take the file it restores)', async () => {
+    const { rt, asked } = runtime(join(dir, 'restoring'), etcdBytes(Buffer.alloc(10)), { running: 'etcd-restore' });
+    await expect(takeSnapshot(rt)).rejects.toThrow('an etcd restore is running: take a snapshot once it has finished');
+    expect(asked).toEqual([]);
   });
 
   it('refuses without a healthy member, naming the problems', async () => {

@@ -68,6 +68,9 @@ export function takeSnapshot(rt: CoordinatorRuntime, options: { keep?: number; s
 }
 
 async function takeSnapshotNow(rt: CoordinatorRuntime, options: { keep?: number; signal?: AbortSignal }): Promise<SnapshotTaken> {
+  // A restore stops etcd, and its snapshot may be one of the files pruning would delete.
+  if (rt.operations.running()?.kind === 'etcd-restore')
+    throw new PreconditionError('an etcd restore is running: take a snapshot once it has finished (coordinatorctl status)');
   const dir = rt.settings.etcdSnapshotDir;
   if (!dir) throw new KubeadmHaError('this coordinator has no snapshot directory configured');
   const spec = await deployedSpec(rt);
