@@ -30,6 +30,7 @@ const KUBECONFIG_ADMIN = f(
   'The kubeconfig file to use when talking to the cluster. If the flag is not set, a set of standard locations can be searched for an existing kubeconfig file.',
   { default: '/etc/kubernetes/admin.conf' },
 );
+const CERT_DIR = f('cert-dir', 'string', 'The path where to save the certificates', { default: '/etc/kubernetes/pki' });
 const SKIP_PHASES = f('skip-phases', 'strings', 'List of phases to be skipped');
 const PATCHES = f('patches', 'string', 'Path to a directory that contains files named "target[suffix][+patchtype].extension".');
 
@@ -255,6 +256,41 @@ const certsCmd: CommandSpec = {
       short: 'Generate certificate keys',
       args: { kind: 'none' },
       flags: [],
+    },
+    {
+      name: 'check-expiration',
+      use: 'check-expiration',
+      short: 'Check certificates expiration for a Kubernetes cluster',
+      args: { kind: 'none' },
+      flags: [CERT_DIR, CONFIG, KUBECONFIG_ADMIN],
+    },
+    {
+      name: 'renew',
+      use: 'renew',
+      short: 'Renew certificates for a Kubernetes cluster',
+      args: { kind: 'none' },
+      groupOnly: true,
+      flags: [],
+      subcommands: [
+        'admin.conf',
+        'all',
+        'apiserver',
+        'apiserver-etcd-client',
+        'apiserver-kubelet-client',
+        'controller-manager.conf',
+        'etcd-healthcheck-client',
+        'etcd-peer',
+        'etcd-server',
+        'front-proxy-client',
+        'scheduler.conf',
+        'super-admin.conf',
+      ].map((name) => ({
+        name,
+        use: name,
+        short: name === 'all' ? 'Renew all available certificates' : `Renew the certificate ${name}`,
+        args: { kind: 'none' as const },
+        flags: [CERT_DIR, CONFIG, KUBECONFIG_ADMIN],
+      })),
     },
   ],
 };

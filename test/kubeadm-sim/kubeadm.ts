@@ -37,10 +37,13 @@ async function dispatch(p: ParsedCommand, env: SimEnv, setHost: (h: string) => v
       return (await import('./cmd-token.js')).runTokenGenerate();
     case 'certs certificate-key':
       return (await import('./cmd-token.js')).runCertificateKey();
+    case 'certs check-expiration':
+      return (await import('./cmd-certs.js')).runCertsCheckExpiration(p, env);
     case '':
       out(renderHelp([KUBEADM_ROOT]));
       return;
     default:
+      if (p.path[1] === 'certs' && p.path[2] === 'renew' && p.path[3]) return (await import('./cmd-certs.js')).runCertsRenew(p, env, p.path[3]);
       throw new SimFailure(`kubeadm-sim: "kubeadm ${p.path.slice(1).join(' ')}" is not simulated`);
   }
 }

@@ -16,6 +16,7 @@ import {
   createDecipheriv,
 } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { parseGoDuration } from './duration.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -153,7 +154,19 @@ export interface LeafRequest {
   usages: ('server' | 'client')[];
 }
 
-/** A leaf certificate signed by `ca` (1 year), with kubeadm's key usages and SANs. */
+/**
+ * How long a leaf certificate lives: kubeadm's year, or `KUBEADM_SIM_CERT_VALIDITY` (a Go duration such as `20m`),
+ * so that tests can watch expiry come near and renewal happen. The CAs keep their ten years.
+ */
+export function leafValidityMs(): number {
+  const text = process.env.KUBEADM_SIM_CERT_VALIDITY;
+  if (!text) return YEAR_MS;
+  const ms = parseGoDuration(text);
+  if (ms === null || ms <= 0) throw new Error(`KUBEADM_SIM_CERT_VALIDITY=${JSON.stringify(text)} is not a positive Go duration`);
+  return ms;
+}
+
+/** A leaf certificate signed by `ca` (leafValidityMs, a year by default), with kubeadm's key usages and SANs. */
 export async function signLeaf(ca: CertAndKey, req: LeafRequest, alg: KeyAlgorithm, nowMs: number): Promise<CertAndKey> {
   const k = await pooledKey(alg);
   const caCert = new x509.X509Certificate(ca.certPem);
@@ -178,7 +191,7 @@ export async function signLeaf(ca: CertAndKey, req: LeafRequest, alg: KeyAlgorit
     subject,
     issuer: caCert.subject,
     notBefore: new Date(nowMs - 60_000),
-    notAfter: new Date(nowMs + YEAR_MS),
+    notAfter: new Date(nowMs + leafValidityMs()),
     publicKey: k.keys.publicKey as unknown as X509KeyPair['publicKey'],
     signingKey: signer.key,
     signingAlgorithm: signer.alg,
