@@ -101,7 +101,9 @@ export function tabwrite(lines: readonly string[]): string {
   let block: string[][] = [];
   const flush = () => {
     const widths: number[] = [];
-    for (const cells of block) cells.slice(0, -1).forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+    for (const cells of block) {
+      for (let i = 0; i < cells.length - 1; i++) widths[i] = Math.max(widths[i] ?? 0, cells[i]!.length);
+    }
     for (const cells of block) {
       const last = cells.length - 1;
       out.push(cells.map((c, i) => (i < last ? c.padEnd(Math.max(10, (widths[i] ?? 0) + 3)) : c)).join(''));
