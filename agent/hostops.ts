@@ -67,6 +67,8 @@ export interface HostOps {
   makeDir(path: string, mode: number): Promise<void>;
   /** Bytes available to root on the filesystem that holds `path` (or its nearest existing parent). */
   freeBytes(path: string): Promise<number>;
+  /** When the file was last written; undefined when it does not exist. */
+  modifiedAt(path: string): Promise<Date | undefined>;
   /**
    * Throws the AuthError writeFile, chmod and remove would throw for a symbolic link on the way to `path`; lets a task
    * check all its paths before it changes anything.
@@ -245,6 +247,14 @@ export class LocalHostOps implements HostOps {
     const real = await this.mutablePath(path);
     await mkdir(real, { recursive: true, mode: mode & 0o777 });
     await chmod(real, mode & 0o7777);
+  }
+
+  async modifiedAt(path: string): Promise<Date | undefined> {
+    try {
+      return (await stat(this.hostPath(path))).mtime;
+    } catch {
+      return undefined;
+    }
   }
 
   async freeBytes(path: string): Promise<number> {

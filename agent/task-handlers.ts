@@ -20,6 +20,7 @@ import {
   uploadCerts,
 } from './tasks/kubeadm.js';
 import { etcdMoveLeader, etcdRemoveMember, etcdSnapshot, etcdStatus } from './tasks/etcd.js';
+import { certsCheck, certsRenew, servedCertificate } from './tasks/certs.js';
 import { etcdRestoreMember, etcdStageSnapshot, parkControlPlane, type StagingState } from './tasks/etcd-restore.js';
 import { removeVip, setVipTrack, startLoadBalancer, stopLoadBalancer, verifyClean } from './tasks/load-balancer.js';
 import { runPreflight } from './tasks/preflight.js';
@@ -177,11 +178,29 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
         ctx.progress,
       );
     },
+    async certsCheck(args, ctx) {
+      return certsCheck(host, args.controlPlane, { progress: ctx.progress, signal: ctx.signal, timeoutMs: 60_000 });
+    },
+    async certsRenew(_args, ctx) {
+      return certsRenew(host, { progress: ctx.progress, signal: ctx.signal, timeoutMs: 120_000 });
+    },
+    async servedCertificate(args) {
+      return servedCertificate(host, args.address, args.port);
+    },
     async lbStatus() {
       const runtime = new HaproxyRuntime(host.root === '/' ? HAPROXY_ADMIN_SOCKET : `${host.root}${HAPROXY_ADMIN_SOCKET}`);
       const servers = await runtime.showServersState(HAPROXY_BACKEND);
+      const sessions = await runtime.serverSessions(HAPROXY_BACKEND);
       return {
-        servers: servers.map((s) => ({ backend: s.backend, name: s.name, address: s.address, port: s.port, state: s.operational, checkStatus: s.admin })),
+        servers: servers.map((s) => ({
+          backend: s.backend,
+          name: s.name,
+          address: s.address,
+          port: s.port,
+          state: s.operational,
+          checkStatus: s.admin,
+          sessions: sessions.get(s.name)?.current ?? 0,
+        })),
         appliedVersion: deps.appliedLbVersion(),
       };
     },

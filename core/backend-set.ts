@@ -292,3 +292,11 @@ function sameBackends(a: readonly Backend[], b: readonly Backend[]): boolean {
     return y !== undefined && x.name === y.name && x.address === y.address && x.port === y.port && x.state === y.state;
   });
 }
+
+/** Puts a draining backend back in service (the end of a maintenance window). An absent or active one changes nothing. */
+export function activateBackend(set: BackendSet, name: string): BackendSet {
+  return withBackends(
+    set,
+    set.backends.map((b) => (b.name === name ? { ...b, state: 'active' as const } : b)),
+  );
+}

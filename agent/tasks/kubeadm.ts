@@ -17,7 +17,8 @@ export interface StepContext {
   readonly timeoutMs?: number;
 }
 
-async function run(host: HostOps, argv: Argv, ctx: StepContext, secrets: readonly string[] = []) {
+/** One kubeadm (or kubectl) run: output lines to progress, secrets masked, kubeadm's preflight errors one per line. */
+export async function run(host: HostOps, argv: Argv, ctx: StepContext, secrets: readonly string[] = []) {
   const [cmd, ...args] = argv;
   try {
     return await host.exec(cmd!, args, {

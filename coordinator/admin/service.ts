@@ -16,7 +16,9 @@ import { startAddNode } from '../actions/add-node.js';
 import { assertClusterName, clusterContext } from '../actions/cluster-context.js';
 import { DEPLOY } from '../actions/deploy.js';
 import { finishRecord, interruptedOperation, startRecorded, takeTurn } from '../actions/operation-record.js';
+import { startCertsRenew } from '../actions/certs-renew.js';
 import { startEtcdRestore } from '../actions/etcd-restore.js';
+import { certsCheck } from './certs.js';
 import { startRemoveNode } from '../actions/remove-node.js';
 import { startReset } from '../actions/reset.js';
 import { runVerify } from '../actions/verify.js';
@@ -94,6 +96,8 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
         return startReset(rt, { signal: abort.signal });
       case 'etcd-restore':
         return startEtcdRestore(rt, record.key, { confirmed: true, signal: abort.signal });
+      case 'certs-renew':
+        return startCertsRenew(rt, record.key === 'all' ? '' : record.key, { signal: abort.signal, force: record.force === true });
     }
   };
 
@@ -112,6 +116,14 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
     async EtcdSnapshot(call, callback) {
       const taken = await takeSnapshot(rt, { keep: call.request.keep, signal: abort.signal });
       callback(null, { ...taken, pruned: [...taken.pruned] });
+    },
+
+    async CertsRenew(call) {
+      stream(call, await startCertsRenew(rt, call.request.nodeName, { dryRun: call.request.dryRun, signal: abort.signal, force: call.request.force }));
+    },
+
+    async CertsCheck(_call, callback) {
+      callback(null, await certsCheck(rt, abort.signal));
     },
 
     async EtcdRestore(call) {

@@ -13,6 +13,7 @@ import { verifyCommand } from './commands/verify.js';
 import { addNodeCommand } from './commands/add-node.js';
 import { removeNodeCommand } from './commands/remove-node.js';
 import { resetCommand } from './commands/reset.js';
+import { certsCommand } from './commands/certs.js';
 import { etcdCommand } from './commands/etcd.js';
 
 const COMMANDS: readonly Command[] = [
@@ -29,6 +30,7 @@ const COMMANDS: readonly Command[] = [
   joinCommandCommand,
   verifyCommand,
   etcdCommand,
+  certsCommand,
 ];
 
 function usage(): string {

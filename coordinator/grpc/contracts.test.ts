@@ -76,6 +76,9 @@ describe('gRPC contracts', () => {
       'etcdStageSnapshot',
       'parkControlPlane',
       'etcdRestoreMember',
+      'certsCheck',
+      'certsRenew',
+      'servedCertificate',
     ]);
     expect(TASK_KINDS.filter(taskHasResult)).toEqual([
       'preflight',
@@ -94,6 +97,9 @@ describe('gRPC contracts', () => {
       'etcdStageSnapshot',
       'parkControlPlane',
       'etcdRestoreMember',
+      'certsCheck',
+      'certsRenew',
+      'servedCertificate',
     ]);
   });
 });

@@ -132,3 +132,16 @@ export function versionArgv(): Argv {
 export function certificateKeyArgv(): Argv {
   return [KUBEADM, 'certs', 'certificate-key'];
 }
+
+/** `kubeadm certs check-expiration`: the table of every certificate kubeadm manages on this node (read-only). */
+export function certsCheckExpirationArgv(): Argv {
+  return [KUBEADM, 'certs', 'check-expiration'];
+}
+
+/**
+ * `kubeadm certs renew all`: every certificate kubeadm manages here, renewed with the local CAs (new key, same
+ * identity). The components keep using the old ones until they restart.
+ */
+export function certsRenewAllArgv(): Argv {
+  return [KUBEADM, 'certs', 'renew', 'all'];
+}

@@ -3,8 +3,10 @@
  * initDoneTempl, phases/uploadcerts, preflight/checks.go), as seen in real runs quoted in kubeadm docs and issues;
  * addresses, tokens, hashes and keys are replaced with our own.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  parseCheckExpiration,
   formatPreflightErrors,
   parseCertificateKey,
   parseInitOutput,
@@ -248,5 +250,52 @@ describe('preflight errors', () => {
     const text = formatPreflightErrors(parsePreflightErrors(PREFLIGHT_FAILURE));
     expect(text.split('\n')).toHaveLength(4);
     expect(text).toContain('[Port-10250] Port 10250 is in use (the port is taken');
+  });
+});
+
+describe('parseCheckExpiration', () => {
+  const real = readFileSync(new URL('../../test/fixtures/kubeadm-output/v1.28.4-certs_check-expiration.txt', import.meta.url), 'utf8').replace(
+    /\[exit code \d+\]\n?$/,
+    '',
+  );
+
+  it("reads real kubeadm v1.28.4's tables: every certificate, its expiry to the minute, its CA", () => {
+    const parsed = parseCheckExpiration(real);
+    expect(parsed.certificates.map((c) => c.name)).toEqual([
+      'admin.conf',
+      'apiserver',
+      'apiserver-etcd-client',
+      'apiserver-kubelet-client',
+      'controller-manager.conf',
+      'etcd-healthcheck-client',
+      'etcd-peer',
+      'etcd-server',
+      'front-proxy-client',
+      'scheduler.conf',
+    ]);
+    expect(parsed.certificates[1]).toEqual({
+      name: 'apiserver',
+      notAfter: new Date('2027-12-03T08:14:00Z'),
+      authority: 'ca',
+      externallyManaged: false,
+      missing: false,
+    });
+    expect(parsed.certificates[2]!.authority).toBe('etcd-ca');
+    expect(parsed.authorities.map((c) => [c.name, c.notAfter?.toISOString()])).toEqual([
+      ['ca', '2036-11-30T08:14:00.000Z'],
+      ['etcd-ca', '2036-11-30T08:14:00.000Z'],
+      ['front-proxy-ca', '2036-11-30T08:14:00.000Z'],
+    ]);
+  });
+
+  it('reads a !MISSING! row and an externally managed one, and refuses output without the table', () => {
+    const text = real
+      .replace(/admin\.conf {17}Dec 03, 2027 08:14 UTC {3}364d {12}ca {22}no {6}/, '!MISSING! admin.conf')
+      .replace(/(apiserver {18}.* ca {22})no /, '$1yes');
+    const parsed = parseCheckExpiration(text);
+    expect(parsed.certificates[0]).toEqual({ name: 'admin.conf', authority: '', externallyManaged: false, missing: true });
+    expect(parsed.certificates[1]!.externallyManaged).toBe(true);
+    expect(() => parseCheckExpiration('[check-expiration] Error reading configuration\n')).toThrow('no certificate table');
+    expect(() => parseCheckExpiration(real.replace('Dec 03, 2027 08:14 UTC', 'Dec 3 2027'))).toThrow();
   });
 });

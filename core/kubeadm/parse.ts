@@ -235,3 +235,63 @@ export function formatPreflightErrors(problems: readonly PreflightProblem[]): st
     })
     .join('\n');
 }
+
+/** One row of `kubeadm certs check-expiration`. */
+export interface CertificateExpiry {
+  readonly name: string;
+  /** Undefined for a `!MISSING!` row. */
+  readonly notAfter?: Date;
+  /** The signing CA's name (`ca`, `etcd-ca`, `front-proxy-ca`); '' for a CA itself or a missing row. */
+  readonly authority: string;
+  readonly externallyManaged: boolean;
+  readonly missing: boolean;
+}
+
+export interface CheckExpirationOutput {
+  readonly certificates: readonly CertificateExpiry[];
+  readonly authorities: readonly CertificateExpiry[];
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const EXPIRES_RE = /^([A-Z][a-z]{2}) (\d{2}), (\d{4}) (\d{2}):(\d{2}) UTC$/;
+
+function parseExpires(text: string, source: string): Date {
+  const m = EXPIRES_RE.exec(text);
+  const month = m ? MONTHS.indexOf(m[1]!) : -1;
+  if (!m || month < 0) throw new KubeadmHaError(`${source}: EXPIRES ${JSON.stringify(text.slice(0, 40))} is not "Jan 02, 2006 15:04 UTC"`);
+  return new Date(Date.UTC(Number(m[3]), month, Number(m[2]), Number(m[4]), Number(m[5])));
+}
+
+/**
+ * `kubeadm certs check-expiration`'s two tables (cmd/kubeadm/app/cmd/certs.go): columns are separated by runs of at
+ * least three spaces (Go's tabwriter, padding 3), so the EXPIRES date, which holds single spaces, stays one cell.
+ * Anything that is not those tables (the configuration lines above them) is skipped; a table without its header fails.
+ */
+export function parseCheckExpiration(output: string, source = 'kubeadm certs check-expiration'): CheckExpirationOutput {
+  const lines = output.split('\n').map((l) => l.trimEnd());
+  const certHeader = lines.findIndex((l) => /^CERTIFICATE {3,}EXPIRES {3,}RESIDUAL TIME {3,}CERTIFICATE AUTHORITY {3,}EXTERNALLY MANAGED$/.test(l));
+  const caHeader = lines.findIndex((l) => /^CERTIFICATE AUTHORITY {3,}EXPIRES {3,}RESIDUAL TIME {3,}EXTERNALLY MANAGED$/.test(l));
+  if (certHeader < 0 || caHeader < certHeader) throw new KubeadmHaError(`${source}: no certificate table (CERTIFICATE … EXTERNALLY MANAGED) in the output`);
+  const rows = (from: number, withAuthority: boolean): CertificateExpiry[] => {
+    const out: CertificateExpiry[] = [];
+    for (const line of lines.slice(from + 1)) {
+      if (line === '') break;
+      const missing = /^!MISSING! (\S+)$/.exec(line);
+      if (missing) {
+        out.push({ name: missing[1]!, authority: '', externallyManaged: false, missing: true });
+        continue;
+      }
+      const cells = line.split(/ {3,}/);
+      if (cells.length !== (withAuthority ? 5 : 4)) throw new KubeadmHaError(`${source}: unexpected row ${JSON.stringify(line.slice(0, 120))}`);
+      out.push({
+        name: cells[0]!,
+        notAfter: parseExpires(cells[1]!, source),
+        authority: withAuthority ? cells[3]! : '',
+        externallyManaged: cells[withAuthority ? 4 : 3] === 'yes',
+        missing: false,
+      });
+    }
+    return out;
+  };
+  return { certificates: rows(certHeader, true), authorities: rows(caHeader, false) };
+}

@@ -5,6 +5,10 @@ import type { AddNodeRequest as _kubeadm_ha_v1_AddNodeRequest, AddNodeRequest__O
 import type { AdminServiceClient as _kubeadm_ha_v1_AdminServiceClient, AdminServiceDefinition as _kubeadm_ha_v1_AdminServiceDefinition } from './kubeadm_ha/v1/AdminService.js';
 import type { ApproveNodeRequest as _kubeadm_ha_v1_ApproveNodeRequest, ApproveNodeRequest__Output as _kubeadm_ha_v1_ApproveNodeRequest__Output } from './kubeadm_ha/v1/ApproveNodeRequest.js';
 import type { CertificateExpiry as _kubeadm_ha_v1_CertificateExpiry, CertificateExpiry__Output as _kubeadm_ha_v1_CertificateExpiry__Output } from './kubeadm_ha/v1/CertificateExpiry.js';
+import type { CertificateRow as _kubeadm_ha_v1_CertificateRow, CertificateRow__Output as _kubeadm_ha_v1_CertificateRow__Output } from './kubeadm_ha/v1/CertificateRow.js';
+import type { CertsCheckRequest as _kubeadm_ha_v1_CertsCheckRequest, CertsCheckRequest__Output as _kubeadm_ha_v1_CertsCheckRequest__Output } from './kubeadm_ha/v1/CertsCheckRequest.js';
+import type { CertsCheckResponse as _kubeadm_ha_v1_CertsCheckResponse, CertsCheckResponse__Output as _kubeadm_ha_v1_CertsCheckResponse__Output } from './kubeadm_ha/v1/CertsCheckResponse.js';
+import type { CertsRenewRequest as _kubeadm_ha_v1_CertsRenewRequest, CertsRenewRequest__Output as _kubeadm_ha_v1_CertsRenewRequest__Output } from './kubeadm_ha/v1/CertsRenewRequest.js';
 import type { ContainerRuntime as _kubeadm_ha_v1_ContainerRuntime, ContainerRuntime__Output as _kubeadm_ha_v1_ContainerRuntime__Output } from './kubeadm_ha/v1/ContainerRuntime.js';
 import type { CreateTokenRequest as _kubeadm_ha_v1_CreateTokenRequest, CreateTokenRequest__Output as _kubeadm_ha_v1_CreateTokenRequest__Output } from './kubeadm_ha/v1/CreateTokenRequest.js';
 import type { CreateTokenResponse as _kubeadm_ha_v1_CreateTokenResponse, CreateTokenResponse__Output as _kubeadm_ha_v1_CreateTokenResponse__Output } from './kubeadm_ha/v1/CreateTokenResponse.js';
@@ -54,6 +58,10 @@ export interface ProtoGrpcType {
       AdminService: SubtypeConstructor<typeof grpc.Client, _kubeadm_ha_v1_AdminServiceClient> & { service: _kubeadm_ha_v1_AdminServiceDefinition }
       ApproveNodeRequest: MessageTypeDefinition<_kubeadm_ha_v1_ApproveNodeRequest, _kubeadm_ha_v1_ApproveNodeRequest__Output>
       CertificateExpiry: MessageTypeDefinition<_kubeadm_ha_v1_CertificateExpiry, _kubeadm_ha_v1_CertificateExpiry__Output>
+      CertificateRow: MessageTypeDefinition<_kubeadm_ha_v1_CertificateRow, _kubeadm_ha_v1_CertificateRow__Output>
+      CertsCheckRequest: MessageTypeDefinition<_kubeadm_ha_v1_CertsCheckRequest, _kubeadm_ha_v1_CertsCheckRequest__Output>
+      CertsCheckResponse: MessageTypeDefinition<_kubeadm_ha_v1_CertsCheckResponse, _kubeadm_ha_v1_CertsCheckResponse__Output>
+      CertsRenewRequest: MessageTypeDefinition<_kubeadm_ha_v1_CertsRenewRequest, _kubeadm_ha_v1_CertsRenewRequest__Output>
       ContainerRuntime: MessageTypeDefinition<_kubeadm_ha_v1_ContainerRuntime, _kubeadm_ha_v1_ContainerRuntime__Output>
       CreateTokenRequest: MessageTypeDefinition<_kubeadm_ha_v1_CreateTokenRequest, _kubeadm_ha_v1_CreateTokenRequest__Output>
       CreateTokenResponse: MessageTypeDefinition<_kubeadm_ha_v1_CreateTokenResponse, _kubeadm_ha_v1_CreateTokenResponse__Output>

@@ -5,6 +5,11 @@ import type { AgentMessage as _kubeadm_ha_v1_AgentMessage, AgentMessage__Output 
 import type { AgentServiceClient as _kubeadm_ha_v1_AgentServiceClient, AgentServiceDefinition as _kubeadm_ha_v1_AgentServiceDefinition } from './kubeadm_ha/v1/AgentService.js';
 import type { Cancel as _kubeadm_ha_v1_Cancel, Cancel__Output as _kubeadm_ha_v1_Cancel__Output } from './kubeadm_ha/v1/Cancel.js';
 import type { CertificateIssued as _kubeadm_ha_v1_CertificateIssued, CertificateIssued__Output as _kubeadm_ha_v1_CertificateIssued__Output } from './kubeadm_ha/v1/CertificateIssued.js';
+import type { CertificateValidity as _kubeadm_ha_v1_CertificateValidity, CertificateValidity__Output as _kubeadm_ha_v1_CertificateValidity__Output } from './kubeadm_ha/v1/CertificateValidity.js';
+import type { CertsCheck as _kubeadm_ha_v1_CertsCheck, CertsCheck__Output as _kubeadm_ha_v1_CertsCheck__Output } from './kubeadm_ha/v1/CertsCheck.js';
+import type { CertsCheckResult as _kubeadm_ha_v1_CertsCheckResult, CertsCheckResult__Output as _kubeadm_ha_v1_CertsCheckResult__Output } from './kubeadm_ha/v1/CertsCheckResult.js';
+import type { CertsRenew as _kubeadm_ha_v1_CertsRenew, CertsRenew__Output as _kubeadm_ha_v1_CertsRenew__Output } from './kubeadm_ha/v1/CertsRenew.js';
+import type { CertsRenewResult as _kubeadm_ha_v1_CertsRenewResult, CertsRenewResult__Output as _kubeadm_ha_v1_CertsRenewResult__Output } from './kubeadm_ha/v1/CertsRenewResult.js';
 import type { ContainerRuntime as _kubeadm_ha_v1_ContainerRuntime, ContainerRuntime__Output as _kubeadm_ha_v1_ContainerRuntime__Output } from './kubeadm_ha/v1/ContainerRuntime.js';
 import type { CoordinatorMessage as _kubeadm_ha_v1_CoordinatorMessage, CoordinatorMessage__Output as _kubeadm_ha_v1_CoordinatorMessage__Output } from './kubeadm_ha/v1/CoordinatorMessage.js';
 import type { CreateJoinToken as _kubeadm_ha_v1_CreateJoinToken, CreateJoinToken__Output as _kubeadm_ha_v1_CreateJoinToken__Output } from './kubeadm_ha/v1/CreateJoinToken.js';
@@ -59,6 +64,8 @@ import type { RegisterRequest as _kubeadm_ha_v1_RegisterRequest, RegisterRequest
 import type { RegisterResponse as _kubeadm_ha_v1_RegisterResponse, RegisterResponse__Output as _kubeadm_ha_v1_RegisterResponse__Output } from './kubeadm_ha/v1/RegisterResponse.js';
 import type { RemoveVip as _kubeadm_ha_v1_RemoveVip, RemoveVip__Output as _kubeadm_ha_v1_RemoveVip__Output } from './kubeadm_ha/v1/RemoveVip.js';
 import type { RenewCertificate as _kubeadm_ha_v1_RenewCertificate, RenewCertificate__Output as _kubeadm_ha_v1_RenewCertificate__Output } from './kubeadm_ha/v1/RenewCertificate.js';
+import type { ServedCertificate as _kubeadm_ha_v1_ServedCertificate, ServedCertificate__Output as _kubeadm_ha_v1_ServedCertificate__Output } from './kubeadm_ha/v1/ServedCertificate.js';
+import type { ServedCertificateResult as _kubeadm_ha_v1_ServedCertificateResult, ServedCertificateResult__Output as _kubeadm_ha_v1_ServedCertificateResult__Output } from './kubeadm_ha/v1/ServedCertificateResult.js';
 import type { SetVipTrack as _kubeadm_ha_v1_SetVipTrack, SetVipTrack__Output as _kubeadm_ha_v1_SetVipTrack__Output } from './kubeadm_ha/v1/SetVipTrack.js';
 import type { StartLoadBalancer as _kubeadm_ha_v1_StartLoadBalancer, StartLoadBalancer__Output as _kubeadm_ha_v1_StartLoadBalancer__Output } from './kubeadm_ha/v1/StartLoadBalancer.js';
 import type { StopLoadBalancer as _kubeadm_ha_v1_StopLoadBalancer, StopLoadBalancer__Output as _kubeadm_ha_v1_StopLoadBalancer__Output } from './kubeadm_ha/v1/StopLoadBalancer.js';
@@ -85,6 +92,11 @@ export interface ProtoGrpcType {
       AgentService: SubtypeConstructor<typeof grpc.Client, _kubeadm_ha_v1_AgentServiceClient> & { service: _kubeadm_ha_v1_AgentServiceDefinition }
       Cancel: MessageTypeDefinition<_kubeadm_ha_v1_Cancel, _kubeadm_ha_v1_Cancel__Output>
       CertificateIssued: MessageTypeDefinition<_kubeadm_ha_v1_CertificateIssued, _kubeadm_ha_v1_CertificateIssued__Output>
+      CertificateValidity: MessageTypeDefinition<_kubeadm_ha_v1_CertificateValidity, _kubeadm_ha_v1_CertificateValidity__Output>
+      CertsCheck: MessageTypeDefinition<_kubeadm_ha_v1_CertsCheck, _kubeadm_ha_v1_CertsCheck__Output>
+      CertsCheckResult: MessageTypeDefinition<_kubeadm_ha_v1_CertsCheckResult, _kubeadm_ha_v1_CertsCheckResult__Output>
+      CertsRenew: MessageTypeDefinition<_kubeadm_ha_v1_CertsRenew, _kubeadm_ha_v1_CertsRenew__Output>
+      CertsRenewResult: MessageTypeDefinition<_kubeadm_ha_v1_CertsRenewResult, _kubeadm_ha_v1_CertsRenewResult__Output>
       ContainerRuntime: MessageTypeDefinition<_kubeadm_ha_v1_ContainerRuntime, _kubeadm_ha_v1_ContainerRuntime__Output>
       CoordinatorMessage: MessageTypeDefinition<_kubeadm_ha_v1_CoordinatorMessage, _kubeadm_ha_v1_CoordinatorMessage__Output>
       CreateJoinToken: MessageTypeDefinition<_kubeadm_ha_v1_CreateJoinToken, _kubeadm_ha_v1_CreateJoinToken__Output>
@@ -142,6 +154,8 @@ export interface ProtoGrpcType {
       RemoveVip: MessageTypeDefinition<_kubeadm_ha_v1_RemoveVip, _kubeadm_ha_v1_RemoveVip__Output>
       RenewCertificate: MessageTypeDefinition<_kubeadm_ha_v1_RenewCertificate, _kubeadm_ha_v1_RenewCertificate__Output>
       Role: EnumTypeDefinition
+      ServedCertificate: MessageTypeDefinition<_kubeadm_ha_v1_ServedCertificate, _kubeadm_ha_v1_ServedCertificate__Output>
+      ServedCertificateResult: MessageTypeDefinition<_kubeadm_ha_v1_ServedCertificateResult, _kubeadm_ha_v1_ServedCertificateResult__Output>
       SetVipTrack: MessageTypeDefinition<_kubeadm_ha_v1_SetVipTrack, _kubeadm_ha_v1_SetVipTrack__Output>
       StartLoadBalancer: MessageTypeDefinition<_kubeadm_ha_v1_StartLoadBalancer, _kubeadm_ha_v1_StartLoadBalancer__Output>
       StopLoadBalancer: MessageTypeDefinition<_kubeadm_ha_v1_StopLoadBalancer, _kubeadm_ha_v1_StopLoadBalancer__Output>

@@ -4,6 +4,9 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AddNodeRequest as _kubeadm_ha_v1_AddNodeRequest, AddNodeRequest__Output as _kubeadm_ha_v1_AddNodeRequest__Output } from '../../kubeadm_ha/v1/AddNodeRequest.js';
 import type { ApproveNodeRequest as _kubeadm_ha_v1_ApproveNodeRequest, ApproveNodeRequest__Output as _kubeadm_ha_v1_ApproveNodeRequest__Output } from '../../kubeadm_ha/v1/ApproveNodeRequest.js';
+import type { CertsCheckRequest as _kubeadm_ha_v1_CertsCheckRequest, CertsCheckRequest__Output as _kubeadm_ha_v1_CertsCheckRequest__Output } from '../../kubeadm_ha/v1/CertsCheckRequest.js';
+import type { CertsCheckResponse as _kubeadm_ha_v1_CertsCheckResponse, CertsCheckResponse__Output as _kubeadm_ha_v1_CertsCheckResponse__Output } from '../../kubeadm_ha/v1/CertsCheckResponse.js';
+import type { CertsRenewRequest as _kubeadm_ha_v1_CertsRenewRequest, CertsRenewRequest__Output as _kubeadm_ha_v1_CertsRenewRequest__Output } from '../../kubeadm_ha/v1/CertsRenewRequest.js';
 import type { CreateTokenRequest as _kubeadm_ha_v1_CreateTokenRequest, CreateTokenRequest__Output as _kubeadm_ha_v1_CreateTokenRequest__Output } from '../../kubeadm_ha/v1/CreateTokenRequest.js';
 import type { CreateTokenResponse as _kubeadm_ha_v1_CreateTokenResponse, CreateTokenResponse__Output as _kubeadm_ha_v1_CreateTokenResponse__Output } from '../../kubeadm_ha/v1/CreateTokenResponse.js';
 import type { DeleteTokenRequest as _kubeadm_ha_v1_DeleteTokenRequest, DeleteTokenRequest__Output as _kubeadm_ha_v1_DeleteTokenRequest__Output } from '../../kubeadm_ha/v1/DeleteTokenRequest.js';
@@ -40,6 +43,20 @@ export interface AdminServiceClient extends grpc.Client {
   ApproveNode(argument: _kubeadm_ha_v1_ApproveNodeRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
   approveNode(argument: _kubeadm_ha_v1_ApproveNodeRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
   approveNode(argument: _kubeadm_ha_v1_ApproveNodeRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  
+  CertsCheck(argument: _kubeadm_ha_v1_CertsCheckRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_CertsCheckResponse__Output>): grpc.ClientUnaryCall;
+  CertsCheck(argument: _kubeadm_ha_v1_CertsCheckRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_CertsCheckResponse__Output>): grpc.ClientUnaryCall;
+  CertsCheck(argument: _kubeadm_ha_v1_CertsCheckRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_CertsCheckResponse__Output>): grpc.ClientUnaryCall;
+  CertsCheck(argument: _kubeadm_ha_v1_CertsCheckRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_CertsCheckResponse__Output>): grpc.ClientUnaryCall;
+  certsCheck(argument: _kubeadm_ha_v1_CertsCheckRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_CertsCheckResponse__Output>): grpc.ClientUnaryCall;
+  certsCheck(argument: _kubeadm_ha_v1_CertsCheckRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_CertsCheckResponse__Output>): grpc.ClientUnaryCall;
+  certsCheck(argument: _kubeadm_ha_v1_CertsCheckRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_CertsCheckResponse__Output>): grpc.ClientUnaryCall;
+  certsCheck(argument: _kubeadm_ha_v1_CertsCheckRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_CertsCheckResponse__Output>): grpc.ClientUnaryCall;
+  
+  CertsRenew(argument: _kubeadm_ha_v1_CertsRenewRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  CertsRenew(argument: _kubeadm_ha_v1_CertsRenewRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  certsRenew(argument: _kubeadm_ha_v1_CertsRenewRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  certsRenew(argument: _kubeadm_ha_v1_CertsRenewRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
   
   CreateToken(argument: _kubeadm_ha_v1_CreateTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
   CreateToken(argument: _kubeadm_ha_v1_CreateTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
@@ -158,6 +175,10 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   
   ApproveNode: grpc.handleServerStreamingCall<_kubeadm_ha_v1_ApproveNodeRequest__Output, _kubeadm_ha_v1_DeployEvent>;
   
+  CertsCheck: grpc.handleUnaryCall<_kubeadm_ha_v1_CertsCheckRequest__Output, _kubeadm_ha_v1_CertsCheckResponse>;
+  
+  CertsRenew: grpc.handleServerStreamingCall<_kubeadm_ha_v1_CertsRenewRequest__Output, _kubeadm_ha_v1_DeployEvent>;
+  
   CreateToken: grpc.handleUnaryCall<_kubeadm_ha_v1_CreateTokenRequest__Output, _kubeadm_ha_v1_CreateTokenResponse>;
   
   DeleteToken: grpc.handleUnaryCall<_kubeadm_ha_v1_DeleteTokenRequest__Output, _kubeadm_ha_v1_DeleteTokenResponse>;
@@ -191,6 +212,8 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
 export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   AddNode: MethodDefinition<_kubeadm_ha_v1_AddNodeRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_AddNodeRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>
   ApproveNode: MethodDefinition<_kubeadm_ha_v1_ApproveNodeRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_ApproveNodeRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>
+  CertsCheck: MethodDefinition<_kubeadm_ha_v1_CertsCheckRequest, _kubeadm_ha_v1_CertsCheckResponse, _kubeadm_ha_v1_CertsCheckRequest__Output, _kubeadm_ha_v1_CertsCheckResponse__Output>
+  CertsRenew: MethodDefinition<_kubeadm_ha_v1_CertsRenewRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_CertsRenewRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>
   CreateToken: MethodDefinition<_kubeadm_ha_v1_CreateTokenRequest, _kubeadm_ha_v1_CreateTokenResponse, _kubeadm_ha_v1_CreateTokenRequest__Output, _kubeadm_ha_v1_CreateTokenResponse__Output>
   DeleteToken: MethodDefinition<_kubeadm_ha_v1_DeleteTokenRequest, _kubeadm_ha_v1_DeleteTokenResponse, _kubeadm_ha_v1_DeleteTokenRequest__Output, _kubeadm_ha_v1_DeleteTokenResponse__Output>
   Deploy: MethodDefinition<_kubeadm_ha_v1_DeployRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_DeployRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>

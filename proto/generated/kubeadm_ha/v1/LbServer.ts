@@ -8,6 +8,7 @@ export interface LbServer {
   'port'?: (number);
   'state'?: (string);
   'checkStatus'?: (string);
+  'sessions'?: (number);
 }
 
 export interface LbServer__Output {
@@ -17,4 +18,5 @@ export interface LbServer__Output {
   'port': (number);
   'state': (string);
   'checkStatus': (string);
+  'sessions': (number);
 }

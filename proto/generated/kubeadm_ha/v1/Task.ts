@@ -26,6 +26,9 @@ import type { EtcdMoveLeader as _kubeadm_ha_v1_EtcdMoveLeader, EtcdMoveLeader__O
 import type { EtcdStageSnapshot as _kubeadm_ha_v1_EtcdStageSnapshot, EtcdStageSnapshot__Output as _kubeadm_ha_v1_EtcdStageSnapshot__Output } from '../../kubeadm_ha/v1/EtcdStageSnapshot.js';
 import type { ParkControlPlane as _kubeadm_ha_v1_ParkControlPlane, ParkControlPlane__Output as _kubeadm_ha_v1_ParkControlPlane__Output } from '../../kubeadm_ha/v1/ParkControlPlane.js';
 import type { EtcdRestoreMember as _kubeadm_ha_v1_EtcdRestoreMember, EtcdRestoreMember__Output as _kubeadm_ha_v1_EtcdRestoreMember__Output } from '../../kubeadm_ha/v1/EtcdRestoreMember.js';
+import type { CertsCheck as _kubeadm_ha_v1_CertsCheck, CertsCheck__Output as _kubeadm_ha_v1_CertsCheck__Output } from '../../kubeadm_ha/v1/CertsCheck.js';
+import type { CertsRenew as _kubeadm_ha_v1_CertsRenew, CertsRenew__Output as _kubeadm_ha_v1_CertsRenew__Output } from '../../kubeadm_ha/v1/CertsRenew.js';
+import type { ServedCertificate as _kubeadm_ha_v1_ServedCertificate, ServedCertificate__Output as _kubeadm_ha_v1_ServedCertificate__Output } from '../../kubeadm_ha/v1/ServedCertificate.js';
 
 export interface Task {
   'taskId'?: (string);
@@ -56,7 +59,10 @@ export interface Task {
   'etcdStageSnapshot'?: (_kubeadm_ha_v1_EtcdStageSnapshot | null);
   'parkControlPlane'?: (_kubeadm_ha_v1_ParkControlPlane | null);
   'etcdRestoreMember'?: (_kubeadm_ha_v1_EtcdRestoreMember | null);
-  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember";
+  'certsCheck'?: (_kubeadm_ha_v1_CertsCheck | null);
+  'certsRenew'?: (_kubeadm_ha_v1_CertsRenew | null);
+  'servedCertificate'?: (_kubeadm_ha_v1_ServedCertificate | null);
+  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember"|"certsCheck"|"certsRenew"|"servedCertificate";
 }
 
 export interface Task__Output {
@@ -88,5 +94,8 @@ export interface Task__Output {
   'etcdStageSnapshot'?: (_kubeadm_ha_v1_EtcdStageSnapshot__Output | null);
   'parkControlPlane'?: (_kubeadm_ha_v1_ParkControlPlane__Output | null);
   'etcdRestoreMember'?: (_kubeadm_ha_v1_EtcdRestoreMember__Output | null);
-  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember";
+  'certsCheck'?: (_kubeadm_ha_v1_CertsCheck__Output | null);
+  'certsRenew'?: (_kubeadm_ha_v1_CertsRenew__Output | null);
+  'servedCertificate'?: (_kubeadm_ha_v1_ServedCertificate__Output | null);
+  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember"|"certsCheck"|"certsRenew"|"servedCertificate";
 }

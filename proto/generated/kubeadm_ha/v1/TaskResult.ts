@@ -17,6 +17,9 @@ import type { EtcdMoveLeaderResult as _kubeadm_ha_v1_EtcdMoveLeaderResult, EtcdM
 import type { EtcdStageSnapshotResult as _kubeadm_ha_v1_EtcdStageSnapshotResult, EtcdStageSnapshotResult__Output as _kubeadm_ha_v1_EtcdStageSnapshotResult__Output } from '../../kubeadm_ha/v1/EtcdStageSnapshotResult.js';
 import type { ParkControlPlaneResult as _kubeadm_ha_v1_ParkControlPlaneResult, ParkControlPlaneResult__Output as _kubeadm_ha_v1_ParkControlPlaneResult__Output } from '../../kubeadm_ha/v1/ParkControlPlaneResult.js';
 import type { EtcdRestoreMemberResult as _kubeadm_ha_v1_EtcdRestoreMemberResult, EtcdRestoreMemberResult__Output as _kubeadm_ha_v1_EtcdRestoreMemberResult__Output } from '../../kubeadm_ha/v1/EtcdRestoreMemberResult.js';
+import type { CertsCheckResult as _kubeadm_ha_v1_CertsCheckResult, CertsCheckResult__Output as _kubeadm_ha_v1_CertsCheckResult__Output } from '../../kubeadm_ha/v1/CertsCheckResult.js';
+import type { CertsRenewResult as _kubeadm_ha_v1_CertsRenewResult, CertsRenewResult__Output as _kubeadm_ha_v1_CertsRenewResult__Output } from '../../kubeadm_ha/v1/CertsRenewResult.js';
+import type { ServedCertificateResult as _kubeadm_ha_v1_ServedCertificateResult, ServedCertificateResult__Output as _kubeadm_ha_v1_ServedCertificateResult__Output } from '../../kubeadm_ha/v1/ServedCertificateResult.js';
 
 export interface TaskResult {
   'taskId'?: (string);
@@ -38,7 +41,10 @@ export interface TaskResult {
   'etcdStageSnapshot'?: (_kubeadm_ha_v1_EtcdStageSnapshotResult | null);
   'parkControlPlane'?: (_kubeadm_ha_v1_ParkControlPlaneResult | null);
   'etcdRestoreMember'?: (_kubeadm_ha_v1_EtcdRestoreMemberResult | null);
-  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember";
+  'certsCheck'?: (_kubeadm_ha_v1_CertsCheckResult | null);
+  'certsRenew'?: (_kubeadm_ha_v1_CertsRenewResult | null);
+  'servedCertificate'?: (_kubeadm_ha_v1_ServedCertificateResult | null);
+  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember"|"certsCheck"|"certsRenew"|"servedCertificate";
 }
 
 export interface TaskResult__Output {
@@ -61,5 +67,8 @@ export interface TaskResult__Output {
   'etcdStageSnapshot'?: (_kubeadm_ha_v1_EtcdStageSnapshotResult__Output | null);
   'parkControlPlane'?: (_kubeadm_ha_v1_ParkControlPlaneResult__Output | null);
   'etcdRestoreMember'?: (_kubeadm_ha_v1_EtcdRestoreMemberResult__Output | null);
-  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember";
+  'certsCheck'?: (_kubeadm_ha_v1_CertsCheckResult__Output | null);
+  'certsRenew'?: (_kubeadm_ha_v1_CertsRenewResult__Output | null);
+  'servedCertificate'?: (_kubeadm_ha_v1_ServedCertificateResult__Output | null);
+  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember"|"certsCheck"|"certsRenew"|"servedCertificate";
 }

@@ -1,0 +1,56 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CONTROL_PLANE_COMPONENTS } from '../../../core/etcd/restore.js';
+import { TimeoutError } from '../../../core/errors.js';
+import type { WindowContext, WindowWork } from '../window/window-target.js';
+import { say } from '../window/window-target.js';
+import { renewalState, type CertsContext } from './certs-target.js';
+
+const PARK_WAIT_MS = 120_000;
+const POLL_MS = 500;
+
+/**
+ * The work inside the window: `kubeadm certs renew all` (unless this renewal already did it on the node), then every
+ * control-plane static pod restarted the documented way (manifests parked until their containers stopped, then put
+ * back: etcd keeps quorum, one member at a time), then until the apiserver serves the certificate on disk.
+ */
+export function certsRenewWork(certs: Pick<CertsContext, 'startedAt'>): WindowWork {
+  return {
+    id: 'certs-renew',
+    title: 'kubeadm certs renew all; restart the control-plane pods; wait for the new certificate',
+    async done(ctx: WindowContext) {
+      const state = await renewalState({ ...ctx, startedAt: certs.startedAt }, ctx.target);
+      return state.renewedOnDisk && state.served;
+    },
+    async run(ctx: WindowContext) {
+      const node = ctx.target;
+      const before = await renewalState({ ...ctx, startedAt: certs.startedAt }, node);
+      if (!before.renewedOnDisk) {
+        const renewed = await ctx.agents.runTask(node.name, 'certsRenew', {}, { timeoutMs: 180_000, onProgress: (l) => say(ctx, 'certs-renew', l) });
+        say(ctx, 'certs-renew', `${renewed.lines.filter((l) => l.endsWith(' renewed')).length} certificates renewed`);
+      }
+      const parked = await ctx.agents.runTask(
+        node.name,
+        'parkControlPlane',
+        { park: true, components: [...CONTROL_PLANE_COMPONENTS], criSocket: ctx.spec.kubernetes.criSocket, waitTimeoutMs: PARK_WAIT_MS },
+        { timeoutMs: PARK_WAIT_MS + 15_000 },
+      );
+      say(ctx, 'certs-renew', parked.actions.join('; '));
+      const back = await ctx.agents.runTask(node.name, 'parkControlPlane', { park: false, components: [...CONTROL_PLANE_COMPONENTS] }, { timeoutMs: 30_000 });
+      say(ctx, 'certs-renew', back.actions.join('; '));
+      const deadline = Date.now() + ctx.windowTimeouts.readyMs;
+      for (;;) {
+        ctx.signal?.throwIfAborted();
+        const state = await renewalState({ ...ctx, startedAt: certs.startedAt }, node);
+        if (state.served) {
+          say(ctx, 'certs-renew', `the apiserver serves the renewed certificate (serial ${state.diskSerial})`);
+          return;
+        }
+        if (Date.now() > deadline)
+          throw new TimeoutError(`${node.name}'s apiserver does not serve the renewed certificate ${ctx.windowTimeouts.readyMs} ms after its restart`, {
+            host: node.name,
+          });
+        await sleep(POLL_MS);
+      }
+    },
+  };
+}
