@@ -126,7 +126,14 @@ export async function dryRunPhases<C extends EngineContext & V, V>(phases: reado
  * The tasks a dry run may send: they only look (which files exist, whether the VIP is here, what haproxy runs).
  * Anything else is refused, so a phase whose `shouldRun` would change a host cannot slip through a dry run.
  */
-export const READ_ONLY_TASKS: ReadonlySet<TaskKind> = new Set<TaskKind>(['verifyClean', 'lbStatus', 'nodeStatus', 'etcdStatus']);
+export const READ_ONLY_TASKS: ReadonlySet<TaskKind> = new Set<TaskKind>([
+  'verifyClean',
+  'lbStatus',
+  'nodeStatus',
+  'etcdStatus',
+  'certsCheck',
+  'servedCertificate',
+]);
 
 function readOnly<C>(ctx: C): C {
   const agents = (ctx as { agents?: AgentGateway }).agents;

@@ -30,6 +30,11 @@ export interface StandInApiserverOptions {
   /** The cluster-info ConfigMap body, or null when there is no cluster; rejects when storage fails. */
   clusterInfo?: () => unknown;
   gitVersion?: string;
+  /**
+   * The cluster CA: a client certificate it signed authenticates (kube-apiserver's --client-ca-file), which the
+   * watch below needs. Without it every request is anonymous.
+   */
+  clientCaPem?: string;
 }
 
 export interface StandInApiserver {
@@ -61,8 +66,35 @@ function healthFailure(path: string): string {
   return `[+]ping ok\n[+]log ok\n[-]etcd failed: reason withheld\n${what} check failed\n`;
 }
 
-function handler(o: StandInApiserverOptions) {
+/** The one watch an authenticated client can open: ConfigMaps in `default`. Bookmarks keep it busy, like a real one. */
+const WATCH_PATH = '/api/v1/namespaces/default/configmaps';
+const BOOKMARK_EVERY_MS = 500;
+
+/** Open watch streams: a graceful shutdown ends them (the client sees a finished response and watches again elsewhere). */
+type Watches = Set<ServerResponse>;
+
+function serveWatch(res: ServerResponse, watches: Watches): void {
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+  let rv = 1000;
+  const bookmark = () =>
+    res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: String(++rv) } } })}\n`);
+  bookmark();
+  const timer = setInterval(bookmark, BOOKMARK_EVERY_MS);
+  watches.add(res);
+  res.on('close', () => {
+    clearInterval(timer);
+    watches.delete(res);
+  });
+}
+
+function handler(o: StandInApiserverOptions, watches: Watches) {
   return (req: IncomingMessage, res: ServerResponse): void => {
+    const url = new URL(req.url ?? '/', 'https://apiserver');
+    const socket = req.socket as import('node:tls').TLSSocket;
+    if (url.pathname === WATCH_PATH && url.searchParams.get('watch') === 'true' && req.method === 'GET' && socket.authorized === true) {
+      serveWatch(res, watches);
+      return;
+    }
     void handle(o, req, res).catch((e: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: String(e), reason: 'InternalError', code: 500 }));
@@ -133,7 +165,11 @@ async function handle(o: StandInApiserverOptions, req: IncomingMessage, res: Ser
 }
 
 export async function startStandInApiserver(o: StandInApiserverOptions): Promise<StandInApiserver> {
-  const server: Server = createServer({ cert: o.certPem, key: o.keyPem }, handler(o));
+  const watches: Watches = new Set();
+  const server: Server = createServer(
+    { cert: o.certPem, key: o.keyPem, ...(o.clientCaPem ? { ca: o.clientCaPem, requestCert: true, rejectUnauthorized: false } : {}) },
+    handler(o, watches),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.address, () => {
@@ -146,10 +182,15 @@ export async function startStandInApiserver(o: StandInApiserverOptions): Promise
   return {
     address: o.address,
     port,
+    // kube-apiserver's graceful termination: no new connection, requests in flight finish, idle keep-alive
+    // connections close, watches end as finished responses (their clients watch again, through the VIP, elsewhere);
+    // what is still open after the grace time is cut.
     close: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
         server.close(() => resolve());
+        server.closeIdleConnections();
+        for (const w of watches) w.end();
+        setTimeout(() => server.closeAllConnections(), 5_000).unref();
       }),
   };
 }
@@ -285,6 +326,7 @@ async function main(argv: string[]): Promise<void> {
     certPem: readFileSync(argValue(argv, 'cert-file'), 'utf8'),
     keyPem: readFileSync(argValue(argv, 'key-file'), 'utf8'),
     gitVersion: argValue(argv, 'git-version'),
+    clientCaPem: caPem(),
     ...(etcd
       ? {
           etcdGatesAll: true,
@@ -317,7 +359,7 @@ async function main(argv: string[]): Promise<void> {
       // already removed by whoever killed us
     }
     void server.close().then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 500).unref();
+    setTimeout(() => process.exit(0), 6_000).unref();
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -130,3 +130,86 @@ export async function loadLoop(o: LoadLoopOptions): Promise<LoadLoopResult> {
     throw new Error(`loadLoop from ${o.fromHost} to ${o.url} printed no result (exit ${r.exitCode}): ${r.stderr.slice(-1000)}`);
   }
 }
+
+export interface WatchLoopOptions {
+  lab: Lab;
+  fromHost: string;
+  /** The watch URL (`https://VIP:PORT/api/v1/namespaces/default/configmaps?watch=true`). */
+  url: string;
+  ca: string;
+  /** The client certificate and key that authenticate the watch (admin.conf's). */
+  cert: string;
+  key: string;
+  durationMs: number;
+  /** No event for this long on an open stream is a failure (a stream that silently died); default 5000. */
+  stallMs?: number;
+}
+
+export interface WatchLoopResult {
+  /** Events received over all streams. */
+  readonly events: number;
+  /** Streams the server ended as finished responses (a graceful shutdown): the client watched again. */
+  readonly endedCleanly: number;
+  /** Connection errors, resets mid-stream, statuses other than 200, stalls. */
+  readonly failed: number;
+  readonly errors: LoadLoopError[];
+  /** Streams opened in all. */
+  readonly opened: number;
+  readonly startedAtEpochMs: number;
+}
+
+/**
+ * A watch-like client through the VIP, as a Kubernetes informer keeps one: one long-lived streaming response at a
+ * time, opened again at once when the server finishes it. Runs inside the namespace; prints one JSON line.
+ */
+const WATCH_LOOP_SCRIPT = `
+const cfg = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+const https = require('node:https');
+const started = Date.now();
+const res = { events: 0, endedCleanly: 0, failed: 0, errors: [], opened: 0, startedAtEpochMs: started };
+const fail = (message) => { res.failed++; if (res.errors.length < 100) res.errors.push({ atMs: Date.now() - started, message }); };
+const done = () => Date.now() - started >= cfg.durationMs;
+const once = () => new Promise((resolve) => {
+  let settled = false;
+  const finish = (fn) => { if (settled) return; settled = true; clearInterval(stall); fn(); resolve(); };
+  let last = Date.now();
+  res.opened++;
+  const req = https.get(cfg.url, { agent: false, ca: cfg.ca, cert: cfg.cert, key: cfg.key, timeout: 10000 }, (r) => {
+    if (r.statusCode !== 200) { r.resume(); return finish(() => fail('status ' + r.statusCode)); }
+    r.setEncoding('utf8');
+    let buf = '';
+    r.on('data', (c) => { last = Date.now(); buf += c; const lines = buf.split('\\n'); buf = lines.pop(); res.events += lines.filter(Boolean).length; });
+    r.on('end', () => finish(() => { if (!done()) res.endedCleanly++; }));
+    r.on('aborted', () => finish(() => fail('stream aborted')));
+    r.on('error', (e) => finish(() => fail('stream: ' + (e.code || e.message))));
+  });
+  const stall = setInterval(() => {
+    if (done()) { finish(() => undefined); req.destroy(); return; }
+    if (Date.now() - last > cfg.stallMs) { finish(() => fail('no event for ' + cfg.stallMs + ' ms')); req.destroy(); }
+  }, 100);
+  req.on('timeout', () => req.destroy(new Error('no response within 10000 ms')));
+  req.on('error', (e) => finish(() => fail((e.code ? e.code + ': ' : '') + e.message)));
+});
+(async () => {
+  while (!done()) await once();
+  process.stdout.write(JSON.stringify(res) + '\\n');
+  process.exit(0);
+})();
+`;
+
+export async function watchLoop(o: WatchLoopOptions): Promise<WatchLoopResult> {
+  if (!(o.durationMs > 0) || o.durationMs > 10 * 60_000) throw new RangeError(`watchLoop durationMs must be in (0, 600000], got ${o.durationMs}`);
+  const cfg = { url: o.url, ca: o.ca, cert: o.cert, key: o.key, durationMs: o.durationMs, stallMs: o.stallMs ?? 5000 };
+  // The client key goes on stdin, not argv, where any process on the machine could read it.
+  const r = await o.lab.exec(o.fromHost, process.execPath, ['-e', WATCH_LOOP_SCRIPT], {
+    input: JSON.stringify(cfg),
+    reject: false,
+    timeoutMs: o.durationMs + 30_000,
+  });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as WatchLoopResult;
+  } catch {
+    throw new Error(`watchLoop from ${o.fromHost} to ${o.url} printed no result (exit ${r.exitCode}): ${r.stderr.slice(-1000)}`);
+  }
+}

@@ -96,6 +96,11 @@ export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
     /** etcd restore: the control-plane manifests parked per node, and the restore each node's member was rebuilt by. */
     parked: new Map<string, Set<string>>(),
     restoredBy: new Map<string, string>(),
+    /** Certificates: the apiserver certificate on disk (serial, when written) and the one its apiserver serves. */
+    certs: new Map(cps.map((n, i) => [n.name, { diskSerial: `a${i}`, servedSerial: `a${i}`, writtenAt: '2026-01-01T00:00:00.000Z', renewals: 0 }])),
+    /** The backend-set version each load balancer reports applied (lbStatus); undefined: the current one. */
+    lbApplied: new Map<string, number>(),
+    currentVersion: () => 0,
   };
   const runTask = async <K extends TaskKind>(agent: string, kind: K, args: TaskArgs[K]): Promise<never> => {
     hosts.calls.push(`${agent}:${kind}`);
@@ -142,7 +147,12 @@ export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
         hosts.parked.set(agent, parked);
         for (const c of a.components ?? []) {
           if (a.park) parked.add(c);
-          else parked.delete(c);
+          else {
+            parked.delete(c);
+            // A restarted apiserver serves the certificate on disk.
+            const cert = hosts.certs.get(agent);
+            if (c === 'kube-apiserver' && cert) cert.servedSerial = cert.diskSerial;
+          }
         }
         hosts.etcdMembers = hosts.etcdMembers.map((m) => (m.name === agent ? { ...m, down: parked.has('etcd') } : m));
         return { actions: (a.components ?? []).map((c) => `${c}.yaml ${a.park ? 'parked' : 'back'}`) } as never;
@@ -165,6 +175,42 @@ export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
       }
       case 'waitApiserver':
         return { elapsedMs: 1 } as never;
+      case 'certsCheck': {
+        const c = hosts.certs.get(agent);
+        const row = (name: string, extra = {}) => ({
+          name,
+          notAfter: '2027-01-01T00:00:00.000Z',
+          authority: 'ca',
+          externallyManaged: false,
+          missing: false,
+          notBefore: '',
+          serial: '',
+          writtenAt: '',
+          ...extra,
+        });
+        return {
+          certificates: c ? [row('admin.conf'), row('apiserver', { serial: c.diskSerial, writtenAt: c.writtenAt })] : [],
+          authorities: c ? [row('ca', { authority: '' })] : [],
+          kubeletClient: row('kubelet-client'),
+        } as never;
+      }
+      case 'certsRenew': {
+        const c = hosts.certs.get(agent)!;
+        c.renewals++;
+        c.diskSerial = `${agent}-renewed-${c.renewals}`;
+        c.writtenAt = new Date().toISOString();
+        return { lines: ['certificate for serving the Kubernetes API renewed'] } as never;
+      }
+      case 'servedCertificate': {
+        const c = hosts.certs.get(agent)!;
+        if (hosts.parked.get(agent)?.has('kube-apiserver')) throw new Error(`${agent}: connect ECONNREFUSED`);
+        return { notBefore: '', notAfter: '', serial: c.servedSerial } as never;
+      }
+      case 'lbStatus':
+        return {
+          servers: masters.map((m) => ({ backend: 'kube-apiserver', name: m, address: '', port: 6443, state: 'UP', checkStatus: 'ready', sessions: 0 })),
+          appliedVersion: hosts.lbApplied.get(agent) ?? hosts.currentVersion(),
+        } as never;
       case 'writeFiles':
         return { changedPaths: ((args as TaskArgs['writeFiles']).removePaths ?? []).filter((p) => mine.delete(p)) } as never;
       case 'removeVip':

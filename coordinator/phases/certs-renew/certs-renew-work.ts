@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONTROL_PLANE_COMPONENTS } from '../../../core/etcd/restore.js';
+import { NON_ETCD_COMPONENTS } from '../../../core/etcd/restore.js';
 import { TimeoutError } from '../../../core/errors.js';
 import type { WindowContext, WindowWork } from '../window/window-target.js';
 import { say } from '../window/window-target.js';
@@ -28,15 +28,24 @@ export function certsRenewWork(certs: Pick<CertsContext, 'startedAt'>): WindowWo
         const renewed = await ctx.agents.runTask(node.name, 'certsRenew', {}, { timeoutMs: 180_000, onProgress: (l) => say(ctx, 'certs-renew', l) });
         say(ctx, 'certs-renew', `${renewed.lines.filter((l) => l.endsWith(' renewed')).length} certificates renewed`);
       }
-      const parked = await ctx.agents.runTask(
-        node.name,
-        'parkControlPlane',
-        { park: true, components: [...CONTROL_PLANE_COMPONENTS], criSocket: ctx.spec.kubernetes.criSocket, waitTimeoutMs: PARK_WAIT_MS },
-        { timeoutMs: PARK_WAIT_MS + 15_000 },
-      );
-      say(ctx, 'certs-renew', parked.actions.join('; '));
-      const back = await ctx.agents.runTask(node.name, 'parkControlPlane', { park: false, components: [...CONTROL_PLANE_COMPONENTS] }, { timeoutMs: 30_000 });
-      say(ctx, 'certs-renew', back.actions.join('; '));
+      // The apiserver (and the controllers that talk to it) stop before etcd and start after it, as in a restore.
+      const park = async (components: string[]) => {
+        const r = await ctx.agents.runTask(
+          node.name,
+          'parkControlPlane',
+          { park: true, components, criSocket: ctx.spec.kubernetes.criSocket, waitTimeoutMs: PARK_WAIT_MS },
+          { timeoutMs: PARK_WAIT_MS + 15_000 },
+        );
+        say(ctx, 'certs-renew', r.actions.join('; '));
+      };
+      const unpark = async (components: string[]) => {
+        const r = await ctx.agents.runTask(node.name, 'parkControlPlane', { park: false, components }, { timeoutMs: 30_000 });
+        say(ctx, 'certs-renew', r.actions.join('; '));
+      };
+      await park([...NON_ETCD_COMPONENTS]);
+      await park(['etcd']);
+      await unpark(['etcd']);
+      await unpark([...NON_ETCD_COMPONENTS]);
       const deadline = Date.now() + ctx.windowTimeouts.readyMs;
       for (;;) {
         ctx.signal?.throwIfAborted();

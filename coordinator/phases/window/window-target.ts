@@ -33,7 +33,7 @@ export interface WindowTimeouts extends VipMoveTimeouts {
   readonly readyMs: number;
 }
 
-export const DEFAULT_WINDOW_TIMEOUTS: WindowTimeouts = { drainMs: 30_000, readyMs: 5 * 60_000, vipDrainMs: 10_000, vipMoveMs: 30_000 };
+export const DEFAULT_WINDOW_TIMEOUTS: WindowTimeouts = { drainMs: 15_000, readyMs: 5 * 60_000, vipDrainMs: 10_000, vipMoveMs: 30_000 };
 
 export interface WindowView extends ClusterView {
   readonly target: PlannedNode;

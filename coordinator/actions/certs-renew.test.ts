@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
+import { loadSpec } from '../../core/validate.js';
+import type { DeployEvent } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
+import { deployedState, fakeCoordinator, memoryHosts, type MemoryHosts, type MemoryState } from '../../test/support/fake-runtime.js';
+import type { Operation } from '../admin/operations.js';
+import { createAdminService } from '../admin/service.js';
+import { DEFAULT_WINDOW_TIMEOUTS } from '../phases/window/window-target.js';
+import { startCertsRenew } from './certs-renew.js';
+
+// The snapshot itself is tested in admin/etcd.test.ts and end to end; here it only has to be taken before the first node.
+const snapshots: string[] = [];
+vi.mock('../admin/etcd.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../admin/etcd.js')>()),
+  takeSnapshot: vi.fn(async () => {
+    snapshots.push('taken');
+    return { path: '/var/lib/kubeadm-ha-coordinator/etcd-snapshots/prod-x.db', size: 1, revision: 1, sha256: '', node: 'master-1', pruned: [] };
+  }),
+}));
+
+const spec = loadSpec(readFileSync(new URL('../../test/fixtures/cluster.yaml', import.meta.url), 'utf8')).spec;
+const ALL = spec.nodes.map((n) => n.name);
+const MASTERS = spec.nodes.filter((n) => n.role === 'control-plane').map((n) => n.name);
+
+async function finished(op: Operation): Promise<DeployEvent[]> {
+  const events: DeployEvent[] = [];
+  await op.follow((e) => void events.push(e));
+  return events;
+}
+
+async function world(): Promise<{ state: MemoryState; hosts: MemoryHosts }> {
+  const state = await deployedState(spec);
+  const hosts = memoryHosts(spec, []);
+  hosts.hosts.currentVersion = () => state.backends.stored().version;
+  return { state, hosts };
+}
+
+/** What each master's window did, in order, from the tasks and backend-set versions: the window's own order. */
+function windowTasks(hosts: MemoryHosts, node: string): string[] {
+  return hosts.calls.filter((c) => c.startsWith(`${node}:`) && /:(certsRenew|parkControlPlane|handOverVip|setVipTrack)$/.test(c)).map((c) => c.split(':')[1]!);
+}
+
+describe('certs renew', () => {
+  it('renews one control-plane node at a time inside the window: drained, VIP moved off the holder, renewed, restarted, back', async () => {
+    const { state, hosts } = await world();
+    const c = fakeCoordinator(spec, state, hosts, { connected: ALL });
+    const drained: string[][] = [];
+    const holderAtDrain = new Map<string, string | undefined>();
+    const holderAtRestore = new Map<string, string | undefined>();
+    const update = state.backends.update;
+    state.backends.update = async (t) => {
+      const before = state.backends
+        .stored()
+        .backends.filter((b) => b.state === 'draining')
+        .map((b) => b.name);
+      const next = await update(t);
+      const now = next.backends.filter((b) => b.state === 'draining').map((b) => b.name);
+      drained.push(now);
+      for (const n of now) if (!before.includes(n)) holderAtDrain.set(n, hosts.hosts.vip);
+      for (const n of before) if (!now.includes(n)) holderAtRestore.set(n, hosts.hosts.vip);
+      return next;
+    };
+    const events = await finished(await startCertsRenew(c.rt, ''));
+    expect(events.filter((e) => e.level === 'LOG_LEVEL_ERROR').map((e) => e.message)).toEqual([]);
+    expect(c.started).toEqual(['certs-renew', 'certs-preflight', 'certs-snapshot', 'certs-renew-control-plane', 'certs-verify']);
+    // Never two nodes drained at once; each drained, then active again, in plan order.
+    expect(drained.every((d) => d.length <= 1)).toBe(true);
+    expect(drained.filter((d) => d.length === 1).map((d) => d[0])).toEqual(MASTERS);
+    expect(state.backends.stored().backends.every((b) => b.state === 'active')).toBe(true);
+    for (const m of MASTERS) {
+      expect(hosts.hosts.certs.get(m)).toMatchObject({ renewals: 1, servedSerial: `${m}-renewed-1` });
+      const park = ['parkControlPlane', 'parkControlPlane', 'parkControlPlane', 'parkControlPlane'];
+      // The node that holds the VIP when its window opens hands it over first; none holds it when it is back in service.
+      const expected = holderAtDrain.get(m) === m ? ['handOverVip', 'certsRenew', ...park, 'setVipTrack'] : ['certsRenew', ...park, 'setVipTrack'];
+      expect(windowTasks(hosts, m), m).toEqual(expected);
+      expect(holderAtRestore.get(m), m).not.toBe(m);
+    }
+    // Workers are never touched.
+    expect(hosts.calls.filter((x) => x.startsWith('worker'))).toEqual([]);
+    expect([...holderAtDrain.values()]).toContain(MASTERS[0]);
+    expect(snapshots.length).toBeGreaterThan(0);
+    expect(state.raw.operation.map.get('operation')).toMatchObject({ kind: 'certs-renew', key: 'all', status: 'succeeded' });
+  });
+
+  it('refuses a lagging load balancer before touching any node, naming the rule and the node', async () => {
+    const { state, hosts } = await world();
+    hosts.hosts.lbApplied.set(MASTERS[1]!, 0);
+    await state.backends.update((s) => ({ ...s, backends: [...s.backends] }));
+    const c = fakeCoordinator(spec, state, hosts, { connected: ALL });
+    const version = state.backends.stored().version;
+    hosts.hosts.currentVersion = () => version + 1;
+    hosts.hosts.lbApplied.set(MASTERS[0]!, version + 1);
+    hosts.hosts.lbApplied.set(MASTERS[2]!, version + 1);
+    state.backends.current = async () => ({ ...state.backends.stored(), version: version + 1 });
+    const events = await finished(await startCertsRenew(c.rt, ''));
+    expect(events.map((e) => e.message).join('\n')).toMatch(new RegExp(`load balancers current: ${MASTERS[1]} runs backend set v0, not v${version + 1}`));
+    expect(hosts.calls.filter((x) => /certsRenew|parkControlPlane|handOverVip/.test(x))).toEqual([]);
+  });
+
+  it('renews only the named node, and refuses a worker or an unknown name', async () => {
+    const { state, hosts } = await world();
+    const c = fakeCoordinator(spec, state, hosts, { connected: ALL });
+    await finished(await startCertsRenew(c.rt, MASTERS[1]!));
+    expect(MASTERS.map((m) => hosts.hosts.certs.get(m)!.renewals)).toEqual([0, 1, 0]);
+    await expect(startCertsRenew(c.rt, 'worker-0')).rejects.toThrow('is not a control-plane node');
+  });
+
+  it("a coordinator killed in the second node's window resumes: the first is not renewed again, the second is left drained then finished", async () => {
+    const { state, hosts } = await world();
+    const first = fakeCoordinator(spec, state, hosts, { connected: ALL, freezeAt: `task:${MASTERS[1]}:certsRenew` });
+    void startCertsRenew(first.rt, '');
+    const deadline = Date.now() + 5_000;
+    while (!first.dead()) {
+      if (Date.now() > deadline) throw new Error('never reached the second node');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(state.backends.stored().backends.find((b) => b.name === MASTERS[1])?.state).toBe('draining');
+    const second = fakeCoordinator(spec, state, hosts, { connected: ALL });
+    createAdminService(second.rt).resumeInterrupted();
+    while (second.ops.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const events = await finished(second.ops[0]!);
+    expect(events.filter((e) => e.level === 'LOG_LEVEL_ERROR').map((e) => e.message)).toEqual([]);
+    expect(MASTERS.map((m) => hosts.hosts.certs.get(m)!.renewals)).toEqual([1, 1, 1]);
+    expect(state.backends.stored().backends.every((b) => b.state === 'active')).toBe(true);
+    expect(state.raw.operation.map.get('operation')).toMatchObject({ kind: 'certs-renew', status: 'succeeded', resumed: 1 });
+  });
+
+  it('the dry run only asks', async () => {
+    const { state, hosts } = await world();
+    const c = fakeCoordinator(spec, state, hosts, { connected: ALL });
+    const events = await finished(await startCertsRenew(c.rt, '', { dryRun: true }));
+    expect(events.map((e) => e.message).join('\n')).toMatch(/would run: Renew each control-plane node inside the maintenance window, one at a time/);
+    expect(hosts.calls.filter((x) => /certsRenew|parkControlPlane|handOverVip|setVipTrack/.test(x))).toEqual([]);
+    expect(DEFAULT_WINDOW_TIMEOUTS.drainMs).toBeGreaterThan(0);
+  });
+});

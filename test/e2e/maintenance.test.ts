@@ -1,0 +1,148 @@
+/**
+ * Issue 13: maintenance without downtime, in namespaces with real keepalived, haproxy, etcd and VRRP. Certificates
+ * live 20 days here (KUBEADM_SIM_CERT_VALIDITY), so `certs check` flags them; `certs renew` then renews every
+ * control-plane node, one at a time inside the maintenance window, while a worker keeps opening new connections
+ * through the VIP and keeps a watch-like stream open through it: no request fails, and no stream breaks (a stream the
+ * apiserver finishes during its graceful shutdown is reopened, as an informer does).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { describeE2E } from '../netns/describe-e2e.js';
+import { loadLoop, watchLoop, type LoadLoopResult, type WatchLoopResult } from '../netns/http-client.js';
+import { ensureBuilt } from './build.js';
+import { E2eCluster, LB_PORT, type CtlResult, type E2eHost } from './cluster.js';
+
+const HOSTS: E2eHost[] = [
+  { name: 'master-0', address: '198.18.0.11', role: 'control-plane' },
+  { name: 'master-1', address: '198.18.0.12', role: 'control-plane' },
+  { name: 'master-2', address: '198.18.0.13', role: 'control-plane' },
+  { name: 'worker-0', address: '198.18.0.21', role: 'worker' },
+];
+const MASTERS = HOSTS.filter((h) => h.role === 'control-plane').map((h) => h.name);
+const LOAD_FROM = 'worker-0';
+const LOAD_CHUNK_MS = 4000;
+
+interface Row {
+  node: string;
+  certificate: string;
+  notAfter: string;
+  expiringSoon: boolean;
+  missing: boolean;
+}
+
+describeE2E('e2e: certificate renewal behind the maintenance window, under load', () => {
+  let c: E2eCluster;
+  const all = (r: CtlResult) => `${r.stdout}\n${r.stderr}`;
+  const check = async () => {
+    const r = await c.ctl(['certs', 'check', '-o', 'json']);
+    return { code: r.code, rows: (JSON.parse(r.stdout) as { rows: Row[] }).rows };
+  };
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    c = await E2eCluster.create({ name: 'e2e-maint', hosts: HOSTS, agentEnv: { KUBEADM_SIM_CERT_VALIDITY: '480h' } });
+    await c.bringUp();
+    const r = await c.deploy();
+    if (r.code !== 0) throw new Error(`deploy failed (logs in ${c.logs()}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+  }, 300_000);
+
+  afterAll(async () => {
+    await c?.destroy();
+  }, 120_000);
+
+  it("certs check: every node's kubeadm and kubelet certificates and the coordinator's, those within 30 days flagged", async () => {
+    const { code, rows } = await check();
+    expect(code).toBe(1);
+    for (const m of MASTERS) {
+      const apiserver = rows.find((r) => r.node === m && r.certificate === 'apiserver');
+      expect(apiserver?.expiringSoon, m).toBe(true);
+      expect(rows.some((r) => r.node === m && r.certificate === 'etcd-peer')).toBe(true);
+      expect(rows.find((r) => r.node === m && r.certificate === 'ca')?.expiringSoon).toBe(false);
+    }
+    // Joined control-plane nodes have no super-admin.conf (kubeadm writes it on the init node only).
+    expect(rows.filter((r) => r.certificate === 'super-admin.conf' && r.missing).map((r) => r.node)).toEqual(['master-1', 'master-2']);
+    expect(rows.some((r) => r.node === 'worker-0' && r.certificate === 'kubelet-client')).toBe(true);
+    expect(rows.some((r) => r.node === 'coordinator' && r.certificate.startsWith('agent '))).toBe(true);
+  }, 120_000);
+
+  it('certs renew: every control-plane node renewed one at a time behind its drain; no request fails and no watch breaks', async () => {
+    const before = await check();
+    const notAfter = (rows: Row[], node: string) => Date.parse(rows.find((r) => r.node === node && r.certificate === 'apiserver')!.notAfter);
+    const root = c.root('master-0');
+    const admin = parse(readFileSync(join(root, 'etc/kubernetes/admin.conf'), 'utf8')) as {
+      users: { user: Record<string, string> }[];
+      clusters: { cluster: Record<string, string> }[];
+    };
+    const decode = (b64: string) => Buffer.from(b64, 'base64').toString();
+    let stopped = false;
+    const loads: LoadLoopResult[] = [];
+    const load = (async () => {
+      while (!stopped) {
+        loads.push(
+          await loadLoop({
+            lab: c.lab,
+            fromHost: LOAD_FROM,
+            url: `https://${c.vip}:${LB_PORT}/healthz`,
+            durationMs: LOAD_CHUNK_MS,
+            intervalMs: 10,
+            requestTimeoutMs: 5000,
+          }),
+        );
+      }
+    })();
+    const watches: WatchLoopResult[] = [];
+    const watch = (async () => {
+      while (!stopped) {
+        watches.push(
+          await watchLoop({
+            lab: c.lab,
+            fromHost: LOAD_FROM,
+            url: `https://${c.vip}:${LB_PORT}/api/v1/namespaces/default/configmaps?watch=true`,
+            ca: decode(admin.clusters[0]!.cluster['certificate-authority-data']!),
+            cert: decode(admin.users[0]!.user['client-certificate-data']!),
+            key: decode(admin.users[0]!.user['client-key-data']!),
+            durationMs: 20_000,
+          }),
+        );
+      }
+    })();
+    let renewed: CtlResult;
+    try {
+      renewed = await c.ctl(['certs', 'renew'], 900_000);
+    } finally {
+      stopped = true;
+      await Promise.all([load, watch]);
+    }
+    if (renewed.code !== 0) console.error(renewed.stdout.slice(-6000), renewed.stderr.slice(-2000), '\nlogs in', c.logs());
+    expect(renewed.code).toBe(0);
+    const ok = loads.reduce((n, r) => n + r.ok, 0);
+    const failed = loads.reduce((n, r) => n + r.failed, 0);
+    const watchFailed = watches.reduce((n, w) => n + w.failed, 0);
+    const reopened = watches.reduce((n, w) => n + w.endedCleanly, 0);
+    console.log(
+      `certs renew: load ${ok} ok, ${failed} failed; watch ${watches.reduce((n, w) => n + w.events, 0)} events, ${reopened} streams finished by the server and reopened, ${watchFailed} broken`,
+    );
+    expect(loads.flatMap((r) => r.errors.map((e) => e.message))).toEqual([]);
+    expect(watches.flatMap((w) => w.errors.map((e) => e.message))).toEqual([]);
+    expect(ok).toBeGreaterThan(50);
+    // The windows ran one after another, never two at once.
+    const opens = renewed.stdout.split('\n').filter((l) => /maintenance window (opens|closed)/.test(l));
+    expect(opens.map((l) => /\[certs-renew-control-plane (\S+)\]/.exec(l)?.[1] + (l.includes('opens') ? ' open' : ' close'))).toEqual(
+      MASTERS.flatMap((m) => [`${m} open`, `${m} close`]),
+    );
+    const after = await check();
+    for (const m of MASTERS) expect(notAfter(after.rows, m), m).toBeGreaterThan(notAfter(before.rows, m));
+    // Every backend active and UP on every haproxy, one VIP holder, etcd healthy.
+    for (const m of MASTERS) {
+      await c.waitFor(async () => Object.values(await c.backendStates(m)).every((s) => s === 'UP'), 20_000, `every backend UP on ${m}`);
+      expect(Object.keys(await c.backendStates(m)).sort()).toEqual(MASTERS);
+    }
+    expect(await c.lab.whoHolds(c.vip)).toHaveLength(1);
+    const etcd = JSON.parse((await c.ctl(['etcd', 'status', '-o', 'json'])).stdout) as { healthy: boolean; problems: string[] };
+    expect(etcd).toMatchObject({ healthy: true, problems: [] });
+    const verified = await c.ctl(['verify']);
+    expect(verified.code, all(verified)).toBe(0);
+  }, 900_000);
+});
