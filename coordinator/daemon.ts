@@ -15,6 +15,7 @@ import { startAutoJoin } from './admin/auto-join.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { OperationRunner } from './admin/operations.js';
 import { startSnapshotSchedule } from './admin/etcd.js';
+import { startCertRenewalSchedule } from './admin/certs.js';
 import { createAdminService } from './admin/service.js';
 import { SNAPSHOT_DIR_NAME } from '../core/etcd/snapshot.js';
 import { startCoordinatorServer, type CoordinatorServer } from './grpc/server.js';
@@ -57,6 +58,8 @@ export interface CoordinatorOptions {
   readonly stateReplicas?: number;
   /** The lifetime of agent client certificates (agents renew past two thirds of it); default LEAF_VALIDITY_DAYS. */
   readonly agentCertTtlMs?: number;
+  /** How often spec.certificates.renewBefore is looked at (default hourly); tests shorten it. */
+  readonly certCheckIntervalMs?: number;
 }
 
 export interface Coordinator {
@@ -214,6 +217,7 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
     adminService.resumeInterrupted();
     const autoJoin = startAutoJoin(runtime);
     const snapshots = startSnapshotSchedule(runtime);
+    const certRenewal = startCertRenewalSchedule(runtime, options.certCheckIntervalMs);
     logger.info({ listen: options.listen, port: server.port, cluster: clusterName, adminConf: admin.path }, 'coordinator started');
     const connection = nc;
     return {
@@ -227,6 +231,7 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
         clearInterval(natsCertTimer);
         autoJoin.stop();
         snapshots.stop();
+        certRenewal.stop();
         adminService.stop();
         hub.close();
         await server.stop(2_000);

@@ -30,6 +30,7 @@ const USAGE = `usage: kubeadm-ha-coordinator --cluster NAME [flags]
   --worker-concurrency N  workers joined at once (default ${DEFAULT_WORKER_CONCURRENCY})
   --agent-cert-ttl DUR    lifetime of agent client certificates, e.g. 8760h (default ${LEAF_VALIDITY_DAYS}d); agents renew
                           theirs over their session past two thirds of it
+  --cert-check-interval DUR  how often spec.certificates.renewBefore is looked at (default 1h)
   --log-level LEVEL       debug | info | warn | error
   --version`;
 
@@ -51,6 +52,7 @@ async function main(): Promise<number> {
         'state-replicas': { type: 'string', default: '1' },
         'worker-concurrency': { type: 'string', default: String(DEFAULT_WORKER_CONCURRENCY) },
         'agent-cert-ttl': { type: 'string' },
+        'cert-check-interval': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -91,6 +93,12 @@ async function main(): Promise<number> {
     process.stderr.write(`kubeadm-ha-coordinator: --agent-cert-ttl must be a duration of at least 1s (e.g. 8760h), not "${agentCertTtlText}"\n`);
     return 2;
   }
+  const certCheckText = values['cert-check-interval'];
+  const certCheckIntervalMs = certCheckText === undefined ? undefined : parseDurationMs(certCheckText);
+  if (certCheckText !== undefined && (certCheckIntervalMs === undefined || certCheckIntervalMs < 1000)) {
+    process.stderr.write(`kubeadm-ha-coordinator: --cert-check-interval must be a duration of at least 1s (e.g. 1h), not "${certCheckText}"\n`);
+    return 2;
+  }
   const nats = await externalNatsFromFlags({
     url: values['nats-url'],
     creds: values['nats-creds'],
@@ -110,6 +118,7 @@ async function main(): Promise<number> {
     stateReplicas: number('state-replicas', values['state-replicas'], 1) ?? 1,
     workerConcurrency: number('worker-concurrency', values['worker-concurrency'], 1) ?? DEFAULT_WORKER_CONCURRENCY,
     ...(agentCertTtlMs !== undefined ? { agentCertTtlMs } : {}),
+    ...(certCheckIntervalMs !== undefined ? { certCheckIntervalMs } : {}),
     logger,
   });
   process.stderr.write(

@@ -106,6 +106,11 @@ export interface ClusterSpec {
    * otherwise waits as pending for `coordinatorctl nodes approve`.
    */
   readonly autoJoin: { readonly enabled: boolean; readonly role: Role; readonly controlPlaneNodes?: readonly string[] };
+  /**
+   * Automatic renewal of kubeadm's certificates: when a control-plane node's earliest one expires within
+   * `renewBeforeMs`, the coordinator renews that node (certs renew --node), one node at a time. Unset: only by hand.
+   */
+  readonly certificates?: { readonly renewBeforeMs: number };
 }
 
 const duration = (fallback: string) =>
@@ -226,6 +231,18 @@ const rawSchema = z.strictObject({
           .optional(),
       })
       .prefault({}),
+    certificates: z
+      .strictObject({
+        renewBefore: z.string({ error: 'is required: how long before expiry to renew, e.g. 30d' }).transform((text, ctx) => {
+          const ms = parseDurationMs(text);
+          if (ms === undefined || ms < 3_600_000) {
+            ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration of an hour or more; write it like 30d or 720h` });
+            return z.NEVER;
+          }
+          return ms;
+        }),
+      })
+      .optional(),
   }),
 });
 
@@ -403,6 +420,7 @@ function toSpec(raw: RawSpec): { spec?: ClusterSpec; issues: SpecIssue[] } {
     ...(raw.spec.registryAuth ? { registryAuth: raw.spec.registryAuth } : {}),
     nodes,
     autoJoin: raw.spec.autoJoin,
+    ...(raw.spec.certificates ? { certificates: { renewBeforeMs: raw.spec.certificates.renewBefore } } : {}),
   };
   return { spec: deepFreeze(spec), issues };
 }
@@ -482,6 +500,7 @@ export function specToObject(spec: ClusterSpec): Record<string, unknown> {
       ...(spec.registryAuth ? { registryAuth: spec.registryAuth } : {}),
       nodes: spec.nodes,
       autoJoin: spec.autoJoin,
+      ...(spec.certificates ? { certificates: { renewBefore: formatDurationMs(spec.certificates.renewBeforeMs) } } : {}),
     },
   };
 }

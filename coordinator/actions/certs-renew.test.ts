@@ -4,6 +4,7 @@ import { loadSpec } from '../../core/validate.js';
 import type { DeployEvent } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
 import { deployedState, fakeCoordinator, memoryHosts, type MemoryHosts, type MemoryState } from '../../test/support/fake-runtime.js';
 import type { Operation } from '../admin/operations.js';
+import { startCertRenewalSchedule } from '../admin/certs.js';
 import { createAdminService } from '../admin/service.js';
 import { DEFAULT_WINDOW_TIMEOUTS } from '../phases/window/window-target.js';
 import { startCertsRenew } from './certs-renew.js';
@@ -132,5 +133,58 @@ describe('certs renew', () => {
     expect(events.map((e) => e.message).join('\n')).toMatch(/would run: Renew each control-plane node inside the maintenance window, one at a time/);
     expect(hosts.calls.filter((x) => /certsRenew|parkControlPlane|handOverVip|setVipTrack/.test(x))).toEqual([]);
     expect(DEFAULT_WINDOW_TIMEOUTS.drainMs).toBeGreaterThan(0);
+  });
+});
+
+describe('automatic renewal (spec.certificates.renewBefore)', () => {
+  const withWindow = (renewBefore: string) =>
+    loadSpec(
+      `${readFileSync(new URL('../../test/fixtures/cluster.yaml', import.meta.url), 'utf8').trimEnd()}\n  certificates:\n    renewBefore: ${renewBefore}\n`,
+    ).spec;
+
+  it('renews, one node at a time, the control-plane nodes whose certificates expire within the window, and no other', async () => {
+    const due = withWindow('400d');
+    const { state, hosts } = await world();
+    await state.cluster.spec.put(due);
+    // master-2's certificates were renewed lately: they expire beyond the window.
+    const far = new Date(Date.now() + 800 * 86_400_000).toISOString();
+    const runTask = hosts.runTask;
+    (hosts as { runTask: typeof runTask }).runTask = async (agent, kind, args) => {
+      const r = await runTask(agent, kind, args);
+      if (kind === 'certsCheck' && agent === MASTERS[2]) {
+        const check = r as unknown as { certificates: { notAfter: string }[] };
+        for (const c of check.certificates) c.notAfter = far;
+      }
+      return r;
+    };
+    const c = fakeCoordinator(due, state, hosts, { connected: ALL });
+    const schedule = startCertRenewalSchedule(c.rt, 60_000, 1);
+    try {
+      const deadline = Date.now() + 5_000;
+      while (c.ops.length < 2 || c.ops.some((o) => o.state === 'running')) {
+        if (Date.now() > deadline) throw new Error(`renewals: ${c.ops.map((o) => `${o.key} ${o.state}`).join(', ')}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    } finally {
+      schedule.stop();
+    }
+    expect(c.ops.map((o) => [o.kind, o.key, o.state])).toEqual([
+      ['certs-renew', MASTERS[0], 'succeeded'],
+      ['certs-renew', MASTERS[1], 'succeeded'],
+    ]);
+    expect(MASTERS.map((m) => hosts.hosts.certs.get(m)!.renewals)).toEqual([1, 1, 0]);
+  });
+
+  it('does nothing without the spec field, or when nothing is due', async () => {
+    for (const s of [spec, withWindow('1d')]) {
+      const { state, hosts } = await world();
+      await state.cluster.spec.put(s);
+      const c = fakeCoordinator(s, state, hosts, { connected: ALL });
+      const schedule = startCertRenewalSchedule(c.rt, 60_000, 1);
+      await new Promise((r) => setTimeout(r, 200));
+      schedule.stop();
+      expect(c.ops).toEqual([]);
+      expect(hosts.calls.filter((x) => x.endsWith(':certsRenew'))).toEqual([]);
+    }
   });
 });

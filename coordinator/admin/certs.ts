@@ -5,6 +5,7 @@
  */
 import { PreconditionError } from '../../core/errors.js';
 import { expiresWithin } from '../../core/cert-lifetime.js';
+import { startCertsRenew } from '../actions/certs-renew.js';
 import { agentGateway } from '../actions/cluster-context.js';
 import { storedSpec, type CoordinatorRuntime } from '../runtime.js';
 import { forEachHost } from '../workflow/for-each-host.js';
@@ -77,4 +78,58 @@ export async function certsCheck(rt: CoordinatorRuntime, signal?: AbortSignal): 
   }
   const rows = [...spec.nodes.flatMap((n) => byNode.get(n.name) ?? []), ...own];
   return { rows, problems: problems.sort() };
+}
+
+/** The earliest expiry among kubeadm's renewable certificates in a node's check (no CA, no missing, none external). */
+export function earliestRenewable(certificates: readonly { notAfter: string; missing: boolean; externallyManaged: boolean }[]): number | undefined {
+  const times = certificates.filter((c) => !c.missing && !c.externallyManaged && c.notAfter).map((c) => Date.parse(c.notAfter));
+  return times.length > 0 ? Math.min(...times) : undefined;
+}
+
+/**
+ * spec.certificates.renewBefore: every `tickMs` (default hourly, first after a minute) the coordinator asks each
+ * joined control-plane node for its certificates and renews, one node at a time and each as its own certs-renew
+ * operation (recorded, in `status`), the nodes whose earliest kubeadm certificate expires within that window. Never
+ * while another operation runs or waits to resume; a failure is logged and waits a tick.
+ */
+export function startCertRenewalSchedule(rt: CoordinatorRuntime, tickMs = 3_600_000, firstMs = Math.min(60_000, tickMs)): { stop(): void } {
+  const abort = new AbortController();
+  let busy = false;
+  const tick = async () => {
+    if (busy || abort.signal.aborted) return;
+    busy = true;
+    try {
+      const spec = await storedSpec(rt);
+      const window = spec?.certificates?.renewBeforeMs;
+      if (!spec || !window) return;
+      const agents = agentGateway(rt.hub);
+      for (const node of spec.nodes.filter((n) => n.role === 'control-plane')) {
+        if (abort.signal.aborted) return;
+        const record = (await rt.state.operation.get())?.value;
+        if (rt.operations.running() || record?.status === 'running') return;
+        if (!(await rt.progress.node(node.name))?.joined || !agents.connected?.().includes(node.name)) continue;
+        const check = await agents.runTask(node.name, 'certsCheck', { controlPlane: true }, { timeoutMs: CHECK_TIMEOUT_MS });
+        const earliest = earliestRenewable(check.certificates);
+        if (earliest === undefined || earliest - Date.now() > window) continue;
+        rt.logger.info({ host: node.name, expires: new Date(earliest).toISOString() }, 'certificates expire within spec.certificates.renewBefore: renewing');
+        const op = await startCertsRenew(rt, node.name, { signal: abort.signal });
+        await op.done;
+      }
+    } catch (err) {
+      rt.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'automatic certificate renewal failed; trying again at the next check');
+    } finally {
+      busy = false;
+    }
+  };
+  const first = setTimeout(() => void tick(), firstMs);
+  first.unref();
+  const timer = setInterval(() => void tick(), tickMs);
+  timer.unref();
+  return {
+    stop() {
+      abort.abort(new PreconditionError('the coordinator is stopping'));
+      clearTimeout(first);
+      clearInterval(timer);
+    },
+  };
 }
