@@ -7,6 +7,7 @@ import { runPhases, type Action } from '../workflow/engine.js';
 import type { ClusterView } from '../workflow/ports.js';
 import { verifyAgentsPhase } from '../phases/verify/verify-agents.js';
 import { verifyApiserverViaVipPhase } from '../phases/verify/verify-apiserver-via-vip.js';
+import { verifyCertificatesPhase } from '../phases/verify/verify-certificates.js';
 import { verifyEtcdPhase } from '../phases/verify/verify-etcd.js';
 import { verifyFailoverPhase } from '../phases/verify/verify-failover.js';
 import { verifyLoadBalancersPhase } from '../phases/verify/verify-load-balancers.js';
@@ -15,9 +16,9 @@ import { verifyVipHolderPhase } from '../phases/verify/verify-vip-holder.js';
 
 export const VERIFY: Action<VerifyContext, ClusterView> = {
   kind: 'verify',
-  phases: [verifyAgentsPhase, verifyEtcdPhase, verifyLoadBalancersPhase, verifyVipHolderPhase, verifyApiserverViaVipPhase, verifyFailoverPhase],
+  phases: [verifyAgentsPhase, verifyEtcdPhase, verifyLoadBalancersPhase, verifyVipHolderPhase, verifyApiserverViaVipPhase, verifyCertificatesPhase, verifyFailoverPhase],
   resumeHint: 'Run `coordinatorctl verify` again.',
-  observing: ['verify-agents', 'verify-etcd', 'verify-load-balancers', 'verify-vip-holder', 'verify-apiserver-via-vip', 'verify-failover'],
+  observing: ['verify-agents', 'verify-etcd', 'verify-load-balancers', 'verify-vip-holder', 'verify-apiserver-via-vip', 'verify-certificates', 'verify-failover'],
 };
 
 /** Runs the checks; a check that cannot ask a host fails its row, never the whole report. */
