@@ -13,7 +13,9 @@ import { takeSnapshot } from '../admin/etcd.js';
 import { certsPreflightPhase } from '../phases/certs-renew/certs-preflight.js';
 import { certsRenewControlPlanePhase } from '../phases/certs-renew/certs-renew-control-plane.js';
 import { certsSnapshotPhase } from '../phases/certs-renew/certs-snapshot.js';
-import type { CertsContext, CertsView } from '../phases/certs-renew/certs-target.js';
+import { apiserverSerial, type CertsContext, type CertsView } from '../phases/certs-renew/certs-target.js';
+import type { PlannedNode } from '../../core/plan.js';
+import { UNCHANGED } from '../state/store.js';
 import { certsVerifyPhase } from '../phases/certs-renew/certs-verify.js';
 import { DEFAULT_WINDOW_TIMEOUTS } from '../phases/window/window-target.js';
 import { storedSpec, type CoordinatorRuntime } from '../runtime.js';
@@ -31,6 +33,28 @@ export const CERTS_RENEW: Action<CertsContext, CertsView> = {
 
 /** The renewal's key in the operation record: the node, or every control-plane node. */
 const keyOf = (node: string) => node || 'all';
+
+/**
+ * The serials the renewal compares against, from its operation record; the first run asks every target node and
+ * writes them there before any phase, so that a resumed renewal knows which nodes it already renewed.
+ */
+async function recordedBaseline(
+  rt: CoordinatorRuntime,
+  key: string,
+  nodes: readonly PlannedNode[],
+  ctx: Pick<CertsContext, 'agents'>,
+): Promise<Map<string, string>> {
+  const record = (await rt.state.operation.get())?.value;
+  const known = record?.kind === 'certs-renew' && record.key === key ? (record.certsBaseline ?? {}) : {};
+  const baseline = new Map(Object.entries(known));
+  const missing = nodes.filter((n) => !baseline.has(n.name));
+  if (missing.length === 0) return baseline;
+  for (const n of missing) baseline.set(n.name, await apiserverSerial(ctx, n.name));
+  await rt.state.operation.update((current) =>
+    current?.kind === 'certs-renew' && current.key === key ? { ...current, certsBaseline: Object.fromEntries(baseline) } : UNCHANGED,
+  );
+  return baseline;
+}
 
 export async function startCertsRenew(
   rt: CoordinatorRuntime,
@@ -58,12 +82,18 @@ export async function startCertsRenew(
     );
   }
   const work = async (emit: Parameters<typeof clusterContext>[2]) => {
-    const record = (await rt.state.operation.get())?.value;
-    const startedAt = record?.kind === 'certs-renew' && record.key === key ? new Date(record.startedAt) : new Date();
+    const context = base(emit);
+    // A renewal resumed by a restarted coordinator starts before the agents have reconnected.
+    if (!options.dryRun)
+      await context.agents.waitForAgents(
+        context.plan.controlPlane.map((n) => n.name),
+        { timeoutMs: context.timeouts.agentsMs, ...(options.signal ? { signal: options.signal } : {}) },
+      );
+    const baseline = options.dryRun ? new Map<string, string>() : await recordedBaseline(rt, key, nodes, context);
     const ctx: CertsContext = {
-      ...base(emit),
+      ...context,
       nodes,
-      startedAt,
+      baseline,
       windowTimeouts: DEFAULT_WINDOW_TIMEOUTS,
       takeSnapshot: async () => (await takeSnapshot(rt, { ...(options.signal ? { signal: options.signal } : {}) })).path,
     };

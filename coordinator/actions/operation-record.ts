@@ -68,6 +68,8 @@ export function startRecorded(rt: CoordinatorRuntime, start: RecordedStart, work
     await rt.state.operation.update((current) => {
       const again = current?.status === 'running' && current.kind === kind && current.key === key;
       return {
+        // A resume keeps what the first run recorded along the way (certs-renew's baseline serials).
+        ...(again ? current : {}),
         kind,
         key,
         status: 'running',

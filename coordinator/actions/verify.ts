@@ -16,9 +16,25 @@ import { verifyVipHolderPhase } from '../phases/verify/verify-vip-holder.js';
 
 export const VERIFY: Action<VerifyContext, ClusterView> = {
   kind: 'verify',
-  phases: [verifyAgentsPhase, verifyEtcdPhase, verifyLoadBalancersPhase, verifyVipHolderPhase, verifyApiserverViaVipPhase, verifyCertificatesPhase, verifyFailoverPhase],
+  phases: [
+    verifyAgentsPhase,
+    verifyEtcdPhase,
+    verifyLoadBalancersPhase,
+    verifyVipHolderPhase,
+    verifyApiserverViaVipPhase,
+    verifyCertificatesPhase,
+    verifyFailoverPhase,
+  ],
   resumeHint: 'Run `coordinatorctl verify` again.',
-  observing: ['verify-agents', 'verify-etcd', 'verify-load-balancers', 'verify-vip-holder', 'verify-apiserver-via-vip', 'verify-certificates', 'verify-failover'],
+  observing: [
+    'verify-agents',
+    'verify-etcd',
+    'verify-load-balancers',
+    'verify-vip-holder',
+    'verify-apiserver-via-vip',
+    'verify-certificates',
+    'verify-failover',
+  ],
 };
 
 /** Runs the checks; a check that cannot ask a host fails its row, never the whole report. */

@@ -64,6 +64,8 @@ export const operationRecordSchema = z.looseObject({
   force: z.boolean().optional(),
   /** etcd-restore: its new cluster token and the snapshot's sha256, so that a resume restores the same file under the same token. */
   restore: z.strictObject({ restoreId: z.string().regex(/^[a-z0-9-]{1,63}$/), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
+  /** certs-renew: each target node's apiserver certificate serial before the renewal (another one means renewed). */
+  certsBaseline: z.record(z.string(), z.string().max(128)).optional(),
 });
 export type OperationRecord = z.infer<typeof operationRecordSchema>;
 

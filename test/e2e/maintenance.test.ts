@@ -116,6 +116,22 @@ describeE2E('e2e: certificate renewal behind the maintenance window, under load'
       await Promise.all([load, watch]);
     }
     if (renewed.code !== 0) console.error(renewed.stdout.slice(-6000), renewed.stderr.slice(-2000), '\nlogs in', c.logs());
+    if (process.env.KHA_E2E_VERBOSE) {
+      const { readdirSync } = await import('node:fs');
+      for (const f of readdirSync(c.logs()).filter((x) => x.startsWith('coordinator'))) {
+        for (const line of readFileSync(join(c.logs(), f), 'utf8').split('\n')) {
+          if (/certs-renew|window|backend set/.test(line)) {
+            try {
+              const o = JSON.parse(line) as { time: number; msg: string; host?: string };
+              console.log(new Date(o.time).toISOString(), o.host ?? '', o.msg.slice(0, 160));
+            } catch {
+              // not JSON
+            }
+          }
+        }
+      }
+      for (const r of loads) for (const e of r.errors) console.log(new Date(r.startedAtEpochMs + e.atMs).toISOString(), e.message);
+    }
     expect(renewed.code).toBe(0);
     const ok = loads.reduce((n, r) => n + r.ok, 0);
     const failed = loads.reduce((n, r) => n + r.failed, 0);

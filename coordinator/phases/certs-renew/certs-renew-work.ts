@@ -13,17 +13,19 @@ const POLL_MS = 500;
  * control-plane static pod restarted the documented way (manifests parked until their containers stopped, then put
  * back: etcd keeps quorum, one member at a time), then until the apiserver serves the certificate on disk.
  */
-export function certsRenewWork(certs: Pick<CertsContext, 'startedAt'>): WindowWork {
+export function certsRenewWork(certs: Pick<CertsContext, 'baseline'>): WindowWork {
   return {
     id: 'certs-renew',
     title: 'kubeadm certs renew all; restart the control-plane pods; wait for the new certificate',
+    // Only the control plane restarts: the node's keepalived and haproxy keep running, so the VIP stays.
+    stopsLoadBalancer: false,
     async done(ctx: WindowContext) {
-      const state = await renewalState({ ...ctx, startedAt: certs.startedAt }, ctx.target);
+      const state = await renewalState({ ...ctx, baseline: certs.baseline }, ctx.target);
       return state.renewedOnDisk && state.served;
     },
     async run(ctx: WindowContext) {
       const node = ctx.target;
-      const before = await renewalState({ ...ctx, startedAt: certs.startedAt }, node);
+      const before = await renewalState({ ...ctx, baseline: certs.baseline }, node);
       if (!before.renewedOnDisk) {
         const renewed = await ctx.agents.runTask(node.name, 'certsRenew', {}, { timeoutMs: 180_000, onProgress: (l) => say(ctx, 'certs-renew', l) });
         say(ctx, 'certs-renew', `${renewed.lines.filter((l) => l.endsWith(' renewed')).length} certificates renewed`);
@@ -49,7 +51,7 @@ export function certsRenewWork(certs: Pick<CertsContext, 'startedAt'>): WindowWo
       const deadline = Date.now() + ctx.windowTimeouts.readyMs;
       for (;;) {
         ctx.signal?.throwIfAborted();
-        const state = await renewalState({ ...ctx, startedAt: certs.startedAt }, node);
+        const state = await renewalState({ ...ctx, baseline: certs.baseline }, node);
         if (state.served) {
           say(ctx, 'certs-renew', `the apiserver serves the renewed certificate (serial ${state.diskSerial})`);
           return;

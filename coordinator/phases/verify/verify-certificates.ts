@@ -27,11 +27,19 @@ export const verifyCertificatesPhase: Phase<VerifyContext, ClusterView> = {
           const expired = all.filter((c) => c.notAfter && Date.parse(c.notAfter) <= now.getTime());
           const soon = all.filter((c) => c.notAfter && !expired.includes(c) && expiresWithin(new Date(c.notAfter), now));
           const missing = all.filter((c) => c.missing && c.name !== 'super-admin.conf');
-          if (expired.length > 0) addRow(ctx, 'certificates', node.name, false, `expired: ${expired.map((c) => c.name).join(', ')}; coordinatorctl certs renew --node ${node.name}`);
+          if (expired.length > 0)
+            addRow(ctx, 'certificates', node.name, false, `expired: ${expired.map((c) => c.name).join(', ')}; coordinatorctl certs renew --node ${node.name}`);
           if (soon.length > 0)
-            addRow(ctx, 'certificates', node.name, true, `warning: expire within 30 days: ${soon.map((c) => `${c.name} (${c.notAfter.slice(0, 10)})`).join(', ')}; coordinatorctl certs renew`);
+            addRow(
+              ctx,
+              'certificates',
+              node.name,
+              true,
+              `warning: expire within 30 days: ${soon.map((c) => `${c.name} (${c.notAfter.slice(0, 10)})`).join(', ')}; coordinatorctl certs renew`,
+            );
           if (missing.length > 0) addRow(ctx, 'certificates', node.name, true, `warning: missing: ${missing.map((c) => c.name).join(', ')}`);
-          if (expired.length + soon.length + missing.length === 0) addRow(ctx, 'certificates', node.name, true, `${all.length} certificates, none within 30 days of expiry`);
+          if (expired.length + soon.length + missing.length === 0)
+            addRow(ctx, 'certificates', node.name, true, `${all.length} certificates, none within 30 days of expiry`);
         } catch (err) {
           addRow(ctx, 'certificates', node.name, false, message(err));
         }

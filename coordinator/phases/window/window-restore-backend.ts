@@ -14,7 +14,8 @@ export const windowRestoreBackendPhase: Phase<WindowContext, WindowView> = {
     const next = await ctx.backends.update((set) => activateBackend(set, ctx.target.name));
     const agents = await loadBalancerAgents(ctx);
     await ctx.backends.waitApplied(next.version, agents, ctx.timeouts.lbAppliedMs);
-    await releaseVip(ctx, ctx.target.name);
+    // The track file is OK again (or kube-vip started); harmless when the VIP never moved.
+    if (ctx.spec.controlPlaneEndpoint.loadBalancer === 'kube-vip' || ctx.work.stopsLoadBalancer) await releaseVip(ctx, ctx.target.name);
     say(ctx, this.id, `${ctx.target.name} active in backend set v${next.version}, applied by ${agents.join(', ')}`);
   },
 };

@@ -4,8 +4,9 @@
  * runWindow, on the same engine as every action; the work in the middle (certificate renewal, an upgrade) is given.
  *
  * 1. etcd healthy (window-etcd-gate); 2. the node's backend draining on every haproxy, applied, and its sessions
- * ended or the drain timeout spent (window-drain-backend); 3. the VIP handed over if the node holds it, and the node
- * kept from taking it back (window-move-vip); 4. the work (window-work); 5. the node's own apiserver healthy on its
+ * ended or the drain timeout spent (window-drain-backend); 3. the VIP handed over if the node holds it and the work
+ * stops its load balancer (kube-vip mode always: kube-vip restarts to read a renewed kubeconfig), and the node kept
+ * from taking it back (window-move-vip); 4. the work (window-work); 5. the node's own apiserver healthy on its
  * own address and its etcd member healthy (window-wait-ready); 6. the backend active again everywhere, applied, and
  * the node allowed to hold the VIP again (window-restore-backend).
  *
@@ -21,6 +22,13 @@ export interface WindowWork {
   /** `certs-renew`, `upgrade`: names the work in progress lines. */
   readonly id: string;
   readonly title: string;
+  /**
+   * The work stops the node's keepalived and haproxy (or kube-vip): then a VIP holder hands the VIP over first. Work
+   * that only restarts the control plane leaves the VIP where it is: its haproxy keeps forwarding to the other
+   * apiservers, and a VIP move would cut every connection established through the holder (their TCP state lives in
+   * its haproxy), the long-lived watches the window exists to keep.
+   */
+  readonly stopsLoadBalancer: boolean;
   /** Whether the node already has what the work gives it (decided from reality: a resumed action skips it). */
   done(ctx: WindowContext): Promise<boolean>;
   run(ctx: WindowContext): Promise<void>;
