@@ -143,6 +143,8 @@ export interface WatchLoopOptions {
   durationMs: number;
   /** No event for this long on an open stream is a failure (a stream that silently died); default 5000. */
   stallMs?: number;
+  /** A path on this machine: the loop ends as soon as it exists (before durationMs). */
+  stopFile?: string;
 }
 
 export interface WatchLoopResult {
@@ -168,7 +170,8 @@ const https = require('node:https');
 const started = Date.now();
 const res = { events: 0, endedCleanly: 0, failed: 0, errors: [], opened: 0, startedAtEpochMs: started };
 const fail = (message) => { res.failed++; if (res.errors.length < 100) res.errors.push({ atMs: Date.now() - started, message }); };
-const done = () => Date.now() - started >= cfg.durationMs;
+const fs = require('node:fs');
+const done = () => Date.now() - started >= cfg.durationMs || (cfg.stopFile && fs.existsSync(cfg.stopFile));
 const once = () => new Promise((resolve) => {
   let settled = false;
   const finish = (fn) => { if (settled) return; settled = true; clearInterval(stall); fn(); resolve(); };
@@ -199,7 +202,7 @@ const once = () => new Promise((resolve) => {
 
 export async function watchLoop(o: WatchLoopOptions): Promise<WatchLoopResult> {
   if (!(o.durationMs > 0) || o.durationMs > 10 * 60_000) throw new RangeError(`watchLoop durationMs must be in (0, 600000], got ${o.durationMs}`);
-  const cfg = { url: o.url, ca: o.ca, cert: o.cert, key: o.key, durationMs: o.durationMs, stallMs: o.stallMs ?? 5000 };
+  const cfg = { url: o.url, ca: o.ca, cert: o.cert, key: o.key, durationMs: o.durationMs, stallMs: o.stallMs ?? 5000, stopFile: o.stopFile ?? '' };
   // The client key goes on stdin, not argv, where any process on the machine could read it.
   const r = await o.lab.exec(o.fromHost, process.execPath, ['-e', WATCH_LOOP_SCRIPT], {
     input: JSON.stringify(cfg),
