@@ -138,3 +138,22 @@ export async function stopApiserver(root: string): Promise<void> {
   if (existsSync(f)) unlinkSync(f);
   rmSync(hostPath(root, APISERVER_SPAWN_FILE), { force: true });
 }
+
+/**
+ * Without a kubelet stand-in (loopback labs), an upgraded kube-apiserver manifest restarts nothing by itself: the
+ * simulated kubeadm stops the stand-in apiserver and starts it again from its recorded command line with the new
+ * `--git-version`, so that /version reports the upgrade.
+ */
+export async function restartApiserverWithVersion(root: string, version: string): Promise<void> {
+  const file = hostPath(root, APISERVER_SPAWN_FILE);
+  if (!existsSync(file)) return;
+  const { argv } = JSON.parse(readFileSync(file, 'utf8')) as { argv: string[] };
+  const at = argv.indexOf('--git-version');
+  if (at >= 0) argv[at + 1] = version;
+  await stopApiserver(root);
+  writeFileSync(file, `${JSON.stringify({ argv })}\n`, { mode: 0o600 });
+  const logFd = openSync(hostPath(root, '/run/kubeadm-sim/apiserver.log'), 'a');
+  const [node, ...args] = argv;
+  spawn(node!, args, { detached: true, stdio: ['ignore', logFd, logFd] }).unref();
+  for (let i = 0; i < 100 && apiserverPid(root) === null; i++) await sleep(50);
+}

@@ -4,7 +4,7 @@
  * manifests and probes the stand-in apiservers. Rendering follows kubectl's printers.
  */
 import { createHash } from 'node:crypto';
-import type { ClusterState, NodeState } from './state.js';
+import { runningKubeletVersion, type ClusterState, type NodeState } from './state.js';
 import { humanDuration } from './duration.js';
 import { tabwrite } from './output.js';
 
@@ -130,7 +130,7 @@ export function nodesTable(nodes: NodeState[], nowMs: number, wide: boolean, noH
         : ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
     );
   for (const n of [...nodes].sort((a, b) => a.name.localeCompare(b.name))) {
-    const base = [n.name, nodeStatus(n), nodeRoles(n), humanDuration(nowMs - n.joinedAtMs), n.kubeletVersion];
+    const base = [n.name, nodeStatus(n), nodeRoles(n), humanDuration(nowMs - n.joinedAtMs), runningKubeletVersion(n)];
     rows.push(wide ? [...base, n.address, '<none>', 'Debian GNU/Linux 12 (bookworm)', '6.1.0-kubeadm-sim', 'containerd://1.7.24'] : base);
   }
   return tabwrite(rows, 6, 3);
@@ -201,7 +201,7 @@ export function nodeObject(n: NodeState): Record<string, unknown> {
         containerRuntimeVersion: 'containerd://1.7.24',
         kernelVersion: '6.1.0-kubeadm-sim',
         kubeProxyVersion: '',
-        kubeletVersion: n.kubeletVersion,
+        kubeletVersion: runningKubeletVersion(n),
         operatingSystem: 'linux',
         osImage: 'Debian GNU/Linux 12 (bookworm)',
       },

@@ -260,3 +260,25 @@ export async function runCertsRenew(p: ParsedCommand, env: SimEnv, which: string
   if (!h) throw new SimFailure(`kubeadm-sim: "kubeadm certs renew ${which}" is not a certificate kubeadm renews`);
   await renewOne(env, certDir, h);
 }
+
+/** What `kubeadm upgrade apply|node` does with --certificate-renewal=true (the default): every leaf renewed, nothing printed. */
+export async function runCertsRenewQuietly(env: SimEnv): Promise<void> {
+  const certDir = '/etc/kubernetes/pki';
+  const state = new StateStore(env.stateDir).read();
+  const alg = resolveKeyAlgorithm(env, state?.encryptionAlgorithm ?? 'RSA-2048');
+  for (const h of handlers(env.version)) {
+    const found = locate(env, certDir, h);
+    const ca = readCa(env, certDir, h.ca);
+    if (!found || !ca) continue;
+    const renewed = await signLeaf(ca, requestFrom(found.certPem), alg, Date.now());
+    if (found.kubeconfig) {
+      const users = found.kubeconfig.users as { user: Record<string, string> }[];
+      users[0]!.user['client-certificate-data'] = Buffer.from(renewed.certPem).toString('base64');
+      users[0]!.user['client-key-data'] = Buffer.from(renewed.keyPem).toString('base64');
+      writeHostFile(env.root, `/etc/kubernetes/${h.file}`, stringify(found.kubeconfig), 0o600);
+    } else {
+      writeHostFile(env.root, `${certDir}/${h.file}.key`, renewed.keyPem, 0o600);
+      writeHostFile(env.root, `${certDir}/${h.file}.crt`, renewed.certPem, 0o644);
+    }
+  }
+}

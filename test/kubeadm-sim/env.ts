@@ -71,6 +71,18 @@ function etcdMode(): 'state' | 'real' {
   return v;
 }
 
+/**
+ * What the host's package manager installed (the apt-get/apt-mark/dnf stand-ins in test/host-stubs write it):
+ * `$ROOT/var/lib/kubeadm-sim/packages/<package>` holds `1.32.0`; `<package>.hold` marks a held package.
+ */
+export const PACKAGES_DIR = '/var/lib/kubeadm-sim/packages';
+
+/** The installed version of a package on the host (`v1.32.0`), or undefined when the stand-ins never installed it. */
+export function installedVersion(root: string, pkg: 'kubeadm' | 'kubelet'): string | undefined {
+  const text = readHostFile(root, `${PACKAGES_DIR}/${pkg}`)?.trim();
+  return text ? `v${text.replace(/^v/, '')}` : undefined;
+}
+
 export function readEnv(): SimEnv {
   const root = process.env.KUBEADM_SIM_ROOT;
   const stateDir = process.env.KUBEADM_SIM_STATE;
@@ -85,7 +97,8 @@ export function readEnv(): SimEnv {
     root,
     stateDir,
     logPath: process.env.KUBEADM_SIM_LOG || join(stateDir, 'invocations.jsonl'),
-    version: process.env.KUBEADM_SIM_VERSION || 'v1.31.4',
+    // The kubeadm binary's own version: what the host's package manager installed, else the lab's default.
+    version: installedVersion(root, 'kubeadm') ?? (process.env.KUBEADM_SIM_VERSION || 'v1.31.4'),
     certKeyTtlMs: intEnv('KUBEADM_SIM_CERT_KEY_TTL_MS', 7_200_000),
     delayInitMs: intEnv('KUBEADM_SIM_DELAY_INIT_MS', 0),
     delayJoinControlPlaneMs: intEnv('KUBEADM_SIM_DELAY_JOIN_CP_MS', 0),

@@ -295,6 +295,84 @@ const certsCmd: CommandSpec = {
   ],
 };
 
+const upgradeCmd: CommandSpec = {
+  name: 'upgrade',
+  use: 'upgrade',
+  short: 'Upgrade your cluster smoothly to a newer version with this command',
+  args: { kind: 'none' },
+  groupOnly: true,
+  flags: [],
+  subcommands: [
+    {
+      name: 'plan',
+      use: 'plan [version] [flags]',
+      short: 'Check which versions are available to upgrade to and validate whether your current cluster is upgradeable.',
+      args: { kind: 'max', max: 1 },
+      flags: [
+        f(
+          'allow-experimental-upgrades',
+          'bool',
+          'Show unstable versions of Kubernetes as an upgrade alternative and allows upgrading to an alpha/beta/release candidate versions of Kubernetes.',
+        ),
+        f(
+          'allow-release-candidate-upgrades',
+          'bool',
+          'Show release candidate versions of Kubernetes as an upgrade alternative and allows upgrading to a release candidate versions of Kubernetes.',
+        ),
+        CONFIG,
+        IGNORE_PREFLIGHT,
+        KUBECONFIG_ADMIN,
+        f('output', 'string', 'Output format. One of: text|json|yaml.', { short: 'o', default: 'text' }),
+        f('print-config', 'bool', 'Specifies whether the configuration file that will be used in the upgrade should be printed or not.'),
+      ],
+    },
+    {
+      name: 'apply',
+      use: 'apply [version]',
+      short: 'Upgrade your Kubernetes cluster to the specified version',
+      args: { kind: 'max', max: 1 },
+      flags: [
+        f(
+          'allow-experimental-upgrades',
+          'bool',
+          'Show unstable versions of Kubernetes as an upgrade alternative and allows upgrading to an alpha/beta/release candidate versions of Kubernetes.',
+        ),
+        f(
+          'allow-release-candidate-upgrades',
+          'bool',
+          'Show release candidate versions of Kubernetes as an upgrade alternative and allows upgrading to a release candidate versions of Kubernetes.',
+        ),
+        f('certificate-renewal', 'bool', 'Perform the renewal of certificates used by component changed during upgrades.', { default: 'true' }),
+        CONFIG,
+        DRY_RUN,
+        f('etcd-upgrade', 'bool', 'Perform the upgrade of etcd.', { default: 'true' }),
+        f('force', 'bool', 'Force upgrading although some requirements might not be met. This also implies non-interactive mode.', { short: 'f' }),
+        IGNORE_PREFLIGHT,
+        KUBECONFIG_ADMIN,
+        PATCHES,
+        f('print-config', 'bool', 'Specifies whether the configuration file that will be used in the upgrade should be printed or not.'),
+        f('yes', 'bool', 'Perform the upgrade and do not prompt for confirmation (non-interactive mode).', { short: 'y' }),
+      ],
+    },
+    {
+      name: 'node',
+      use: 'node',
+      short: 'Upgrade commands for a node in the cluster',
+      args: { kind: 'none' },
+      flags: [
+        f('certificate-renewal', 'bool', 'Perform the renewal of certificates used by component changed during upgrades.', { default: 'true' }),
+        CONFIG,
+        DRY_RUN,
+        f('etcd-upgrade', 'bool', 'Perform the upgrade of etcd.', { default: 'true' }),
+        IGNORE_PREFLIGHT,
+        KUBECONFIG_ADMIN,
+        PATCHES,
+        SKIP_PHASES,
+      ],
+    },
+  ],
+};
+
 const resetCmd: CommandSpec = {
   name: 'reset',
   use: 'reset',
@@ -331,5 +409,5 @@ export const KUBEADM_ROOT: CommandSpec = {
   groupOnly: false,
   flags: [],
   persistentFlags: GLOBAL_FLAGS,
-  subcommands: [certsCmd, initCmd, joinCmd, resetCmd, tokenCmd, versionCmd],
+  subcommands: [certsCmd, initCmd, joinCmd, resetCmd, tokenCmd, upgradeCmd, versionCmd],
 };

@@ -37,6 +37,12 @@ async function dispatch(p: ParsedCommand, env: SimEnv, setHost: (h: string) => v
       return (await import('./cmd-token.js')).runTokenGenerate();
     case 'certs certificate-key':
       return (await import('./cmd-token.js')).runCertificateKey();
+    case 'upgrade plan':
+      return (await import('./cmd-upgrade.js')).runUpgradePlan(p, env);
+    case 'upgrade apply':
+      return (await import('./cmd-upgrade.js')).runUpgradeApply(p, env, setHost);
+    case 'upgrade node':
+      return (await import('./cmd-upgrade.js')).runUpgradeNode(p, env, setHost);
     case 'certs check-expiration':
       return (await import('./cmd-certs.js')).runCertsCheckExpiration(p, env);
     case '':

@@ -188,3 +188,16 @@ export function collectGarbage(s: ClusterState, nowMs: number): ClusterState {
   if (kubeadmCerts && (kubeadmCerts.expiresAtMs <= nowMs || !tokens.some((t) => t.id === kubeadmCerts?.ownerTokenId))) kubeadmCerts = null;
   return { ...s, tokens, kubeadmCerts };
 }
+
+/**
+ * The version a node's kubelet runs: what the kubelet stand-in recorded when it was last (re)started
+ * (`$ROOT/run/kubeadm-sim/kubelet-version`, from the installed package), else the version it joined with.
+ */
+export function runningKubeletVersion(n: Pick<NodeState, 'root' | 'kubeletVersion'>): string {
+  try {
+    const text = readFileSync(join(n.root, 'run/kubeadm-sim/kubelet-version'), 'utf8').trim();
+    return text || n.kubeletVersion;
+  } catch {
+    return n.kubeletVersion;
+  }
+}

@@ -7,8 +7,12 @@ export class PassiveUnit implements SystemctlUnit {
   private active = false;
   private enabled = false;
 
+  /** `onStart`: what a start or restart does besides marking the unit active (the kubelet records its version). */
+  constructor(private readonly onStart?: () => void) {}
+
   async start(): Promise<SystemctlResult> {
     this.active = true;
+    this.onStart?.();
     return OK;
   }
 
@@ -19,6 +23,7 @@ export class PassiveUnit implements SystemctlUnit {
 
   async restart(): Promise<SystemctlResult> {
     this.active = true;
+    this.onStart?.();
     return OK;
   }
 

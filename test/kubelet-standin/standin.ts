@@ -13,7 +13,7 @@
  * - systemd units: Debian's keepalived.service / haproxy.service, seeing `<root>/run`, `<root>/etc/keepalived`
  *   and `<root>/etc/haproxy` (see systemd-unit.ts).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import type { Lab } from '../netns/harness.js';
@@ -42,6 +42,8 @@ export interface KubeletStandinOptions {
   readonly backoff?: Partial<KubeletBackoff>;
   /** Units systemctl accepts but that run nothing here; default kubelet and containerd. */
   readonly passiveUnits?: readonly string[];
+  /** How long an upgraded kube-apiserver stays down between the old process and the new; default 0. */
+  readonly apiserverRestartDelayMs?: number;
 }
 
 export type SystemctlAction =
@@ -130,12 +132,13 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
     daemonUnits.set(daemon, unit);
     units.set(daemon, unit);
   }
-  for (const name of options.passiveUnits ?? ['kubelet', 'containerd']) units.set(name, new PassiveUnit());
+  for (const name of options.passiveUnits ?? ['kubelet', 'containerd'])
+    units.set(name, new PassiveUnit(name === 'kubelet' ? () => recordKubeletVersion(root) : undefined));
 
-  const apiserver = new ApiserverPod(lab, host, root, (e) => emit(e));
+  const apiserver = new ApiserverPod(lab, host, root, (e) => emit(e), options.apiserverRestartDelayMs ?? 0);
   const sync = async (files: ManifestFiles): Promise<void> => {
     const problems: string[] = [];
-    let apiserverManifest = false;
+    let apiserverManifest: { identity: string; version: string } | undefined;
     const wanted = new Map<string, { file: string; worker: () => PodWorker; identity: string }>();
     const claimed = new Map<PodDaemonName, string>();
     for (const [file, text] of files) {
@@ -146,7 +149,8 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
         problems.push(`${file}: ${(err as Error).message}`);
         continue;
       }
-      if (pod.containers.some((c) => c.name === 'kube-apiserver')) apiserverManifest = true;
+      const apiserverContainer = pod.containers.find((c) => c.name === 'kube-apiserver');
+      if (apiserverContainer) apiserverManifest = { identity: pod.identity, version: /:(v\d+\.\d+\.\d+\S*)$/.exec(apiserverContainer.image)?.[1] ?? '' };
       const runnable = pod.containers.map((c) => ({ c, daemon: daemonOf(c) })).filter((x) => x.daemon !== undefined);
       if (runnable.length === 0) continue; // kube-apiserver (see apiserver-pod.ts), kube-vip …
       const { c: container, daemon } = runnable[0]! as { c: (typeof runnable)[number]['c']; daemon: PodDaemonName };
@@ -321,4 +325,20 @@ export async function startKubeletStandins(
       await Promise.all([...all.values()].map((s) => s.stop()));
     },
   };
+}
+
+/**
+ * A (re)started kubelet runs the installed package's version (the package-manager stand-ins write it): recorded where
+ * the simulated kubectl reads a node's VERSION.
+ */
+function recordKubeletVersion(root: string): void {
+  let installed = '';
+  try {
+    installed = readFileSync(join(root, 'var/lib/kubeadm-sim/packages/kubelet'), 'utf8').trim();
+  } catch {
+    return;
+  }
+  if (!installed) return;
+  mkdirSync(join(root, 'run/kubeadm-sim'), { recursive: true });
+  writeFileSync(join(root, 'run/kubeadm-sim/kubelet-version'), `v${installed.replace(/^v/, '')}\n`);
 }
