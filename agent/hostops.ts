@@ -69,6 +69,8 @@ export interface HostOps {
   freeBytes(path: string): Promise<number>;
   /** When the file was last written; undefined when it does not exist. */
   modifiedAt(path: string): Promise<Date | undefined>;
+  /** The device (filesystem) holding `path`; undefined when it does not exist. Two paths can be renamed into each other only on one. */
+  deviceOf(path: string): Promise<number | undefined>;
   /**
    * Throws the AuthError writeFile, chmod and remove would throw for a symbolic link on the way to `path`; lets a task
    * check all its paths before it changes anything.
@@ -247,6 +249,14 @@ export class LocalHostOps implements HostOps {
     const real = await this.mutablePath(path);
     await mkdir(real, { recursive: true, mode: mode & 0o777 });
     await chmod(real, mode & 0o7777);
+  }
+
+  async deviceOf(path: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.hostPath(path))).dev;
+    } catch {
+      return undefined;
+    }
   }
 
   async modifiedAt(path: string): Promise<Date | undefined> {

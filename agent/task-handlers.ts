@@ -21,6 +21,7 @@ import {
 } from './tasks/kubeadm.js';
 import { etcdMoveLeader, etcdRemoveMember, etcdSnapshot, etcdStatus } from './tasks/etcd.js';
 import { certsCheck, certsRenew, servedCertificate } from './tasks/certs.js';
+import { installPackages, kubeadmUpgrade, kubectlDrain, kubectlUncordon, nodeVersions, restartKubelet } from './tasks/upgrade.js';
 import { etcdRestoreMember, etcdStageSnapshot, parkControlPlane, type StagingState } from './tasks/etcd-restore.js';
 import { removeVip, setVipTrack, startLoadBalancer, stopLoadBalancer, verifyClean } from './tasks/load-balancer.js';
 import { runPreflight } from './tasks/preflight.js';
@@ -156,7 +157,16 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
     async etcdStageSnapshot(args, ctx) {
       return etcdStageSnapshot(
         host,
-        { restoreId: args.restoreId, offset: args.offset, data: args.data, totalSize: args.totalSize, sha256: args.sha256, last: args.last },
+        {
+          restoreId: args.restoreId,
+          offset: args.offset,
+          data: args.data,
+          totalSize: args.totalSize,
+          sha256: args.sha256,
+          last: args.last,
+          name: args.name,
+          peerUrl: args.peerUrl,
+        },
         staging,
         ctx.progress,
       );
@@ -186,6 +196,24 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
     },
     async servedCertificate(args) {
       return servedCertificate(host, args.address, args.port);
+    },
+    async installPackages(args, ctx) {
+      return installPackages(host, args.packages, args.version, { progress: ctx.progress, signal: ctx.signal, timeoutMs: 600_000 });
+    },
+    async kubeadmUpgrade(args, ctx) {
+      return kubeadmUpgrade(host, args.mode, args.version, { progress: ctx.progress, signal: ctx.signal, timeoutMs: 900_000 });
+    },
+    async nodeVersions() {
+      return nodeVersions(host);
+    },
+    async restartKubelet(_args, ctx) {
+      await restartKubelet(host, { progress: ctx.progress, signal: ctx.signal, timeoutMs: 120_000 });
+    },
+    async kubectlDrain(args, ctx) {
+      await kubectlDrain(host, args.nodeName, args.timeoutSeconds || 300, args.server, { progress: ctx.progress, signal: ctx.signal });
+    },
+    async kubectlUncordon(args, ctx) {
+      await kubectlUncordon(host, args.nodeName, args.server, { progress: ctx.progress, signal: ctx.signal });
     },
     async lbStatus() {
       const runtime = new HaproxyRuntime(host.root === '/' ? HAPROXY_ADMIN_SOCKET : `${host.root}${HAPROXY_ADMIN_SOCKET}`);

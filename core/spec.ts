@@ -235,8 +235,9 @@ const rawSchema = z.strictObject({
       .strictObject({
         renewBefore: z.string({ error: 'is required: how long before expiry to renew, e.g. 30d' }).transform((text, ctx) => {
           const ms = parseDurationMs(text);
-          if (ms === undefined || ms < 3_600_000) {
-            ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration of an hour or more; write it like 30d or 720h` });
+          // Above half a certificate's year, every renewal would be due again at once: each check would renew anew.
+          if (ms === undefined || ms < 3_600_000 || ms > 180 * 86_400_000) {
+            ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration from 1h to 180d; write it like 30d or 720h` });
             return z.NEVER;
           }
           return ms;

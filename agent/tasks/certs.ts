@@ -10,8 +10,9 @@
  * block is parsed.
  */
 import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import { connect } from 'node:tls';
-import { KubeadmHaError, TimeoutError } from '../../core/errors.js';
+import { KubeadmHaError, PreconditionError, TimeoutError } from '../../core/errors.js';
 import { CLUSTER_CA_CERT_PATH } from '../../core/host/paths.js';
 import { certsCheckExpirationArgv, certsRenewAllArgv } from '../../core/kubeadm/argv.js';
 import { parseCheckExpiration, type CertificateExpiry } from '../../core/kubeadm/parse.js';
@@ -90,6 +91,8 @@ export async function certsRenew(host: HostOps, ctx: StepContext): Promise<TaskR
 
 /** One TLS handshake with address:port, verified against the cluster CA: the certificate it serves right now. */
 export async function servedCertificate(host: HostOps, address: string, port: number, timeoutMs = 5_000): Promise<TaskResultInput['servedCertificate']> {
+  if (isIP(address) === 0) throw new PreconditionError(`${JSON.stringify(address.slice(0, 64))} is not an IP address`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PreconditionError(`${port} is not a TCP port`);
   const ca = await host.readFile(CLUSTER_CA_CERT_PATH);
   if (ca === undefined) throw new KubeadmHaError(`${CLUSTER_CA_CERT_PATH} does not exist: not a joined node`);
   return new Promise((resolve, reject) => {

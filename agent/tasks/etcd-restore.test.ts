@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -92,6 +92,21 @@ describe('etcdStageSnapshot', () => {
     await host.writeFile(`${WORK}/restored`, `${ID}\n`, 0o600);
     expect(await stage(snapshot(100), 1024)).toEqual({ received: 0, staged: false, alreadyRestored: true });
     expect(await host.exists(`${WORK}/snapshot.db.partial`)).toBe(false);
+  });
+
+  it('checks before any downtime that the member is the one the restore rebuilds and that its data dir can be swapped', async () => {
+    await controlPlaneHost();
+    const data = snapshot(100);
+    const first = (extra: { name?: string; peerUrl?: string }) =>
+      etcdStageSnapshot(host, { restoreId: ID, offset: 0, data, totalSize: data.length, sha256: sha(data), last: true, ...extra }, {}, () => undefined);
+    await expect(first({ name: 'master-0', peerUrl: 'https://198.18.0.11:2380' })).rejects.toThrow(
+      "this node's etcd.yaml names its member master-1 at https://198.18.0.12:2380, not master-0 at https://198.18.0.11:2380",
+    );
+    mkdirSync(join(host.root, 'srv/etcd-real'), { recursive: true });
+    mkdirSync(join(host.root, 'var/lib'), { recursive: true });
+    symlinkSync(join(host.root, 'srv/etcd-real'), join(host.root, 'var/lib/etcd'));
+    await expect(first({ name: 'master-1', peerUrl: 'https://198.18.0.12:2380' })).rejects.toThrow('is a symbolic link');
+    expect(await host.exists(`${WORK}/snapshot.db`)).toBe(false);
   });
 
   it('refuses a host that is not a stacked control-plane node', async () => {

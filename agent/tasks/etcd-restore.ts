@@ -73,7 +73,7 @@ const spaceNeeded = (snapshotBytes: number) => 2 * snapshotBytes + 256 * 1024 * 
 
 export async function etcdStageSnapshot(
   host: HostOps,
-  input: { restoreId: string; offset: number; data: Uint8Array; totalSize: number; sha256: string; last: boolean },
+  input: { restoreId: string; offset: number; data: Uint8Array; totalSize: number; sha256: string; last: boolean; name?: string; peerUrl?: string },
   staging: StagingState,
   progress: (line: string) => void,
 ): Promise<TaskResultInput['etcdStageSnapshot']> {
@@ -88,6 +88,7 @@ export async function etcdStageSnapshot(
   if ((await restoredUnder(host, workDir)) === input.restoreId) return { received: 0, staged: false, alreadyRestored: true };
   const partial = `${workDir}/snapshot.db.partial`;
   if (input.offset === 0) {
+    await checkRestorable(host, facts, input);
     const free = await host.freeBytes(workDir);
     if (free < spaceNeeded(input.totalSize)) {
       throw new PreconditionError(
@@ -123,6 +124,33 @@ export async function etcdStageSnapshot(
   await host.rename(partial, `${workDir}/snapshot.db`);
   progress(`snapshot staged at ${workDir}/snapshot.db (${check.size} bytes, sha256 and etcd's trailer checked)`);
   return { received: current.received, staged: true, alreadyRestored: false };
+}
+
+/**
+ * What would make EtcdRestoreMember fail after the downtime has begun, checked while everything still runs: the
+ * member's identity against this node's etcd.yaml, an etcd image the restore supports, and a data directory that can
+ * be moved aside and replaced by a rename (no symbolic link on the way, on the same filesystem as its parent and the
+ * work directory: not its own mount point).
+ */
+async function checkRestorable(host: HostOps, facts: EtcdManifestFacts, input: { restoreId: string; name?: string; peerUrl?: string }): Promise<void> {
+  if (input.name !== undefined && input.name !== '') {
+    const peerUrl = input.peerUrl ?? '';
+    if (facts.name !== input.name || facts.peerUrl !== peerUrl) {
+      throw new PreconditionError(
+        `this node's etcd.yaml names its member ${facts.name} at ${facts.peerUrl}, not ${input.name} at ${peerUrl}: the restore would not rebuild it`,
+      );
+    }
+    restoreCommand(
+      facts.image,
+      checkRestoreMemberInput({ restoreId: input.restoreId, name: input.name, peerUrl, initialCluster: [{ name: input.name, peerUrl }] }),
+    );
+  }
+  await host.checkMutable(facts.dataDir);
+  const parent = facts.dataDir.slice(0, facts.dataDir.lastIndexOf('/')) || '/';
+  const [data, up] = await Promise.all([host.deviceOf(facts.dataDir), host.deviceOf(parent)]);
+  if (data !== undefined && up !== undefined && data !== up) {
+    throw new PreconditionError(`${facts.dataDir} is a mount point of its own: a restore renames it aside, which cannot cross filesystems; restore it by hand`);
+  }
 }
 
 export interface ContainerWait {

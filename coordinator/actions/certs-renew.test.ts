@@ -144,7 +144,7 @@ describe('automatic renewal (spec.certificates.renewBefore)', () => {
     ).spec;
 
   it('renews, one node at a time, the control-plane nodes whose certificates expire within the window, and no other', async () => {
-    const due = withWindow('400d');
+    const due = withWindow('120d');
     const { state, hosts } = await world();
     await state.cluster.spec.put(due);
     // master-2's certificates were renewed lately: they expire beyond the window.
@@ -187,5 +187,27 @@ describe('automatic renewal (spec.certificates.renewBefore)', () => {
       expect(c.ops).toEqual([]);
       expect(hosts.calls.filter((x) => x.endsWith(':certsRenew'))).toEqual([]);
     }
+  });
+});
+
+describe('certs renew run again after it failed', () => {
+  it('keeps the baseline it started with: the nodes it renewed are not renewed again', async () => {
+    const { state, hosts } = await world();
+    const c = fakeCoordinator(spec, state, hosts, { connected: ALL });
+    const runTask = hosts.runTask;
+    let failOnce = true;
+    (hosts as { runTask: typeof runTask }).runTask = async (agent, kind, args) => {
+      if (kind === 'certsRenew' && agent === MASTERS[1] && failOnce) {
+        failOnce = false;
+        throw new Error(`${agent}: kubeadm certs renew all exited 1`);
+      }
+      return runTask(agent, kind, args);
+    };
+    await finished(await startCertsRenew(c.rt, ''));
+    expect(state.raw.operation.map.get('operation')).toMatchObject({ status: 'failed' });
+    expect(MASTERS.map((m) => hosts.hosts.certs.get(m)!.renewals)).toEqual([1, 0, 0]);
+    const events = await finished(await startCertsRenew(c.rt, ''));
+    expect(events.filter((e) => e.level === 'LOG_LEVEL_ERROR').map((e) => e.message)).toEqual([]);
+    expect(MASTERS.map((m) => hosts.hosts.certs.get(m)!.renewals)).toEqual([1, 1, 1]);
   });
 });

@@ -43,12 +43,19 @@ async function recordedBaseline(
   key: string,
   nodes: readonly PlannedNode[],
   ctx: Pick<CertsContext, 'agents'>,
+  previous: Record<string, string> | undefined,
 ): Promise<Map<string, string>> {
   const record = (await rt.state.operation.get())?.value;
-  const known = record?.kind === 'certs-renew' && record.key === key ? (record.certsBaseline ?? {}) : {};
+  const known = { ...(previous ?? {}), ...(record?.kind === 'certs-renew' && record.key === key ? (record.certsBaseline ?? {}) : {}) };
   const baseline = new Map(Object.entries(known));
   const missing = nodes.filter((n) => !baseline.has(n.name));
-  if (missing.length === 0) return baseline;
+  if (missing.length === 0) {
+    // Written in this run's record too, so that a later resume of it finds it.
+    await rt.state.operation.update((current) =>
+      current?.kind === 'certs-renew' && current.key === key && !current.certsBaseline ? { ...current, certsBaseline: known } : UNCHANGED,
+    );
+    return baseline;
+  }
   for (const n of missing) baseline.set(n.name, await apiserverSerial(ctx, n.name));
   await rt.state.operation.update((current) =>
     current?.kind === 'certs-renew' && current.key === key ? { ...current, certsBaseline: Object.fromEntries(baseline) } : UNCHANGED,
@@ -62,6 +69,13 @@ export async function startCertsRenew(
   options: { dryRun?: boolean; signal?: AbortSignal; force?: boolean } = {},
 ): Promise<Operation> {
   const key = keyOf(nodeName);
+  // The same renewal run again after it failed (as its hint says) keeps the baseline it started with, for a day: nodes
+  // it already renewed are not renewed and restarted again.
+  const last = (await rt.state.operation.get())?.value;
+  const previousBaseline =
+    last?.kind === 'certs-renew' && last.key === key && last.status === 'failed' && last.finishedAt && Date.now() - Date.parse(last.finishedAt) < 86_400_000
+      ? last.certsBaseline
+      : undefined;
   if (!options.dryRun) {
     const turn = await takeTurn(rt, 'certs-renew', key);
     if (turn.kind === 'attach') return turn.op;
@@ -89,7 +103,7 @@ export async function startCertsRenew(
         context.plan.controlPlane.map((n) => n.name),
         { timeoutMs: context.timeouts.agentsMs, ...(options.signal ? { signal: options.signal } : {}) },
       );
-    const baseline = options.dryRun ? new Map<string, string>() : await recordedBaseline(rt, key, nodes, context);
+    const baseline = options.dryRun ? new Map<string, string>() : await recordedBaseline(rt, key, nodes, context, previousBaseline);
     const ctx: CertsContext = {
       ...context,
       nodes,

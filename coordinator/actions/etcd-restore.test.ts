@@ -151,3 +151,29 @@ describe('etcd restore', () => {
     await expect(startEtcdRestore(second.rt, changing, { confirmed: true })).rejects.toThrow('changed since the restore started');
   });
 });
+
+describe('etcd restore run again after it failed', () => {
+  it('goes on under the same token: members it rebuilt are not rebuilt again', async () => {
+    const path = snapshotFile('again-20261203T163000.123Z-rev100.db');
+    const { state, hosts } = await world();
+    const c = fakeCoordinator(spec, state, hosts, { connected: ALL });
+    // The first run fails once every member is rebuilt (its apiservers do not come back in time, say).
+    const runTask = hosts.runTask;
+    let failOnce = true;
+    (hosts as { runTask: typeof runTask }).runTask = async (agent, kind, args) => {
+      if (kind === 'waitApiserver' && failOnce) {
+        failOnce = false;
+        throw new Error(`${agent}: apiserver not healthy after 300000 ms`);
+      }
+      return runTask(agent, kind, args);
+    };
+    await finished(await startEtcdRestore(c.rt, path, { confirmed: true }));
+    const first = state.raw.operation.map.get('operation') as { status: string; restore: { restoreId: string } };
+    expect(first.status).toBe('failed');
+    const rebuilt = hosts.calls.filter((x) => x.endsWith(':etcdRestoreMember')).length;
+    const events = await finished(await startEtcdRestore(c.rt, path, { confirmed: true }));
+    expect(events.filter((e) => e.level === 'LOG_LEVEL_ERROR').map((e) => e.message)).toEqual([]);
+    expect(new Set(hosts.restoredBy.values())).toEqual(new Set([first.restore.restoreId]));
+    expect(hosts.calls.filter((x) => x.endsWith(':etcdRestoreMember')).length).toBe(rebuilt);
+  });
+});

@@ -162,7 +162,14 @@ export async function startEtcdRestore(
       );
     }
   }
-  const restoreId = resumed?.restoreId ?? newRestoreId(randomBytes(4).toString('hex'), new Date());
+  // A restore of the same file that failed goes on under its token (the hint says to run it again): members it
+  // already rebuilt are not rebuilt twice, and writes made since its apiservers came back are not thrown away.
+  const last = (await rt.state.operation.get())?.value;
+  const failedBefore =
+    !resumed && last?.kind === 'etcd-restore' && last.key === path && last.status === 'failed' && last.restore?.sha256 === snapshot.sha256
+      ? last.restore
+      : undefined;
+  const restoreId = resumed?.restoreId ?? failedBefore?.restoreId ?? newRestoreId(randomBytes(4).toString('hex'), new Date());
   const loss = describeLoss(snapshot as SnapshotFacts, await currentRevision(rt, nodes, options.signal));
 
   const work = async (emit: Parameters<typeof clusterContext>[2]) => {

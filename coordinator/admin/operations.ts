@@ -8,7 +8,7 @@ import { KubeadmHaError, PreconditionError } from '../../core/errors.js';
 import type { DeployEvent } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
 import { errorToDetail } from '../../proto/index.js';
 
-export type OperationKind = 'deploy' | 'add-node' | 'remove-node' | 'reset' | 'etcd-restore' | 'certs-renew';
+export type OperationKind = 'deploy' | 'add-node' | 'remove-node' | 'reset' | 'etcd-restore' | 'certs-renew' | 'upgrade';
 
 /** running → succeeded | failed; a finished operation only replays its events. */
 export type OperationState = 'running' | 'succeeded' | 'failed';

@@ -17,6 +17,7 @@ import { assertClusterName, clusterContext } from '../actions/cluster-context.js
 import { DEPLOY } from '../actions/deploy.js';
 import { finishRecord, interruptedOperation, startRecorded, takeTurn } from '../actions/operation-record.js';
 import { startCertsRenew } from '../actions/certs-renew.js';
+import { startUpgrade } from '../actions/upgrade.js';
 import { startEtcdRestore } from '../actions/etcd-restore.js';
 import { certsCheck } from './certs.js';
 import { startRemoveNode } from '../actions/remove-node.js';
@@ -96,6 +97,8 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
         return startReset(rt, { signal: abort.signal });
       case 'etcd-restore':
         return startEtcdRestore(rt, record.key, { confirmed: true, signal: abort.signal });
+      case 'upgrade':
+        return startUpgrade(rt, record.key, { signal: abort.signal, force: record.force === true });
       case 'certs-renew':
         return startCertsRenew(rt, record.key === 'all' ? '' : record.key, { signal: abort.signal, force: record.force === true });
     }
@@ -116,6 +119,10 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
     async EtcdSnapshot(call, callback) {
       const taken = await takeSnapshot(rt, { keep: call.request.keep, signal: abort.signal });
       callback(null, { ...taken, pruned: [...taken.pruned] });
+    },
+
+    async Upgrade(call) {
+      stream(call, await startUpgrade(rt, call.request.version, { dryRun: call.request.dryRun, signal: abort.signal, force: call.request.force }));
     },
 
     async CertsRenew(call) {

@@ -14,6 +14,7 @@ import { addNodeCommand } from './commands/add-node.js';
 import { removeNodeCommand } from './commands/remove-node.js';
 import { resetCommand } from './commands/reset.js';
 import { certsCommand } from './commands/certs.js';
+import { upgradeCommand } from './commands/upgrade.js';
 import { etcdCommand } from './commands/etcd.js';
 
 const COMMANDS: readonly Command[] = [
@@ -31,6 +32,7 @@ const COMMANDS: readonly Command[] = [
   verifyCommand,
   etcdCommand,
   certsCommand,
+  upgradeCommand,
 ];
 
 function usage(): string {

@@ -79,6 +79,12 @@ describe('gRPC contracts', () => {
       'certsCheck',
       'certsRenew',
       'servedCertificate',
+      'installPackages',
+      'kubeadmUpgrade',
+      'nodeVersions',
+      'restartKubelet',
+      'kubectlDrain',
+      'kubectlUncordon',
     ]);
     expect(TASK_KINDS.filter(taskHasResult)).toEqual([
       'preflight',
@@ -100,6 +106,9 @@ describe('gRPC contracts', () => {
       'certsCheck',
       'certsRenew',
       'servedCertificate',
+      'installPackages',
+      'kubeadmUpgrade',
+      'nodeVersions',
     ]);
   });
 });

@@ -47,8 +47,8 @@ export type PhaseRecord = z.infer<typeof phaseRecordSchema>;
  * are keyed by one), is written only once the engine starts, is cleared by reset-forget, and reset keeps none at all.
  */
 export const operationRecordSchema = z.looseObject({
-  kind: z.enum(['deploy', 'add-node', 'remove-node', 'reset', 'etcd-restore', 'certs-renew']),
-  /** The node of add-node and remove-node; the cluster name for deploy and reset; the snapshot's path for etcd-restore; the node (or `all`) for certs-renew. */
+  kind: z.enum(['deploy', 'add-node', 'remove-node', 'reset', 'etcd-restore', 'certs-renew', 'upgrade']),
+  /** The node of add-node and remove-node; the cluster name for deploy and reset; the snapshot's path for etcd-restore; the node (or `all`) for certs-renew; the target version for upgrade. */
   key: z.string().min(1),
   status: z.enum(['running', 'succeeded', 'failed']),
   startedAt: isoTime,

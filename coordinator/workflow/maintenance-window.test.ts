@@ -10,8 +10,13 @@ import { runWindow } from './maintenance-window.js';
 const spec = loadSpec(readFileSync(new URL('../../test/fixtures/cluster.yaml', import.meta.url), 'utf8')).spec;
 const ALL = spec.nodes.map((n) => n.name);
 
-async function windowOn(node: string, work: Partial<WindowWork> & { stopsLoadBalancer: boolean }) {
+async function windowOn(
+  node: string,
+  work: Partial<WindowWork> & { stopsLoadBalancer: boolean },
+  prepare?: (state: Awaited<ReturnType<typeof deployedState>>) => Promise<unknown>,
+) {
   const state = await deployedState(spec);
+  await prepare?.(state);
   const hosts = memoryHosts(spec, []);
   hosts.hosts.currentVersion = () => state.backends.stored().version;
   const c = fakeCoordinator(spec, state, hosts, { connected: ALL });
@@ -68,6 +73,19 @@ describe('the maintenance window', () => {
     expect(seen).toEqual([]);
     expect(hosts.calls.filter((x) => x.endsWith(':waitApiserver'))).toHaveLength(1);
     expect(state.backends.stored().version).toBeGreaterThan(0);
+  });
+
+  it('refuses to drain the last active backend', async () => {
+    const others = spec.nodes
+      .filter((n) => n.role === 'control-plane')
+      .slice(1)
+      .map((n) => n.name);
+    const node = spec.nodes[0]!.name;
+    const { error, seen } = await windowOn(node, { stopsLoadBalancer: false }, (state) =>
+      state.backends.update((set) => ({ ...set, backends: set.backends.map((b) => (others.includes(b.name) ? { ...b, state: 'draining' as const } : b)) })),
+    );
+    expect(String(error)).toMatch(`draining ${node} would leave no active apiserver behind the VIP`);
+    expect(seen).toEqual([]);
   });
 
   it('a failed work leaves the node drained and says how to go on', async () => {

@@ -81,6 +81,7 @@ export function parseContainerInspect(stdout: string): ContainerState {
   const status = typeof doc === 'object' && doc !== null ? (doc as { status?: unknown }).status : undefined;
   const state = typeof status === 'object' && status !== null ? (status as { state?: unknown; exitCode?: unknown }) : undefined;
   if (!state || typeof state.state !== 'string') throw new KubeadmHaError('crictl inspect printed no status.state');
-  const code = typeof state.exitCode === 'number' && Number.isInteger(state.exitCode) ? state.exitCode : 0;
+  // Fail closed: an exited container that says no exit code did not succeed.
+  const code = typeof state.exitCode === 'number' && Number.isInteger(state.exitCode) ? state.exitCode : -1;
   return { state: state.state.slice(0, 40), exitCode: code };
 }

@@ -101,3 +101,8 @@ export function deleteNodeArgv(name: string, server?: string): string[] {
 export function deleteCertsSecretArgv(): string[] {
   return kubectl('-n', 'kube-system', 'delete', 'secret', '--ignore-not-found', '--', 'kubeadm-certs');
 }
+
+/** `kubectl uncordon -- NAME`: the node takes pods again after its drain. */
+export function uncordonNodeArgv(name: string, server?: string): string[] {
+  return kubectl(...serverFlag(server), 'uncordon', '--', checkNodeName(name));
+}

@@ -145,3 +145,24 @@ export function certsCheckExpirationArgv(): Argv {
 export function certsRenewAllArgv(): Argv {
   return [KUBEADM, 'certs', 'renew', 'all'];
 }
+
+/** A release version kubeadm takes as an argument: `v1.32.0` (no pre-release: the product upgrades to releases only). */
+export function checkReleaseVersion(version: string): string {
+  if (!/^v\d+\.\d+\.\d+$/.test(version)) throw new KubeadmHaError(`kubeadm argv: ${JSON.stringify(version.slice(0, 40))} is not a release version vX.Y.Z`);
+  return version;
+}
+
+/** `kubeadm upgrade plan VERSION`: read-only; whether kubeadm would upgrade the cluster to VERSION, and what. */
+export function upgradePlanArgv(version: string): Argv {
+  return [KUBEADM, 'upgrade', 'plan', checkReleaseVersion(version)];
+}
+
+/** `kubeadm upgrade apply VERSION --yes`: the first control-plane node; renews its certificates as it goes. */
+export function upgradeApplyArgv(version: string): Argv {
+  return [KUBEADM, 'upgrade', 'apply', checkReleaseVersion(version), '--yes'];
+}
+
+/** `kubeadm upgrade node`: every other node, to the version the cluster's kubeadm-config now names. */
+export function upgradeNodeArgv(): Argv {
+  return [KUBEADM, 'upgrade', 'node'];
+}

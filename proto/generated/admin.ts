@@ -42,6 +42,7 @@ import type { ResetRequest as _kubeadm_ha_v1_ResetRequest, ResetRequest__Output 
 import type { StatusRequest as _kubeadm_ha_v1_StatusRequest, StatusRequest__Output as _kubeadm_ha_v1_StatusRequest__Output } from './kubeadm_ha/v1/StatusRequest.js';
 import type { StatusResponse as _kubeadm_ha_v1_StatusResponse, StatusResponse__Output as _kubeadm_ha_v1_StatusResponse__Output } from './kubeadm_ha/v1/StatusResponse.js';
 import type { TokenInfo as _kubeadm_ha_v1_TokenInfo, TokenInfo__Output as _kubeadm_ha_v1_TokenInfo__Output } from './kubeadm_ha/v1/TokenInfo.js';
+import type { UpgradeRequest as _kubeadm_ha_v1_UpgradeRequest, UpgradeRequest__Output as _kubeadm_ha_v1_UpgradeRequest__Output } from './kubeadm_ha/v1/UpgradeRequest.js';
 import type { VerifyReport as _kubeadm_ha_v1_VerifyReport, VerifyReport__Output as _kubeadm_ha_v1_VerifyReport__Output } from './kubeadm_ha/v1/VerifyReport.js';
 import type { VerifyRequest as _kubeadm_ha_v1_VerifyRequest, VerifyRequest__Output as _kubeadm_ha_v1_VerifyRequest__Output } from './kubeadm_ha/v1/VerifyRequest.js';
 import type { VerifyRow as _kubeadm_ha_v1_VerifyRow, VerifyRow__Output as _kubeadm_ha_v1_VerifyRow__Output } from './kubeadm_ha/v1/VerifyRow.js';
@@ -99,6 +100,7 @@ export interface ProtoGrpcType {
       StatusRequest: MessageTypeDefinition<_kubeadm_ha_v1_StatusRequest, _kubeadm_ha_v1_StatusRequest__Output>
       StatusResponse: MessageTypeDefinition<_kubeadm_ha_v1_StatusResponse, _kubeadm_ha_v1_StatusResponse__Output>
       TokenInfo: MessageTypeDefinition<_kubeadm_ha_v1_TokenInfo, _kubeadm_ha_v1_TokenInfo__Output>
+      UpgradeRequest: MessageTypeDefinition<_kubeadm_ha_v1_UpgradeRequest, _kubeadm_ha_v1_UpgradeRequest__Output>
       VerifyReport: MessageTypeDefinition<_kubeadm_ha_v1_VerifyReport, _kubeadm_ha_v1_VerifyReport__Output>
       VerifyRequest: MessageTypeDefinition<_kubeadm_ha_v1_VerifyRequest, _kubeadm_ha_v1_VerifyRequest__Output>
       VerifyRow: MessageTypeDefinition<_kubeadm_ha_v1_VerifyRow, _kubeadm_ha_v1_VerifyRow__Output>

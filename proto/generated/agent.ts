@@ -41,11 +41,17 @@ import type { Heartbeat as _kubeadm_ha_v1_Heartbeat, Heartbeat__Output as _kubea
 import type { Hello as _kubeadm_ha_v1_Hello, Hello__Output as _kubeadm_ha_v1_Hello__Output } from './kubeadm_ha/v1/Hello.js';
 import type { HostAddress as _kubeadm_ha_v1_HostAddress, HostAddress__Output as _kubeadm_ha_v1_HostAddress__Output } from './kubeadm_ha/v1/HostAddress.js';
 import type { HostFacts as _kubeadm_ha_v1_HostFacts, HostFacts__Output as _kubeadm_ha_v1_HostFacts__Output } from './kubeadm_ha/v1/HostFacts.js';
+import type { InstallPackages as _kubeadm_ha_v1_InstallPackages, InstallPackages__Output as _kubeadm_ha_v1_InstallPackages__Output } from './kubeadm_ha/v1/InstallPackages.js';
+import type { InstallPackagesResult as _kubeadm_ha_v1_InstallPackagesResult, InstallPackagesResult__Output as _kubeadm_ha_v1_InstallPackagesResult__Output } from './kubeadm_ha/v1/InstallPackagesResult.js';
 import type { KubeadmInit as _kubeadm_ha_v1_KubeadmInit, KubeadmInit__Output as _kubeadm_ha_v1_KubeadmInit__Output } from './kubeadm_ha/v1/KubeadmInit.js';
 import type { KubeadmInitResult as _kubeadm_ha_v1_KubeadmInitResult, KubeadmInitResult__Output as _kubeadm_ha_v1_KubeadmInitResult__Output } from './kubeadm_ha/v1/KubeadmInitResult.js';
 import type { KubeadmJoin as _kubeadm_ha_v1_KubeadmJoin, KubeadmJoin__Output as _kubeadm_ha_v1_KubeadmJoin__Output } from './kubeadm_ha/v1/KubeadmJoin.js';
 import type { KubeadmReset as _kubeadm_ha_v1_KubeadmReset, KubeadmReset__Output as _kubeadm_ha_v1_KubeadmReset__Output } from './kubeadm_ha/v1/KubeadmReset.js';
+import type { KubeadmUpgrade as _kubeadm_ha_v1_KubeadmUpgrade, KubeadmUpgrade__Output as _kubeadm_ha_v1_KubeadmUpgrade__Output } from './kubeadm_ha/v1/KubeadmUpgrade.js';
+import type { KubeadmUpgradeResult as _kubeadm_ha_v1_KubeadmUpgradeResult, KubeadmUpgradeResult__Output as _kubeadm_ha_v1_KubeadmUpgradeResult__Output } from './kubeadm_ha/v1/KubeadmUpgradeResult.js';
+import type { KubectlDrain as _kubeadm_ha_v1_KubectlDrain, KubectlDrain__Output as _kubeadm_ha_v1_KubectlDrain__Output } from './kubeadm_ha/v1/KubectlDrain.js';
 import type { KubectlDrainDelete as _kubeadm_ha_v1_KubectlDrainDelete, KubectlDrainDelete__Output as _kubeadm_ha_v1_KubectlDrainDelete__Output } from './kubeadm_ha/v1/KubectlDrainDelete.js';
+import type { KubectlUncordon as _kubeadm_ha_v1_KubectlUncordon, KubectlUncordon__Output as _kubeadm_ha_v1_KubectlUncordon__Output } from './kubeadm_ha/v1/KubectlUncordon.js';
 import type { LbApplied as _kubeadm_ha_v1_LbApplied, LbApplied__Output as _kubeadm_ha_v1_LbApplied__Output } from './kubeadm_ha/v1/LbApplied.js';
 import type { LbServer as _kubeadm_ha_v1_LbServer, LbServer__Output as _kubeadm_ha_v1_LbServer__Output } from './kubeadm_ha/v1/LbServer.js';
 import type { LbStatus as _kubeadm_ha_v1_LbStatus, LbStatus__Output as _kubeadm_ha_v1_LbStatus__Output } from './kubeadm_ha/v1/LbStatus.js';
@@ -55,6 +61,8 @@ import type { NatsEndpoint as _kubeadm_ha_v1_NatsEndpoint, NatsEndpoint__Output 
 import type { NetworkInterface as _kubeadm_ha_v1_NetworkInterface, NetworkInterface__Output as _kubeadm_ha_v1_NetworkInterface__Output } from './kubeadm_ha/v1/NetworkInterface.js';
 import type { NodeStatus as _kubeadm_ha_v1_NodeStatus, NodeStatus__Output as _kubeadm_ha_v1_NodeStatus__Output } from './kubeadm_ha/v1/NodeStatus.js';
 import type { NodeStatusResult as _kubeadm_ha_v1_NodeStatusResult, NodeStatusResult__Output as _kubeadm_ha_v1_NodeStatusResult__Output } from './kubeadm_ha/v1/NodeStatusResult.js';
+import type { NodeVersions as _kubeadm_ha_v1_NodeVersions, NodeVersions__Output as _kubeadm_ha_v1_NodeVersions__Output } from './kubeadm_ha/v1/NodeVersions.js';
+import type { NodeVersionsResult as _kubeadm_ha_v1_NodeVersionsResult, NodeVersionsResult__Output as _kubeadm_ha_v1_NodeVersionsResult__Output } from './kubeadm_ha/v1/NodeVersionsResult.js';
 import type { ParkControlPlane as _kubeadm_ha_v1_ParkControlPlane, ParkControlPlane__Output as _kubeadm_ha_v1_ParkControlPlane__Output } from './kubeadm_ha/v1/ParkControlPlane.js';
 import type { ParkControlPlaneResult as _kubeadm_ha_v1_ParkControlPlaneResult, ParkControlPlaneResult__Output as _kubeadm_ha_v1_ParkControlPlaneResult__Output } from './kubeadm_ha/v1/ParkControlPlaneResult.js';
 import type { Ping as _kubeadm_ha_v1_Ping, Ping__Output as _kubeadm_ha_v1_Ping__Output } from './kubeadm_ha/v1/Ping.js';
@@ -64,6 +72,7 @@ import type { RegisterRequest as _kubeadm_ha_v1_RegisterRequest, RegisterRequest
 import type { RegisterResponse as _kubeadm_ha_v1_RegisterResponse, RegisterResponse__Output as _kubeadm_ha_v1_RegisterResponse__Output } from './kubeadm_ha/v1/RegisterResponse.js';
 import type { RemoveVip as _kubeadm_ha_v1_RemoveVip, RemoveVip__Output as _kubeadm_ha_v1_RemoveVip__Output } from './kubeadm_ha/v1/RemoveVip.js';
 import type { RenewCertificate as _kubeadm_ha_v1_RenewCertificate, RenewCertificate__Output as _kubeadm_ha_v1_RenewCertificate__Output } from './kubeadm_ha/v1/RenewCertificate.js';
+import type { RestartKubelet as _kubeadm_ha_v1_RestartKubelet, RestartKubelet__Output as _kubeadm_ha_v1_RestartKubelet__Output } from './kubeadm_ha/v1/RestartKubelet.js';
 import type { ServedCertificate as _kubeadm_ha_v1_ServedCertificate, ServedCertificate__Output as _kubeadm_ha_v1_ServedCertificate__Output } from './kubeadm_ha/v1/ServedCertificate.js';
 import type { ServedCertificateResult as _kubeadm_ha_v1_ServedCertificateResult, ServedCertificateResult__Output as _kubeadm_ha_v1_ServedCertificateResult__Output } from './kubeadm_ha/v1/ServedCertificateResult.js';
 import type { SetVipTrack as _kubeadm_ha_v1_SetVipTrack, SetVipTrack__Output as _kubeadm_ha_v1_SetVipTrack__Output } from './kubeadm_ha/v1/SetVipTrack.js';
@@ -129,11 +138,17 @@ export interface ProtoGrpcType {
       Hello: MessageTypeDefinition<_kubeadm_ha_v1_Hello, _kubeadm_ha_v1_Hello__Output>
       HostAddress: MessageTypeDefinition<_kubeadm_ha_v1_HostAddress, _kubeadm_ha_v1_HostAddress__Output>
       HostFacts: MessageTypeDefinition<_kubeadm_ha_v1_HostFacts, _kubeadm_ha_v1_HostFacts__Output>
+      InstallPackages: MessageTypeDefinition<_kubeadm_ha_v1_InstallPackages, _kubeadm_ha_v1_InstallPackages__Output>
+      InstallPackagesResult: MessageTypeDefinition<_kubeadm_ha_v1_InstallPackagesResult, _kubeadm_ha_v1_InstallPackagesResult__Output>
       KubeadmInit: MessageTypeDefinition<_kubeadm_ha_v1_KubeadmInit, _kubeadm_ha_v1_KubeadmInit__Output>
       KubeadmInitResult: MessageTypeDefinition<_kubeadm_ha_v1_KubeadmInitResult, _kubeadm_ha_v1_KubeadmInitResult__Output>
       KubeadmJoin: MessageTypeDefinition<_kubeadm_ha_v1_KubeadmJoin, _kubeadm_ha_v1_KubeadmJoin__Output>
       KubeadmReset: MessageTypeDefinition<_kubeadm_ha_v1_KubeadmReset, _kubeadm_ha_v1_KubeadmReset__Output>
+      KubeadmUpgrade: MessageTypeDefinition<_kubeadm_ha_v1_KubeadmUpgrade, _kubeadm_ha_v1_KubeadmUpgrade__Output>
+      KubeadmUpgradeResult: MessageTypeDefinition<_kubeadm_ha_v1_KubeadmUpgradeResult, _kubeadm_ha_v1_KubeadmUpgradeResult__Output>
+      KubectlDrain: MessageTypeDefinition<_kubeadm_ha_v1_KubectlDrain, _kubeadm_ha_v1_KubectlDrain__Output>
       KubectlDrainDelete: MessageTypeDefinition<_kubeadm_ha_v1_KubectlDrainDelete, _kubeadm_ha_v1_KubectlDrainDelete__Output>
+      KubectlUncordon: MessageTypeDefinition<_kubeadm_ha_v1_KubectlUncordon, _kubeadm_ha_v1_KubectlUncordon__Output>
       LbApplied: MessageTypeDefinition<_kubeadm_ha_v1_LbApplied, _kubeadm_ha_v1_LbApplied__Output>
       LbServer: MessageTypeDefinition<_kubeadm_ha_v1_LbServer, _kubeadm_ha_v1_LbServer__Output>
       LbStatus: MessageTypeDefinition<_kubeadm_ha_v1_LbStatus, _kubeadm_ha_v1_LbStatus__Output>
@@ -144,6 +159,8 @@ export interface ProtoGrpcType {
       NetworkInterface: MessageTypeDefinition<_kubeadm_ha_v1_NetworkInterface, _kubeadm_ha_v1_NetworkInterface__Output>
       NodeStatus: MessageTypeDefinition<_kubeadm_ha_v1_NodeStatus, _kubeadm_ha_v1_NodeStatus__Output>
       NodeStatusResult: MessageTypeDefinition<_kubeadm_ha_v1_NodeStatusResult, _kubeadm_ha_v1_NodeStatusResult__Output>
+      NodeVersions: MessageTypeDefinition<_kubeadm_ha_v1_NodeVersions, _kubeadm_ha_v1_NodeVersions__Output>
+      NodeVersionsResult: MessageTypeDefinition<_kubeadm_ha_v1_NodeVersionsResult, _kubeadm_ha_v1_NodeVersionsResult__Output>
       ParkControlPlane: MessageTypeDefinition<_kubeadm_ha_v1_ParkControlPlane, _kubeadm_ha_v1_ParkControlPlane__Output>
       ParkControlPlaneResult: MessageTypeDefinition<_kubeadm_ha_v1_ParkControlPlaneResult, _kubeadm_ha_v1_ParkControlPlaneResult__Output>
       Ping: MessageTypeDefinition<_kubeadm_ha_v1_Ping, _kubeadm_ha_v1_Ping__Output>
@@ -153,6 +170,7 @@ export interface ProtoGrpcType {
       RegisterResponse: MessageTypeDefinition<_kubeadm_ha_v1_RegisterResponse, _kubeadm_ha_v1_RegisterResponse__Output>
       RemoveVip: MessageTypeDefinition<_kubeadm_ha_v1_RemoveVip, _kubeadm_ha_v1_RemoveVip__Output>
       RenewCertificate: MessageTypeDefinition<_kubeadm_ha_v1_RenewCertificate, _kubeadm_ha_v1_RenewCertificate__Output>
+      RestartKubelet: MessageTypeDefinition<_kubeadm_ha_v1_RestartKubelet, _kubeadm_ha_v1_RestartKubelet__Output>
       Role: EnumTypeDefinition
       ServedCertificate: MessageTypeDefinition<_kubeadm_ha_v1_ServedCertificate, _kubeadm_ha_v1_ServedCertificate__Output>
       ServedCertificateResult: MessageTypeDefinition<_kubeadm_ha_v1_ServedCertificateResult, _kubeadm_ha_v1_ServedCertificateResult__Output>

@@ -5,12 +5,12 @@
  * through the VIP and keeps a watch-like stream open through it: no request fails, and no stream breaks (a stream the
  * apiserver finishes during its graceful shutdown is reopened, as an informer does).
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { describeE2E } from '../netns/describe-e2e.js';
-import { loadLoop, watchLoop, type LoadLoopResult, type WatchLoopResult } from '../netns/http-client.js';
+import { httpGetFrom, loadLoop, watchLoop, type LoadLoopResult, type WatchLoopResult } from '../netns/http-client.js';
 import { ensureBuilt } from './build.js';
 import { E2eCluster, LB_PORT, type CtlResult, type E2eHost } from './cluster.js';
 
@@ -31,6 +31,114 @@ interface Row {
   expiringSoon: boolean;
   missing: boolean;
 }
+
+/** Load through the VIP until stopped: new connections every 10 ms, and one watch held across the whole operation. */
+function startLoad(c: E2eCluster) {
+  let stopped = false;
+  const admin = parse(readFileSync(join(c.root('master-0'), 'etc/kubernetes/admin.conf'), 'utf8')) as {
+    users: { user: Record<string, string> }[];
+    clusters: { cluster: Record<string, string> }[];
+  };
+  const decode = (b64: string) => Buffer.from(b64, 'base64').toString();
+  const loads: LoadLoopResult[] = [];
+  const load = (async () => {
+    while (!stopped) {
+      loads.push(
+        await loadLoop({
+          lab: c.lab,
+          fromHost: LOAD_FROM,
+          url: `https://${c.vip}:${LB_PORT}/healthz`,
+          durationMs: LOAD_CHUNK_MS,
+          intervalMs: 10,
+          requestTimeoutMs: 5000,
+        }),
+      );
+    }
+  })();
+  const stopFile = join(c.dir, `stop-watch-${Date.now()}`);
+  const watches: WatchLoopResult[] = [];
+  const watch = (async () => {
+    while (!stopped) {
+      watches.push(
+        await watchLoop({
+          stopFile,
+          lab: c.lab,
+          fromHost: LOAD_FROM,
+          url: `https://${c.vip}:${LB_PORT}/api/v1/namespaces/default/configmaps?watch=true`,
+          ca: decode(admin.clusters[0]!.cluster['certificate-authority-data']!),
+          cert: decode(admin.users[0]!.user['client-certificate-data']!),
+          key: decode(admin.users[0]!.user['client-key-data']!),
+          durationMs: 600_000,
+        }),
+      );
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      writeFileSync(stopFile, '');
+      await Promise.all([load, watch]);
+      return {
+        ok: loads.reduce((n, r) => n + r.ok, 0),
+        errors: loads.flatMap((r) => r.errors.map((e) => `${new Date(r.startedAtEpochMs + e.atMs).toISOString()} ${e.message}`)),
+        events: watches.reduce((n, w) => n + w.events, 0),
+        reopened: watches.reduce((n, w) => n + w.endedCleanly, 0),
+        watchErrors: watches.flatMap((w) => w.errors.map((e) => `${new Date(w.startedAtEpochMs + e.atMs).toISOString()} ${e.message}`)),
+      };
+    },
+  };
+}
+
+describeE2E('e2e: upgrade v1.31.4 → v1.32.0, every node behind its drain, under load', () => {
+  let c: E2eCluster;
+  const UPGRADE_HOSTS: E2eHost[] = [...HOSTS, { name: 'worker-1', address: '198.18.0.22', role: 'worker' }];
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    c = await E2eCluster.create({ name: 'e2e-upgrade', hosts: UPGRADE_HOSTS, agentEnv: { KUBEADM_SIM_PACKAGE_VERSIONS: '1.31.4 1.32.0' } });
+    // Debian hosts: the agent picks apt for the packages.
+    for (const h of UPGRADE_HOSTS) {
+      mkdirSync(join(c.root(h.name), 'etc'), { recursive: true });
+      writeFileSync(join(c.root(h.name), 'etc/os-release'), 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n');
+    }
+    await c.bringUp();
+    const r = await c.deploy();
+    if (r.code !== 0) throw new Error(`deploy failed (logs in ${c.logs()}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+  }, 300_000);
+
+  afterAll(async () => {
+    await c?.destroy();
+  }, 120_000);
+
+  it('refuses a skip of two minors, naming the rule', async () => {
+    const r = await c.ctl(['upgrade', '--to', 'v1.33.0']);
+    expect(r.code).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/one minor version at a time: v1\.31\.4 → v1\.33\.0 skips a minor/);
+  }, 120_000);
+
+  it('upgrades every node with no failed request and no broken watch; every node runs v1.32.0 afterwards', async () => {
+    const load = startLoad(c);
+    // ctl never throws (it returns the exit code), so the load always stops.
+    const upgraded = await c.ctl(['upgrade', '--to', 'v1.32.0'], 900_000);
+    const result = await load.stop();
+    if (upgraded.code !== 0) console.error(upgraded.stdout.slice(-6000), upgraded.stderr.slice(-2000), '\nlogs in', c.logs());
+    expect(upgraded.code).toBe(0);
+    console.log(`upgrade: load ${result.ok} ok, ${result.errors.length} failed; watch ${result.events} events, ${result.reopened} reopened`);
+    expect(result.errors).toEqual([]);
+    expect(result.watchErrors).toEqual([]);
+    const nodes = await c.lab.exec('master-0', 'kubectl', ['get', 'nodes', '-o', 'json'], { env: c.agentEnv(HOSTS[0]!), reject: false });
+    const versions = (JSON.parse(nodes.stdout) as { items: { metadata: { name: string }; status: { nodeInfo: { kubeletVersion: string } } }[] }).items.map(
+      (n) => `${n.metadata.name} ${n.status.nodeInfo.kubeletVersion}`,
+    );
+    expect(versions.sort()).toEqual(UPGRADE_HOSTS.map((h) => `${h.name} v1.32.0`).sort());
+    const version = await httpGetFrom(c.lab, LOAD_FROM, `https://${c.vip}:${LB_PORT}/version`, { timeoutMs: 3000 });
+    expect((JSON.parse(version.body) as { gitVersion: string }).gitVersion).toBe('v1.32.0');
+    for (const m of MASTERS) expect(readFileSync(join(c.root(m), 'etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8')).toContain('kube-apiserver:v1.32.0');
+    expect(await c.lab.whoHolds(c.vip)).toHaveLength(1);
+    const verified = await c.ctl(['verify']);
+    expect(verified.code, `${verified.stdout}${verified.stderr}`).toBe(0);
+  }, 900_000);
+});
 
 describeE2E('e2e: certificate renewal behind the maintenance window, under load', () => {
   let c: E2eCluster;

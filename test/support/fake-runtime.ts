@@ -98,6 +98,12 @@ export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
     restoredBy: new Map<string, string>(),
     /** Certificates: the apiserver certificate on disk (serial, when written) and the one its apiserver serves. */
     certs: new Map(cps.map((n, i) => [n.name, { diskSerial: `a${i}`, servedSerial: `a${i}`, writtenAt: '2026-01-01T00:00:00.000Z', renewals: 0 }])),
+    /** Upgrades: what each node has installed and what its kubelet runs, and the nodes cordoned. */
+    installed: new Map(spec.nodes.map((n) => [n.name, { kubeadm: spec.kubernetes.version, kubelet: spec.kubernetes.version }])),
+    running: new Map(spec.nodes.map((n) => [n.name, spec.kubernetes.version])),
+    cordoned: new Set<string>(),
+    clusterVersion: spec.kubernetes.version,
+    upgradeCalls: [] as string[],
     /** The backend-set version each load balancer reports applied (lbStatus); undefined: the current one. */
     lbApplied: new Map<string, number>(),
     currentVersion: () => 0,
@@ -175,11 +181,41 @@ export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
       }
       case 'waitApiserver':
         return { elapsedMs: 1 } as never;
+      case 'nodeStatus':
+        return { registered: true, ready: true, detail: 'True' } as never;
+      case 'nodeVersions':
+        return { kubeadm: hosts.installed.get(agent)!.kubeadm, kubelet: hosts.running.get(agent)! } as never;
+      case 'installPackages': {
+        const a = args as TaskArgs['installPackages'];
+        const mine = hosts.installed.get(agent)!;
+        for (const p of a.packages ?? []) if (p === 'kubeadm' || p === 'kubelet') mine[p] = a.version ?? '';
+        return { manager: 'apt', lines: [] } as never;
+      }
+      case 'kubeadmUpgrade': {
+        const a = args as TaskArgs['kubeadmUpgrade'];
+        hosts.upgradeCalls.push(`${agent}:${a.mode}`);
+        if (a.mode === 'apply') {
+          if (hosts.installed.get(agent)!.kubeadm !== a.version)
+            throw new Error(`${agent}: kubeadm ${hosts.installed.get(agent)!.kubeadm} cannot apply ${a.version}`);
+          hosts.clusterVersion = a.version ?? '';
+        }
+        if (a.mode === 'node' && hosts.installed.get(agent)!.kubeadm !== hosts.clusterVersion) throw new Error(`${agent}: kubeadm is older than the cluster`);
+        return { outputTail: `[upgrade] ${a.mode} done` } as never;
+      }
+      case 'restartKubelet':
+        hosts.running.set(agent, hosts.installed.get(agent)!.kubelet);
+        return null as never;
+      case 'kubectlDrain':
+        hosts.cordoned.add((args as TaskArgs['kubectlDrain']).nodeName ?? '');
+        return null as never;
+      case 'kubectlUncordon':
+        hosts.cordoned.delete((args as TaskArgs['kubectlUncordon']).nodeName ?? '');
+        return null as never;
       case 'certsCheck': {
         const c = hosts.certs.get(agent);
         const row = (name: string, extra = {}) => ({
           name,
-          notAfter: '2027-01-01T00:00:00.000Z',
+          notAfter: new Date(Date.now() + 100 * 86_400_000).toISOString(),
           authority: 'ca',
           externallyManaged: false,
           missing: false,

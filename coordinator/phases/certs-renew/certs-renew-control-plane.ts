@@ -2,7 +2,7 @@ import { runWindow } from '../../workflow/maintenance-window.js';
 import type { Phase } from '../../workflow/phase.js';
 import { DEFAULT_WINDOW_TIMEOUTS } from '../window/window-target.js';
 import { certsRenewWork } from './certs-renew-work.js';
-import type { CertsContext, CertsView } from './certs-target.js';
+import { renewalState, type CertsContext, type CertsView } from './certs-target.js';
 
 /** One control-plane node at a time, each inside the maintenance window, never two at once. */
 export const certsRenewControlPlanePhase: Phase<CertsContext, CertsView> = {
@@ -22,6 +22,13 @@ export const certsRenewControlPlanePhase: Phase<CertsContext, CertsView> = {
     const work = certsRenewWork(ctx);
     for (const target of ctx.nodes) {
       ctx.signal?.throwIfAborted();
+      // A resumed renewal does not drain a node it already finished (nor, in kube-vip mode, move the VIP off it).
+      const active = (await ctx.backends.current()).backends.find((b) => b.name === target.name)?.state === 'active';
+      const state = active ? await renewalState(ctx, target) : undefined;
+      if (state?.renewedOnDisk && state.served) {
+        ctx.emit({ kind: 'progress', phase: this.id, host: target.name, message: 'already renewed and back in service' });
+        continue;
+      }
       ctx.emit({ kind: 'progress', phase: this.id, host: target.name, message: 'maintenance window opens' });
       await runWindow({ ...ctx, target, work, windowTimeouts: ctx.windowTimeouts ?? DEFAULT_WINDOW_TIMEOUTS, outerPhase: this.id });
       ctx.emit({ kind: 'progress', phase: this.id, host: target.name, message: 'maintenance window closed: back in service' });

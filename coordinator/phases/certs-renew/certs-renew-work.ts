@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NON_ETCD_COMPONENTS } from '../../../core/etcd/restore.js';
 import { TimeoutError } from '../../../core/errors.js';
+import { stackedEtcd } from '../../workflow/etcd.js';
 import type { WindowContext, WindowWork } from '../window/window-target.js';
 import { say } from '../window/window-target.js';
 import { renewalState, type CertsContext } from './certs-target.js';
@@ -44,10 +45,15 @@ export function certsRenewWork(certs: Pick<CertsContext, 'baseline'>): WindowWor
         const r = await ctx.agents.runTask(node.name, 'parkControlPlane', { park: false, components }, { timeoutMs: 30_000 });
         say(ctx, 'certs-renew', r.actions.join('; '));
       };
-      await park([...NON_ETCD_COMPONENTS]);
-      await park(['etcd']);
-      await unpark(['etcd']);
-      await unpark([...NON_ETCD_COMPONENTS]);
+      // Whatever fails in between, the manifests go back: a node left with its apiserver parked would stay down.
+      const etcd = stackedEtcd(ctx.spec) ? ['etcd'] : [];
+      try {
+        await park([...NON_ETCD_COMPONENTS]);
+        if (etcd.length > 0) await park(etcd);
+      } finally {
+        if (etcd.length > 0) await unpark(etcd);
+        await unpark([...NON_ETCD_COMPONENTS]);
+      }
       const deadline = Date.now() + ctx.windowTimeouts.readyMs;
       for (;;) {
         ctx.signal?.throwIfAborted();

@@ -1,3 +1,4 @@
+import { peerUrlOf } from '../../../core/etcd/gateway.js';
 import { forEachHost } from '../../workflow/for-each-host.js';
 import type { Phase } from '../../workflow/phase.js';
 import { members, onMembers, progress, type RestoreContext, type RestoreView } from './restore-target.js';
@@ -29,7 +30,16 @@ export const restoreStageSnapshotPhase: Phase<RestoreContext, RestoreView> = {
         const r = await ctx.agents.runTask(
           node.name,
           'etcdStageSnapshot',
-          { restoreId, offset, data: chunk, totalSize: snapshot.size, sha256: last ? snapshot.sha256 : '', last },
+          {
+            restoreId,
+            offset,
+            data: chunk,
+            totalSize: snapshot.size,
+            sha256: last ? snapshot.sha256 : '',
+            last,
+            // The first chunk carries the member it will rebuild: the agent checks it before any downtime.
+            ...(offset === 0 ? { name: node.name, peerUrl: peerUrlOf(node.address) } : {}),
+          },
           { timeoutMs: CHUNK_TIMEOUT_MS, ...(ctx.signal ? { signal: ctx.signal } : {}) },
         );
         restored = r.alreadyRestored;

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { drainBackend } from '../../../core/backend-set.js';
+import { PreconditionError } from '../../../core/errors.js';
 import { loadBalancerAgents } from '../../workflow/host-tasks.js';
 import type { Phase } from '../../workflow/phase.js';
 import { onTarget, say, type WindowContext, type WindowView } from './window-target.js';
@@ -20,6 +21,12 @@ export const windowDrainBackendPhase: Phase<WindowContext, WindowView> = {
   async run(ctx) {
     const node = ctx.target.name;
     const before = await ctx.backends.current();
+    if (!before.backends.some((b) => b.name !== node && b.state === 'active')) {
+      throw new PreconditionError(
+        `draining ${node} would leave no active apiserver behind the VIP (${before.backends.map((b) => `${b.name} ${b.state}`).join(', ') || 'no backend'}); put the others back in service first`,
+        { host: node },
+      );
+    }
     const next = await ctx.backends.update((set) => drainBackend(set, node));
     const agents = await loadBalancerAgents(ctx);
     await ctx.backends.waitApplied(next.version, agents, ctx.timeouts.lbAppliedMs);

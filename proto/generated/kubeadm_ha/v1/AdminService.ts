@@ -30,6 +30,7 @@ import type { RemoveNodeRequest as _kubeadm_ha_v1_RemoveNodeRequest, RemoveNodeR
 import type { ResetRequest as _kubeadm_ha_v1_ResetRequest, ResetRequest__Output as _kubeadm_ha_v1_ResetRequest__Output } from '../../kubeadm_ha/v1/ResetRequest.js';
 import type { StatusRequest as _kubeadm_ha_v1_StatusRequest, StatusRequest__Output as _kubeadm_ha_v1_StatusRequest__Output } from '../../kubeadm_ha/v1/StatusRequest.js';
 import type { StatusResponse as _kubeadm_ha_v1_StatusResponse, StatusResponse__Output as _kubeadm_ha_v1_StatusResponse__Output } from '../../kubeadm_ha/v1/StatusResponse.js';
+import type { UpgradeRequest as _kubeadm_ha_v1_UpgradeRequest, UpgradeRequest__Output as _kubeadm_ha_v1_UpgradeRequest__Output } from '../../kubeadm_ha/v1/UpgradeRequest.js';
 import type { VerifyReport as _kubeadm_ha_v1_VerifyReport, VerifyReport__Output as _kubeadm_ha_v1_VerifyReport__Output } from '../../kubeadm_ha/v1/VerifyReport.js';
 import type { VerifyRequest as _kubeadm_ha_v1_VerifyRequest, VerifyRequest__Output as _kubeadm_ha_v1_VerifyRequest__Output } from '../../kubeadm_ha/v1/VerifyRequest.js';
 
@@ -159,6 +160,11 @@ export interface AdminServiceClient extends grpc.Client {
   status(argument: _kubeadm_ha_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
   status(argument: _kubeadm_ha_v1_StatusRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
   
+  Upgrade(argument: _kubeadm_ha_v1_UpgradeRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  Upgrade(argument: _kubeadm_ha_v1_UpgradeRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  upgrade(argument: _kubeadm_ha_v1_UpgradeRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  upgrade(argument: _kubeadm_ha_v1_UpgradeRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
+  
   Verify(argument: _kubeadm_ha_v1_VerifyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_VerifyReport__Output>): grpc.ClientUnaryCall;
   Verify(argument: _kubeadm_ha_v1_VerifyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_VerifyReport__Output>): grpc.ClientUnaryCall;
   Verify(argument: _kubeadm_ha_v1_VerifyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_VerifyReport__Output>): grpc.ClientUnaryCall;
@@ -205,6 +211,8 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   
   Status: grpc.handleUnaryCall<_kubeadm_ha_v1_StatusRequest__Output, _kubeadm_ha_v1_StatusResponse>;
   
+  Upgrade: grpc.handleServerStreamingCall<_kubeadm_ha_v1_UpgradeRequest__Output, _kubeadm_ha_v1_DeployEvent>;
+  
   Verify: grpc.handleUnaryCall<_kubeadm_ha_v1_VerifyRequest__Output, _kubeadm_ha_v1_VerifyReport>;
   
 }
@@ -227,5 +235,6 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   RemoveNode: MethodDefinition<_kubeadm_ha_v1_RemoveNodeRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_RemoveNodeRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>
   Reset: MethodDefinition<_kubeadm_ha_v1_ResetRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_ResetRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>
   Status: MethodDefinition<_kubeadm_ha_v1_StatusRequest, _kubeadm_ha_v1_StatusResponse, _kubeadm_ha_v1_StatusRequest__Output, _kubeadm_ha_v1_StatusResponse__Output>
+  Upgrade: MethodDefinition<_kubeadm_ha_v1_UpgradeRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_UpgradeRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>
   Verify: MethodDefinition<_kubeadm_ha_v1_VerifyRequest, _kubeadm_ha_v1_VerifyReport, _kubeadm_ha_v1_VerifyRequest__Output, _kubeadm_ha_v1_VerifyReport__Output>
 }

@@ -9,6 +9,8 @@ export interface EtcdStageSnapshot {
   'totalSize'?: (number | string | Long);
   'sha256'?: (string);
   'last'?: (boolean);
+  'name'?: (string);
+  'peerUrl'?: (string);
 }
 
 export interface EtcdStageSnapshot__Output {
@@ -18,4 +20,6 @@ export interface EtcdStageSnapshot__Output {
   'totalSize': (number);
   'sha256': (string);
   'last': (boolean);
+  'name': (string);
+  'peerUrl': (string);
 }

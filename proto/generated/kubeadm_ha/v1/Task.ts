@@ -29,6 +29,12 @@ import type { EtcdRestoreMember as _kubeadm_ha_v1_EtcdRestoreMember, EtcdRestore
 import type { CertsCheck as _kubeadm_ha_v1_CertsCheck, CertsCheck__Output as _kubeadm_ha_v1_CertsCheck__Output } from '../../kubeadm_ha/v1/CertsCheck.js';
 import type { CertsRenew as _kubeadm_ha_v1_CertsRenew, CertsRenew__Output as _kubeadm_ha_v1_CertsRenew__Output } from '../../kubeadm_ha/v1/CertsRenew.js';
 import type { ServedCertificate as _kubeadm_ha_v1_ServedCertificate, ServedCertificate__Output as _kubeadm_ha_v1_ServedCertificate__Output } from '../../kubeadm_ha/v1/ServedCertificate.js';
+import type { InstallPackages as _kubeadm_ha_v1_InstallPackages, InstallPackages__Output as _kubeadm_ha_v1_InstallPackages__Output } from '../../kubeadm_ha/v1/InstallPackages.js';
+import type { KubeadmUpgrade as _kubeadm_ha_v1_KubeadmUpgrade, KubeadmUpgrade__Output as _kubeadm_ha_v1_KubeadmUpgrade__Output } from '../../kubeadm_ha/v1/KubeadmUpgrade.js';
+import type { NodeVersions as _kubeadm_ha_v1_NodeVersions, NodeVersions__Output as _kubeadm_ha_v1_NodeVersions__Output } from '../../kubeadm_ha/v1/NodeVersions.js';
+import type { RestartKubelet as _kubeadm_ha_v1_RestartKubelet, RestartKubelet__Output as _kubeadm_ha_v1_RestartKubelet__Output } from '../../kubeadm_ha/v1/RestartKubelet.js';
+import type { KubectlDrain as _kubeadm_ha_v1_KubectlDrain, KubectlDrain__Output as _kubeadm_ha_v1_KubectlDrain__Output } from '../../kubeadm_ha/v1/KubectlDrain.js';
+import type { KubectlUncordon as _kubeadm_ha_v1_KubectlUncordon, KubectlUncordon__Output as _kubeadm_ha_v1_KubectlUncordon__Output } from '../../kubeadm_ha/v1/KubectlUncordon.js';
 
 export interface Task {
   'taskId'?: (string);
@@ -62,7 +68,13 @@ export interface Task {
   'certsCheck'?: (_kubeadm_ha_v1_CertsCheck | null);
   'certsRenew'?: (_kubeadm_ha_v1_CertsRenew | null);
   'servedCertificate'?: (_kubeadm_ha_v1_ServedCertificate | null);
-  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember"|"certsCheck"|"certsRenew"|"servedCertificate";
+  'installPackages'?: (_kubeadm_ha_v1_InstallPackages | null);
+  'kubeadmUpgrade'?: (_kubeadm_ha_v1_KubeadmUpgrade | null);
+  'nodeVersions'?: (_kubeadm_ha_v1_NodeVersions | null);
+  'restartKubelet'?: (_kubeadm_ha_v1_RestartKubelet | null);
+  'kubectlDrain'?: (_kubeadm_ha_v1_KubectlDrain | null);
+  'kubectlUncordon'?: (_kubeadm_ha_v1_KubectlUncordon | null);
+  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember"|"certsCheck"|"certsRenew"|"servedCertificate"|"installPackages"|"kubeadmUpgrade"|"nodeVersions"|"restartKubelet"|"kubectlDrain"|"kubectlUncordon";
 }
 
 export interface Task__Output {
@@ -97,5 +109,11 @@ export interface Task__Output {
   'certsCheck'?: (_kubeadm_ha_v1_CertsCheck__Output | null);
   'certsRenew'?: (_kubeadm_ha_v1_CertsRenew__Output | null);
   'servedCertificate'?: (_kubeadm_ha_v1_ServedCertificate__Output | null);
-  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember"|"certsCheck"|"certsRenew"|"servedCertificate";
+  'installPackages'?: (_kubeadm_ha_v1_InstallPackages__Output | null);
+  'kubeadmUpgrade'?: (_kubeadm_ha_v1_KubeadmUpgrade__Output | null);
+  'nodeVersions'?: (_kubeadm_ha_v1_NodeVersions__Output | null);
+  'restartKubelet'?: (_kubeadm_ha_v1_RestartKubelet__Output | null);
+  'kubectlDrain'?: (_kubeadm_ha_v1_KubectlDrain__Output | null);
+  'kubectlUncordon'?: (_kubeadm_ha_v1_KubectlUncordon__Output | null);
+  'kind'?: "preflight"|"writeFiles"|"kubeadmInit"|"uploadCerts"|"createJoinToken"|"deleteToken"|"deleteCertsSecret"|"kubeadmJoin"|"waitApiserver"|"kubectlDrainDelete"|"kubeadmReset"|"stopLoadBalancer"|"startLoadBalancer"|"removeVip"|"setVipTrack"|"verifyClean"|"lbStatus"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember"|"certsCheck"|"certsRenew"|"servedCertificate"|"installPackages"|"kubeadmUpgrade"|"nodeVersions"|"restartKubelet"|"kubectlDrain"|"kubectlUncordon";
 }

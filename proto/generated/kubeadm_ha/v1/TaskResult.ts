@@ -20,6 +20,9 @@ import type { EtcdRestoreMemberResult as _kubeadm_ha_v1_EtcdRestoreMemberResult,
 import type { CertsCheckResult as _kubeadm_ha_v1_CertsCheckResult, CertsCheckResult__Output as _kubeadm_ha_v1_CertsCheckResult__Output } from '../../kubeadm_ha/v1/CertsCheckResult.js';
 import type { CertsRenewResult as _kubeadm_ha_v1_CertsRenewResult, CertsRenewResult__Output as _kubeadm_ha_v1_CertsRenewResult__Output } from '../../kubeadm_ha/v1/CertsRenewResult.js';
 import type { ServedCertificateResult as _kubeadm_ha_v1_ServedCertificateResult, ServedCertificateResult__Output as _kubeadm_ha_v1_ServedCertificateResult__Output } from '../../kubeadm_ha/v1/ServedCertificateResult.js';
+import type { InstallPackagesResult as _kubeadm_ha_v1_InstallPackagesResult, InstallPackagesResult__Output as _kubeadm_ha_v1_InstallPackagesResult__Output } from '../../kubeadm_ha/v1/InstallPackagesResult.js';
+import type { KubeadmUpgradeResult as _kubeadm_ha_v1_KubeadmUpgradeResult, KubeadmUpgradeResult__Output as _kubeadm_ha_v1_KubeadmUpgradeResult__Output } from '../../kubeadm_ha/v1/KubeadmUpgradeResult.js';
+import type { NodeVersionsResult as _kubeadm_ha_v1_NodeVersionsResult, NodeVersionsResult__Output as _kubeadm_ha_v1_NodeVersionsResult__Output } from '../../kubeadm_ha/v1/NodeVersionsResult.js';
 
 export interface TaskResult {
   'taskId'?: (string);
@@ -44,7 +47,10 @@ export interface TaskResult {
   'certsCheck'?: (_kubeadm_ha_v1_CertsCheckResult | null);
   'certsRenew'?: (_kubeadm_ha_v1_CertsRenewResult | null);
   'servedCertificate'?: (_kubeadm_ha_v1_ServedCertificateResult | null);
-  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember"|"certsCheck"|"certsRenew"|"servedCertificate";
+  'installPackages'?: (_kubeadm_ha_v1_InstallPackagesResult | null);
+  'kubeadmUpgrade'?: (_kubeadm_ha_v1_KubeadmUpgradeResult | null);
+  'nodeVersions'?: (_kubeadm_ha_v1_NodeVersionsResult | null);
+  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember"|"certsCheck"|"certsRenew"|"servedCertificate"|"installPackages"|"kubeadmUpgrade"|"nodeVersions";
 }
 
 export interface TaskResult__Output {
@@ -70,5 +76,8 @@ export interface TaskResult__Output {
   'certsCheck'?: (_kubeadm_ha_v1_CertsCheckResult__Output | null);
   'certsRenew'?: (_kubeadm_ha_v1_CertsRenewResult__Output | null);
   'servedCertificate'?: (_kubeadm_ha_v1_ServedCertificateResult__Output | null);
-  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember"|"certsCheck"|"certsRenew"|"servedCertificate";
+  'installPackages'?: (_kubeadm_ha_v1_InstallPackagesResult__Output | null);
+  'kubeadmUpgrade'?: (_kubeadm_ha_v1_KubeadmUpgradeResult__Output | null);
+  'nodeVersions'?: (_kubeadm_ha_v1_NodeVersionsResult__Output | null);
+  'result'?: "preflight"|"kubeadmInit"|"createJoinToken"|"waitApiserver"|"verifyClean"|"lbStatus"|"writeFiles"|"handOverVip"|"nodeStatus"|"etcdStatus"|"etcdSnapshot"|"etcdRemoveMember"|"etcdMoveLeader"|"etcdStageSnapshot"|"parkControlPlane"|"etcdRestoreMember"|"certsCheck"|"certsRenew"|"servedCertificate"|"installPackages"|"kubeadmUpgrade"|"nodeVersions";
 }

@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ScriptedHostOps } from '../../test/support/scripted-host.js';
+import { installPackages, kubeadmUpgrade, kubectlUncordon, nodeVersions, restartKubelet } from './upgrade.js';
+
+let host: ScriptedHostOps;
+afterEach(() => host?.dispose());
+const ctx = { progress: () => undefined };
+
+describe('upgrade tasks', () => {
+  it('installs with apt on Debian (pinned past the hold, held again) and with dnf on Rocky (past the exclude)', async () => {
+    host = new ScriptedHostOps();
+    await host.writeFile('/etc/os-release', 'ID=debian\n', 0o644);
+    host.on(/^apt-get /, { stdout: 'Setting up kubeadm (1.32.0-1.1) ...\n' });
+    const apt = await installPackages(host, ['kubeadm'], 'v1.32.0', ctx);
+    expect(host.calls).toEqual(['apt-get install -y --allow-change-held-packages kubeadm=1.32.0-*', 'apt-mark hold kubeadm']);
+    expect(apt).toEqual({ manager: 'apt', lines: ['Setting up kubeadm (1.32.0-1.1) ...'] });
+    host.dispose();
+    host = new ScriptedHostOps();
+    await host.writeFile('/etc/os-release', 'ID="rocky"\nID_LIKE="rhel centos fedora"\n', 0o644);
+    expect((await installPackages(host, ['kubelet', 'kubectl'], 'v1.32.0', ctx)).manager).toBe('dnf');
+    expect(host.calls).toEqual(['dnf install -y kubelet-1.32.0 kubectl-1.32.0 --disableexcludes=kubernetes']);
+  });
+
+  it('refuses an unknown system, another package, or a version that is not X.Y.Z, before running anything', async () => {
+    host = new ScriptedHostOps();
+    await expect(installPackages(host, ['kubeadm'], 'v1.32.0', ctx)).rejects.toThrow('names neither a Debian nor a Red Hat family system');
+    await host.writeFile('/etc/os-release', 'ID=debian\n', 0o644);
+    await expect(installPackages(host, ['openssh-server'], 'v1.32.0', ctx)).rejects.toThrow('is not one of kubeadm, kubelet, kubectl');
+    await expect(installPackages(host, ['kubeadm'], '1.32.0 && reboot', ctx)).rejects.toThrow('is not a release version');
+    expect(host.calls).toEqual([]);
+  });
+
+  it("runs kubeadm's upgrade commands, and nothing else", async () => {
+    host = new ScriptedHostOps();
+    host.on('kubeadm upgrade apply', { stdout: '[upgrade] SUCCESS! A control plane node of your cluster was upgraded to "v1.32.0".\n' });
+    expect((await kubeadmUpgrade(host, 'apply', 'v1.32.0', ctx)).outputTail).toContain('SUCCESS!');
+    await kubeadmUpgrade(host, 'node', '', ctx);
+    await expect(kubeadmUpgrade(host, 'diff', 'v1.32.0', ctx)).rejects.toThrow('is not plan, apply or node');
+    await expect(kubeadmUpgrade(host, 'apply', '--force', ctx)).rejects.toThrow('is not a release version');
+    expect(host.calls).toEqual(['kubeadm upgrade apply v1.32.0 --yes', 'kubeadm upgrade node']);
+  });
+
+  it('reads both versions, restarts the kubelet and checks it runs, and treats an uncordoned node as done', async () => {
+    host = new ScriptedHostOps();
+    host.on('kubeadm version', { stdout: 'v1.32.0\n' }).on('kubelet --version', { stdout: 'Kubernetes v1.31.4\n' });
+    expect(await nodeVersions(host)).toEqual({ kubeadm: 'v1.32.0', kubelet: 'v1.31.4' });
+    host.on('systemctl is-active kubelet', { exitCode: 3, stdout: 'failed\n' });
+    await expect(restartKubelet(host, ctx)).rejects.toThrow('kubelet is failed after its restart');
+    expect(host.calls.slice(-3)).toEqual(['systemctl daemon-reload', 'systemctl restart kubelet', 'systemctl is-active kubelet']);
+    host.on(/ uncordon /, { exitCode: 1, stderr: 'node/worker-0 already uncordoned\n' });
+    await expect(kubectlUncordon(host, 'worker-0', '', ctx)).resolves.toBeUndefined();
+    await expect(kubectlUncordon(host, '--all', '', ctx)).rejects.toThrow('is not a node name');
+  });
+});

@@ -1,0 +1,12 @@
+// Original file: proto/kubeadm_ha/v1/agent.proto
+
+
+export interface InstallPackages {
+  'packages'?: (string)[];
+  'version'?: (string);
+}
+
+export interface InstallPackages__Output {
+  'packages': (string)[];
+  'version': (string);
+}
