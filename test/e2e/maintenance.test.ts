@@ -126,7 +126,11 @@ describeE2E('e2e: upgrade v1.31.4 → v1.32.0, every node behind its drain, unde
     console.log(`upgrade: load ${result.ok} ok, ${result.errors.length} failed; watch ${result.events} events, ${result.reopened} reopened`);
     expect(result.errors).toEqual([]);
     expect(result.watchErrors).toEqual([]);
-    const nodes = await c.lab.exec('master-0', 'kubectl', ['get', 'nodes', '-o', 'json'], { env: c.agentEnv(HOSTS[0]!), reject: false });
+    const nodes = await c.lab.exec('master-0', 'kubectl', ['--kubeconfig', '/etc/kubernetes/admin.conf', 'get', 'nodes', '-o', 'json'], {
+      env: c.agentEnv(HOSTS[0]!),
+      reject: false,
+    });
+    expect(nodes.exitCode, nodes.stderr).toBe(0);
     const versions = (JSON.parse(nodes.stdout) as { items: { metadata: { name: string }; status: { nodeInfo: { kubeletVersion: string } } }[] }).items.map(
       (n) => `${n.metadata.name} ${n.status.nodeInfo.kubeletVersion}`,
     );

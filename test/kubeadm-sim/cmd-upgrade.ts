@@ -37,8 +37,10 @@ function parseVersion(text: string): Version | undefined {
 
 const less = (a: Version, b: Version) => (a.major !== b.major ? a.major < b.major : a.minor !== b.minor ? a.minor < b.minor : a.patch < b.patch);
 
-function cluster(env: SimEnv): { store: StateStore; s: ClusterState } {
-  if (readHostFile(env.root, '/etc/kubernetes/admin.conf') === null) {
+/** `kubelet`: `upgrade node` falls back to the kubelet's kubeconfig where there is no admin.conf (a worker). */
+function cluster(env: SimEnv, kubeletFallback = false): { store: StateStore; s: ClusterState } {
+  const kubeconfig = readHostFile(env.root, '/etc/kubernetes/admin.conf') ?? (kubeletFallback ? readHostFile(env.root, '/etc/kubernetes/kubelet.conf') : null);
+  if (kubeconfig === null) {
     throw new SimFailure(
       'couldn\'t create a Kubernetes client from file "/etc/kubernetes/admin.conf": failed to load admin kubeconfig: open /etc/kubernetes/admin.conf: no such file or directory',
     );
@@ -220,7 +222,7 @@ export async function runUpgradeApply(p: ParsedCommand, env: SimEnv, setHost: (h
 }
 
 export async function runUpgradeNode(_p: ParsedCommand, env: SimEnv, setHost: (h: string) => void): Promise<void> {
-  const { s } = cluster(env);
+  const { s } = cluster(env, true);
   const node = s.nodes.find((n) => n.root === env.root && !n.kubeletStopped);
   if (!node) throw new SimFailure("couldn't find this node in the cluster: is it joined?");
   setHost(node.name);
