@@ -56,6 +56,8 @@ export interface E2eClusterOptions {
   /** Extra YAML under `spec` (indented 2 spaces). */
   readonly specExtra?: string;
   readonly agentEnv?: Record<string, string>;
+  /** The cluster's Kubernetes version (the spec's and the simulated kubeadm's); default v1.31.4. */
+  readonly kubernetesVersion?: string;
   /** Kubelet stand-in restart timing (benchmarks kill daemons many times; the real backoff would dominate). */
   readonly standinBackoff?: Partial<KubeletBackoff>;
   /** Namespace prefix; default `khae2e`. */
@@ -141,7 +143,7 @@ metadata:
   name: ${this.clusterName}
 spec:
   kubernetes:
-    version: v1.31.4
+    version: ${this.options.kubernetesVersion ?? 'v1.31.4'}
   controlPlaneEndpoint:
     vip: ${this.vip}/24
     port: ${LB_PORT}
@@ -229,6 +231,7 @@ ${this.options.specExtra ?? ''}
       KUBEADM_SIM_ETCD: 'real',
       KUBEADM_SIM_KEY_ALGORITHM: 'ECDSA-P256',
       KHA_STUB_ADDRESS: host.address,
+      ...(this.options.kubernetesVersion ? { KUBEADM_SIM_VERSION: this.options.kubernetesVersion } : {}),
       HOME: this.root(host.name),
       ...this.options.agentEnv,
     };

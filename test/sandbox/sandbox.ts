@@ -27,6 +27,16 @@ const HOSTS: E2eHost[] = [
   { name: 'worker-0', address: '198.18.0.21', role: 'worker' },
 ];
 
+/** The versions a sandbox can start at: each has a next minor the package-manager stand-ins offer for `upgrade`. */
+export const SANDBOX_VERSIONS = ['v1.29.10', 'v1.30.6', 'v1.31.4', 'v1.32.0'];
+const DEFAULT_VERSION = 'v1.31.4';
+
+/** The release one minor up that `coordinatorctl upgrade --to` can take the sandbox to. */
+export function nextMinor(version: string): string {
+  const [major, minor] = version.slice(1).split('.').map(Number) as [number, number];
+  return `v${major}.${minor + 1}.0`;
+}
+
 export interface SandboxIo {
   out(text: string): void;
   err(text: string): void;
@@ -56,7 +66,7 @@ function alive(pid: number): boolean {
   }
 }
 
-export async function sandboxUp(io: SandboxIo): Promise<number> {
+export async function sandboxUp(io: SandboxIo, version = DEFAULT_VERSION): Promise<number> {
   const can = canRunNetns();
   if (!can.ok) {
     io.err(`sandbox: cannot create network namespaces here: ${can.reason}\n(run as root: sudo npm run sandbox)\n`);
@@ -71,7 +81,7 @@ export async function sandboxUp(io: SandboxIo): Promise<number> {
   rmSync(STATE, { force: true });
   writeFileSync(LOG, '');
   const fd = openSync(LOG, 'a');
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'serve'], { detached: true, stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'serve', version], { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   child.unref();
   // Follow the server's log: live progress here, the sandbox itself over there.
@@ -111,7 +121,7 @@ export async function sandboxDown(io: SandboxIo): Promise<number> {
 }
 
 /** The detached server: builds the lab, deploys, verifies, drills, then holds everything until SIGTERM. */
-async function serve(): Promise<void> {
+async function serve(version: string): Promise<void> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   let cluster: E2eCluster | undefined;
   let stopping = false;
@@ -128,8 +138,22 @@ async function serve(): Promise<void> {
     say('kubeadm-ha sandbox: 3 control-plane hosts + 1 worker in network namespaces on 198.18.0.0/24');
     say("NOTE: kubeadm is SIMULATED here (a test double that follows kubeadm's grammar and serves a stand-in apiserver /healthz).");
     say('      Everything else is real: the coordinator, NATS, the agents, gRPC/mTLS, keepalived (VRRP), haproxy, etcd.\n');
-    cluster = await E2eCluster.create({ name: 'sandbox', hosts: HOSTS, prefix: 'khasbx', clusterName: 'sandbox' });
+    const upgradeTo = nextMinor(version);
+    cluster = await E2eCluster.create({
+      name: 'sandbox',
+      hosts: HOSTS,
+      prefix: 'khasbx',
+      clusterName: 'sandbox',
+      kubernetesVersion: version,
+      // The hosts' package manager (a stand-in) offers this version and the next minor, for `coordinatorctl upgrade`.
+      agentEnv: { KUBEADM_SIM_PACKAGE_VERSIONS: `${version.slice(1)} ${upgradeTo.slice(1)}` },
+    });
     const c = cluster;
+    for (const h of HOSTS) {
+      mkdirSync(`${c.root(h.name)}/etc`, { recursive: true });
+      writeFileSync(`${c.root(h.name)}/etc/os-release`, 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n');
+    }
+    say(`• Kubernetes ${version} (simulated); the hosts' package manager also offers ${upgradeTo}`);
     say(`• namespaces created: ${c.lab.hosts.map((h) => h.netns).join(', ')}`);
     await c.bringUp();
     say('• coordinator, NATS and 4 agents started; deploying:\n');
@@ -163,6 +187,8 @@ The sandbox is running. Look around:
     .map((h) => ns[h.name])
     .join(' ')}; do sudo ip -n $n -br addr show eth0; done   # who holds ${c.vip}
   sudo ip netns exec ${ns['coordinator']} node ${cliPath()} verify --failover --admin-conf ${c.adminConf}
+  sudo ip netns exec ${ns['coordinator']} node ${cliPath()} upgrade --to ${upgradeTo} --admin-conf ${c.adminConf}   # a rolling upgrade, node by node behind its drain
+  sudo ip netns exec ${ns['coordinator']} node ${cliPath()} certs renew --admin-conf ${c.adminConf}                # certificates renewed the same way
   sudo ip netns exec ${ns['master-0']} bash                                  # a shell on master-0 (its files: ${c.root('master-0')})
   coordinator ${COORDINATOR_ADDRESS}:9443, logs in ${c.logs()}
 Remove it with: sudo node ${mainPath()} down
@@ -186,4 +212,4 @@ function cliPath(): string {
   return fileURLToPath(new URL('../../coordinator/cli/main.js', import.meta.url));
 }
 
-if (process.argv[2] === 'serve' && process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) void serve();
+if (process.argv[2] === 'serve' && process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) void serve(process.argv[3] ?? DEFAULT_VERSION);
