@@ -10,7 +10,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer, request as httpsRequest, type Server } from 'node:https';
-import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,7 +21,9 @@ import { planCluster, type ClusterPlan } from '../../core/plan.js';
 import { HAPROXY_HEALTHZ_PORT, addServerCommand, loadBalancerConfig, renderHaproxyConfig } from '../../core/render/haproxy.js';
 import { parseSpecYaml } from '../../core/spec.js';
 import { silentLogger } from '../../lib/log.js';
-import { REPO_ROOT } from '../kubeadm-sim/testing.js';
+import { freePort, REPO_ROOT } from '../kubeadm-sim/testing.js';
+
+export { freePort };
 
 export const HAPROXY_BINARY = ['/usr/sbin/haproxy', '/usr/local/sbin/haproxy'].find((p) => existsSync(p));
 // From the repository, not dist/: nothing copies fixtures into the build.
@@ -42,17 +43,6 @@ export interface FakeApiserver {
   close(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createTcpServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 export class HaproxyTestbed {
   readonly host: LocalHostOps;
   readonly plan: ClusterPlan;
@@ -68,8 +58,8 @@ export class HaproxyTestbed {
 
   private constructor(
     readonly root: string,
-    readonly frontendPort: number,
-    private readonly healthzPort: number,
+    private frontend: number,
+    private healthzPort: number,
   ) {
     this.host = new LocalHostOps(root, silentLogger);
     // Fast checks so that a new server is UP within a few hundred milliseconds.
@@ -110,6 +100,10 @@ export class HaproxyTestbed {
     return new HaproxyTestbed(root, await freePort(), await freePort());
   }
 
+  get frontendPort(): number {
+    return this.frontend;
+  }
+
   real(hostPath: string): string {
     return join(this.root, hostPath);
   }
@@ -118,7 +112,7 @@ export class HaproxyTestbed {
     let text = renderHaproxyConfig(this.plan, set.backends, { backendSetVersion: set.version })
       .split('/run/haproxy/')
       .join(`${this.root}/run/haproxy/`)
-      .replace(/^(\s*bind )\*:\d+$/m, `$1127.0.0.1:${this.frontendPort}`)
+      .replace(/^(\s*bind )\*:\d+$/m, `$1127.0.0.1:${this.frontend}`)
       .replace(`bind 127.0.0.1:${HAPROXY_HEALTHZ_PORT}`, `bind 127.0.0.1:${this.healthzPort}`);
     for (const [name, extra] of this.extraServerArguments) text = text.replace(new RegExp(`^(\\s*server ${name} .*)$`, 'm'), `$1 ${extra}`);
     return text;
@@ -165,8 +159,36 @@ export class HaproxyTestbed {
     await this.host.writeFile(CONFIG_PATH, this.render(set), 0o644);
   }
 
-  /** Starts haproxy master-worker from the file on disk, with the master CLI and a pid file; waits for its worker. */
+  /**
+   * Starts haproxy master-worker from the file on disk, with the master CLI and a pid file; waits for its worker.
+   * A port taken between our pick and haproxy's bind (another test's explicit bind) is a testbed accident, not a
+   * finding: the testbed moves its frontend and healthz ports, rewrites the file's bind lines and starts again.
+   */
   async startHaproxy(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.startHaproxyOnce();
+        return;
+      } catch (err) {
+        if (attempt >= 3 || !/cannot bind socket \(Address already in use\)/.test(this.output)) throw err;
+        this.haproxy = undefined;
+        await this.movePorts();
+      }
+    }
+  }
+
+  private async movePorts(): Promise<void> {
+    const [frontend, healthz] = [await freePort(), await freePort()];
+    const text = readFileSync(this.real(CONFIG_PATH), 'utf8')
+      .split(`bind 127.0.0.1:${this.frontend}`)
+      .join(`bind 127.0.0.1:${frontend}`)
+      .split(`bind 127.0.0.1:${this.healthzPort}`)
+      .join(`bind 127.0.0.1:${healthz}`);
+    [this.frontend, this.healthzPort] = [frontend, healthz];
+    await this.host.writeFile(CONFIG_PATH, text, 0o644);
+  }
+
+  private async startHaproxyOnce(): Promise<void> {
     if (this.haproxy) throw new Error('haproxy already runs');
     mkdirSync(this.real('/run/haproxy'), { recursive: true });
     this.output = '';

@@ -80,15 +80,27 @@ export function killSimApiservers(roots: string[]): void {
   }
 }
 
-/** A TCP port that was free on `address` a moment ago. */
-export function freePort(address = '127.0.0.1'): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
+/**
+ * A TCP port that was free on `address` a moment ago, chosen below the kernel's ephemeral range (32768–60999 by
+ * default). Why: a port from `listen(0)` comes out of that range, and between our close and the child's bind any
+ * outgoing connection of a test running in parallel may take it as its source port (CI once lost a haproxy test to
+ * exactly that). Ports below the range are only ever taken by an explicit bind.
+ */
+export async function freePort(address = '127.0.0.1'): Promise<number> {
+  const [low, high] = FREE_PORT_RANGE;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await canListen(address, port)) return port;
+  }
+  throw new Error(`no free TCP port on ${address} in ${low}-${high} after 200 tries`);
+}
+
+const FREE_PORT_RANGE: readonly [number, number] = [20_000, 32_000];
+
+function canListen(address: string, port: number): Promise<boolean> {
+  return new Promise((resolvePromise) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, address, () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolvePromise(port));
-    });
+    srv.once('error', () => resolvePromise(false));
+    srv.listen({ port, host: address, exclusive: true }, () => srv.close(() => resolvePromise(true)));
   });
 }
