@@ -101,6 +101,45 @@ describe('agent stop: the SIGTERM drain over a real session', () => {
     expect(progress).toContain('the agent is stopping: it finishes this task first and takes no new one');
   });
 
+  it("answers a repeat of a running task (a restarted coordinator's) with its result, and runs host-changing tasks one at a time", async () => {
+    const started: string[] = [];
+    let finishUpgrade: () => void = () => undefined;
+    let upgradeStarted: () => void = () => undefined;
+    const upgradeRunning = new Promise<void>((r) => (upgradeStarted = r));
+    await connectedAgent('m2', {
+      kubeadmUpgrade: (args) =>
+        new Promise((resolve) => {
+          started.push(`kubeadmUpgrade ${args.version}`);
+          finishUpgrade = () => resolve({ outputTail: `[upgrade/successful] SUCCESS! ${args.version}` });
+          upgradeStarted();
+        }),
+      installPackages: async (args) => {
+        started.push(`installPackages ${args.version}`);
+        return { manager: 'apt', lines: [] };
+      },
+      lbStatus: async () => {
+        started.push('lbStatus');
+        return { servers: [], appliedVersion: 0 };
+      },
+    });
+    const upgrade = { mode: 'node', version: 'v1.32.0' };
+    const first = coordinator.hub.runTask('m2', 'kubeadmUpgrade', upgrade);
+    await upgradeRunning;
+    const progress: string[] = [];
+    const repeat = coordinator.hub.runTask('m2', 'kubeadmUpgrade', upgrade, { onProgress: (l) => progress.push(l) });
+    const packages = coordinator.hub.runTask('m2', 'installPackages', { packages: ['kubelet'], version: 'v1.32.0' });
+    // A read runs beside it at once.
+    await coordinator.hub.runTask('m2', 'lbStatus', {});
+    await new Promise((r) => setTimeout(r, 200));
+    expect(started).toEqual(['kubeadmUpgrade v1.32.0', 'lbStatus']);
+    finishUpgrade();
+    const results = await Promise.all([first, repeat, packages]);
+    expect(results[0]).toMatchObject({ outputTail: '[upgrade/successful] SUCCESS! v1.32.0' });
+    expect(results[1]).toEqual(results[0]);
+    expect(started).toEqual(['kubeadmUpgrade v1.32.0', 'lbStatus', 'installPackages v1.32.0']);
+    expect(progress.join('\n')).toMatch(/the same kubeadmUpgrade task is already running on this host/);
+  });
+
   it('journals each task while it runs and reports what an earlier run left in Hello, once', async () => {
     const dir = join(stateRoot, 'w7');
     await rm(dir, { recursive: true, force: true });

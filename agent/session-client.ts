@@ -11,6 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
 import type { AgentConfig } from '../core/agent-config.js';
 import { MAX_STOP_WAIT_MS, stopDisposition } from '../core/agent-stop.js';
+import { decideOverlap, type RunningTask, taskWork } from '../core/task-overlap.js';
 import { renewalDueAt } from '../core/cert-lifetime.js';
 import { AuthError, KubeadmHaError, PreconditionError, TimeoutError, UnavailableError } from '../core/errors.js';
 import { AGENT_CONFIG_PATH } from '../core/host/paths.js';
@@ -202,6 +203,8 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
   private readonly logger: Logger;
   private readonly stopController = new AbortController();
   private readonly running = new Map<string, AbortController>();
+  /** Tasks started and not yet answered, with their identity and their result to come: what later arrivals overlap with. */
+  private readonly hostTasks = new Map<string, RunningTask & { readonly result: Promise<TaskResult> }>();
   /** Every task from its arrival until its result is sent: what a drain waits for. */
   private readonly inFlight = new Map<string, { readonly kind: string | undefined; readonly done: Promise<void> }>();
   /** Set by drain(): new tasks are refused with UnavailableError, never started. */
@@ -455,14 +458,43 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     const { taskId } = task;
     const kind = task.kind;
     if (this.running.has(taskId)) return;
-    if (this.draining) {
-      const error = new UnavailableError(
-        `the agent is stopping (systemctl stop/restart or a package upgrade); ${kind ?? 'the'} task ${taskId} was not started: send it again once the agent is back`,
-      );
-      this.logger.warn({ taskId, kind }, 'stopping: task refused');
-      this.send({ result: { taskId, ok: false, error: errorToDetail(error) } });
-      return;
+    const work = kind ? taskWork(kind, task[kind]) : '';
+    // core/task-overlap.ts: a restarted coordinator's repeat of a running task attaches to it; host-changing tasks
+    // run one at a time. No await between the decision and the registration below, so two arrivals cannot both run.
+    for (let told = false; ; told = true) {
+      if (this.draining) {
+        const error = new UnavailableError(
+          `the agent is stopping (systemctl stop/restart or a package upgrade); ${kind ?? 'the'} task ${taskId} was not started: send it again once the agent is back`,
+        );
+        this.logger.warn({ taskId, kind }, 'stopping: task refused');
+        this.send({ result: { taskId, ok: false, error: errorToDetail(error) } });
+        return;
+      }
+      const decision = kind ? decideOverlap({ kind, work }, [...this.hostTasks.values()]) : ({ kind: 'run' } as const);
+      if (decision.kind === 'run') break;
+      if (decision.kind === 'attach') {
+        const first = this.hostTasks.get(decision.to)!;
+        this.logger.info({ taskId, kind, attachedTo: first.taskId }, 'the same task is already running: answering with its result');
+        this.send({
+          progress: {
+            taskId,
+            line: `the same ${kind} task is already running on this host (${first.taskId}, asked before the coordinator restarted): waiting for it rather than starting another`,
+          },
+        });
+        const result = await first.result;
+        this.send({ result: { ...result, taskId } });
+        return;
+      }
+      if (!told) {
+        this.logger.info({ taskId, kind, waitingFor: decision.ids }, 'another task that changes this host runs: waiting for it');
+        this.send({
+          progress: { taskId, line: `waiting for ${decision.ids.join(', ')} to finish: tasks that change this host's Kubernetes run one at a time` },
+        });
+      }
+      await Promise.all(decision.ids.map((id) => this.hostTasks.get(id)?.result));
     }
+    let settle: (result: TaskResult) => void = () => undefined;
+    if (kind) this.hostTasks.set(taskId, { taskId, kind, work, result: new Promise<TaskResult>((resolve) => (settle = resolve)) });
     const controller = new AbortController();
     this.running.set(taskId, controller);
     const timer =
@@ -495,8 +527,10 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     } finally {
       if (timer) clearTimeout(timer);
       this.running.delete(taskId);
+      this.hostTasks.delete(taskId);
       if (journaled) await this.opts.journal?.finished(taskId).catch((err: unknown) => log.warn({ err: String(err) }, 'cannot clear the task journal'));
     }
+    settle(result);
     if (!this.active?.open) log.warn('session gone; the coordinator already considers this task failed');
     // The result goes down the session it was asked on before a renewal's reconnect ends it.
     this.send({ result });

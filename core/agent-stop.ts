@@ -6,9 +6,11 @@
  */
 /**
  * Task kinds (proto Task.kind) that, cut half-way, would leave the host in a state only `kubeadm reset` repairs: a join with kubelet.conf written but no
- * etcd member, an init without its bootstrap tokens, a reset that removed the etcd member but not the manifests.
+ * etcd member, an init without its bootstrap tokens, a reset that removed the etcd member but not the manifests; or
+ * one that needs hand repair: an upgrade with some static pods at the new version and some at the old, a dpkg or
+ * rpm transaction cut in the middle (`dpkg --configure -a`).
  */
-export const UNCUT_TASKS: ReadonlySet<string> = new Set(['kubeadmInit', 'kubeadmJoin', 'kubeadmReset']);
+export const UNCUT_TASKS: ReadonlySet<string> = new Set(['kubeadmInit', 'kubeadmJoin', 'kubeadmReset', 'kubeadmUpgrade', 'installPackages']);
 
 /**
  * The longest a stopping agent waits for an uncut task: the coordinator's init and join timeouts (15 min each,
