@@ -89,6 +89,21 @@ function startLoad(c: E2eCluster) {
   };
 }
 
+/** KHA_E2E_VERBOSE: the coordinators' window and backend-set lines, for reading a failure's timeline. */
+function printWindowLog(c: E2eCluster): void {
+  for (const f of readdirSync(c.logs()).filter((x) => x.startsWith('coordinator'))) {
+    for (const line of readFileSync(join(c.logs(), f), 'utf8').split('\n')) {
+      if (!/certs-renew|window|backend set/.test(line)) continue;
+      try {
+        const o = JSON.parse(line) as { time: number; msg: string; host?: string };
+        console.log(new Date(o.time).toISOString(), o.host ?? '', o.msg.slice(0, 160));
+      } catch {
+        // not JSON
+      }
+    }
+  }
+}
+
 describeE2E('e2e: upgrade v1.31.4 → v1.32.0, every node behind its drain, under load', () => {
   let c: E2eCluster;
   const UPGRADE_HOSTS: E2eHost[] = [...HOSTS, { name: 'worker-1', address: '198.18.0.22', role: 'worker' }];
@@ -189,85 +204,23 @@ describeE2E('e2e: certificate renewal behind the maintenance window, under load'
   it('certs renew: every control-plane node renewed one at a time behind its drain; no request fails and no watch breaks', async () => {
     const masters = HOSTS.filter((h) => h.role === 'control-plane');
     const before = await Promise.all(masters.map(served));
-    const root = c.root('master-0');
-    const admin = parse(readFileSync(join(root, 'etc/kubernetes/admin.conf'), 'utf8')) as {
-      users: { user: Record<string, string> }[];
-      clusters: { cluster: Record<string, string> }[];
-    };
-    const decode = (b64: string) => Buffer.from(b64, 'base64').toString();
-    let stopped = false;
-    const loads: LoadLoopResult[] = [];
-    const load = (async () => {
-      while (!stopped) {
-        loads.push(
-          await loadLoop({
-            lab: c.lab,
-            fromHost: LOAD_FROM,
-            url: `https://${c.vip}:${LB_PORT}/healthz`,
-            durationMs: LOAD_CHUNK_MS,
-            intervalMs: 10,
-            requestTimeoutMs: 5000,
-          }),
-        );
-      }
-    })();
-    // One watch for the whole renewal (until the stop file appears), as an informer keeps one: the node it is pinned
-    // to waits out the drain timeout with it open, then its apiserver's graceful shutdown finishes it.
-    const stopFile = join(c.dir, 'stop-watch');
-    const watches: WatchLoopResult[] = [];
-    const watch = (async () => {
-      while (!stopped) {
-        watches.push(
-          await watchLoop({
-            stopFile,
-            lab: c.lab,
-            fromHost: LOAD_FROM,
-            url: `https://${c.vip}:${LB_PORT}/api/v1/namespaces/default/configmaps?watch=true`,
-            ca: decode(admin.clusters[0]!.cluster['certificate-authority-data']!),
-            cert: decode(admin.users[0]!.user['client-certificate-data']!),
-            key: decode(admin.users[0]!.user['client-key-data']!),
-            durationMs: 600_000,
-          }),
-        );
-      }
-    })();
-    let renewed: CtlResult;
-    try {
-      renewed = await c.ctl(['certs', 'renew'], 900_000);
-    } finally {
-      stopped = true;
-      writeFileSync(stopFile, '');
-      await Promise.all([load, watch]);
-    }
+    // One watch for the whole renewal, as an informer keeps one: the node it is pinned to waits out the drain timeout
+    // with it open, then its apiserver's graceful shutdown finishes it.
+    const load = startLoad(c);
+    // ctl never throws (it returns the exit code), so the load always stops.
+    const renewed = await c.ctl(['certs', 'renew'], 900_000);
+    const result = await load.stop();
     if (renewed.code !== 0) console.error(renewed.stdout.slice(-6000), renewed.stderr.slice(-2000), '\nlogs in', c.logs());
-    if (process.env.KHA_E2E_VERBOSE) {
-      for (const f of readdirSync(c.logs()).filter((x) => x.startsWith('coordinator'))) {
-        for (const line of readFileSync(join(c.logs(), f), 'utf8').split('\n')) {
-          if (/certs-renew|window|backend set/.test(line)) {
-            try {
-              const o = JSON.parse(line) as { time: number; msg: string; host?: string };
-              console.log(new Date(o.time).toISOString(), o.host ?? '', o.msg.slice(0, 160));
-            } catch {
-              // not JSON
-            }
-          }
-        }
-      }
-      for (const r of loads) for (const e of r.errors) console.log(new Date(r.startedAtEpochMs + e.atMs).toISOString(), e.message);
-    }
+    if (process.env.KHA_E2E_VERBOSE) printWindowLog(c);
     expect(renewed.code).toBe(0);
-    const ok = loads.reduce((n, r) => n + r.ok, 0);
-    const failed = loads.reduce((n, r) => n + r.failed, 0);
-    const watchFailed = watches.reduce((n, w) => n + w.failed, 0);
-    const reopened = watches.reduce((n, w) => n + w.endedCleanly, 0);
     console.log(
-      `certs renew: load ${ok} ok, ${failed} failed; watch ${watches.reduce((n, w) => n + w.events, 0)} events, ${reopened} streams finished by the server and reopened, ${watchFailed} broken`,
+      `certs renew: load ${result.ok} ok, ${result.errors.length} failed; watch ${result.events} events, ${result.reopened} streams finished by the server and reopened`,
     );
-    expect(loads.flatMap((r) => r.errors.map((e) => e.message))).toEqual([]);
-    expect(watches.flatMap((w) => w.errors.map((e) => e.message))).toEqual([]);
-    expect(ok).toBeGreaterThan(50);
+    expect(result.errors).toEqual([]);
+    expect(result.watchErrors).toEqual([]);
+    expect(result.ok).toBeGreaterThan(50);
     // The watch really went through a restart: its apiserver finished it and it was opened again elsewhere.
-    expect(reopened).toBeGreaterThanOrEqual(1);
+    expect(result.reopened).toBeGreaterThanOrEqual(1);
     // The windows ran one after another, never two at once.
     const opens = renewed.stdout.split('\n').filter((l) => /maintenance window (opens|closed)/.test(l));
     expect(opens.map((l) => /\[certs-renew-control-plane (\S+)\]/.exec(l)?.[1] + (l.includes('opens') ? ' open' : ' close'))).toEqual(
@@ -286,6 +239,64 @@ describeE2E('e2e: certificate renewal behind the maintenance window, under load'
     expect(await c.lab.whoHolds(c.vip)).toHaveLength(1);
     const etcd = JSON.parse((await c.ctl(['etcd', 'status', '-o', 'json'])).stdout) as { healthy: boolean; problems: string[] };
     expect(etcd).toMatchObject({ healthy: true, problems: [] });
+    const verified = await c.ctl(['verify']);
+    expect(verified.code, all(verified)).toBe(0);
+  }, 900_000);
+
+  it("a coordinator SIGKILLed inside master-1's window: the restarted one resumes the renewal and finishes it; no request fails", async () => {
+    const masters = HOSTS.filter((h) => h.role === 'control-plane');
+    const before = await Promise.all(masters.map(served));
+    // The coordinator's log from where this renewal begins: the running one's also holds the earlier renewal's.
+    const logFrom = c.coordinator!.readLog().length;
+    const insideWindow = (node: string) => {
+      const log = c.coordinator!.readLog().slice(logFrom);
+      const opened = log.search(new RegExp(`"host":"${node}"[^\\n]*maintenance window opens`));
+      return opened >= 0 && /"phase":"window-work"[^\n]*"kind":"phase-start"|"kind":"phase-start"[^\n]*"phase":"window-work"/.test(log.slice(opened));
+    };
+    const load = startLoad(c);
+    let cut: CtlResult;
+    let resumed: CtlResult;
+    let result: Awaited<ReturnType<ReturnType<typeof startLoad>['stop']>>;
+    try {
+      const first = c.ctl(['certs', 'renew'], 900_000);
+      // Killed at the start of master-1's work: drained on every haproxy, the VIP elsewhere, its certificates not yet renewed.
+      await c.waitFor(
+        () => insideWindow('master-1'),
+        600_000,
+        "the renewal to reach master-1's work",
+        () => c.coordinator!.running(),
+      );
+      await c.coordinator!.signal('SIGKILL');
+      await c.coordinator!.exited;
+      cut = await first;
+      await c.startCoordinator();
+      // The same command again attaches to the renewal the restarted coordinator resumed by itself.
+      resumed = await c.ctl(['certs', 'renew'], 900_000);
+    } finally {
+      result = await load.stop();
+    }
+    if (resumed.code !== 0) console.error(resumed.stdout.slice(-6000), resumed.stderr.slice(-2000), '\nlogs in', c.logs());
+    if (process.env.KHA_E2E_VERBOSE) printWindowLog(c);
+    console.log(
+      `certs renew, SIGKILLed inside master-1's window: load ${result.ok} ok, ${result.errors.length} failed; watch ${result.events} events, ${result.reopened} reopened`,
+    );
+    // The client saw its stream cut by the kill.
+    expect(cut.code).not.toBe(0);
+    expect(resumed.code).toBe(0);
+    expect(result.errors).toEqual([]);
+    expect(result.watchErrors).toEqual([]);
+    expect(result.ok).toBeGreaterThan(50);
+    // The resumed renewal skipped master-0 (renewed before the kill), went through master-1's window again and then master-2's.
+    const log = c.coordinator!.readLog();
+    expect(log).toMatch(/"host":"master-0"[^\n]*already renewed and back in service/);
+    for (const m of ['master-1', 'master-2']) expect(log).toMatch(new RegExp(`"host":"${m}"[^\\n]*maintenance window closed`));
+    const after = await Promise.all(masters.map(served));
+    for (const [i, m] of masters.entries()) expect(after[i]!.serial, m.name).not.toBe(before[i]!.serial);
+    for (const m of MASTERS) {
+      await c.waitFor(async () => Object.values(await c.backendStates(m)).every((s) => s === 'UP'), 20_000, `every backend UP on ${m}`);
+      expect(Object.keys(await c.backendStates(m)).sort()).toEqual(MASTERS);
+    }
+    expect(await c.lab.whoHolds(c.vip)).toHaveLength(1);
     const verified = await c.ctl(['verify']);
     expect(verified.code, all(verified)).toBe(0);
   }, 900_000);
