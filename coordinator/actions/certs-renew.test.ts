@@ -99,6 +99,17 @@ describe('certs renew', () => {
     expect(hosts.calls.filter((x) => /certsRenew|parkControlPlane|handOverVip/.test(x))).toEqual([]);
   });
 
+  it('refuses etcd without quorum before touching any node, naming the rule', async () => {
+    const { state, hosts } = await world();
+    hosts.hosts.etcdMembers = hosts.hosts.etcdMembers.map((m, i) => (i > 0 ? { ...m, down: true } : m));
+    const c = fakeCoordinator(spec, state, hosts, { connected: ALL });
+    const events = await finished(await startCertsRenew(c.rt, ''));
+    expect(events.map((e) => e.message).join('\n')).toMatch(
+      /refusing to renew certificates:\n(.*\n)* {2}- etcd healthy: etcd quorum lost: 1 of 3 voting members answer, 2 needed/,
+    );
+    expect(hosts.calls.filter((x) => /certsRenew|parkControlPlane|handOverVip/.test(x))).toEqual([]);
+  });
+
   it('renews only the named node, and refuses a worker or an unknown name', async () => {
     const { state, hosts } = await world();
     const c = fakeCoordinator(spec, state, hosts, { connected: ALL });

@@ -71,6 +71,21 @@ describe('upgrade', () => {
     await expect(startUpgrade(c.rt, FROM)).rejects.toThrow(`the cluster already runs ${FROM}`);
   });
 
+  it('refuses a NotReady node, etcd without quorum and a lagging load balancer at once, each naming its rule and node', async () => {
+    const { state, hosts } = await world();
+    hosts.hosts.notReady.add(WORKERS[0]!);
+    hosts.hosts.etcdMembers = hosts.hosts.etcdMembers.map((m, i) => (i > 0 ? { ...m, down: true } : m));
+    const version = state.backends.stored().version;
+    hosts.hosts.lbApplied.set(MASTERS[2]!, version - 1);
+    const c = fakeCoordinator(spec, state, hosts, { connected: ALL });
+    const said = (await finished(await startUpgrade(c.rt, TO))).map((e) => e.message).join('\n');
+    expect(said).toContain(`refusing to upgrade to ${TO}:`);
+    expect(said).toContain(`  - every node Ready: ${WORKERS[0]} is not Ready`);
+    expect(said).toMatch(/ {2}- etcd healthy: etcd quorum lost: 1 of 3 voting members answer, 2 needed/);
+    expect(said).toContain(`  - load balancers current: ${MASTERS[2]} runs backend set v${version - 1}, not v${version}`);
+    expect(hosts.calls.filter((x) => /installPackages|kubeadmUpgrade|kubectlDrain|handOverVip/.test(x))).toEqual([]);
+  });
+
   it('a coordinator killed in the second control-plane node resumes without upgrading the first again', async () => {
     const { state, hosts } = await world();
     const first = fakeCoordinator(spec, state, hosts, { connected: ALL, freezeAt: `task:${MASTERS[1]}:kubeadmUpgrade` });

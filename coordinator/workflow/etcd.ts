@@ -91,6 +91,27 @@ function problemList(a: EtcdAssessment): string {
 }
 
 /**
+ * etcd's health for an action's preflight, which lists every refusal at once: each problem as a refusal under the rule
+ * "etcd healthy", none for a healthy cluster. With --force they are said as a warning instead, as the gate does.
+ */
+export async function etcdPreflightProblems(
+  ctx: GateContext & Pick<ClusterContext, 'plan' | 'cluster' | 'spec'>,
+  phase: string,
+  what: string,
+): Promise<string[]> {
+  if (!stackedEtcd(ctx.spec)) return [];
+  const nodes = await joinedControlPlaneNodes(ctx);
+  const assessment = assessEtcd(nodes, await etcdReports(ctx.agents, nodes, phase, ctx.signal));
+  for (const w of assessment.warnings) ctx.emit({ kind: 'progress', phase, message: `warning: ${w}` });
+  if (assessment.healthy) return [];
+  if (ctx.force) {
+    ctx.emit({ kind: 'progress', phase, message: `warning: --force: going on to ${what} although etcd is unhealthy:\n${problemList(assessment)}` });
+    return [];
+  }
+  return assessment.problems.map((p) => `etcd healthy: ${p}`);
+}
+
+/**
  * The health gate: resolves when `assessment` is healthy; otherwise refuses (PreconditionError listing every problem)
  * or, with --force, says what it skips and resolves.
  */

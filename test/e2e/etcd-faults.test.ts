@@ -217,4 +217,16 @@ describeE2E('e2e: etcd faults with real members (dangling member, one down, quor
     expect(refused.stdout).not.toMatch(/\[(prepare-hosts|load-balancer|init|join-control-plane|join-workers)\]/);
     expect(calls()).toBe(before);
   }, 180_000);
+
+  it('with quorum lost, upgrade and certs renew refuse before touching any node, naming the rule', async () => {
+    const upgrade = await c.ctl(['upgrade', '--to', 'v1.32.0']);
+    expect(upgrade.code).not.toBe(0);
+    expect(all(upgrade)).toMatch(/refusing to upgrade to v1\.32\.0:\n(.*\n)* {2}- etcd healthy: etcd quorum lost: 1 of 3 voting members answer, 2 needed/);
+    const renew = await c.ctl(['certs', 'renew']);
+    expect(renew.code).not.toBe(0);
+    expect(all(renew)).toMatch(/refusing to renew certificates:\n(.*\n)* {2}- etcd healthy: etcd quorum lost: 1 of 3 voting members answer, 2 needed/);
+    // Neither opened a window: no backend left draining, no kubeadm upgrade or certs renew ran.
+    for (const m of ['master-0', 'master-1', 'master-2']) expect(Object.keys(await c.backendStates(m)).sort()).toEqual(['master-0', 'master-1', 'master-2']);
+    expect(all(upgrade) + all(renew)).not.toMatch(/maintenance window opens/);
+  }, 180_000);
 });

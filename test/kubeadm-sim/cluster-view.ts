@@ -4,7 +4,7 @@
  * manifests and probes the stand-in apiservers. Rendering follows kubectl's printers.
  */
 import { createHash } from 'node:crypto';
-import { runningKubeletVersion, type ClusterState, type NodeState } from './state.js';
+import { kubeletPosting, runningKubeletVersion, type ClusterState, type NodeState } from './state.js';
 import { humanDuration } from './duration.js';
 import { tabwrite } from './output.js';
 
@@ -47,7 +47,7 @@ const suffix = (seed: string, n: number): string => {
 };
 
 export function nodeStatus(n: NodeState): string {
-  const ready = n.kubeletStopped ? 'NotReady' : 'Ready';
+  const ready = kubeletPosting(n) ? 'Ready' : 'NotReady';
   return n.unschedulable ? `${ready},SchedulingDisabled` : ready;
 }
 
@@ -57,7 +57,7 @@ export function nodeRoles(n: NodeState): string {
 
 /** Where the Deployment-managed CoreDNS replicas run: the oldest schedulable control-plane node, else any schedulable node. */
 function corednsNode(s: ClusterState): NodeState | null {
-  const live = s.nodes.filter((n) => !n.kubeletStopped && !n.unschedulable).sort((a, b) => a.joinedAtMs - b.joinedAtMs);
+  const live = s.nodes.filter((n) => kubeletPosting(n) && !n.unschedulable).sort((a, b) => a.joinedAtMs - b.joinedAtMs);
   return live.find((n) => n.role === 'control-plane') ?? live[0] ?? null;
 }
 
@@ -65,7 +65,7 @@ export function podsOf(s: ClusterState, observations: Map<string, NodeObservatio
   const pods: PodView[] = [];
   const image = (name: string): string => `${s.imageRepository}/${name}:${s.kubernetesVersion}`;
   for (const n of s.nodes) {
-    if (n.kubeletStopped) continue;
+    if (!kubeletPosting(n)) continue;
     const obs = observations.get(n.name);
     for (const m of obs?.manifests ?? []) {
       const isApiserver = m.name === 'kube-apiserver';
@@ -171,7 +171,7 @@ export function nodeObject(n: NodeState): Record<string, unknown> {
   const taints: Record<string, string>[] = [];
   if (n.role === 'control-plane') taints.push({ effect: 'NoSchedule', key: 'node-role.kubernetes.io/control-plane' });
   if (n.unschedulable) taints.push({ effect: 'NoSchedule', key: 'node.kubernetes.io/unschedulable', timeAdded: iso(Date.now()) });
-  if (n.kubeletStopped) taints.push({ effect: 'NoSchedule', key: 'node.kubernetes.io/unreachable' });
+  if (!kubeletPosting(n)) taints.push({ effect: 'NoSchedule', key: 'node.kubernetes.io/unreachable' });
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -192,7 +192,7 @@ export function nodeObject(n: NodeState): Record<string, unknown> {
         { address: n.name, type: 'Hostname' },
       ],
       conditions: [
-        n.kubeletStopped
+        !kubeletPosting(n)
           ? { message: 'Kubelet stopped posting node status.', reason: 'NodeStatusUnknown', status: 'Unknown', type: 'Ready' }
           : { message: 'kubelet is posting ready status', reason: 'KubeletReady', status: 'True', type: 'Ready' },
       ],

@@ -1,10 +1,11 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, statSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { X509Certificate, createHash } from 'node:crypto';
 import { request } from 'node:https';
 import { ensureSimulatorBuilt, freePort, killSimApiservers, runSim, type SimRun } from './testing.js';
+import { KUBELET_STOPPED_MARKER } from './state.js';
 
 const roots: string[] = [];
 const tempDirs: string[] = [];
@@ -294,6 +295,22 @@ describe('kubeadm-sim lifecycle', () => {
     expect(stale.stderr).toContain(
       `couldn't validate the identity of the API Server: could not find a JWS signature in the cluster-info ConfigMap for token ID "${tokenId}"`,
     );
+  });
+
+  it("a stopped kubelet (the stand-in's marker) makes its node NotReady, Ready=Unknown, until it starts again", async () => {
+    const marker = join(m1.root, KUBELET_STOPPED_MARKER);
+    const get = (args: string[]) => runSim('kubectl', ['--kubeconfig', '/etc/kubernetes/admin.conf', 'get', 'nodes', 'master1', ...args], m0.env);
+    expect((await get([])).stdout).toMatch(/master1\s+Ready\s+control-plane/);
+    mkdirSync(dirname(marker), { recursive: true });
+    writeFileSync(marker, '');
+    try {
+      expect((await get([])).stdout).toMatch(/master1\s+NotReady\s+control-plane/);
+      const node = JSON.parse((await get(['-o', 'json'])).stdout) as { status: { conditions: { type: string; status: string; reason: string }[] } };
+      expect(node.status.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'Unknown', reason: 'NodeStatusUnknown' });
+    } finally {
+      rmSync(marker, { force: true });
+    }
+    expect((await get([])).stdout).toMatch(/master1\s+Ready\s+control-plane/);
   });
 
   it('reset removes the etcd member, stops the apiserver and cleans like real kubeadm', async () => {

@@ -6,7 +6,7 @@
  * `kubeadm-sim.io/state` annotation, so a restored etcd gives the state back exactly. Pure.
  */
 import { clusterInfoConfigMap } from './jws.js';
-import type { ClusterState, KubeadmCertsState, NodeState, TokenState } from './state.js';
+import { kubeletPosting, type ClusterState, type KubeadmCertsState, type NodeState, type TokenState } from './state.js';
 
 export const REGISTRY_PREFIX = '/registry/';
 /** The keys the simulator owns: anything else under /registry is left alone. */
@@ -36,7 +36,7 @@ function nodeObject(n: NodeState): unknown {
         { type: 'InternalIP', address: n.address },
         { type: 'Hostname', address: n.name },
       ],
-      conditions: [{ type: 'Ready', status: n.kubeletStopped ? 'Unknown' : 'True' }],
+      conditions: [{ type: 'Ready', status: kubeletPosting(n) ? 'True' : 'Unknown' }],
       nodeInfo: { kubeletVersion: n.kubeletVersion },
     },
   };

@@ -201,3 +201,15 @@ export function runningKubeletVersion(n: Pick<NodeState, 'root' | 'kubeletVersio
     return n.kubeletVersion;
   }
 }
+
+/** Where the kubelet stand-in marks a stopped kubelet (`systemctl stop kubelet`); a start removes it. */
+export const KUBELET_STOPPED_MARKER = 'run/kubeadm-sim/kubelet-stopped';
+
+/**
+ * Whether a node's kubelet posts its status: not reset away, and not stopped on its host. A real node goes NotReady
+ * (Ready=Unknown, "Kubelet stopped posting node status.") once its lease runs out, 40 s after the kubelet stops; here
+ * at once, so tests need not wait out the grace period.
+ */
+export function kubeletPosting(n: Pick<NodeState, 'root' | 'kubeletStopped'>): boolean {
+  return !n.kubeletStopped && !existsSync(join(n.root, KUBELET_STOPPED_MARKER));
+}

@@ -7,8 +7,14 @@ export class PassiveUnit implements SystemctlUnit {
   private active = false;
   private enabled = false;
 
-  /** `onStart`: what a start or restart does besides marking the unit active (the kubelet records its version). */
-  constructor(private readonly onStart?: () => void) {}
+  /**
+   * `onStart`: what a start or restart does besides marking the unit active (the kubelet records its version);
+   * `onStop`: what a stop does (the kubelet's node stops posting its status).
+   */
+  constructor(
+    private readonly onStart?: () => void,
+    private readonly onStop?: () => void,
+  ) {}
 
   async start(): Promise<SystemctlResult> {
     this.active = true;
@@ -18,6 +24,7 @@ export class PassiveUnit implements SystemctlUnit {
 
   async stop(): Promise<SystemctlResult> {
     this.active = false;
+    this.onStop?.();
     return OK;
   }
 

@@ -13,8 +13,9 @@
  * - systemd units: Debian's keepalived.service / haproxy.service, seeing `<root>/run`, `<root>/etc/keepalived`
  *   and `<root>/etc/haproxy` (see systemd-unit.ts).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { KUBELET_STOPPED_MARKER } from '../kubeadm-sim/state.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import type { Lab } from '../netns/harness.js';
 import { sleep } from '../netns/proc.js';
@@ -133,7 +134,21 @@ export async function startKubeletStandin(options: KubeletStandinOptions): Promi
     units.set(daemon, unit);
   }
   for (const name of options.passiveUnits ?? ['kubelet', 'containerd'])
-    units.set(name, new PassiveUnit(name === 'kubelet' ? () => recordKubeletVersion(root) : undefined));
+    units.set(
+      name,
+      name === 'kubelet'
+        ? new PassiveUnit(
+            () => {
+              rmSync(join(root, KUBELET_STOPPED_MARKER), { force: true });
+              recordKubeletVersion(root);
+            },
+            () => {
+              mkdirSync(join(root, dirname(KUBELET_STOPPED_MARKER)), { recursive: true });
+              writeFileSync(join(root, KUBELET_STOPPED_MARKER), '');
+            },
+          )
+        : new PassiveUnit(),
+    );
 
   const apiserver = new ApiserverPod(lab, host, root, (e) => emit(e), options.apiserverRestartDelayMs ?? 0);
   const sync = async (files: ManifestFiles): Promise<void> => {

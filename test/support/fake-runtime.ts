@@ -102,6 +102,8 @@ export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
     installed: new Map(spec.nodes.map((n) => [n.name, { kubeadm: spec.kubernetes.version, kubelet: spec.kubernetes.version }])),
     running: new Map(spec.nodes.map((n) => [n.name, spec.kubernetes.version])),
     cordoned: new Set<string>(),
+    /** Nodes whose Node object reports Ready=Unknown (a stopped kubelet). */
+    notReady: new Set<string>(),
     clusterVersion: spec.kubernetes.version,
     upgradeCalls: [] as string[],
     /** The backend-set version each load balancer reports applied (lbStatus); undefined: the current one. */
@@ -181,8 +183,10 @@ export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
       }
       case 'waitApiserver':
         return { elapsedMs: 1 } as never;
-      case 'nodeStatus':
-        return { registered: true, ready: true, detail: 'True' } as never;
+      case 'nodeStatus': {
+        const ready = !hosts.notReady.has((args as TaskArgs['nodeStatus']).nodeName ?? '');
+        return { registered: true, ready, detail: ready ? 'True' : 'Unknown' } as never;
+      }
       case 'nodeVersions':
         return { kubeadm: hosts.installed.get(agent)!.kubeadm, kubelet: hosts.running.get(agent)! } as never;
       case 'installPackages': {

@@ -1,20 +1,21 @@
 import { PreconditionError } from '../../../core/errors.js';
+import { etcdPreflightProblems } from '../../workflow/etcd.js';
 import { loadBalancerAgents } from '../../workflow/host-tasks.js';
 import type { Phase } from '../../workflow/phase.js';
 import type { CertsContext, CertsView } from './certs-target.js';
 
 /**
- * Before any node is touched: every control-plane agent connected, and every load balancer at the current backend
- * set (a lagging one would not take the drained node out). Each refusal names its rule and the node. etcd's health
- * is the window's own gate, before each node.
+ * Before any node is touched: every control-plane agent connected, etcd healthy, and every load balancer at the
+ * current backend set (a lagging one would not take the drained node out). Each refusal names its rule and the node.
+ * The window gates on etcd again before each node.
  */
 export const certsPreflightPhase: Phase<CertsContext, CertsView> = {
   id: 'certs-preflight',
-  title: 'Preflight: control-plane agents connected, every load balancer at the current backend set',
+  title: 'Preflight: control-plane agents connected, etcd healthy, every load balancer at the current backend set',
   describe: (view) => ({
     hosts: view.plan.controlPlane.map((n) => n.name),
     order: 'parallel',
-    details: ['agents connected; each LB applied the current backend set'],
+    details: ['agents connected; etcd healthy; each LB applied the current backend set'],
   }),
   shouldRun: () => true,
   async run(ctx) {
@@ -27,6 +28,7 @@ export const certsPreflightPhase: Phase<CertsContext, CertsView> = {
       const status = await ctx.agents.runTask(n, 'lbStatus', {});
       if (status.appliedVersion !== current) problems.push(`load balancers current: ${n} runs backend set v${status.appliedVersion}, not v${current}`);
     }
+    problems.push(...(await etcdPreflightProblems(ctx, this.id, 'renew certificates')));
     if (problems.length > 0) throw new PreconditionError(`refusing to renew certificates:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     ctx.emit({ kind: 'progress', phase: this.id, message: `${lbs.length} load balancers at backend set v${current}` });
   },
