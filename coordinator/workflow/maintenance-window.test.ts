@@ -100,4 +100,20 @@ describe('the maintenance window', () => {
     expect(state.backends.stored().backends.find((b) => b.name === node)?.state).toBe('draining');
     expect(messages.join('\n')).toMatch(new RegExp(`${node} is left drained: .* run the same command again`));
   });
+
+  it('a load balancer that does not apply the restore in time: the node goes back to draining, so the same command runs its window again', async () => {
+    const node = spec.nodes[0]!.name;
+    let waits = 0;
+    const { error, state, hosts, messages } = await windowOn(node, { stopsLoadBalancer: true }, async (s) => {
+      s.backends.waitApplied = async (version: number) => {
+        // The drain's wait passes; the restore's does not.
+        if (++waits === 2) throw new Error(`backend set v${version} not applied within 60000 ms by lagging-lb`);
+      };
+    });
+    expect(String(error)).toMatch(/not applied within 60000 ms by lagging-lb/);
+    expect(state.backends.stored().backends.find((b) => b.name === node)?.state).toBe('draining');
+    expect(messages.join('\n')).toMatch(new RegExp(`${node} is left drained`));
+    // Not allowed to hold the VIP again: that waits for a restore every load balancer applied.
+    expect(hosts.calls.filter((x) => x.startsWith(`${node}:`) && /handOverVip|setVipTrack/.test(x))).toEqual([`${node}:handOverVip`]);
+  });
 });

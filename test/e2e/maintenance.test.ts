@@ -5,14 +5,14 @@
  * through the VIP and keeps a watch-like stream open through it: no request fails, and no stream breaks (a stream the
  * apiserver finishes during its graceful shutdown is reopened, as an informer does).
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { describeE2E } from '../netns/describe-e2e.js';
 import { httpGetFrom, loadLoop, watchLoop, type LoadLoopResult, type WatchLoopResult } from '../netns/http-client.js';
 import { ensureBuilt } from './build.js';
-import { E2eCluster, LB_PORT, type CtlResult, type E2eHost } from './cluster.js';
+import { COORDINATOR_ADDRESS, COORDINATOR_PORT, E2eCluster, LB_PORT, type CtlResult, type E2eHost } from './cluster.js';
 
 const HOSTS: E2eHost[] = [
   { name: 'master-0', address: '198.18.0.11', role: 'control-plane' },
@@ -131,6 +131,27 @@ describeE2E('e2e: upgrade v1.31.4 → v1.32.0, every node behind its drain, unde
     expect(`${r.stdout}${r.stderr}`).toMatch(/one minor version at a time: v1\.31\.4 → v1\.33\.0 skips a minor/);
   }, 120_000);
 
+  it('refuses while a node is NotReady (its kubelet stopped), naming the rule and the node', async () => {
+    const worker = UPGRADE_HOSTS.find((h) => h.name === 'worker-1')!;
+    const systemctl = (action: string) => c.lab.exec(worker.name, 'systemctl', [action, 'kubelet'], { env: c.agentEnv(worker), reject: false });
+    expect((await systemctl('stop')).exitCode).toBe(0);
+    let r: CtlResult;
+    try {
+      r = await c.ctl(['upgrade', '--to', 'v1.32.0']);
+    } finally {
+      expect((await systemctl('start')).exitCode).toBe(0);
+    }
+    expect(r.code).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toContain('refusing to upgrade to v1.32.0:');
+    expect(`${r.stdout}${r.stderr}`).toContain('  - every node Ready: worker-1 is not Ready');
+    // Refused before any node was touched: nothing installed, no window opened.
+    expect(r.stdout).not.toMatch(/maintenance window opens|\[upgrade-control-plane\]/);
+    for (const h of UPGRADE_HOSTS) {
+      const installed = join(c.root(h.name), 'var/lib/kubeadm-sim/packages/kubeadm');
+      expect(existsSync(installed) ? readFileSync(installed, 'utf8') : 'none', h.name).not.toContain('1.32.0');
+    }
+  }, 120_000);
+
   it('upgrades every node with no failed request and no broken watch; every node runs v1.32.0 afterwards', async () => {
     const load = startLoad(c);
     // ctl never throws (it returns the exit code), so the load always stops.
@@ -199,6 +220,13 @@ describeE2E('e2e: certificate renewal behind the maintenance window, under load'
     expect(rows.filter((r) => r.certificate === 'super-admin.conf' && r.missing).map((r) => r.node)).toEqual(['master-1', 'master-2']);
     expect(rows.some((r) => r.node === 'worker-0' && r.certificate === 'kubelet-client')).toBe(true);
     expect(rows.some((r) => r.node === 'coordinator' && r.certificate.startsWith('agent '))).toBe(true);
+    // status flags them too, with what to do.
+    const status = await c.ctl(['status']);
+    expect(status.code).toBe(0);
+    for (const m of MASTERS)
+      expect(status.stderr).toMatch(new RegExp(`${m}: apiserver expires at \\S+, within 30 days: coordinatorctl certs renew --node ${m}`));
+    expect(status.stdout).toMatch(/NODE CERTS/);
+    expect(status.stdout).toMatch(/^master-0 .*EXPIRING *$/m);
   }, 120_000);
 
   it('certs renew: every control-plane node renewed one at a time behind its drain; no request fails and no watch breaks', async () => {
@@ -300,4 +328,45 @@ describeE2E('e2e: certificate renewal behind the maintenance window, under load'
     const verified = await c.ctl(['verify']);
     expect(verified.code, all(verified)).toBe(0);
   }, 900_000);
+
+  it('a load balancer that stops hearing the backend set: the window fails and leaves its node drained, upgrade refuses the lagging one, and the same renewal finishes once it catches up', async () => {
+    // master-2's agent keeps its gRPC session with the coordinator but loses NATS, where the backend sets come from:
+    // both ways, or a set the server pushes could still arrive (only its acknowledgement would be lost).
+    const nft = (...args: string[]) => c.lab.exec('master-2', '/usr/sbin/nft', args, { reject: false });
+    for (const args of [
+      ['add', 'table', 'inet', 'kha_e2e_lag'],
+      ['add', 'chain', 'inet', 'kha_e2e_lag', 'out', '{ type filter hook output priority 0 ; }'],
+      ['add', 'rule', 'inet', 'kha_e2e_lag', 'out', 'ip', 'daddr', COORDINATOR_ADDRESS, 'tcp', 'dport', '!=', String(COORDINATOR_PORT), 'drop'],
+      ['add', 'chain', 'inet', 'kha_e2e_lag', 'in', '{ type filter hook input priority 0 ; }'],
+      ['add', 'rule', 'inet', 'kha_e2e_lag', 'in', 'ip', 'saddr', COORDINATOR_ADDRESS, 'tcp', 'sport', '!=', String(COORDINATOR_PORT), 'drop'],
+    ]) {
+      const r = await nft(...args);
+      expect(r.exitCode, `nft ${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    let failed: CtlResult;
+    let refused: CtlResult;
+    try {
+      failed = await c.ctl(['certs', 'renew', '--node', 'master-0'], 300_000);
+      refused = await c.ctl(['upgrade', '--to', 'v1.32.0']);
+    } finally {
+      expect((await nft('delete', 'table', 'inet', 'kha_e2e_lag')).exitCode).toBe(0);
+    }
+    if (process.env.KHA_E2E_VERBOSE) console.log(`the renewal with master-2 cut off from NATS:\n${failed.stdout.slice(-2500)}${failed.stderr.slice(-1000)}`);
+    // The window stopped at the drain, said what it left and how to go on.
+    expect(failed.code).not.toBe(0);
+    expect(all(failed)).toMatch(/master-2/);
+    expect(all(failed)).toContain('master-0 is left drained');
+    expect(all(failed)).toContain('run the same `coordinatorctl certs renew` again');
+    expect(refused.code).not.toBe(0);
+    expect(all(refused)).toMatch(/refusing to upgrade to v1\.32\.0:\n(.*\n)* {2}- load balancers current: master-2 runs backend set v\d+, not v\d+/);
+    // master-0 drained where the set arrived (master-2's haproxy still sends it connections).
+    await c.waitFor(async () => (await c.backendStates('master-0'))['master-0'] !== 'UP', 20_000, "master-0's haproxy to drain master-0");
+    // Once master-2 hears NATS again it catches up, and the same renewal goes through master-0's window again.
+    await c.waitFor(async () => (await c.backendStates('master-2'))['master-0'] !== 'UP', 120_000, "master-2's haproxy to drain master-0");
+    const renewed = await c.ctl(['certs', 'renew', '--node', 'master-0'], 300_000);
+    expect(renewed.code, all(renewed)).toBe(0);
+    expect(renewed.stdout).toContain('maintenance window closed');
+    for (const m of MASTERS) await c.waitFor(async () => Object.values(await c.backendStates(m)).every((s) => s === 'UP'), 30_000, `every backend UP on ${m}`);
+    expect((await c.healthz(LOAD_FROM, 3000)).status).toBe(200);
+  }, 600_000);
 });

@@ -1,4 +1,5 @@
 import { formatTable } from '../../../core/format/table.js';
+import type { CertsCheckResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/CertsCheckResponse.js';
 import type { NodesResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/NodesResponse.js';
 import type { StatusResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/StatusResponse.js';
 import { roleFromProto } from '../../../proto/index.js';
@@ -11,6 +12,25 @@ function coordinatorCertHint(name: string): string {
   return name === 'admin.conf' ? ': restart kubeadm-ha-coordinator to re-issue it' : '';
 }
 
+type CertRow = CertsCheckResponse__Output['rows'][number];
+
+/** A node's own certificates (kubeadm's, its kubelet's): the earliest to expire, flagged when any is within 30 days. */
+function nodeCertsCell(rows: readonly CertRow[] | undefined): string {
+  const live = (rows ?? []).filter((r) => !r.missing && r.notAfter);
+  if (live.length === 0) return '-';
+  const earliest = live.reduce((a, b) => (Date.parse(b.notAfter) < Date.parse(a.notAfter) ? b : a));
+  return certExpiryCell(
+    earliest.notAfter,
+    live.some((r) => r.expiringSoon),
+  );
+}
+
+function nodeCertWarning(row: CertRow, role: string | undefined): string {
+  const what = `${row.node}: ${row.certificate} expires at ${row.notAfter}, within 30 days`;
+  if (row.certificate === 'kubelet-client') return `${what}: the kubelet rotates it itself (rotateCertificates); check the kubelet's log on ${row.node}`;
+  return role === 'control-plane' ? `${what}: coordinatorctl certs renew --node ${row.node}` : what;
+}
+
 export const statusCommand: Command = {
   name: 'status',
   summary: "The cluster's phases, its backend-set version, and which load balancers lag behind it",
@@ -21,8 +41,26 @@ export const statusCommand: Command = {
     try {
       const status = await unary<object, StatusResponse__Output>(client, 'status', {}, 'status');
       const nodes = await unary<object, NodesResponse__Output>(client, 'nodes', {}, 'nodes');
+      // Each node's own certificates, through its agent, as `certs check` sees them: flagged here too. A node that
+      // cannot answer is said, and does not hide the rest of the status.
+      let certs: CertsCheckResponse__Output | undefined;
+      let certsUnknown = '';
+      if (status.specPresent) {
+        try {
+          certs = await unary<object, CertsCheckResponse__Output>(client, 'certsCheck', {}, 'certs check', 30_000);
+        } catch (err) {
+          certsUnknown = err instanceof Error ? err.message : String(err);
+        }
+      }
+      const certRows = (node: string) => certs?.rows.filter((r) => r.node === node);
       if (values.output === 'json') {
-        io.out(JSON.stringify({ status, nodes: nodes.nodes.map(({ facts: _facts, ...n }) => n) }, null, 2) + '\n');
+        io.out(
+          JSON.stringify(
+            { status, nodes: nodes.nodes.map(({ facts: _facts, ...n }) => n), nodeCertificates: certs?.rows.filter((r) => r.node !== 'coordinator') ?? [] },
+            null,
+            2,
+          ) + '\n',
+        );
         return 0;
       }
       io.out(`cluster ${status.clusterName}: ${status.specPresent ? `VIP ${status.vip}` : 'no spec deployed yet'}\n`);
@@ -54,12 +92,18 @@ export const statusCommand: Command = {
           isLb ? `v${n.appliedLbVersion}` : '-',
           lag,
           certExpiryCell(n.certNotAfter, n.certExpiringSoon),
+          nodeCertsCell(certRows(n.name)),
         ];
       });
-      io.out(formatTable(['NODE', 'ROLE', 'CONNECTED', 'JOINED', 'LB APPLIED', 'LB STATE', 'CERT EXPIRES'], rows) + '\n');
+      io.out(formatTable(['NODE', 'ROLE', 'CONNECTED', 'JOINED', 'LB APPLIED', 'LB STATE', 'AGENT CERT', 'NODE CERTS'], rows) + '\n');
       for (const c of status.certificates.filter((x) => x.expiringSoon))
         io.err(`${c.name} expires at ${c.notAfter}, within 30 days${coordinatorCertHint(c.name)}\n`);
       for (const n of nodes.nodes.filter((x) => x.certExpiringSoon)) io.err(agentCertWarning(n.name, n.certNotAfter) + '\n');
+      const roleOf = (node: string) => roleFromProto(nodes.nodes.find((n) => n.name === node)?.role ?? 'ROLE_UNSPECIFIED');
+      for (const r of certs?.rows.filter((x) => x.node !== 'coordinator' && x.expiringSoon && !x.missing) ?? [])
+        io.err(nodeCertWarning(r, roleOf(r.node)) + '\n');
+      for (const p of certs?.problems ?? []) io.err(`certificates: cannot check ${p}\n`);
+      if (certsUnknown) io.err(`certificates: cannot check the nodes' certificates: ${certsUnknown}\n`);
       return 0;
     } finally {
       client.close();

@@ -21,8 +21,9 @@ export const upgradeControlPlanePhase: Phase<UpgradeContext, UpgradeView> = {
       ctx.signal?.throwIfAborted();
       const active = (await ctx.backends.current()).backends.find((b) => b.name === target.name)?.state === 'active';
       if (active && (await nodeDone(ctx, target.name))) continue;
+      ctx.emit({ kind: 'progress', phase: this.id, host: target.name, message: 'maintenance window opens' });
       await runWindow({ ...ctx, target, work: upgradeNodeWork(ctx, i === 0), windowTimeouts: ctx.windowTimeouts, outerPhase: this.id });
-      ctx.emit({ kind: 'progress', phase: this.id, host: target.name, message: `${target.name} runs ${ctx.target}` });
+      ctx.emit({ kind: 'progress', phase: this.id, host: target.name, message: `maintenance window closed: back in service, running ${ctx.target}` });
     }
   },
 };
