@@ -9,8 +9,9 @@
  * sticky or world-write (core/host/owned-paths.ts).
  */
 import { constants } from 'node:fs';
-import { access, chmod, lstat, mkdir, open, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { access, chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { AuthError, CommandError, PreconditionError } from '../core/errors.js';
 import { checkFileMode, normaliseHostPath } from '../core/host/owned-paths.js';
@@ -63,6 +64,15 @@ export interface HostOps {
   appendAt(path: string, offset: number, data: Uint8Array, mode: number): Promise<number>;
   /** Renames within one filesystem; refuses as writeFile does, for both paths. The target must not exist. */
   rename(from: string, to: string): Promise<void>;
+  /**
+   * Replaces `to` with a copy of the file `from`, mode `mode`, atomically (a reader sees the old file or the new one),
+   * streamed rather than read into memory (a kubelet is ~100 MB). Refuses as writeFile does for `to`, and a `from` that
+   * is not a regular file, or that or its directory is not root's or is writable by group or others: whatever the
+   * agent installs to run as root must be something only root could have put there.
+   */
+  installFile(from: string, to: string, mode: number): Promise<void>;
+  /** Throws what installFile throws for its `from`; lets a task check a binary before it runs it. */
+  checkInstallable(path: string): Promise<void>;
   /** Creates a directory (and its parents) with `mode`; refuses as writeFile does. */
   makeDir(path: string, mode: number): Promise<void>;
   /** Bytes available to root on the filesystem that holds `path` (or its nearest existing parent). */
@@ -242,6 +252,48 @@ export class LocalHostOps implements HostOps {
     const [source, target] = [await this.mutablePath(from), await this.mutablePath(to)];
     if (await this.exists(to)) throw new AuthError(`refusing to rename ${normaliseHostPath(from)} onto ${normaliseHostPath(to)}, which exists`);
     await rename(source, target);
+  }
+
+  async installFile(from: string, to: string, mode: number): Promise<void> {
+    checkFileMode(to, mode);
+    await this.checkInstallable(from);
+    const source = this.hostPath(from);
+    const target = await this.mutablePath(to);
+    await mkdir(dirname(target), { recursive: true, mode: 0o755 });
+    const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      await copyFile(source, temp, constants.COPYFILE_EXCL);
+      await chmod(temp, mode);
+      const handle = await open(temp, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, target);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  async checkInstallable(path: string): Promise<void> {
+    const shown = normaliseHostPath(path);
+    const source = this.hostPath(shown);
+    const info = await lstat(source).catch(() => undefined);
+    if (!info?.isFile())
+      throw new PreconditionError(`${shown} is not a regular file${info?.isSymbolicLink() ? ' (a symbolic link)' : info ? '' : ' (it does not exist)'}`);
+    // root, or the agent's own user where tests run it unprivileged.
+    const owners = new Set([0, process.getuid?.() ?? 0]);
+    for (const [at, st] of [
+      [shown, info],
+      [dirname(shown), await stat(dirname(source))],
+    ] as const) {
+      if (!owners.has(st.uid) || (st.mode & 0o022) !== 0)
+        throw new AuthError(
+          `refusing to install ${shown}: ${at} is owned by uid ${st.uid} with mode ${(st.mode & 0o7777).toString(8)}; what the agent installs to run as root must be root's and writable by nobody else`,
+        );
+    }
   }
 
   async makeDir(path: string, mode: number): Promise<void> {

@@ -198,7 +198,7 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
       return servedCertificate(host, args.address, args.port);
     },
     async installPackages(args, ctx) {
-      return installPackages(host, args.packages, args.version, { progress: ctx.progress, signal: ctx.signal, timeoutMs: 600_000 });
+      return installPackages(host, args.packages, args.version, { progress: ctx.progress, signal: ctx.signal, timeoutMs: 600_000 }, args.binariesDir);
     },
     async kubeadmUpgrade(args, ctx) {
       return kubeadmUpgrade(host, args.mode, args.version, { progress: ctx.progress, signal: ctx.signal, timeoutMs: 900_000 });

@@ -53,6 +53,11 @@ export interface KubernetesSpec {
   readonly cgroupDriver: 'systemd' | 'cgroupfs';
   readonly kubeProxyMode: 'ipvs' | 'iptables' | 'nftables';
   readonly etcd?: EtcdTuning;
+  /**
+   * For hosts whose kubeadm, kubelet and kubectl came from a tarball, not a package: upgrades install them from
+   * `<binariesDir>/vX.Y.Z/` on each host (staged there by the operator) instead of apt or dnf.
+   */
+  readonly binariesDir?: string;
 }
 
 export interface KeepalivedSpec {
@@ -163,6 +168,12 @@ const rawSchema = z.strictObject({
       criSocket: z.string().min(1).default('unix:///run/containerd/containerd.sock'),
       cgroupDriver: z.enum(['systemd', 'cgroupfs'], { error: 'must be "systemd" or "cgroupfs"' }).default('systemd'),
       kubeProxyMode: z.enum(['ipvs', 'iptables', 'nftables'], { error: 'must be "ipvs", "iptables" or "nftables"' }).default('ipvs'),
+      binariesDir: z
+        .string()
+        .refine((d) => d.length <= 200 && /^(\/[A-Za-z0-9._-]+)+$/.test(d) && !d.split('/').some((s) => s === '.' || s === '..'), {
+          message: 'must be an absolute directory path such as /opt/kubernetes/releases (letters, digits, . _ -, no .. segment, at most 200 characters)',
+        })
+        .optional(),
       etcd: z
         .strictObject({
           heartbeatIntervalMs: z.number().int().min(1, 'must be a positive number of milliseconds').optional(),
@@ -398,6 +409,7 @@ function toSpec(raw: RawSpec): { spec?: ClusterSpec; issues: SpecIssue[] } {
       cgroupDriver: k.cgroupDriver,
       kubeProxyMode: k.kubeProxyMode,
       ...(k.etcd ? { etcd: etcdTuning(k.etcd) } : {}),
+      ...(k.binariesDir ? { binariesDir: k.binariesDir } : {}),
     },
     controlPlaneEndpoint: {
       vip: vip.address,
@@ -480,6 +492,7 @@ export function specToObject(spec: ClusterSpec): Record<string, unknown> {
         cgroupDriver: spec.kubernetes.cgroupDriver,
         kubeProxyMode: spec.kubernetes.kubeProxyMode,
         ...(spec.kubernetes.etcd ? { etcd: etcdToObject(spec.kubernetes.etcd) } : {}),
+        ...(spec.kubernetes.binariesDir ? { binariesDir: spec.kubernetes.binariesDir } : {}),
       },
       controlPlaneEndpoint: {
         vip: e.vipPrefixLength !== undefined ? `${e.vip}/${e.vipPrefixLength}` : e.vip,

@@ -254,6 +254,12 @@ const cases: { rule: string; text: () => string; path: string; message: RegExp }
     message: /haproxy's loopback health endpoint/,
   },
   {
+    rule: 'binaries directory with a .. segment',
+    text: () => edit((d) => d.setIn(['spec', 'kubernetes', 'binariesDir'], '/opt/../etc')),
+    path: 'spec.kubernetes.binariesDir',
+    message: /must be an absolute directory path/,
+  },
+  {
     rule: 'unparseable duration',
     text: () => edit((d) => d.setIn(['spec', 'controlPlaneEndpoint', 'haproxy', 'timeouts'], { client: '4 hours' })),
     path: 'spec.controlPlaneEndpoint.haproxy.timeouts.client',
@@ -275,6 +281,15 @@ describe('validation rules, one case each', () => {
       d.setIn(['spec', 'kubernetes', 'etcd', 'electionTimeoutMs'], 300);
     });
     expect(problems(text).map((p) => p.path)).toEqual(['spec.nodes[2].name', 'spec.controlPlaneEndpoint.port', 'spec.kubernetes.etcd.electionTimeoutMs']);
+  });
+});
+
+describe('tarball hosts', () => {
+  it('takes spec.kubernetes.binariesDir, and a spec without it keeps to the package manager', () => {
+    expect(loadSpec(edit((d) => d.setIn(['spec', 'kubernetes', 'binariesDir'], '/opt/kubernetes/releases'))).spec.kubernetes.binariesDir).toBe(
+      '/opt/kubernetes/releases',
+    );
+    expect(loadSpec(FIXTURE).spec.kubernetes.binariesDir).toBeUndefined();
   });
 });
 

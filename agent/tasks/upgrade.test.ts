@@ -30,6 +30,53 @@ describe('upgrade tasks', () => {
     expect(host.calls).toEqual([]);
   });
 
+  it('a tarball host (spec.kubernetes.binariesDir): each staged binary must report the version, then replaces the one in place, the previous kept', async () => {
+    host = new ScriptedHostOps();
+    const dir = '/opt/kubernetes/releases';
+    await host.makeDir(`${dir}/v1.32.0`, 0o755);
+    await host.writeFile(`${dir}/v1.32.0/kubelet`, 'kubelet 1.32.0 binary', 0o755);
+    await host.writeFile(`${dir}/v1.32.0/kubectl`, 'kubectl 1.32.0 binary', 0o755);
+    await host.writeFile('/usr/bin/kubelet', 'kubelet 1.31.4 binary', 0o755);
+    host.on(`${host.root}${dir}/v1.32.0/kubelet --version`, { stdout: 'Kubernetes v1.32.0\n' });
+    host.on(`${host.root}${dir}/v1.32.0/kubectl version --client`, { stdout: 'Client Version: v1.32.0\nKustomize Version: v5.5.0\n' });
+    const lines: string[] = [];
+    const r = await installPackages(host, ['kubelet', 'kubectl'], 'v1.32.0', { progress: (l) => lines.push(l) }, dir);
+    expect(r.manager).toBe('binaries');
+    // Replaced where it was (/usr/bin, as seed 000's kubelet.service runs it); kubectl, absent, goes to /usr/local/bin.
+    expect(await host.readFile('/usr/bin/kubelet')).toBe('kubelet 1.32.0 binary');
+    expect(await host.mode('/usr/bin/kubelet')).toBe(0o755);
+    expect(await host.readFile('/usr/bin/kubelet.kubeadm-ha-previous')).toBe('kubelet 1.31.4 binary');
+    expect(await host.readFile('/usr/local/bin/kubectl')).toBe('kubectl 1.32.0 binary');
+    expect(lines).toEqual([
+      `kubelet v1.32.0 installed from ${dir}/v1.32.0/kubelet as /usr/bin/kubelet (the previous one kept as /usr/bin/kubelet.kubeadm-ha-previous)`,
+      `kubectl v1.32.0 installed from ${dir}/v1.32.0/kubectl as /usr/local/bin/kubectl`,
+    ]);
+    // No package manager ran.
+    expect(host.calls.filter((c) => /apt|dnf/.test(c))).toEqual([]);
+  });
+
+  it('a tarball host: refuses a binary that reports another version, is missing, or that someone other than root could have written, before replacing anything', async () => {
+    host = new ScriptedHostOps();
+    const dir = '/opt/kubernetes/releases';
+    await host.makeDir(`${dir}/v1.32.0`, 0o755);
+    await host.writeFile('/usr/bin/kubelet', 'kubelet 1.31.4 binary', 0o755);
+    await host.writeFile(`${dir}/v1.32.0/kubelet`, 'kubelet 1.31.4 binary, mislabelled', 0o755);
+    host.on(`${host.root}${dir}/v1.32.0/kubelet --version`, { stdout: 'Kubernetes v1.31.4\n' });
+    await expect(installPackages(host, ['kubelet'], 'v1.32.0', ctx, dir)).rejects.toThrow(
+      `${dir}/v1.32.0/kubelet reports v1.31.4, not v1.32.0: stage the v1.32.0 release there`,
+    );
+    await expect(installPackages(host, ['kubeadm'], 'v1.32.0', ctx, dir)).rejects.toThrow(
+      `${dir}/v1.32.0/kubeadm does not exist: stage the v1.32.0 binaries in ${dir}/v1.32.0/ on this host first`,
+    );
+    await host.chmod(`${dir}/v1.32.0/kubelet`, 0o775);
+    const before = host.calls.length;
+    await expect(installPackages(host, ['kubelet'], 'v1.32.0', ctx, dir)).rejects.toThrow(/refusing to install .*kubelet: .* writable by nobody else/);
+    // Never run: the version check would have run it as root.
+    expect(host.calls.slice(before)).toEqual([]);
+    await expect(installPackages(host, ['kubelet'], 'v1.32.0', ctx, '/opt/../etc')).rejects.toThrow('is not an absolute path without .. segments');
+    expect(await host.readFile('/usr/bin/kubelet')).toBe('kubelet 1.31.4 binary');
+  });
+
   it("runs kubeadm's upgrade commands, and nothing else", async () => {
     host = new ScriptedHostOps();
     host.on('kubeadm upgrade apply', { stdout: '[upgrade] SUCCESS! A control plane node of your cluster was upgraded to "v1.32.0".\n' });

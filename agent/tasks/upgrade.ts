@@ -4,17 +4,30 @@
  *
  * Who may cause them: the coordinator, over the session this agent opened to the CA it pinned, in an upgrade an
  * operator started. What they reach: the kubeadm, kubelet and kubectl packages through the host's own package manager
- * (apt or dnf, from /etc/os-release; argv from core/host/packages.ts, the version checked as X.Y.Z), kubeadm's upgrade
+ * (apt or dnf, from /etc/os-release; argv from core/host/packages.ts, the version checked as X.Y.Z), or, for tarball
+ * hosts (spec.kubernetes.binariesDir), the three binaries copied from `<dir>/vX.Y.Z/` over the ones in place (root's
+ * files only, each checked to report the version first, the previous kept beside it), kubeadm's upgrade
  * commands (version checked), `systemctl restart kubelet`, and kubectl drain/uncordon of one checked node name through
  * this node's admin.conf. Nothing else: no repository, no other package, no shell.
  */
 import { CommandError, KubeadmHaError, PreconditionError } from '../../core/errors.js';
 import { drainNodeArgv, uncordonNodeArgv } from '../../core/host/kubectl.js';
-import { installPackagesArgv, packageManagerOf } from '../../core/host/packages.js';
+import {
+  BINARY_INSTALL_DIRS,
+  binaryVersionArgs,
+  checkPackage,
+  DEFAULT_BINARY_INSTALL_DIR,
+  installPackagesArgv,
+  packageManagerOf,
+  packageVersion,
+  reportedVersion,
+  stagedBinaryPath,
+} from '../../core/host/packages.js';
 import { OS_RELEASE_PATH } from '../../core/host/paths.js';
 import { upgradeApplyArgv, upgradeNodeArgv, upgradePlanArgv, versionArgv } from '../../core/kubeadm/argv.js';
 import type { TaskResultInput } from '../../proto/index.js';
 import type { HostOps } from '../hostops.js';
+import { join } from 'node:path';
 import { run, type StepContext } from './kubeadm.js';
 
 export async function installPackages(
@@ -22,7 +35,9 @@ export async function installPackages(
   packages: readonly string[],
   version: string,
   ctx: StepContext,
+  binariesDir = '',
 ): Promise<TaskResultInput['installPackages']> {
+  if (binariesDir) return installBinaries(host, packages, version, binariesDir, ctx);
   const manager = packageManagerOf((await host.readFile(OS_RELEASE_PATH)) ?? '');
   if (!manager)
     throw new PreconditionError(`${OS_RELEASE_PATH} names neither a Debian nor a Red Hat family system: install kubeadm and kubelet ${version} by hand`);
@@ -33,6 +48,49 @@ export async function installPackages(
   };
   for (const argv of installPackagesArgv(manager, packages, version)) await run(host, argv, { ...ctx, progress });
   return { manager, lines: lines.filter((l) => /Setting up|Upgrading|Installing|set on hold|Complete/.test(l)).slice(0, 50) };
+}
+
+/**
+ * A tarball host's binaries at `version`: each staged one must run and report that version before anything is
+ * replaced; then each replaces the one in place (the previous kept as `<name>.kubeadm-ha-previous`, for a roll back
+ * by hand). Nothing pins them: no package manager moves them.
+ */
+async function installBinaries(
+  host: HostOps,
+  packages: readonly string[],
+  version: string,
+  dir: string,
+  ctx: StepContext,
+): Promise<TaskResultInput['installPackages']> {
+  const want = `v${packageVersion(version)}`;
+  const staged = packages.map((p) => ({ pkg: checkPackage(p), from: stagedBinaryPath(dir, p, version) }));
+  if (staged.length === 0) throw new PreconditionError('no package to install');
+  for (const { pkg, from } of staged) {
+    if (!(await host.exists(from))) throw new PreconditionError(`${from} does not exist: stage the ${want} binaries in ${dir}/${want}/ on this host first`);
+    // Run only once it is known to be root's: the version check runs it as root.
+    await host.checkInstallable(from);
+    const r = await host.exec(join(host.root, from), binaryVersionArgs(pkg), { allowFailure: true, timeoutMs: 20_000 });
+    const reported = reportedVersion(`${r.stdout}\n${r.stderr}`);
+    if (r.exitCode !== 0 || reported !== want)
+      throw new PreconditionError(`${from} reports ${reported ?? `nothing (exit ${r.exitCode})`}, not ${want}: stage the ${want} release there`);
+  }
+  const lines: string[] = [];
+  for (const { pkg, from } of staged) {
+    let to = `${DEFAULT_BINARY_INSTALL_DIR}/${pkg}`;
+    for (const d of BINARY_INSTALL_DIRS) {
+      if (await host.exists(`${d}/${pkg}`)) {
+        to = `${d}/${pkg}`;
+        break;
+      }
+    }
+    const previous = `${to}.kubeadm-ha-previous`;
+    if (await host.exists(to)) await host.installFile(to, previous, 0o755);
+    await host.installFile(from, to, 0o755);
+    const line = `${pkg} ${want} installed from ${from} as ${to}${(await host.exists(previous)) ? ` (the previous one kept as ${previous})` : ''}`;
+    lines.push(line);
+    ctx.progress(line);
+  }
+  return { manager: 'binaries', lines };
 }
 
 export async function kubeadmUpgrade(host: HostOps, mode: string, version: string, ctx: StepContext): Promise<TaskResultInput['kubeadmUpgrade']> {

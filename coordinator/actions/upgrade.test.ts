@@ -71,6 +71,24 @@ describe('upgrade', () => {
     await expect(startUpgrade(c.rt, FROM)).rejects.toThrow(`the cluster already runs ${FROM}`);
   });
 
+  it('on tarball hosts (spec.kubernetes.binariesDir) every install names the directory, so no package manager is used', async () => {
+    const tarball = loadSpec(
+      readFileSync(new URL('../../test/fixtures/cluster.yaml', import.meta.url), 'utf8').replace(
+        /^(\s+)version: (v\S+)$/m,
+        '$1version: $2\n$1binariesDir: /opt/kubernetes/releases',
+      ),
+    ).spec;
+    expect(tarball.kubernetes.binariesDir).toBe('/opt/kubernetes/releases');
+    const state = await deployedState(tarball);
+    const hosts = memoryHosts(tarball, []);
+    hosts.hosts.currentVersion = () => state.backends.stored().version;
+    const c = fakeCoordinator(tarball, state, hosts, { connected: ALL });
+    await finished(await startUpgrade(c.rt, TO));
+    expect(hosts.hosts.installs.length).toBeGreaterThanOrEqual(2 * ALL.length);
+    expect(hosts.hosts.installs.filter((i) => i.args.binariesDir !== '/opt/kubernetes/releases')).toEqual([]);
+    for (const n of ALL) expect(hosts.hosts.running.get(n), n).toBe(TO);
+  });
+
   it('refuses a NotReady node, etcd without quorum and a lagging load balancer at once, each naming its rule and node', async () => {
     const { state, hosts } = await world();
     hosts.hosts.notReady.add(WORKERS[0]!);

@@ -7,10 +7,35 @@
 import { KubeadmHaError } from '../errors.js';
 
 export type PackageManager = 'apt' | 'dnf';
+
+/**
+ * Where a tarball host keeps the binaries today, looked at in this order; the first that has one is replaced in place
+ * (/usr/bin is where seed 000's hand-written kubelet.service runs it from). None: /usr/local/bin, where Kubernetes'
+ * "without a package manager" instructions put them.
+ */
+export const BINARY_INSTALL_DIRS = ['/usr/bin', '/usr/local/bin', '/opt/bin'] as const;
+export const DEFAULT_BINARY_INSTALL_DIR = '/usr/local/bin';
+
+/** The staged binary for `pkg` at `version`: `<dir>/vX.Y.Z/<pkg>`. `dir` comes from the validated spec; checked again here. */
+export function stagedBinaryPath(dir: string, pkg: string, version: string): string {
+  if (dir.length > 200 || !/^(\/[A-Za-z0-9._-]+)+$/.test(dir) || dir.split('/').some((s) => s === '.' || s === '..'))
+    throw new KubeadmHaError(`binaries directory ${JSON.stringify(dir.slice(0, 60))} is not an absolute path without .. segments`);
+  return `${dir}/v${packageVersion(version)}/${checkPackage(pkg)}`;
+}
+
+/** The argv (after the binary itself) that makes each binary print its version. */
+export function binaryVersionArgs(pkg: KubernetesPackage): string[] {
+  return pkg === 'kubeadm' ? ['version', '-o', 'short'] : pkg === 'kubelet' ? ['--version'] : ['version', '--client'];
+}
+
+/** `vX.Y.Z` from what a binary printed for {@link binaryVersionArgs}: kubeadm's short version, "Kubernetes vX.Y.Z", "Client Version: vX.Y.Z". */
+export function reportedVersion(output: string): string | undefined {
+  return /\bv\d+\.\d+\.\d+\b/.exec(output)?.[0];
+}
 export const KUBERNETES_PACKAGES = ['kubeadm', 'kubelet', 'kubectl'] as const;
 export type KubernetesPackage = (typeof KUBERNETES_PACKAGES)[number];
 
-function checkPackage(name: string): KubernetesPackage {
+export function checkPackage(name: string): KubernetesPackage {
   if (!(KUBERNETES_PACKAGES as readonly string[]).includes(name))
     throw new KubeadmHaError(`package ${JSON.stringify(name.slice(0, 40))} is not one of ${KUBERNETES_PACKAGES.join(', ')}`);
   return name as KubernetesPackage;

@@ -106,6 +106,8 @@ export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
     notReady: new Set<string>(),
     clusterVersion: spec.kubernetes.version,
     upgradeCalls: [] as string[],
+    /** Every installPackages call's arguments, by node. */
+    installs: [] as { node: string; args: TaskArgs['installPackages'] }[],
     /** The backend-set version each load balancer reports applied (lbStatus); undefined: the current one. */
     lbApplied: new Map<string, number>(),
     currentVersion: () => 0,
@@ -191,6 +193,7 @@ export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
         return { kubeadm: hosts.installed.get(agent)!.kubeadm, kubelet: hosts.running.get(agent)! } as never;
       case 'installPackages': {
         const a = args as TaskArgs['installPackages'];
+        hosts.installs.push({ node: agent, args: a });
         const mine = hosts.installed.get(agent)!;
         for (const p of a.packages ?? []) if (p === 'kubeadm' || p === 'kubelet') mine[p] = a.version ?? '';
         return { manager: 'apt', lines: [] } as never;

@@ -27,7 +27,12 @@ export async function upgradeNode(
 ): Promise<void> {
   const before = await versionsOf(ctx, node);
   if (before.kubeadm !== up.target) {
-    await ctx.agents.runTask(node, 'installPackages', { packages: ['kubeadm'], version: up.target }, { timeoutMs: 660_000, onProgress: report });
+    await ctx.agents.runTask(
+      node,
+      'installPackages',
+      { packages: ['kubeadm'], version: up.target, binariesDir: up.spec.kubernetes.binariesDir ?? '' },
+      { timeoutMs: 660_000, onProgress: report },
+    );
     report(`kubeadm ${up.target} installed (was ${before.kubeadm || 'none'})`);
   }
   const mode = first ? 'apply' : 'node';
@@ -40,7 +45,12 @@ export async function upgradeNode(
     { nodeName: node, timeoutSeconds: DRAIN_TIMEOUT_S, server },
     { timeoutMs: (DRAIN_TIMEOUT_S + 30) * 1000, onProgress: report },
   );
-  await ctx.agents.runTask(node, 'installPackages', { packages: ['kubelet', 'kubectl'], version: up.target }, { timeoutMs: 660_000, onProgress: report });
+  await ctx.agents.runTask(
+    node,
+    'installPackages',
+    { packages: ['kubelet', 'kubectl'], version: up.target, binariesDir: up.spec.kubernetes.binariesDir ?? '' },
+    { timeoutMs: 660_000, onProgress: report },
+  );
   await ctx.agents.runTask(node, 'restartKubelet', {}, { timeoutMs: 150_000 });
   const after = await versionsOf(ctx, node);
   if (after.kubelet !== up.target) throw new Error(`${node}'s kubelet reports ${after.kubelet || 'nothing'} after its upgrade to ${up.target}`);

@@ -14,7 +14,12 @@ export const upgradePlanPhase: Phase<UpgradeContext, UpgradeView> = {
     const first = ctx.plan.controlPlane[0]!.name;
     const say = (message: string) => ctx.emit({ kind: 'progress', phase: this.id, host: first, message });
     if ((await versionsOf(ctx, first)).kubeadm !== ctx.target)
-      await ctx.agents.runTask(first, 'installPackages', { packages: ['kubeadm'], version: ctx.target }, { timeoutMs: 660_000, onProgress: say });
+      await ctx.agents.runTask(
+        first,
+        'installPackages',
+        { packages: ['kubeadm'], version: ctx.target, binariesDir: ctx.spec.kubernetes.binariesDir ?? '' },
+        { timeoutMs: 660_000, onProgress: say },
+      );
     const plan = await ctx.agents.runTask(first, 'kubeadmUpgrade', { mode: 'plan', version: ctx.target }, { timeoutMs: 300_000 });
     say(
       plan.outputTail

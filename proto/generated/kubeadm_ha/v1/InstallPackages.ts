@@ -4,9 +4,11 @@
 export interface InstallPackages {
   'packages'?: (string)[];
   'version'?: (string);
+  'binariesDir'?: (string);
 }
 
 export interface InstallPackages__Output {
   'packages': (string)[];
   'version': (string);
+  'binariesDir': (string);
 }
