@@ -254,6 +254,12 @@ const cases: { rule: string; text: () => string; path: string; message: RegExp }
     message: /haproxy's loopback health endpoint/,
   },
   {
+    rule: 'renewBefore beyond 180 days',
+    text: () => edit((d) => d.setIn(['spec', 'certificates'], { renewBefore: '200d' })),
+    path: 'spec.certificates.renewBefore',
+    message: /not a duration from 1h to 180d/,
+  },
+  {
     rule: 'binaries directory with a .. segment',
     text: () => edit((d) => d.setIn(['spec', 'kubernetes', 'binariesDir'], '/opt/../etc')),
     path: 'spec.kubernetes.binariesDir',

@@ -110,6 +110,23 @@ describe('certs renew', () => {
     expect(hosts.calls.filter((x) => /certsRenew|parkControlPlane|handOverVip/.test(x))).toEqual([]);
   });
 
+  it('a failure while parking puts every manifest back: the control plane is never left parked', async () => {
+    const { state, hosts } = await world();
+    const target = MASTERS[1]!;
+    const runTask = hosts.runTask;
+    hosts.runTask = (async (agent: string, kind: string, args: { park?: boolean; components?: string[] }) => {
+      if (agent === target && kind === 'parkControlPlane' && args.park && args.components?.includes('etcd')) throw new Error('crictl: etcd did not stop');
+      return runTask(agent as never, kind as never, args as never);
+    }) as typeof hosts.runTask;
+    const c = fakeCoordinator(spec, state, hosts, { connected: ALL });
+    const events = await finished(await startCertsRenew(c.rt, target));
+    expect(events.map((e) => e.message).join('\n')).toMatch(/etcd did not stop/);
+    expect([...(hosts.hosts.parked.get(target) ?? [])]).toEqual([]);
+    // Parked the apiserver and controllers, (the etcd park failed before reaching the host,) put etcd and them back.
+    expect(hosts.calls.filter((x) => x === `${target}:parkControlPlane`).length).toBe(3);
+    expect(state.backends.stored().backends.find((b) => b.name === target)?.state).toBe('draining');
+  });
+
   it('renews only the named node, and refuses a worker or an unknown name', async () => {
     const { state, hosts } = await world();
     const c = fakeCoordinator(spec, state, hosts, { connected: ALL });

@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   failover: async () => (await import('./failover.js')).benchFailover(),
   binaries: async () => (await import('./binaries.js')).benchBinaries(),
   agent: async () => (await import('./agent.js')).benchAgent(),
+  maintenance: async () => (await import('./maintenance.js')).benchMaintenance(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { describeE2E } from '../netns/describe-e2e.js';
-import { httpGetFrom, loadLoop, watchLoop, type LoadLoopResult, type WatchLoopResult } from '../netns/http-client.js';
+import { httpGetFrom, loadUntilStopped, watchLoop, type WatchLoopResult } from '../netns/http-client.js';
 import { ensureBuilt } from './build.js';
 import { COORDINATOR_ADDRESS, COORDINATOR_PORT, E2eCluster, LB_PORT, type CtlResult, type E2eHost } from './cluster.js';
 
@@ -40,21 +40,14 @@ function startLoad(c: E2eCluster) {
     clusters: { cluster: Record<string, string> }[];
   };
   const decode = (b64: string) => Buffer.from(b64, 'base64').toString();
-  const loads: LoadLoopResult[] = [];
-  const load = (async () => {
-    while (!stopped) {
-      loads.push(
-        await loadLoop({
-          lab: c.lab,
-          fromHost: LOAD_FROM,
-          url: `https://${c.vip}:${LB_PORT}/healthz`,
-          durationMs: LOAD_CHUNK_MS,
-          intervalMs: 10,
-          requestTimeoutMs: 5000,
-        }),
-      );
-    }
-  })();
+  const load = loadUntilStopped({
+    lab: c.lab,
+    fromHost: LOAD_FROM,
+    url: `https://${c.vip}:${LB_PORT}/healthz`,
+    durationMs: LOAD_CHUNK_MS,
+    intervalMs: 10,
+    requestTimeoutMs: 5000,
+  });
   const stopFile = join(c.dir, `stop-watch-${Date.now()}`);
   const watches: WatchLoopResult[] = [];
   const watch = (async () => {
@@ -77,7 +70,7 @@ function startLoad(c: E2eCluster) {
     async stop() {
       stopped = true;
       writeFileSync(stopFile, '');
-      await Promise.all([load, watch]);
+      const [loads] = await Promise.all([load.stop(), watch]);
       return {
         ok: loads.reduce((n, r) => n + r.ok, 0),
         errors: loads.flatMap((r) => r.errors.map((e) => `${new Date(r.startedAtEpochMs + e.atMs).toISOString()} ${e.message}`)),

@@ -63,6 +63,8 @@ export interface LoadLoopResult {
   /** Bodies (first 200 characters) of passing answers → count: shows which backends answered. */
   readonly bodies: Record<string, number>;
   readonly maxLatencyMs: number;
+  /** The longest time between two passing answers (or from the start to the first, or the last to the end). */
+  readonly longestGapMs: number;
   readonly elapsedMs: number;
   /** The loop's start on the machine's clock (namespaces share it): puts `atMs` beside the test's own events. */
   readonly startedAtEpochMs: number;
@@ -74,7 +76,9 @@ const cfg = JSON.parse(process.argv[1]);
 const url = new URL(cfg.url);
 const mod = url.protocol === 'https:' ? require('node:https') : require('node:http');
 const started = Date.now();
-const res = { ok: 0, failed: 0, errors: [], statuses: {}, bodies: {}, maxLatencyMs: 0, elapsedMs: 0, startedAtEpochMs: started };
+const res = { ok: 0, failed: 0, errors: [], statuses: {}, bodies: {}, maxLatencyMs: 0, longestGapMs: 0, elapsedMs: 0, startedAtEpochMs: started };
+let lastOkAt = started;
+const passed = () => { const now = Date.now(); res.longestGapMs = Math.max(res.longestGapMs, now - lastOkAt); lastOkAt = now; res.ok++; };
 const fail = (message) => { res.failed++; if (res.errors.length < 100) res.errors.push({ atMs: Date.now() - started, message }); };
 const once = () => new Promise((resolve) => {
   const t0 = Date.now();
@@ -89,7 +93,7 @@ const once = () => new Promise((resolve) => {
     r.on('data', (c) => { if (body.length < 200) body += c; });
     r.on('end', () => finish(() => {
       res.statuses[r.statusCode] = (res.statuses[r.statusCode] || 0) + 1;
-      if (cfg.expectStatus.includes(r.statusCode)) { res.ok++; const k = body.slice(0, 200); res.bodies[k] = (res.bodies[k] || 0) + 1; }
+      if (cfg.expectStatus.includes(r.statusCode)) { passed(); const k = body.slice(0, 200); res.bodies[k] = (res.bodies[k] || 0) + 1; }
       else fail('status ' + r.statusCode + ': ' + body.slice(0, 200));
     }));
     r.on('error', (e) => finish(() => fail('response: ' + (e.code || e.message))));
@@ -103,6 +107,7 @@ const once = () => new Promise((resolve) => {
     await new Promise((r) => setTimeout(r, cfg.intervalMs));
   }
   res.elapsedMs = Date.now() - started;
+  res.longestGapMs = Math.max(res.longestGapMs, Date.now() - lastOkAt);
   process.stdout.write(JSON.stringify(res) + '\\n');
 })();
 `;
@@ -129,6 +134,25 @@ export async function loadLoop(o: LoadLoopOptions): Promise<LoadLoopResult> {
   } catch {
     throw new Error(`loadLoop from ${o.fromHost} to ${o.url} printed no result (exit ${r.exitCode}): ${r.stderr.slice(-1000)}`);
   }
+}
+
+/**
+ * loadLoop again and again, `durationMs` each, until stopped: a load across an operation of unknown length. `stop()`
+ * lets the running chunk finish and resolves with every chunk's result.
+ */
+export function loadUntilStopped(o: LoadLoopOptions): { stop(): Promise<LoadLoopResult[]> } {
+  let stopped = false;
+  const chunks: LoadLoopResult[] = [];
+  const running = (async () => {
+    while (!stopped) chunks.push(await loadLoop(o));
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await running;
+      return chunks;
+    },
+  };
 }
 
 export interface WatchLoopOptions {
