@@ -127,6 +127,32 @@ describe('certs renew', () => {
     expect(state.backends.stored().backends.find((b) => b.name === target)?.state).toBe('draining');
   });
 
+  it("kube-vip mode: each node's kube-vip stops before its renewal and starts after its pods, so it reads the renewed admin.conf", async () => {
+    const kubeVip = loadSpec(
+      readFileSync(new URL('../../test/fixtures/cluster.yaml', import.meta.url), 'utf8').replace(
+        '    port: 8443\n',
+        '    port: 6443\n    apiserverPort: 6443\n    loadBalancer: kube-vip\n',
+      ),
+    ).spec;
+    expect(kubeVip.controlPlaneEndpoint.loadBalancer).toBe('kube-vip');
+    const state = await deployedState(kubeVip);
+    const hosts = memoryHosts(kubeVip, []);
+    hosts.hosts.currentVersion = () => state.backends.stored().version;
+    const c = fakeCoordinator(kubeVip, state, hosts, { connected: ALL });
+    const events = await finished(await startCertsRenew(c.rt, ''));
+    expect(events.filter((e) => e.level === 'LOG_LEVEL_ERROR').map((e) => e.message)).toEqual([]);
+    for (const m of MASTERS) {
+      const order = hosts.calls
+        .filter((x) => x.startsWith(`${m}:`) && /:(certsRenew|parkControlPlane|handOverVip|stopLoadBalancer|startLoadBalancer)$/.test(x))
+        .map((x) => x.split(':')[1]);
+      const stopped = order.findIndex((t) => t === 'stopLoadBalancer' || t === 'handOverVip');
+      expect(stopped, `${m}: ${order.join(' ')}`).toBeGreaterThanOrEqual(0);
+      expect(stopped, `${m}: ${order.join(' ')}`).toBeLessThan(order.indexOf('certsRenew'));
+      expect(order.at(-1), `${m}: ${order.join(' ')}`).toBe('startLoadBalancer');
+      expect(hosts.hosts.certs.get(m)?.renewals).toBe(1);
+    }
+  });
+
   it('renews only the named node, and refuses a worker or an unknown name', async () => {
     const { state, hosts } = await world();
     const c = fakeCoordinator(spec, state, hosts, { connected: ALL });

@@ -110,6 +110,8 @@ export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
     installs: [] as { node: string; args: TaskArgs['installPackages'] }[],
     /** The backend-set version each load balancer reports applied (lbStatus); undefined: the current one. */
     lbApplied: new Map<string, number>(),
+    /** Load balancers stopped (stopLoadBalancer) and not started again. */
+    lbStopped: new Set<string>(),
     currentVersion: () => 0,
   };
   const runTask = async <K extends TaskKind>(agent: string, kind: K, args: TaskArgs[K]): Promise<never> => {
@@ -258,6 +260,15 @@ export function memoryHosts(spec: ClusterSpec, paths: readonly string[]) {
         return { changedPaths: ((args as TaskArgs['writeFiles']).removePaths ?? []).filter((p) => mine.delete(p)) } as never;
       case 'removeVip':
         if (hosts.vip === agent) hosts.vip = undefined;
+        return null as never;
+      // A stopped load balancer lets the VIP go (kube-vip's leader election, keepalived's FAULT): another running one takes it.
+      case 'stopLoadBalancer':
+        hosts.lbStopped.add(agent);
+        if (hosts.vip === agent) hosts.vip = masters.find((m) => m !== agent && files.get(m)!.size > 0 && !hosts.lbStopped.has(m));
+        return null as never;
+      case 'startLoadBalancer':
+        hosts.lbStopped.delete(agent);
+        hosts.vip ??= agent;
         return null as never;
       default:
         return null as never;
