@@ -31,7 +31,8 @@ export const UPGRADE: Action<UpgradeContext, UpgradeView> = {
   kind: 'upgrade',
   phases: [upgradePreflightPhase, upgradePlanPhase, upgradeSnapshotPhase, upgradeControlPlanePhase, upgradeWorkersPhase, upgradeVerifyPhase],
   resumeHint:
-    'Fix the cause, then run the same `coordinatorctl upgrade --to VERSION` again: nodes already at the version are skipped, a node left drained goes through its window again.',
+    'Fix the cause, then run the same `coordinatorctl upgrade --to VERSION` again: nodes already at the version are skipped, a node left drained goes through its window again. ' +
+    "To roll back instead (kubeadm cannot downgrade a control plane): on each upgraded control-plane node put back the manifests kubeadm kept in /etc/kubernetes/tmp/kubeadm-backup-manifests-* and kubeadm and kubelet at the old version, then `coordinatorctl etcd restore --from` the snapshot the upgrade-snapshot phase took (in the data directory's etcd-snapshots/).",
   observing: ['upgrade-preflight', 'upgrade-verify'],
 };
 
