@@ -228,6 +228,16 @@ describe('automatic renewal (spec.certificates.renewBefore)', () => {
       ['certs-renew', MASTERS[1], 'succeeded'],
     ]);
     expect(MASTERS.map((m) => hosts.hosts.certs.get(m)!.renewals)).toEqual([1, 1, 0]);
+    // Each renewal recorded for status, newest first, marked as the coordinator's own.
+    const status = await new Promise<{ operations: { kind: string; key: string; status: string; automatic: boolean }[] }>((resolve, reject) =>
+      (createAdminService(c.rt).handlers.Status as (call: unknown, cb: (err: unknown, r: unknown) => void) => void)({ request: {} }, (err, r) =>
+        err ? reject(err) : resolve(r as never),
+      ),
+    );
+    expect(status.operations.map((o) => [o.kind, o.key, o.status, o.automatic])).toEqual([
+      ['certs-renew', MASTERS[1], 'succeeded', true],
+      ['certs-renew', MASTERS[0], 'succeeded', true],
+    ]);
   });
 
   it('does nothing without the spec field, or when nothing is due', async () => {

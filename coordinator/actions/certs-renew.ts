@@ -66,7 +66,7 @@ async function recordedBaseline(
 export async function startCertsRenew(
   rt: CoordinatorRuntime,
   nodeName: string,
-  options: { dryRun?: boolean; signal?: AbortSignal; force?: boolean } = {},
+  options: { dryRun?: boolean; signal?: AbortSignal; force?: boolean; automatic?: boolean } = {},
 ): Promise<Operation> {
   const key = keyOf(nodeName);
   // The same renewal run again after it failed (as its hint says) keeps the baseline it started with, for a day: nodes
@@ -125,5 +125,15 @@ export async function startCertsRenew(
   };
   return options.dryRun
     ? rt.operations.dryRun('certs-renew', key, work)
-    : startRecorded(rt, { kind: 'certs-renew', key, ...(options.force ? { force: true } : {}), ...(options.signal ? { signal: options.signal } : {}) }, work);
+    : startRecorded(
+        rt,
+        {
+          kind: 'certs-renew',
+          key,
+          ...(options.force ? { force: true } : {}),
+          ...(options.automatic ? { automatic: true } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+        work,
+      );
 }

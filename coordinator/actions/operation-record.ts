@@ -9,6 +9,7 @@ import { specToObject, type ClusterSpec } from '../../core/spec.js';
 import type { DeployEvent } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
 import type { Operation, OperationKind } from '../admin/operations.js';
 import type { CoordinatorRuntime } from '../runtime.js';
+import { OPERATION_HISTORY } from '../state/records.js';
 import type { OperationRecord } from '../state/store.js';
 
 /** How a command for `kind` of `key` gets its turn. */
@@ -58,6 +59,8 @@ export interface RecordedStart {
   readonly signal?: AbortSignal;
   /** etcd-restore: what a resume needs to restore the same snapshot under the same token. */
   readonly restore?: { readonly restoreId: string; readonly sha256: string };
+  /** Started by the coordinator itself (automatic certificate renewal): said so in status. */
+  readonly automatic?: boolean;
 }
 
 /** Starts `work` as the operation, its record written before anything else it does. Returns the running one when it is the same. */
@@ -79,6 +82,9 @@ export function startRecorded(rt: CoordinatorRuntime, start: RecordedStart, work
         ...(start.autoJoin ? { autoJoin: true } : {}),
         ...(start.force ? { force: true } : {}),
         ...(start.restore ? { restore: { ...start.restore } } : {}),
+        ...(start.automatic ? { automatic: true } : {}),
+        // The operations before this one stay listed in status.
+        ...(current?.history ? { history: current.history } : {}),
       };
     });
     try {
@@ -97,7 +103,23 @@ export async function finishRecord(rt: CoordinatorRuntime, op: { kind: Operation
     .update((current) => {
       const base = current?.kind === op.kind && current.key === op.key ? current : { kind: op.kind, key: op.key, startedAt: new Date().toISOString() };
       const { error: _previous, ...rest } = base as OperationRecord;
-      return { ...rest, status, finishedAt: new Date().toISOString(), ...(error !== undefined ? { error: error.slice(0, 2000) } : {}) };
+      const finishedAt = new Date().toISOString();
+      const ended = {
+        kind: op.kind,
+        key: op.key.slice(0, 300),
+        status,
+        startedAt: base.startedAt,
+        finishedAt,
+        ...(error !== undefined ? { error: error.split('\n')[0]!.slice(0, 300) } : {}),
+        ...((base as OperationRecord).automatic ? { automatic: true } : {}),
+      };
+      return {
+        ...rest,
+        status,
+        finishedAt,
+        ...(error !== undefined ? { error: error.slice(0, 2000) } : {}),
+        history: [ended, ...(current?.history ?? [])].slice(0, OPERATION_HISTORY),
+      };
     })
     .catch((err: unknown) =>
       rt.logger.error({ err: err instanceof Error ? err.message : String(err), kind: op.kind }, 'cannot record the end of the operation'),

@@ -112,7 +112,7 @@ export function startCertRenewalSchedule(rt: CoordinatorRuntime, tickMs = 3_600_
         const earliest = earliestRenewable(check.certificates);
         if (earliest === undefined || earliest - Date.now() > window) continue;
         rt.logger.info({ host: node.name, expires: new Date(earliest).toISOString() }, 'certificates expire within spec.certificates.renewBefore: renewing');
-        const op = await startCertsRenew(rt, node.name, { signal: abort.signal });
+        const op = await startCertsRenew(rt, node.name, { signal: abort.signal, automatic: true });
         await op.done;
       }
     } catch (err) {

@@ -187,8 +187,26 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
       const phases = [...(await rt.state.phases.list()).values()].map((v) => v.value);
       const set = await rt.backends.current();
       const agents = await rt.registry.list();
+      const record = (await rt.state.operation.get())?.value;
+      const operations = [
+        ...(record?.status === 'running'
+          ? [
+              {
+                kind: record.kind,
+                key: record.key,
+                status: 'running',
+                startedAt: record.startedAt,
+                finishedAt: '',
+                error: '',
+                automatic: record.automatic === true,
+              },
+            ]
+          : []),
+        ...(record?.history ?? []).map((h) => ({ ...h, error: h.error ?? '', automatic: h.automatic === true })),
+      ];
       callback(null, {
         clusterName: rt.clusterName,
+        operations,
         specPresent: spec !== undefined,
         phases: phases.map((p) => ({
           name: p.phase,

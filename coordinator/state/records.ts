@@ -66,7 +66,25 @@ export const operationRecordSchema = z.looseObject({
   restore: z.strictObject({ restoreId: z.string().regex(/^[a-z0-9-]{1,63}$/), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
   /** certs-renew: each target node's apiserver certificate serial before the renewal (another one means renewed). */
   certsBaseline: z.record(z.string(), z.string().max(128)).optional(),
+  /** Started by the coordinator itself (certs-renew under spec.certificates.renewBefore), not by an operator. */
+  automatic: z.boolean().optional(),
+  /** The operations that ended before this one, newest first, at most OPERATION_HISTORY: what `status` shows. */
+  history: z
+    .array(
+      z.strictObject({
+        kind: z.string().max(20),
+        key: z.string().max(300),
+        status: z.enum(['succeeded', 'failed']),
+        startedAt: isoTime,
+        finishedAt: isoTime,
+        error: z.string().max(300).optional(),
+        automatic: z.boolean().optional(),
+      }),
+    )
+    .max(20)
+    .optional(),
 });
+export const OPERATION_HISTORY = 20;
 export type OperationRecord = z.infer<typeof operationRecordSchema>;
 
 /** A bootstrap token as the coordinator remembers it: never the secret, only its hash. */

@@ -36,6 +36,7 @@ import type { NetworkInterface as _kubeadm_ha_v1_NetworkInterface, NetworkInterf
 import type { NodeInfo as _kubeadm_ha_v1_NodeInfo, NodeInfo__Output as _kubeadm_ha_v1_NodeInfo__Output } from './kubeadm_ha/v1/NodeInfo.js';
 import type { NodesRequest as _kubeadm_ha_v1_NodesRequest, NodesRequest__Output as _kubeadm_ha_v1_NodesRequest__Output } from './kubeadm_ha/v1/NodesRequest.js';
 import type { NodesResponse as _kubeadm_ha_v1_NodesResponse, NodesResponse__Output as _kubeadm_ha_v1_NodesResponse__Output } from './kubeadm_ha/v1/NodesResponse.js';
+import type { OperationSummary as _kubeadm_ha_v1_OperationSummary, OperationSummary__Output as _kubeadm_ha_v1_OperationSummary__Output } from './kubeadm_ha/v1/OperationSummary.js';
 import type { PhaseStatus as _kubeadm_ha_v1_PhaseStatus, PhaseStatus__Output as _kubeadm_ha_v1_PhaseStatus__Output } from './kubeadm_ha/v1/PhaseStatus.js';
 import type { RemoveNodeRequest as _kubeadm_ha_v1_RemoveNodeRequest, RemoveNodeRequest__Output as _kubeadm_ha_v1_RemoveNodeRequest__Output } from './kubeadm_ha/v1/RemoveNodeRequest.js';
 import type { ResetRequest as _kubeadm_ha_v1_ResetRequest, ResetRequest__Output as _kubeadm_ha_v1_ResetRequest__Output } from './kubeadm_ha/v1/ResetRequest.js';
@@ -92,6 +93,7 @@ export interface ProtoGrpcType {
       NodeInfo: MessageTypeDefinition<_kubeadm_ha_v1_NodeInfo, _kubeadm_ha_v1_NodeInfo__Output>
       NodesRequest: MessageTypeDefinition<_kubeadm_ha_v1_NodesRequest, _kubeadm_ha_v1_NodesRequest__Output>
       NodesResponse: MessageTypeDefinition<_kubeadm_ha_v1_NodesResponse, _kubeadm_ha_v1_NodesResponse__Output>
+      OperationSummary: MessageTypeDefinition<_kubeadm_ha_v1_OperationSummary, _kubeadm_ha_v1_OperationSummary__Output>
       PhaseState: EnumTypeDefinition
       PhaseStatus: MessageTypeDefinition<_kubeadm_ha_v1_PhaseStatus, _kubeadm_ha_v1_PhaseStatus__Output>
       RemoveNodeRequest: MessageTypeDefinition<_kubeadm_ha_v1_RemoveNodeRequest, _kubeadm_ha_v1_RemoveNodeRequest__Output>

@@ -361,5 +361,12 @@ describeE2E('e2e: certificate renewal behind the maintenance window, under load'
     expect(renewed.stdout).toContain('maintenance window closed');
     for (const m of MASTERS) await c.waitFor(async () => Object.values(await c.backendStates(m)).every((s) => s === 'UP'), 30_000, `every backend UP on ${m}`);
     expect((await c.healthz(LOAD_FROM, 3000)).status).toBe(200);
+    // status lists each operation, newest first: the renewal, the refused upgrade, the renewal that failed.
+    const status = JSON.parse((await c.ctl(['status', '-o', 'json'])).stdout) as { status: { operations: { kind: string; key: string; status: string }[] } };
+    expect(status.status.operations.slice(0, 3).map((o) => `${o.kind} ${o.key} ${o.status}`)).toEqual([
+      'certs-renew master-0 succeeded',
+      'upgrade v1.32.0 failed',
+      'certs-renew master-0 failed',
+    ]);
   }, 600_000);
 });

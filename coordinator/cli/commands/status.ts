@@ -67,6 +67,21 @@ export const statusCommand: Command = {
       io.out(`agents: ${status.agentsConnected} connected of ${status.agentsRegistered} registered; backend set v${status.lbBackendVersion}\n`);
       for (const c of status.certificates) io.out(`${c.name}: expires ${certExpiryCell(c.notAfter, c.expiringSoon)}\n`);
       io.out('\n');
+      if (status.operations.length > 0) {
+        io.out(
+          formatTable(
+            ['OPERATION', 'ON', 'STATE', 'STARTED', 'ENDED', 'DETAIL'],
+            status.operations.map((o) => [
+              o.kind,
+              o.key,
+              o.status,
+              o.startedAt,
+              o.finishedAt || '-',
+              [o.automatic ? 'automatic' : '', o.error].filter(Boolean).join(': ') || '-',
+            ]),
+          ) + '\n\n',
+        );
+      }
       if (status.phases.length > 0) {
         io.out(
           formatTable(

@@ -2,6 +2,7 @@
 
 import type { PhaseStatus as _kubeadm_ha_v1_PhaseStatus, PhaseStatus__Output as _kubeadm_ha_v1_PhaseStatus__Output } from '../../kubeadm_ha/v1/PhaseStatus.js';
 import type { CertificateExpiry as _kubeadm_ha_v1_CertificateExpiry, CertificateExpiry__Output as _kubeadm_ha_v1_CertificateExpiry__Output } from '../../kubeadm_ha/v1/CertificateExpiry.js';
+import type { OperationSummary as _kubeadm_ha_v1_OperationSummary, OperationSummary__Output as _kubeadm_ha_v1_OperationSummary__Output } from '../../kubeadm_ha/v1/OperationSummary.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface StatusResponse {
@@ -13,6 +14,7 @@ export interface StatusResponse {
   'agentsRegistered'?: (number);
   'agentsConnected'?: (number);
   'certificates'?: (_kubeadm_ha_v1_CertificateExpiry)[];
+  'operations'?: (_kubeadm_ha_v1_OperationSummary)[];
 }
 
 export interface StatusResponse__Output {
@@ -24,4 +26,5 @@ export interface StatusResponse__Output {
   'agentsRegistered': (number);
   'agentsConnected': (number);
   'certificates': (_kubeadm_ha_v1_CertificateExpiry__Output)[];
+  'operations': (_kubeadm_ha_v1_OperationSummary__Output)[];
 }
