@@ -140,6 +140,36 @@ describe('agent stop: the SIGTERM drain over a real session', () => {
     expect(progress.join('\n')).toMatch(/the same kubeadmUpgrade task is already running on this host/);
   });
 
+  it('a task waiting for another on its host times out (or is cancelled) like a running one, and then never runs', async () => {
+    const started: string[] = [];
+    let finishUpgrade: () => void = () => undefined;
+    let upgradeStarted: () => void = () => undefined;
+    const upgradeRunning = new Promise<void>((r) => (upgradeStarted = r));
+    await connectedAgent('m2', {
+      kubeadmUpgrade: () =>
+        new Promise((resolve) => {
+          started.push('kubeadmUpgrade');
+          finishUpgrade = () => resolve({ outputTail: 'done' });
+          upgradeStarted();
+        }),
+      installPackages: async () => {
+        started.push('installPackages');
+        return { manager: 'apt', lines: [] };
+      },
+    });
+    const first = coordinator.hub.runTask('m2', 'kubeadmUpgrade', { mode: 'node', version: 'v1.32.0' });
+    await upgradeRunning;
+    await expect(coordinator.hub.runTask('m2', 'installPackages', { packages: ['kubelet'], version: 'v1.32.0' }, { timeoutMs: 300 })).rejects.toThrow(
+      'did not finish within 300ms',
+    );
+    // The agent's own clock and the coordinator's cancel reach the waiting task before the one ahead finishes.
+    await new Promise((r) => setTimeout(r, 200));
+    finishUpgrade();
+    await first;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(started).toEqual(['kubeadmUpgrade']);
+  });
+
   it('journals each task while it runs and reports what an earlier run left in Hello, once', async () => {
     const dir = join(stateRoot, 'w7');
     await rm(dir, { recursive: true, force: true });

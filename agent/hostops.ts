@@ -67,7 +67,7 @@ export interface HostOps {
   /**
    * Replaces `to` with a copy of the file `from`, mode `mode`, atomically (a reader sees the old file or the new one),
    * streamed rather than read into memory (a kubelet is ~100 MB). Refuses as writeFile does for `to`, and a `from` that
-   * is not a regular file, or that or its directory is not root's or is writable by group or others: whatever the
+   * is not a regular file, or that or any directory above it is not root's or is writable by group or others: whatever the
    * agent installs to run as root must be something only root could have put there.
    */
   installFile(from: string, to: string, mode: number): Promise<void>;
@@ -283,12 +283,16 @@ export class LocalHostOps implements HostOps {
     const info = await lstat(source).catch(() => undefined);
     if (!info?.isFile())
       throw new PreconditionError(`${shown} is not a regular file${info?.isSymbolicLink() ? ' (a symbolic link)' : info ? '' : ' (it does not exist)'}`);
-    // root, or the agent's own user where tests run it unprivileged.
+    // root, or the agent's own user where tests run it unprivileged. Every directory on the way counts: anyone who may
+    // write one of them may rename what is below it and put their own file in its place after this check.
     const owners = new Set([0, process.getuid?.() ?? 0]);
-    for (const [at, st] of [
-      [shown, info],
-      [dirname(shown), await stat(dirname(source))],
-    ] as const) {
+    const checked: [string, { uid: number; mode: number }][] = [[shown, info]];
+    for (let dir = dirname(shown); ; dir = dirname(dir)) {
+      if (dir === '/' && this.root !== '/') break; // the root itself is the operator's choice
+      checked.push([dir, await stat(this.hostPath(dir))]);
+      if (dir === '/') break;
+    }
+    for (const [at, st] of checked) {
       if (!owners.has(st.uid) || (st.mode & 0o022) !== 0)
         throw new AuthError(
           `refusing to install ${shown}: ${at} is owned by uid ${st.uid} with mode ${(st.mode & 0o7777).toString(8)}; what the agent installs to run as root must be root's and writable by nobody else`,

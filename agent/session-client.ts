@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
 import type { AgentConfig } from '../core/agent-config.js';
 import { MAX_STOP_WAIT_MS, stopDisposition } from '../core/agent-stop.js';
-import { decideOverlap, type RunningTask, taskWork } from '../core/task-overlap.js';
+import { decideOverlap, HOST_EXCLUSIVE_TASKS, type RunningTask, taskWork } from '../core/task-overlap.js';
 import { renewalDueAt } from '../core/cert-lifetime.js';
 import { AuthError, KubeadmHaError, PreconditionError, TimeoutError, UnavailableError } from '../core/errors.js';
 import { AGENT_CONFIG_PATH } from '../core/host/paths.js';
@@ -197,6 +197,25 @@ interface ActiveSession {
   awaitingCertificate?: (answer: CertificateIssued__Output | KubeadmHaError) => void;
   /** A renewed certificate is stored: end this session (and reconnect with it) once no task runs. */
   reconnectForRenewal: boolean;
+}
+
+/** `promise`, or the abort's reason once `signal` aborts: a wait that a cancel or a timeout ends. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 export class AgentSession extends EventEmitter<AgentSessionEvents> {
@@ -458,51 +477,50 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     const { taskId } = task;
     const kind = task.kind;
     if (this.running.has(taskId)) return;
-    const work = kind ? taskWork(kind, task[kind]) : '';
-    // core/task-overlap.ts: a restarted coordinator's repeat of a running task attaches to it; host-changing tasks
-    // run one at a time. No await between the decision and the registration below, so two arrivals cannot both run.
-    for (let told = false; ; told = true) {
-      if (this.draining) {
-        const error = new UnavailableError(
-          `the agent is stopping (systemctl stop/restart or a package upgrade); ${kind ?? 'the'} task ${taskId} was not started: send it again once the agent is back`,
-        );
-        this.logger.warn({ taskId, kind }, 'stopping: task refused');
-        this.send({ result: { taskId, ok: false, error: errorToDetail(error) } });
-        return;
-      }
-      const decision = kind ? decideOverlap({ kind, work }, [...this.hostTasks.values()]) : ({ kind: 'run' } as const);
-      if (decision.kind === 'run') break;
-      if (decision.kind === 'attach') {
-        const first = this.hostTasks.get(decision.to)!;
-        this.logger.info({ taskId, kind, attachedTo: first.taskId }, 'the same task is already running: answering with its result');
-        this.send({
-          progress: {
-            taskId,
-            line: `the same ${kind} task is already running on this host (${first.taskId}, asked before the coordinator restarted): waiting for it rather than starting another`,
-          },
-        });
-        const result = await first.result;
-        this.send({ result: { ...result, taskId } });
-        return;
-      }
-      if (!told) {
-        this.logger.info({ taskId, kind, waitingFor: decision.ids }, 'another task that changes this host runs: waiting for it');
-        this.send({
-          progress: { taskId, line: `waiting for ${decision.ids.join(', ')} to finish: tasks that change this host's Kubernetes run one at a time` },
-        });
-      }
-      await Promise.all(decision.ids.map((id) => this.hostTasks.get(id)?.result));
-    }
-    let settle: (result: TaskResult) => void = () => undefined;
-    if (kind) this.hostTasks.set(taskId, { taskId, kind, work, result: new Promise<TaskResult>((resolve) => (settle = resolve)) });
+    // Registered (cancellable, timed) from its arrival, not from its start: a task waiting for another on this host
+    // can be cancelled by the coordinator, and times out, like one that runs; otherwise it would run later for nobody.
     const controller = new AbortController();
     this.running.set(taskId, controller);
     const timer =
       task.timeoutMs > 0 ? setTimeout(() => controller.abort(new KubeadmHaError(`task exceeded its ${task.timeoutMs} ms timeout`)), task.timeoutMs) : undefined;
     const log = this.logger.child({ taskId, kind });
-    let result: TaskResult;
+    const exclusive = kind !== undefined && HOST_EXCLUSIVE_TASKS.has(kind);
+    const work = exclusive ? taskWork(kind, task[kind]) : '';
+    let settle: (result: TaskResult) => void = () => undefined;
+    let result: TaskResult | undefined;
     let journaled = false;
     try {
+      // core/task-overlap.ts: a restarted coordinator's repeat of a running task attaches to it; host-changing tasks
+      // run one at a time. No await between the last decision and the registration, so two arrivals cannot both run.
+      for (let told = false; exclusive; told = true) {
+        if (this.draining) {
+          throw new UnavailableError(
+            `the agent is stopping (systemctl stop/restart or a package upgrade); ${kind} task ${taskId} was not started: send it again once the agent is back`,
+          );
+        }
+        const decision = decideOverlap({ kind, work }, [...this.hostTasks.values()]);
+        if (decision.kind === 'run') break;
+        if (decision.kind === 'attach') {
+          const first = this.hostTasks.get(decision.to)!;
+          log.info({ attachedTo: first.taskId }, 'the same task is already running: answering with its result');
+          this.send({
+            progress: {
+              taskId,
+              line: `the same ${kind} task is already running on this host (${first.taskId}, sent earlier, by this coordinator or one before a restart): waiting for it rather than starting another`,
+            },
+          });
+          result = { ...(await untilAborted(first.result, controller.signal)), taskId };
+          return;
+        }
+        if (!told) {
+          log.info({ waitingFor: decision.ids }, 'another task that changes this host runs: waiting for it');
+          this.send({
+            progress: { taskId, line: `waiting for ${decision.ids.join(', ')} to finish: tasks that change this host's Kubernetes run one at a time` },
+          });
+        }
+        await untilAborted(Promise.all(decision.ids.map((id) => this.hostTasks.get(id)?.result)), controller.signal);
+      }
+      if (exclusive) this.hostTasks.set(taskId, { taskId, kind, work, result: new Promise<TaskResult>((resolve) => (settle = resolve)) });
       if (!kind) throw new PreconditionError('the coordinator sent a task without a kind (newer coordinator?)');
       const handler = this.opts.handlers[kind] as TaskHandler<TaskKind> | undefined;
       if (!handler) throw new PreconditionError(`this agent (${this.opts.agentVersion}) cannot run ${kind} tasks`);
@@ -523,18 +541,30 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       // A task aborted by a stopping agent says so (retryable), whatever the handler made of the abort.
       const stopped = controller.signal.aborted && controller.signal.reason instanceof UnavailableError;
       result = { taskId, ok: false, error: errorToDetail(stopped ? controller.signal.reason : err) };
-      log.warn({ err: result.error?.message }, 'task failed');
+      log.warn({ err: result.error?.message }, journaled ? 'task failed' : 'task not started');
     } finally {
       if (timer) clearTimeout(timer);
       this.running.delete(taskId);
       this.hostTasks.delete(taskId);
       if (journaled) await this.opts.journal?.finished(taskId).catch((err: unknown) => log.warn({ err: String(err) }, 'cannot clear the task journal'));
+      const final = result ?? { taskId, ok: false, error: errorToDetail(new KubeadmHaError('the task ended without a result')) };
+      settle(final);
+      if (!this.active?.open) log.warn('session gone; the coordinator already considers this task failed');
+      // The result goes down the session it was asked on before a renewal's reconnect ends it.
+      this.send({ result: final });
+      this.endSessionForRenewalWhenIdle(taskId);
     }
-    settle(result);
-    if (!this.active?.open) log.warn('session gone; the coordinator already considers this task failed');
-    // The result goes down the session it was asked on before a renewal's reconnect ends it.
-    this.send({ result });
-    if (this.active?.reconnectForRenewal && this.running.size === 0) this.active.call.end();
+  }
+
+  /**
+   * A renewal's reconnect ends the session once no task is in flight (running, waiting for another, or attached), the
+   * one finishing now (`finishing`) aside: a task still waiting would otherwise run for a session already gone.
+   */
+  private endSessionForRenewalWhenIdle(finishing?: string): void {
+    const active = this.active;
+    if (!active?.reconnectForRenewal) return;
+    const others = [...this.inFlight.keys()].filter((id) => id !== finishing);
+    if (others.length === 0) active.call.end();
   }
 
   private renewBackoffMs(): number {
@@ -598,7 +628,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       this.logger.info({ host: reg.agentName, notAfter: notAfter.toISOString() }, 'client certificate renewed');
       this.emit('certificateRenewed', notAfter);
       active.reconnectForRenewal = true;
-      if (this.running.size === 0) active.call.end();
+      this.endSessionForRenewalWhenIdle();
     } catch (err) {
       const error = err instanceof KubeadmHaError ? err : new KubeadmHaError(err instanceof Error ? err.message : String(err), {}, { cause: err });
       this.renewFailures++;

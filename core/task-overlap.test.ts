@@ -25,4 +25,11 @@ describe('decideOverlap', () => {
     expect(decideOverlap({ kind: 'lbStatus', work: taskWork('lbStatus', {}) }, r)).toEqual({ kind: 'run' });
     expect(decideOverlap({ kind: 'kubeadmJoin', work: taskWork('kubeadmJoin', {}) }, [running('t2', 'nodeVersions', {})])).toEqual({ kind: 'run' });
   });
+
+  it('never attaches a repeat of a read or a streamed snapshot (its data went to the first asker), nor of a kubelet restart', () => {
+    const snap = [running('t1', 'etcdSnapshot', {})];
+    expect(decideOverlap({ kind: 'etcdSnapshot', work: taskWork('etcdSnapshot', {}) }, snap)).toEqual({ kind: 'run' });
+    const restart = [running('t1', 'restartKubelet', {})];
+    expect(decideOverlap({ kind: 'restartKubelet', work: taskWork('restartKubelet', {}) }, restart)).toEqual({ kind: 'wait-for', ids: ['t1'] });
+  });
 });

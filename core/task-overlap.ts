@@ -5,7 +5,7 @@
  * `kubeadm join` at once on one host break it; so:
  * - the same task (kind and arguments) attaches to the one running, and is answered with its result;
  * - a task that changes the host's Kubernetes installation waits until no other such task runs, then runs.
- * Every other task (reads, load-balancer writes, VIP moves) runs at once, as before.
+ * Every other task (reads, snapshots, load-balancer writes, VIP moves) runs at once, as before, and is never attached to.
  */
 
 /** Task kinds (proto Task.kind) that change kubeadm's, the kubelet's or etcd's state on the host: one at a time. */
@@ -38,10 +38,20 @@ export function taskWork(kind: string, args: unknown): string {
   return `${kind}\u0000${JSON.stringify(args ?? null)}`;
 }
 
+/**
+ * The host-changing tasks a repeat attaches to. Not a kubelet restart: one asked now may follow a configuration
+ * written after the running restart began, so it waits and restarts again.
+ */
+const ATTACHABLE_TASKS: ReadonlySet<string> = new Set([...HOST_EXCLUSIVE_TASKS].filter((k) => k !== 'restartKubelet'));
+
+/**
+ * Only host-changing tasks are looked at: any other task (reads, streamed snapshots, load-balancer writes) runs at once
+ * and is never attached to, since its repeat must do its work again (a snapshot's data went to the first asker).
+ */
 export function decideOverlap(arriving: { readonly kind: string; readonly work: string }, running: readonly RunningTask[]): OverlapDecision {
-  const same = running.find((r) => r.work === arriving.work);
-  if (same) return { kind: 'attach', to: same.taskId };
   if (!HOST_EXCLUSIVE_TASKS.has(arriving.kind)) return { kind: 'run' };
+  const same = ATTACHABLE_TASKS.has(arriving.kind) ? running.find((r) => r.work === arriving.work) : undefined;
+  if (same) return { kind: 'attach', to: same.taskId };
   const ids = running.filter((r) => HOST_EXCLUSIVE_TASKS.has(r.kind)).map((r) => r.taskId);
   return ids.length > 0 ? { kind: 'wait-for', ids } : { kind: 'run' };
 }

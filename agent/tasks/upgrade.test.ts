@@ -53,6 +53,12 @@ describe('upgrade tasks', () => {
     ]);
     // No package manager ran.
     expect(host.calls.filter((c) => /apt|dnf/.test(c))).toEqual([]);
+    // Run again (a resumed upgrade): nothing is replaced, and the kept previous one is still the old one.
+    host.on(`${host.root}/usr/bin/kubelet --version`, { stdout: 'Kubernetes v1.32.0\n' });
+    host.on(`${host.root}/usr/local/bin/kubectl version --client`, { stdout: 'Client Version: v1.32.0\n' });
+    const again = await installPackages(host, ['kubelet', 'kubectl', 'kubelet'], 'v1.32.0', ctx, dir);
+    expect(again.lines).toEqual(['kubelet v1.32.0 already installed as /usr/bin/kubelet', 'kubectl v1.32.0 already installed as /usr/local/bin/kubectl']);
+    expect(await host.readFile('/usr/bin/kubelet.kubeadm-ha-previous')).toBe('kubelet 1.31.4 binary');
   });
 
   it('a tarball host: refuses a binary that reports another version, is missing, or that someone other than root could have written, before replacing anything', async () => {
@@ -72,7 +78,22 @@ describe('upgrade tasks', () => {
     const before = host.calls.length;
     await expect(installPackages(host, ['kubelet'], 'v1.32.0', ctx, dir)).rejects.toThrow(/refusing to install .*kubelet: .* writable by nobody else/);
     // Never run: the version check would have run it as root.
-    expect(host.calls.slice(before)).toEqual([]);
+    expect(host.calls.slice(before).filter((c) => c.includes(`${dir}/v1.32.0/kubelet`))).toEqual([]);
+    // Nor when a directory above it is writable by others: they could swap it after the check.
+    await host.chmod(`${dir}/v1.32.0/kubelet`, 0o755);
+    await host.chmod('/opt/kubernetes', 0o775);
+    await expect(installPackages(host, ['kubelet'], 'v1.32.0', ctx, dir)).rejects.toThrow(
+      /refusing to install .*: \/opt\/kubernetes is owned by uid \d+ with mode 775/,
+    );
+    await host.chmod('/opt/kubernetes', 0o755);
+    // A release candidate is not the release.
+    host.on(`${host.root}${dir}/v1.32.0/kubelet --version`, { stdout: 'Kubernetes v1.32.0-rc.1\n' });
+    await expect(installPackages(host, ['kubelet'], 'v1.32.0', ctx, dir)).rejects.toThrow('reports v1.32.0-rc.1, not v1.32.0');
+    // Two copies on the host: the one replaced might not be the one that runs.
+    await host.writeFile('/usr/local/bin/kubelet', 'another kubelet', 0o755);
+    await expect(installPackages(host, ['kubelet'], 'v1.32.0', ctx, dir)).rejects.toThrow(
+      'kubelet is in /usr/bin/kubelet and /usr/local/bin/kubelet: remove the copies the host does not run',
+    );
     await expect(installPackages(host, ['kubelet'], 'v1.32.0', ctx, '/opt/../etc')).rejects.toThrow('is not an absolute path without .. segments');
     expect(await host.readFile('/usr/bin/kubelet')).toBe('kubelet 1.31.4 binary');
   });

@@ -18,6 +18,7 @@ import {
   checkPackage,
   DEFAULT_BINARY_INSTALL_DIR,
   installPackagesArgv,
+  type KubernetesPackage,
   packageManagerOf,
   packageVersion,
   reportedVersion,
@@ -63,25 +64,40 @@ async function installBinaries(
   ctx: StepContext,
 ): Promise<TaskResultInput['installPackages']> {
   const want = `v${packageVersion(version)}`;
-  const staged = packages.map((p) => ({ pkg: checkPackage(p), from: stagedBinaryPath(dir, p, version) }));
-  if (staged.length === 0) throw new PreconditionError('no package to install');
-  for (const { pkg, from } of staged) {
+  const names = [...new Set(packages.map(checkPackage))];
+  if (names.length === 0) throw new PreconditionError('no package to install');
+  const reports = async (path: string, pkg: KubernetesPackage) => {
+    const r = await host.exec(join(host.root, path), binaryVersionArgs(pkg), { allowFailure: true, timeoutMs: 20_000 });
+    return r.exitCode === 0 ? reportedVersion(`${r.stdout}\n${r.stderr}`) : undefined;
+  };
+  const plan: { pkg: KubernetesPackage; from: string; to: string; current: boolean }[] = [];
+  for (const pkg of names) {
+    const from = stagedBinaryPath(dir, pkg, version);
+    // The one the host runs: it must be the only one, or the copy replaced might not be the one that runs.
+    const found: string[] = [];
+    for (const d of BINARY_INSTALL_DIRS) if (await host.exists(`${d}/${pkg}`)) found.push(`${d}/${pkg}`);
+    if (found.length > 1)
+      throw new PreconditionError(`${pkg} is in ${found.join(' and ')}: remove the copies the host does not run, then run the upgrade again`);
+    const to = found[0] ?? `${DEFAULT_BINARY_INSTALL_DIR}/${pkg}`;
+    // Already there (a resumed or repeated upgrade): nothing to replace, and the kept previous one stays the old one.
+    if (found.length === 1 && (await reports(to, pkg)) === want) {
+      plan.push({ pkg, from, to, current: true });
+      continue;
+    }
     if (!(await host.exists(from))) throw new PreconditionError(`${from} does not exist: stage the ${want} binaries in ${dir}/${want}/ on this host first`);
-    // Run only once it is known to be root's: the version check runs it as root.
+    // Run only once it is known to be root's, all the way up: the version check runs it as root.
     await host.checkInstallable(from);
-    const r = await host.exec(join(host.root, from), binaryVersionArgs(pkg), { allowFailure: true, timeoutMs: 20_000 });
-    const reported = reportedVersion(`${r.stdout}\n${r.stderr}`);
-    if (r.exitCode !== 0 || reported !== want)
-      throw new PreconditionError(`${from} reports ${reported ?? `nothing (exit ${r.exitCode})`}, not ${want}: stage the ${want} release there`);
+    const reported = await reports(from, pkg);
+    if (reported !== want)
+      throw new PreconditionError(`${from} reports ${reported ?? 'nothing (it did not run)'}, not ${want}: stage the ${want} release there`);
+    plan.push({ pkg, from, to, current: false });
   }
   const lines: string[] = [];
-  for (const { pkg, from } of staged) {
-    let to = `${DEFAULT_BINARY_INSTALL_DIR}/${pkg}`;
-    for (const d of BINARY_INSTALL_DIRS) {
-      if (await host.exists(`${d}/${pkg}`)) {
-        to = `${d}/${pkg}`;
-        break;
-      }
+  for (const { pkg, from, to, current } of plan) {
+    if (current) {
+      lines.push(`${pkg} ${want} already installed as ${to}`);
+      ctx.progress(lines.at(-1)!);
+      continue;
     }
     const previous = `${to}.kubeadm-ha-previous`;
     if (await host.exists(to)) await host.installFile(to, previous, 0o755);

@@ -110,7 +110,18 @@ export async function finishRecord(rt: CoordinatorRuntime, op: { kind: Operation
         status,
         startedAt: base.startedAt,
         finishedAt,
-        ...(error !== undefined ? { error: error.split('\n')[0]!.slice(0, 300) } : {}),
+        // A refusal's first line only says "refusing to …:"; its first reason follows on the next.
+        ...(error !== undefined
+          ? {
+              error: error
+                .split('\n')
+                .slice(0, 2)
+                .map((l) => l.trim())
+                .filter(Boolean)
+                .join(' ')
+                .slice(0, 300),
+            }
+          : {}),
         ...((base as OperationRecord).automatic ? { automatic: true } : {}),
       };
       return {

@@ -22,7 +22,7 @@ function runtime(): CoordinatorRuntime {
   return {
     clusterName: 'prod',
     logger: silentLogger,
-    state: { spec: { get: async () => undefined }, phases: { list: async () => new Map() } },
+    state: { spec: { get: async () => undefined }, phases: { list: async () => new Map() }, operation: { get: async () => undefined } },
     registry: { list: async () => [agent('worker-0', 300), agent('worker-1', 12)] },
     hub: { connectedAgents: () => [], appliedLbVersions: () => new Map() },
     progress: { node: async () => undefined },

@@ -30,7 +30,8 @@ export function binaryVersionArgs(pkg: KubernetesPackage): string[] {
 
 /** `vX.Y.Z` from what a binary printed for {@link binaryVersionArgs}: kubeadm's short version, "Kubernetes vX.Y.Z", "Client Version: vX.Y.Z". */
 export function reportedVersion(output: string): string | undefined {
-  return /\bv\d+\.\d+\.\d+\b/.exec(output)?.[0];
+  // The whole version, pre-release and build included, so that v1.32.0-rc.1 is not taken for v1.32.0.
+  return /\bv\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?/.exec(output)?.[0];
 }
 export const KUBERNETES_PACKAGES = ['kubeadm', 'kubelet', 'kubectl'] as const;
 export type KubernetesPackage = (typeof KUBERNETES_PACKAGES)[number];

@@ -14,6 +14,11 @@ function coordinatorCertHint(name: string): string {
 
 type CertRow = CertsCheckResponse__Output['rows'][number];
 
+/** kubeadm's CAs (ca, etcd-ca, front-proxy-ca): listed by `certs check`, but not something `certs renew` renews. */
+function isAuthority(row: CertRow): boolean {
+  return /(^|-)ca$/.test(row.certificate);
+}
+
 /** A node's own certificates (kubeadm's, its kubelet's): the earliest to expire, flagged when any is within 30 days. */
 function nodeCertsCell(rows: readonly CertRow[] | undefined): string {
   const live = (rows ?? []).filter((r) => !r.missing && r.notAfter);
@@ -27,6 +32,8 @@ function nodeCertsCell(rows: readonly CertRow[] | undefined): string {
 
 function nodeCertWarning(row: CertRow, role: string | undefined): string {
   const what = `${row.node}: ${row.certificate} expires at ${row.notAfter}, within 30 days`;
+  if (row.externallyManaged) return `${what}: it comes from an external CA, which must renew it`;
+  if (isAuthority(row)) return `${what}: kubeadm does not renew a CA; plan a CA rotation (kubeadm's "manual certificate renewal" guide)`;
   if (row.certificate === 'kubelet-client') return `${what}: the kubelet rotates it itself (rotateCertificates); check the kubelet's log on ${row.node}`;
   return role === 'control-plane' ? `${what}: coordinatorctl certs renew --node ${row.node}` : what;
 }
