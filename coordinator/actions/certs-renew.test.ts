@@ -181,6 +181,35 @@ describe('certs renew', () => {
     expect(state.raw.operation.map.get('operation')).toMatchObject({ kind: 'certs-renew', status: 'succeeded', resumed: 1 });
   });
 
+  it("kube-vip mode: a coordinator killed between a node's restore and its kube-vip start: the resumed renewal starts it", async () => {
+    const kubeVip = loadSpec(
+      readFileSync(new URL('../../test/fixtures/cluster.yaml', import.meta.url), 'utf8').replace(
+        '    port: 8443\n',
+        '    port: 6443\n    apiserverPort: 6443\n    loadBalancer: kube-vip\n',
+      ),
+    ).spec;
+    const state = await deployedState(kubeVip);
+    const hosts = memoryHosts(kubeVip, []);
+    hosts.hosts.currentVersion = () => state.backends.stored().version;
+    const first = fakeCoordinator(kubeVip, state, hosts, { connected: ALL, freezeAt: `task:${MASTERS[0]}:startLoadBalancer` });
+    void startCertsRenew(first.rt, '');
+    const deadline = Date.now() + 5_000;
+    while (!first.dead()) {
+      if (Date.now() > deadline) throw new Error("never reached the first node's kube-vip start");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // Back in the backend set and renewed, but its kube-vip stopped.
+    expect(state.backends.stored().backends.find((b) => b.name === MASTERS[0])?.state).toBe('active');
+    expect([...hosts.hosts.lbStopped]).toEqual([MASTERS[0]]);
+    const second = fakeCoordinator(kubeVip, state, hosts, { connected: ALL });
+    createAdminService(second.rt).resumeInterrupted();
+    while (second.ops.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const events = await finished(second.ops[0]!);
+    expect(events.filter((e) => e.level === 'LOG_LEVEL_ERROR').map((e) => e.message)).toEqual([]);
+    expect(MASTERS.map((m) => hosts.hosts.certs.get(m)!.renewals)).toEqual([1, 1, 1]);
+    expect([...hosts.hosts.lbStopped]).toEqual([]);
+  });
+
   it('the dry run only asks', async () => {
     const { state, hosts } = await world();
     const c = fakeCoordinator(spec, state, hosts, { connected: ALL });

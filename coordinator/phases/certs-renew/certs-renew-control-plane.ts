@@ -1,4 +1,5 @@
 import { runWindow } from '../../workflow/maintenance-window.js';
+import { releaseVip } from '../../workflow/vip-move.js';
 import type { Phase } from '../../workflow/phase.js';
 import { DEFAULT_WINDOW_TIMEOUTS } from '../window/window-target.js';
 import { certsRenewWork } from './certs-renew-work.js';
@@ -26,6 +27,9 @@ export const certsRenewControlPlanePhase: Phase<CertsContext, CertsView> = {
       const active = (await ctx.backends.current()).backends.find((b) => b.name === target.name)?.state === 'active';
       const state = active ? await renewalState(ctx, target) : undefined;
       if (state?.renewedOnDisk && state.served) {
+        // A coordinator killed between its window's restore and the VIP's release left it kept from the VIP (kube-vip
+        // stopped, or the track file in FAULT): released again, which is harmless when it never was kept.
+        await releaseVip(ctx, target.name);
         ctx.emit({ kind: 'progress', phase: this.id, host: target.name, message: 'already renewed and back in service' });
         continue;
       }

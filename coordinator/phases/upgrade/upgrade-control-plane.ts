@@ -1,4 +1,5 @@
 import { runWindow } from '../../workflow/maintenance-window.js';
+import { releaseVip } from '../../workflow/vip-move.js';
 import type { Phase } from '../../workflow/phase.js';
 import { upgradeNodeWork } from './upgrade-node-work.js';
 import { nodeDone, type UpgradeContext, type UpgradeView } from './upgrade-target.js';
@@ -20,7 +21,11 @@ export const upgradeControlPlanePhase: Phase<UpgradeContext, UpgradeView> = {
     for (const [i, target] of ctx.plan.controlPlane.entries()) {
       ctx.signal?.throwIfAborted();
       const active = (await ctx.backends.current()).backends.find((b) => b.name === target.name)?.state === 'active';
-      if (active && (await nodeDone(ctx, target.name))) continue;
+      if (active && (await nodeDone(ctx, target.name))) {
+        // As for a renewal: a kill between the restore and the VIP's release is undone here (harmless otherwise).
+        await releaseVip(ctx, target.name);
+        continue;
+      }
       ctx.emit({ kind: 'progress', phase: this.id, host: target.name, message: 'maintenance window opens' });
       await runWindow({ ...ctx, target, work: upgradeNodeWork(ctx, i === 0), windowTimeouts: ctx.windowTimeouts, outerPhase: this.id });
       ctx.emit({ kind: 'progress', phase: this.id, host: target.name, message: `maintenance window closed: back in service, running ${ctx.target}` });
