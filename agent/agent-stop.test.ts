@@ -170,6 +170,39 @@ describe('agent stop: the SIGTERM drain over a real session', () => {
     expect(started).toEqual(['kubeadmUpgrade']);
   });
 
+  it('a stop refuses a host-changing task still waiting for another (it has not started) and lets the running one finish', async () => {
+    const started: string[] = [];
+    let finishUpgrade: () => void = () => undefined;
+    let upgradeStarted: () => void = () => undefined;
+    const upgradeRunning = new Promise<void>((r) => (upgradeStarted = r));
+    const session = await connectedAgent('m2', {
+      kubeadmUpgrade: () =>
+        new Promise((resolve) => {
+          started.push('kubeadmUpgrade');
+          finishUpgrade = () => resolve({ outputTail: 'done' });
+          upgradeStarted();
+        }),
+      installPackages: async () => {
+        started.push('installPackages');
+        return { manager: 'apt', lines: [] };
+      },
+    });
+    const upgrade = coordinator.hub.runTask('m2', 'kubeadmUpgrade', { mode: 'node', version: 'v1.32.0' });
+    await upgradeRunning;
+    const waiting = coordinator.hub.runTask('m2', 'installPackages', { packages: ['kubelet'], version: 'v1.32.0' }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    const drained = session.drain();
+    const refused = await waiting;
+    expect(refused).toBeInstanceOf(UnavailableError);
+    expect((refused as Error).message).toMatch(/installPackages .* was not started: the agent is stopping/);
+    finishUpgrade();
+    await expect(upgrade).resolves.toMatchObject({ outputTail: 'done' });
+    const report = await drained;
+    expect(report.waited).toEqual([expect.stringMatching(/^kubeadmUpgrade \(/)]);
+    expect(report.aborted).toEqual([expect.stringMatching(/^installPackages \(/)]);
+    expect(started).toEqual(['kubeadmUpgrade']);
+  });
+
   it('journals each task while it runs and reports what an earlier run left in Hello, once', async () => {
     const dir = join(stateRoot, 'w7');
     await rm(dir, { recursive: true, force: true });

@@ -259,7 +259,13 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     const aborted: string[] = [];
     for (const [taskId, task] of this.inFlight) {
       const what = `${task.kind ?? 'unknown'} (${taskId})`;
-      if (stopDisposition(task.kind) === 'wait') {
+      // Still waiting for another task on this host: it has not started, so it is refused, whatever its kind.
+      const notStarted = task.kind !== undefined && HOST_EXCLUSIVE_TASKS.has(task.kind) && !this.hostTasks.has(taskId);
+      if (notStarted) {
+        aborted.push(what);
+        this.send({ progress: { taskId, line: 'the agent is stopping: this task had not started and will not; run it again once the agent is back' } });
+        this.running.get(taskId)?.abort(new UnavailableError(`task ${what} was not started: the agent is stopping; run it again once the agent is back`));
+      } else if (stopDisposition(task.kind) === 'wait') {
         waited.push(what);
         this.send({ progress: { taskId, line: 'the agent is stopping: it finishes this task first and takes no new one' } });
       } else {
