@@ -83,6 +83,10 @@ describe('agent stop: the SIGTERM drain over a real session', () => {
     expect(refused).toBeInstanceOf(UnavailableError);
     expect((refused as Error).message).toMatch(/the agent is stopping .*kubeadmReset task .* was not started/);
     expect(resets).toBe(0);
+    // Any kind: a read is refused as well.
+    const read = await coordinator.hub.runTask('m1', 'lbStatus', {}).catch((e: unknown) => e);
+    expect(read).toBeInstanceOf(UnavailableError);
+    expect((read as Error).message).toMatch(/lbStatus task .* was not started/);
     const aborted = await wait;
     expect(aborted).toBeInstanceOf(UnavailableError);
     expect((aborted as Error).message).toMatch(/waitApiserver .* aborted: the agent is stopping/);

@@ -498,12 +498,14 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     try {
       // core/task-overlap.ts: a restarted coordinator's repeat of a running task attaches to it; host-changing tasks
       // run one at a time. No await between the last decision and the registration, so two arrivals cannot both run.
-      for (let told = false; exclusive; told = true) {
+      for (let told = false; ; told = true) {
+        // A stopping agent takes no new task, of any kind (and a host-changing one that waited, none after its wait).
         if (this.draining) {
           throw new UnavailableError(
-            `the agent is stopping (systemctl stop/restart or a package upgrade); ${kind} task ${taskId} was not started: send it again once the agent is back`,
+            `the agent is stopping (systemctl stop/restart or a package upgrade); ${kind ?? 'the'} task ${taskId} was not started: send it again once the agent is back`,
           );
         }
+        if (!exclusive) break;
         const decision = decideOverlap({ kind, work }, [...this.hostTasks.values()]);
         if (decision.kind === 'run') break;
         if (decision.kind === 'attach') {
