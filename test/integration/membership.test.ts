@@ -346,7 +346,8 @@ describe.skipIf(!canRun)('live load-balancer membership on loopback', () => {
       await nc.close();
     }
     let text = '';
-    const until = Date.now() + 30_000;
+    // status also asks every node for its certificates (up to 5 s), so each look takes longer than the change does.
+    const until = Date.now() + 60_000;
     while (Date.now() < until) {
       text = (await c.ctl('status')).stdout;
       if (/master-0\s.*current/.test(text) && /master-2\s.*current/.test(text)) break;

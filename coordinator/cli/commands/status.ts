@@ -14,6 +14,9 @@ function coordinatorCertHint(name: string): string {
 
 type CertRow = CertsCheckResponse__Output['rows'][number];
 
+/** How long status waits for the nodes' certificates before it prints without them. */
+const STATUS_CERTS_DEADLINE_MS = 5_000;
+
 /** kubeadm's CAs (ca, etcd-ca, front-proxy-ca): listed by `certs check`, but not something `certs renew` renews. */
 function isAuthority(row: CertRow): boolean {
   return /(^|-)ca$/.test(row.certificate);
@@ -48,15 +51,15 @@ export const statusCommand: Command = {
     try {
       const status = await unary<object, StatusResponse__Output>(client, 'status', {}, 'status');
       const nodes = await unary<object, NodesResponse__Output>(client, 'nodes', {}, 'nodes');
-      // Each node's own certificates, through its agent, as `certs check` sees them: flagged here too. A node that
-      // cannot answer is said, and does not hide the rest of the status.
+      // Each node's own certificates, through its agent, as `certs check` sees them: flagged here too. Bounded, so that
+      // status stays quick when an agent is slow to answer: past it, status says so and `certs check` waits longer.
       let certs: CertsCheckResponse__Output | undefined;
       let certsUnknown = '';
       if (status.specPresent) {
         try {
-          certs = await unary<object, CertsCheckResponse__Output>(client, 'certsCheck', {}, 'certs check', 30_000);
+          certs = await unary<object, CertsCheckResponse__Output>(client, 'certsCheck', {}, 'certs check', STATUS_CERTS_DEADLINE_MS);
         } catch (err) {
-          certsUnknown = err instanceof Error ? err.message : String(err);
+          certsUnknown = `${err instanceof Error ? err.message : String(err)} (coordinatorctl certs check waits longer)`;
         }
       }
       const certRows = (node: string) => certs?.rows.filter((r) => r.node === node);
