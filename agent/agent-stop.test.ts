@@ -144,16 +144,17 @@ describe('agent stop: the SIGTERM drain over a real session', () => {
     expect(progress.join('\n')).toMatch(/the same kubeadmUpgrade task is already running on this host/);
   });
 
-  it('a task waiting for another on its host times out (or is cancelled) like a running one, and then never runs', async () => {
+  /** Agent m2 with a kubeadm upgrade that holds the host until `finishUpgrade`, and a package install behind it. */
+  async function upgradeHoldingHost() {
     const started: string[] = [];
-    let finishUpgrade: () => void = () => undefined;
+    let finish: () => void = () => undefined;
     let upgradeStarted: () => void = () => undefined;
     const upgradeRunning = new Promise<void>((r) => (upgradeStarted = r));
-    await connectedAgent('m2', {
+    const session = await connectedAgent('m2', {
       kubeadmUpgrade: () =>
         new Promise((resolve) => {
           started.push('kubeadmUpgrade');
-          finishUpgrade = () => resolve({ outputTail: 'done' });
+          finish = () => resolve({ outputTail: 'done' });
           upgradeStarted();
         }),
       installPackages: async () => {
@@ -161,6 +162,11 @@ describe('agent stop: the SIGTERM drain over a real session', () => {
         return { manager: 'apt', lines: [] };
       },
     });
+    return { started, upgradeRunning, session, finishUpgrade: () => finish() };
+  }
+
+  it('a task waiting for another on its host times out (or is cancelled) like a running one, and then never runs', async () => {
+    const { started, finishUpgrade, upgradeRunning } = await upgradeHoldingHost();
     const first = coordinator.hub.runTask('m2', 'kubeadmUpgrade', { mode: 'node', version: 'v1.32.0' });
     await upgradeRunning;
     await expect(coordinator.hub.runTask('m2', 'installPackages', { packages: ['kubelet'], version: 'v1.32.0' }, { timeoutMs: 300 })).rejects.toThrow(
@@ -175,22 +181,7 @@ describe('agent stop: the SIGTERM drain over a real session', () => {
   });
 
   it('a stop refuses a host-changing task still waiting for another (it has not started) and lets the running one finish', async () => {
-    const started: string[] = [];
-    let finishUpgrade: () => void = () => undefined;
-    let upgradeStarted: () => void = () => undefined;
-    const upgradeRunning = new Promise<void>((r) => (upgradeStarted = r));
-    const session = await connectedAgent('m2', {
-      kubeadmUpgrade: () =>
-        new Promise((resolve) => {
-          started.push('kubeadmUpgrade');
-          finishUpgrade = () => resolve({ outputTail: 'done' });
-          upgradeStarted();
-        }),
-      installPackages: async () => {
-        started.push('installPackages');
-        return { manager: 'apt', lines: [] };
-      },
-    });
+    const { started, finishUpgrade, upgradeRunning, session } = await upgradeHoldingHost();
     const upgrade = coordinator.hub.runTask('m2', 'kubeadmUpgrade', { mode: 'node', version: 'v1.32.0' });
     await upgradeRunning;
     const waiting = coordinator.hub.runTask('m2', 'installPackages', { packages: ['kubelet'], version: 'v1.32.0' }).catch((e: unknown) => e);

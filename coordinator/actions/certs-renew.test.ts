@@ -22,6 +22,13 @@ vi.mock('../admin/etcd.js', async (importOriginal) => ({
 const spec = loadSpec(readFileSync(new URL('../../test/fixtures/cluster.yaml', import.meta.url), 'utf8')).spec;
 const ALL = spec.nodes.map((n) => n.name);
 const MASTERS = spec.nodes.filter((n) => n.role === 'control-plane').map((n) => n.name);
+/** The fixture in kube-vip mode: kube-vip moves the VIP and clients reach the apiservers on their own port. */
+const kubeVip = loadSpec(
+  readFileSync(new URL('../../test/fixtures/cluster.yaml', import.meta.url), 'utf8').replace(
+    '    port: 8443\n',
+    '    port: 6443\n    apiserverPort: 6443\n    loadBalancer: kube-vip\n',
+  ),
+).spec;
 
 async function finished(op: Operation): Promise<DeployEvent[]> {
   const events: DeployEvent[] = [];
@@ -128,12 +135,6 @@ describe('certs renew', () => {
   });
 
   it("kube-vip mode: each node's kube-vip stops before its renewal and starts after its pods, so it reads the renewed admin.conf", async () => {
-    const kubeVip = loadSpec(
-      readFileSync(new URL('../../test/fixtures/cluster.yaml', import.meta.url), 'utf8').replace(
-        '    port: 8443\n',
-        '    port: 6443\n    apiserverPort: 6443\n    loadBalancer: kube-vip\n',
-      ),
-    ).spec;
     expect(kubeVip.controlPlaneEndpoint.loadBalancer).toBe('kube-vip');
     const state = await deployedState(kubeVip);
     const hosts = memoryHosts(kubeVip, []);
@@ -182,12 +183,6 @@ describe('certs renew', () => {
   });
 
   it("kube-vip mode: a coordinator killed between a node's restore and its kube-vip start: the resumed renewal starts it", async () => {
-    const kubeVip = loadSpec(
-      readFileSync(new URL('../../test/fixtures/cluster.yaml', import.meta.url), 'utf8').replace(
-        '    port: 8443\n',
-        '    port: 6443\n    apiserverPort: 6443\n    loadBalancer: kube-vip\n',
-      ),
-    ).spec;
     const state = await deployedState(kubeVip);
     const hosts = memoryHosts(kubeVip, []);
     hosts.hosts.currentVersion = () => state.backends.stored().version;
