@@ -39,3 +39,42 @@ describe('spec.kubernetes.etcd.snapshots', () => {
     expect(sameSpec(spec, specFromObject(JSON.parse(JSON.stringify(written)) as unknown))).toBe(true);
   });
 });
+
+describe('spec.controlPlaneEndpoint.keepalived.profile', () => {
+  const withKeepalived = (fields: Record<string, unknown>) => {
+    const doc = parseDocument(FIXTURE);
+    for (const [k, v] of Object.entries(fields)) doc.setIn(['spec', 'controlPlaneEndpoint', 'keepalived', k], v);
+    return loadSpec(doc.toString()).spec;
+  };
+
+  it('is standard with 200 ms adverts by default, fast with 100 ms, and an explicit interval wins over either', () => {
+    expect(loadSpec(FIXTURE).spec.controlPlaneEndpoint.keepalived).toMatchObject({ profile: 'standard', advertIntervalMs: 200 });
+    expect(withKeepalived({ profile: 'fast' }).controlPlaneEndpoint.keepalived).toMatchObject({ profile: 'fast', advertIntervalMs: 100 });
+    expect(withKeepalived({ profile: 'fast', advertIntervalMs: 300 }).controlPlaneEndpoint.keepalived).toMatchObject({
+      profile: 'fast',
+      advertIntervalMs: 300,
+    });
+    expect(withKeepalived({ advertIntervalMs: 1000 }).controlPlaneEndpoint.keepalived).toMatchObject({ profile: 'standard', advertIntervalMs: 1000 });
+  });
+
+  it('is written back with the interval it resolved to, so the stored spec reads back the same', () => {
+    const spec = withKeepalived({ profile: 'fast' });
+    const written = specToObject(spec) as { spec: { controlPlaneEndpoint: { keepalived: unknown } } };
+    expect(written.spec.controlPlaneEndpoint.keepalived).toMatchObject({ profile: 'fast', advertIntervalMs: 100 });
+    expect(sameSpec(spec, specFromObject(JSON.parse(JSON.stringify(written)) as unknown))).toBe(true);
+    expect(sameSpec(spec, loadSpec(FIXTURE).spec)).toBe(false);
+  });
+
+  it('a spec stored before profiles existed (no profile key) reads back as the standard profile it was', () => {
+    const stored = JSON.parse(JSON.stringify(specToObject(loadSpec(FIXTURE).spec))) as {
+      spec: { controlPlaneEndpoint: { keepalived: Record<string, unknown> } };
+    };
+    expect(stored.spec.controlPlaneEndpoint.keepalived.profile).toBe('standard');
+    delete stored.spec.controlPlaneEndpoint.keepalived.profile;
+    expect(sameSpec(loadSpec(FIXTURE).spec, specFromObject(stored))).toBe(true);
+  });
+
+  it('refuses a profile it does not know, naming the two it does', () => {
+    expect(() => withKeepalived({ profile: 'turbo' })).toThrow(/keepalived\.profile.*"standard" or "fast"/s);
+  });
+});

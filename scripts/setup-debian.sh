@@ -3,7 +3,9 @@
 set -euo pipefail
 # etcd-server and etcd-client (3.4): the kubelet stand-in runs the real etcd from the etcd.yaml static pod the simulated kubeadm writes.
 # binutils, dpkg-dev, lintian, rpm and systemd build and check the .deb/.rpm packages (npm run package).
-packages=(keepalived haproxy nats-server etcd-server etcd-client iproute2 nftables openssl curl procps psmisc binutils dpkg-dev lintian rpm systemd)
+# stress-ng saturates the VIP holder's CPU in the failover benchmark's false-failover run (`npm run bench -- failover`);
+# next to the packages above it is small (about 10 MB with its libraries on Debian 12).
+packages=(keepalived haproxy nats-server etcd-server etcd-client iproute2 nftables openssl curl procps psmisc binutils dpkg-dev lintian rpm systemd stress-ng)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -5,7 +5,7 @@
  * read back from the rendered text.
  */
 import { HAPROXY_CFG_PATH, KEEPALIVED_CONF_PATH } from '../host/paths.js';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LB_CASES, planFor, targetsFor } from '../../test/fixtures/golden/lb-cases.js';
@@ -26,6 +26,7 @@ import { specFromObject } from '../spec.js';
 import { validateSpec } from '../validate.js';
 
 import {
+  FAST_PROFILE_VRRP_RT_PRIORITY,
   KEEPALIVED_CHECK_SCRIPT_PATH,
   KEEPALIVED_TRACK_FILE_PATH,
   formatAdvertInt,
@@ -69,6 +70,43 @@ describe('keepalived.conf', () => {
     expect(conf).toContain('    nopreempt\n');
     expect(conf).toContain(`        ${vipCidr(plan.spec)} dev ens5\n`);
     expect(conf).not.toContain('unicast');
+  });
+
+  it('the standard profile (the default) has 200 ms adverts and no real-time VRRP process', () => {
+    expect(plan.spec.controlPlaneEndpoint.keepalived.profile).toBe('standard');
+    const conf = renderKeepalivedConf(m0!);
+    expect(conf).toContain('    advert_int 0.2\n');
+    expect(conf).not.toContain('vrrp_rt_priority');
+  });
+
+  it('the fast profile has 100 ms adverts and a real-time VRRP process, declared in global_defs', () => {
+    const fast = planFor(LB_CASES.find((c) => c.name === 'fast')!);
+    expect(fast.spec.controlPlaneEndpoint.keepalived).toMatchObject({ profile: 'fast', advertIntervalMs: 100 });
+    for (const t of targetsFor(fast).filter((t) => t.node.role === 'control-plane')) {
+      const conf = renderKeepalivedConf(t);
+      const globals = /^global_defs \{([\s\S]*?)\n\}/m.exec(conf)?.[1] ?? '';
+      expect(globals).toMatch(new RegExp(`^    vrrp_rt_priority ${FAST_PROFILE_VRRP_RT_PRIORITY}$`, 'm'));
+      expect(conf.match(/vrrp_rt_priority/g)).toHaveLength(1);
+      expect(conf).toContain('    advert_int 0.1\n');
+    }
+  });
+
+  it('an explicit advertIntervalMs wins over the profile; the real-time priority stays with fast', () => {
+    const custom = planFor({
+      name: 'fast-150',
+      mutate: (d) => Object.assign(d.spec.controlPlaneEndpoint, { keepalived: { profile: 'fast', advertIntervalMs: 150 } }),
+    });
+    const conf = renderKeepalivedConf(targetsFor(custom)[0]!);
+    expect(conf).toContain('    advert_int 0.15\n');
+    expect(conf).toContain(`    vrrp_rt_priority ${FAST_PROFILE_VRRP_RT_PRIORITY}\n`);
+    const slow = planFor({ name: 'standard-1000', mutate: (d) => Object.assign(d.spec.controlPlaneEndpoint, { keepalived: { advertIntervalMs: 1000 } }) });
+    expect(renderKeepalivedConf(targetsFor(slow)[0]!)).toContain('    advert_int 1\n');
+  });
+
+  it('refuses a profile it does not know', () => {
+    expect(() => planFor({ name: 'turbo', mutate: (d) => Object.assign(d.spec.controlPlaneEndpoint, { keepalived: { profile: 'turbo' } }) })).toThrow(
+      /profile.*must be "standard" or "fast"/s,
+    );
   });
 
   it('never renders authentication under VRRPv3, nor the password anywhere', () => {
@@ -334,5 +372,84 @@ describe.skipIf(!KEEPALIVED || !canNetns)('the static-pod keepalived.conf on kee
     await keepalived.stop();
     const complaints = keepalived.output.split('\n').filter((l) => /warning|error|unknown|deprecated|insecure|not found|ignoring/i.test(l));
     expect(complaints.map((l) => l.replace(/^.*?: /, ''))).toEqual(['"vrrp_track_file" is deprecated, please use "track_file"']);
+  });
+});
+
+/** Scheduling policy (0 SCHED_OTHER, 1 SCHED_FIFO, 2 SCHED_RR) and real-time priority of a process, from /proc/<pid>/stat. */
+function schedOf(stat: string): { ppid: number; policy: number; rtPriority: number } {
+  // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, ppid 4, rt_priority 40, policy 41.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { ppid: Number(rest[1]), rtPriority: Number(rest[37]), policy: Number(rest[38]) };
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (schedOf(readFileSync(`/proc/${entry}/stat`, 'utf8')).ppid === pid) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+describe.skipIf(!KEEPALIVED || !canNetns)('the fast profile on keepalived 2.2.7 (root, keepalived, ip)', () => {
+  const netns = new Netns('kafast');
+  const plan = planFor({
+    name: 'fast-systemd',
+    mutate: (d) => Object.assign(d.spec.controlPlaneEndpoint, { runAs: 'systemd', keepalived: { profile: 'fast' } }),
+  });
+  const target = targetsFor(plan)[0]!;
+  let root = '';
+  let keepalived: Daemon | undefined;
+  let scriptStat = '';
+
+  beforeAll(() => {
+    root = scratchRoot('kafast');
+    netns.create(target.node.address);
+    writeRendered(root, renderKeepalivedFiles(target));
+    // The check script is swapped for one that records how keepalived ran it (same path, owner and mode).
+    scriptStat = `${root}/check-script.stat`;
+    writeFileSync(`${root}${KEEPALIVED_CHECK_SCRIPT_PATH}`, `#!/bin/bash\ncat /proc/$$/stat > ${scriptStat}.tmp && mv ${scriptStat}.tmp ${scriptStat}\n`);
+    keepalived = netns.spawn(KEEPALIVED!, [
+      '--dont-fork',
+      '--log-console',
+      '--log-detail',
+      '--vrrp',
+      '-f',
+      `${root}${KEEPALIVED_CONF_PATH}`,
+      '-p',
+      `${root}/keepalived.pid`,
+      '-r',
+      `${root}/vrrp.pid`,
+    ]);
+  });
+
+  afterAll(async () => {
+    await keepalived?.stop();
+    netns.destroy();
+    if (root) removeTree(root);
+  });
+
+  it('runs the VRRP process SCHED_RR at the rendered priority, and the main process and the check script as normal processes', async () => {
+    expect(await waitFor(() => existsSync(scriptStat), 10_000), keepalived!.output).toBe(true);
+    const main = keepalived!.child.pid!;
+    const [vrrp] = childrenOf(main);
+    expect(vrrp, keepalived!.output).toBeDefined();
+    expect(schedOf(readFileSync(`/proc/${vrrp}/stat`, 'utf8'))).toMatchObject({ policy: 2, rtPriority: FAST_PROFILE_VRRP_RT_PRIORITY });
+    expect(schedOf(readFileSync(`/proc/${main}/stat`, 'utf8'))).toMatchObject({ policy: 0, rtPriority: 0 });
+    expect(schedOf(readFileSync(scriptStat, 'utf8'))).toMatchObject({ policy: 0, rtPriority: 0 });
+  });
+
+  it('takes the VIP alone with 100 ms adverts, and logged no warning, error or unknown keyword', async () => {
+    expect(await waitFor(() => netns.addresses().includes(vipCidr(plan.spec)), 10_000), keepalived!.output).toBe(true);
+    await keepalived!.stop();
+    const complaints = keepalived!.output
+      .split('\n')
+      .filter((l) => /warning|error|unknown|deprecated|insecure|not found|ignoring|cannot|too much CPU/i.test(l))
+      .filter((l) => !/Receive advertisement timeout/.test(l));
+    expect(complaints).toEqual([]);
   });
 });

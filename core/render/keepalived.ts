@@ -35,6 +35,31 @@ export function trackFileKeywordFor(spec: ClusterSpec): TrackFileKeyword {
   return spec.controlPlaneEndpoint.runAs === 'systemd' ? 'track_file' : 'vrrp_track_file';
 }
 
+/**
+ * The `fast` profile (100 ms adverts, master-down ≈ 0.36 s) runs keepalived's VRRP process SCHED_RR at this priority
+ * (global_defs `vrrp_rt_priority`). On a busy control-plane node the likeliest reason for the holder's adverts to be
+ * ≈ 0.26 s late, which moves the VIP at 100 ms, is CPU: a real-time task runs before every normal one, whatever their
+ * nice values and cgroup weights (the static pod's 10m cpu request gives its cgroup ~1 % of a contended CPU, so neither
+ * nice nor `vrrp_priority` would help against other pods).
+ * - keepalived sets SCHED_RESET_ON_FORK: the check script it forks every second runs as a normal process.
+ * - keepalived also sets RLIMIT_RTTIME (its default, 10 ms of CPU without blocking; a warning at 5 ms): a VRRP process
+ *   gone wrong is killed by the kernel rather than let it starve the host. Not raised here: this configuration's VRRP
+ *   process blocks after a few hundred µs; keepalived's log says "rlimit_rttime may need to be increased" if not.
+ * - 10: above every normal task, below the kernel's threaded interrupt handlers (50) and anything an operator runs
+ *   real-time on purpose.
+ * - Needs CAP_SYS_NICE, which the static pod adds for this profile (systemd runs keepalived as root). Where it is
+ *   missing, or where the kernel's RT group scheduling refuses it, keepalived logs "cannot raise priority" and runs as
+ *   a normal process.
+ * - Not rendered: `vrrp_no_swap` (kubelet nodes run without swap, and it needs CAP_IPC_LOCK); `max_auto_priority`
+ *   (it reacts only after a scheduling delay of `min_auto_priority_delay`, 1 s by default, already too late here).
+ */
+export const FAST_PROFILE_VRRP_RT_PRIORITY = 10;
+
+/** The global_defs real-time priority of the VRRP process for this spec, if any (only the `fast` profile has one). */
+export function vrrpRealtimePriority(spec: ClusterSpec): number | undefined {
+  return spec.controlPlaneEndpoint.keepalived.profile === 'fast' ? FAST_PROFILE_VRRP_RT_PRIORITY : undefined;
+}
+
 /** keepalived's advert_int is seconds with decimals: 200 ms → `0.2`, 1050 ms → `1.05`. Integer arithmetic, no float noise. */
 export function formatAdvertInt(ms: number): string {
   if (!Number.isInteger(ms) || ms <= 0) throw new RangeError(`advert interval must be a positive whole number of ms, got ${ms}`);
@@ -76,6 +101,8 @@ export function renderKeepalivedConf(target: RenderTarget): string {
     virtualRouterId: plan.virtualRouterId,
     priority,
     advertInt: formatAdvertInt(keepalived.advertIntervalMs),
+    profile: keepalived.profile,
+    vrrpRtPriority: vrrpRealtimePriority(spec),
     nopreempt: !keepalived.preempt,
     // A single control-plane node has no peer to advertise to; an empty unicast_peer block is not useful.
     unicast: keepalived.unicast && peers.length > 0,

@@ -141,13 +141,13 @@ describe('static pod manifests', () => {
 
   it('exist for every static-pod and kube-vip case', () => {
     expect(new Set(manifests.map((m) => m.c.name))).toEqual(
-      new Set(['static-pod', 'unicast', 'preempt', 'negative-weight', 'ipv4-host-vip', 'kube-vip-init', 'kube-vip-steady']),
+      new Set(['static-pod', 'unicast', 'preempt', 'fast', 'negative-weight', 'ipv4-host-vip', 'kube-vip-init', 'kube-vip-steady']),
     );
   });
 
   it.each(manifests.map((m) => [`${m.c.name}/${m.t.node.name}${m.f.path}`, m] as const))(
     '%s is a v1 Pod on the host network, system-node-critical, 0600',
-    (_label, { f }) => {
+    (_label, { c, f }) => {
       const pod = parse(f.content) as Record<string, any>;
       expect(f.mode).toBe(0o600);
       expect(pod.apiVersion).toBe('v1');
@@ -162,7 +162,10 @@ describe('static pod manifests', () => {
       const mounts = new Map<string, string>(container.volumeMounts.map((m: any) => [m.name, m.mountPath]));
       for (const v of pod.spec.volumes) expect(mounts.has(v.name), v.name).toBe(true);
       if (pod.metadata.name === 'keepalived') {
-        expect(container.securityContext.capabilities.add).toEqual(['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW']);
+        // The fast profile's real-time VRRP process needs SYS_NICE; no other case gets it.
+        expect(container.securityContext.capabilities.add).toEqual(
+          c.name === 'fast' ? ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW', 'SYS_NICE'] : ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'],
+        );
         expect(container.command).toContain('--use-file=/etc/keepalived/keepalived.conf');
         expect(pod.spec.volumes).toEqual([{ name: 'keepalived-config', hostPath: { path: '/etc/keepalived', type: 'Directory' } }]);
         expect(mounts.get('keepalived-config')).toBe('/etc/keepalived');

@@ -5,7 +5,7 @@
 import { HAPROXY_CFG_PATH, KEEPALIVED_CONF_PATH, STATIC_POD_MANIFESTS_DIR } from '../host/paths.js';
 import { KubeadmHaError } from '../errors.js';
 import { HAPROXY_DIR, HAPROXY_HEALTHZ_PATH, HAPROXY_HEALTHZ_PORT, HAPROXY_MASTER_SOCKET, HAPROXY_RUN_DIR } from './haproxy.js';
-import { KEEPALIVED_DIR } from './keepalived.js';
+import { KEEPALIVED_DIR, vrrpRealtimePriority } from './keepalived.js';
 import { renderTemplate } from './template.js';
 import type { RenderTarget, RenderedFile } from './types.js';
 
@@ -44,6 +44,7 @@ export function renderKeepalivedManifest(target: RenderTarget, images: LoadBalan
     image: images.keepalived,
     useFileArgument: `--use-file=${KEEPALIVED_CONF_PATH}`,
     configDir: KEEPALIVED_DIR,
+    realtime: vrrpRealtimePriority(target.plan.spec) !== undefined,
   });
 }
 

@@ -31,7 +31,7 @@ export const validateCommand: Command = {
     io.out(`cluster       ${spec.name}, Kubernetes ${spec.kubernetes.version}\n`);
     io.out(`endpoint      ${vipCidr(spec)} port ${e.port} -> apiservers on ${e.apiserverPort}\n`);
     io.out(
-      `load balancer ${e.loadBalancer} (${e.runAs})${e.loadBalancer === 'keepalived-haproxy' ? `, VRRPv3 every ${e.keepalived.advertIntervalMs} ms, ${e.keepalived.preempt ? 'preempt' : 'nopreempt'}, ${e.keepalived.unicast ? 'unicast' : 'multicast'}` : ''}\n`,
+      `load balancer ${e.loadBalancer} (${e.runAs})${e.loadBalancer === 'keepalived-haproxy' ? `, VRRPv3 every ${e.keepalived.advertIntervalMs} ms (profile ${e.keepalived.profile}), ${e.keepalived.preempt ? 'preempt' : 'nopreempt'}, ${e.keepalived.unicast ? 'unicast' : 'multicast'}` : ''}\n`,
     );
     if (e.loadBalancer === 'keepalived-haproxy') io.out(`router id     ${routerId}\n`);
     io.out('\n');
