@@ -127,12 +127,35 @@ describe('preflight: VRRP router id on the segment', () => {
     );
   });
 
+  it('listens while the other checks run, and reports its finding after theirs', async () => {
+    host = await probingHost();
+    host.on('nft -j list set inet kubeadm_ha_vrrp_probe senders4', senders(['198.18.0.250']));
+    // A leftover VIP: a problem of an earlier step.
+    host.on('ip -o addr show', {
+      stdout:
+        '2: eth0    inet 198.18.0.12/24 brd 198.18.0.255 scope global eth0\\       valid_lft forever\n2: eth0    inet 198.18.0.100/32 scope global eth0\\       valid_lft forever\n',
+    });
+    // A listen long enough for the other checks (instant here) to finish well inside it.
+    const err = await runPreflight(host, { ...INPUT, vrrp: { ...VRRP, listenMs: 1_000 } }).catch((e: unknown) => e);
+    // The other checks' commands fall between the probe going in and coming out: the wait is not added to them.
+    const [loaded, removed] = [host.calls.indexOf('nft -f -'), host.calls.indexOf('nft delete table inet kubeadm_ha_vrrp_probe')];
+    for (const other of ['swapoff -a', 'timedatectl show -p NTPSynchronized --value', 'kubeadm version -o short', 'ss -ltnH']) {
+      expect(host.calls.indexOf(other)).toBeGreaterThan(loaded);
+      expect(host.calls.indexOf(other)).toBeLessThan(removed);
+    }
+    const message = (err as Error).message;
+    expect(message).toContain('198.18.0.100 is already on interface eth0');
+    expect(message.indexOf('virtual_router_id 51 is already used')).toBeGreaterThan(message.indexOf('198.18.0.100 is already on interface eth0'));
+  });
+
   it('output it cannot read is a warning, and the probe is still taken out', async () => {
     host = await probingHost();
     host.on('nft -j list set inet kubeadm_ha_vrrp_probe senders6', { stdout: 'not json' });
     const result = await runPreflight(host, { ...INPUT, vrrp: VRRP });
     expect(result.warnings.join('\n')).toMatch(/could not check the segment .* \(nft -j list set inet kubeadm_ha_vrrp_probe senders6: .*JSON/);
-    expect(host.calls.at(-1)).toMatch(/^ip maddr del |^nft delete table inet kubeadm_ha_vrrp_probe$/);
-    expect(host.calls).toContain('nft delete table inet kubeadm_ha_vrrp_probe');
+    // Taken out after it was read (the other checks run meanwhile, so their commands may come later).
+    expect(host.calls.lastIndexOf('nft delete table inet kubeadm_ha_vrrp_probe')).toBeGreaterThan(
+      host.calls.indexOf('nft -j list set inet kubeadm_ha_vrrp_probe senders6'),
+    );
   });
 });

@@ -234,6 +234,14 @@ async function checkVrrpRouterId(host: HostOps, input: PreflightInput, r: Report
 
 export async function runPreflight(host: HostOps, input: PreflightInput, progress: (line: string) => void = () => {}): Promise<PreflightResult> {
   const r: Report = { problems: [], warnings: [], actions: [], progress };
+  // The VRRP listen is a fixed wait (3 s at least), the rest of preflight a few quick commands: the listen starts first
+  // and the other checks run meanwhile, so the wait is not added to them. Its findings are reported last, as before.
+  const vrrpReport: Report = { problems: [], warnings: [], actions: [], progress };
+  if (input.vrrp) progress('[preflight] VRRP router id (listening while the other checks run)');
+  const vrrp = checkVrrpRouterId(host, input, vrrpReport).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   const steps: [string, () => Promise<void>][] = [
     ['kernel modules', () => loadModules(host, input, r)],
     ['sysctls', () => applySysctls(host, input, r)],
@@ -243,12 +251,22 @@ export async function runPreflight(host: HostOps, input: PreflightInput, progres
     ['ports', () => checkPorts(host, input, r)],
     ['kubeadm, kubelet, CRI', () => checkBinaries(host, input, r)],
     ['leftover VIP', () => checkLeftoverVip(host, input, r)],
-    ['VRRP router id', () => checkVrrpRouterId(host, input, r)],
   ];
-  for (const [name, step] of steps) {
-    progress(`[preflight] ${name}`);
-    await step();
+  try {
+    for (const [name, step] of steps) {
+      progress(`[preflight] ${name}`);
+      await step();
+    }
+  } catch (err) {
+    // Never leave the listen (its nft table, its multicast groups) running behind a failed step.
+    await vrrp;
+    throw err;
   }
+  const failed = await vrrp;
+  if (failed !== undefined) throw failed;
+  r.problems.push(...vrrpReport.problems);
+  r.warnings.push(...vrrpReport.warnings);
+  r.actions.push(...vrrpReport.actions);
   if (r.problems.length > 0) {
     throw new PreconditionError(
       `preflight found ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}:\n` + r.problems.map((p) => `  - ${p}`).join('\n'),
