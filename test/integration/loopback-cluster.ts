@@ -27,6 +27,11 @@ export interface ClusterOptions {
   readonly vip?: string;
   /** Extra environment for the agents (simulator delays, TTLs). */
   readonly agentEnv?: Record<string, string>;
+  /**
+   * The hosts' etcd answers the agents' status calls although the simulator runs none (the deploy benchmark's
+   * in-process hosts, test/bench/deploy-fleet.ts), so the etcd health gates run and no `--force` is added.
+   */
+  readonly etcdAnswers?: boolean;
 }
 
 export class LoopbackCluster {
@@ -117,7 +122,7 @@ ${nodes}
    * the etcd health gates, which would rightly refuse a cluster whose etcd nobody can reach (test/support/sim-etcd.ts).
    */
   get runsEtcd(): boolean {
-    return simRunsEtcd(this.options.agentEnv);
+    return this.options.etcdAnswers === true || simRunsEtcd(this.options.agentEnv);
   }
 
   get adminConf(): string {
