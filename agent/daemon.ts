@@ -13,7 +13,7 @@ import { VERSION } from '../core/version.js';
 import type { Logger } from '../lib/log.js';
 import { gatherFacts } from './facts.js';
 import { LocalHostOps, type HostOps } from './hostops.js';
-import { NATS_SEED_FILE, loadRegistration, moveNatsEndpoint, natsTlsFor, type Registration } from './identity.js';
+import { NATS_SEED_FILE, loadNatsUserJwt, loadRegistration, moveNatsEndpoint, natsTlsFor, saveNatsUserJwt, type Registration } from './identity.js';
 import { createBackendApplier, type ApplyOutcome } from './lb/applier.js';
 import { createBackendSetMailbox, type BackendSetMailbox } from './lb/backend-mailbox.js';
 import { watchBackendSet, type BackendWatch } from './lb/backend-watch.js';
@@ -54,6 +54,8 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
   const host = opts.host ?? new LocalHostOps(opts.hostRoot, logger.child({ component: 'hostops' }), opts.commandEnv ?? process.env);
   let applied = 0;
   let follower: Promise<{ watch: BackendWatch; mailbox: BackendSetMailbox<FollowOutcome> } | undefined> | undefined;
+  /** The NATS user JWT the watch logs in with: loaded when following starts, replaced by each fresh one the coordinator sends. */
+  let natsUserJwt: string | undefined;
 
   const facts = () => gatherFacts(host);
 
@@ -118,10 +120,12 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
       deliver: async (set, superseded) => ((await appliesHere(set)) ? applier.apply(set, superseded) : 'skipped'),
     });
     const seed = (await readFile(join(opts.config.stateDir, NATS_SEED_FILE), 'utf8')).trim();
+    natsUserJwt ??= await loadNatsUserJwt(opts.config.stateDir);
     const watch = watchBackendSet({
       url: reg.natsUrl,
       tls: natsTlsFor(reg),
       nkeySeed: seed,
+      userJwt: () => natsUserJwt,
       cluster: reg.clusterName,
       name: reg.agentName,
       logger,
@@ -141,6 +145,8 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
   session.on('natsEndpoint', (endpoint) => {
     moving = moving
       .then(async () => {
+        // Stored first and picked up by the watch at its next (re)connect; a running connection keeps its login.
+        if (endpoint.userJwt && (await saveNatsUserJwt(opts.config.stateDir, endpoint.userJwt))) natsUserJwt = endpoint.userJwt;
         const moved = await moveNatsEndpoint(opts.config.stateDir, opts.config.caCertHash, endpoint);
         if (!moved) return;
         logger.info({ natsUrl: moved.natsUrl }, 'the coordinator moved the NATS endpoint; following the backend set there');

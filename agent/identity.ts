@@ -14,6 +14,7 @@ import { AuthError, KubeadmHaError, SpecError, TimeoutError } from '../core/erro
 import { caPinFromCertDer, caPinFromCertPem, derToPem, parsePin, pemToDer, formatPin } from '../core/pin.js';
 import { writeFileAtomic, readFileIfExists } from '../lib/fs.js';
 import { isTlsNatsUrl } from '../lib/nats/connect.js';
+import { natsUserJwtSubject } from '../lib/nats/credentials.js';
 import type { NodeRole } from '../proto/index.js';
 
 /**
@@ -34,6 +35,8 @@ export const NATS_SEED_FILE = 'nats.nk';
 /** The CA of an external NATS cluster, when the coordinator named one at registration (RegisterResponse.nats_ca_pem). */
 export const NATS_CA_FILE = 'nats-ca.crt';
 export const REGISTRATION_FILE = 'registration.json';
+/** The user JWT the coordinator issued for the NATS key (RegisterResponse.nats_user_jwt, NatsEndpoint.user_jwt). */
+export const NATS_USER_JWT_FILE = 'nats-user.jwt';
 
 /** A renewed key and certificate on their way in (saveRenewedCertificate); what a crash left half-done is finished at load. */
 const NEXT_KEY_FILE = 'agent.key.next';
@@ -139,6 +142,24 @@ export async function loadOrCreateNatsUserKey(stateDir: string): Promise<{ publi
   const user = createUser();
   await writeFileAtomic(seedPath, new TextDecoder().decode(user.getSeed()) + '\n', 0o600);
   return { publicKey: user.getPublicKey(), seedPath };
+}
+
+/**
+ * Keeps a user JWT from the coordinator when it is one for this agent's own NATS key; returns whether it was stored
+ * (false: malformed, for another key, or the one already stored). Who may cause it: the coordinator, in the Register
+ * answer or at a Session start over the channel this agent pinned; it reaches this one 0600 file.
+ */
+export async function saveNatsUserJwt(stateDir: string, jwt: string): Promise<boolean> {
+  const seed = await readFileIfExists(join(stateDir, NATS_SEED_FILE));
+  if (seed === undefined || natsUserJwtSubject(jwt) !== fromSeed(new TextEncoder().encode(seed.trim())).getPublicKey()) return false;
+  if ((await loadNatsUserJwt(stateDir)) === jwt) return false;
+  await writeFileAtomic(join(stateDir, NATS_USER_JWT_FILE), `${jwt}\n`, 0o600);
+  return true;
+}
+
+/** The stored user JWT, or undefined before the coordinator sent one (an external NATS never does). */
+export async function loadNatsUserJwt(stateDir: string): Promise<string | undefined> {
+  return (await readFileIfExists(join(stateDir, NATS_USER_JWT_FILE)))?.trim() || undefined;
 }
 
 // ---- registration state ----

@@ -47,6 +47,7 @@ import {
   loadOrCreateAgentKey,
   loadOrCreateNatsUserKey,
   loadRegistration,
+  saveNatsUserJwt,
   saveRegistration,
   saveRenewedCertificate,
   type ExpiredRegistration,
@@ -143,6 +144,8 @@ export async function registerAgent(config: AgentConfig, opts: RegisterOptions):
       keyPem: key.privateKeyPem,
     };
     await saveRegistration(config.stateDir, registration);
+    if (res.natsUserJwt && !(await saveNatsUserJwt(config.stateDir, res.natsUserJwt)))
+      logger.warn('the coordinator sent a NATS user JWT that is not for this agent key; the next session start brings another');
     logger.info({ host: res.agentName, role: registration.role, cluster: res.clusterName }, 'registered with the coordinator');
     return registration;
   } finally {
@@ -181,7 +184,7 @@ export interface AgentSessionEvents {
   /** A registration or connection attempt failed; the loop goes on after a backoff. */
   attemptFailed: [error: KubeadmHaError, retryInMs: number];
   /** The coordinator said where the backend set is read from now (at every session start). */
-  natsEndpoint: [endpoint: { url: string; caPem: string }];
+  natsEndpoint: [endpoint: { url: string; caPem: string; userJwt: string }];
   /** A renewed certificate is stored; the agent reconnects with it once no task is running. */
   certificateRenewed: [notAfter: Date];
   /** A renewal failed; the agent keeps its certificate and tries again after retryInMs. */
@@ -472,7 +475,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
         this.send({ heartbeat: {} });
         return;
       case 'natsEndpoint':
-        if (msg.natsEndpoint) this.emit('natsEndpoint', { url: msg.natsEndpoint.url, caPem: msg.natsEndpoint.caPem });
+        if (msg.natsEndpoint) this.emit('natsEndpoint', { url: msg.natsEndpoint.url, caPem: msg.natsEndpoint.caPem, userJwt: msg.natsEndpoint.userJwt });
         return;
       default:
         return;

@@ -152,6 +152,13 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
       () => clusterName,
       localNats,
     );
+    // Agents registered before the key index existed get their entry; what cannot be indexed is logged, not fatal.
+    await registry
+      .indexAgentKeys()
+      .then((conflicts) => {
+        for (const c of conflicts) logger.warn(`NATS key index: ${c}; remove one of them and register it again`);
+      })
+      .catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot index the agents NATS keys'));
     const agentCertTtlMs = options.agentCertTtlMs ?? LEAF_VALIDITY_DAYS * 86_400_000;
     const renewer = createCertificateRenewer({ ca, registry, validityMs: agentCertTtlMs, logger });
     // An agent's report of an applied backend-set version is checked against the one in the store.
@@ -159,7 +166,7 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
       logger,
       publishedLbVersion: async () => (await store.backendSets.current(clusterName)).version,
       renewCertificate: (agent, csrPem) => renewer.renew(agent, csrPem),
-      natsEndpoint: () => ({ url: agentNatsUrl, caPem: agentNatsCaPem }),
+      natsEndpoint: async (name) => ({ url: agentNatsUrl, caPem: agentNatsCaPem, userJwt: (await registry.natsUserJwt(name)) ?? '' }),
     });
     const tokens = new BootstrapTokens(() => state.tokens, logger.child({ component: 'tokens' }));
     // Expired and used-up token records go even when nobody lists or creates tokens.

@@ -47,8 +47,11 @@ export interface SessionHubOptions {
   readonly pingIntervalMs?: number;
   /** How long a new stream may take to send Hello. */
   readonly helloTimeoutMs?: number;
-  /** Where agents read the backend set from now; sent at the start of every session, so agents follow a move. */
-  readonly natsEndpoint?: () => { readonly url: string; readonly caPem: string };
+  /**
+   * Where the agent read the backend set from now, and with which user JWT (empty with an external NATS); sent at the
+   * start of every session, so agents follow a move and each gets a JWT for its registered key.
+   */
+  readonly natsEndpoint?: (agentName: string) => Promise<{ readonly url: string; readonly caPem: string; readonly userJwt: string }>;
   /**
    * Signs a RenewCertificate's CSR for the session's own name (grpc/renew.ts); the hub only carries the request and
    * the answer. Absent: renewals are refused.
@@ -183,8 +186,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
     this.reportLbApplied(name, hello.appliedLbVersion, 'Hello', false);
     // The first message down the stream doubles as the acknowledgement the agent waits for.
     stream.write({ ping: {} });
-    const nats = this.natsEndpoint?.();
-    if (nats) stream.write({ natsEndpoint: { url: nats.url, caPem: nats.caPem } });
+    if (this.natsEndpoint) this.sendNatsEndpoint(name, session, this.natsEndpoint);
     this.logger.info({ host: name, agentVersion: session.info.agentVersion, appliedLbVersion: hello.appliedLbVersion }, 'agent connected');
     if (session.info.unfinishedTask) {
       // The agent was killed while it ran this task: the host may hold a half-done kubeadm run. The join phases check
@@ -204,6 +206,16 @@ export class SessionHub extends EventEmitter<HubEvents> {
    * `coordinatorctl status` believe a lagging load balancer is current. Such a report is logged and dropped, and the
    * agent keeps the version it last reported truthfully.
    */
+  /** After the session's first ping; a failure is logged and the agent keeps what it has. */
+  private sendNatsEndpoint(name: string, session: Session, endpoint: NonNullable<SessionHubOptions['natsEndpoint']>): void {
+    endpoint(name).then(
+      (nats) => {
+        if (session.state === 'open') session.stream.write({ natsEndpoint: { url: nats.url, caPem: nats.caPem, userJwt: nats.userJwt } });
+      },
+      (err: unknown) => this.logger.error({ host: name, err: err instanceof Error ? err.message : String(err) }, 'cannot send the agent its NATS endpoint'),
+    );
+  }
+
   private reportLbApplied(name: string, version: number, via: 'Hello' | 'LbApplied', announce: boolean): void {
     const previous = this.lbReports.get(name) ?? Promise.resolve();
     // The store is read for every report (one per backend-set change and LB agent): a cached maximum would go wrong

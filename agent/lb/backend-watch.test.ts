@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addBackend, emptyBackendSet, encodeBackendSet, removeBackend, withBackends, type BackendSet } from '../../core/backend-set.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { connectNats } from '../../lib/nats/connect.js';
-import { nkeyCredentials } from '../../lib/nats/credentials.js';
+import { nkeyPublicKeyOf } from '../../lib/nats/credentials.js';
 import { agentInboxPrefix } from '../../lib/nats/names.js';
 import {
   StateStore,
@@ -39,6 +39,15 @@ const freshAgent = createUser();
 /** An agent of a cluster whose key gets deleted. */
 const goneAgent = createUser();
 const watches: { close(): Promise<void> }[] = [];
+/** User JWTs the embedded server's account issued, by user public key: what each agent got at registration. */
+const jwts = new Map<string, string>();
+
+/** Lets an agent in, as a registration does: the coordinator issues a user JWT for its key. */
+async function allow(user: ReturnType<typeof createUser>, name: string, cluster: string, server: () => LocalNats = () => nats): Promise<string> {
+  const jwt = await server().issueAgentJwt(user.getPublicKey(), name, cluster);
+  jwts.set(user.getPublicKey(), jwt);
+  return jwt;
+}
 const extraConnections: NatsConnection[] = [];
 
 async function openCoordinator(): Promise<void> {
@@ -65,9 +74,9 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'kha-watch-'));
   ca = await loadOrCreateCa(join(dataDir, 'pki'));
   nats = await startEmbedded();
-  await nats.addAgentUser(agent.getPublicKey(), 'master-1', 'prod');
-  await nats.addAgentUser(freshAgent.getPublicKey(), 'master-1', 'fresh');
-  await nats.addAgentUser(goneAgent.getPublicKey(), 'master-1', 'gone');
+  await allow(agent, 'master-1', 'prod');
+  await allow(freshAgent, 'master-1', 'fresh');
+  await allow(goneAgent, 'master-1', 'gone');
   await openCoordinator();
   // Every test below may run alone: prod always has a set.
   await publishMore('prod', 1);
@@ -119,6 +128,8 @@ function follow(opts: FollowOptions): Following {
   const { appliedVersion, backoff, logger } = opts;
   const mailbox = createBackendSetMailbox({ deliver: (set) => opts.onSet(set), appliedVersion, backoff, logger });
   const watch: BackendWatch = watchBackendSet({
+    // The JWT issued for this seed's key, if any yet: read at every connect, as the agent reads its stored one.
+    userJwt: () => jwts.get(nkeyPublicKeyOf(opts.nkeySeed)),
     ...opts,
     onSet: (set) => void mailbox.offer(set).catch(() => undefined),
     onDeleted: () => {
@@ -437,7 +448,7 @@ describe('watchBackendSet', () => {
     watches.push(watch);
     await sleep(500);
     expect(deliveries).toEqual([]);
-    await nats.addAgentUser(late.getPublicKey(), 'master-2', 'prod');
+    await allow(late, 'master-2', 'prod');
     const current = await store.backendSets.current('prod');
     await waitFor('delivery after being allowed', () => deliveries.at(-1) === current.version, 10_000);
   });
@@ -446,7 +457,7 @@ describe('watchBackendSet', () => {
 describe('agent NATS permissions', () => {
   async function agentConnection(): Promise<NatsConnection> {
     const nc = await connectNats(
-      { url: nats.url, credentials: nkeyCredentials(agentSeed), tls: { ca: ca.certPem } },
+      { url: nats.url, credentials: { kind: 'jwt', jwt: () => jwts.get(agent.getPublicKey())!, seed: agentSeed }, tls: { ca: ca.certPem } },
       { name: 'agent-permissions', logger: silentLogger, inboxPrefix: agentInboxPrefix(agent.getPublicKey()) },
     );
     extraConnections.push(nc);
@@ -610,6 +621,8 @@ describe('a NATS server this agent does not trust (a host on the path posing as 
   interface Forged {
     readonly nats: LocalNats;
     readonly set: BackendSet;
+    /** The user JWT this server issued for the agent key. */
+    readonly agentJwt: string;
     close(): Promise<void>;
   }
 
@@ -628,7 +641,7 @@ describe('a NATS server this agent does not trust (a host on the path posing as 
       stopGraceMs: 3000,
       ...(cert ? { tls: cert.server, clientTls: cert.client } : {}),
     });
-    await forged.addAgentUser(agent.getPublicKey(), 'master-1', 'prod');
+    const agentJwt = await forged.issueAgentJwt(agent.getPublicKey(), 'master-1', 'prod');
     const nc = await connectNats(forged, { name: 'attacker', logger: silentLogger });
     const forgedStore = await StateStore.open(nc);
     let set = await forgedStore.backendSets.current('prod');
@@ -638,6 +651,7 @@ describe('a NATS server this agent does not trust (a host on the path posing as 
     return {
       nats: forged,
       set: { ...set, version: 1_000_000 },
+      agentJwt,
       async close() {
         await nc.close().catch(() => undefined);
         await forged.close();
@@ -687,7 +701,8 @@ describe('a NATS server this agent does not trust (a host on the path posing as 
       const externalCa = (await readFile(join(forged.nats.configPath, '..', 'nats-server.crt'), 'utf8')).split(/(?<=-----END CERTIFICATE-----\n)/)[1]!;
       const registration = { natsUrl: forged.nats.url, caPem: ca.certPem, natsCaPem: externalCa };
       expect(natsTlsFor(registration)).toEqual({ ca: externalCa });
-      const { deliveries, sets } = startWatch('prod', { url: registration.natsUrl, tls: natsTlsFor(registration) });
+      // With the user JWT that server's own account issued for the agent's key, as its Register answer would carry.
+      const { deliveries, sets } = startWatch('prod', { url: registration.natsUrl, tls: natsTlsFor(registration), userJwt: () => forged.agentJwt });
       await waitFor('the set', () => deliveries.at(-1)?.version === forged.set.version);
       expect(sets.at(-1)?.backends.map((b) => b.name)).toEqual(forged.set.backends.map((b) => b.name));
     } finally {

@@ -24,7 +24,7 @@ import { KubeadmHaError } from '../../core/errors.js';
 import { dns1123LabelProblem } from '../../core/validate.js';
 import type { Logger } from '../../lib/log.js';
 import { connectNats, isTlsNatsUrl, type NatsConnection } from '../../lib/nats/connect.js';
-import { nkeyCredentials, nkeyPublicKeyOf, type NatsClientTls } from '../../lib/nats/credentials.js';
+import { nkeyCredentials, nkeyPublicKeyOf, type NatsClientTls, type NatsCredentials } from '../../lib/nats/credentials.js';
 import { LB_BUCKET, agentInboxPrefix, backendSetKey, kvStreamName, kvSubject } from '../../lib/nats/names.js';
 
 /** The header JetStream KV marks deletes and purges with; a put has none. */
@@ -32,8 +32,13 @@ const KV_OPERATION = 'KV-Operation';
 
 export interface BackendWatchOptions {
   readonly url: string;
-  /** The agent's nkey user seed, as received at registration. */
+  /** The agent's nkey user seed, made at registration. */
   readonly nkeySeed: Uint8Array | string;
+  /**
+   * The user JWT the coordinator issued for that seed's key, read at every (re)connect so a fresh one is used as soon
+   * as it arrives; undefined: connect with the bare nkey (an external NATS that lists agents' keys itself).
+   */
+  readonly userJwt?: () => string | undefined;
   readonly cluster: string;
   /** Receives each set read; returns at once (it queues the set, see backend-mailbox.ts). */
   readonly onSet: (set: BackendSet) => void;
@@ -98,6 +103,13 @@ class BackendWatcher {
     await this.running;
   }
 
+  private credentials(): NatsCredentials {
+    const nkey = nkeyCredentials(this.opts.nkeySeed);
+    const jwt = this.opts.userJwt?.();
+    if (!jwt || nkey.kind !== 'nkey') return nkey;
+    return { kind: 'jwt', jwt: () => this.opts.userJwt?.() ?? jwt, seed: nkey.seed };
+  }
+
   private get closed(): boolean {
     return this.stop.signal.aborted;
   }
@@ -106,7 +118,7 @@ class BackendWatcher {
     for (let failures = 0; !this.closed; ) {
       try {
         const nc = await connectNats(
-          { url: this.opts.url, credentials: nkeyCredentials(this.opts.nkeySeed), ...(this.opts.tls ? { tls: this.opts.tls } : {}) },
+          { url: this.opts.url, credentials: this.credentials(), ...(this.opts.tls ? { tls: this.opts.tls } : {}) },
           {
             name: `kubeadm-ha-agent ${this.opts.name ?? this.publicKey.slice(0, 12)} backend-watch`,
             logger: this.log,

@@ -168,6 +168,7 @@ async function registerName(deps: RegisterDeps, req: RegisterRequest__Output, to
     throw err;
   }
   deps.logger.info({ host: name, role, tokenId: token.tokenId, serial: issued.serialNumber, replaced: existing !== undefined }, 'agent registered');
+  const natsUserJwt = (await deps.registry.natsUserJwt(name)) ?? '';
   return {
     agentName: name,
     clientCertPem: issued.certPem,
@@ -176,6 +177,7 @@ async function registerName(deps: RegisterDeps, req: RegisterRequest__Output, to
     natsCaPem: cluster.natsCaPem ?? '',
     clusterName: cluster.clusterName,
     role: roleToProto(role),
+    natsUserJwt,
   };
 }
 

@@ -56,10 +56,16 @@ export interface AgentRecord {
 
 export interface AgentRegistryStore {
   /**
-   * Records the agent and lets it into NATS, all or nothing: when it fails, the previous registration of the name (or
-   * none) is what stays, NATS user included. Clears the name's tombstone.
+   * Records the agent, all or nothing: when it fails, the previous registration of the name (or none) is what stays.
+   * A previous registration's NATS key, when the new one differs, is revoked. Clears the name's tombstone.
    */
   put(agent: AgentRecord): Promise<void>;
+  /**
+   * A fresh NATS user JWT for the registered agent's key (read access to its cluster's backend set), or undefined when
+   * the name is not registered or the coordinator's NATS does not issue JWTs (an external cluster: the operator's).
+   * Who may cause it: Register (for the agent it just recorded) and a Session start (for the authenticated agent).
+   */
+  natsUserJwt(name: string): Promise<string | undefined>;
   get(name: string): Promise<AgentRecord | undefined>;
   list(): Promise<AgentRecord[]>;
   tombstone(name: string): Promise<Tombstone | undefined>;
@@ -103,6 +109,11 @@ export class InMemoryAgentRegistry implements AgentRegistryStore {
 
   async tombstone(name: string): Promise<Tombstone | undefined> {
     return this.tombstones.get(name);
+  }
+
+  /** No NATS here: nothing to issue. */
+  async natsUserJwt(_name: string): Promise<string | undefined> {
+    return undefined;
   }
 
   async get(name: string): Promise<AgentRecord | undefined> {

@@ -1,10 +1,13 @@
-import { createUser } from '@nats-io/nkeys';
+import { createAccount } from '@nats-io/nkeys';
 import { describe, expect, it } from 'vitest';
 import { renderNatsConfig, type NatsServerConfig } from './config.js';
-import { COORDINATOR_PERMISSIONS, agentPermissions } from './permissions.js';
+import { agentPermissions } from './permissions.js';
+import { createUser } from '@nats-io/nkeys';
 
-const coordinator = createUser().getPublicKey();
 const agent = createUser().getPublicKey();
+const account = createAccount().getPublicKey();
+const system = createAccount().getPublicKey();
+const fakeJwt = (n: number) => `eyJ0eXAiOiJKV1QifQ.eyJu${n}fQ.c2ln${n}`;
 
 const base: NatsServerConfig = {
   serverName: 'kubeadm-ha-test',
@@ -13,23 +16,27 @@ const base: NatsServerConfig = {
   monitorPort: 8222,
   pidFile: '/var/lib/kubeadm-ha/nats/nats-server.pid',
   storeDir: '/var/lib/kubeadm-ha/nats',
-  users: [
-    { nkey: coordinator, comment: 'coordinator', permissions: COORDINATOR_PERMISSIONS },
-    { nkey: agent, comment: 'agent master-1 (cluster prod)', permissions: agentPermissions(agent, 'prod') },
-  ],
+  trust: {
+    operatorJwt: fakeJwt(1),
+    systemAccount: system,
+    accounts: { [account]: fakeJwt(2), [system]: fakeJwt(3) },
+    resolverDir: '/var/lib/kubeadm-ha/nats/accounts',
+  },
 };
 
 describe('renderNatsConfig', () => {
-  it('binds monitoring to loopback and lists every user with its grants', () => {
+  it('binds monitoring to loopback and trusts the operator, with both accounts preloaded and no user list', () => {
     const text = renderNatsConfig(base);
     expect(text).toContain('port: 4222');
     expect(text).toContain('http: "127.0.0.1:8222"');
     expect(text).toContain('store_dir: "/var/lib/kubeadm-ha/nats"');
-    expect(text).toContain(`nkey: "${coordinator}"`);
-    expect(text).toContain('# agent master-1 (cluster prod)');
-    expect(text).toContain('publish: { allow: ["$JS.API.DIRECT.GET.KV_kha-lb.$KV.kha-lb.prod"] }');
-    expect(text).not.toContain('CONSUMER');
-    expect(text).toContain(`subscribe: { allow: ["$KV.kha-lb.prod", "_INBOX_${agent}.>"] }`);
+    expect(text).toContain(`operator: "${fakeJwt(1)}"`);
+    expect(text).toContain(`system_account: "${system}"`);
+    expect(text).toContain('resolver {\n  type: full\n  dir: "/var/lib/kubeadm-ha/nats/accounts"\n  allow_delete: false');
+    expect(text).toContain(`resolver_preload: {\n  "${account}": "${fakeJwt(2)}"\n  "${system}": "${fakeJwt(3)}"\n}`);
+    // Registrations change nothing in this file: no users, no authorization block.
+    expect(text).not.toContain('authorization');
+    expect(text).not.toContain('nkey');
     expect(text).not.toMatch(/^tls/m);
   });
 
@@ -41,11 +48,12 @@ describe('renderNatsConfig', () => {
     expect(renderNatsConfig({ ...base, tls: { certFile: '/a', keyFile: '/b' } })).not.toContain('verify');
   });
 
-  it('refuses values that would break out of a quoted string, bad ports, sizes and keys', () => {
+  it('refuses values that would break out of a quoted string, bad ports, sizes, keys and tokens', () => {
     expect(() => renderNatsConfig({ ...base, storeDir: '/tmp/x"\ninclude "/etc/passwd' })).toThrow(/not allowed/);
     expect(() => renderNatsConfig({ ...base, port: 0 })).toThrow(/port must be 1-65535/);
     expect(() => renderNatsConfig({ ...base, maxFileStore: '10G; x' })).toThrow(/size/);
-    expect(() => renderNatsConfig({ ...base, users: [{ nkey: 'SUSEED', comment: 'x', permissions: COORDINATOR_PERMISSIONS }] })).toThrow(/public key/);
+    expect(() => renderNatsConfig({ ...base, trust: { ...base.trust, systemAccount: agent } })).toThrow(/account public key/);
+    expect(() => renderNatsConfig({ ...base, trust: { ...base.trust, accounts: { [account]: 'a.b"\n.c' } } })).toThrow(/not a JWT/);
   });
 });
 

@@ -3,13 +3,19 @@
  * writes the text (0600) and signals the server.
  */
 import { KubeadmHaError } from '../../core/errors.js';
-import type { NatsPermissions } from './permissions.js';
 
-export interface NatsUserEntry {
-  readonly nkey: string;
-  /** Who this is, for a human reading the file: `coordinator`, `agent master-1 (cluster prod)`. */
-  readonly comment: string;
-  readonly permissions: NatsPermissions;
+/** Whom the server trusts (auth.ts serverTrust): the operator's JWT and the account JWTs it preloads. */
+export interface NatsServerTrust {
+  readonly operatorJwt: string;
+  readonly systemAccount: string;
+  /** Account public key → account JWT. */
+  readonly accounts: Readonly<Record<string, string>>;
+  /**
+   * Where the server keeps account JWTs pushed to it (the built-in "full" resolver). An account update (a revocation)
+   * is pushed over NATS by a system-account user and applied in place; a config reload with a changed account
+   * would instead disconnect every client of it (nats-server 2.9 with the MEMORY resolver).
+   */
+  readonly resolverDir: string;
 }
 
 export interface NatsServerTls {
@@ -31,13 +37,13 @@ export interface NatsServerConfig {
   readonly maxFileStore?: string;
   readonly maxMemoryStore?: string;
   readonly tls?: NatsServerTls;
-  readonly users: readonly NatsUserEntry[];
+  readonly trust: NatsServerTrust;
 }
 
 /** nats-server's own format; every value is quoted, so nothing is read as a variable or a number. */
 export function renderNatsConfig(cfg: NatsServerConfig): string {
   const lines: string[] = [
-    '# Written by kubeadm-ha-coordinator and rewritten on every agent registration or removal.',
+    '# Written by kubeadm-ha-coordinator and rewritten when an agent is revoked (registrations change nothing here).',
     '# Edits are lost; change the coordinator options instead.',
     `server_name: ${q(cfg.serverName)}`,
     `host: ${q(cfg.host)}`,
@@ -65,21 +71,21 @@ export function renderNatsConfig(cfg: NatsServerConfig): string {
       '}',
     );
   }
-  lines.push('authorization {', '  users = [');
-  for (const user of cfg.users) {
-    if (!/^U[A-Z2-7]{55}$/.test(user.nkey)) throw new KubeadmHaError(`not an nkey user public key: ${user.nkey}`);
-    lines.push(
-      `    # ${oneLine(user.comment)}`,
-      '    {',
-      `      nkey: ${q(user.nkey)}`,
-      '      permissions: {',
-      `        publish: { allow: [${user.permissions.publish.allow.map(q).join(', ')}] }`,
-      `        subscribe: { allow: [${user.permissions.subscribe.allow.map(q).join(', ')}] }`,
-      '      }',
-      '    }',
-    );
-  }
-  lines.push('  ]', '}', '');
+  // Decentralised auth: users are JWTs the account signs; the server checks them against these, with no user list.
+  lines.push(
+    `operator: ${jwt(cfg.trust.operatorJwt)}`,
+    `system_account: ${accountKey(cfg.trust.systemAccount)}`,
+    'resolver {',
+    '  type: full',
+    `  dir: ${q(cfg.trust.resolverDir)}`,
+    // Accounts are never deleted by a push; only the coordinator (the operator's key) signs them anyway.
+    '  allow_delete: false',
+    '  interval: "2m"',
+    '}',
+    'resolver_preload: {',
+  );
+  for (const [account, token] of Object.entries(cfg.trust.accounts)) lines.push(`  ${accountKey(account)}: ${jwt(token)}`);
+  lines.push('}', '');
   return lines.join('\n');
 }
 
@@ -98,6 +104,12 @@ function size(value: string): string {
   return value;
 }
 
-function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ');
+function accountKey(value: string): string {
+  if (!/^A[A-Z2-7]{55}$/.test(value)) throw new KubeadmHaError(`not an nkey account public key: ${value}`);
+  return q(value);
+}
+
+function jwt(value: string): string {
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(value)) throw new KubeadmHaError('not a JWT in the nats-server config');
+  return q(value);
 }

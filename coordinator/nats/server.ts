@@ -1,37 +1,51 @@
 /**
  * The embedded NATS: a nats-server child process with JetStream file storage under the coordinator's
- * data directory, nkey users only, restarted with backoff when it dies, reloaded live when the set of
- * agent users changes. When the coordinator is pointed at an existing NATS, none of this runs and the
- * rest of the code only sees a `NatsEndpoint` ({ url, credentials }).
+ * data directory, decentralised (JWT) auth (auth.ts), restarted with backoff when it dies, reloaded live
+ * when an agent is revoked. Registering an agent changes nothing on the server: its user JWT is a
+ * signature. When the coordinator is pointed at an existing NATS, none of this runs and the rest of the
+ * code only sees a `NatsEndpoint` ({ url, credentials }).
  */
-import { access, chmod, constants, mkdir, readFile, stat } from 'node:fs/promises';
+import { access, chmod, constants, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createUser } from '@nats-io/nkeys';
 import { execa, type ResultPromise } from 'execa';
 import { CommandError, KubeadmHaError, PreconditionError, TimeoutError } from '../../core/errors.js';
 import type { Logger } from '../../lib/log.js';
-import { nkeyCredentials, nkeyPublicKeyOf, type NatsClientTls, type NatsCredentials, type NatsEndpoint } from '../../lib/nats/credentials.js';
-import { checkAgentUser, loadAgentUsers, saveAgentUsers, withAgentUser, withoutAgentUser, type AgentUser } from './agent-users.js';
-import { renderNatsConfig, type NatsServerTls, type NatsUserEntry } from './config.js';
+import { fmtCreds } from '@nats-io/jwt';
+import { fromSeed } from '@nats-io/nkeys';
+import { nkeyPublicKeyOf, type NatsClientTls, type NatsCredentials, type NatsEndpoint } from '../../lib/nats/credentials.js';
+import { dns1123LabelProblem } from '../../core/validate.js';
+import {
+  REVOCATIONS_FILE,
+  issueUserJwt,
+  loadOrCreateAuthKeys,
+  loadRevocations,
+  saveRevocations,
+  serverTrust,
+  systemUser,
+  type NatsAuthKeys,
+  type Revocations,
+  type ServerTrust,
+} from './auth.js';
+import { connectNats } from '../../lib/nats/connect.js';
+import { renderNatsConfig, type NatsServerTls } from './config.js';
 import { writeFileAtomic } from './files.js';
 import { COORDINATOR_PERMISSIONS, agentPermissions } from './permissions.js';
 import { pickFreePort } from './ports.js';
 
-export type { AgentUser };
-
 /** What the agent registry needs from whichever NATS the coordinator uses. */
 export interface AgentUserDirectory {
   /**
-   * Lets an agent in with read access to its cluster's backend set. Idempotent. Resolves once the
-   * running server has reloaded the new config; existing connections are kept.
+   * A user JWT for the agent's nkey with read access to its cluster's backend set (permissions.ts), issued after
+   * any revocation of that key. Changes nothing on the server; the agent connects with it and its own seed.
    */
-  addAgentUser(nkeyPublicKey: string, agentName: string, cluster: string): Promise<void>;
+  issueAgentJwt(nkeyPublicKey: string, agentName: string, cluster: string): Promise<string>;
   /**
-   * Removes an agent, identified by its public key or by its name (optionally within one cluster).
-   * The server closes that agent's connections on reload. Resolves false when no such agent was listed.
+   * Revokes every user JWT issued so far for the key. Resolves once the running server has loaded the new account
+   * JWT, which closes that key's connections.
    */
-  removeAgentUser(nkeyPublicKeyOrAgentName: string, cluster?: string): Promise<boolean>;
+  revokeAgentKey(nkeyPublicKey: string): Promise<void>;
 }
 
 export interface LocalNats extends NatsEndpoint, AgentUserDirectory {
@@ -45,7 +59,8 @@ export interface LocalNats extends NatsEndpoint, AgentUserDirectory {
   readonly configPath: string;
   /** The pid of the running nats-server, undefined while it is down. */
   pid(): number | undefined;
-  agentUsers(): readonly AgentUser[];
+  /** Revoked user keys and the second of their revocation. */
+  revocations(): Revocations;
   /** Reloads the config from disk (SIGHUP), e.g. after its TLS certificate was reissued; connections are kept. */
   reload(): Promise<void>;
   /** Stops the server (SIGTERM, then SIGKILL after the grace period) and stops restarting it. */
@@ -78,6 +93,8 @@ export interface LocalNatsOptions {
 /** Debian installs it in /usr/sbin, upstream tarballs usually in /usr/local/bin or /usr/bin. */
 const BINARY_CANDIDATES = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'];
 const LOG_TAIL_LINES = 30;
+/** Under `<dataDir>/nats`: the coordinator's user JWT and seed, as `nats --creds` reads them. */
+export const COORDINATOR_CREDS_FILE = 'coordinator.creds';
 /** Under `<dataDir>/nats`: the client port, kept across restarts. */
 export const PORT_FILE = 'client-port';
 /** A server that ran this long before dying is restarted without the accumulated backoff. */
@@ -95,14 +112,21 @@ export async function startLocalNats(opts: LocalNatsOptions): Promise<LocalNats>
   const port = await clientPort(join(dir, PORT_FILE), host, opts.port, opts.logger);
   const monitorPort = opts.monitorPort && opts.monitorPort > 0 ? opts.monitorPort : await pickFreePort('127.0.0.1');
   const coordinatorSeed = await loadOrCreateSeed(join(dir, 'coordinator.nk'));
+  const keys = await loadOrCreateAuthKeys(dir);
+  await moveGlobalAccountStore(dir, keys.account.getPublicKey(), opts.logger);
+  const coordinatorJwt = await issueUserJwt(keys, nkeyPublicKeyOf(coordinatorSeed), 'coordinator', COORDINATOR_PERMISSIONS);
+  const coordinatorCreds = fmtCreds(coordinatorJwt, fromSeed(coordinatorSeed));
+  // For an operator's `nats --creds` (and the tests): the coordinator's own login, root-only like the rest of the dir.
+  await writeFileAtomic(join(dir, COORDINATOR_CREDS_FILE), coordinatorCreds, 0o600);
   const supervisor = new NatsSupervisor({
     ...opts,
     dir,
     host,
     port,
     monitorPort,
-    coordinatorSeed,
-    users: await loadAgentUsers(join(dir, 'agent-users.json')),
+    keys,
+    coordinatorCreds,
+    revocations: await loadRevocations(join(dir, REVOCATIONS_FILE)),
   });
   await supervisor.start();
   return supervisor.handle();
@@ -113,8 +137,10 @@ interface SupervisorConfig extends LocalNatsOptions {
   readonly host: string;
   readonly port: number;
   readonly monitorPort: number;
-  readonly coordinatorSeed: Uint8Array;
-  readonly users: AgentUser[];
+  readonly keys: NatsAuthKeys;
+  /** The coordinator's user JWT and seed, as a creds file holds them. */
+  readonly coordinatorCreds: Uint8Array;
+  readonly revocations: Revocations;
 }
 
 interface ExitStatus {
@@ -125,7 +151,7 @@ interface ExitStatus {
 }
 
 interface PendingChange {
-  readonly change: (users: AgentUser[]) => { users: AgentUser[]; result: unknown };
+  readonly change: (revocations: Revocations) => { revocations: Revocations; result: unknown };
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
 }
@@ -139,14 +165,19 @@ interface RunningServer {
 class NatsSupervisor {
   private readonly log: Logger;
   private readonly configPath: string;
-  private readonly usersPath: string;
+  private readonly revocationsPath: string;
   private readonly pidFile: string;
   private readonly monitorUrl: string;
   private readonly credentials: NatsCredentials;
-  private users: AgentUser[];
+  private revoked: Revocations;
+  /** What the config carries, issued again only when the revocations change (a stable file reloads without churn). */
+  private trust: ServerTrust | undefined;
+  /** The running server has not been sent the current account JWT yet (a push failed, or it was down). */
+  private claimsPending = false;
+  private readonly url: string;
   private running: RunningServer | undefined;
   private binary: string | undefined;
-  /** The config file holds users the running server has not loaded yet (a reload failed). */
+  /** The config file holds revocations the running server has not loaded yet (a reload failed). */
   private reloadPending = false;
   private closing = false;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -159,19 +190,19 @@ class NatsSupervisor {
   constructor(private readonly cfg: SupervisorConfig) {
     this.log = cfg.logger.child({ component: 'nats-server' });
     this.configPath = join(cfg.dir, 'nats-server.conf');
-    this.usersPath = join(cfg.dir, 'agent-users.json');
+    this.revocationsPath = join(cfg.dir, REVOCATIONS_FILE);
     this.pidFile = join(cfg.dir, 'nats-server.pid');
     this.monitorUrl = `http://127.0.0.1:${cfg.monitorPort}`;
-    this.credentials = nkeyCredentials(cfg.coordinatorSeed);
-    this.users = cfg.users;
+    this.credentials = { kind: 'creds', creds: cfg.coordinatorCreds };
+    this.revoked = cfg.revocations;
+    const clientHost = cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host === '::' ? '::1' : cfg.host;
+    const hostPart = clientHost.includes(':') ? `[${clientHost}]` : clientHost;
+    this.url = `${cfg.tls ? 'tls' : 'nats'}://${hostPart}:${cfg.port}`;
   }
 
   handle(): LocalNats {
-    const clientHost = this.cfg.host === '0.0.0.0' ? '127.0.0.1' : this.cfg.host === '::' ? '::1' : this.cfg.host;
-    const hostPart = clientHost.includes(':') ? `[${clientHost}]` : clientHost;
-    const url = `${this.cfg.tls ? 'tls' : 'nats'}://${hostPart}:${this.cfg.port}`;
     return {
-      url,
+      url: this.url,
       credentials: this.credentials,
       coordinatorCredentials: this.credentials,
       ...(this.cfg.clientTls ? { tls: this.cfg.clientTls } : {}),
@@ -179,13 +210,13 @@ class NatsSupervisor {
       monitorUrl: this.monitorUrl,
       configPath: this.configPath,
       pid: () => (this.running && this.running.child.exitCode === null ? this.running.child.pid : undefined),
-      agentUsers: () => [...this.users],
-      addAgentUser: (publicKey, agentName, cluster) => this.addAgentUser(publicKey, agentName, cluster),
-      removeAgentUser: (publicKeyOrName, cluster) => this.removeAgentUser(publicKeyOrName, cluster),
+      revocations: () => ({ ...this.revoked }),
+      issueAgentJwt: (publicKey, agentName, cluster) => this.issueAgentJwt(publicKey, agentName, cluster),
+      revokeAgentKey: (publicKey) => this.revokeAgentKey(publicKey),
       reload: () => {
-        // Goes through the change queue, so it never races a user change; reloadPending makes the batch reload.
+        // Goes through the change queue, so it never races a revocation; reloadPending makes the batch reload.
         this.reloadPending = true;
-        return this.enqueue((users) => ({ users, result: undefined }));
+        return this.enqueue((revocations) => ({ revocations, result: undefined }));
       },
       close: () => this.close(),
     };
@@ -197,29 +228,38 @@ class NatsSupervisor {
     await this.spawn();
   }
 
-  private addAgentUser(publicKey: string, agentName: string, cluster: string): Promise<void> {
-    return this.enqueue((users) => {
-      const next = withAgentUser(users, checkAgentUser({ publicKey, agentName, cluster }));
-      if (!sameUsers(next, users)) this.log.info({ agent: agentName, cluster }, 'allowing agent on NATS');
-      return { users: next, result: undefined };
-    });
+  /**
+   * Signed here, nothing sent to the server. A key revoked in this very second would have its new JWT refused (the
+   * server refuses JWTs issued at or before the revocation's second), so that rare case waits for the next second.
+   */
+  private async issueAgentJwt(publicKey: string, agentName: string, cluster: string): Promise<string> {
+    const nameProblem = dns1123LabelProblem(agentName);
+    if (nameProblem) throw new KubeadmHaError(`agent name: ${nameProblem}`);
+    const clusterProblem = dns1123LabelProblem(cluster);
+    if (clusterProblem) throw new KubeadmHaError(`agent "${agentName}": cluster name: ${clusterProblem}`);
+    const revokedAt = this.revoked[publicKey];
+    if (revokedAt !== undefined) {
+      const waitMs = (revokedAt + 1) * 1000 - Date.now();
+      if (waitMs > 2000)
+        throw new PreconditionError(`agent "${agentName}": its NATS key was revoked at a time still ahead of this clock; register it with a new key`);
+      if (waitMs > 0) await sleep(waitMs);
+    }
+    return issueUserJwt(this.cfg.keys, publicKey, agentName, agentPermissions(publicKey, cluster));
   }
 
-  private removeAgentUser(publicKeyOrName: string, cluster?: string): Promise<boolean> {
-    return this.enqueue((users) => {
-      const kept = withoutAgentUser(users, publicKeyOrName);
-      const next = cluster === undefined ? kept : users.filter((u) => u.cluster !== cluster || kept.includes(u));
-      const removed = next.length !== users.length;
-      if (removed) this.log.info({ agent: publicKeyOrName, cluster }, 'removing agent from NATS');
-      return { users: next, result: removed };
+  private revokeAgentKey(publicKey: string): Promise<void> {
+    if (!/^U[A-Z2-7]{55}$/.test(publicKey)) return Promise.reject(new KubeadmHaError('not an nkey user public key'));
+    return this.enqueue((revocations) => {
+      this.log.info({ nkey: publicKey }, 'revoking an agent NATS key');
+      return { revocations: { ...revocations, [publicKey]: Math.floor(Date.now() / 1000) }, result: undefined };
     });
   }
 
   /**
-   * Changes queued while a reload runs are applied together with one config write and one reload,
-   * so a fleet of workers auto-joining at once costs a handful of reloads, not one per host.
+   * Revocations queued while a reload runs are applied together with one config write and one reload,
+   * so removing many nodes at once costs a handful of reloads, not one per host.
    */
-  private enqueue<T>(change: (users: AgentUser[]) => { users: AgentUser[]; result: T }): Promise<T> {
+  private enqueue<T>(change: (revocations: Revocations) => { revocations: Revocations; result: T }): Promise<T> {
     if (this.closing) return Promise.reject(new KubeadmHaError('the embedded NATS server is closed'));
     return new Promise<T>((resolve, reject) => {
       this.pendingChanges.push({ change, resolve: resolve as (value: unknown) => void, reject });
@@ -243,12 +283,12 @@ class NatsSupervisor {
   private async applyChanges(): Promise<void> {
     while (this.pendingChanges.length > 0) {
       const batch = this.pendingChanges.splice(0);
-      let users = this.users;
+      let revocations = this.revoked;
       const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
       for (const { change } of batch) {
         try {
-          const r = change(users);
-          users = r.users;
+          const r = change(revocations);
+          revocations = r.revocations;
           outcomes.push({ ok: true, value: r.result });
         } catch (error) {
           outcomes.push({ ok: false, error });
@@ -257,7 +297,7 @@ class NatsSupervisor {
       let failure: unknown;
       try {
         // A reload that failed earlier is retried even when this batch changes nothing.
-        if (!sameUsers(users, this.users) || this.reloadPending) await this.commitUsers(users);
+        if (revocations !== this.revoked || this.reloadPending || this.claimsPending) await this.commit(revocations);
       } catch (err) {
         failure = err;
       }
@@ -270,25 +310,57 @@ class NatsSupervisor {
     }
   }
 
-  /** Persist first: if the reload fails, the next start still has the right users. */
-  private async commitUsers(next: AgentUser[]): Promise<void> {
-    await saveAgentUsers(this.usersPath, next);
-    this.users = next;
-    this.reloadPending = true;
+  /**
+   * Persist first: if the push fails, the next start (or the next change, which retries) still refuses the revoked
+   * keys. A revocation is pushed as a new account JWT, applied in place: only the revoked keys' connections close.
+   */
+  private async commit(next: Revocations): Promise<void> {
+    if (next !== this.revoked) {
+      await saveRevocations(this.revocationsPath, next);
+      this.revoked = next;
+      this.trust = undefined;
+      this.claimsPending = true;
+    }
     await this.writeConfig();
-    await this.reload();
-    this.reloadPending = false;
+    if (this.reloadPending) {
+      await this.reload();
+      this.reloadPending = false;
+    }
+    if (this.claimsPending) {
+      await this.pushAccountClaims();
+      this.claimsPending = false;
+    }
+  }
+
+  /** `$SYS.REQ.CLAIMS.UPDATE` as a throwaway system-account user; the server answers with code 200 once applied. */
+  private async pushAccountClaims(): Promise<void> {
+    const running = this.running;
+    if (!running || running.child.exitCode !== null) return; // the next start preloads it
+    const trust = await this.currentTrust();
+    const user = await systemUser(this.cfg.keys);
+    const nc = await connectNats(
+      { url: this.url, credentials: { kind: 'jwt', jwt: () => user.jwt, seed: user.seed }, ...(this.cfg.clientTls ? { tls: this.cfg.clientTls } : {}) },
+      { name: 'kubeadm-ha-coordinator account update', logger: this.log, timeoutMs: 5000 },
+    );
+    try {
+      const reply = await nc.request('$SYS.REQ.CLAIMS.UPDATE', new TextEncoder().encode(trust.accountJwt), { timeout: this.cfg.reloadTimeoutMs ?? 10_000 });
+      const answer = JSON.parse(reply.string()) as { data?: { code?: number; message?: string }; error?: { description?: string } };
+      if (answer.data?.code !== 200) {
+        throw new KubeadmHaError(
+          `nats-server refused the account update: ${answer.error?.description ?? answer.data?.message ?? reply.string().slice(0, 200)}`,
+        );
+      }
+    } finally {
+      await nc.close().catch(() => undefined);
+    }
+  }
+
+  private async currentTrust(): Promise<ServerTrust> {
+    this.trust ??= await serverTrust(this.cfg.keys, this.revoked, join(this.cfg.dir, 'accounts'));
+    return this.trust;
   }
 
   private async writeConfig(): Promise<void> {
-    const users: NatsUserEntry[] = [
-      { nkey: nkeyPublicKeyOf(this.cfg.coordinatorSeed), comment: 'coordinator', permissions: COORDINATOR_PERMISSIONS },
-      ...this.users.map((u) => ({
-        nkey: u.publicKey,
-        comment: `agent ${u.agentName} (cluster ${u.cluster})`,
-        permissions: agentPermissions(u.publicKey, u.cluster),
-      })),
-    ];
     const text = renderNatsConfig({
       serverName: `kubeadm-ha-${this.cfg.clusterName}`,
       host: this.cfg.host,
@@ -299,7 +371,7 @@ class NatsSupervisor {
       maxFileStore: this.cfg.maxFileStore,
       maxMemoryStore: this.cfg.maxMemoryStore,
       tls: this.cfg.tls,
-      users,
+      trust: await this.currentTrust(),
     });
     await writeFileAtomic(this.configPath, text, 0o600);
   }
@@ -375,8 +447,9 @@ class NatsSupervisor {
       await this.kill(running);
       return;
     }
-    // A fresh server read the current file: nothing is waiting for a reload any more.
+    // A fresh server read the current file: nothing is waiting for a reload or an account push any more.
     this.reloadPending = false;
+    this.claimsPending = false;
     this.log.info({ pid: child.pid, port: this.cfg.port }, 'nats-server ready');
   }
 
@@ -540,10 +613,26 @@ async function loadOrCreateSeed(path: string): Promise<Uint8Array> {
   return seed;
 }
 
-function sameUsers(a: readonly AgentUser[], b: readonly AgentUser[]): boolean {
-  const key = (u: AgentUser) => `${u.publicKey}/${u.agentName}/${u.cluster}`;
-  const setA = new Set(a.map(key));
-  return a.length === b.length && b.every((u) => setA.has(key(u)));
+/**
+ * A data dir from before JWT auth keeps its JetStream streams under the global account (`jetstream/$G`); the server
+ * now looks for them under the application account's key. Moved once, so the spec, the records and the backend sets
+ * survive the upgrade.
+ */
+async function moveGlobalAccountStore(dir: string, account: string, logger: Logger): Promise<void> {
+  const from = join(dir, 'jetstream', '$G');
+  const to = join(dir, 'jetstream', account);
+  if (!(await exists(from)) || (await exists(to))) return;
+  await rename(from, to);
+  logger.info({ from, to }, 'moved the JetStream store to the account of JWT auth');
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function alive(pid: number): boolean {

@@ -121,7 +121,7 @@ describe.skipIf(!haveNatsServer)('the coordinator embedded NATS (real nats-serve
       expect(plain).not.toContain('PONG');
       expect(plain).not.toContain('+OK');
 
-      const credentials = await readNatsCredentialsFile(join(dataDir, 'nats', 'coordinator.nk'));
+      const credentials = await readNatsCredentialsFile(join(dataDir, 'nats', 'coordinator.creds'));
       const trusted = await connectNats({ url: coordinator.natsUrl, credentials, tls: { ca: coordinator.ca.certPem } }, { name: 'ca', logger: silentLogger });
       expect(trusted.isClosed()).toBe(false);
       await trusted.close();

@@ -28,13 +28,12 @@ export class KvAgentRegistry implements AgentRegistryStore {
   ) {}
 
   /**
-   * All or nothing. NATS first: an agent recorded but unable to read its backend set would look healthy and serve
-   * stale routes. When the record cannot be written, the name's previous NATS key (or none) is put back, so a failed
-   * Register leaves no user, key or record behind and never locks the previous host out.
+   * All or nothing: the record is the registration, and NATS needs no change to let the agent in (its user JWT is a
+   * signature, natsUserJwt). A previous registration of the name under another NATS key is revoked once the new record
+   * stands, so a reinstalled host does not leave a second identity behind.
    */
   async put(agent: GrpcAgentRecord): Promise<void> {
     const previous = (await this.state().agents.get(agent.name))?.value;
-    await this.natsUsers?.addAgentUser(agent.natsNkeyPublic, agent.name, this.cluster());
     const record: AgentRecord = {
       name: agent.name,
       certSerial: agent.certSerial,
@@ -49,18 +48,23 @@ export class KvAgentRegistry implements AgentRegistryStore {
       tokenId: agent.tokenId,
       ...(agent.previousCertFingerprint ? { previousCertSha256: agent.previousCertFingerprint } : {}),
     };
+    const claimed = await this.claimKey(agent.natsNkeyPublic, agent.name);
     try {
       await this.state().agents.put(agent.name, record);
     } catch (err) {
-      if (previous) await this.natsUsers?.addAgentUser(previous.nkeyPublicKey, agent.name, this.cluster());
-      else await this.natsUsers?.removeAgentUser(agent.natsNkeyPublic, this.cluster());
+      if (claimed) await this.releaseKey(agent.natsNkeyPublic, agent.name).catch(() => undefined);
       throw err;
+    }
+    if (previous && previous.nkeyPublicKey !== agent.natsNkeyPublic) {
+      await this.natsUsers?.revokeAgentKey(previous.nkeyPublicKey);
+      await this.releaseKey(previous.nkeyPublicKey, agent.name);
     }
     // A revocation that landed while this registration ran wins: the name is not let back in behind its back.
     const tombstone = (await this.state().tombstones.get(agent.name))?.value;
     if (tombstone && Date.parse(tombstone.revokedAt) >= Date.parse(agent.registeredAt)) {
-      await this.natsUsers?.removeAgentUser(agent.name, this.cluster());
+      await this.natsUsers?.revokeAgentKey(agent.natsNkeyPublic);
       await this.state().agents.delete(agent.name);
+      await this.releaseKey(agent.natsNkeyPublic, agent.name);
       throw new PreconditionError(`${agent.name} was revoked while it registered; it needs a token created after that`);
     }
     // Best effort: the registration stands either way, and Register refuses nothing a stale tombstone would not.
@@ -69,6 +73,48 @@ export class KvAgentRegistry implements AgentRegistryStore {
         .tombstones.update(agent.name, (current) => (current && Date.parse(current.revokedAt) < Date.parse(agent.registeredAt) ? DELETE : UNCHANGED))
         .catch(() => undefined);
     }
+  }
+
+  /**
+   * One key, one agent: a host presenting another agent's NATS key (copied from its state dir) is refused, or
+   * revoking either would cut off both. Returns whether this call took the key (false: the agent already held it). An
+   * index entry whose agent no longer holds that key (a revocation cut short) is taken over.
+   */
+  private async claimKey(key: string, name: string): Promise<boolean> {
+    const owner = (await this.state().agentKeys.get(key))?.value;
+    if (owner?.name === name) return false;
+    if (owner && (await this.state().agents.get(owner.name))?.value.nkeyPublicKey === key) {
+      throw new PreconditionError(`agent "${name}": its NATS key is already the key of agent "${owner.name}"; every host makes its own`);
+    }
+    await this.state().agentKeys.put(key, { name });
+    return true;
+  }
+
+  private async releaseKey(key: string, name: string): Promise<void> {
+    await this.state().agentKeys.update(key, (owner) => (owner?.name === name ? DELETE : UNCHANGED));
+  }
+
+  /**
+   * Indexes the keys of agents registered before the key index existed; run once at start, and costs a read per agent
+   * only then. Best effort: a key already indexed to another agent is left alone (and logged by the caller).
+   */
+  async indexAgentKeys(): Promise<string[]> {
+    const conflicts: string[] = [];
+    for (const stored of (await this.state().agents.list()).values()) {
+      const { name, nkeyPublicKey } = stored.value;
+      await this.state()
+        .agentKeys.update(nkeyPublicKey, (owner) => (owner ? UNCHANGED : { name }))
+        .then((owner) => {
+          if (owner && owner.value.name !== name) conflicts.push(`${name} and ${owner.value.name} share a NATS key`);
+        });
+    }
+    return conflicts;
+  }
+
+  async natsUserJwt(name: string): Promise<string | undefined> {
+    if (!this.natsUsers) return undefined;
+    const record = (await this.state().agents.get(name))?.value;
+    return record ? this.natsUsers.issueAgentJwt(record.nkeyPublicKey, record.name, this.cluster()) : undefined;
   }
 
   async get(name: string): Promise<GrpcAgentRecord | undefined> {
@@ -116,15 +162,16 @@ export class KvAgentRegistry implements AgentRegistryStore {
 
   /**
    * Revokes an agent: the tombstone first (so nothing re-registers the name with an old token while this runs), then
-   * its NATS user (the server closes its connections on the reload), then its record, after which its certificate no
-   * longer opens a Session (auth.ts). Returns whether it was registered.
+   * its NATS key (the server closes its connections once it loads the revocation), then its record, after which its
+   * certificate no longer opens a Session (auth.ts). Returns whether it was registered.
    */
   async revoke(name: string, reason: string): Promise<boolean> {
     await this.state().tombstones.put(name, { name, revokedAt: this.now().toISOString(), reason });
-    await this.natsUsers?.removeAgentUser(name, this.cluster());
-    const existed = (await this.state().agents.get(name)) !== undefined;
+    const record = (await this.state().agents.get(name))?.value;
+    if (record) await this.natsUsers?.revokeAgentKey(record.nkeyPublicKey);
     await this.state().agents.delete(name);
-    return existed;
+    if (record) await this.releaseKey(record.nkeyPublicKey, name);
+    return record !== undefined;
   }
 }
 

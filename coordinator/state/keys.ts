@@ -5,7 +5,7 @@
 import { KubeadmHaError } from '../../core/errors.js';
 import { dns1123LabelProblem } from '../../core/validate.js';
 
-export type CollectionKind = 'nodes' | 'phases' | 'tokens' | 'agents' | 'tombstones';
+export type CollectionKind = 'nodes' | 'phases' | 'tokens' | 'agents' | 'agentKeys' | 'tombstones';
 
 const ID_RE = /^[-/=\w]+$/;
 

@@ -121,6 +121,13 @@ export const tombstoneRecordSchema = z.looseObject({
 });
 export type TombstoneRecord = z.infer<typeof tombstoneRecordSchema>;
 
+/**
+ * Which agent holds a NATS user key, by key: one key, one agent. Registering checks it in one read instead of scanning
+ * every agent, so a registration costs the same with a thousand agents as with ten.
+ */
+export const agentKeyRecordSchema = z.looseObject({ name: label });
+export type AgentKeyRecord = z.infer<typeof agentKeyRecordSchema>;
+
 export const agentRecordSchema = z.looseObject({
   name: label,
   /** Serial of the client certificate the coordinator's CA issued (hex). */

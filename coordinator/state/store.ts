@@ -12,12 +12,14 @@ import { LB_BUCKET, STATE_BUCKET } from '../../lib/nats/names.js';
 import { BackendSetStore } from './backend-sets.js';
 import { clusterPrefix, collectionPrefix, operationKey, recordKey, specKey, type CollectionKind } from './keys.js';
 import {
+  agentKeyRecordSchema,
   agentRecordSchema,
   nodeRecordSchema,
   operationRecordSchema,
   phaseRecordSchema,
   tokenRecordSchema,
   tombstoneRecordSchema,
+  type AgentKeyRecord,
   type AgentRecord,
   type NodeRecord,
   type OperationRecord,
@@ -114,6 +116,8 @@ export interface ClusterState {
   readonly phases: RecordCollection<PhaseRecord>;
   readonly tokens: RecordCollection<TokenRecord>;
   readonly agents: RecordCollection<AgentRecord>;
+  /** NATS user key → the agent holding it (records.ts agentKeyRecordSchema). */
+  readonly agentKeys: RecordCollection<AgentKeyRecord>;
   readonly tombstones: RecordCollection<TombstoneRecord>;
 }
 
@@ -147,6 +151,7 @@ export class StateStore {
       phases: new RecordCollection(this.tkv, name, 'phases', zodCodec(phaseRecordSchema)),
       tokens: new RecordCollection(this.tkv, name, 'tokens', zodCodec(tokenRecordSchema)),
       agents: new RecordCollection(this.tkv, name, 'agents', zodCodec(agentRecordSchema)),
+      agentKeys: new RecordCollection(this.tkv, name, 'agentKeys', zodCodec(agentKeyRecordSchema)),
       tombstones: new RecordCollection(this.tkv, name, 'tombstones', zodCodec(tombstoneRecordSchema)),
     };
   }

@@ -1,10 +1,11 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeAccount, encodeUser } from '@nats-io/jwt';
 import { createAccount, createUser } from '@nats-io/nkeys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError } from '../../core/errors.js';
-import { isNkeyUserPublicKey, nkeyCredentials, nkeyPublicKeyOf, readNatsCredentialsFile } from './credentials.js';
+import { isNkeyUserPublicKey, natsUserJwtSubject, nkeyCredentials, nkeyPublicKeyOf, readNatsCredentialsFile } from './credentials.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -65,5 +66,23 @@ describe('readNatsCredentialsFile', () => {
     const empty = join(dir, 'empty');
     await writeFile(empty, 'nothing here\n', { mode: 0o600 });
     await expect(readNatsCredentialsFile(empty)).rejects.toThrow(/neither a NATS user JWT nor an nkey user seed/);
+  });
+});
+
+describe('natsUserJwtSubject', () => {
+  it('reads the user key of a user JWT an account signed', async () => {
+    const user = createUser();
+    const jwt = await encodeUser('worker-0', user.getPublicKey(), createAccount());
+    expect(natsUserJwtSubject(jwt)).toBe(user.getPublicKey());
+  });
+
+  it('refuses what is not a bounded user JWT: an account JWT, garbage, a huge token', async () => {
+    const account = createAccount();
+    expect(natsUserJwtSubject(await encodeAccount('acct', account))).toBeUndefined();
+    expect(natsUserJwtSubject('not.a.jwt!')).toBeUndefined();
+    expect(natsUserJwtSubject('a.b')).toBeUndefined();
+    expect(natsUserJwtSubject(`a.${Buffer.from('{"sub":1}').toString('base64url')}.c`)).toBeUndefined();
+    const big = await encodeUser('x'.repeat(9000), createUser().getPublicKey(), account);
+    expect(natsUserJwtSubject(big)).toBeUndefined();
   });
 });

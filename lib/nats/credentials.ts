@@ -5,14 +5,19 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { fromPublic, fromSeed } from '@nats-io/nkeys';
-import { credsAuthenticator, nkeyAuthenticator, type Authenticator } from '@nats-io/transport-node';
+import { credsAuthenticator, jwtAuthenticator, nkeyAuthenticator, type Authenticator } from '@nats-io/transport-node';
 import { AuthError } from '../../core/errors.js';
 
 export type NatsCredentials =
   /** An nkey user seed (`SU…`); the server config lists the matching public key. */
   | { readonly kind: 'nkey'; readonly seed: Uint8Array }
   /** The content of a `.creds` file: a user JWT and its nkey seed (decentralized auth). */
-  | { readonly kind: 'creds'; readonly creds: Uint8Array };
+  | { readonly kind: 'creds'; readonly creds: Uint8Array }
+  /**
+   * A user JWT and the seed it was issued for, kept apart: the JWT is read on every (re)connect, so one replaced while
+   * connected (a fresh one from the coordinator) is the one the next connect presents.
+   */
+  | { readonly kind: 'jwt'; readonly jwt: () => string; readonly seed: Uint8Array };
 
 /** TLS towards the NATS server; paths or PEM strings, as nats.js takes them. */
 export interface NatsClientTls {
@@ -86,5 +91,33 @@ export async function readNatsCredentialsFile(path: string, opts: { allowGroupRe
 }
 
 export function authenticatorFor(credentials: NatsCredentials): Authenticator {
-  return credentials.kind === 'nkey' ? nkeyAuthenticator(credentials.seed) : credsAuthenticator(credentials.creds);
+  switch (credentials.kind) {
+    case 'nkey':
+      return nkeyAuthenticator(credentials.seed);
+    case 'creds':
+      return credsAuthenticator(credentials.creds);
+    case 'jwt':
+      return jwtAuthenticator(credentials.jwt, credentials.seed);
+  }
+}
+
+/** A user JWT from the network is at most this long; ours are about 700 bytes. */
+export const MAX_USER_JWT_CHARS = 8192;
+
+/**
+ * The user public key a NATS user JWT was issued for (its `sub`), or undefined for anything that is not a well-formed,
+ * bounded user JWT. The signature is the server's to check; this only stops an agent from storing a token that could
+ * never work for its own key.
+ */
+export function natsUserJwtSubject(jwt: string): string | undefined {
+  if (jwt.length > MAX_USER_JWT_CHARS) return undefined;
+  const parts = jwt.split('.');
+  if (parts.length !== 3 || !parts.every((p) => /^[A-Za-z0-9_-]+$/.test(p))) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { sub?: unknown; nats?: { type?: unknown } };
+    if (claims.nats?.type !== 'user' || typeof claims.sub !== 'string' || !isNkeyUserPublicKey(claims.sub)) return undefined;
+    return claims.sub;
+  } catch {
+    return undefined;
+  }
 }

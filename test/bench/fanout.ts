@@ -2,7 +2,7 @@
  * Fan-out: one coordinator publishes 20 successive backend changes (BackendSetStore.publish, as the coordinator does)
  * to 1000 agents subscribed on the real NATS protocol against one real nats-server. Each agent is the production
  * watch (agent/lb/backend-watch.ts watchBackendSet) feeding the production mailbox (agent/lb/backend-mailbox.ts), with
- * its own nkey user, allowed the way registration allows it (addAgentUser, batched into a handful of server reloads),
+ * its own nkey user, let in the way registration lets it in (a user JWT signed for its key; no server change),
  * and each renders haproxy.cfg in memory from every set it is handed (renderBackendSetConfig), without `haproxy -c`.
  * All 1000 run in this one process: 1000 separate NATS connections, each with its own KV watch (an ordered consumer),
  * so the server side is the real load of 1000 agents; the client side shares one event loop, which makes the figures
@@ -71,7 +71,8 @@ export async function benchFanout(): Promise<BenchResult> {
     await store.backendSets.publish(current);
 
     const users = Array.from({ length: AGENTS }, () => createUser());
-    await Promise.all(users.map((u, i) => nats.addAgentUser(u.getPublicKey(), `agent-${i}`, CLUSTER)));
+    // As Register does: the coordinator's account signs a user JWT for each agent's key; the server is not touched.
+    const jwts = await Promise.all(users.map((u, i) => nats.issueAgentJwt(u.getPublicKey(), `agent-${i}`, CLUSTER)));
 
     // applied[agent] = newest version rendered; publishedAt[version] = when the coordinator called publish.
     const applied = new Int32Array(AGENTS);
@@ -115,6 +116,7 @@ export async function benchFanout(): Promise<BenchResult> {
         url: nats.url,
         tls: { ca: ca.certPem },
         nkeySeed: users[i]!.getSeed(),
+        userJwt: () => jwts[i],
         cluster: CLUSTER,
         name: `agent-${i}`,
         logger: silentLogger,

@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   deploy: async () => (await import('./deploy.js')).benchDeploy(),
   'runtime-apply': async () => (await import('./runtime-apply.js')).benchRuntimeApply(),
   fanout: async () => (await import('./fanout.js')).benchFanout(),
+  registrations: async () => (await import('./registrations.js')).benchRegistrations(),
   failover: async () => (await import('./failover.js')).benchFailover(),
   binaries: async () => (await import('./binaries.js')).benchBinaries(),
   agent: async () => (await import('./agent.js')).benchAgent(),

@@ -26,7 +26,6 @@ import { certFingerprint } from '../../coordinator/pki/ca.js';
 import { StateStore } from '../../coordinator/state/store.js';
 import { silentLogger } from '../../lib/log.js';
 import { connectNats, type NatsConnection } from '../../lib/nats/connect.js';
-import { nkeyCredentials } from '../../lib/nats/credentials.js';
 import type { CoordinatorMessage__Output } from '../../proto/generated/kubeadm_ha/v1/CoordinatorMessage.js';
 import { AgentService } from '../../proto/index.js';
 import { AgentSession, loadRegistration, NATS_SEED_FILE, natsTlsFor, watchBackendSet } from '../support/agent-side.js';
@@ -72,11 +71,8 @@ describe.skipIf(!NATS_SERVER)('agent certificate rotation against a real coordin
       logger: silentLogger,
       agentCertTtlMs: TTL_MS,
     });
-    const seed = (await readFile(join(dir, 'coordinator', 'nats', 'coordinator.nk'), 'utf8')).trim();
-    nats = await connectNats(
-      { url: coordinator.natsUrl, credentials: nkeyCredentials(seed), tls: { ca: coordinator.ca.certPem } },
-      { name: 'rotation-test', logger: silentLogger },
-    );
+    const credentials = { kind: 'creds' as const, creds: await readFile(join(dir, 'coordinator', 'nats', 'coordinator.creds')) };
+    nats = await connectNats({ url: coordinator.natsUrl, credentials, tls: { ca: coordinator.ca.certPem } }, { name: 'rotation-test', logger: silentLogger });
     store = await StateStore.open(nats);
   }, 60_000);
 
@@ -121,9 +117,12 @@ describe.skipIf(!NATS_SERVER)('agent certificate rotation against a real coordin
       const loaded = await loadRegistration(config.stateDir, config.caCertHash);
       const reg = loaded.registration!;
       const seed = (await readFile(join(config.stateDir, NATS_SEED_FILE), 'utf8')).trim();
+      // The user JWT its Register answer carried, as the agent daemon reads it.
+      const userJwt = (await readFile(join(config.stateDir, 'nats-user.jwt'), 'utf8')).trim();
       watch = watchBackendSet({
         url: reg.natsUrl,
         nkeySeed: seed,
+        userJwt: () => userJwt,
         cluster: reg.clusterName,
         tls: natsTlsFor(reg),
         logger: silentLogger,

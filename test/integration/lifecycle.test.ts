@@ -6,16 +6,17 @@
  * nats-server.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fromSeed } from '@nats-io/nkeys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAgentConfig } from '../../core/agent-config.js';
 import { startCoordinator, type Coordinator, type CoordinatorOptions } from '../../coordinator/daemon.js';
 import { pickFreePort } from '../../coordinator/nats/ports.js';
 import { silentLogger } from '../../lib/log.js';
 import { connectNats } from '../../lib/nats/connect.js';
-import { nkeyCredentials } from '../../lib/nats/credentials.js';
+import { natsUserJwtSubject } from '../../lib/nats/credentials.js';
 import { AgentSession } from '../support/agent-side.js';
 import { runCtl as ctl } from '../support/coordinatorctl.js';
 import { testFacts } from '../support/grpc-testing.js';
@@ -49,7 +50,7 @@ describe.skipIf(!NATS_SERVER)('coordinator lifecycle against a real coordinator 
     const firstUrl = coordinator.natsUrl;
     const created = await ctl(coordinator.adminConfPath, 'token', 'create');
     const config = { ...parseAgentConfig(created.out), nodeName: 'worker-0', stateDir: join(dir, 'agent') };
-    const endpoints: { url: string; caPem: string }[] = [];
+    const endpoints: { url: string; caPem: string; userJwt: string }[] = [];
     const session = new AgentSession({
       config,
       agentVersion: 'test',
@@ -74,7 +75,14 @@ describe.skipIf(!NATS_SERVER)('coordinator lifecycle against a real coordinator 
     expect(coordinator.natsUrl).toBe(`tls://127.0.0.1:${moved}`);
     await up;
     await new Promise((r) => setTimeout(r, 200));
-    expect(endpoints.at(-1)).toEqual({ url: `tls://127.0.0.1:${moved}`, caPem: '' });
+    const last = endpoints.at(-1)!;
+    expect({ url: last.url, caPem: last.caPem }).toEqual({ url: `tls://127.0.0.1:${moved}`, caPem: '' });
+    // Every session start brings a user JWT for the agent's own NATS key; the one from Register is on disk, 0600.
+    const agentKey = fromSeed(new TextEncoder().encode((await readFile(join(config.stateDir, 'nats.nk'), 'utf8')).trim())).getPublicKey();
+    expect(natsUserJwtSubject(last.userJwt)).toBe(agentKey);
+    const stored = (await readFile(join(config.stateDir, 'nats-user.jwt'), 'utf8')).trim();
+    expect(natsUserJwtSubject(stored)).toBe(agentKey);
+    expect((await stat(join(config.stateDir, 'nats-user.jwt'))).mode & 0o777).toBe(0o600);
     await session.stop();
     // Without --nats-port again: the moved port is the one remembered.
     await coordinator.stop();
@@ -89,11 +97,8 @@ describe.skipIf(!NATS_SERVER)('coordinator lifecycle against a real coordinator 
     expect((err as Error).message).toMatch(new RegExp(`is in use by the kubeadm-ha-coordinator with pid ${process.pid}; stop it first`));
     // The first one still answers, and its nats-server was not touched.
     expect((await ctl(first.adminConfPath, 'status')).code).toBe(0);
-    const seed = (await readFile(join(options.dataDir, 'nats', 'coordinator.nk'), 'utf8')).trim();
-    const nc = await connectNats(
-      { url: first.natsUrl, credentials: nkeyCredentials(seed), tls: { ca: first.ca.certPem } },
-      { name: 'lifecycle-test', logger: silentLogger },
-    );
+    const credentials = { kind: 'creds' as const, creds: await readFile(join(options.dataDir, 'nats', 'coordinator.creds')) };
+    const nc = await connectNats({ url: first.natsUrl, credentials, tls: { ca: first.ca.certPem } }, { name: 'lifecycle-test', logger: silentLogger });
     await nc.flush();
     await nc.close();
   }, 60_000);

@@ -23,7 +23,6 @@ import { drainBackend, withBackends } from '../../core/backend-set.js';
 import { HaproxyRuntime } from '../../agent/lb/haproxy-runtime.js';
 import { StateStore } from '../../coordinator/state/store.js';
 import { connectNats } from '../../lib/nats/connect.js';
-import { nkeyCredentials } from '../../lib/nats/credentials.js';
 import { silentLogger } from '../../lib/log.js';
 import { HAPROXY_BINARY } from '../bench/haproxy-testbed.js';
 import { ensureSimulatorBuilt, freePort } from '../kubeadm-sim/testing.js';
@@ -286,10 +285,10 @@ describe.skipIf(!canRun)('live load-balancer membership on loopback', () => {
     // A backend change while master-2's agent is away: published as the coordinator does, with its NATS identity.
     const natsPort = /"port":(\d+)[^\n]*nats-server ready/.exec(readFileSync(join(c.logs, 'coordinator.log'), 'utf8'))?.[1];
     expect(natsPort).toBeDefined();
-    const seed = readFileSync(join(c.dataDir, 'nats', 'coordinator.nk'), 'utf8').trim();
+    const credentials = { kind: 'creds' as const, creds: readFileSync(join(c.dataDir, 'nats', 'coordinator.creds')) };
     const nc = await connectNats(
       // The embedded server speaks TLS only, with a certificate from the coordinator's CA.
-      { url: `tls://127.0.0.1:${natsPort}`, credentials: nkeyCredentials(seed), tls: { ca: readFileSync(join(c.dataDir, 'pki', 'ca.crt'), 'utf8') } },
+      { url: `tls://127.0.0.1:${natsPort}`, credentials, tls: { ca: readFileSync(join(c.dataDir, 'pki', 'ca.crt'), 'utf8') } },
       { name: 'membership-test', logger: silentLogger },
     );
     let version = 0;
@@ -325,9 +324,9 @@ describe.skipIf(!canRun)('live load-balancer membership on loopback', () => {
     const moved = await freePort('127.0.0.1');
     await c.startCoordinatorWith(['--nats-port', String(moved)]);
     expect(natsPorts().at(-1)).toBe(moved);
-    const seed = readFileSync(join(c.dataDir, 'nats', 'coordinator.nk'), 'utf8').trim();
+    const credentials = { kind: 'creds' as const, creds: readFileSync(join(c.dataDir, 'nats', 'coordinator.creds')) };
     const nc = await connectNats(
-      { url: `tls://127.0.0.1:${moved}`, credentials: nkeyCredentials(seed), tls: { ca: readFileSync(join(c.dataDir, 'pki', 'ca.crt'), 'utf8') } },
+      { url: `tls://127.0.0.1:${moved}`, credentials, tls: { ca: readFileSync(join(c.dataDir, 'pki', 'ca.crt'), 'utf8') } },
       { name: 'membership-test', logger: silentLogger },
     );
     let version = 0;

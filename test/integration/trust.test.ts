@@ -18,7 +18,7 @@ import { pickFreePort } from '../../coordinator/nats/ports.js';
 import { StateStore } from '../../coordinator/state/store.js';
 import { silentLogger } from '../../lib/log.js';
 import { connectNats, type NatsConnection } from '../../lib/nats/connect.js';
-import { nkeyCredentials, type NatsEndpoint } from '../../lib/nats/credentials.js';
+import type { NatsEndpoint } from '../../lib/nats/credentials.js';
 import { AgentSession, registerAgent } from '../support/agent-side.js';
 import { runCtl as ctl } from '../support/coordinatorctl.js';
 import { testFacts } from '../support/grpc-testing.js';
@@ -75,13 +75,23 @@ describe.skipIf(!NATS_SERVER)('trust against a real coordinator and nats-server'
     await connected;
     return session;
   };
-  const agentNats = async (stateDir: string, natsUrl: string): Promise<NatsEndpoint> => ({
-    url: natsUrl,
-    credentials: nkeyCredentials((await readFile(join(stateDir, 'nats.nk'), 'utf8')).trim()),
-    ...(natsUrl.startsWith('tls:') ? { tls: { ca: coordinator.ca.certPem } } : {}),
-  });
-  const natsUsers = () =>
-    JSON.parse(readFileSync(join(dir, 'coordinator', 'nats', 'agent-users.json'), 'utf8')) as { agents: { publicKey: string; agentName: string }[] };
+  /** What the agent logs in to NATS with: its seed and the user JWT its Register answer carried, both from its state dir. */
+  const agentNats = async (stateDir: string, natsUrl: string): Promise<NatsEndpoint> => {
+    const jwt = (await readFile(join(stateDir, 'nats-user.jwt'), 'utf8')).trim();
+    const seed = new TextEncoder().encode((await readFile(join(stateDir, 'nats.nk'), 'utf8')).trim());
+    return {
+      url: natsUrl,
+      credentials: { kind: 'jwt', jwt: () => jwt, seed },
+      ...(natsUrl.startsWith('tls:') ? { tls: { ca: coordinator.ca.certPem } } : {}),
+    };
+  };
+  /** Each agent's NATS key as the coordinator recorded it, and the key index (one key, one agent). */
+  const natsUsers = async () => {
+    const state = store.cluster('prod');
+    const agents = [...(await state.agents.list()).values()].map((v) => ({ agentName: v.value.name, publicKey: v.value.nkeyPublicKey }));
+    const index = [...(await state.agentKeys.list()).entries()].map(([key, v]) => `${v.value.name}/${key}`).sort();
+    return { agents, index };
+  };
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubeadm-ha-trust-'));
@@ -97,11 +107,11 @@ describe.skipIf(!NATS_SERVER)('trust against a real coordinator and nats-server'
       // An approved join fails fast here (no host answers): the test only needs to see it start.
       timeouts: { agentsMs: 500 },
     });
-    const seed = (await readFile(join(dir, 'coordinator', 'nats', 'coordinator.nk'), 'utf8')).trim();
+    const credentials = { kind: 'creds' as const, creds: await readFile(join(dir, 'coordinator', 'nats', 'coordinator.creds')) };
     nats = await connectNats(
       {
         url: coordinator.natsUrl,
-        credentials: nkeyCredentials(seed),
+        credentials,
         ...(coordinator.natsUrl.startsWith('tls:') ? { tls: { ca: coordinator.ca.certPem } } : {}),
       },
       { name: 'trust-test', logger: silentLogger },
@@ -131,13 +141,13 @@ describe.skipIf(!NATS_SERVER)('trust against a real coordinator and nats-server'
   it('1: a registered name whose agent is down is refused to any other token; the host keeps its identity; a token bound to the name replaces it', async () => {
     const original = agentConfig('worker-0', await token());
     const reg = await register(original);
-    const keyBefore = natsUsers().agents.find((a) => a.agentName === 'worker-0')?.publicKey;
+    const keyBefore = (await natsUsers()).agents.find((a) => a.agentName === 'worker-0')?.publicKey;
     expect(keyBefore).toBeDefined();
     // An attacker with a fresh valid token, while worker-0's agent is not connected (it restarts).
     const message = await refusal(agentConfig('worker-0', await token('--uses', '3')));
     expect(message).toMatch(/worker-0 is already registered; to replace that host, register with a token bound to it/);
     // The real host keeps its identity: same NATS key, and its certificate still opens a Session.
-    expect(natsUsers().agents.find((a) => a.agentName === 'worker-0')?.publicKey).toBe(keyBefore);
+    expect((await natsUsers()).agents.find((a) => a.agentName === 'worker-0')?.publicKey).toBe(keyBefore);
     await connectAgent(original);
     expect(reg.agentName).toBe('worker-0');
     // A bound token still cannot take it while its agent is connected; once it is down, it can.
@@ -147,7 +157,7 @@ describe.skipIf(!NATS_SERVER)('trust against a real coordinator and nats-server'
     await new Promise((r) => setTimeout(r, 200));
     const replacement = agentConfig('worker-0', bound);
     await register(replacement);
-    expect(natsUsers().agents.find((a) => a.agentName === 'worker-0')?.publicKey).not.toBe(keyBefore);
+    expect((await natsUsers()).agents.find((a) => a.agentName === 'worker-0')?.publicKey).not.toBe(keyBefore);
     // A bound token registers that name only.
     expect(await refusal(agentConfig('worker-7', await token('--node-name', 'worker-8')))).toMatch(/is bound to node worker-8; this agent asks to be worker-7/);
   }, 30_000);
@@ -229,7 +239,7 @@ describe.skipIf(!NATS_SERVER)('trust against a real coordinator and nats-server'
     expect(forgot.out).toMatch(/worker-20 revoked/);
     expect((await disconnected).message).toMatch(/worker-20 was revoked \(forgotten by an operator\)/);
     expect(await Promise.race([closed, new Promise((r) => setTimeout(() => r(false), 15_000))])).toBe(true);
-    expect(natsUsers().agents.some((a) => a.agentName === 'worker-20')).toBe(false);
+    expect((await natsUsers()).agents.some((a) => a.agentName === 'worker-20')).toBe(false);
     await expect(connectNats(await agentNats(cfg.stateDir, reg.natsUrl), { name: 'revoked-again', logger: silentLogger })).rejects.toThrow(/Authorization/i);
     expect(await registered()).not.toContain('worker-20');
     // The agent keeps trying with the token in its agent.yaml (uses left): the tombstone refuses it.
@@ -245,32 +255,26 @@ describe.skipIf(!NATS_SERVER)('trust against a real coordinator and nats-server'
   }, 40_000);
 
   it('8: a refused or failed Register leaves no NATS user, key or record behind, and spends no token use', async () => {
-    const usersBefore = natsUsers()
-      .agents.map((a) => `${a.agentName}/${a.publicKey}`)
-      .sort();
+    const usersBefore = (await natsUsers()).index;
     const tok = await token();
     // An existing name and a spec control-plane name with a worker token: both refused after the token was checked.
     await refusal(agentConfig('worker-5', tok));
     await refusal(agentConfig('master-0', tok));
     const ids = (await store.cluster('prod').tokens.list()).get(tok.split('.')[0]!)?.value;
     expect(ids).toMatchObject({ uses: 0, maxUses: 1 });
-    expect(
-      natsUsers()
-        .agents.map((a) => `${a.agentName}/${a.publicKey}`)
-        .sort(),
-    ).toEqual(usersBefore);
+    expect((await natsUsers()).index).toEqual(usersBefore);
     // The token still has its one use.
     const first = agentConfig('worker-30', tok);
     await register(first);
-    const firstKey = natsUsers().agents.find((a) => a.agentName === 'worker-30')?.publicKey;
+    const firstKey = (await natsUsers()).agents.find((a) => a.agentName === 'worker-30')?.publicKey;
     // A host that presents another agent's NATS key (copied from its state dir) fails at the NATS step: nothing of it
     // stays, worker-30 keeps its user, and its token use is given back.
     const copycat = agentConfig('worker-31', await token());
     await mkdir(copycat.stateDir, { recursive: true, mode: 0o700 });
     await copyFile(join(first.stateDir, 'nats.nk'), join(copycat.stateDir, 'nats.nk'));
     expect(await refusal(copycat)).toMatch(/its NATS key is already the key of agent "worker-30"/);
-    expect(natsUsers().agents.find((a) => a.agentName === 'worker-30')?.publicKey).toBe(firstKey);
-    expect(natsUsers().agents.some((a) => a.agentName === 'worker-31')).toBe(false);
+    expect((await natsUsers()).agents.find((a) => a.agentName === 'worker-30')?.publicKey).toBe(firstKey);
+    expect((await natsUsers()).agents.some((a) => a.agentName === 'worker-31')).toBe(false);
     expect(await registered()).not.toContain('worker-31');
     expect((await store.cluster('prod').tokens.get(copycat.token.split('.')[0]!))?.value).toMatchObject({ uses: 0 });
   }, 30_000);

@@ -4,9 +4,11 @@
 export interface NatsEndpoint {
   'url'?: (string);
   'caPem'?: (string);
+  'userJwt'?: (string);
 }
 
 export interface NatsEndpoint__Output {
   'url': (string);
   'caPem': (string);
+  'userJwt': (string);
 }

@@ -10,6 +10,7 @@ export interface RegisterResponse {
   'clusterName'?: (string);
   'role'?: (_kubeadm_ha_v1_Role);
   'natsCaPem'?: (string);
+  'natsUserJwt'?: (string);
 }
 
 export interface RegisterResponse__Output {
@@ -20,4 +21,5 @@ export interface RegisterResponse__Output {
   'clusterName': (string);
   'role': (_kubeadm_ha_v1_Role__Output);
   'natsCaPem': (string);
+  'natsUserJwt': (string);
 }

@@ -1,0 +1,191 @@
+/**
+ * Decentralised (JWT) auth for the embedded nats-server, the way NATS itself scales to many users: the server trusts
+ * one operator, which signs one application account and the system account; users are JWTs the account signs, checked
+ * by the server with the account's public key at connect. Letting an agent in is a signature, not a server change: no
+ * config rewrite and no reload per registration, so the thousandth costs what the first did. (The nkey-per-user config
+ * this replaces was rewritten and reloaded, whole, on every registration: 44 ms at the 100th, 69 ms at the 1000th.)
+ *
+ * Revoking is the account's job: its JWT lists revoked user keys with a time, every user JWT of that key issued at or
+ * before it is refused, and the server closes the key's connections when it loads the new account JWT (a reload of the
+ * config that carries it; its size grows with revocations, not with registrations).
+ *
+ * Who may cause what: the coordinator alone holds the operator and account seeds (0600 under its data dir, never sent
+ * anywhere, never logged); it issues a user JWT for an agent's public key only for a registered agent, with the
+ * agent permissions of permissions.ts. A user JWT is not a secret on its own: connecting also needs the user's seed,
+ * which never leaves the agent.
+ */
+import { chmod, readFile, stat } from 'node:fs/promises';
+import { encodeAccount, encodeOperator, encodeUser, type Account, type User } from '@nats-io/jwt';
+import { createAccount, createOperator, createUser, fromSeed, type KeyPair } from '@nats-io/nkeys';
+import { z } from 'zod';
+import { KubeadmHaError } from '../../core/errors.js';
+import { writeFileAtomic } from './files.js';
+import type { NatsPermissions } from './permissions.js';
+
+export const OPERATOR_SEED_FILE = 'operator.nk';
+export const ACCOUNT_SEED_FILE = 'account.nk';
+export const SYSTEM_ACCOUNT_SEED_FILE = 'system-account.nk';
+export const REVOCATIONS_FILE = 'revoked-users.json';
+
+const encoder = new TextEncoder();
+
+export const OPERATOR_JWT_FILE = 'operator.jwt';
+export const SYSTEM_ACCOUNT_JWT_FILE = 'system-account.jwt';
+
+export interface NatsAuthKeys {
+  readonly operator: KeyPair;
+  /** The one account the coordinator and every agent live in; its JetStream holds the state and the backend sets. */
+  readonly account: KeyPair;
+  /** nats-server's own account ($SYS); nobody of ours connects to it. */
+  readonly system: KeyPair;
+  /**
+   * Issued once and kept: nats-server refuses a reload whose operator differs in any byte ("config reload not
+   * supported for TrustedOperators"), and a re-encoded JWT differs in its issue time.
+   */
+  readonly operatorJwt: string;
+  readonly systemAccountJwt: string;
+}
+
+const UNLIMITED = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 };
+
+/** Loads the three seeds and the two fixed JWTs from `dir`, creating what is missing. A seed of the wrong kind is refused by name. */
+export async function loadOrCreateAuthKeys(dir: string): Promise<NatsAuthKeys> {
+  const operator = await loadOrCreateKey(`${dir}/${OPERATOR_SEED_FILE}`, 'O', createOperator);
+  const account = await loadOrCreateKey(`${dir}/${ACCOUNT_SEED_FILE}`, 'A', createAccount);
+  const system = await loadOrCreateKey(`${dir}/${SYSTEM_ACCOUNT_SEED_FILE}`, 'A', createAccount);
+  const operatorJwt = await loadOrIssueJwt(`${dir}/${OPERATOR_JWT_FILE}`, operator.getPublicKey(), () =>
+    encodeOperator('kubeadm-ha', operator, { system_account: system.getPublicKey() }),
+  );
+  const systemAccountJwt = await loadOrIssueJwt(`${dir}/${SYSTEM_ACCOUNT_JWT_FILE}`, system.getPublicKey(), () =>
+    encodeAccount('SYS', system, { limits: UNLIMITED }, { signer: operator }),
+  );
+  return { operator, account, system, operatorJwt, systemAccountJwt };
+}
+
+/** The stored JWT when it is still the one for `subject` (the seeds were not replaced), else a new one, stored. */
+async function loadOrIssueJwt(path: string, subject: string, issue: () => Promise<string>): Promise<string> {
+  const stored = (await readFile(path, 'utf8').catch(() => '')).trim();
+  if (stored && claimsOf(stored)?.sub === subject) return stored;
+  const jwt = await issue();
+  await writeFileAtomic(path, `${jwt}\n`, 0o600);
+  return jwt;
+}
+
+function claimsOf(jwt: string): { sub?: string } | undefined {
+  try {
+    return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: string };
+  } catch {
+    return undefined;
+  }
+}
+
+async function loadOrCreateKey(path: string, prefix: 'O' | 'A', create: () => KeyPair): Promise<KeyPair> {
+  let text: string | undefined;
+  try {
+    const info = await stat(path);
+    if ((info.mode & 0o077) !== 0) await chmod(path, 0o600);
+    text = (await readFile(path, 'utf8')).trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (text !== undefined) {
+    let kp: KeyPair;
+    try {
+      kp = fromSeed(encoder.encode(text));
+    } catch {
+      throw new KubeadmHaError(`${path} does not hold an nkey seed; restore it from a backup (agents' NATS access depends on it)`);
+    }
+    if (!kp.getPublicKey().startsWith(prefix)) throw new KubeadmHaError(`${path} holds the wrong kind of nkey seed (expected S${prefix}…)`);
+    return kp;
+  }
+  const kp = create();
+  await writeFileAtomic(path, new TextDecoder().decode(kp.getSeed()), 0o600);
+  return kp;
+}
+
+/** User key → the unix second it was revoked at: user JWTs of that key issued at or before it are refused. */
+export type Revocations = Readonly<Record<string, number>>;
+
+const revocationsSchema = z.record(z.string().regex(/^U[A-Z2-7]{55}$/), z.number().int().nonnegative());
+
+export async function loadRevocations(path: string): Promise<Revocations> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw err;
+  }
+  const parsed = revocationsSchema.safeParse(
+    (() => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return undefined;
+      }
+    })(),
+  );
+  if (!parsed.success) throw new KubeadmHaError(`${path} is corrupt; restore it from a backup or remove it (revoked agents would be let in again)`);
+  return parsed.data;
+}
+
+export async function saveRevocations(path: string, revocations: Revocations): Promise<void> {
+  const sorted = Object.fromEntries(Object.entries(revocations).sort(([a], [b]) => a.localeCompare(b)));
+  await writeFileAtomic(path, `${JSON.stringify(sorted, null, 2)}\n`, 0o600);
+}
+
+/** The JWTs nats-server's config carries: the operator it trusts and the two accounts it preloads. */
+export interface ServerTrust {
+  readonly operatorJwt: string;
+  readonly systemAccount: string;
+  readonly accounts: Readonly<Record<string, string>>;
+  /** The application account's JWT alone: what a revocation pushes to the running server. */
+  readonly accountJwt: string;
+  readonly resolverDir: string;
+}
+
+export async function serverTrust(keys: NatsAuthKeys, revocations: Revocations, resolverDir: string): Promise<ServerTrust> {
+  const systemAccount = keys.system.getPublicKey();
+  const account: Partial<Account> = {
+    limits: {
+      ...UNLIMITED,
+      // JetStream on, bounded by the server's own max_file_store / max_memory_store.
+      mem_storage: -1,
+      disk_storage: -1,
+      streams: -1,
+      consumer: -1,
+    },
+    ...(Object.keys(revocations).length > 0 ? { revocations: { ...revocations } } : {}),
+  };
+  const accountJwt = await encodeAccount('kubeadm-ha', keys.account, account, { signer: keys.operator });
+  return {
+    accountJwt,
+    resolverDir,
+    operatorJwt: keys.operatorJwt,
+    systemAccount,
+    accounts: { [keys.account.getPublicKey()]: accountJwt, [systemAccount]: keys.systemAccountJwt },
+  };
+}
+
+/**
+ * A user JWT for `userPublicKey` in the application account, with exactly `permissions`. Issued at the current
+ * second; the server refuses it when that key was revoked at or after that second (see `issuedAfterRevocation`).
+ */
+export async function issueUserJwt(keys: NatsAuthKeys, userPublicKey: string, name: string, permissions: NatsPermissions): Promise<string> {
+  if (!/^U[A-Z2-7]{55}$/.test(userPublicKey)) throw new KubeadmHaError(`not an nkey user public key: ${userPublicKey}`);
+  const user: Partial<User> = {
+    pub: { allow: [...permissions.publish.allow] },
+    sub: { allow: [...permissions.subscribe.allow] },
+  };
+  return encodeUser(name, userPublicKey, keys.account, user);
+}
+
+/**
+ * A user of the system account for one account update, with a key made for it and thrown away after: what pushes a
+ * new account JWT (`$SYS.REQ.CLAIMS.UPDATE`). Only the coordinator can make one (it holds the system account seed).
+ */
+export async function systemUser(keys: NatsAuthKeys): Promise<{ jwt: string; seed: Uint8Array }> {
+  const user = createUser();
+  const jwt = await encodeUser('kubeadm-ha account update', user, keys.system, { pub: { allow: ['$SYS.REQ.CLAIMS.UPDATE'] }, sub: { allow: ['_INBOX.>'] } });
+  return { jwt, seed: user.getSeed() };
+}
