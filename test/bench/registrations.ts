@@ -1,8 +1,8 @@
 /**
  * Registrations: 1000 agents registered one after the other, each waiting for the previous, through the coordinator's
- * agent registry (coordinator/state/adapters.ts KvAgentRegistry.put) on a real embedded nats-server with TLS and a real
- * JetStream state store: the part of a Register RPC whose cost could grow with the fleet (letting the agent into NATS
- * and recording it). The rest of the RPC (token check, signing the agent's CSR) costs the same for the first agent and
+ * agent registry (coordinator/state/adapters.ts KvAgentRegistry.put, then natsUserJwt as Register does) on a real
+ * embedded nats-server with TLS and a real JetStream state store: the part of a Register RPC whose cost could grow with
+ * the fleet (claiming the agent's NATS key, recording it, and issuing its user JWT). The rest of the RPC (token check, signing the agent's CSR) costs the same for the first agent and
  * the thousandth, and is not in these figures.
  *
  * Reported: registrations per second over the whole run, and the median cost of one registration around the 100th and
@@ -56,7 +56,7 @@ export async function benchRegistrations(): Promise<BenchResult> {
     await store.backendSets.publish(withBackends(initial, [{ name: 'master-0', address: '198.18.0.11', port: 6443 }]));
 
     const costs: number[] = [];
-    let last: ReturnType<typeof createUser> | undefined;
+    let last: { user: ReturnType<typeof createUser>; jwt: string } | undefined;
     const started = performance.now();
     for (let i = 0; i < REGISTRATIONS; i++) {
       const user = createUser();
@@ -73,15 +73,17 @@ export async function benchRegistrations(): Promise<BenchResult> {
         registeredAt: new Date().toISOString(),
         tokenId: 'benchtoken',
       });
+      const jwt = await registry.natsUserJwt(`agent-${i}`);
       costs.push(performance.now() - at);
-      last = user;
+      if (!jwt) throw new Error(`agent-${i} got no NATS user JWT`);
+      last = { user, jwt };
     }
     const totalMs = performance.now() - started;
 
     // The last one registered is let in: it reads its cluster's backend set with its own key.
     const agent = await connectNats(
-      { url: nats.url, credentials: { kind: 'nkey', seed: last!.getSeed() }, ...(nats.tls ? { tls: nats.tls } : {}) },
-      { name: 'registrations last agent', logger: silentLogger, inboxPrefix: agentInboxPrefix(last!.getPublicKey()) },
+      { url: nats.url, credentials: { kind: 'jwt', jwt: () => last!.jwt, seed: last!.user.getSeed() }, ...(nats.tls ? { tls: nats.tls } : {}) },
+      { name: 'registrations last agent', logger: silentLogger, inboxPrefix: agentInboxPrefix(last!.user.getPublicKey()) },
     );
     const jsm = await jetstreamManager(agent, { checkAPI: false });
     const stored = await jsm.direct.getMessage(kvStreamName(LB_BUCKET), { last_by_subj: kvSubject(LB_BUCKET, backendSetKey(CLUSTER)) });
@@ -91,7 +93,7 @@ export async function benchRegistrations(): Promise<BenchResult> {
 
     const around = (n: number) => median(costs.slice(Math.max(0, n - WINDOW), Math.min(costs.length, n + WINDOW)));
     return {
-      name: `registrations (${REGISTRATIONS} in a row: NATS user + state record, embedded nats-server with TLS)`,
+      name: `registrations (${REGISTRATIONS} in a row: NATS key claim, state record and user JWT, embedded nats-server with TLS)`,
       rows: [
         { metric: 'registrations per second', value: Math.round((REGISTRATIONS / totalMs) * 1000 * 10) / 10, unit: '/s' },
         { metric: 'one registration, median around the 100th', value: round(around(100)), unit: 'ms' },
