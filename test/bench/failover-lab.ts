@@ -105,8 +105,8 @@ export class VipWatch {
     }
   }
 
-  /** Every VIP add/removal and neighbour change for the VIP in [fromMs, toMs], as lines relative to `fromMs`. */
-  describe(fromMs: number, toMs: number): string[] {
+  /** Every VIP add/removal and neighbour change for the VIP in [fromMs, toMs], as lines relative to `zeroMs` (the fault). */
+  describe(fromMs: number, toMs: number, zeroMs = fromMs): string[] {
     this.poll();
     const lines = [
       ...this.events
@@ -114,7 +114,7 @@ export class VipWatch {
         .map((e) => ({ atMs: e.atMs, text: `${e.host} ${e.added ? 'added' : 'removed'} the VIP` })),
       ...this.neighbour.filter((n) => n.atMs >= fromMs && n.atMs <= toMs).map((n) => ({ atMs: n.atMs, text: `observer neighbour: ${n.line}` })),
     ];
-    return lines.sort((a, b) => a.atMs - b.atMs).map((l) => `+${l.atMs - fromMs} ms ${l.text}`);
+    return lines.sort((a, b) => a.atMs - b.atMs).map((l) => `${l.atMs >= zeroMs ? '+' : ''}${l.atMs - zeroMs} ms ${l.text}`);
   }
 
   /** The monitors' pids, which must not be pinned with the holder's processes. */

@@ -147,7 +147,7 @@ async function trial(
     return { ms, vipMs: moved ? moved.atMs - t0 : undefined, holderLedEtcd: leader === undefined ? undefined : leader === holder };
   } finally {
     if (ms < 0 || ms > explainOverMs) {
-      const seen = ins.watch.describe(t0 - 100, Date.now());
+      const seen = ins.watch.describe(t0 - 100, Date.now(), t0);
       const moved = ins.watch.events.find((e) => e.added && e.host !== holder && e.atMs >= t0);
       const after = moved
         ? `requests started after ${moved.host} took the VIP got: ${prober.outcomes(moved.atMs, Date.now())}`
@@ -362,9 +362,9 @@ export async function benchFailover(): Promise<BenchResult> {
       });
     const ff = result.falseFailovers;
     if (ff) {
-      const cpu = ff.pinned ? 'its CPU saturated' : 'the machine saturated (one CPU, nothing pinned)';
+      const cpu = ff.pinned ? "the holder's CPU saturated" : 'the whole machine saturated (one CPU, nothing pinned)';
       rows.push({
-        metric: `${setup} false failovers, ${falseFailoverSeconds} s with the holder's ${cpu} and its link full`,
+        metric: `${setup} false failovers, ${falseFailoverSeconds} s with ${cpu} and its link full`,
         value: ff.changes,
         unit: 'moves',
         target: '0',
