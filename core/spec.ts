@@ -442,7 +442,10 @@ function toSpec(raw: RawSpec): { spec?: ClusterSpec; issues: SpecIssue[] } {
       apiserverPort: e.apiserverPort,
       loadBalancer: e.loadBalancer,
       runAs: e.runAs,
-      keepalived: { ...e.keepalived, advertIntervalMs: e.keepalived.advertIntervalMs ?? KEEPALIVED_PROFILE_ADVERT_MS[e.keepalived.profile] },
+      // One key order whether cluster.yaml gave the interval or not: specs are compared by their JSON (add-node).
+      keepalived: (({ advertIntervalMs, ...rest }) => ({ ...rest, advertIntervalMs: advertIntervalMs ?? KEEPALIVED_PROFILE_ADVERT_MS[rest.profile] }))(
+        e.keepalived,
+      ),
       haproxy: {
         timeouts: {
           clientMs: e.haproxy.timeouts.client,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ClusterSpec } from '../../core/spec.js';
+import { specFromObject, specToObject, type ClusterSpec } from '../../core/spec.js';
 import { loadSpec } from '../../core/validate.js';
 import { REPO_ROOT } from '../../test/kubeadm-sim/testing.js';
 import { addNodeProblems } from './add-node.js';
@@ -16,6 +16,12 @@ describe('add-node spec check', () => {
 
   it('accepts the stored spec plus exactly the named node', () => {
     expect(addNodeProblems(without(full, newest), full, newest)).toEqual([]);
+  });
+
+  it('accepts it when the stored spec was read back from the store (the deployed one, as the coordinator holds it)', () => {
+    // The store keeps specToObject's shape, with every default written out; cluster.yaml leaves them out.
+    const stored = specFromObject(JSON.parse(JSON.stringify(specToObject(without(full, newest)))), 'kha-state spec');
+    expect(addNodeProblems(stored, full, newest)).toEqual([]);
   });
 
   it('refuses a spec that does not list the node', () => {
