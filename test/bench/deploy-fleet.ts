@@ -33,6 +33,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, request, type Server as HttpsServer } from 'node:https';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { LocalHostOps, tail, type ExecOptions, type ExecResult } from '../../agent/hostops.js';
@@ -65,6 +66,22 @@ export interface FleetOptions {
   readonly logDir: string;
 }
 
+/**
+ * What a simulated host asks of the cluster model: the Fleet itself in its process, or (deploy-agents.ts) a proxy that
+ * forwards over IPC to the process holding it. A failed command rejects with a FleetFailure (its exit code).
+ */
+export interface FleetModel {
+  readonly vip: string;
+  readonly kubernetesVersion: string;
+  kubeadm(host: FleetHost, root: string, args: readonly string[]): Promise<string>;
+  kubectl(host: FleetHost, root: string, args: readonly string[]): Promise<string>;
+  holdsVip(host: string): boolean;
+  /** The preflight VRRP probe went in (`start`) or was first read (`read`) on `host`, at `at` (epoch ms). */
+  noteVrrpListen(host: string, event: 'start' | 'read', at: number): void;
+  /** A command nothing answered. */
+  noteUnsimulated(line: string): void;
+}
+
 /** One kubeadm run, as the simulator's invocation log records it. */
 export interface FleetInvocation {
   readonly host: string;
@@ -74,13 +91,70 @@ export interface FleetInvocation {
   readonly exitCode: number;
 }
 
+/** The event loop's cumulative idle and active time (ms) at `at` (epoch ms). */
+export interface LoopSample {
+  readonly at: number;
+  readonly idle: number;
+  readonly active: number;
+}
+
+/** How busy a process's event loop was over [from, to], 0..1, from its samples. */
+export function loopBusy(samples: readonly LoopSample[], from: number, to: number): number {
+  if (samples.length < 2) return 0;
+  const first = samples.findLast((s) => s.at <= from) ?? samples[0]!;
+  const last = samples.find((s) => s.at >= to) ?? samples.at(-1)!;
+  const active = last.active - first.active;
+  const total = active + last.idle - first.idle;
+  return total > 0 ? active / total : 0;
+}
+
+/** Samples this process's event-loop utilisation, so any window can be asked later how busy the process was. */
+export class LoopSampler {
+  readonly samples: LoopSample[] = [];
+  private readonly timer: NodeJS.Timeout;
+  constructor(everyMs = 50) {
+    this.take();
+    this.timer = setInterval(() => this.take(), everyMs);
+    this.timer.unref();
+  }
+  private take(): void {
+    const { idle, active } = performance.eventLoopUtilization();
+    this.samples.push({ at: Date.now(), idle, active });
+  }
+  stop(): void {
+    clearInterval(this.timer);
+    this.take();
+  }
+  busy(from: number, to: number): number {
+    this.take();
+    return loopBusy(this.samples, from, to);
+  }
+}
+
+/** A file kubeadm writes: host path, content, mode. */
+type HostFile = [string, string, number];
+
+/** What kubeadm would generate, signed before the deploy (Fleet.prepare). */
+interface Pki {
+  readonly ca: CertAndKey;
+  readonly etcdCa: CertAndKey;
+  readonly frontProxyCa: CertAndKey;
+  readonly caHash: string;
+  /** Per host: a control-plane node's certificates, kubeconfigs and kubelet files; a worker's kubelet files. */
+  readonly hosts: ReadonlyMap<string, HostFile[]>;
+  /** Per control-plane host: super-admin.conf, which only init writes. */
+  readonly superAdmin: ReadonlyMap<string, HostFile[]>;
+  /** The SANs in every apiserver certificate (the names and addresses of all control-plane nodes among them). */
+  readonly apiserverSans: readonly string[];
+}
+
 interface ControlPlaneServices {
   apiserver?: StandInApiserver;
   etcd?: HttpsServer;
   haproxy?: ChildProcess;
 }
 
-class Failure extends Error {
+export class FleetFailure extends Error {
   constructor(
     message: string,
     readonly exitCode = 1,
@@ -127,13 +201,15 @@ const get = (o: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
 
 /** The model every simulated host answers from: the cluster's PKI, tokens, Nodes, etcd members, LB and VIP. */
-export class Fleet {
+export class Fleet implements FleetModel {
   readonly invocations: FleetInvocation[] = [];
+  /** Each control-plane host's preflight VRRP listen: from the probe going in to its first read (the agent's own sleep). */
+  readonly vrrpListens = new Map<string, { start: number; end?: number }>();
   /** Commands a host was asked to run that nothing here answers: a deploy that needs one is not measured faithfully. */
   readonly unsimulated = new Set<string>();
-  private ca: CertAndKey | undefined;
-  private etcdCa: CertAndKey | undefined;
-  private frontProxyCa: CertAndKey | undefined;
+  private prepared: Pki | undefined;
+  /** kubeadm init has run. */
+  private initialised = false;
   private readonly tokens = new Set<string>();
   /** The kubeadm-certs Secret: the key it is encrypted with, while it exists. */
   private certificateKey: string | undefined;
@@ -143,14 +219,44 @@ export class Fleet {
   private readonly services = new Map<string, ControlPlaneServices>();
   private vipHolder: FleetHost | undefined;
   private vipServer: Server | undefined;
-  private readonly hosts = new Map<string, { host: FleetHost; ops: FleetHostOps }>();
+  /** The model's own view of each host's files (the same directories the agents' HostOps use). */
+  private readonly files = new Map<string, LocalHostOps>();
+  /** Told whenever the VIP moves (agent processes keep `holdsVip` synchronous). */
+  onVipMoved: (holder: string | undefined) => void = () => undefined;
 
   constructor(readonly options: FleetOptions) {}
 
-  hostOps(host: FleetHost, root: string): FleetHostOps {
-    const ops = new FleetHostOps(this, host, root);
-    this.hosts.set(host.name, { host, ops });
+  get vip(): string {
+    return this.options.vip;
+  }
+
+  get kubernetesVersion(): string {
+    return this.options.kubernetesVersion;
+  }
+
+  noteVrrpListen(host: string, event: 'start' | 'read', at: number): void {
+    if (event === 'start') this.vrrpListens.set(host, { start: at });
+    else {
+      const listen = this.vrrpListens.get(host);
+      if (listen && listen.end === undefined) listen.end = at;
+    }
+  }
+
+  noteUnsimulated(line: string): void {
+    this.unsimulated.add(line);
+  }
+
+  private opsFor(root: string): LocalHostOps {
+    const known = this.files.get(root);
+    if (known) return known;
+    const ops = new LocalHostOps(root, silentLogger);
+    this.files.set(root, ops);
     return ops;
+  }
+
+  /** controlPlaneEndpoint: the VIP and the load balancer's port. */
+  get endpoint(): string {
+    return `${this.vipAddress}:${this.options.lbPort}`;
   }
 
   get vipAddress(): string {
@@ -183,14 +289,15 @@ export class Fleet {
 
   // ---- kubeadm ----
 
-  async kubeadm(host: FleetHost, ops: FleetHostOps, args: readonly string[]): Promise<string> {
+  async kubeadm(host: FleetHost, root: string, args: readonly string[]): Promise<string> {
+    const ops = this.opsFor(root);
     const line = args.join(' ');
     if (line === 'version -o short') return `${this.options.kubernetesVersion}\n`;
     const config = () => {
       const at = args.indexOf('--config');
-      if (at < 0) throw new Failure(`bench host: kubeadm ${args[0]} without --config is not simulated`);
+      if (at < 0) throw new FleetFailure(`bench host: kubeadm ${args[0]} without --config is not simulated`);
       return ops.readFile(args[at + 1]!).then((text) => {
-        if (text === undefined) throw new Failure(`unable to read config from "${args[at + 1]}" : open ${args[at + 1]}: no such file or directory`);
+        if (text === undefined) throw new FleetFailure(`unable to read config from "${args[at + 1]}" : open ${args[at + 1]}: no such file or directory`);
         return kubeadmDocuments(text);
       });
     };
@@ -198,7 +305,7 @@ export class Fleet {
     if (args[0] === 'join') return this.timed(host, args, () => this.join(host, ops, config));
     if (line.startsWith('init phase upload-certs')) {
       const key = get((await config()).get('InitConfiguration'), 'certificateKey');
-      if (typeof key !== 'string' || !/^[a-f0-9]{64}$/.test(key)) throw new Failure('bench host: upload-certs needs InitConfiguration.certificateKey');
+      if (typeof key !== 'string' || !/^[a-f0-9]{64}$/.test(key)) throw new FleetFailure('bench host: upload-certs needs InitConfiguration.certificateKey');
       this.requireCluster(ops);
       this.certificateKey = key;
       return '[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n';
@@ -209,7 +316,7 @@ export class Fleet {
       const token = randomToken();
       this.tokens.add(token);
       const endpoint = String(get(docs.get('ClusterConfiguration'), 'controlPlaneEndpoint'));
-      return `${flatJoinCommand(joinCommand(endpoint, token, [caCertHash(this.ca!.certPem)], false, ''))}\n`;
+      return `${flatJoinCommand(joinCommand(endpoint, token, [this.pki().caHash], false, ''))}\n`;
     }
     if (args[0] === 'token' && args[1] === 'delete' && args[2]) {
       this.requireCluster(ops);
@@ -217,7 +324,7 @@ export class Fleet {
       return `bootstrap token "${args[2]}" deleted\n`;
     }
     if (line === 'certs check-expiration') return this.checkExpiration(ops);
-    throw new Failure(`bench host: "kubeadm ${line}" is not simulated`, 127);
+    throw new FleetFailure(`bench host: "kubeadm ${line}" is not simulated`, 127);
   }
 
   /** Runs one init or join and records it as the simulator's invocation log would. */
@@ -227,35 +334,42 @@ export class Fleet {
     try {
       return await work();
     } catch (err) {
-      exitCode = err instanceof Failure ? err.exitCode : 1;
+      exitCode = err instanceof FleetFailure ? err.exitCode : 1;
       throw err;
     } finally {
       this.invocations.push({ host: host.name, argv: [...argv], start, end: Date.now(), exitCode });
     }
   }
 
-  private requireCluster(ops: FleetHostOps): void {
-    if (!this.ca) throw new Failure('bench host: there is no cluster yet (kubeadm init has not run)');
-    if (!existsSync(join(ops.root, 'etc/kubernetes/admin.conf')))
-      throw new Failure('failed to load admin kubeconfig: open /etc/kubernetes/admin.conf: no such file or directory');
+  private requireCluster(ops: LocalHostOps): void {
+    if (!this.initialised) throw new FleetFailure('bench host: there is no cluster yet (kubeadm init has not run)');
+    if (!existsSync(join(ops.root, 'etc/kubernetes/admin.conf'))) {
+      throw new FleetFailure('failed to load admin kubeconfig: open /etc/kubernetes/admin.conf: no such file or directory');
+    }
   }
 
-  private async init(host: FleetHost, ops: FleetHostOps, config: () => Promise<Map<string, Record<string, unknown>>>, uploadCerts: boolean): Promise<string> {
+  private pki(): Pki {
+    if (!this.prepared) throw new Error('bench host: Fleet.prepare() has not run');
+    return this.prepared;
+  }
+
+  private checkEndpoint(endpoint: string): void {
+    if (endpoint !== this.endpoint) throw new FleetFailure(`bench host: the controlPlaneEndpoint is ${endpoint}, the simulated cluster has ${this.endpoint}`);
+  }
+
+  private async init(host: FleetHost, ops: LocalHostOps, config: () => Promise<Map<string, Record<string, unknown>>>, uploadCerts: boolean): Promise<string> {
     const started = Date.now();
     const docs = await config();
-    if (this.ca) throw new Failure('bench host: the cluster was initialised already');
+    if (this.initialised) throw new FleetFailure('bench host: the cluster was initialised already');
     const name = String(get(docs.get('InitConfiguration'), 'nodeRegistration', 'name') ?? host.name);
-    if (name !== host.name) throw new Failure(`bench host: InitConfiguration names node ${name}, this host is ${host.name}`);
+    if (name !== host.name) throw new FleetFailure(`bench host: InitConfiguration names node ${name}, this host is ${host.name}`);
     const endpoint = String(get(docs.get('ClusterConfiguration'), 'controlPlaneEndpoint') ?? '');
+    this.checkEndpoint(endpoint);
     const sans = (get(docs.get('ClusterConfiguration'), 'apiServer', 'certSANs') as string[] | undefined) ?? [];
-    const now = Date.now();
-    [this.ca, this.etcdCa, this.frontProxyCa] = await Promise.all([
-      createCA('kubernetes', ALG, now),
-      createCA('etcd-ca', ALG, now),
-      createCA('front-proxy-ca', ALG, now),
-    ]);
-    await this.writeCAs(ops, true);
-    await this.controlPlaneFiles(host, ops, endpoint, sans, true);
+    const missing = sans.filter((s) => !this.pki().apiserverSans.includes(s));
+    if (missing.length > 0) throw new FleetFailure(`bench host: certSANs ${missing.join(', ')} are not in the prepared apiserver certificate`);
+    this.initialised = true;
+    await this.writeFiles(ops, [...this.caFiles(true), ...this.pki().hosts.get(host.name)!, ...this.pki().superAdmin.get(host.name)!]);
     this.members.push({ id: memberId(), name: host.name, address: host.address });
     await this.startControlPlane(host, ops);
     const key = get(docs.get('InitConfiguration'), 'certificateKey');
@@ -265,7 +379,7 @@ export class Fleet {
     this.tokens.add(token);
     this.nodes.set(host.name, { role: 'control-plane', ready: true });
     await sleep(Math.max(0, this.options.initMs - (Date.now() - started)));
-    const hash = caCertHash(this.ca.certPem);
+    const hash = this.pki().caHash;
     return initDoneText({
       kubeConfigPath: '/etc/kubernetes/admin.conf',
       controlPlaneEndpoint: endpoint,
@@ -275,33 +389,35 @@ export class Fleet {
     });
   }
 
-  private async join(host: FleetHost, ops: FleetHostOps, config: () => Promise<Map<string, Record<string, unknown>>>): Promise<string> {
+  private async join(host: FleetHost, ops: LocalHostOps, config: () => Promise<Map<string, Record<string, unknown>>>): Promise<string> {
     const started = Date.now();
     const join = (await config()).get('JoinConfiguration');
     const name = String(get(join, 'nodeRegistration', 'name') ?? host.name);
-    if (name !== host.name) throw new Failure(`bench host: JoinConfiguration names node ${name}, this host is ${host.name}`);
-    if (!this.ca) throw new Failure('bench host: there is no cluster to join');
+    if (name !== host.name) throw new FleetFailure(`bench host: JoinConfiguration names node ${name}, this host is ${host.name}`);
+    if (!this.initialised) throw new FleetFailure('bench host: there is no cluster to join');
     const endpoint = String(get(join, 'discovery', 'bootstrapToken', 'apiServerEndpoint') ?? '');
     const token = String(get(join, 'discovery', 'bootstrapToken', 'token') ?? '');
     const hashes = (get(join, 'discovery', 'bootstrapToken', 'caCertHashes') as string[] | undefined) ?? [];
     const controlPlane = get(join, 'controlPlane') !== undefined && get(join, 'controlPlane') !== null;
-    if (controlPlane !== (host.role === 'control-plane'))
-      throw new Failure(`bench host: a ${controlPlane ? 'control-plane' : 'worker'} join on ${host.role} ${host.name}`);
+    if (controlPlane !== (host.role === 'control-plane')) {
+      throw new FleetFailure(`bench host: a ${controlPlane ? 'control-plane' : 'worker'} join on ${host.role} ${host.name}`);
+    }
     // Discovery: the endpoint must really answer with a certificate of this CA, as kubeadm's token discovery needs.
     await this.discover(endpoint);
+    this.checkEndpoint(endpoint);
     if (!this.tokens.has(token)) {
-      throw new Failure(
+      throw new FleetFailure(
         `error execution phase preflight: couldn't validate the identity of the API Server: could not find a JWS signature in the cluster-info ConfigMap for token ID "${token.split('.')[0]}"`,
       );
     }
-    const pin = caCertHash(this.ca.certPem);
+    const pin = this.pki().caHash;
     if (!hashes.includes(pin)) {
-      throw new Failure(
+      throw new FleetFailure(
         `error execution phase preflight: couldn't validate the identity of the API Server: cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${pin}" are pinned`,
       );
     }
     if (await ops.exists('/etc/kubernetes/kubelet.conf')) {
-      throw new Failure(
+      throw new FleetFailure(
         'error execution phase preflight: [preflight] Some fatal errors occurred:\n\t[ERROR FileAvailable--etc-kubernetes-kubelet.conf]: /etc/kubernetes/kubelet.conf already exists',
       );
     }
@@ -309,23 +425,22 @@ export class Fleet {
     if (controlPlane) {
       const key = String(get(join, 'controlPlane', 'certificateKey') ?? '');
       if (this.certificateKey === undefined) {
-        throw new Failure(
+        throw new FleetFailure(
           'error execution phase control-plane-prepare/download-certs: error downloading certs: error downloading the secret: Secret "kubeadm-certs" was not found in the "kube-system" Namespace. This Secret might have expired. Please, run `kubeadm init phase upload-certs --upload-certs` on a control plane to generate a new one',
         );
       }
-      if (key !== this.certificateKey)
-        throw new Failure(
+      if (key !== this.certificateKey) {
+        throw new FleetFailure(
           'error execution phase control-plane-prepare/download-certs: error downloading certs: error decoding secret data with provided key: cipher: message authentication failed',
         );
-      await this.writeCAs(ops, true);
-      await this.controlPlaneFiles(host, ops, endpoint, [], false);
+      }
+      await this.writeFiles(ops, [...this.caFiles(true), ...this.pki().hosts.get(host.name)!]);
       // kubeadm adds the member as a learner and promotes it before the join returns.
       this.members.push({ id: memberId(), name: host.name, address: host.address });
       await this.startControlPlane(host, ops);
       done = joinControlPlaneDoneText('/etc/kubernetes/admin.conf', true);
     } else {
-      await this.writeCAs(ops, false);
-      await this.kubeletFiles(host, ops, endpoint);
+      await this.writeFiles(ops, [...this.caFiles(false), ...this.pki().hosts.get(host.name)!]);
       done = JOIN_WORKER_DONE;
     }
     await sleep(Math.max(0, (controlPlane ? this.options.controlPlaneJoinMs : this.options.workerJoinMs) - (Date.now() - started)));
@@ -340,7 +455,7 @@ export class Fleet {
     for (;;) {
       try {
         const status = await new Promise<number>((resolve, reject) => {
-          const req = request({ host: address, port, path: '/healthz', ca: this.ca!.certPem, agent: false, timeout: 5_000 }, (res) => {
+          const req = request({ host: address, port, path: '/healthz', ca: this.pki().ca.certPem, agent: false, timeout: 5_000 }, (res) => {
             res.resume();
             res.on('end', () => resolve(res.statusCode ?? 0));
           });
@@ -352,7 +467,7 @@ export class Fleet {
         throw new Error(`HTTP ${status}`);
       } catch (err) {
         if (Date.now() > until) {
-          throw new Failure(
+          throw new FleetFailure(
             `error execution phase preflight: couldn't validate the identity of the API Server: Get "https://${endpoint}/healthz": ${(err as Error).message}`,
           );
         }
@@ -361,102 +476,142 @@ export class Fleet {
     }
   }
 
-  private async writeCAs(ops: FleetHostOps, withKeys: boolean): Promise<void> {
-    const files: [string, string, number][] = [[`${PKI}/ca.crt`, this.ca!.certPem, 0o644]];
+  private caFiles(withKeys: boolean): HostFile[] {
+    const { ca, etcdCa, frontProxyCa } = this.pki();
+    const files: HostFile[] = [[`${PKI}/ca.crt`, ca.certPem, 0o644]];
     if (withKeys) {
       files.push(
-        [`${PKI}/ca.key`, this.ca!.keyPem, 0o600],
-        [`${PKI}/etcd/ca.crt`, this.etcdCa!.certPem, 0o644],
-        [`${PKI}/etcd/ca.key`, this.etcdCa!.keyPem, 0o600],
-        [`${PKI}/front-proxy-ca.crt`, this.frontProxyCa!.certPem, 0o644],
-        [`${PKI}/front-proxy-ca.key`, this.frontProxyCa!.keyPem, 0o600],
+        [`${PKI}/ca.key`, ca.keyPem, 0o600],
+        [`${PKI}/etcd/ca.crt`, etcdCa.certPem, 0o644],
+        [`${PKI}/etcd/ca.key`, etcdCa.keyPem, 0o600],
+        [`${PKI}/front-proxy-ca.crt`, frontProxyCa.certPem, 0o644],
+        [`${PKI}/front-proxy-ca.key`, frontProxyCa.keyPem, 0o600],
       );
     }
-    for (const [path, content, mode] of files) await ops.writeFile(path, content, mode);
+    return files;
   }
 
-  private async writePair(ops: FleetHostOps, base: string, ca: CertAndKey, req: LeafRequest): Promise<CertAndKey> {
-    const pair = await signLeaf(ca, req, ALG, Date.now());
-    await ops.writeFile(`${PKI}/${base}.crt`, pair.certPem, 0o644);
-    await ops.writeFile(`${PKI}/${base}.key`, pair.keyPem, 0o600);
-    return pair;
+  private async writeFiles(ops: LocalHostOps, files: readonly HostFile[]): Promise<void> {
+    await Promise.all(files.map(([path, content, mode]) => ops.writeFile(path, content, mode)));
   }
 
-  private async kubeconfig(ops: FleetHostOps, file: string, server: string, user: string, organizations: string[] = []): Promise<void> {
-    const pair = await signLeaf(this.ca!, { commonName: user, organizations, usages: ['client'] }, ALG, Date.now());
-    const text = renderKubeconfig({
-      clusterName: 'kubernetes',
-      server,
-      caPem: this.ca!.certPem,
-      userName: user,
-      clientCertPem: pair.certPem,
-      clientKeyPem: pair.keyPem,
-    });
-    await ops.writeFile(`/etc/kubernetes/${file}`, text, 0o600);
-  }
-
-  /** kubeadm's certificates and kubeconfigs of a control-plane node. */
-  private async controlPlaneFiles(host: FleetHost, ops: FleetHostOps, endpoint: string, extraSans: readonly string[], init: boolean): Promise<void> {
-    const ip = host.address;
-    const vip = this.vipAddress;
-    const server = `https://${endpoint}`;
-    await Promise.all([
-      this.writePair(ops, 'apiserver', this.ca!, {
-        commonName: 'kube-apiserver',
-        dnsNames: [host.name, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
-        ips: [...new Set(['10.96.0.1', ip, vip, ...extraSans.filter((s) => /^[\d.]+$|:/.test(s))])],
-        usages: ['server'],
-      }),
-      this.writePair(ops, 'apiserver-kubelet-client', this.ca!, {
-        commonName: 'kube-apiserver-kubelet-client',
-        organizations: ['kubeadm:cluster-admins'],
-        usages: ['client'],
-      }),
-      this.writePair(ops, 'apiserver-etcd-client', this.etcdCa!, { commonName: 'kube-apiserver-etcd-client', usages: ['client'] }),
-      this.writePair(ops, 'front-proxy-client', this.frontProxyCa!, { commonName: 'front-proxy-client', usages: ['client'] }),
-      this.writePair(ops, 'etcd/server', this.etcdCa!, {
-        commonName: host.name,
-        dnsNames: [host.name, 'localhost'],
-        ips: [ip, '127.0.0.1', '::1'],
-        usages: ['server', 'client'],
-      }),
-      this.writePair(ops, 'etcd/peer', this.etcdCa!, {
-        commonName: host.name,
-        dnsNames: [host.name, 'localhost'],
-        ips: [ip, '127.0.0.1', '::1'],
-        usages: ['server', 'client'],
-      }),
-      this.writePair(ops, 'etcd/healthcheck-client', this.etcdCa!, { commonName: 'kube-etcd-healthcheck-client', usages: ['client'] }),
-      this.kubeconfig(ops, 'admin.conf', server, 'kubernetes-admin', ['kubeadm:cluster-admins']),
-      this.kubeconfig(ops, 'controller-manager.conf', `https://${ip}:${this.options.apiserverPort}`, 'system:kube-controller-manager'),
-      this.kubeconfig(ops, 'scheduler.conf', `https://${ip}:${this.options.apiserverPort}`, 'system:kube-scheduler'),
-      ...(init ? [this.kubeconfig(ops, 'super-admin.conf', `https://${ip}:${this.options.apiserverPort}`, 'kubernetes-super-admin', ['system:masters'])] : []),
-      this.kubeletFiles(host, ops, endpoint),
+  /**
+   * Everything kubeadm would generate for these hosts, signed before the deploy so that no signing happens while it
+   * is measured (kubeadm's key generation and signing is host CPU, not the coordinator's): the CAs, each control-plane
+   * node's certificates and kubeconfigs, each node's kubelet client certificate and kubelet.conf.
+   */
+  async prepare(hosts: readonly FleetHost[]): Promise<void> {
+    const now = Date.now();
+    const [ca, etcdCa, frontProxyCa] = await Promise.all([
+      createCA('kubernetes', ALG, now),
+      createCA('etcd-ca', ALG, now),
+      createCA('front-proxy-ca', ALG, now),
     ]);
-  }
-
-  /** The kubelet's kubeconfig and client certificate (TLS bootstrap's outcome), on every node. */
-  private async kubeletFiles(host: FleetHost, ops: FleetHostOps, endpoint: string): Promise<void> {
-    const pair = await signLeaf(this.ca!, { commonName: `system:node:${host.name}`, organizations: ['system:nodes'], usages: ['client'] }, ALG, Date.now());
-    await ops.writeFile(KUBELET_CLIENT_CERT, `${pair.certPem}${pair.keyPem}`, 0o600);
-    await ops.writeFile(
-      '/etc/kubernetes/kubelet.conf',
-      renderKubeconfig({
+    const server = `https://${this.endpoint}`;
+    const pair = async (base: string, signer: CertAndKey, req: LeafRequest): Promise<HostFile[]> => {
+      const p = await signLeaf(signer, req, ALG, now);
+      return [
+        [`${PKI}/${base}.crt`, p.certPem, 0o644],
+        [`${PKI}/${base}.key`, p.keyPem, 0o600],
+      ];
+    };
+    const kubeconfig = async (file: string, url: string, user: string, organizations: string[] = []): Promise<HostFile[]> => {
+      const p = await signLeaf(ca, { commonName: user, organizations, usages: ['client'] }, ALG, now);
+      return [
+        [
+          `/etc/kubernetes/${file}`,
+          renderKubeconfig({ clusterName: 'kubernetes', server: url, caPem: ca.certPem, userName: user, clientCertPem: p.certPem, clientKeyPem: p.keyPem }),
+          0o600,
+        ],
+      ];
+    };
+    const kubelet = async (host: FleetHost): Promise<HostFile[]> => {
+      const p = await signLeaf(ca, { commonName: `system:node:${host.name}`, organizations: ['system:nodes'], usages: ['client'] }, ALG, now);
+      const conf = renderKubeconfig({
         clusterName: 'kubernetes',
-        server: `https://${endpoint}`,
-        caPem: this.ca!.certPem,
+        server,
+        caPem: ca.certPem,
         userName: 'default-auth',
         clusterEntryName: 'default-cluster',
         contextName: 'default-context',
         clientCertFile: KUBELET_CLIENT_CERT,
         clientKeyFile: KUBELET_CLIENT_CERT,
+      });
+      return [
+        [KUBELET_CLIENT_CERT, `${p.certPem}${p.keyPem}`, 0o600],
+        ['/etc/kubernetes/kubelet.conf', conf, 0o600],
+      ];
+    };
+    // kubeadm puts ClusterConfiguration.apiServer.certSANs (the coordinator lists the VIP, every control-plane node,
+    // loopback) into every control-plane node's apiserver certificate, next to its own names.
+    const cp = hosts.filter((h) => h.role === 'control-plane');
+    const apiserverIps = [...new Set(['10.96.0.1', this.vipAddress, '127.0.0.1', ...cp.map((h) => h.address)])];
+    const apiserverNames = (host: FleetHost) => [
+      ...new Set([
+        host.name,
+        'kubernetes',
+        'kubernetes.default',
+        'kubernetes.default.svc',
+        'kubernetes.default.svc.cluster.local',
+        'localhost',
+        ...cp.map((h) => h.name),
+      ]),
+    ];
+    const controlPlane = async (host: FleetHost): Promise<HostFile[]> => {
+      const ip = host.address;
+      const own = `https://${ip}:${this.options.apiserverPort}`;
+      const etcdNames = {
+        commonName: host.name,
+        dnsNames: [host.name, 'localhost'],
+        ips: [ip, '127.0.0.1', '::1'],
+        usages: ['server', 'client'] as ('server' | 'client')[],
+      };
+      const parts = await Promise.all([
+        pair('apiserver', ca, {
+          commonName: 'kube-apiserver',
+          dnsNames: apiserverNames(host),
+          ips: apiserverIps,
+          usages: ['server'],
+        }),
+        pair('apiserver-kubelet-client', ca, { commonName: 'kube-apiserver-kubelet-client', organizations: ['kubeadm:cluster-admins'], usages: ['client'] }),
+        pair('apiserver-etcd-client', etcdCa, { commonName: 'kube-apiserver-etcd-client', usages: ['client'] }),
+        pair('front-proxy-client', frontProxyCa, { commonName: 'front-proxy-client', usages: ['client'] }),
+        pair('etcd/server', etcdCa, etcdNames),
+        pair('etcd/peer', etcdCa, etcdNames),
+        pair('etcd/healthcheck-client', etcdCa, { commonName: 'kube-etcd-healthcheck-client', usages: ['client'] }),
+        kubeconfig('admin.conf', server, 'kubernetes-admin', ['kubeadm:cluster-admins']),
+        kubeconfig('controller-manager.conf', own, 'system:kube-controller-manager'),
+        kubeconfig('scheduler.conf', own, 'system:kube-scheduler'),
+        kubelet(host),
+      ]);
+      return parts.flat();
+    };
+    const hostFiles = new Map<string, HostFile[]>();
+    const superAdmin = new Map<string, HostFile[]>();
+    await Promise.all(
+      hosts.map(async (h) => {
+        hostFiles.set(h.name, h.role === 'control-plane' ? await controlPlane(h) : await kubelet(h));
+        if (h.role === 'control-plane') {
+          superAdmin.set(
+            h.name,
+            await kubeconfig('super-admin.conf', `https://${h.address}:${this.options.apiserverPort}`, 'kubernetes-super-admin', ['system:masters']),
+          );
+        }
       }),
-      0o600,
     );
+    this.prepared = {
+      ca,
+      etcdCa,
+      frontProxyCa,
+      caHash: caCertHash(ca.certPem),
+      hosts: hostFiles,
+      superAdmin,
+      apiserverSans: [...apiserverIps, ...apiserverNames(cp[0]!)],
+    };
   }
 
   /** What the kubelet would start from the static Pods: the apiserver, etcd, and (keepalived-haproxy) the LB. */
-  private async startControlPlane(host: FleetHost, ops: FleetHostOps): Promise<void> {
+  private async startControlPlane(host: FleetHost, ops: LocalHostOps): Promise<void> {
     const s: ControlPlaneServices = {};
     this.services.set(host.name, s);
     const read = (p: string) => readFileSync(join(ops.root, p), 'utf8');
@@ -488,7 +643,8 @@ export class Fleet {
     child.stderr!.on('data', (chunk: Buffer) => writeFileSync(join(this.options.logDir, `haproxy-${host.name}.log`), chunk, { flag: 'a' }));
     const until = Date.now() + 10_000;
     while (!existsSync(join(runDir, 'admin.sock'))) {
-      if (child.exitCode !== null || Date.now() > until) throw new Failure(`bench host: haproxy on ${host.name} did not start (see haproxy-${host.name}.log)`);
+      if (child.exitCode !== null || Date.now() > until)
+        throw new FleetFailure(`bench host: haproxy on ${host.name} did not start (see haproxy-${host.name}.log)`);
       await sleep(20);
     }
     return child;
@@ -497,6 +653,7 @@ export class Fleet {
   /** keepalived, simulated: this node holds the VIP; VIP:lbPort forwards each connection to its haproxy. */
   private async takeVip(host: FleetHost): Promise<void> {
     this.vipHolder = host;
+    this.onVipMoved(host.name);
     if (this.vipServer) return;
     const server = createServer((client) => {
       const holder = this.vipHolder;
@@ -521,7 +678,7 @@ export class Fleet {
   /** etcd's JSON gateway, the three read-only calls of EtcdStatus, answered from the member model. */
   private async startEtcd(host: FleetHost, certPem: string, keyPem: string): Promise<HttpsServer> {
     const header = (self: string) => ({ cluster_id: this.clusterId, member_id: self, revision: '42', raft_term: '2' });
-    const server = createHttpsServer({ cert: certPem, key: keyPem, ca: this.etcdCa!.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    const server = createHttpsServer({ cert: certPem, key: keyPem, ca: this.pki().etcdCa.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
       req.resume();
       req.on('end', () => {
         const self = this.members.find((m) => m.name === host.name)?.id ?? '0';
@@ -566,7 +723,7 @@ export class Fleet {
   }
 
   /** The table of `kubeadm certs check-expiration`, from the certificates on this host. */
-  private async checkExpiration(ops: FleetHostOps): Promise<string> {
+  private async checkExpiration(ops: LocalHostOps): Promise<string> {
     const pki = (base: string) => ops.readFile(`${PKI}/${base}.crt`);
     const embedded = async (file: string) => {
       const text = await ops.readFile(`/etc/kubernetes/${file}`);
@@ -619,8 +776,8 @@ export class Fleet {
 
   // ---- kubectl ----
 
-  kubectl(ops: FleetHostOps, args: readonly string[]): string {
-    this.requireCluster(ops);
+  async kubectl(_host: FleetHost, root: string, args: readonly string[]): Promise<string> {
+    this.requireCluster(this.opsFor(root));
     const rest = [...args];
     for (const flag of ['--kubeconfig', '--server']) {
       const at = rest.indexOf(flag);
@@ -630,7 +787,7 @@ export class Fleet {
     const getNode = /^get node -o json -- (\S+)$/.exec(line);
     if (getNode) {
       const node = this.nodes.get(getNode[1]!);
-      if (!node) throw new Failure(`Error from server (NotFound): nodes "${getNode[1]}" not found`);
+      if (!node) throw new FleetFailure(`Error from server (NotFound): nodes "${getNode[1]}" not found`);
       return `${JSON.stringify({
         apiVersion: 'v1',
         kind: 'Node',
@@ -643,14 +800,14 @@ export class Fleet {
       this.certificateKey = undefined;
       return existed ? 'secret "kubeadm-certs" deleted\n' : '';
     }
-    throw new Failure(`bench host: "kubectl ${line}" is not simulated`, 127);
+    throw new FleetFailure(`bench host: "kubectl ${line}" is not simulated`, 127);
   }
 }
 
 /** One simulated host: real files under `root`, commands answered by the Fleet. */
 export class FleetHostOps extends LocalHostOps {
   constructor(
-    private readonly fleet: Fleet,
+    private readonly fleet: FleetModel,
     readonly host: FleetHost,
     root: string,
   ) {
@@ -662,8 +819,7 @@ export class FleetHostOps extends LocalHostOps {
       '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever',
       `2: eth0    inet ${this.host.address}/24 brd 127.0.0.255 scope global eth0\\       valid_lft forever preferred_lft forever`,
     ];
-    if (this.fleet.holdsVip(this.host.name))
-      lines.push(`2: eth0    inet ${this.fleet.options.vip} scope global eth0\\       valid_lft forever preferred_lft forever`);
+    if (this.fleet.holdsVip(this.host.name)) lines.push(`2: eth0    inet ${this.fleet.vip} scope global eth0\\       valid_lft forever preferred_lft forever`);
     return `${lines.join('\n')}\n`;
   }
 
@@ -671,14 +827,14 @@ export class FleetHostOps extends LocalHostOps {
     const line = args.join(' ');
     switch (command) {
       case 'kubeadm':
-        return this.fleet.kubeadm(this.host, this, args);
+        return this.fleet.kubeadm(this.host, this.root, args);
       case 'kubectl':
-        return this.fleet.kubectl(this, args);
+        return this.fleet.kubectl(this.host, this.root, args);
       case 'haproxy':
         // The configuration check is haproxy's own: run it (a handful per deploy).
         if (args[0] === '-c') {
           const r = await super.exec(command, args, { ...options, allowFailure: true });
-          if (r.exitCode !== 0) throw new Failure(r.stderr || r.stdout, r.exitCode);
+          if (r.exitCode !== 0) throw new FleetFailure(r.stderr || r.stdout, r.exitCode);
           return r.stdout;
         }
         break;
@@ -689,11 +845,17 @@ export class FleetHostOps extends LocalHostOps {
         if (args[0] === 'maddr') return '';
         break;
       case 'nft':
-        if (line === '-f -' || args[0] === 'delete') return '';
+        if (line === '-f -') {
+          this.fleet.noteVrrpListen(this.host.name, 'start', Date.now());
+          return '';
+        }
+        if (args[0] === 'delete') return '';
         // No VIP handover hold was left here (the agent looks at startup).
-        if (args[0] === 'list' && args[1] === 'table') throw new Failure(`Error: No such file or directory\nlist table ${args.slice(2).join(' ')}`, 1);
-        if (args[0] === '-j' && args[1] === 'list' && args[2] === 'set')
+        if (args[0] === 'list' && args[1] === 'table') throw new FleetFailure(`Error: No such file or directory\nlist table ${args.slice(2).join(' ')}`, 1);
+        if (args[0] === '-j' && args[1] === 'list' && args[2] === 'set') {
+          this.fleet.noteVrrpListen(this.host.name, 'read', Date.now());
           return `${JSON.stringify({ nftables: [{ metainfo: { json_schema_version: 1 } }, { set: { family: args[3], table: args[4], name: args[5], elem: [] } }] })}\n`;
+        }
         break;
       case 'sh':
         if (line === '-c command -v kubelet') return '/usr/bin/kubelet\n';
@@ -701,7 +863,7 @@ export class FleetHostOps extends LocalHostOps {
       case 'dpkg-query':
         return `kubelet: ${args[1]}\n`;
       case 'kubelet':
-        if (line === '--version') return `Kubernetes ${this.fleet.options.kubernetesVersion}\n`;
+        if (line === '--version') return `Kubernetes ${this.fleet.kubernetesVersion}\n`;
         break;
       case 'hostname':
         return `${this.host.name}\n`;
@@ -719,8 +881,8 @@ export class FleetHostOps extends LocalHostOps {
       case 'systemctl':
         return '';
     }
-    this.fleet.unsimulated.add(`${command} ${line}`.slice(0, 120));
-    throw new Failure(`bench host: "${command} ${line}" is not simulated`, 127);
+    this.fleet.noteUnsimulated(`${command} ${line}`.slice(0, 120));
+    throw new FleetFailure(`bench host: "${command} ${line}" is not simulated`, 127);
   }
 
   override async exec(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -729,7 +891,7 @@ export class FleetHostOps extends LocalHostOps {
     try {
       result = { exitCode: 0, stdout: await this.answer(command, args, options), stderr: '' };
     } catch (err) {
-      result = { exitCode: err instanceof Failure ? err.exitCode : 1, stdout: '', stderr: `${(err as Error).message}\n` };
+      result = { exitCode: err instanceof FleetFailure ? err.exitCode : 1, stdout: '', stderr: `${(err as Error).message}\n` };
     }
     for (const l of `${result.stdout}${result.stderr}`.split('\n').filter(Boolean)) options.onLine?.(redactSecrets(l, secrets));
     if (result.exitCode !== 0 && !options.allowFailure) {
