@@ -58,7 +58,7 @@ async function buildBinaries(buildInfo) {
     const { metafile } = await bundleEntry({ entry: binary.entry, outfile: bundle, buildInfo, absWorkingDir: root, nodeVersion: NODE_RUNTIME.version });
     metafiles[binary.name] = metafile;
     const output = join(binDir, binary.name);
-    buildExecutable({ node, base, bundle, output, workDir, name: binary.name });
+    buildExecutable({ node, base, bundle, output, workDir, name: binary.name, execArgv: binary.execArgv });
     checkVersion(output, `${binary.name} ${buildInfo.version} (${buildInfo.commit}) node ${NODE_RUNTIME.version}`);
     log(`${output} ${mib(statSync(output).size)} (bundle ${mib(statSync(bundle).size)})`);
   }

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REQUIRE_E2E_ENV } from '../test/netns/describe-e2e.js';
+import { AGENT_EXEC_ARGV, BINARIES } from './lib/binaries.mjs';
 import { BUILD_INFO_MODULE, renderBuildInfo, UNSTAMPED_COMMIT } from './lib/build-info.mjs';
 import { checkSupported, NODE_RUNTIME } from './lib/node-runtime.mjs';
 
@@ -133,6 +134,29 @@ describe('single-file executables', () => {
       expect(bytes.includes(`${SEA_FUSE}:1`)).toBe(true);
       expect(bytes.includes(`${SEA_FUSE}:0`)).toBe(false);
       expect(await ok('readelf', ['-S', '--wide', file])).not.toMatch(/\.debug_info|\.symtab/);
+    }
+  });
+});
+
+describe('built-in Node/V8 flags', () => {
+  it('each executable starts with its own (the agent: small semi-spaces, no JIT, optimised for size), and the agent has no WebAssembly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubeadm-ha-flags-'));
+    try {
+      // A preload reports what the executable started with: process.execArgv comes from the blob, NODE_OPTIONS adds none.
+      const probe = join(dir, 'probe.cjs');
+      writeFileSync(probe, `process.stderr.write(JSON.stringify({ execArgv: process.execArgv, wasm: typeof WebAssembly }) + '\\n');`);
+      const seen: Record<string, { execArgv: string[]; wasm: string }> = {};
+      for (const b of BINARIES) {
+        const r = await run(join(BIN_DIR, b.name), ['--version'], { env: { NODE_OPTIONS: `--require ${probe}` } });
+        expect(r.status, r.stderr).toBe(0);
+        seen[b.name] = JSON.parse(r.stderr.trim().split('\n').at(-1)!);
+      }
+      expect(seen[AGENT]).toEqual({ execArgv: ['--max-semi-space-size=1', '--jitless', '--optimize-for-size'], wasm: 'undefined' });
+      expect(AGENT_EXEC_ARGV).toEqual(seen[AGENT]!.execArgv);
+      expect(seen[COORDINATOR]).toEqual({ execArgv: [], wasm: 'object' });
+      expect(seen['coordinatorctl']).toEqual({ execArgv: [], wasm: 'object' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

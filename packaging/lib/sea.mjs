@@ -1,6 +1,6 @@
 // Node single executable applications: the pinned Node runtime (lib/node-runtime.mjs) plus a blob holding the bundle
 // and its V8 code cache.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -34,8 +34,11 @@ export function prepareBaseBinary(workDir, source) {
 /**
  * Writes the executable `output` from `bundle` (a CommonJS file) and the stripped Node `base`. `node` prepares the
  * blob and must be the same release as `base`: the blob's code cache is V8 bytecode, which only that V8 accepts.
+ * `execArgv` are Node/V8 flags built into the executable (the blob's execArgv, which the pinned Node 24 reads;
+ * NODE_OPTIONS still adds to them). V8 rejects a code cache made under other flags (--jitless, for one, is part of its
+ * check), so the blob is prepared under the same flags.
  */
-export function buildExecutable({ node, base, bundle, output, workDir, name }) {
+export function buildExecutable({ node, base, bundle, output, workDir, name, execArgv = [] }) {
   const blob = join(workDir, `${name}.blob`);
   const config = join(workDir, `${name}.sea.json`);
   writeFileSync(
@@ -47,9 +50,10 @@ export function buildExecutable({ node, base, bundle, output, workDir, name }) {
       disableExperimentalSEAWarning: true,
       // Compiled bytecode in the blob: the agent starts on every boot and after every restart.
       useCodeCache: true,
+      execArgv: [...execArgv],
     }),
   );
-  run(node, ['--experimental-sea-config', config], `preparing the blob for ${name}`);
+  run(node, [...execArgv, '--experimental-sea-config', config], `preparing the blob for ${name}`);
   if (!existsSync(blob)) throw new Error(`node --experimental-sea-config wrote no ${blob}`);
   copyFileSync(base, output);
   chmodSync(output, 0o755);
@@ -59,9 +63,18 @@ export function buildExecutable({ node, base, bundle, output, workDir, name }) {
   chmodSync(output, 0o755);
 }
 
-/** Runs `binary --version` with an empty environment (no PATH, so no node) and checks the line it prints. */
+/**
+ * Runs `binary --version` with an empty environment (no PATH, so no node) and checks the line it prints, and that it
+ * prints nothing else: a rejected code cache (flags that differ from the blob's) or a flag V8 overrides says so on
+ * stderr, and would on every start.
+ */
 export function checkVersion(binary, expected) {
-  const out = execFileSync(binary, ['--version'], { env: {}, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }).trim();
-  if (out !== expected) throw new Error(`${binary} --version printed ${JSON.stringify(out)}, expected ${JSON.stringify(expected)}`);
+  const r = spawnSync(binary, ['--version'], { env: {}, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+  if (r.error) throw new Error(`${binary} --version: ${r.error.message}`);
+  const out = r.stdout.trim();
+  if (r.status !== 0 || out !== expected) {
+    throw new Error(`${binary} --version exited ${r.status} printing ${JSON.stringify(out)}, expected ${JSON.stringify(expected)}\n${r.stderr}`);
+  }
+  if (r.stderr.trim() !== '') throw new Error(`${binary} --version wrote to stderr:\n${r.stderr}`);
   return out;
 }
