@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import {
   addBackend,
@@ -83,6 +84,32 @@ describe('transitions', () => {
     expect(issuesOf(() => withBackends(s, [m0, m0])).join('\n')).toMatch(/appears more than once/);
     expect(issuesOf(() => withBackends(s, [m0, { ...m1, address: m0.address }])).join('\n')).toMatch(/both point at 198\.18\.0\.10:6443/);
     expect(issuesOf(() => emptyBackendSet('Prod_1'))[0]).toMatch(/^cluster: /);
+  });
+
+  it('accept exactly the dotted quads and zone-less IPv6 addresses ipaddr.js reads, whatever the string', () => {
+    const accepted = (address: string) => {
+      try {
+        addBackend(emptyBackendSet('prod'), { name: 'm', address, port: 6443 });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const byIpaddr = (address: string) =>
+      ipaddr.isValid(address) &&
+      (ipaddr.IPv4.isValidFourPartDecimal(address) || (address.includes(':') && !address.includes('%') && ipaddr.IPv6.isValid(address)));
+    const chars = fc.constantFrom(...'0123456789abcdefx.:%'.split(''));
+    const quad = fc.tuple(fc.nat(300), fc.nat(300), fc.nat(300), fc.nat(300)).map((parts) => parts.join('.'));
+    const zeroPadded = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((parts) => parts.map((p) => `0${p}`).join('.'));
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ unit: chars, maxLength: 24 }), quad, zeroPadded, fc.ipV4Extended(), fc.ipV6()),
+        (address) => accepted(address) === byIpaddr(address),
+      ),
+    );
+    for (const address of ['0.0.0.0', '255.255.255.255', '198.18.0.1']) expect(accepted(address)).toBe(true);
+    for (const address of ['256.0.0.1', '0.256.0.0', '0.0.256.0', '0.0.0.256', '1.2.3.04', '1.2.3', '1.2.3.4.5', '0x7f.0.0.1', ' 1.2.3.4', '1.2.3.4 '])
+      expect(accepted(address)).toBe(false);
   });
 
   it('accept IPv6 backends', () => {

@@ -182,9 +182,12 @@ const wireSchema = z.object({
   loadBalancer: z.unknown().optional(),
 });
 
+/** One for every decode: an agent decodes each set it is handed, a fleet's worth per change on a shared machine. */
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
 /** Parses what `encodeBackendSet` wrote. Anything else (bad JSON, wrong shape, broken invariants) is a SpecError. */
 export function decodeBackendSet(data: string | Uint8Array, source = 'backend set'): BackendSet {
-  const text = typeof data === 'string' ? data : new TextDecoder('utf-8', { fatal: false }).decode(data);
+  const text = typeof data === 'string' ? data : utf8.decode(data);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -220,7 +223,7 @@ export function backendSetProblems(set: BackendSet): SpecIssue[] {
     if (nameProblem) issues.push({ path: `${at}.name`, message: nameProblem });
     if (names.has(b.name)) issues.push({ path: `${at}.name`, message: `"${b.name}" appears more than once` });
     names.add(b.name);
-    if (!ipaddr.isValid(b.address) || !isCanonicalAddress(b.address)) {
+    if (!isCanonicalAddress(b.address)) {
       issues.push({ path: `${at}.address`, message: `"${b.address}" is not an IPv4 or IPv6 address` });
     }
     if (!Number.isInteger(b.port) || b.port < 1 || b.port > 65535) {
@@ -250,12 +253,17 @@ function checked(set: BackendSet, source = `backend set of cluster "${set.cluste
   return set.loadBalancer ? { ...set, loadBalancer: canonicalLoadBalancer(set.loadBalancer) } : set;
 }
 
+/** Four decimal parts without leading zeros; each must also be at most 255. */
+const DOTTED_QUAD = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
+
 /**
  * ipaddr.js accepts legacy forms such as "010.1" or "0x7f.1"; haproxy and the kernel would read them
- * differently than a human does, so only the dotted-quad and the standard IPv6 notation pass.
+ * differently than a human does, so only the dotted-quad and the standard IPv6 notation pass. The dotted quad is
+ * checked here without ipaddr.js, which would parse it twice (ipaddr.IPv4.isValidFourPartDecimal accepts the same).
  */
 function isCanonicalAddress(address: string): boolean {
-  if (ipaddr.IPv4.isValidFourPartDecimal(address)) return true;
+  const quad = DOTTED_QUAD.exec(address);
+  if (quad) return Number(quad[1]) <= 255 && Number(quad[2]) <= 255 && Number(quad[3]) <= 255 && Number(quad[4]) <= 255;
   // A zone index (`fe80::1%eth0`) names an interface of one host; it means nothing in a shared set.
   return address.includes(':') && !address.includes('%') && ipaddr.IPv6.isValid(address);
 }

@@ -5,6 +5,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FIXTURE_PATH, LB_CASES, planFor, targetsFor } from '../../test/fixtures/golden/lb-cases.js';
@@ -40,6 +42,7 @@ import {
   publishedSettings,
   renderBackendSetConfig,
   renderHaproxyConfig,
+  serverAddress,
   serverArguments,
   serverStateCommands,
   type HaproxyBackend,
@@ -101,6 +104,32 @@ describe('server lines and runtime commands', () => {
     const cfg = renderHaproxyConfig(ipv6Plan(), defaultBackends(ipv6Plan()));
     expect(cfg).toContain('    server master-0 ipv6@2001:db8::11:6443 check');
     expect(cfg).toContain('    bind :::8443 v4v6\n');
+  });
+
+  it('server addresses: IPv4 as given, IPv6 in its RFC 5952 form behind ipv6@, anything else refused', () => {
+    expect(serverAddress({ ...backend, address: '198.18.0.13' })).toBe('198.18.0.13:6443');
+    expect(serverAddress({ ...backend, address: '2001:DB8:0::0:13' })).toBe('ipv6@2001:db8::13:6443');
+    expect(serverAddress({ ...backend, address: '::ffff:198.18.0.13' })).toBe('ipv6@::ffff:c612:d:6443');
+    for (const address of ['master-3.example', '198.18.0.13:6443', '', '2001:db8::13::1'])
+      expect(() => serverAddress({ ...backend, address })).toThrow(/not an IP/);
+    // The same as when the address was parsed by ipaddr.parse, three times over: for any string, the same line or a refusal.
+    const asBefore = (address: string) => {
+      if (!ipaddr.isValid(address)) return 'refused';
+      const parsed = ipaddr.parse(address);
+      return parsed.kind() === 'ipv6' ? `ipv6@${parsed.toString()}:6443` : `${address}:6443`;
+    };
+    const now = (address: string) => {
+      try {
+        return serverAddress({ ...backend, address });
+      } catch {
+        return 'refused';
+      }
+    };
+    const chars = fc.constantFrom(...'0123456789abcdefx.:%'.split(''));
+    const quad = fc.tuple(fc.nat(300), fc.nat(300), fc.nat(300), fc.nat(300)).map((parts) => parts.join('.'));
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: chars, maxLength: 24 }), quad, fc.ipV6(), fc.ipV4Extended()), (address) => now(address) === asBefore(address)),
+    );
   });
 
   it('refuses names haproxy cannot take, addresses that are not IPs, and duplicates', () => {

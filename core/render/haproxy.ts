@@ -41,17 +41,27 @@ const ADMIN_KEYWORD: Record<BackendState, string | undefined> = { active: undefi
 
 const SERVER_NAME_RE = /^[A-Za-z0-9_.:-]+$/;
 
+/**
+ * The family of an address, or undefined when it is none: what ipaddr.isValid and ipaddr.parse(…).kind() say, in one
+ * parse instead of three. Only IPv6 has a colon, and ipaddr.js reads no IPv4 form with one.
+ */
+function addressKind(address: string): 'ipv4' | 'ipv6' | undefined {
+  if (address.includes(':')) return ipaddr.IPv6.isValid(address) ? 'ipv6' : undefined;
+  return ipaddr.IPv4.isValid(address) ? 'ipv4' : undefined;
+}
+
 function checkBackend(backend: HaproxyBackend): void {
   if (!SERVER_NAME_RE.test(backend.name)) throw new KubeadmHaError(`"${backend.name}" cannot be a haproxy server name`);
-  if (!ipaddr.isValid(backend.address)) throw new KubeadmHaError(`backend ${backend.name}: "${backend.address}" is not an IP address`);
+  if (!addressKind(backend.address)) throw new KubeadmHaError(`backend ${backend.name}: "${backend.address}" is not an IP address`);
   if (!Number.isInteger(backend.port) || backend.port < 1 || backend.port > 65535)
     throw new KubeadmHaError(`backend ${backend.name}: port ${backend.port} is not a TCP port`);
 }
 
 /** `198.18.0.11:6443`, or `ipv6@2001:db8::1:6443`: the prefix makes haproxy split an IPv6 address at the last colon. */
 export function serverAddress(backend: HaproxyBackend): string {
-  const kind = ipaddr.parse(backend.address).kind();
-  return kind === 'ipv6' ? `ipv6@${ipaddr.parse(backend.address).toString()}:${backend.port}` : `${backend.address}:${backend.port}`;
+  const kind = addressKind(backend.address);
+  if (!kind) throw new KubeadmHaError(`backend ${backend.name}: "${backend.address}" is not an IP address`);
+  return kind === 'ipv6' ? `ipv6@${ipaddr.IPv6.parse(backend.address).toString()}:${backend.port}` : `${backend.address}:${backend.port}`;
 }
 
 /**
