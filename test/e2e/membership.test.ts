@@ -220,17 +220,20 @@ describeE2E('e2e: membership under load (add a 4th master, remove a non-holder, 
     const load = startLoad();
     // The coordinator's log from where this removal began: the running one's log also holds the earlier removals'.
     let logFrom = c.coordinator!.readLog().length;
-    const logged = (id: string, kind: 'phase-start' | 'phase-skip') =>
-      c
-        .coordinator!.readLog()
-        .slice(logFrom)
-        .split('\n')
-        .some((l) => l.includes(`"phase":"${id}"`) && l.includes(`"kind":"${kind}"`));
+    const loggedIn = (log: string, id: string, kind: 'phase-start' | 'phase-skip') =>
+      log.split('\n').some((l) => l.includes(`"phase":"${id}"`) && l.includes(`"kind":"${kind}"`));
+    const logged = (id: string, kind: 'phase-start' | 'phase-skip') => loggedIn(c.coordinator!.readLog().slice(logFrom), id, kind);
+    // The killed coordinator's log: a kill sent at one phase's start can land after the next phase has begun.
+    let killedLog = '';
     // The command, then after each restart the same command again: it attaches to the resumed removal.
     let removal: Promise<CtlResult> = c.ctl(['remove-node', vipHolder]);
     let finished: CtlResult | undefined;
-    /** In phase order: each phase killed at its start, skipped (nothing left to do), or outrun by the kill. */
-    const fates: { phase: string; fate: 'killed' | 'skipped' | 'outrun' }[] = [];
+    /**
+     * In phase order: each phase killed at its start, killed while it ran (the kill meant for the phase before landed
+     * after this one had started, and its work on the host went on without the coordinator), skipped (nothing left to
+     * do), or outrun by the kill.
+     */
+    const fates: { phase: string; fate: 'killed' | 'killed-while-running' | 'skipped' | 'outrun' }[] = [];
     let removed: CtlResult;
     let result: Awaited<ReturnType<Load['stop']>>;
     try {
@@ -251,11 +254,12 @@ describeE2E('e2e: membership under load (add a 4th master, remove a non-holder, 
             if (last?.fate === 'killed' && /is already removed/.test(finished.stdout)) last.fate = 'outrun';
             break;
           }
-          fates.push({ phase, fate: 'skipped' });
+          fates.push({ phase, fate: loggedIn(killedLog, phase, 'phase-start') ? 'killed-while-running' : 'skipped' });
           continue;
         }
         await c.coordinator!.signal('SIGKILL');
         await c.coordinator!.exited;
+        killedLog = c.coordinator!.readLog().slice(logFrom);
         // The last phases take milliseconds: the removal may end between the phase's first log line and the kill.
         fates.push({ phase, fate: (await removal).code === 0 ? 'outrun' : 'killed' });
         finished = undefined;
@@ -268,7 +272,7 @@ describeE2E('e2e: membership under load (add a 4th master, remove a non-holder, 
       result = await load.stop();
     }
     if (removed.code !== 0) console.error(removed.stdout.slice(-3000), removed.stderr.slice(-3000), '\nlogs in', c.logs());
-    const killedAt = fates.filter((f) => f.fate === 'killed').map((f) => f.phase);
+    const killedAt = fates.filter((f) => f.fate === 'killed' || f.fate === 'killed-while-running').map((f) => f.phase);
     console.log(
       `remove-node ${vipHolder} (the holder): ${fates.map((f) => `${f.phase} ${f.fate}`).join(', ')}; load ${result.ok} ok, ${result.failed} failed, slowest ${result.maxLatencyMs} ms`,
     );

@@ -40,7 +40,16 @@ function removal(takesOver: string | undefined) {
     forgetInSpec: async () => undefined,
     revokeAgent: async () => undefined,
   };
-  return { ctx, calls, events, holder: () => holder, masters: plan.controlPlane.map((n) => n.name) };
+  return {
+    ctx,
+    calls,
+    events,
+    holder: () => holder,
+    setHolder: (h: string | undefined) => {
+      holder = h;
+    },
+    masters: plan.controlPlane.map((n) => n.name),
+  };
 }
 
 describe('remove-move-vip', () => {
@@ -63,5 +72,16 @@ describe('remove-move-vip', () => {
     );
     expect(r.calls.at(-1)).toBe(`${r.masters[0]}:setVipTrack(false)`);
     expect(r.holder()).toBe(r.masters[0]);
+  });
+
+  it('runs again when nobody holds the VIP (a move cut short), and skips once another master holds it', async () => {
+    const r = removal('master-1');
+    // The coordinator died after the handover task let go of the VIP and before another keepalived took it.
+    r.setHolder(undefined);
+    expect(await removeMoveVip.shouldRun(r.ctx)).toBe(true);
+    await removeMoveVip.run(r.ctx);
+    expect(r.events.at(-1)).toBe('master-1 took the VIP');
+    r.setHolder('master-2');
+    expect(await removeMoveVip.shouldRun(r.ctx)).toBe(false);
   });
 });
