@@ -122,6 +122,43 @@ describe('joinControlPlaneNode', () => {
     expect(nodes.get('master-1')?.joined).toBe(true);
   });
 
+  it('revokes the credentials while it waits for the new apiserver, and counts the node joined only after both', async () => {
+    const { ctx, calls, nodes } = fakeContext([]);
+    const agents = ctx.agents;
+    let waitAsked: () => void = () => undefined;
+    const waiting = new Promise<void>((resolve) => (waitAsked = resolve));
+    let overlapped = false;
+    let revokedBeforeJoined = false;
+    const overlapping = {
+      ...ctx,
+      agents: {
+        ...agents,
+        runTask: (async (a: string, k: TaskKind, x: never, o?: never) => {
+          if (k === 'waitApiserver' && a === 'master-1') waitAsked();
+          // The token is deleted only once the apiserver wait was asked for: a cleanup before the wait never gets there.
+          if (k === 'deleteToken') overlapped = await Promise.race([waiting.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2_000))]);
+          if (k === 'deleteCertsSecret') revokedBeforeJoined = nodes.get('master-1') === undefined;
+          return agents.runTask(a, k, x, o);
+        }) as AgentGateway['runTask'],
+      },
+    };
+    await joinControlPlaneNode(overlapping, overlapping.plan.controlPlane[1]!);
+    expect(overlapped).toBe(true);
+    expect(revokedBeforeJoined).toBe(true);
+    expect(calls.map((c) => c.kind)).toEqual(expect.arrayContaining(['deleteToken', 'deleteCertsSecret', 'waitApiserver', 'nodeStatus']));
+    expect(nodes.get('master-1')?.joined).toBe(true);
+  });
+
+  it('a failed join revokes the credentials before it reports the failure', async () => {
+    const { ctx, calls, nodes } = fakeContext(['some other failure']);
+    await expect(joinControlPlaneNode(ctx, ctx.plan.controlPlane[1]!)).rejects.toThrow(/some other failure/);
+    const kinds = calls.map((c) => c.kind);
+    expect(kinds).toContain('deleteToken');
+    expect(kinds).toContain('deleteCertsSecret');
+    expect(kinds).not.toContain('waitApiserver');
+    expect(nodes.get('master-1')).toBeUndefined();
+  });
+
   it('a join whose Node never gets Ready is not recorded as joined', async () => {
     const { ctx, nodes } = fakeContext([], { node: { registered: false, ready: false, detail: 'node master-1 is not registered' } });
     const stuck = { registered: false, ready: false, detail: 'node master-1 is not registered' };

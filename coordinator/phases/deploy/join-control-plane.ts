@@ -2,7 +2,7 @@
  * Joining the other control-plane nodes, strictly one at a time: etcd admits one learner, and a failed join must stop
  * the line, not race the next one. Each join follows the field notes: a fresh certificate key and re-upload right
  * before the join (kubeadm-certs expires after 2 h), a short-lived CA-pinned token, the node's LB files first, the
- * join, a health wait, the backend set, and then the token and the certs secret are deleted again.
+ * join, then the health wait while the token and the certs secret are deleted again, then the backend set.
  */
 import { addBackend, type BackendSet } from '../../../core/backend-set.js';
 import { IGNORE_MANIFESTS_DIR } from '../../../core/kubeadm/argv.js';
@@ -14,7 +14,7 @@ import { forEachHost } from '../../workflow/for-each-host.js';
 import { nodeInterface, notJoined, writeFiles } from '../../workflow/host-tasks.js';
 import type { ClusterContext, ClusterView } from '../../workflow/ports.js';
 import type { Phase } from '../../workflow/phase.js';
-import { controlPlaneRunner, isCertificateKeyFailure, joinState, mintCredentials, revokeCredentials, waitNodeReady } from './join-credentials.js';
+import { controlPlaneRunner, isCertificateKeyFailure, joinState, mintCredentials, revokeCredentials, settledBoth, waitNodeReady } from './join-credentials.js';
 
 const pending = (ctx: ClusterContext) => notJoined(ctx, ctx.plan.controlPlane.slice(1));
 
@@ -73,6 +73,12 @@ export async function joinControlPlaneNode(ctx: ClusterContext, node: PlannedNod
     const iface = nodeInterface(ctx, node);
     const lbSet = withNode(await ctx.backends.current());
     let credentials: JoinCredentials | undefined;
+    // The token and the kubeadm-certs Secret are deleted, and the node's kubeadm.yaml keeps its JoinConfiguration for
+    // reference without them; never rejects.
+    const cleanUp = async () => {
+      await revokeCredentials(ctx, runner, credentials);
+      await writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, {})]).catch(() => undefined);
+    };
     try {
       for (let attempt = 1; ; attempt++) {
         // Written on every attempt: a `kubeadm reset` between attempts empties /etc/kubernetes/manifests.
@@ -101,15 +107,20 @@ export async function joinControlPlaneNode(ctx: ClusterContext, node: PlannedNod
           await ctx.agents.runTask(node.name, 'kubeadmReset', {}, { timeoutMs: ctx.timeouts.joinMs });
         }
       }
-    } finally {
-      await revokeCredentials(ctx, runner, credentials);
-      // The node's kubeadm.yaml keeps its JoinConfiguration for reference, without the credentials.
-      await writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, {})]).catch(() => undefined);
+    } catch (err) {
+      await cleanUp();
+      throw err;
     }
-    emit('waiting for its kube-apiserver to be healthy');
-    await waitApiserver(ctx, node);
-    emit('waiting for its Node to be registered and Ready');
-    await waitNodeReady(ctx, node, ctx.timeouts.apiserverMs);
+    // The cleanup (a kubeadm and a kubectl run on the runner, two file writes) runs while the node comes up.
+    await settledBoth(
+      cleanUp(),
+      (async () => {
+        emit('waiting for its kube-apiserver to be healthy');
+        await waitApiserver(ctx, node);
+        emit('waiting for its Node to be registered and Ready');
+        await waitNodeReady(ctx, node, ctx.timeouts.apiserverMs);
+      })(),
+    );
   }
   const published = await ctx.backends.update(withNode);
   emit(`backend set v${published.version} published`);

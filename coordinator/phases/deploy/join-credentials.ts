@@ -53,6 +53,22 @@ export async function revokeCredentials(ctx: ClusterContext, runner: PlannedNode
   }
 }
 
+/**
+ * Awaits `cleanUp` (which never rejects) and `work` side by side, and settles as `work` does only once both are done:
+ * the cleanup after a join runs while the node comes up, and is never left running behind the step's outcome.
+ */
+export async function settledBoth<T>(cleanUp: Promise<void>, work: Promise<T>): Promise<T> {
+  const [, outcome] = await Promise.all([
+    cleanUp,
+    work.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    ),
+  ]);
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
+}
+
 /** How often a join's Node is looked at while waiting for it to be Ready. */
 const NODE_READY_POLL_MS = 2_000;
 

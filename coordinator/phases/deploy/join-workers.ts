@@ -6,7 +6,7 @@ import { forEachHost } from '../../workflow/for-each-host.js';
 import { notJoined, writeFiles } from '../../workflow/host-tasks.js';
 import type { ClusterContext, ClusterView } from '../../workflow/ports.js';
 import type { Phase } from '../../workflow/phase.js';
-import { controlPlaneRunner, joinState, mintCredentials, revokeCredentials, waitNodeReady } from './join-credentials.js';
+import { controlPlaneRunner, joinState, mintCredentials, revokeCredentials, settledBoth, waitNodeReady } from './join-credentials.js';
 
 const pending = (ctx: ClusterContext) => notJoined(ctx, ctx.plan.workers);
 
@@ -53,6 +53,12 @@ async function joinWorkerNode(ctx: ClusterContext, node: PlannedNode, credential
       await ctx.agents.runTask(node.name, 'kubeadmReset', {}, { timeoutMs: ctx.timeouts.joinMs });
     }
     await writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, { joinCredentials: credentials })]);
+    // The node's kubeadm.yaml keeps its JoinConfiguration for reference, without the credentials; best effort.
+    const scrub = () =>
+      writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, {})]).then(
+        () => undefined,
+        () => undefined,
+      );
     emit('kubeadm join');
     try {
       await ctx.agents.runTask(
@@ -62,12 +68,12 @@ async function joinWorkerNode(ctx: ClusterContext, node: PlannedNode, credential
         { timeoutMs: ctx.timeouts.joinMs, onProgress: (line) => emit(line) },
       );
     } catch (err) {
+      await scrub();
       throw withContext(err, { host: node.name });
-    } finally {
-      await writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, {})]).catch(() => undefined);
     }
     emit('waiting for its Node to be registered and Ready');
-    await waitNodeReady(ctx, node, ctx.timeouts.apiserverMs);
+    // The credentials leave the file while the Node comes up: one round trip less per worker on the critical path.
+    await settledBoth(scrub(), waitNodeReady(ctx, node, ctx.timeouts.apiserverMs));
   }
   await ctx.cluster.putNode({ name: node.name, role: 'worker', joined: true, joinedAt: new Date().toISOString() });
 }

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CommandError } from '../../../core/errors.js';
+import { loadSpec } from '../../../core/validate.js';
+import type { TaskArgs, TaskKind } from '../../../proto/index.js';
+import { fakeClusterContext, memoryNodeRecords } from '../../../test/support/cluster-context.js';
+import type { AgentGateway, NodeRecord } from '../../workflow/ports.js';
+import { settledBoth } from './join-credentials.js';
+import { joinWorkersPhase } from './join-workers.js';
+
+const TOKEN = 'abcde1.0123456789abcdef';
+const KUBEADM_YAML = '/etc/kubeadm-ha/kubeadm.yaml';
+
+/** The kubeadm.yaml contents a writeFiles task carries, if any. */
+function kubeadmYaml(args: unknown): string[] {
+  return ((args as TaskArgs['writeFiles']).files ?? [])
+    .filter((f) => f.path === KUBEADM_YAML)
+    .map((f) => Buffer.from(f.content as Uint8Array).toString('utf8'));
+}
+
+/** A cluster whose control plane is joined; the workers' agents answer as `join` says, master-0 mints and revokes. */
+function fakeContext(join: (worker: string) => void, onTask: (agent: string, kind: TaskKind, args: unknown) => Promise<void> = async () => undefined) {
+  const { spec } = loadSpec(readFileSync(new URL('../../../test/fixtures/cluster.yaml', import.meta.url), 'utf8'));
+  const calls: { agent: string; kind: TaskKind; args: unknown }[] = [];
+  const nodes = new Map<string, NodeRecord>(
+    ['master-0', 'master-1', 'master-2'].map((name) => [name, { name, role: 'control-plane', joined: true } satisfies NodeRecord]),
+  );
+  const agents: AgentGateway = {
+    async runTask<K extends TaskKind>(agent: string, kind: K, args: TaskArgs[K]) {
+      calls.push({ agent, kind, args });
+      await onTask(agent, kind, args);
+      switch (kind) {
+        case 'verifyClean':
+          return { leftovers: [] } as never;
+        case 'writeFiles':
+          return { changedPaths: [] } as never;
+        case 'createJoinToken':
+          return { endpoint: '198.18.0.100:8443', token: TOKEN, caCertHash: `sha256:${'a'.repeat(64)}` } as never;
+        case 'kubeadmJoin':
+          join(agent);
+          return null as never;
+        case 'nodeStatus':
+          return { registered: true, ready: true, detail: 'True' } as never;
+        default:
+          return null as never;
+      }
+    },
+    waitForAgents: async () => undefined,
+    facts: () => undefined,
+  };
+  const ctx = fakeClusterContext(spec, agents, { cluster: memoryNodeRecords(nodes) });
+  /** The kubeadm.yaml contents written to `agent`, in order. */
+  const configs = (agent: string) => calls.filter((c) => c.agent === agent && c.kind === 'writeFiles').flatMap((c) => kubeadmYaml(c.args));
+  return { ctx, calls, nodes, configs };
+}
+
+describe('join-workers', () => {
+  it('takes the credentials out of kubeadm.yaml while it waits for the Node, and records the worker after both', async () => {
+    let nodeAsked: () => void = () => undefined;
+    const asked = new Promise<void>((resolve) => (nodeAsked = resolve));
+    let overlapped = false;
+    const { ctx, nodes, configs } = fakeContext(
+      () => undefined,
+      async (agent, kind, args) => {
+        if (kind === 'nodeStatus' && (args as TaskArgs['nodeStatus']).nodeName === 'worker-0') nodeAsked();
+        // The scrub waits for the Node question: done one after the other, it would never see one.
+        const scrub = kind === 'writeFiles' && agent === 'worker-0' && kubeadmYaml(args).some((text) => !text.includes(TOKEN));
+        if (scrub) overlapped = await Promise.race([asked.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2_000))]);
+      },
+    );
+    await joinWorkersPhase.run(ctx);
+    expect(overlapped).toBe(true);
+    const written = configs('worker-0');
+    expect(written[0]).toContain(TOKEN);
+    expect(written.at(-1)).not.toContain(TOKEN);
+    expect(nodes.get('worker-0')?.joined).toBe(true);
+    expect(nodes.get('worker-1')?.joined).toBe(true);
+  });
+
+  it('a failed join still takes the credentials out before it reports the failure', async () => {
+    const { ctx, calls, nodes, configs } = fakeContext((worker) => {
+      if (worker === 'worker-1') throw new CommandError('kubeadm join', 1, 'the discovery failed');
+    });
+    await expect(joinWorkersPhase.run(ctx)).rejects.toThrow(/the discovery failed/);
+    expect(configs('worker-1').at(-1)).not.toContain(TOKEN);
+    expect(calls.some((c) => c.agent === 'master-0' && c.kind === 'nodeStatus' && (c.args as TaskArgs['nodeStatus']).nodeName === 'worker-1')).toBe(false);
+    expect(nodes.get('worker-1')).toBeUndefined();
+  });
+});
+
+describe('settledBoth', () => {
+  it('settles as the work does, only after the cleanup finished', async () => {
+    const order: string[] = [];
+    const cleanUp = new Promise<void>((r) =>
+      setTimeout(() => {
+        order.push('cleanup');
+        r();
+      }, 20),
+    );
+    await expect(settledBoth(cleanUp, Promise.reject(new Error('work failed')))).rejects.toThrow('work failed');
+    expect(order).toEqual(['cleanup']);
+    expect(await settledBoth(Promise.resolve(), Promise.resolve(42))).toBe(42);
+  });
+});
