@@ -20,6 +20,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LoopbackCluster, type LoopbackHost } from '../integration/loopback-cluster.js';
@@ -48,6 +49,36 @@ function processCpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "pid (comm) ".
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** A process's CPU time, sampled, so any window can be asked how much CPU the process used in it. */
+class CpuSampler {
+  private readonly samples: { at: number; cpuMs: number }[] = [];
+  private readonly timer: NodeJS.Timeout;
+  constructor(
+    private readonly pid: number,
+    everyMs = 50,
+  ) {
+    this.take();
+    this.timer = setInterval(() => this.take(), everyMs);
+  }
+  private take(): void {
+    try {
+      this.samples.push({ at: Date.now(), cpuMs: processCpuMs(this.pid) });
+    } catch {
+      // gone
+    }
+  }
+  stop(): void {
+    clearInterval(this.timer);
+    this.take();
+  }
+  /** CPU ms used in [from, to], to the sampling interval. */
+  used(from: number, to: number): number {
+    const first = this.samples.findLast((s) => s.at <= from) ?? this.samples[0];
+    const last = this.samples.find((s) => s.at >= to) ?? this.samples.at(-1);
+    return first && last ? last.cpuMs - first.cpuMs : 0;
+  }
 }
 
 /** The machine's busy and total CPU time so far, in jiffies, from /proc/stat. */
@@ -271,12 +302,14 @@ export async function benchDeploy(): Promise<BenchResult> {
     const agentCpu = () => processes.reduce((sum, p) => sum + processCpuMs(p.pid), 0);
     const [coordinatorCpu0, agentCpu0, modelCpu0, machine0] = [processCpuMs(coordinatorPid), agentCpu(), process.cpuUsage(), machineCpu()];
     const loop = new LoopSampler();
+    const coordinatorCpu = new CpuSampler(coordinatorPid);
     const startedAt = Date.now();
     const started = performance.now();
     const result = await cluster.ctl('deploy', '-f', cluster.specPath);
     const totalMs = performance.now() - started;
     const endedAt = Date.now();
     loop.stop();
+    coordinatorCpu.stop();
     const coordinatorCpuMs = processCpuMs(coordinatorPid) - coordinatorCpu0;
     const agentCpuMs = agentCpu() - agentCpu0;
     const modelCpu = process.cpuUsage(modelCpu0);
@@ -303,6 +336,7 @@ export async function benchDeploy(): Promise<BenchResult> {
     const phaseRows = phaseDurations(join(cluster.logs, 'coordinator.log')).map(([phase, ms]) => ({ metric: `  phase ${phase}`, value: ms, unit: 'ms' }));
     const gapRows: BenchRow[] = path.gaps.flatMap((g) => [
       { metric: `  overhead: ${g.what}`, value: g.ms, unit: 'ms' },
+      { metric: '    coordinator CPU meanwhile', value: Math.round(coordinatorCpu.used(g.from, g.to)), unit: 'ms' },
       { metric: '    busiest bench process meanwhile (agents, simulated hosts)', value: Math.round(100 * benchBusy(g.from, g.to)), unit: '%' },
     ]);
     const machineBusy = (machine1.busy - machine0.busy) / (machine1.total - machine0.total);
@@ -332,7 +366,12 @@ export async function benchDeploy(): Promise<BenchResult> {
           unit: 'ms',
         },
         { metric: 'busiest bench process during the deploy', value: Math.round(100 * benchBusy(startedAt, endedAt)), unit: '%' },
-        { metric: 'machine CPU busy during the deploy (all cores)', value: Math.round(100 * machineBusy), unit: '%' },
+        { metric: 'machine CPU busy during the deploy (all cores, everything running)', value: Math.round(100 * machineBusy), unit: '%' },
+        {
+          metric: "  of which this bench's coordinator, agent and model processes",
+          value: Math.round((100 * (coordinatorCpuMs + agentCpuMs + (modelCpu.user + modelCpu.system) / 1000)) / (cpus().length * totalMs)),
+          unit: '%',
+        },
         { metric: 'verify checks passed (against the simulated services)', value: Number(verifyLine?.[1] ?? 0), unit: `of ${verifyLine?.[2] ?? '?'}` },
         { metric: 'worker joins recorded', value: path.workerJoins, unit: `of ${WORKERS}` },
         ...phaseRows,
