@@ -1,4 +1,4 @@
-import { loadBalancerAgents, vipHeldBy } from '../../workflow/host-tasks.js';
+import { vipHeldBy } from '../../workflow/host-tasks.js';
 import { moveVipAway } from '../../workflow/vip-move.js';
 import type { Phase } from '../../workflow/phase.js';
 import { hostDone, onTarget, progress, type RemoveContext, type RemoveView } from './remove-target.js';
@@ -14,20 +14,11 @@ export const removeMoveVipPhase: Phase<RemoveContext, RemoveView> = {
   title: 'Move the VIP away from the node',
   describe: (view) =>
     onTarget(view, 'if it holds the VIP: hold new connections, drain open ones, let go (FAULT), wait until another control-plane node holds it'),
-  shouldRun: async (ctx) => ctx.target.role === 'control-plane' && !(await hostDone(ctx)) && (await vipMoveUnfinished(ctx)),
+  // Decided by the node alone. When nobody holds the VIP (a cluster without a working one, or a move cut short by a
+  // coordinator killed after the handover reached the agent, and no other keepalived took it), the removal cannot
+  // make one appear and must not stop on it: the node is on its way out, FAULT or not, and verify reports the VIP.
+  shouldRun: async (ctx) => ctx.target.role === 'control-plane' && !(await hostDone(ctx)) && (await vipHeldBy(ctx, ctx.target.name)).length > 0,
   async run(ctx) {
     await moveVipAway(ctx, ctx.target.name, ctx.removeTimeouts, (message) => progress(ctx, this.id, message), 'run remove-node again');
   },
 };
-
-/**
- * The node holds the VIP, or nobody does. The second is a move cut short: a coordinator killed after the handover
- * task reached the agent leaves the node in FAULT with the address gone and, until another keepalived takes it, no VIP
- * at all. Skipping would go on to drain the node's backend with no VIP in front; running again waits for a taker or
- * gives the VIP back.
- */
-async function vipMoveUnfinished(ctx: RemoveContext): Promise<boolean> {
-  if ((await vipHeldBy(ctx, ctx.target.name)).length > 0) return true;
-  for (const other of await loadBalancerAgents(ctx)) if (other !== ctx.target.name && (await vipHeldBy(ctx, other)).length > 0) return false;
-  return true;
-}
