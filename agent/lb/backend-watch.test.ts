@@ -595,6 +595,28 @@ describe('agent NATS permissions', () => {
     for (const name of ['hijack0', 'hijack1', 'hijack2']) await jsm.consumers.delete('KV_kha-lb', name).catch(() => undefined);
   });
 
+  it('cannot aim a direct get reply at a subject the server would store: no state, no other set, no new revision of its own', async () => {
+    await store.cluster('prod').nodes.put('master-0', { name: 'master-0', role: 'control-plane', joined: true });
+    const otherBefore = await publishMore('other', 1);
+    const prodBefore = await store.backendSets.current('prod');
+    const jsm = await jetstreamManager(coordinatorNc);
+    const lbBefore = await jsm.streams.info('KV_kha-lb');
+    const stateBefore = await store.stateKv.status();
+    const nc = await agentConnection();
+    // The stream answers a direct get from its own internal client, to whatever reply subject the request carried: a
+    // reply aimed at a stored subject would be stored, and one aimed at the JetStream API would be a request.
+    for (const reply of ['$KV.kha-state.clusters.prod.spec', '$JS.API.STREAM.PURGE.KV_kha-state', '$KV.kha-lb.other', '$KV.kha-lb.prod']) {
+      for (const body of ['', JSON.stringify({ seq: 1 })]) nc.publish('$JS.API.DIRECT.GET.KV_kha-lb.$KV.kha-lb.prod', body, { reply });
+    }
+    await nc.flush();
+    await sleep(500);
+    expect((await store.stateKv.status()).values).toBe(stateBefore.values);
+    expect((await store.cluster('prod').nodes.get('master-0'))?.value).toMatchObject({ name: 'master-0', joined: true });
+    expect(await store.backendSets.current('other')).toEqual(otherBefore);
+    expect(await store.backendSets.current('prod')).toEqual(prodBefore);
+    expect((await jsm.streams.info('KV_kha-lb')).state.last_seq).toBe(lbBefore.state.last_seq);
+  });
+
   it('cannot create a consumer whose filter differs from its key either', async () => {
     const nc = await agentConnection();
     const inbox = `${agentInboxPrefix(agent.getPublicKey())}.sneaky`;

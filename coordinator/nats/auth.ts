@@ -9,21 +9,32 @@
  * before it is refused, and the server closes the key's connections when it loads the new account JWT (a reload of the
  * config that carries it; its size grows with revocations, not with registrations).
  *
+ * Two accounts, because a permission on a subject does not bound where the answer goes. The stream answers a direct
+ * get from its own internal client to whatever reply subject the request names, and nats-server checks no client's
+ * reply subject against its permissions: an agent in the coordinator's account could aim a direct get's answer at
+ * `$KV.kha-state.…` or another cluster's `$KV.kha-lb.…`, and the stream there would store it (a write no permission
+ * allowed). So the coordinator's account holds the JetStream state and exports two things: the backend sets' subjects
+ * (a stream) and their direct gets (a service, whose answers the server routes back through a `_R_.` reply of its own
+ * making). The agents' account imports those two and has no JetStream; an answer aimed anywhere in it reaches at most
+ * another agent, as a copy of a set the coordinator published (agents apply only versions newer than their own).
+ *
  * Who may cause what: the coordinator alone holds the operator and account seeds (0600 under its data dir, never sent
- * anywhere, never logged); it issues a user JWT for an agent's public key only for a registered agent, with the
- * agent permissions of permissions.ts. A user JWT is not a secret on its own: connecting also needs the user's seed,
- * which never leaves the agent.
+ * anywhere, never logged); it issues a user JWT for an agent's public key only for a registered agent, signed by the
+ * agents' account, with the agent permissions of permissions.ts. A user JWT is not a secret on its own: connecting
+ * also needs the user's seed, which never leaves the agent.
  */
 import { chmod, readFile, stat } from 'node:fs/promises';
 import { encodeAccount, encodeOperator, encodeUser, type Account, type User } from '@nats-io/jwt';
 import { createAccount, createOperator, createUser, fromSeed, type KeyPair } from '@nats-io/nkeys';
 import { z } from 'zod';
 import { KubeadmHaError } from '../../core/errors.js';
+import { LB_BUCKET, kvStreamName } from '../../lib/nats/names.js';
 import { writeFileAtomic } from './files.js';
 import type { NatsPermissions } from './permissions.js';
 
 export const OPERATOR_SEED_FILE = 'operator.nk';
 export const ACCOUNT_SEED_FILE = 'account.nk';
+export const AGENTS_ACCOUNT_SEED_FILE = 'agents-account.nk';
 export const SYSTEM_ACCOUNT_SEED_FILE = 'system-account.nk';
 export const REVOCATIONS_FILE = 'revoked-users.json';
 
@@ -34,8 +45,10 @@ export const SYSTEM_ACCOUNT_JWT_FILE = 'system-account.jwt';
 
 export interface NatsAuthKeys {
   readonly operator: KeyPair;
-  /** The one account the coordinator and every agent live in; its JetStream holds the state and the backend sets. */
+  /** The coordinator's account: its JetStream holds the state and the backend sets. */
   readonly account: KeyPair;
+  /** The agents' account: no JetStream, only the backend sets imported from the coordinator's. */
+  readonly agents: KeyPair;
   /** nats-server's own account ($SYS); nobody of ours connects to it. */
   readonly system: KeyPair;
   /**
@@ -52,6 +65,7 @@ const UNLIMITED = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, w
 export async function loadOrCreateAuthKeys(dir: string): Promise<NatsAuthKeys> {
   const operator = await loadOrCreateKey(`${dir}/${OPERATOR_SEED_FILE}`, 'O', createOperator);
   const account = await loadOrCreateKey(`${dir}/${ACCOUNT_SEED_FILE}`, 'A', createAccount);
+  const agents = await loadOrCreateKey(`${dir}/${AGENTS_ACCOUNT_SEED_FILE}`, 'A', createAccount);
   const system = await loadOrCreateKey(`${dir}/${SYSTEM_ACCOUNT_SEED_FILE}`, 'A', createAccount);
   const operatorJwt = await loadOrIssueJwt(`${dir}/${OPERATOR_JWT_FILE}`, operator.getPublicKey(), () =>
     encodeOperator('kubeadm-ha', operator, { system_account: system.getPublicKey() }),
@@ -59,7 +73,7 @@ export async function loadOrCreateAuthKeys(dir: string): Promise<NatsAuthKeys> {
   const systemAccountJwt = await loadOrIssueJwt(`${dir}/${SYSTEM_ACCOUNT_JWT_FILE}`, system.getPublicKey(), () =>
     encodeAccount('SYS', system, { limits: UNLIMITED }, { signer: operator }),
   );
-  return { operator, account, system, operatorJwt, systemAccountJwt };
+  return { operator, account, agents, system, operatorJwt, systemAccountJwt };
 }
 
 /** The stored JWT when it is still the one for `subject` (the seeds were not replaced), else a new one, stored. */
@@ -134,19 +148,29 @@ export async function saveRevocations(path: string, revocations: Revocations): P
   await writeFileAtomic(path, `${JSON.stringify(sorted, null, 2)}\n`, 0o600);
 }
 
-/** The JWTs nats-server's config carries: the operator it trusts and the two accounts it preloads. */
+/** The JWTs nats-server's config carries: the operator it trusts and the three accounts it preloads. */
 export interface ServerTrust {
   readonly operatorJwt: string;
   readonly systemAccount: string;
   readonly accounts: Readonly<Record<string, string>>;
-  /** The application account's JWT alone: what a revocation pushes to the running server. */
+  /** The agents' account JWT alone, which carries the revocations: what a revocation pushes to the running server. */
   readonly accountJwt: string;
   readonly resolverDir: string;
 }
 
-export async function serverTrust(keys: NatsAuthKeys, revocations: Revocations, resolverDir: string): Promise<ServerTrust> {
+/** What the coordinator's account lends the agents' one: every backend set's subject, and its direct get. */
+const BACKEND_SET_STREAM = `$KV.${LB_BUCKET}.>`;
+const BACKEND_SET_DIRECT_GET = `$JS.API.DIRECT.GET.${kvStreamName(LB_BUCKET)}.>`;
+
+/**
+ * `coordinatorIssuedAt` is the issue second of the coordinator's own user JWT, the one user the coordinator's account
+ * has: every user JWT the account signed before it is refused, the coordinator's earlier ones and, in a data dir from
+ * before the agents had their own account, every agent's (they get one from the agents' account at their next
+ * session start).
+ */
+export async function serverTrust(keys: NatsAuthKeys, revocations: Revocations, resolverDir: string, coordinatorIssuedAt: number): Promise<ServerTrust> {
   const systemAccount = keys.system.getPublicKey();
-  const account: Partial<Account> = {
+  const application: Partial<Account> = {
     limits: {
       ...UNLIMITED,
       // JetStream on, bounded by the server's own max_file_store / max_memory_store.
@@ -155,29 +179,72 @@ export async function serverTrust(keys: NatsAuthKeys, revocations: Revocations, 
       streams: -1,
       consumer: -1,
     },
+    exports: [
+      { name: 'backend sets', subject: BACKEND_SET_STREAM, type: 'stream' },
+      { name: 'backend set reads', subject: BACKEND_SET_DIRECT_GET, type: 'service', response_type: 'Singleton' },
+    ],
+    revocations: { '*': coordinatorIssuedAt - 1 },
+  };
+  const applicationAccount = keys.account.getPublicKey();
+  const agents: Partial<Account> = {
+    // No JetStream: nothing in this account stores a message, whatever subject an answer is aimed at.
+    limits: { ...UNLIMITED, mem_storage: 0, disk_storage: 0, streams: 0, consumer: 0 },
+    imports: [
+      { name: 'backend sets', subject: BACKEND_SET_STREAM, account: applicationAccount, type: 'stream' },
+      { name: 'backend set reads', subject: BACKEND_SET_DIRECT_GET, account: applicationAccount, type: 'service' },
+    ],
     ...(Object.keys(revocations).length > 0 ? { revocations: { ...revocations } } : {}),
   };
-  const accountJwt = await encodeAccount('kubeadm-ha', keys.account, account, { signer: keys.operator });
+  const applicationJwt = await encodeAccount('kubeadm-ha', keys.account, application, { signer: keys.operator });
+  const agentsJwt = await encodeAccount('kubeadm-ha-agents', keys.agents, agents, { signer: keys.operator });
   return {
-    accountJwt,
+    accountJwt: agentsJwt,
     resolverDir,
     operatorJwt: keys.operatorJwt,
     systemAccount,
-    accounts: { [keys.account.getPublicKey()]: accountJwt, [systemAccount]: keys.systemAccountJwt },
+    accounts: { [applicationAccount]: applicationJwt, [keys.agents.getPublicKey()]: agentsJwt, [systemAccount]: keys.systemAccountJwt },
   };
 }
 
+/** The coordinator's user JWT, in its own account, with exactly `permissions`. */
+export function issueCoordinatorJwt(keys: NatsAuthKeys, userPublicKey: string, permissions: NatsPermissions): Promise<string> {
+  return issueUserJwt(keys.account, userPublicKey, 'coordinator', permissions, {});
+}
+
 /**
- * A user JWT for `userPublicKey` in the application account, with exactly `permissions`. Issued at the current
- * second; the server refuses it when that key was revoked at or after that second (see `issuedAfterRevocation`).
+ * An agent's user JWT, in the agents' account, with exactly `permissions`, a plain NATS client's connection only
+ * (no websocket, MQTT or leaf node) and a few subscriptions (the key and the request inbox) and small publishes (a
+ * direct get is an empty request) at most. Issued at the current second; the server refuses it when that key was
+ * revoked at or after that second.
  */
-export async function issueUserJwt(keys: NatsAuthKeys, userPublicKey: string, name: string, permissions: NatsPermissions): Promise<string> {
+export function issueAgentUserJwt(keys: NatsAuthKeys, userPublicKey: string, name: string, permissions: NatsPermissions): Promise<string> {
+  return issueUserJwt(keys.agents, userPublicKey, name, permissions, {
+    subs: AGENT_MAX_SUBSCRIPTIONS,
+    payload: AGENT_MAX_PUBLISH_BYTES,
+    allowed_connection_types: ['STANDARD'],
+  });
+}
+
+/** Subscriptions an agent's connection may hold: its key, nats.js's request inbox, room to spare. */
+export const AGENT_MAX_SUBSCRIPTIONS = 8;
+/** The largest message an agent may publish: a direct get request is empty. */
+export const AGENT_MAX_PUBLISH_BYTES = 1024;
+
+async function issueUserJwt(account: KeyPair, userPublicKey: string, name: string, permissions: NatsPermissions, limits: Partial<User>): Promise<string> {
   if (!/^U[A-Z2-7]{55}$/.test(userPublicKey)) throw new KubeadmHaError(`not an nkey user public key: ${userPublicKey}`);
   const user: Partial<User> = {
+    ...limits,
     pub: { allow: [...permissions.publish.allow] },
     sub: { allow: [...permissions.subscribe.allow] },
   };
-  return encodeUser(name, userPublicKey, keys.account, user);
+  return encodeUser(name, userPublicKey, account, user);
+}
+
+/** The issue second of a JWT this coordinator signed. */
+export function issuedAt(jwt: string): number {
+  const iat = (claimsOf(jwt) as { iat?: unknown } | undefined)?.iat;
+  if (typeof iat !== 'number') throw new KubeadmHaError('a JWT without an issue time');
+  return iat;
 }
 
 /**

@@ -4,7 +4,9 @@
  *   the state, and creates the buckets;
  * - an agent's user may read its own cluster's backend set and nothing else: subscribe to that key's subject and to
  *   its own inbox, and direct-get that key's latest message. It creates no JetStream consumer (durable or ephemeral),
- *   so a compromised host cannot fill the server with them, and it cannot write, delete or purge anything.
+ *   so a compromised host cannot fill the server with them, and it cannot write, delete or purge anything. It lives in
+ *   the agents' account, which imports those subjects (auth.ts says why): these permissions bound what it sends, and
+ *   the account bounds where the answers can land.
  * Worked out from nats.js 3.x (agent/lb/backend-watch.ts: a core subscription plus `jsm.direct.getMessage` with
  * `last_by_subj`, which appends the key's subject to the request subject) and checked against nats-server 2.9 in
  * server.test.ts and backend-watch.test.ts.

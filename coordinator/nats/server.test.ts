@@ -5,14 +5,22 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { createUser } from '@nats-io/nkeys';
+import { encodeUser } from '@nats-io/jwt';
+import { createUser, fromPublic } from '@nats-io/nkeys';
 import { errors, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/log.js';
 import { connectNats } from '../../lib/nats/connect.js';
 import { nkeyCredentials, type NatsCredentials } from '../../lib/nats/credentials.js';
+import { AGENT_MAX_SUBSCRIPTIONS, loadOrCreateAuthKeys } from './auth.js';
+import { agentPermissions } from './permissions.js';
 import { startLocalNats, type LocalNats } from './server.js';
+
+/** Who signed a JWT: its `iss`. */
+function jwtIssuer(jwt: string): string {
+  return (JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as { iss: string }).iss;
+}
 
 const dirs: string[] = [];
 const servers: LocalNats[] = [];
@@ -99,14 +107,14 @@ describe('startLocalNats', () => {
     expect(nats.credentials).toBe(nats.coordinatorCredentials);
     expect((await stat(nats.configPath)).mode & 0o777).toBe(0o600);
     expect((await stat(join(dataDir, 'nats'))).mode & 0o777).toBe(0o700);
-    for (const seedFile of ['coordinator.nk', 'operator.nk', 'account.nk', 'system-account.nk'])
+    for (const seedFile of ['coordinator.nk', 'operator.nk', 'account.nk', 'agents-account.nk', 'system-account.nk'])
       expect((await stat(join(dataDir, 'nats', seedFile))).mode & 0o777, seedFile).toBe(0o600);
     const config = await readFile(nats.configPath, 'utf8');
     expect(config).toContain(`port: ${nats.port}`);
     expect(config).toMatch(/http: "127\.0\.0\.1:\d+"/);
     // Only JWTs and public keys are in the config, never a seed.
     expect(config).not.toMatch(/\bS[OAU][A-Z2-7]{50,}/);
-    for (const seedFile of ['coordinator.nk', 'operator.nk', 'account.nk', 'system-account.nk'])
+    for (const seedFile of ['coordinator.nk', 'operator.nk', 'account.nk', 'agents-account.nk', 'system-account.nk'])
       expect(config).not.toContain((await readFile(join(dataDir, 'nats', seedFile), 'utf8')).trim());
 
     const nc = await connectAs(nats.url, coordinatorCreds(nats));
@@ -237,6 +245,44 @@ describe('supervision', () => {
     const nc = await connectAs(second.url, { seed: agent.seed, jwt }, `_INBOX_${agent.publicKey}`);
     expect(nc.isClosed()).toBe(false);
     await expect(connectAs(second.url, { seed: revoked.seed, jwt: revokedJwt })).rejects.toBeInstanceOf(errors.AuthorizationError);
+  });
+
+  it("agents are users of their own account: a JWT from the coordinator's account (before the split) stops working at the next start, and the coordinator's own previous one too", async () => {
+    const dataDir = await tempDir();
+    const agent = agentKey();
+    const first = await start(dataDir);
+    const keys = await loadOrCreateAuthKeys(join(dataDir, 'nats'));
+    // What an agent held before agents had their own account: a user of the coordinator's, with the same permissions.
+    const oldStyle = await encodeUser('master-1', fromPublic(agent.publicKey), keys.account, {
+      pub: { allow: [...agentPermissions(agent.publicKey, 'prod').publish.allow] },
+      sub: { allow: [...agentPermissions(agent.publicKey, 'prod').subscribe.allow] },
+    });
+    const current = await first.issueAgentJwt(agent.publicKey, 'master-1', 'prod');
+    expect(jwtIssuer(current)).toBe(keys.agents.getPublicKey());
+    const previousCoordinator = first.credentials;
+    await first.close();
+    // Past the second the old JWTs were signed in: the coordinator's account refuses what it signed before its start.
+    await new Promise((r) => setTimeout(r, 1100));
+    const second = await start(dataDir, { port: first.port });
+    await expect(connectAs(second.url, { seed: agent.seed, jwt: oldStyle })).rejects.toBeInstanceOf(errors.AuthorizationError);
+    await expect(connectAs(second.url, previousCoordinator)).rejects.toBeInstanceOf(errors.AuthorizationError);
+    expect((await connectAs(second.url, { seed: agent.seed, jwt: current }, `_INBOX_${agent.publicKey}`)).isClosed()).toBe(false);
+    expect((await connectAs(second.url, second.credentials)).isClosed()).toBe(false);
+  });
+
+  it("caps an agent's subscriptions: a host cannot pile them up on the server", async () => {
+    const dataDir = await tempDir();
+    const agent = agentKey();
+    const nats = await start(dataDir);
+    const jwt = await nats.issueAgentJwt(agent.publicKey, 'master-1', 'prod');
+    const nc = await connectAs(nats.url, { seed: agent.seed, jwt }, `_INBOX_${agent.publicKey}`);
+    const errorsSeen: string[] = [];
+    void (async () => {
+      for await (const s of nc.status()) if (s.type === 'error') errorsSeen.push(String((s as { error?: unknown }).error ?? ''));
+    })();
+    for (let i = 0; i < AGENT_MAX_SUBSCRIPTIONS + 2; i++) nc.subscribe(`_INBOX_${agent.publicKey}.extra${i}`);
+    await nc.flush().catch(() => undefined);
+    await waitFor('the server to refuse a subscription past the cap', () => errorsSeen.some((e) => /maximum subscriptions/i.test(e)) || undefined);
   });
 
   it('moves the JetStream store of a data dir from before JWT auth (global account) so the state survives', async () => {

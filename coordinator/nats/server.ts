@@ -18,7 +18,9 @@ import { nkeyPublicKeyOf, type NatsClientTls, type NatsCredentials, type NatsEnd
 import { dns1123LabelProblem } from '../../core/validate.js';
 import {
   REVOCATIONS_FILE,
-  issueUserJwt,
+  issueAgentUserJwt,
+  issueCoordinatorJwt,
+  issuedAt,
   loadOrCreateAuthKeys,
   loadRevocations,
   saveRevocations,
@@ -114,7 +116,7 @@ export async function startLocalNats(opts: LocalNatsOptions): Promise<LocalNats>
   const coordinatorSeed = await loadOrCreateSeed(join(dir, 'coordinator.nk'));
   const keys = await loadOrCreateAuthKeys(dir);
   await moveGlobalAccountStore(dir, keys.account.getPublicKey(), opts.logger);
-  const coordinatorJwt = await issueUserJwt(keys, nkeyPublicKeyOf(coordinatorSeed), 'coordinator', COORDINATOR_PERMISSIONS);
+  const coordinatorJwt = await issueCoordinatorJwt(keys, nkeyPublicKeyOf(coordinatorSeed), COORDINATOR_PERMISSIONS);
   const coordinatorCreds = fmtCreds(coordinatorJwt, fromSeed(coordinatorSeed));
   // For an operator's `nats --creds` (and the tests): the coordinator's own login, root-only like the rest of the dir.
   await writeFileAtomic(join(dir, COORDINATOR_CREDS_FILE), coordinatorCreds, 0o600);
@@ -126,6 +128,7 @@ export async function startLocalNats(opts: LocalNatsOptions): Promise<LocalNats>
     monitorPort,
     keys,
     coordinatorCreds,
+    coordinatorIssuedAt: issuedAt(coordinatorJwt),
     revocations: await loadRevocations(join(dir, REVOCATIONS_FILE)),
   });
   await supervisor.start();
@@ -140,6 +143,8 @@ interface SupervisorConfig extends LocalNatsOptions {
   readonly keys: NatsAuthKeys;
   /** The coordinator's user JWT and seed, as a creds file holds them. */
   readonly coordinatorCreds: Uint8Array;
+  /** Its issue second: the coordinator's account refuses every user JWT it signed before (auth.ts serverTrust). */
+  readonly coordinatorIssuedAt: number;
   readonly revocations: Revocations;
 }
 
@@ -244,7 +249,7 @@ class NatsSupervisor {
         throw new PreconditionError(`agent "${agentName}": its NATS key was revoked at a time still ahead of this clock; register it with a new key`);
       if (waitMs > 0) await sleep(waitMs);
     }
-    return issueUserJwt(this.cfg.keys, publicKey, agentName, agentPermissions(publicKey, cluster));
+    return issueAgentUserJwt(this.cfg.keys, publicKey, agentName, agentPermissions(publicKey, cluster));
   }
 
   private revokeAgentKey(publicKey: string): Promise<void> {
@@ -356,7 +361,7 @@ class NatsSupervisor {
   }
 
   private async currentTrust(): Promise<ServerTrust> {
-    this.trust ??= await serverTrust(this.cfg.keys, this.revoked, join(this.cfg.dir, 'accounts'));
+    this.trust ??= await serverTrust(this.cfg.keys, this.revoked, join(this.cfg.dir, 'accounts'), this.cfg.coordinatorIssuedAt);
     return this.trust;
   }
 
