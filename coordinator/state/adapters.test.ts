@@ -54,14 +54,19 @@ function memoryState() {
 function memoryNatsUsers() {
   const issued: string[] = [];
   const revoked = new Set<string>();
+  const hooks = { whileSigning: async () => undefined as void, failRevoke: false };
   const directory: AgentUserDirectory = {
     issueAgentJwt: async (key, name, cluster) => {
       issued.push(key);
+      await hooks.whileSigning();
       return `jwt-for-${key}-${name}-${cluster}`;
     },
-    revokeAgentKey: async (key) => void revoked.add(key),
+    revokeAgentKey: async (key) => {
+      if (hooks.failRevoke) throw new Error('nats-server refused the account update');
+      revoked.add(key);
+    },
   };
-  return { issued, revoked, directory };
+  return { issued, revoked, directory, hooks };
 }
 
 const agent = (key: string): GrpcAgentRecord => ({
@@ -171,5 +176,33 @@ describe('KvAgentRegistry', () => {
     expect([...nats.revoked]).toEqual([KEY_A]);
     expect(await registry.natsUserJwt('worker-0')).toBeUndefined();
     expect(tombstones.size).toBe(1);
+  });
+
+  it('issues no JWT while a revocation of the name is under way: tombstone written, key not yet revoked, record not yet deleted', async () => {
+    const { registry, nats, tombstones } = registryUnderTest();
+    await registry.put(agent(KEY_A));
+    tombstones.set('worker-0', { name: 'worker-0', revokedAt: '2026-12-03T10:00:00.000Z', reason: 'remove-node' });
+    expect(await registry.natsUserJwt('worker-0')).toBeUndefined();
+    expect(nats.issued).toEqual([]);
+  });
+
+  it('throws away a JWT signed while a revocation began, or while the name was registered again under another key', async () => {
+    const { registry, nats, tombstones, agents } = registryUnderTest();
+    await registry.put(agent(KEY_A));
+    nats.hooks.whileSigning = async () => void tombstones.set('worker-0', { name: 'worker-0', revokedAt: '2026-12-03T10:00:00.000Z', reason: 'remove-node' });
+    expect(await registry.natsUserJwt('worker-0')).toBeUndefined();
+    expect(nats.issued).toEqual([KEY_A]);
+    tombstones.clear();
+    nats.hooks.whileSigning = async () => void agents.set('worker-0', { ...agents.get('worker-0')!, nkeyPublicKey: KEY_B });
+    expect(await registry.natsUserJwt('worker-0')).toBeUndefined();
+  });
+
+  it('a revocation whose NATS push failed still gets no JWT issued for the key at the next session start', async () => {
+    const { registry, nats, agents } = registryUnderTest();
+    await registry.put(agent(KEY_A));
+    nats.hooks.failRevoke = true;
+    await expect(registry.revoke('worker-0', 'remove-node')).rejects.toThrow(/refused the account update/);
+    expect(agents.has('worker-0')).toBe(true);
+    expect(await registry.natsUserJwt('worker-0')).toBeUndefined();
   });
 });

@@ -111,10 +111,26 @@ export class KvAgentRegistry implements AgentRegistryStore {
     return conflicts;
   }
 
+  /**
+   * A user JWT for the agent's registered key, or none while a revocation of the name is under way. revoke() writes
+   * the tombstone before it revokes the key and deletes the record, so a JWT signed in that window would outlive both
+   * (it would be issued after the key's revocation second, and nothing could revoke the key again once the record is
+   * gone): the tombstone is read before signing, and record and tombstone again after, and a JWT signed across a
+   * change is thrown away. A revocation that starts after that second read revokes the key at a second no earlier
+   * than the JWT's, which the server then refuses.
+   */
   async natsUserJwt(name: string): Promise<string | undefined> {
     if (!this.natsUsers) return undefined;
+    const revoking = async (record: AgentRecord) => {
+      const tombstone = (await this.state().tombstones.get(name))?.value;
+      return tombstone !== undefined && Date.parse(tombstone.revokedAt) >= Date.parse(record.registeredAt);
+    };
     const record = (await this.state().agents.get(name))?.value;
-    return record ? this.natsUsers.issueAgentJwt(record.nkeyPublicKey, record.name, this.cluster()) : undefined;
+    if (!record || (await revoking(record))) return undefined;
+    const jwt = await this.natsUsers.issueAgentJwt(record.nkeyPublicKey, record.name, this.cluster());
+    const after = (await this.state().agents.get(name))?.value;
+    if (!after || after.nkeyPublicKey !== record.nkeyPublicKey || after.registeredAt !== record.registeredAt || (await revoking(after))) return undefined;
+    return jwt;
   }
 
   async get(name: string): Promise<GrpcAgentRecord | undefined> {
