@@ -16,17 +16,21 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const results: (BenchResult | { name: string; error: string })[] = [];
+/**
+ * `bench` is the key above, the same in every run, for whoever tracks the figures: `name` says how the benchmark ran
+ * (sizes, settings) and may change with them, as may the metrics of a pass an environment variable turns off.
+ */
+const results: ((BenchResult & { bench: string }) | { bench: string; name: string; error: string })[] = [];
 for (const [name, bench] of Object.entries(BENCHES)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
   process.stderr.write(`bench: ${name}…\n`);
   try {
     const result = await bench();
-    results.push(result);
+    results.push({ bench: name, ...result });
     process.stdout.write(`${formatBenchResult(result)}\n\n`);
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
-    results.push({ name, error });
+    results.push({ bench: name, name, error });
     process.stdout.write(`${name}: could not run: ${error}\n\n`);
   }
 }
