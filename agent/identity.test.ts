@@ -22,8 +22,12 @@ describe('the NATS user JWT the coordinator sends', () => {
     expect(await saveNatsUserJwt(stateDir, first)).toBe(true);
     expect(await loadNatsUserJwt(stateDir)).toBe(first);
     expect((await stat(join(stateDir, NATS_USER_JWT_FILE))).mode & 0o777).toBe(0o600);
-    // The same one again changes nothing; another one for the same key replaces it.
-    expect(await saveNatsUserJwt(stateDir, first)).toBe(false);
+    // The same one again is still this agent's (the caller keeps it) and leaves the file as it is; another one for the
+    // same key replaces it.
+    const written = (await stat(join(stateDir, NATS_USER_JWT_FILE))).mtimeMs;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await saveNatsUserJwt(stateDir, first)).toBe(true);
+    expect((await stat(join(stateDir, NATS_USER_JWT_FILE))).mtimeMs).toBe(written);
     const second = await encodeUser('worker-0', publicKey, account, {}, { exp: Math.floor(Date.now() / 1000) + 3600 });
     expect(await saveNatsUserJwt(stateDir, second)).toBe(true);
     expect(await loadNatsUserJwt(stateDir)).toBe(second);

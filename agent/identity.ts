@@ -145,15 +145,16 @@ export async function loadOrCreateNatsUserKey(stateDir: string): Promise<{ publi
 }
 
 /**
- * Keeps a user JWT from the coordinator when it is one for this agent's own NATS key; returns whether it was stored
- * (false: malformed, for another key, or the one already stored). Who may cause it: the coordinator, in the Register
- * answer or at a Session start over the channel this agent pinned; it reaches this one 0600 file.
+ * Keeps a user JWT from the coordinator when it is one for this agent's own NATS key; returns whether it is (false:
+ * malformed, or for another key; the stored one stays). The file is rewritten only when it differs, but the caller
+ * takes the JWT either way: a registration in this process may have stored it while the daemon still holds an older one.
+ * Who may cause it: the coordinator, in the Register answer or at a Session start over the channel this agent pinned;
+ * it reaches this one 0600 file.
  */
 export async function saveNatsUserJwt(stateDir: string, jwt: string): Promise<boolean> {
   const seed = await readFileIfExists(join(stateDir, NATS_SEED_FILE));
   if (seed === undefined || natsUserJwtSubject(jwt) !== fromSeed(new TextEncoder().encode(seed.trim())).getPublicKey()) return false;
-  if ((await loadNatsUserJwt(stateDir)) === jwt) return false;
-  await writeFileAtomic(join(stateDir, NATS_USER_JWT_FILE), `${jwt}\n`, 0o600);
+  if ((await loadNatsUserJwt(stateDir)) !== jwt) await writeFileAtomic(join(stateDir, NATS_USER_JWT_FILE), `${jwt}\n`, 0o600);
   return true;
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -310,6 +310,39 @@ describe('supervision', () => {
     const nc = await connectAs(nats.url, coordinatorCreds(nats));
     const kv = await new Kvm(nc).open('kha-state');
     expect((await kv.get('spec'))?.string()).toBe('kept across the upgrade');
+  });
+
+  it('moves the store of a server from before JWT auth only once that server, left running by a crashed coordinator, is stopped', async () => {
+    const dataDir = await tempDir();
+    const store = join(dataDir, 'nats');
+    await mkdir(store, { recursive: true, mode: 0o700 });
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    // The nkey-user era's server under our config path and pid file, still running when the upgraded coordinator starts.
+    const configPath = join(store, 'nats-server.conf');
+    await writeFile(configPath, `listen: "127.0.0.1:${port}"\njetstream { store_dir: "${store}" }\n`, { mode: 0o600 });
+    const old = spawn('/usr/sbin/nats-server', ['-c', configPath], { stdio: 'ignore', detached: true });
+    old.unref();
+    const oldPid = old.pid!;
+    await writeFile(join(store, 'nats-server.pid'), `${oldPid}\n`);
+    try {
+      const nc = await waitFor('old server', () =>
+        connectNats({ url: `nats://127.0.0.1:${port}`, credentials: nkeyCredentials(agentKey().seed) }, { name: 'old', logger: silentLogger }).catch(
+          () => undefined,
+        ),
+      );
+      const kv = await new Kvm(nc).create('kha-state', { history: 1 });
+      for (let i = 0; i < 200; i++) await kv.put(`op-${i}`, `written while the old server ran ${i}`);
+      await nc.close();
+      const nats = await start(dataDir, { port });
+      expect(alive(oldPid)).toBe(false);
+      // Nothing the old server wrote on its way down is left under the global account, where nobody would read it.
+      await expect(stat(join(store, 'jetstream', '$G'))).rejects.toThrow();
+      const fresh = await connectAs(nats.url, coordinatorCreds(nats));
+      const state = await new Kvm(fresh).open('kha-state');
+      for (const i of [0, 199]) expect((await state.get(`op-${i}`))?.string()).toBe(`written while the old server ran ${i}`);
+    } finally {
+      if (alive(oldPid)) process.kill(oldPid, 'SIGKILL');
+    }
   });
 
   it('stops a nats-server left behind by a crashed coordinator before starting its own', async () => {

@@ -115,7 +115,6 @@ export async function startLocalNats(opts: LocalNatsOptions): Promise<LocalNats>
   const monitorPort = opts.monitorPort && opts.monitorPort > 0 ? opts.monitorPort : await pickFreePort('127.0.0.1');
   const coordinatorSeed = await loadOrCreateSeed(join(dir, 'coordinator.nk'));
   const keys = await loadOrCreateAuthKeys(dir);
-  await moveGlobalAccountStore(dir, keys.account.getPublicKey(), opts.logger);
   const coordinatorJwt = await issueCoordinatorJwt(keys, nkeyPublicKeyOf(coordinatorSeed), COORDINATOR_PERMISSIONS);
   const coordinatorCreds = fmtCreds(coordinatorJwt, fromSeed(coordinatorSeed));
   // For an operator's `nats --creds` (and the tests): the coordinator's own login, root-only like the rest of the dir.
@@ -230,6 +229,8 @@ class NatsSupervisor {
   async start(): Promise<void> {
     await this.writeConfig();
     await this.stopStaleServer();
+    // After the stale server is gone: one left by a crashed coordinator from before JWT auth still writes to `$G`.
+    await moveGlobalAccountStore(this.cfg.dir, this.cfg.keys.account.getPublicKey(), this.cfg.logger);
     await this.spawn();
   }
 
