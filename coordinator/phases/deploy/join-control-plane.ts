@@ -14,7 +14,16 @@ import { forEachHost } from '../../workflow/for-each-host.js';
 import { nodeInterface, notJoined, writeFiles } from '../../workflow/host-tasks.js';
 import type { ClusterContext, ClusterView } from '../../workflow/ports.js';
 import type { Phase } from '../../workflow/phase.js';
-import { controlPlaneRunner, isCertificateKeyFailure, joinState, mintCredentials, revokeCredentials, settledBoth, waitNodeReady } from './join-credentials.js';
+import {
+  controlPlaneRunner,
+  isCertificateKeyFailure,
+  joinState,
+  mintCredentials,
+  revokeCredentials,
+  scrubJoinCredentials,
+  settledBoth,
+  waitNodeReady,
+} from './join-credentials.js';
 
 const pending = (ctx: ClusterContext) => notJoined(ctx, ctx.plan.controlPlane.slice(1));
 
@@ -74,10 +83,10 @@ export async function joinControlPlaneNode(ctx: ClusterContext, node: PlannedNod
     const lbSet = withNode(await ctx.backends.current());
     let credentials: JoinCredentials | undefined;
     // The token and the kubeadm-certs Secret are deleted, and the node's kubeadm.yaml keeps its JoinConfiguration for
-    // reference without them; never rejects.
+    // reference without them; each step logs its own failure and none rejects.
     const cleanUp = async () => {
       await revokeCredentials(ctx, runner, credentials);
-      await writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, {})]).catch(() => undefined);
+      await scrubJoinCredentials(ctx, node);
     };
     try {
       for (let attempt = 1; ; attempt++) {

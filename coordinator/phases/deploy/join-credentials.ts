@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDurationMs } from '../../../core/duration.js';
 import { CommandError, KubeadmHaError, TimeoutError } from '../../../core/errors.js';
 import { ownApiserverUrl, type PlannedNode } from '../../../core/plan.js';
-import { kubeadmOpsConfigFile, KUBEADM_OPS_CONFIG_PATH, type JoinCredentials } from '../../../core/render/node-files.js';
+import { KUBEADM_CONFIG_PATH } from '../../../core/render/kubeadm-config.js';
+import { kubeadmConfigFile, kubeadmOpsConfigFile, KUBEADM_OPS_CONFIG_PATH, type JoinCredentials } from '../../../core/render/node-files.js';
 import { randomCertificateKey } from '../../../lib/secrets.js';
 import { KUBELET_KUBECONFIG_PATH } from '../../../core/host/paths.js';
 import { peerUrlOf } from '../../../core/etcd/gateway.js';
@@ -54,19 +55,28 @@ export async function revokeCredentials(ctx: ClusterContext, runner: PlannedNode
 }
 
 /**
- * Awaits `cleanUp` (which never rejects) and `work` side by side, and settles as `work` does only once both are done:
- * the cleanup after a join runs while the node comes up, and is never left running behind the step's outcome.
+ * Awaits `cleanUp` and `work` side by side, and settles as `work` does only once both are done: the cleanup after a
+ * join runs while the node comes up, and is never left running behind the step's outcome. The cleanups are best effort
+ * and log their own failures; one that rejects anyway changes neither the outcome nor when it is reported.
  */
 export async function settledBoth<T>(cleanUp: Promise<void>, work: Promise<T>): Promise<T> {
-  const [, outcome] = await Promise.all([
-    cleanUp,
-    work.then(
-      (value) => ({ value }),
-      (error: unknown) => ({ error }),
-    ),
-  ]);
-  if ('error' in outcome) throw outcome.error;
+  const [, outcome] = await Promise.allSettled([cleanUp, work]);
+  if (outcome.status === 'rejected') throw outcome.reason;
   return outcome.value;
+}
+
+/**
+ * Rewrites a joined (or failed) node's kubeadm.yaml without the join credentials, keeping its JoinConfiguration for
+ * reference; best effort: a failure is logged (the file is root-only, 0600) and never rejects.
+ */
+export async function scrubJoinCredentials(ctx: ClusterContext, node: PlannedNode): Promise<void> {
+  try {
+    await writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, {})]);
+  } catch (err) {
+    ctx.logger
+      .child({ host: node.name })
+      .warn({ err: err instanceof Error ? err.message : String(err) }, `could not take the join credentials out of ${KUBEADM_CONFIG_PATH}`);
+  }
 }
 
 /** How often a join's Node is looked at while waiting for it to be Ready. */

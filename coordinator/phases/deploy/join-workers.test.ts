@@ -101,4 +101,27 @@ describe('settledBoth', () => {
     expect(order).toEqual(['cleanup']);
     expect(await settledBoth(Promise.resolve(), Promise.resolve(42))).toBe(42);
   });
+
+  it('waits for a slow cleanup after a successful work too', async () => {
+    const order: string[] = [];
+    const cleanUp = new Promise<void>((r) => setTimeout(() => r(void order.push('cleanup')), 20));
+    expect(await settledBoth(cleanUp, Promise.resolve(7))).toBe(7);
+    order.push('settled');
+    expect(order).toEqual(['cleanup', 'settled']);
+  });
+
+  it("a cleanup that fails neither replaces the work's outcome nor settles before the work", async () => {
+    const order: string[] = [];
+    const work = new Promise<number>((r) =>
+      setTimeout(() => {
+        order.push('work');
+        r(5);
+      }, 20),
+    );
+    expect(await settledBoth(Promise.reject(new Error('cleanup failed')), work)).toBe(5);
+    order.push('settled');
+    expect(order).toEqual(['work', 'settled']);
+    const failing = new Promise<number>((_, reject) => setTimeout(() => reject(new Error('join failed')), 20));
+    await expect(settledBoth(Promise.reject(new Error('cleanup failed')), failing)).rejects.toThrow('join failed');
+  });
 });

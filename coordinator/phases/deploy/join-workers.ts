@@ -6,7 +6,7 @@ import { forEachHost } from '../../workflow/for-each-host.js';
 import { notJoined, writeFiles } from '../../workflow/host-tasks.js';
 import type { ClusterContext, ClusterView } from '../../workflow/ports.js';
 import type { Phase } from '../../workflow/phase.js';
-import { controlPlaneRunner, joinState, mintCredentials, revokeCredentials, settledBoth, waitNodeReady } from './join-credentials.js';
+import { controlPlaneRunner, joinState, mintCredentials, revokeCredentials, scrubJoinCredentials, settledBoth, waitNodeReady } from './join-credentials.js';
 
 const pending = (ctx: ClusterContext) => notJoined(ctx, ctx.plan.workers);
 
@@ -54,11 +54,7 @@ async function joinWorkerNode(ctx: ClusterContext, node: PlannedNode, credential
     }
     await writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, { joinCredentials: credentials })]);
     // The node's kubeadm.yaml keeps its JoinConfiguration for reference, without the credentials; best effort.
-    const scrub = () =>
-      writeFiles(ctx.agents, node.name, [kubeadmConfigFile(ctx.plan, node, {})]).then(
-        () => undefined,
-        () => undefined,
-      );
+    const scrub = () => scrubJoinCredentials(ctx, node);
     emit('kubeadm join');
     try {
       await ctx.agents.runTask(
