@@ -159,6 +159,27 @@ describe('joinControlPlaneNode', () => {
     expect(nodes.get('master-1')).toBeUndefined();
   });
 
+  it('a mint that fails after the certs were uploaded still deletes the kubeadm-certs Secret', async () => {
+    const { ctx, calls, nodes } = fakeContext([]);
+    const agents = ctx.agents;
+    const failing = {
+      ...ctx,
+      agents: {
+        ...agents,
+        runTask: (async (a: string, k: TaskKind, x: never, o?: never) => {
+          const answer = await agents.runTask(a, k, x, o);
+          if (k === 'createJoinToken') throw new CommandError('kubeadm token create', 1, 'timed out waiting for the condition');
+          return answer;
+        }) as AgentGateway['runTask'],
+      },
+    };
+    await expect(joinControlPlaneNode(failing, failing.plan.controlPlane[1]!)).rejects.toThrow(/timed out waiting for the condition/);
+    const kinds = calls.map((c) => `${c.agent}:${c.kind}`);
+    expect(kinds.indexOf('master-0:deleteCertsSecret')).toBeGreaterThan(kinds.indexOf('master-0:uploadCerts'));
+    expect(kinds).not.toContain('master-1:kubeadmJoin');
+    expect(nodes.get('master-1')).toBeUndefined();
+  });
+
   it('a join whose Node never gets Ready is not recorded as joined', async () => {
     const { ctx, nodes } = fakeContext([], { node: { registered: false, ready: false, detail: 'node master-1 is not registered' } });
     const stuck = { registered: false, ready: false, detail: 'node master-1 is not registered' };

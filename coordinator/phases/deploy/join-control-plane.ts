@@ -85,7 +85,7 @@ export async function joinControlPlaneNode(ctx: ClusterContext, node: PlannedNod
     // The token and the kubeadm-certs Secret are deleted, and the node's kubeadm.yaml keeps its JoinConfiguration for
     // reference without them; each step logs its own failure and none rejects.
     const cleanUp = async () => {
-      await revokeCredentials(ctx, runner, credentials);
+      await revokeCredentials(ctx, runner, credentials, { certsSecret: true });
       await scrubJoinCredentials(ctx, node);
     };
     try {

@@ -41,13 +41,23 @@ export async function mintCredentials(ctx: ClusterContext, runner: PlannedNode, 
   return { token: token.token, caCertHash: token.caCertHash, ...(certificateKey ? { certificateKey } : {}) };
 }
 
-/** Deletes what mintCredentials made; best effort, each step on its own, because the join's outcome matters more. */
-export async function revokeCredentials(ctx: ClusterContext, runner: PlannedNode, credentials: JoinCredentials | undefined): Promise<void> {
+/**
+ * Deletes what mintCredentials made; best effort, each step on its own, because the join's outcome matters more.
+ * `certsSecret` deletes the kubeadm-certs Secret even without credentials: a mint that failed after upload-certs
+ * (token create failed, or its answer was lost) returned none, but the Secret is there for 2 h.
+ */
+export async function revokeCredentials(
+  ctx: ClusterContext,
+  runner: PlannedNode,
+  credentials: JoinCredentials | undefined,
+  opts: { readonly certsSecret?: boolean } = {},
+): Promise<void> {
   const log = ctx.logger.child({ host: runner.name });
   const attempts: [string, () => Promise<unknown>][] = [];
   if (credentials)
     attempts.push(['delete the join token', () => ctx.agents.runTask(runner.name, 'deleteToken', { tokenId: credentials.token.split('.')[0]! })]);
-  if (credentials?.certificateKey) attempts.push(['delete the kubeadm-certs Secret', () => ctx.agents.runTask(runner.name, 'deleteCertsSecret', {})]);
+  if (credentials?.certificateKey || opts.certsSecret)
+    attempts.push(['delete the kubeadm-certs Secret', () => ctx.agents.runTask(runner.name, 'deleteCertsSecret', {})]);
   attempts.push(['remove the ops config', () => writeFiles(ctx.agents, runner.name, [], [KUBEADM_OPS_CONFIG_PATH])]);
   for (const [what, attempt] of attempts) {
     await attempt().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, `could not ${what}`));
