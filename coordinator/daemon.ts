@@ -52,9 +52,11 @@ export interface CoordinatorOptions {
   readonly natsPort?: number;
   readonly workerConcurrency?: number;
   readonly logger: Logger;
-  /** Tests shorten deploy timeouts. */
+  /** Tests shorten deploy timeouts; `--lb-apply-timeout` sets lbAppliedMs. */
   readonly timeouts?: Partial<DeployTimeouts>;
   readonly joinTokenTtlMs?: number;
+  /** `--drain-timeout`: how long a maintenance window waits for a drained apiserver's sessions. */
+  readonly windowDrainMs?: number;
   readonly stateReplicas?: number;
   /** The lifetime of agent client certificates (agents renew past two thirds of it); default LEAF_VALIDITY_DAYS. */
   readonly agentCertTtlMs?: number;

@@ -31,6 +31,11 @@ const USAGE = `usage: kubeadm-ha-coordinator --cluster NAME [flags]
   --agent-cert-ttl DUR    lifetime of agent client certificates, e.g. 8760h (default ${LEAF_VALIDITY_DAYS}d); agents renew
                           theirs over their session past two thirds of it
   --cert-check-interval DUR  how often spec.certificates.renewBefore is looked at (default 1h)
+  --drain-timeout DUR     how long an upgrade's or renewal's window waits for the connections of a drained apiserver
+                          to end before its work starts anyway (default 15s; the apiserver's graceful shutdown ends
+                          the rest)
+  --lb-apply-timeout DUR  how long a removal, upgrade or renewal waits for every load balancer to apply a new backend
+                          set before it stops and says which one lags (default 60s)
   --log-level LEVEL       debug | info | warn | error
   --version`;
 
@@ -53,6 +58,8 @@ async function main(): Promise<number> {
         'worker-concurrency': { type: 'string', default: String(DEFAULT_WORKER_CONCURRENCY) },
         'agent-cert-ttl': { type: 'string' },
         'cert-check-interval': { type: 'string' },
+        'lb-apply-timeout': { type: 'string' },
+        'drain-timeout': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -99,6 +106,18 @@ async function main(): Promise<number> {
     process.stderr.write(`kubeadm-ha-coordinator: --cert-check-interval must be a duration of at least 1s (e.g. 1h), not "${certCheckText}"\n`);
     return 2;
   }
+  const lbApplyText = values['lb-apply-timeout'];
+  const lbAppliedMs = lbApplyText === undefined ? undefined : parseDurationMs(lbApplyText);
+  if (lbApplyText !== undefined && (lbAppliedMs === undefined || lbAppliedMs < 1000)) {
+    process.stderr.write(`kubeadm-ha-coordinator: --lb-apply-timeout must be a duration of at least 1s (e.g. 60s), not "${lbApplyText}"\n`);
+    return 2;
+  }
+  const drainText = values['drain-timeout'];
+  const windowDrainMs = drainText === undefined ? undefined : parseDurationMs(drainText);
+  if (drainText !== undefined && windowDrainMs === undefined) {
+    process.stderr.write(`kubeadm-ha-coordinator: --drain-timeout must be a duration (e.g. 15s, or 0s not to wait), not "${drainText}"\n`);
+    return 2;
+  }
   const nats = await externalNatsFromFlags({
     url: values['nats-url'],
     creds: values['nats-creds'],
@@ -119,6 +138,8 @@ async function main(): Promise<number> {
     workerConcurrency: number('worker-concurrency', values['worker-concurrency'], 1) ?? DEFAULT_WORKER_CONCURRENCY,
     ...(agentCertTtlMs !== undefined ? { agentCertTtlMs } : {}),
     ...(certCheckIntervalMs !== undefined ? { certCheckIntervalMs } : {}),
+    ...(lbAppliedMs !== undefined ? { timeouts: { lbAppliedMs } } : {}),
+    ...(windowDrainMs !== undefined ? { windowDrainMs } : {}),
     logger,
   });
   process.stderr.write(

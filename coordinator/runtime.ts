@@ -41,6 +41,8 @@ export interface RuntimeSettings {
   /** Tests shorten deploy timeouts. */
   readonly timeouts?: Partial<DeployTimeouts>;
   readonly joinTokenTtlMs?: number;
+  /** `--drain-timeout`: how long a maintenance window waits for a drained apiserver's sessions (default 15 s). */
+  readonly windowDrainMs?: number;
   /** Where `etcd snapshot` and the scheduled snapshots are kept: <data-dir>/etcd-snapshots (0700, files 0600). */
   readonly etcdSnapshotDir?: string;
 }

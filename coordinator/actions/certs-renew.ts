@@ -17,7 +17,7 @@ import { apiserverSerial, type CertsContext, type CertsView } from '../phases/ce
 import type { PlannedNode } from '../../core/plan.js';
 import { UNCHANGED } from '../state/store.js';
 import { certsVerifyPhase } from '../phases/certs-renew/certs-verify.js';
-import { DEFAULT_WINDOW_TIMEOUTS } from '../phases/window/window-target.js';
+import { windowTimeoutsWith } from '../phases/window/window-target.js';
 import { storedSpec, type CoordinatorRuntime } from '../runtime.js';
 import { dryRunPhases, runAction, type Action } from '../workflow/engine.js';
 import { clusterContext } from './cluster-context.js';
@@ -108,7 +108,7 @@ export async function startCertsRenew(
       ...context,
       nodes,
       baseline,
-      windowTimeouts: DEFAULT_WINDOW_TIMEOUTS,
+      windowTimeouts: windowTimeoutsWith(rt.settings.windowDrainMs),
       takeSnapshot: async () => (await takeSnapshot(rt, { ...(options.signal ? { signal: options.signal } : {}) })).path,
     };
     if (options.dryRun) {

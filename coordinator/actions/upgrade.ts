@@ -20,7 +20,7 @@ import { upgradeSnapshotPhase } from '../phases/upgrade/upgrade-snapshot.js';
 import type { UpgradeContext, UpgradeView } from '../phases/upgrade/upgrade-target.js';
 import { upgradeVerifyPhase } from '../phases/upgrade/upgrade-verify.js';
 import { upgradeWorkersPhase } from '../phases/upgrade/upgrade-workers.js';
-import { DEFAULT_WINDOW_TIMEOUTS } from '../phases/window/window-target.js';
+import { windowTimeoutsWith } from '../phases/window/window-target.js';
 import { storedSpec, type CoordinatorRuntime } from '../runtime.js';
 import { UNCHANGED } from '../state/store.js';
 import { dryRunPhases, runAction, type Action } from '../workflow/engine.js';
@@ -79,7 +79,7 @@ export async function startUpgrade(
       ...base,
       target,
       workerBatch: workerBatch(base.plan.workers.length),
-      windowTimeouts: DEFAULT_WINDOW_TIMEOUTS,
+      windowTimeouts: windowTimeoutsWith(rt.settings.windowDrainMs),
       takeSnapshot: async () => (await takeSnapshot(rt, { ...(options.signal ? { signal: options.signal } : {}) })).path,
     };
     if (options.dryRun) {

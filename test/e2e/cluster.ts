@@ -62,6 +62,8 @@ export interface E2eClusterOptions {
   readonly standinBackoff?: Partial<KubeletBackoff>;
   /** Namespace prefix; default `khae2e`. */
   readonly prefix?: string;
+  /** Extra kubeadm-ha-coordinator flags, e.g. `['--lb-apply-timeout', '20s']`. */
+  readonly coordinatorArgs?: readonly string[];
 }
 
 export interface CtlResult {
@@ -177,6 +179,7 @@ ${this.options.specExtra ?? ''}
         COORDINATOR_ADDRESS,
         '--log-level',
         'debug',
+        ...(this.options.coordinatorArgs ?? []),
       ],
       { name: 'coordinator' },
     );

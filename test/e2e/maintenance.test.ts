@@ -103,7 +103,12 @@ describeE2E('e2e: upgrade v1.31.4 → v1.32.0, every node behind its drain, unde
 
   beforeAll(async () => {
     await ensureBuilt();
-    c = await E2eCluster.create({ name: 'e2e-upgrade', hosts: UPGRADE_HOSTS, agentEnv: { KUBEADM_SIM_PACKAGE_VERSIONS: '1.31.4 1.32.0' } });
+    c = await E2eCluster.create({
+      name: 'e2e-upgrade',
+      hosts: UPGRADE_HOSTS,
+      agentEnv: { KUBEADM_SIM_PACKAGE_VERSIONS: '1.31.4 1.32.0' },
+      coordinatorArgs: ['--drain-timeout', '5s'],
+    });
     // Debian hosts: the agent picks apt for the packages.
     for (const h of UPGRADE_HOSTS) {
       mkdirSync(join(c.root(h.name), 'etc'), { recursive: true });
@@ -190,7 +195,14 @@ describeE2E('e2e: certificate renewal behind the maintenance window, under load'
 
   beforeAll(async () => {
     await ensureBuilt();
-    c = await E2eCluster.create({ name: 'e2e-maint', hosts: HOSTS, agentEnv: { KUBEADM_SIM_CERT_VALIDITY: '480h' } });
+    // A load balancer that lags fails its window after 20 s instead of the default 60 s (the last test waits for that),
+    // and a window waits 5 s, not 15 s, for the held watch: CI time, the same behaviour.
+    c = await E2eCluster.create({
+      name: 'e2e-maint',
+      hosts: HOSTS,
+      agentEnv: { KUBEADM_SIM_CERT_VALIDITY: '480h' },
+      coordinatorArgs: ['--lb-apply-timeout', '20s', '--drain-timeout', '5s'],
+    });
     await c.bringUp();
     const r = await c.deploy();
     if (r.code !== 0) throw new Error(`deploy failed (logs in ${c.logs()}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
@@ -242,6 +254,8 @@ describeE2E('e2e: certificate renewal behind the maintenance window, under load'
     expect(result.ok).toBeGreaterThan(50);
     // The watch really went through a restart: its apiserver finished it and it was opened again elsewhere.
     expect(result.reopened).toBeGreaterThanOrEqual(1);
+    // The window of the node holding it waited --drain-timeout (5s here), then went on.
+    expect(renewed.stdout).toMatch(/session\(s\) still open after 5000 ms/);
     // The windows ran one after another, never two at once.
     const opens = renewed.stdout.split('\n').filter((l) => /maintenance window (opens|closed)/.test(l));
     expect(opens.map((l) => /\[certs-renew-control-plane (\S+)\]/.exec(l)?.[1] + (l.includes('opens') ? ' open' : ' close'))).toEqual(

@@ -43,6 +43,11 @@ export interface WindowTimeouts extends VipMoveTimeouts {
 
 export const DEFAULT_WINDOW_TIMEOUTS: WindowTimeouts = { drainMs: 15_000, readyMs: 5 * 60_000, vipDrainMs: 10_000, vipMoveMs: 30_000 };
 
+/** The defaults, with the coordinator's `--drain-timeout` when it was given. */
+export function windowTimeoutsWith(drainMs: number | undefined): WindowTimeouts {
+  return drainMs === undefined ? DEFAULT_WINDOW_TIMEOUTS : { ...DEFAULT_WINDOW_TIMEOUTS, drainMs };
+}
+
 export interface WindowView extends ClusterView {
   readonly target: PlannedNode;
 }
