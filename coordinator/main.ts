@@ -94,30 +94,26 @@ async function main(): Promise<number> {
     return 2;
   }
   const natsPort = number('nats-port', values['nats-port'], 1);
-  const agentCertTtlText = values['agent-cert-ttl'];
-  const agentCertTtlMs = agentCertTtlText === undefined ? undefined : parseDurationMs(agentCertTtlText);
-  if (agentCertTtlText !== undefined && (agentCertTtlMs === undefined || agentCertTtlMs < 1000)) {
-    process.stderr.write(`kubeadm-ha-coordinator: --agent-cert-ttl must be a duration of at least 1s (e.g. 8760h), not "${agentCertTtlText}"\n`);
+  const durationFlag = (flag: string, text: string | undefined, minMs: number, expected: string): { ms?: number; refusal?: string } => {
+    if (text === undefined) return {};
+    const ms = parseDurationMs(text);
+    return ms === undefined || ms < minMs ? { refusal: `--${flag} must be ${expected}, not "${text}"` } : { ms };
+  };
+  const durations = {
+    agentCertTtl: durationFlag('agent-cert-ttl', values['agent-cert-ttl'], 1000, 'a duration of at least 1s (e.g. 8760h)'),
+    certCheckInterval: durationFlag('cert-check-interval', values['cert-check-interval'], 1000, 'a duration of at least 1s (e.g. 1h)'),
+    lbApplied: durationFlag('lb-apply-timeout', values['lb-apply-timeout'], 1000, 'a duration of at least 1s (e.g. 60s)'),
+    windowDrain: durationFlag('drain-timeout', values['drain-timeout'], 0, 'a duration (e.g. 15s, or 0s not to wait)'),
+  };
+  const refused = Object.values(durations).find((d) => d.refusal);
+  if (refused) {
+    process.stderr.write(`kubeadm-ha-coordinator: ${refused.refusal}\n`);
     return 2;
   }
-  const certCheckText = values['cert-check-interval'];
-  const certCheckIntervalMs = certCheckText === undefined ? undefined : parseDurationMs(certCheckText);
-  if (certCheckText !== undefined && (certCheckIntervalMs === undefined || certCheckIntervalMs < 1000)) {
-    process.stderr.write(`kubeadm-ha-coordinator: --cert-check-interval must be a duration of at least 1s (e.g. 1h), not "${certCheckText}"\n`);
-    return 2;
-  }
-  const lbApplyText = values['lb-apply-timeout'];
-  const lbAppliedMs = lbApplyText === undefined ? undefined : parseDurationMs(lbApplyText);
-  if (lbApplyText !== undefined && (lbAppliedMs === undefined || lbAppliedMs < 1000)) {
-    process.stderr.write(`kubeadm-ha-coordinator: --lb-apply-timeout must be a duration of at least 1s (e.g. 60s), not "${lbApplyText}"\n`);
-    return 2;
-  }
-  const drainText = values['drain-timeout'];
-  const windowDrainMs = drainText === undefined ? undefined : parseDurationMs(drainText);
-  if (drainText !== undefined && windowDrainMs === undefined) {
-    process.stderr.write(`kubeadm-ha-coordinator: --drain-timeout must be a duration (e.g. 15s, or 0s not to wait), not "${drainText}"\n`);
-    return 2;
-  }
+  const agentCertTtlMs = durations.agentCertTtl.ms;
+  const certCheckIntervalMs = durations.certCheckInterval.ms;
+  const lbAppliedMs = durations.lbApplied.ms;
+  const windowDrainMs = durations.windowDrain.ms;
   const nats = await externalNatsFromFlags({
     url: values['nats-url'],
     creds: values['nats-creds'],
