@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { tabwrite } from './cmd-certs.js';
+import { createCA, signLeaf } from './pki.js';
 import { ensureSimulatorBuilt, runSim } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kubeadm-sim-certs-'));
@@ -122,6 +123,18 @@ describe('kubeadm certs', () => {
     expect(check.stdout).toMatch(/\napiserver {18}\S.* UTC {3}1h {14}ca/);
     // The CAs are not renewed.
     expect(check.stdout).toMatch(/\nca {22}.* UTC {3}9y /);
+  });
+
+  it('a renewal never gets the key it replaces, though leaf keys come from a pool of eight (a CI run drew the same one)', async () => {
+    const ca = await createCA('kubernetes', 'ECDSA-P256', Date.now());
+    const req = { commonName: 'kube-apiserver', usages: ['server' as const], dnsNames: ['kubernetes'] };
+    let current = await signLeaf(ca, req, 'ECDSA-P256', Date.now());
+    // 40 renewals: drawing from the pool without excluding the old key repeats it with a chance of 1 - (7/8)^40 > 99 %.
+    for (let i = 0; i < 40; i++) {
+      const next = await signLeaf(ca, req, 'ECDSA-P256', Date.now(), current.certPem);
+      expect(next.keyPem).not.toBe(current.keyPem);
+      current = next;
+    }
   });
 
   it('renews one certificate by name, and says MISSING for one that is not there (a joined node has no super-admin.conf)', async () => {

@@ -16,6 +16,7 @@ import { getString, type ParsedCommand } from './grammar.js';
 import { signLeaf, type CertAndKey, type LeafRequest } from './pki.js';
 import { resolveKeyAlgorithm } from './cmd-init.js';
 import { StateStore } from './state.js';
+import type { KeyAlgorithm } from './key-algorithms.js';
 import { minorOf } from './config.js';
 
 interface Handler {
@@ -231,18 +232,22 @@ async function renewOne(env: SimEnv, certDir: string, h: Handler): Promise<void>
   }
   const state = new StateStore(env.stateDir).read();
   const alg = resolveKeyAlgorithm(env, state?.encryptionAlgorithm ?? 'RSA-2048');
-  const renewed = await signLeaf(ca, requestFrom(found.certPem), alg, Date.now());
+  await renewWithNewKey(env, certDir, h, found, ca, alg);
+  out(`${h.longName} renewed\n`);
+}
+
+/** The same subject, SANs and usages on a new key (never the one it replaces), written where the old one was. */
+async function renewWithNewKey(env: SimEnv, certDir: string, h: Handler, found: Located, ca: CertAndKey, alg: KeyAlgorithm): Promise<void> {
+  const renewed = await signLeaf(ca, requestFrom(found.certPem), alg, Date.now(), found.certPem);
   if (found.kubeconfig) {
-    const doc = found.kubeconfig;
-    const users = doc.users as { user: Record<string, string> }[];
+    const users = found.kubeconfig.users as { user: Record<string, string> }[];
     users[0]!.user['client-certificate-data'] = Buffer.from(renewed.certPem).toString('base64');
     users[0]!.user['client-key-data'] = Buffer.from(renewed.keyPem).toString('base64');
-    writeHostFile(env.root, `/etc/kubernetes/${h.file}`, stringify(doc), 0o600);
+    writeHostFile(env.root, `/etc/kubernetes/${h.file}`, stringify(found.kubeconfig), 0o600);
   } else {
     writeHostFile(env.root, `${certDir}/${h.file}.key`, renewed.keyPem, 0o600);
     writeHostFile(env.root, `${certDir}/${h.file}.crt`, renewed.certPem, 0o644);
   }
-  out(`${h.longName} renewed\n`);
 }
 
 export async function runCertsRenew(p: ParsedCommand, env: SimEnv, which: string): Promise<void> {
@@ -270,15 +275,6 @@ export async function runCertsRenewQuietly(env: SimEnv): Promise<void> {
     const found = locate(env, certDir, h);
     const ca = readCa(env, certDir, h.ca);
     if (!found || !ca) continue;
-    const renewed = await signLeaf(ca, requestFrom(found.certPem), alg, Date.now());
-    if (found.kubeconfig) {
-      const users = found.kubeconfig.users as { user: Record<string, string> }[];
-      users[0]!.user['client-certificate-data'] = Buffer.from(renewed.certPem).toString('base64');
-      users[0]!.user['client-key-data'] = Buffer.from(renewed.keyPem).toString('base64');
-      writeHostFile(env.root, `/etc/kubernetes/${h.file}`, stringify(found.kubeconfig), 0o600);
-    } else {
-      writeHostFile(env.root, `${certDir}/${h.file}.key`, renewed.keyPem, 0o600);
-      writeHostFile(env.root, `${certDir}/${h.file}.crt`, renewed.certPem, 0o644);
-    }
+    await renewWithNewKey(env, certDir, h, found, ca, alg);
   }
 }

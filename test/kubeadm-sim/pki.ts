@@ -82,16 +82,21 @@ const KEY_POOL_SIZE = 8;
  * hundreds of milliseconds here and a control-plane node needs a dozen leaf keys. CA and
  * service-account keys are never pooled, so every simulated cluster has its own CA pin.
  */
-async function pooledKey(alg: KeyAlgorithm): Promise<GeneratedKey> {
+async function pooledKey(alg: KeyAlgorithm, notPublicPem?: string): Promise<GeneratedKey> {
   const dir = join(tmpdir(), 'kubeadm-sim-key-pool', alg);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const existing = readdirSync(dir).filter((f) => f.endsWith('.pem'));
   if (existing.length >= KEY_POOL_SIZE) {
-    const pick = existing[randomInt(existing.length)] as string;
-    try {
-      return await importKeyPair(readFileSync(join(dir, pick), 'utf8'), alg);
-    } catch {
-      // a torn or foreign file: fall through and generate
+    // Starting at a random entry, the first one that is not the key being replaced: kubeadm renews with a new key.
+    const start = randomInt(existing.length);
+    for (let i = 0; i < existing.length; i++) {
+      const pick = existing[(start + i) % existing.length] as string;
+      try {
+        const k = await importKeyPair(readFileSync(join(dir, pick), 'utf8'), alg);
+        if (k.publicPem !== notPublicPem) return k;
+      } catch {
+        // a torn or foreign file: try the next one
+      }
     }
   }
   const k = await generateKey(alg);
@@ -166,9 +171,13 @@ export function leafValidityMs(): number {
   return ms;
 }
 
-/** A leaf certificate signed by `ca` (leafValidityMs, a year by default), with kubeadm's key usages and SANs. */
-export async function signLeaf(ca: CertAndKey, req: LeafRequest, alg: KeyAlgorithm, nowMs: number): Promise<CertAndKey> {
-  const k = await pooledKey(alg);
+/**
+ * A leaf certificate signed by `ca` (leafValidityMs, a year by default), with kubeadm's key usages and SANs.
+ * `replacing` is the certificate a renewal replaces: its key is never the new one's.
+ */
+export async function signLeaf(ca: CertAndKey, req: LeafRequest, alg: KeyAlgorithm, nowMs: number, replacing?: string): Promise<CertAndKey> {
+  const replacedKey = replacing ? createPublicKey(replacing).export({ format: 'pem', type: 'spki' }).toString() : undefined;
+  const k = await pooledKey(alg, replacedKey);
   const caCert = new x509.X509Certificate(ca.certPem);
   const signer = await importSigningKey(ca.keyPem);
   const subject = [...(req.organizations ?? []).map((o) => `O=${o}`), `CN=${req.commonName}`].join(', ');
