@@ -9,12 +9,13 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
-import { createUser, fromSeed } from '@nats-io/nkeys';
+import { createUser } from '@nats-io/nkeys';
 import { AuthError, KubeadmHaError, SpecError, TimeoutError } from '../core/errors.js';
 import { caPinFromCertDer, caPinFromCertPem, derToPem, parsePin, pemToDer, formatPin } from '../core/pin.js';
 import { writeFileAtomic, readFileIfExists } from '../lib/fs.js';
 import { isTlsNatsUrl } from '../lib/nats/connect.js';
 import { natsUserJwtSubject } from '../lib/nats/credentials.js';
+import { nkeySigner } from '../lib/nats/nkey-signer.js';
 import type { NodeRole } from '../proto/index.js';
 
 /**
@@ -137,7 +138,7 @@ export async function createCsr(key: AgentKey, name: string): Promise<string> {
 export async function loadOrCreateNatsUserKey(stateDir: string): Promise<{ publicKey: string; seedPath: string }> {
   const seedPath = join(stateDir, NATS_SEED_FILE);
   const existing = await readFileIfExists(seedPath);
-  if (existing !== undefined) return { publicKey: fromSeed(new TextEncoder().encode(existing.trim())).getPublicKey(), seedPath };
+  if (existing !== undefined) return { publicKey: nkeySigner(new TextEncoder().encode(existing.trim())).publicKey, seedPath };
   await ensureStateDir(stateDir);
   const user = createUser();
   await writeFileAtomic(seedPath, new TextDecoder().decode(user.getSeed()) + '\n', 0o600);
@@ -153,7 +154,7 @@ export async function loadOrCreateNatsUserKey(stateDir: string): Promise<{ publi
  */
 export async function saveNatsUserJwt(stateDir: string, jwt: string): Promise<boolean> {
   const seed = await readFileIfExists(join(stateDir, NATS_SEED_FILE));
-  if (seed === undefined || natsUserJwtSubject(jwt) !== fromSeed(new TextEncoder().encode(seed.trim())).getPublicKey()) return false;
+  if (seed === undefined || natsUserJwtSubject(jwt) !== nkeySigner(new TextEncoder().encode(seed.trim())).publicKey) return false;
   if ((await loadNatsUserJwt(stateDir)) !== jwt) await writeFileAtomic(join(stateDir, NATS_USER_JWT_FILE), `${jwt}\n`, 0o600);
   return true;
 }

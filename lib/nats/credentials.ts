@@ -4,9 +4,10 @@
  * operator-run NATS cluster (a `.creds` file with a user JWT) look the same to the rest of the code.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { fromPublic, fromSeed } from '@nats-io/nkeys';
-import { credsAuthenticator, jwtAuthenticator, nkeyAuthenticator, type Authenticator } from '@nats-io/transport-node';
+import { fromPublic } from '@nats-io/nkeys';
+import { credsAuthenticator, type Authenticator } from '@nats-io/transport-node';
 import { AuthError } from '../../core/errors.js';
+import { nkeySigner, type NkeySigner } from './nkey-signer.js';
 
 export type NatsCredentials =
   /** An nkey user seed (`SU…`); the server config lists the matching public key. */
@@ -50,7 +51,7 @@ export function nkeyPublicKeyOf(seed: Uint8Array | string): string {
   const bytes = typeof seed === 'string' ? encoder.encode(seed.trim()) : seed;
   let publicKey: string;
   try {
-    publicKey = fromSeed(bytes).getPublicKey();
+    publicKey = nkeySigner(bytes).publicKey;
   } catch {
     throw new AuthError('the NATS nkey seed is malformed');
   }
@@ -90,15 +91,30 @@ export async function readNatsCredentialsFile(path: string, opts: { allowGroupRe
   return nkeyCredentials(seedLine);
 }
 
+/**
+ * The answer to the server's nonce on every (re)connect. Nkey and JWT credentials sign with node:crypto
+ * (nkey-signer.ts: nats.js' own authenticators sign in pure JavaScript, the most of an agent's connect CPU). A `.creds`
+ * file is the coordinator's one connection to an operator's NATS; nats.js parses and signs it.
+ */
 export function authenticatorFor(credentials: NatsCredentials): Authenticator {
   switch (credentials.kind) {
-    case 'nkey':
-      return nkeyAuthenticator(credentials.seed);
+    case 'nkey': {
+      const answer = nonceAnswer(nkeySigner(credentials.seed));
+      return (nonce) => answer(nonce);
+    }
     case 'creds':
       return credsAuthenticator(credentials.creds);
-    case 'jwt':
-      return jwtAuthenticator(credentials.jwt, credentials.seed);
+    case 'jwt': {
+      const answer = nonceAnswer(nkeySigner(credentials.seed));
+      const jwt = credentials.jwt;
+      return (nonce) => ({ jwt: jwt(), ...answer(nonce) });
+    }
   }
+}
+
+/** As nats.js answers: the public key, and the nonce's signature in base64 (empty without a nonce). */
+function nonceAnswer(signer: NkeySigner): (nonce?: string) => { nkey: string; sig: string } {
+  return (nonce) => ({ nkey: signer.publicKey, sig: nonce ? Buffer.from(signer.sign(encoder.encode(nonce))).toString('base64') : '' });
 }
 
 /** A user JWT from the network is at most this long; ours are about 700 bytes. */

@@ -11,9 +11,7 @@
  * The parent marks phases (connect, changes, storm); the process answers with the CPU it has used so far and, with
  * KHA_FANOUT_PROFILE_DIR set, writes one V8 CPU profile per phase there (`<pass>-<phase>-<pid>.cpuprofile`).
  */
-import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { createBackendSetMailbox } from '../../agent/lb/backend-mailbox.js';
@@ -103,43 +101,7 @@ class PhaseProfiler {
   }
 }
 
-/**
- * What-if, never the default (KHA_FANOUT_NATIVE_ED25519=1): the nkey signatures that authenticate every (re)connect
- * made by node:crypto's Ed25519 instead of tweetnacl's pure JavaScript, which @nats-io/nkeys uses. Same keys, same
- * (deterministic) signatures; it shows what the connect and reconnect figures would be if the agents' authenticator
- * signed natively. Done by replacing the two tweetnacl functions nkeys calls, in this process only.
- */
-function useNativeEd25519(): void {
-  const require = createRequire(createRequire(import.meta.url).resolve('@nats-io/nkeys'));
-  const nacl = require('tweetnacl') as {
-    sign: { detached: (msg: Uint8Array, secretKey: Uint8Array) => Uint8Array; keyPair: { fromSeed: (seed: Uint8Array) => unknown } };
-  };
-  // PKCS#8 wrapping of a raw Ed25519 seed (RFC 8410).
-  const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-  const keys = new Map<string, { key: KeyObject; publicKey: Uint8Array }>();
-  const keyOf = (seed: Uint8Array) => {
-    const id = Buffer.from(seed).toString('hex');
-    let entry = keys.get(id);
-    if (!entry) {
-      const key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-      const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
-      entry = { key, publicKey: new Uint8Array(spki.subarray(spki.length - 32)) };
-      keys.set(id, entry);
-    }
-    return entry;
-  };
-  nacl.sign.keyPair.fromSeed = (seed: Uint8Array) => {
-    const { publicKey } = keyOf(seed);
-    const secretKey = new Uint8Array(64);
-    secretKey.set(seed);
-    secretKey.set(publicKey, 32);
-    return { publicKey, secretKey };
-  };
-  nacl.sign.detached = (msg: Uint8Array, secretKey: Uint8Array) => new Uint8Array(sign(null, msg, keyOf(secretKey.subarray(0, 32)).key));
-}
-
 async function main(): Promise<void> {
-  if (process.env.KHA_FANOUT_NATIVE_ED25519 === '1') useNativeEd25519();
   const watches: { close(): Promise<void> }[] = [];
   const profiler = new PhaseProfiler(profileDir);
   let events: AppliedEvents = [];

@@ -26,8 +26,9 @@
  * KHA_FANOUT_WAVE / KHA_FANOUT_LARGE_WAVE (agents started together: all / 100), KHA_FANOUT_CHANGES (20),
  * KHA_FANOUT_STORM_TIMEOUT_MS (120000), KHA_FANOUT_PER_CHANGE=1 (each change's time and CPU on stderr),
  * KHA_FANOUT_PROFILE_DIR (a CPU profile per agent process and phase), KHA_FANOUT_AGENT_LOG (the agents' log level, to
- * stderr), KHA_FANOUT_WORKER_ARGS (node options for the agent processes), and KHA_FANOUT_NATIVE_ED25519=1, a what-if
- * that is not production (fanout-agents.ts useNativeEd25519), named in the result when set.
+ * stderr) and KHA_FANOUT_WORKER_ARGS (node options for the agent processes; the packaged agent's own are
+ * `--max-semi-space-size=1 --jitless --optimize-for-size`, which with 250 agents in one process would measure the
+ * garbage collector more than the agents).
  * Run alone: `npx vite-node test/bench/fanout.ts` (the agent processes then run their TypeScript through vite-node too).
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
@@ -63,8 +64,6 @@ const CONNECT_WAVE = Number(process.env.KHA_FANOUT_WAVE ?? AGENTS);
  * benchmark should (the 1000 agents' connect and storm figures say why), and it is there for the fan-out.
  */
 const LARGE_CONNECT_WAVE = Number(process.env.KHA_FANOUT_LARGE_WAVE ?? 100);
-/** Read by the agent processes (fanout-agents.ts useNativeEd25519); named in the result when set. */
-const NATIVE_ED25519 = process.env.KHA_FANOUT_NATIVE_ED25519 === '1';
 const CHANGES = Number(process.env.KHA_FANOUT_CHANGES ?? 20);
 /** Marks every change too, and prints each one's time and CPU to stderr (the marks' IPC falls between changes). */
 const PER_CHANGE = process.env.KHA_FANOUT_PER_CHANGE === '1';
@@ -560,9 +559,8 @@ export async function benchFanout(): Promise<BenchResult> {
   const rows = rowsOf(await runPass(AGENTS, CONNECT_WAVE), '');
   if (LARGE_AGENTS > 0) rows.push(...rowsOf(await runPass(LARGE_AGENTS, LARGE_CONNECT_WAVE), `${LARGE_AGENTS} agents: `));
   const sizes = LARGE_AGENTS > 0 ? `${AGENTS} and ${LARGE_AGENTS} agents` : `${AGENTS} agents`;
-  const whatIf = NATIVE_ED25519 ? '; WHAT-IF, not production: nkey signatures by node:crypto (KHA_FANOUT_NATIVE_ED25519)' : '';
   return {
-    name: `fanout (${sizes} over ${PROCESSES} processes, ${CHANGES} changes, one nats-server with TLS, one NATS connection, nkey and user JWT per agent${whatIf})`,
+    name: `fanout (${sizes} over ${PROCESSES} processes, ${CHANGES} changes, one nats-server with TLS, one NATS connection, nkey and user JWT per agent)`,
     rows,
   };
 }
