@@ -25,10 +25,11 @@
  */
 import { chmod, readFile, stat } from 'node:fs/promises';
 import { encodeAccount, encodeOperator, encodeUser, type Account, type User } from '@nats-io/jwt';
-import { createAccount, createOperator, createUser, fromSeed, type KeyPair } from '@nats-io/nkeys';
+import { createAccount, createOperator, createUser, type KeyPair } from '@nats-io/nkeys';
 import { z } from 'zod';
 import { KubeadmHaError } from '../../core/errors.js';
 import { LB_BUCKET, kvStreamName } from '../../lib/nats/names.js';
+import { nkeyKeyPair } from '../../lib/nats/nkey-signer.js';
 import { writeFileAtomic } from './files.js';
 import type { NatsPermissions } from './permissions.js';
 
@@ -105,14 +106,14 @@ async function loadOrCreateKey(path: string, prefix: 'O' | 'A', create: () => Ke
   if (text !== undefined) {
     let kp: KeyPair;
     try {
-      kp = fromSeed(encoder.encode(text));
+      kp = nkeyKeyPair(encoder.encode(text));
     } catch {
       throw new KubeadmHaError(`${path} does not hold an nkey seed; restore it from a backup (agents' NATS access depends on it)`);
     }
     if (!kp.getPublicKey().startsWith(prefix)) throw new KubeadmHaError(`${path} holds the wrong kind of nkey seed (expected S${prefix}…)`);
     return kp;
   }
-  const kp = create();
+  const kp = nkeyKeyPair(create().getSeed());
   await writeFileAtomic(path, new TextDecoder().decode(kp.getSeed()), 0o600);
   return kp;
 }

@@ -76,9 +76,9 @@ export function stopLoadBalancerAndWait(agents: AgentGateway, agent: string, spe
 
 /** The nodes among `nodes` that the cluster's records do not show as joined yet, in the given order. */
 export async function notJoined(ctx: { readonly cluster: ClusterProgress }, nodes: readonly PlannedNode[]): Promise<PlannedNode[]> {
-  const out: PlannedNode[] = [];
-  for (const node of nodes) if (!(await ctx.cluster.node(node.name))?.joined) out.push(node);
-  return out;
+  // One KV read per node, all at once: a hundred workers read one after another were ~200 ms on the deploy's path.
+  const joined = await Promise.all(nodes.map(async (node) => (await ctx.cluster.node(node.name))?.joined === true));
+  return nodes.filter((_, i) => !joined[i]);
 }
 
 /** The joined control-plane nodes: every one of them runs a load balancer that must apply each backend change. */

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { encodeUser } from '@nats-io/jwt';
 import { createAccount, createOperator, createUser, fromPublic } from '@nats-io/nkeys';
 import { jwtAuthenticator, nkeyAuthenticator } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { authenticatorFor } from './credentials.js';
-import { nkeySigner } from './nkey-signer.js';
+import { nkeyKeyPair, nkeySigner } from './nkey-signer.js';
 
 describe('nkeySigner (node:crypto Ed25519 for nkey seeds)', () => {
   it("derives nkeys' public key and makes nkeys' signatures, byte for byte, for users, accounts and operators", () => {
@@ -47,5 +48,35 @@ describe('nkeySigner (node:crypto Ed25519 for nkey seeds)', () => {
     expect(ours(nonce)).toMatchObject({ jwt: 'second.jwt.value' });
     expect(ours(undefined)).toEqual(theirs(undefined));
     expect(authenticatorFor({ kind: 'nkey', seed })(nonce)).toEqual(nkeyAuthenticator(seed)(nonce));
+  });
+});
+
+describe('nkeyKeyPair (a KeyPair for @nats-io/jwt)', () => {
+  it("answers as nkeys' own pair: public and private key, seed, signatures, verification; cleared, it refuses", () => {
+    for (const kp of [createAccount(), createOperator(), createUser()]) {
+      const ours = nkeyKeyPair(kp.getSeed());
+      expect(ours.getPublicKey()).toBe(kp.getPublicKey());
+      expect(new TextDecoder().decode(ours.getPrivateKey())).toBe(new TextDecoder().decode(kp.getPrivateKey()));
+      expect(new TextDecoder().decode(ours.getSeed())).toBe(new TextDecoder().decode(kp.getSeed()));
+      const data = Buffer.from('claims');
+      expect(Buffer.from(ours.sign(data)).toString('hex')).toBe(Buffer.from(kp.sign(data)).toString('hex'));
+      expect(ours.verify(data, kp.sign(data))).toBe(true);
+      expect(ours.verify(Buffer.from('other'), kp.sign(data))).toBe(false);
+      expect(() => ours.seal(data, kp.getPublicKey())).toThrow(/not a curve/);
+      ours.clear();
+      expect(() => ours.sign(data)).toThrow(/cleared/);
+      expect(() => ours.getSeed()).toThrow(/cleared/);
+    }
+  });
+
+  it('signs user JWTs that verify under the account key, with the same claims as nkeys would sign', async () => {
+    const account = createAccount();
+    const user = createUser();
+    const jwt = await encodeUser('agent', user.getPublicKey(), nkeyKeyPair(account.getSeed()), { sub: { allow: ['x'] } });
+    const [header, claims, sig] = jwt.split('.') as [string, string, string];
+    expect(fromPublic(account.getPublicKey()).verify(new TextEncoder().encode(`${header}.${claims}`), Buffer.from(sig, 'base64url'))).toBe(true);
+    const decoded = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8'));
+    expect(decoded).toMatchObject({ iss: account.getPublicKey(), sub: user.getPublicKey(), name: 'agent' });
+    expect(decoded.nats.sub).toEqual({ allow: ['x'] });
   });
 });

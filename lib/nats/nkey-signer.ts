@@ -12,8 +12,8 @@
  * own; nkeys keeps its codec internal, so it is decoded here, after nkeys' fromSeed has validated the seed (prefix and
  * checksum), which costs no curve arithmetic.
  */
-import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
-import { fromSeed } from '@nats-io/nkeys';
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { fromSeed, type KeyPair } from '@nats-io/nkeys';
 
 export interface NkeySigner {
   /** The public nkey (`U…` for a user) as NATS prints it. */
@@ -70,11 +70,29 @@ function crc16(data: Uint8Array): number {
 /** PKCS#8 DER of a raw Ed25519 private key (RFC 8410): this prefix, then the 32-byte seed. */
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
-/**
- * The signer of an nkey seed (`SU…`, `SA…`, …). Throws whatever nkeys throws for a malformed seed; the message names
- * no part of it.
- */
-export function nkeySigner(seed: Uint8Array): NkeySigner {
+/** nkeys' text form: base32 of the prefix byte(s), the payload and its CRC-16 (little endian). */
+function encodeKey(prefix: Uint8Array, payload: Uint8Array): string {
+  const body = new Uint8Array(prefix.length + payload.length + 2);
+  body.set(prefix);
+  body.set(payload, prefix.length);
+  const checksum = crc16(body.subarray(0, prefix.length + payload.length));
+  body[body.length - 2] = checksum & 0xff;
+  body[body.length - 1] = checksum >> 8;
+  return base32Encode(body);
+}
+
+/** nkeys' prefix byte of private keys ('P'). */
+const PRIVATE_PREFIX = 15 << 3;
+
+interface NativeKey {
+  readonly key: KeyObject;
+  readonly publicRaw: Buffer;
+  readonly publicKey: string;
+  /** The 64-byte secret (seed, then public key), encoded as nkeys' getPrivateKey does. */
+  privateKey(): Uint8Array;
+}
+
+function nativeKey(seed: Uint8Array): NativeKey {
   fromSeed(seed);
   const raw = base32Decode(new TextDecoder().decode(seed));
   // raw: two prefix bytes, the 32-byte seed, the checksum. The second prefix byte's top five bits and the first's
@@ -83,12 +101,57 @@ export function nkeySigner(seed: Uint8Array): NkeySigner {
   const key: KeyObject = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, raw.subarray(2, 34)]), format: 'der', type: 'pkcs8' });
   raw.fill(0);
   const publicRaw = Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x as string, 'base64url');
-  const body = new Uint8Array(35);
-  body[0] = publicPrefix;
-  body.set(publicRaw, 1);
-  const checksum = crc16(body.subarray(0, 33));
-  body[33] = checksum & 0xff;
-  body[34] = checksum >> 8;
-  const publicKey = base32Encode(body);
-  return { publicKey, sign: (data) => new Uint8Array(sign(null, data, key)) };
+  return {
+    key,
+    publicRaw,
+    publicKey: encodeKey(Uint8Array.of(publicPrefix), publicRaw),
+    privateKey: () => {
+      const d = Buffer.from(key.export({ format: 'jwk' }).d as string, 'base64url');
+      const secret = Buffer.concat([d, publicRaw]);
+      d.fill(0);
+      const encoded = new TextEncoder().encode(encodeKey(Uint8Array.of(PRIVATE_PREFIX), secret));
+      secret.fill(0);
+      return encoded;
+    },
+  };
+}
+
+/**
+ * The signer of an nkey seed (`SU…`, `SA…`, …). Throws whatever nkeys throws for a malformed seed; the message names
+ * no part of it.
+ */
+export function nkeySigner(seed: Uint8Array): NkeySigner {
+  const k = nativeKey(seed);
+  return { publicKey: k.publicKey, sign: (data) => new Uint8Array(sign(null, data, k.key)) };
+}
+
+/**
+ * An nkeys KeyPair over the native key, for @nats-io/jwt's encoders: they take a KeyPair and ask it for the public
+ * key three times and a signature once per JWT, each a derivation from the seed in nkeys' own (about 20 ms a JWT in
+ * the coordinator, which signs one per agent registration and session start). Curve (xkey) sealing is not offered:
+ * these are signing keys.
+ */
+export function nkeyKeyPair(seed: Uint8Array): KeyPair {
+  const k = nativeKey(seed);
+  let held: Uint8Array | undefined = Uint8Array.from(seed);
+  const live = () => {
+    if (!held) throw new Error('the nkey pair was cleared');
+    return held;
+  };
+  const notCurve = (): never => {
+    throw new Error('not a curve (X) nkey: it cannot seal or open');
+  };
+  return {
+    getPublicKey: () => (live(), k.publicKey),
+    getPrivateKey: () => (live(), k.privateKey()),
+    getSeed: () => live(),
+    sign: (input) => (live(), new Uint8Array(sign(null, input, k.key))),
+    verify: (input, sig) => verify(null, input, createPublicKey(k.key), sig),
+    clear: () => {
+      held?.fill(0);
+      held = undefined;
+    },
+    seal: notCurve,
+    open: notCurve,
+  };
 }

@@ -49,6 +49,7 @@ import { loadOrCreateCa } from '../../coordinator/pki/ca.js';
 import { StateStore } from '../../coordinator/state/store.js';
 import { connectNats, type NatsConnection } from '../../lib/nats/connect.js';
 import { silentLogger } from '../../lib/log.js';
+import { nkeySigner } from '../../lib/nats/nkey-signer.js';
 import { REPO_ROOT } from '../kubeadm-sim/testing.js';
 import { WORKER_ENV, sharedClock, type AgentNatsCredentials, type AgentSpec, type FromWorker, type ToWorker } from './fanout-agents.js';
 import { runWhenEntry, type BenchResult, type BenchRow } from './result.js';
@@ -79,9 +80,9 @@ const STORM_TIMEOUT_MS = Number(process.env.KHA_FANOUT_STORM_TIMEOUT_MS ?? 120_0
  * as it is, and fanout-agents.ts watchCredentials hands it to watchBackendSet.
  */
 async function agentCredentials(nats: LocalNats, agentName: string, cluster: string): Promise<AgentNatsCredentials> {
-  const user = createUser();
-  const userJwt = await nats.issueAgentJwt(user.getPublicKey(), agentName, cluster);
-  return { nkeySeed: new TextDecoder().decode(user.getSeed()), userJwt };
+  const seed = createUser().getSeed();
+  const userJwt = await nats.issueAgentJwt(nkeySigner(seed).publicKey, agentName, cluster);
+  return { nkeySeed: new TextDecoder().decode(seed), userJwt };
 }
 
 function percentile(sorted: readonly number[], p: number): number {

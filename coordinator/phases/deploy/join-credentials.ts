@@ -59,9 +59,12 @@ export async function revokeCredentials(
   if (credentials?.certificateKey || opts.certsSecret)
     attempts.push(['delete the kubeadm-certs Secret', () => ctx.agents.runTask(runner.name, 'deleteCertsSecret', {})]);
   attempts.push(['remove the ops config', () => writeFiles(ctx.agents, runner.name, [], [KUBEADM_OPS_CONFIG_PATH])]);
-  for (const [what, attempt] of attempts) {
-    await attempt().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, `could not ${what}`));
-  }
+  // Independent of one another (none reads what another removes): side by side, so the join's next step waits for one round trip.
+  await Promise.all(
+    attempts.map(([what, attempt]) =>
+      attempt().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, `could not ${what}`)),
+    ),
+  );
 }
 
 /**
@@ -89,8 +92,12 @@ export async function scrubJoinCredentials(ctx: ClusterContext, node: PlannedNod
   }
 }
 
-/** How often a join's Node is looked at while waiting for it to be Ready. */
-const NODE_READY_POLL_MS = 2_000;
+/**
+ * How often a join's Node is looked at while waiting for it to be Ready: soon after the join first (a kubelet with its
+ * network up is Ready within a second of kubeadm's end, and every control-plane join waits on this), then backing off
+ * to every 2 s, since each look is a kubectl run on a control-plane node, once per joining host.
+ */
+const NODE_READY_POLLS_MS = [250, 500, 1_000, 2_000] as const;
 
 /**
  * Where a node's join stands when its record does not say joined: `joined` (kubelet.conf on the host and its Node
@@ -146,7 +153,7 @@ async function nodeStatus(ctx: ClusterContext, node: PlannedNode) {
 /** After kubeadm join: the join counts once its Node is registered and Ready, asked through a joined master. */
 export async function waitNodeReady(ctx: ClusterContext, node: PlannedNode, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     const status = await nodeStatus(ctx, node);
     if (status.ready) return;
     if (Date.now() >= deadline) {
@@ -155,6 +162,7 @@ export async function waitNodeReady(ctx: ClusterContext, node: PlannedNode, time
         { host: node.name },
       );
     }
-    await sleep(NODE_READY_POLL_MS, undefined, ctx.signal ? { signal: ctx.signal } : {});
+    const pause = NODE_READY_POLLS_MS[Math.min(attempt, NODE_READY_POLLS_MS.length - 1)]!;
+    await sleep(Math.min(pause, Math.max(0, deadline - Date.now())), undefined, ctx.signal ? { signal: ctx.signal } : {});
   }
 }

@@ -5,7 +5,7 @@ import { loadSpec } from '../../../core/validate.js';
 import type { TaskArgs, TaskKind } from '../../../proto/index.js';
 import { fakeClusterContext, memoryNodeRecords } from '../../../test/support/cluster-context.js';
 import type { AgentGateway, NodeRecord } from '../../workflow/ports.js';
-import { settledBoth } from './join-credentials.js';
+import { revokeCredentials, settledBoth, waitNodeReady } from './join-credentials.js';
 import { joinWorkersPhase } from './join-workers.js';
 
 const TOKEN = 'abcde1.0123456789abcdef';
@@ -85,6 +85,47 @@ describe('join-workers', () => {
     expect(configs('worker-1').at(-1)).not.toContain(TOKEN);
     expect(calls.some((c) => c.agent === 'master-0' && c.kind === 'nodeStatus' && (c.args as TaskArgs['nodeStatus']).nodeName === 'worker-1')).toBe(false);
     expect(nodes.get('worker-1')).toBeUndefined();
+  });
+});
+
+describe('waiting for a joined Node to be Ready', () => {
+  it('looks again soon after the join, then backs off to every 2 s', async () => {
+    const asked: number[] = [];
+    const start = Date.now();
+    const { ctx } = fakeContext(() => undefined);
+    const runTask = ctx.agents.runTask.bind(ctx.agents);
+    ctx.agents.runTask = (async (agent: string, kind: TaskKind, args: never, options?: never) => {
+      if (kind === 'nodeStatus' && (args as TaskArgs['nodeStatus']).nodeName === 'worker-0') {
+        asked.push(Date.now() - start);
+        // Ready at the fifth look.
+        if (asked.length < 5) return { registered: true, ready: false, detail: 'KubeletNotReady' } as never;
+      }
+      return runTask(agent, kind, args, options);
+    }) as typeof ctx.agents.runTask;
+    await waitNodeReady(ctx, ctx.plan.workers[0]!, 60_000);
+    const gaps = asked.slice(1).map((t, i) => t - asked[i]!);
+    // 250, 500, 1000, 2000 ms (a fixed 2 s poll made the node wait up to 2 s after it was Ready).
+    expect(gaps.length).toBe(4);
+    expect(gaps[0]).toBeLessThan(450);
+    expect(gaps[1]).toBeGreaterThanOrEqual(480);
+    expect(gaps[3]).toBeGreaterThanOrEqual(1_980);
+  }, 20_000);
+
+  it('the revocation after a join deletes the token, the Secret and the ops config side by side', async () => {
+    const inFlight = new Set<string>();
+    let most = 0;
+    const { ctx } = fakeContext(
+      () => undefined,
+      async (agent, kind) => {
+        if (agent !== 'master-0' || !['deleteToken', 'deleteCertsSecret', 'writeFiles'].includes(kind)) return;
+        inFlight.add(kind);
+        most = Math.max(most, inFlight.size);
+        await new Promise((r) => setTimeout(r, 50));
+        inFlight.delete(kind);
+      },
+    );
+    await revokeCredentials(ctx, ctx.plan.initNode, { token: TOKEN, caCertHash: 'sha256:x', certificateKey: 'k' });
+    expect(most).toBe(3);
   });
 });
 

@@ -18,8 +18,9 @@ export const verifyPhase: Phase<ClusterContext, ClusterView> = {
   shouldRun: () => true,
   async run(ctx) {
     const set = await ctx.backends.current();
-    const joined: string[] = [];
-    for (const n of ctx.spec.nodes) if ((await ctx.cluster.node(n.name))?.joined) joined.push(n.name);
+    const joined = (await Promise.all(ctx.spec.nodes.map(async (n) => ((await ctx.cluster.node(n.name))?.joined ? n.name : undefined)))).filter(
+      (n) => n !== undefined,
+    );
     ctx.emit({
       kind: 'progress',
       phase: 'verify',

@@ -11,8 +11,9 @@ export const verifyAgentsPhase: Phase<VerifyContext, ClusterView> = {
   async run(ctx) {
     const registered = new Set(await ctx.registered());
     const connected = new Set(ctx.connected());
-    for (const node of ctx.spec.nodes) {
-      const record = await ctx.cluster.node(node.name);
+    const records = await Promise.all(ctx.spec.nodes.map((node) => ctx.cluster.node(node.name)));
+    for (const [i, node] of ctx.spec.nodes.entries()) {
+      const record = records[i];
       const state = !registered.has(node.name) ? 'not registered' : !connected.has(node.name) ? 'registered, agent not connected' : 'registered, connected';
       addRow(ctx, 'agent', node.name, registered.has(node.name) && connected.has(node.name), state);
       addRow(
