@@ -130,3 +130,33 @@ describe('coordinatorctl etcd', () => {
     expect((await cli('etcd', 'status', '-o', 'yaml')).err).toMatch(/-o takes only json/);
   });
 });
+
+describe('coordinatorctl commands, loaded when run', () => {
+  it('lists every command with its summary, and each name runs the command of that name', async () => {
+    const help = await cli('--help');
+    const names = [...help.out.matchAll(/^ {2}(\S+) {2,}\S/gm)].map((m) => m[1]!);
+    expect(names).toEqual([
+      'validate',
+      'render',
+      'plan',
+      'deploy',
+      'add-node',
+      'remove-node',
+      'reset',
+      'status',
+      'nodes',
+      'token',
+      'join-command',
+      'verify',
+      'etcd',
+      'certs',
+      'upgrade',
+    ]);
+    for (const name of names) {
+      const r = await cli(name, '--help');
+      expect(r.code, name).toBe(0);
+      expect(r.out, name).toContain(`usage: coordinatorctl ${name}`);
+    }
+    expect((await cli('no-such')).err).toMatch(/unknown command "no-such"[\s\S]*deploy {2,}Deploy/);
+  });
+});

@@ -1,47 +1,37 @@
 import { KubeadmHaError, UsageError } from '../../core/errors.js';
 import { versionLine } from '../../core/version.js';
 import type { CliIo, Command } from './command.js';
-import { planCommand } from './commands/plan.js';
-import { renderCommand } from './commands/render.js';
-import { validateCommand } from './commands/validate.js';
-import { deployCommand } from './commands/deploy.js';
-import { statusCommand } from './commands/status.js';
-import { tokenCommand } from './commands/token.js';
-import { nodesCommand } from './commands/nodes.js';
-import { joinCommandCommand } from './commands/join-command.js';
-import { verifyCommand } from './commands/verify.js';
-import { addNodeCommand } from './commands/add-node.js';
-import { removeNodeCommand } from './commands/remove-node.js';
-import { resetCommand } from './commands/reset.js';
-import { certsCommand } from './commands/certs.js';
-import { upgradeCommand } from './commands/upgrade.js';
-import { etcdCommand } from './commands/etcd.js';
 
-const COMMANDS: readonly Command[] = [
-  validateCommand,
-  renderCommand,
-  planCommand,
-  deployCommand,
-  addNodeCommand,
-  removeNodeCommand,
-  resetCommand,
-  statusCommand,
-  nodesCommand,
-  tokenCommand,
-  joinCommandCommand,
-  verifyCommand,
-  etcdCommand,
-  certsCommand,
-  upgradeCommand,
+/**
+ * Every command, loaded only when it runs (or for the list of summaries): all of them loaded at each start (gRPC and
+ * the proto descriptors, zod, the renderers, the X.509 library) before coordinatorctl sent its first byte.
+ */
+const COMMANDS: readonly { readonly name: string; readonly load: () => Promise<Command> }[] = [
+  { name: 'validate', load: async () => (await import('./commands/validate.js')).validateCommand },
+  { name: 'render', load: async () => (await import('./commands/render.js')).renderCommand },
+  { name: 'plan', load: async () => (await import('./commands/plan.js')).planCommand },
+  { name: 'deploy', load: async () => (await import('./commands/deploy.js')).deployCommand },
+  { name: 'add-node', load: async () => (await import('./commands/add-node.js')).addNodeCommand },
+  { name: 'remove-node', load: async () => (await import('./commands/remove-node.js')).removeNodeCommand },
+  { name: 'reset', load: async () => (await import('./commands/reset.js')).resetCommand },
+  { name: 'status', load: async () => (await import('./commands/status.js')).statusCommand },
+  { name: 'nodes', load: async () => (await import('./commands/nodes.js')).nodesCommand },
+  { name: 'token', load: async () => (await import('./commands/token.js')).tokenCommand },
+  { name: 'join-command', load: async () => (await import('./commands/join-command.js')).joinCommandCommand },
+  { name: 'verify', load: async () => (await import('./commands/verify.js')).verifyCommand },
+  { name: 'etcd', load: async () => (await import('./commands/etcd.js')).etcdCommand },
+  { name: 'certs', load: async () => (await import('./commands/certs.js')).certsCommand },
+  { name: 'upgrade', load: async () => (await import('./commands/upgrade.js')).upgradeCommand },
 ];
 
-function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+async function usage(): Promise<string> {
+  const commands = await Promise.all(COMMANDS.map((c) => c.load()));
+  const width = Math.max(...commands.map((c) => c.name.length));
   return [
     'coordinatorctl: deploy and operate highly-available kubeadm clusters',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     "Run `coordinatorctl <command> --help` for a command's flags.",
   ].join('\n');
@@ -51,18 +41,19 @@ function usage(): string {
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '-h' || name === '--help' || name === 'help') {
-    io.out(usage() + '\n');
+    io.out((await usage()) + '\n');
     return name ? 0 : 2;
   }
   if (name === '--version' || name === 'version') {
     io.out(`${versionLine('coordinatorctl')}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    io.err(`coordinatorctl: unknown command "${name}"\n\n${usage()}\n`);
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
+    io.err(`coordinatorctl: unknown command "${name}"\n\n${await usage()}\n`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('-h') || rest.includes('--help')) {
     io.out(`${command.summary}\n\nusage: ${command.usage}\n`);
     return 0;

@@ -6,7 +6,7 @@ import { fromServiceError } from '../../lib/grpc/status.js';
 import type { DeployEvent__Output } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
 import type { AdminServiceClient } from '../../proto/generated/kubeadm_ha/v1/AdminService.js';
 import { createAdminClient } from '../grpc/clients.js';
-import { loadAdminCredentials } from '../pki/admin-credentials.js';
+import { loadAdminCredentials } from '../pki/admin-conf.js';
 import type { CliIo } from './command.js';
 
 export const CONNECTION_OPTIONS = {

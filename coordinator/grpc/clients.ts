@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { MAX_ADMIN_RESPONSE_BYTES, MAX_AUTHENTICATED_MESSAGE_BYTES } from '../../lib/grpc/limits.js';
 import { AdminService, type AdminServiceClient } from '../../proto/index.js';
-import type { AdminCredentials } from '../pki/admin-credentials.js';
+import type { AdminCredentials } from '../pki/admin-conf.js';
 
 export const CLIENT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 20_000,

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PreconditionError, SpecError } from '../../core/errors.js';
 import { createCsr, loadOrCreateAgentKey } from '../../test/support/agent-side.js';
-import { ADMIN_CONF_FILE, loadAdminCredentials, writeAdminCredentials } from './admin-credentials.js';
+import { ADMIN_CONF_FILE, loadAdminCredentials } from './admin-conf.js';
+import { writeAdminCredentials } from './admin-credentials.js';
 import { CA_CERT_FILE, CA_KEY_FILE, certFingerprint, issueServerCert, issuedBy, loadOrCreateCa, signCsr, type CertificateAuthority } from './ca.js';
 
 const mode = async (p: string) => (await stat(p)).mode & 0o777;
