@@ -220,6 +220,10 @@ describe('agent stop: the SIGTERM drain over a real session', () => {
           seenInJournal = await readFile(join(dir, TASK_JOURNAL_FILE), 'utf8');
           return { changedPaths: [] };
         },
+        verifyClean: async () => {
+          seenInJournal = await readFile(join(dir, TASK_JOURNAL_FILE), 'utf8').catch(() => 'no journal');
+          return { leftovers: [] };
+        },
       },
       { unfinishedTask: () => unfinished, journal },
     );
@@ -229,6 +233,9 @@ describe('agent stop: the SIGTERM drain over a real session', () => {
     expect(seenInJournal).toContain('"kind":"writeFiles"');
     // Answered: the journal is empty again, so the next start reports nothing.
     await expect(readFile(join(dir, TASK_JOURNAL_FILE), 'utf8')).rejects.toThrow(/ENOENT/);
+    // A read-only task is not journaled: killed, it changed nothing.
+    await coordinator.hub.runTask('w7', 'verifyClean', { paths: [], vip: '' });
+    expect(seenInJournal).toBe('no journal');
     await session.stop();
   });
 });
@@ -255,6 +262,35 @@ describe('removeStaleHold', () => {
 });
 
 describe('TaskJournal', () => {
+  it('many tasks at once: each start resolves once the file holds it, each finish once it is gone, the last list wins', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'journal-'));
+    try {
+      const journal = new TaskJournal(dir);
+      const ids = Array.from({ length: 100 }, (_, i) => `task-${i}`);
+      const onDisk = async () => JSON.parse(await readFile(join(dir, TASK_JOURNAL_FILE), 'utf8').catch(() => '[]')) as { taskId: string }[];
+      const seenAtStart = await Promise.all(
+        ids.map(async (id) => {
+          await journal.started(id, 'kubeadmJoin');
+          return (await onDisk()).some((e) => e.taskId === id);
+        }),
+      );
+      expect(seenAtStart.every(Boolean)).toBe(true);
+      expect((await onDisk()).length).toBe(100);
+      const goneAtFinish = await Promise.all(
+        ids.slice(0, 60).map(async (id) => {
+          await journal.finished(id);
+          return !(await onDisk()).some((e) => e.taskId === id);
+        }),
+      );
+      expect(goneAtFinish.every(Boolean)).toBe(true);
+      expect((await onDisk()).map((e) => e.taskId).sort()).toEqual(ids.slice(60).sort());
+      await Promise.all(ids.slice(60).map((id) => journal.finished(id)));
+      await expect(readFile(join(dir, TASK_JOURNAL_FILE), 'utf8')).rejects.toThrow(/ENOENT/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a damaged journal still counts as an unfinished task', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'journal-'));
     try {

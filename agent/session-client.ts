@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
 import type { AgentConfig } from '../core/agent-config.js';
 import { MAX_STOP_WAIT_MS, stopDisposition } from '../core/agent-stop.js';
-import { decideOverlap, HOST_EXCLUSIVE_TASKS, type RunningTask, taskWork } from '../core/task-overlap.js';
+import { decideOverlap, HOST_EXCLUSIVE_TASKS, READ_ONLY_TASKS, type RunningTask, taskWork } from '../core/task-overlap.js';
 import { renewalDueAt } from '../core/cert-lifetime.js';
 import { AuthError, KubeadmHaError, PreconditionError, TimeoutError, UnavailableError } from '../core/errors.js';
 import { AGENT_CONFIG_PATH } from '../core/host/paths.js';
@@ -498,6 +498,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     let settle: (result: TaskResult) => void = () => undefined;
     let result: TaskResult | undefined;
     let journaled = false;
+    let started = false;
     try {
       // core/task-overlap.ts: a restarted coordinator's repeat of a running task attaches to it; host-changing tasks
       // run one at a time. No await between the last decision and the registration, so two arrivals cannot both run.
@@ -536,8 +537,13 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       const handler = this.opts.handlers[kind] as TaskHandler<TaskKind> | undefined;
       if (!handler) throw new PreconditionError(`this agent (${this.opts.agentVersion}) cannot run ${kind} tasks`);
       const args = task[kind] as TaskArgsOutput[TaskKind];
-      await this.opts.journal?.started(taskId, kind);
-      journaled = true;
+      // A read killed with the agent changed nothing to report; journaling it cost two fsyncs before and after every
+      // status question (a deploy asks a control-plane node about each joining worker's Node).
+      if (!READ_ONLY_TASKS.has(kind)) {
+        await this.opts.journal?.started(taskId, kind);
+        journaled = true;
+      }
+      started = true;
       log.info('task started');
       const value = await handler(args, {
         taskId,
@@ -552,7 +558,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       // A task aborted by a stopping agent says so (retryable), whatever the handler made of the abort.
       const stopped = controller.signal.aborted && controller.signal.reason instanceof UnavailableError;
       result = { taskId, ok: false, error: errorToDetail(stopped ? controller.signal.reason : err) };
-      log.warn({ err: result.error?.message }, journaled ? 'task failed' : 'task not started');
+      log.warn({ err: result.error?.message }, started ? 'task failed' : 'task not started');
     } finally {
       if (timer) clearTimeout(timer);
       this.running.delete(taskId);

@@ -21,6 +21,13 @@ export const HOST_EXCLUSIVE_TASKS: ReadonlySet<string> = new Set([
   'etcdRestoreMember',
 ]);
 
+/**
+ * Task kinds (proto Task.kind) that only look (which files exist, whether the VIP is here, what haproxy or etcd says,
+ * a Node's status, certificates): the only ones a dry run may send, and the ones the agent's task journal leaves out
+ * (one killed with the agent changed nothing worth reporting).
+ */
+export const READ_ONLY_TASKS: ReadonlySet<string> = new Set(['verifyClean', 'lbStatus', 'nodeStatus', 'etcdStatus', 'certsCheck', 'servedCertificate']);
+
 export type OverlapDecision =
   | { readonly kind: 'run' }
   | { readonly kind: 'attach'; readonly to: string }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadSpec } from '../../core/validate.js';
 import type { DeployEvent } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
 import { deployedState, fakeCoordinator, memoryHosts, type MemoryHosts, type MemoryState } from '../../test/support/fake-runtime.js';
-import { READ_ONLY_TASKS } from '../workflow/engine.js';
+import { READ_ONLY_TASKS } from '../../core/task-overlap.js';
 import type { Operation } from '../admin/operations.js';
 import { createAdminService } from '../admin/service.js';
 import { startEtcdRestore } from './etcd-restore.js';

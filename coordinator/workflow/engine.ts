@@ -5,6 +5,7 @@
  * side effect is either done by `run` or described by `describe`, and nothing else reaches a host.
  */
 import { KubeadmHaError, PreconditionError, withContext } from '../../core/errors.js';
+import { READ_ONLY_TASKS } from '../../core/task-overlap.js';
 import type { TaskKind } from '../../proto/index.js';
 import type { EngineContext, Phase, PlanStep } from './phase.js';
 import type { AgentGateway } from './ports.js';
@@ -121,19 +122,6 @@ export async function dryRunPhases<C extends EngineContext & V, V>(phases: reado
   }
   return steps;
 }
-
-/**
- * The tasks a dry run may send: they only look (which files exist, whether the VIP is here, what haproxy runs).
- * Anything else is refused, so a phase whose `shouldRun` would change a host cannot slip through a dry run.
- */
-export const READ_ONLY_TASKS: ReadonlySet<TaskKind> = new Set<TaskKind>([
-  'verifyClean',
-  'lbStatus',
-  'nodeStatus',
-  'etcdStatus',
-  'certsCheck',
-  'servedCertificate',
-]);
 
 function readOnly<C>(ctx: C): C {
   const agents = (ctx as { agents?: AgentGateway }).agents;
