@@ -2,7 +2,7 @@
  * How the agent stops and starts again around its tasks: the SIGTERM drain (against a real coordinator session), the
  * journal of started tasks reported in Hello, and the removal of a VIP handover hold left by a killed agent.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -286,6 +286,22 @@ describe('TaskJournal', () => {
       expect((await onDisk()).map((e) => e.taskId).sort()).toEqual(ids.slice(60).sort());
       await Promise.all(ids.slice(60).map((id) => journal.finished(id)));
       await expect(readFile(join(dir, TASK_JOURNAL_FILE), 'utf8')).rejects.toThrow(/ENOENT/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a start whose write failed leaves no entry behind for later lists', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'journal-'));
+    try {
+      const journal = new TaskJournal(dir);
+      // A non-empty directory where the file goes: the atomic rename fails.
+      await mkdir(join(dir, TASK_JOURNAL_FILE, 'x'), { recursive: true });
+      await expect(journal.started('never-ran', 'kubeadmJoin')).rejects.toThrow();
+      await rm(join(dir, TASK_JOURNAL_FILE), { recursive: true });
+      await journal.started('ran', 'writeFiles');
+      const listed = JSON.parse(await readFile(join(dir, TASK_JOURNAL_FILE), 'utf8')) as { taskId: string }[];
+      expect(listed.map((e) => e.taskId)).toEqual(['ran']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

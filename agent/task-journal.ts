@@ -35,9 +35,15 @@ export class TaskJournal {
     return entries.length > 0 ? describeUnfinished(entries) : '';
   }
 
-  started(taskId: string, kind: string): Promise<void> {
+  /** Rejects when the write failed: the task is then not started, so its entry goes too (no later list names it). */
+  async started(taskId: string, kind: string): Promise<void> {
     this.entries.set(taskId, { taskId, kind, startedAt: new Date().toISOString() });
-    return this.flush();
+    try {
+      await this.flush();
+    } catch (err) {
+      this.entries.delete(taskId);
+      throw err;
+    }
   }
 
   finished(taskId: string): Promise<void> {

@@ -26,7 +26,8 @@ export const HOST_EXCLUSIVE_TASKS: ReadonlySet<string> = new Set([
  * a Node's status, certificates): the only ones a dry run may send, and the ones the agent's task journal leaves out
  * (one killed with the agent changed nothing worth reporting).
  */
-export const READ_ONLY_TASKS: ReadonlySet<string> = new Set(['verifyClean', 'lbStatus', 'nodeStatus', 'etcdStatus', 'certsCheck', 'servedCertificate']);
+export const READ_ONLY_TASK_KINDS = ['verifyClean', 'lbStatus', 'nodeStatus', 'etcdStatus', 'certsCheck', 'servedCertificate'] as const;
+export const READ_ONLY_TASKS: ReadonlySet<string> = new Set(READ_ONLY_TASK_KINDS);
 
 export type OverlapDecision =
   | { readonly kind: 'run' }

@@ -5,7 +5,7 @@
  * side effect is either done by `run` or described by `describe`, and nothing else reaches a host.
  */
 import { KubeadmHaError, PreconditionError, withContext } from '../../core/errors.js';
-import { READ_ONLY_TASKS } from '../../core/task-overlap.js';
+import { READ_ONLY_TASK_KINDS, READ_ONLY_TASKS } from '../../core/task-overlap.js';
 import type { TaskKind } from '../../proto/index.js';
 import type { EngineContext, Phase, PlanStep } from './phase.js';
 import type { AgentGateway } from './ports.js';
@@ -122,6 +122,9 @@ export async function dryRunPhases<C extends EngineContext & V, V>(phases: reado
   }
   return steps;
 }
+
+// core names the kinds as strings (it does not import the proto types): a renamed kind fails to compile here.
+READ_ONLY_TASK_KINDS satisfies readonly TaskKind[];
 
 function readOnly<C>(ctx: C): C {
   const agents = (ctx as { agents?: AgentGateway }).agents;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { encodeUser } from '@nats-io/jwt';
-import { createAccount, createOperator, createUser, fromPublic } from '@nats-io/nkeys';
+import { createAccount, createCurve, createOperator, createUser, fromPublic } from '@nats-io/nkeys';
 import { jwtAuthenticator, nkeyAuthenticator } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { authenticatorFor } from './credentials.js';
@@ -32,6 +33,20 @@ describe('nkeySigner (node:crypto Ed25519 for nkey seeds)', () => {
       expect(message, bad).not.toBe('');
       if (bad.length > 8) expect(message).not.toContain(bad.slice(4, 20));
     }
+  });
+
+  it('refuses a seed of the wrong length with a valid checksum, and a curve seed (nkeys checked neither up front)', () => {
+    // nkeys' own encoder, without its length check: what a truncated or padded seed file with a fixed-up CRC holds.
+    const { Codec } = createRequire(import.meta.url)('@nats-io/nkeys/lib/codec.js') as {
+      Codec: { _encode(seed: boolean, role: number, payload: Uint8Array): Uint8Array };
+    };
+    const USER = 20 << 3;
+    for (const length of [31, 33, 64]) {
+      const seed = Codec._encode(true, USER, new Uint8Array(randomBytes(length)));
+      expect(() => nkeySigner(seed), `${length} bytes`).toThrow(/wrong length/);
+      expect(() => nkeyKeyPair(seed)).toThrow(/wrong length/);
+    }
+    expect(() => nkeySigner(createCurve().getSeed())).toThrow(/curve/);
   });
 
   it("answers the server's nonce as nats.js does, for nkey and JWT credentials, and without a nonce", () => {

@@ -92,23 +92,34 @@ interface NativeKey {
   privateKey(): Uint8Array;
 }
 
+/** nkeys' prefix byte of curve (X25519, `SX…`) keys: they seal, they do not sign. */
+const CURVE_PREFIX = 23 << 3;
+
 function nativeKey(seed: Uint8Array): NativeKey {
+  // Prefix and checksum; nkeys checks the length only when it derives the key, which this code does not ask it to.
   fromSeed(seed);
   const raw = base32Decode(new TextDecoder().decode(seed));
   // raw: two prefix bytes, the 32-byte seed, the checksum. The second prefix byte's top five bits and the first's
   // low three make the public key's prefix byte (nkeys' _decodePrefix).
   const publicPrefix = ((raw[0]! & 7) << 5) | ((raw[1]! & 248) >> 3);
-  const key: KeyObject = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, raw.subarray(2, 34)]), format: 'der', type: 'pkcs8' });
+  if (raw.length !== 36 || publicPrefix === CURVE_PREFIX) {
+    raw.fill(0);
+    throw new Error(raw.length !== 36 ? 'the nkey seed has the wrong length' : 'a curve nkey seed cannot sign');
+  }
+  const der = Buffer.concat([ED25519_PKCS8_PREFIX, raw.subarray(2, 34)]);
   raw.fill(0);
+  const key: KeyObject = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  der.fill(0);
   const publicRaw = Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x as string, 'base64url');
   return {
     key,
     publicRaw,
     publicKey: encodeKey(Uint8Array.of(publicPrefix), publicRaw),
     privateKey: () => {
-      const d = Buffer.from(key.export({ format: 'jwk' }).d as string, 'base64url');
-      const secret = Buffer.concat([d, publicRaw]);
-      d.fill(0);
+      // The seed is the PKCS#8 document's last 32 bytes (RFC 8410), taken from a buffer that can be zeroed.
+      const pkcs8 = key.export({ format: 'der', type: 'pkcs8' });
+      const secret = Buffer.concat([pkcs8.subarray(ED25519_PKCS8_PREFIX.length), publicRaw]);
+      pkcs8.fill(0);
       const encoded = new TextEncoder().encode(encodeKey(Uint8Array.of(PRIVATE_PREFIX), secret));
       secret.fill(0);
       return encoded;
@@ -142,10 +153,19 @@ export function nkeyKeyPair(seed: Uint8Array): KeyPair {
     throw new Error('not a curve (X) nkey: it cannot seal or open');
   };
   return {
-    getPublicKey: () => (live(), k.publicKey),
-    getPrivateKey: () => (live(), k.privateKey()),
+    getPublicKey: () => {
+      live();
+      return k.publicKey;
+    },
+    getPrivateKey: () => {
+      live();
+      return k.privateKey();
+    },
     getSeed: () => live(),
-    sign: (input) => (live(), new Uint8Array(sign(null, input, k.key))),
+    sign: (input) => {
+      live();
+      return new Uint8Array(sign(null, input, k.key));
+    },
     verify: (input, sig) => verify(null, input, createPublicKey(k.key), sig),
     clear: () => {
       held?.fill(0);
