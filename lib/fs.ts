@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
+import { InputError } from '../core/errors.js';
 
 /**
  * Writes a file so that readers see either the old content or the new, never half of it: a temp file in the same
@@ -44,5 +45,40 @@ export async function readFileIfExists(path: string): Promise<string | undefined
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
+  }
+}
+
+/** Why an operator's file could not be read or written, in words: "no such file", not "ENOENT: …, open '…'". */
+export function fileProblem(err: unknown): string {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENOTDIR':
+      return 'a part of the path is a file, not a directory';
+    case 'EEXIST':
+      return 'a file is in the way';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    default:
+      return (err as Error).message.split('\n')[0] ?? String(err);
+  }
+}
+
+/**
+ * A file an operator named (a flag, a spec field, admin.conf): its text, or an InputError that names the file, says
+ * what is wrong in words and what to do (`hint`), on one line.
+ */
+export async function readUserFile(path: string, what: string, hint: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read ${what} ${path}: ${fileProblem(err)}; ${hint}`);
   }
 }

@@ -89,6 +89,18 @@ describe('coordinatorctl render', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/no node named "master-9".*nodes are: master-0, master-1, master-2, worker-0, worker-1/);
   });
+
+  it('names the path it cannot write and what to do, on one line, when -o is a file', async () => {
+    const file = specFile('not-a-dir', 'x');
+    const r = await cli('render', '-f', FIXTURE, '-o', file);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      new RegExp(
+        `^coordinatorctl render: cannot write ${file}/master-0/\\S+: a part of the path is a file, not a directory; pass -o a directory you can write to\n$`,
+      ),
+    );
+    expect(r.err).not.toMatch(/unexpected error|ENOTDIR|EEXIST/);
+  });
 });
 
 describe('coordinatorctl plan', () => {

@@ -1,18 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { InputError, type SpecIssue } from '../../core/errors.js';
+import type { SpecIssue } from '../../core/errors.js';
 import type { ClusterSpec } from '../../core/spec.js';
 import { loadSpec } from '../../core/validate.js';
-
-async function readUserFile(path: string, what: string, hint: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    throw new InputError(`cannot read ${what} ${path}: ${reason}; ${hint}`);
-  }
-}
+import { readUserFile } from '../../lib/fs.js';
 
 export interface LoadedSpec {
   readonly path: string;

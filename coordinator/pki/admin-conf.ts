@@ -4,9 +4,10 @@
  * Reading and writing the YAML only: coordinatorctl loads this on every command, and the issuing (admin-credentials.ts)
  * pulls in the X.509 library, a third of a second of module loading it does not need.
  */
-import { readFile } from 'node:fs/promises';
 import { parse, stringify } from 'yaml';
-import { SpecError } from '../../core/errors.js';
+import { InputError, SpecError } from '../../core/errors.js';
+import { COORDINATOR_ADMIN_CONF_PATH } from '../../core/host/paths.js';
+import { readUserFile } from '../../lib/fs.js';
 
 export const ADMIN_CONF_FILE = 'admin.conf';
 const API_VERSION = 'kubeadm-ha.io/v1alpha1';
@@ -61,6 +62,19 @@ export function parseAdminConf(text: string, source = ADMIN_CONF_FILE): AdminCre
   return creds;
 }
 
+/** What an operator does about an admin.conf that cannot be used: the same advice for a missing and a broken one. */
+export const ADMIN_CONF_HINT =
+  `run coordinatorctl as root on the coordinator host (it reads ${COORDINATOR_ADMIN_CONF_PATH}), or pass --admin-conf FILE ` +
+  '(or set KUBEADM_HA_ADMIN_CONF) with a copy of that file';
+
+/** admin.conf as credentials, or an InputError on one line that names the file, what is wrong and what to do. */
 export async function loadAdminCredentials(path: string): Promise<AdminCredentials> {
-  return parseAdminConf(await readFile(path, 'utf8'), path);
+  const text = await readUserFile(path, 'admin.conf', ADMIN_CONF_HINT);
+  try {
+    return parseAdminConf(text, path);
+  } catch (err) {
+    if (!(err instanceof SpecError)) throw err;
+    const problems = err.issues.map((i) => `${i.path} ${i.message}`).join('; ');
+    throw new InputError(`${path} is not a usable admin.conf (${problems}); ${ADMIN_CONF_HINT}`);
+  }
 }

@@ -95,7 +95,7 @@ export function permissionDenied(message: string): GrpcStatusError {
   return statusError(grpc.status.PERMISSION_DENIED, redactSecrets(err.message), errorToDetail(err));
 }
 
-function isServiceError(err: unknown): err is grpc.ServiceError {
+export function isServiceError(err: unknown): err is grpc.ServiceError {
   return err instanceof Error && typeof (err as { code?: unknown }).code === 'number' && 'metadata' in err;
 }
 

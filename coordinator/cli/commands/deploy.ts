@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import { parseCommandArgs, requireOption, type Command } from '../command.js';
 import { CONNECTION_OPTIONS, connect, followEvents } from '../client.js';
 import { loadSpecFile } from '../spec-file.js';
@@ -19,7 +17,7 @@ export const deployCommand: Command = {
     const path = requireOption(this, values.file, '-f');
     // Validated here too, so a bad spec is refused before anything is sent, with the same messages as `validate`.
     const loaded = await loadSpecFile(path);
-    const registry = loaded.spec.registryAuth ? await readFile(resolve(dirname(path), loaded.spec.registryAuth.configJson)) : undefined;
+    const registry = loaded.registryConfigJson !== undefined ? Buffer.from(loaded.registryConfigJson, 'utf8') : undefined;
     const client = await connect(values);
     try {
       return await followEvents(

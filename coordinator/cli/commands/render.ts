@@ -3,7 +3,7 @@ import { InputError } from '../../../core/errors.js';
 import { findPlannedNode, planCluster } from '../../../core/plan.js';
 import { renderNodeFiles } from '../../../core/render/node-files.js';
 import type { RenderedFile } from '../../../core/render/types.js';
-import { writeFileAtomic } from '../../../lib/fs.js';
+import { fileProblem, writeFileAtomic } from '../../../lib/fs.js';
 import { loadSpecFile } from '../spec-file.js';
 import { parseCommandArgs, requireOption, type Command } from '../command.js';
 
@@ -26,7 +26,7 @@ export const renderCommand: Command = {
     const plan = planCluster(spec);
     const nodes = values.node ? [findPlannedNode(plan, values.node)] : [...plan.controlPlane, ...plan.workers];
     if (nodes[0] === undefined) {
-      throw new InputError(`render: no node named "${values.node}" in ${loaded.path}; nodes are: ${spec.nodes.map((n) => n.name).join(', ')}`);
+      throw new InputError(`no node named "${values.node}" in ${loaded.path}; nodes are: ${spec.nodes.map((n) => n.name).join(', ')}`);
     }
     // Render everything before writing anything: a renderer error must not leave half a directory behind.
     const rendered: { node: string; files: RenderedFile[] }[] = [];
@@ -49,7 +49,12 @@ export const renderCommand: Command = {
     let count = 0;
     for (const { node, files } of rendered) {
       for (const file of files) {
-        await writeFileAtomic(join(outDir, node, file.path.replace(/^\/+/, '')), file.content, file.mode);
+        const path = join(outDir, node, file.path.replace(/^\/+/, ''));
+        try {
+          await writeFileAtomic(path, file.content, file.mode);
+        } catch (err) {
+          throw new InputError(`cannot write ${path}: ${fileProblem(err)}; pass -o a directory you can write to`);
+        }
         count++;
       }
       io.out(`${node}: ${files.length} files\n`);
