@@ -14,7 +14,13 @@ import type { DeployEvent } from '../../proto/generated/kubeadm_ha/v1/DeployEven
 import { roleFromProto, roleToProto } from '../../proto/index.js';
 import { startAddNode } from '../actions/add-node.js';
 import { assertClusterName, clusterContext } from '../actions/cluster-context.js';
-import { DEPLOY } from '../actions/deploy.js';
+import { ADD_NODE, DEPLOY } from '../actions/deploy.js';
+import { CERTS_RENEW } from '../actions/certs-renew.js';
+import { ETCD_RESTORE } from '../actions/etcd-restore.js';
+import { REMOVE_NODE } from '../actions/remove-node.js';
+import { RESET } from '../actions/reset.js';
+import { UPGRADE } from '../actions/upgrade.js';
+import { VERIFY } from '../actions/verify.js';
 import { finishRecord, interruptedOperation, startRecorded, takeTurn } from '../actions/operation-record.js';
 import { startCertsRenew } from '../actions/certs-renew.js';
 import { startUpgrade } from '../actions/upgrade.js';
@@ -23,6 +29,7 @@ import { certsCheck } from './certs.js';
 import { startRemoveNode } from '../actions/remove-node.js';
 import { startReset } from '../actions/reset.js';
 import { runVerify } from '../actions/verify.js';
+import type { PhaseRecord } from '../state/records.js';
 import { newFindings } from '../phases/verify/verify-report.js';
 import { storedSpec, type CoordinatorRuntime } from '../runtime.js';
 import type { OperationRecord } from '../state/store.js';
@@ -50,6 +57,26 @@ function stream(call: grpc.ServerWritableStream<unknown, DeployEvent>, op: Opera
     .then(() => {
       if (open) call.end();
     });
+}
+
+/**
+ * Where each recorded phase sorts in `status`: every action's own record, then its phases in the order they run.
+ * Deploy's last phase, verify, runs the verify action's checks, whose records follow it. Built from the actions
+ * themselves, so a phase added to one sorts where it runs without a list to keep in step.
+ */
+const PHASE_ORDER: ReadonlyMap<string, number> = (() => {
+  const order = new Map<string, number>();
+  for (const action of [DEPLOY, VERIFY, ADD_NODE, REMOVE_NODE, UPGRADE, CERTS_RENEW, ETCD_RESTORE, RESET]) {
+    for (const id of [action.kind, ...action.phases.map((p) => p.id)]) if (!order.has(id)) order.set(id, order.size);
+  }
+  return order;
+})();
+
+/** Phase records in the order they run (the store lists them by key, i.e. by name); ones no action names go last, by time. */
+export function inRunOrder(records: readonly PhaseRecord[]): PhaseRecord[] {
+  const rank = (r: PhaseRecord) => PHASE_ORDER.get(r.phase) ?? PHASE_ORDER.size;
+  const time = (r: PhaseRecord) => r.startedAt ?? r.finishedAt ?? '';
+  return [...records].sort((a, b) => rank(a) - rank(b) || time(a).localeCompare(time(b)) || a.phase.localeCompare(b.phase));
 }
 
 export function createAdminService(rt: CoordinatorRuntime): AdminService {
@@ -184,7 +211,7 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
 
     async Status(_call, callback) {
       const spec = await storedSpec(rt);
-      const phases = [...(await rt.state.phases.list()).values()].map((v) => v.value);
+      const phases = inRunOrder([...(await rt.state.phases.list()).values()].map((v) => v.value));
       const set = await rt.backends.current();
       const agents = await rt.registry.list();
       const record = (await rt.state.operation.get())?.value;
