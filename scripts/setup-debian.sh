@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs for real. Idempotent; needs root (or sudo).
+#   bash scripts/setup-debian.sh [--missing]
 set -euo pipefail
 # etcd-server and etcd-client (3.4): the kubelet stand-in runs the real etcd from the etcd.yaml static pod the simulated kubeadm writes.
 # binutils, dpkg-dev, lintian, rpm and systemd build and check the .deb/.rpm packages (npm run package).
@@ -10,6 +11,11 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# --missing: only say which are missing (space-separated, nothing when none), for scripts/prepare.sh.
+if [ "${1:-}" = "--missing" ]; then
+  echo "${missing[*]}"
+  exit 0
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all Debian packages present (${packages[*]})"
   exit 0
