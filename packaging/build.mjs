@@ -13,6 +13,7 @@ import { BINARIES } from './lib/binaries.mjs';
 import { dirtyFiles, resolveBuildInfo, resolveSourceDateEpoch } from './lib/build-info.mjs';
 import { bundleEntry } from './lib/bundle.mjs';
 import { gzipChangelog, readChangelog } from './lib/changelog.mjs';
+import { buildManPages } from './lib/manpage.mjs';
 import { projectLicense, renderCopyright } from './lib/copyright.mjs';
 import { buildDeb, debArchitecture, debianVersion, shlibDepends } from './lib/deb.mjs';
 import { PACKAGES } from './lib/layout.mjs';
@@ -85,8 +86,16 @@ async function buildPackages(buildInfo, metafiles) {
   rmSync(packagesDir, { recursive: true, force: true });
   mkdirSync(packagesDir, { recursive: true });
 
+  // From the built executables' own --help: the pages cannot say other than the programs do.
+  const manPages = buildManPages({
+    binary: (name) => join(binDir, name),
+    version: buildInfo.version,
+    date: new Date(epoch * 1000).toISOString().slice(0, 10),
+    packages: PACKAGES,
+  });
   const builds = PACKAGES.map(async (pkg) => {
     const generated = {
+      ...manPages,
       copyright: renderCopyright({
         pkgName: pkg.name,
         binaries: pkg.binaries,

@@ -184,7 +184,7 @@ describe('a build from a clean clone of HEAD', () => {
 });
 
 describe('.deb', () => {
-  it('kubeadm-ha-agent contains exactly the binary, its unit, the config check, agent.yaml (0600) and the state directory (0700)', async () => {
+  it('kubeadm-ha-agent contains exactly the binary, its manual page, its unit, the config check, agent.yaml (0600) and the state directory (0700)', async () => {
     expect(await debListing(deb(AGENT))).toEqual([
       'drwxr-xr-x root/root ./',
       'drwxr-xr-x root/root ./etc/',
@@ -208,13 +208,16 @@ describe('.deb', () => {
       'drwxr-xr-x root/root ./usr/share/lintian/',
       'drwxr-xr-x root/root ./usr/share/lintian/overrides/',
       '-rw-r--r-- root/root ./usr/share/lintian/overrides/kubeadm-ha-agent',
+      'drwxr-xr-x root/root ./usr/share/man/',
+      'drwxr-xr-x root/root ./usr/share/man/man8/',
+      '-rw-r--r-- root/root ./usr/share/man/man8/kubeadm-ha-agent.8.gz',
       'drwxr-xr-x root/root ./var/',
       'drwxr-xr-x root/root ./var/lib/',
       'drwx------ root/root ./var/lib/kubeadm-ha/',
     ]);
   });
 
-  it('kubeadm-ha-coordinator contains exactly the two binaries, its unit, the config check, the flags file and the sysusers entry', async () => {
+  it('kubeadm-ha-coordinator contains exactly the two binaries, their manual pages, the bash completion, its unit, the config check, the flags file and the sysusers entry', async () => {
     expect(await debListing(deb(COORDINATOR))).toEqual([
       'drwxr-xr-x root/root ./',
       'drwxr-xr-x root/root ./etc/',
@@ -234,6 +237,9 @@ describe('.deb', () => {
       'drwxr-xr-x root/root ./usr/lib/sysusers.d/',
       '-rw-r--r-- root/root ./usr/lib/sysusers.d/kubeadm-ha-coordinator.conf',
       'drwxr-xr-x root/root ./usr/share/',
+      'drwxr-xr-x root/root ./usr/share/bash-completion/',
+      'drwxr-xr-x root/root ./usr/share/bash-completion/completions/',
+      '-rw-r--r-- root/root ./usr/share/bash-completion/completions/coordinatorctl',
       'drwxr-xr-x root/root ./usr/share/doc/',
       'drwxr-xr-x root/root ./usr/share/doc/kubeadm-ha-coordinator/',
       '-rw-r--r-- root/root ./usr/share/doc/kubeadm-ha-coordinator/changelog.gz',
@@ -241,6 +247,11 @@ describe('.deb', () => {
       'drwxr-xr-x root/root ./usr/share/lintian/',
       'drwxr-xr-x root/root ./usr/share/lintian/overrides/',
       '-rw-r--r-- root/root ./usr/share/lintian/overrides/kubeadm-ha-coordinator',
+      'drwxr-xr-x root/root ./usr/share/man/',
+      'drwxr-xr-x root/root ./usr/share/man/man1/',
+      '-rw-r--r-- root/root ./usr/share/man/man1/coordinatorctl.1.gz',
+      'drwxr-xr-x root/root ./usr/share/man/man8/',
+      '-rw-r--r-- root/root ./usr/share/man/man8/kubeadm-ha-coordinator.8.gz',
     ]);
   });
 
@@ -266,9 +277,10 @@ describe('.deb', () => {
     expect(await control(deb(COORDINATOR))).toEqual({ conffiles: '/etc/default/kubeadm-ha-coordinator\n', scripts: ['postinst', 'prerm', 'postrm'] });
   });
 
-  it('lintian finds no errors in either package', async () => {
+  it('lintian finds no errors in either package, and no executable without its manual page', async () => {
     const result = await run('lintian', ['--fail-on', 'error', '--tag-display-limit', '0', deb(AGENT), deb(COORDINATOR)], { timeout: SLOW_MS });
     expect(result.stdout).not.toMatch(/^E: /m);
+    expect(result.stdout).not.toMatch(/no-manual-page|manpage-has-errors-from-man|groff-message|odd-place-for-manual-page/);
     expect(result.status, result.stdout + result.stderr).toBe(0);
   }, SLOW_MS);
 });
@@ -283,6 +295,7 @@ describe('.rpm', () => {
       '-rwxr-xr-x root:root - /usr/lib/kubeadm-ha/agent-configured',
       '-rw-r--r-- root:root - /usr/lib/systemd/system/kubeadm-ha-agent.service',
       '-rw-r--r-- root:root l /usr/share/licenses/kubeadm-ha-agent/copyright',
+      '-rw-r--r-- root:root d /usr/share/man/man8/kubeadm-ha-agent.8.gz',
       'drwx------ root:root - /var/lib/kubeadm-ha',
     ]);
   });
@@ -296,7 +309,10 @@ describe('.rpm', () => {
       '-rwxr-xr-x root:root - /usr/lib/kubeadm-ha/coordinator-configured',
       '-rw-r--r-- root:root - /usr/lib/systemd/system/kubeadm-ha-coordinator.service',
       '-rw-r--r-- root:root - /usr/lib/sysusers.d/kubeadm-ha-coordinator.conf',
+      '-rw-r--r-- root:root - /usr/share/bash-completion/completions/coordinatorctl',
       '-rw-r--r-- root:root l /usr/share/licenses/kubeadm-ha-coordinator/copyright',
+      '-rw-r--r-- root:root d /usr/share/man/man1/coordinatorctl.1.gz',
+      '-rw-r--r-- root:root d /usr/share/man/man8/kubeadm-ha-coordinator.8.gz',
     ]);
   });
 

@@ -6,7 +6,8 @@ set -euo pipefail
 # binutils, dpkg-dev, lintian, rpm and systemd build and check the .deb/.rpm packages (npm run package).
 # stress-ng saturates the VIP holder's CPU in the failover benchmark's false-failover run (`npm run bench -- failover`);
 # next to the packages above it is small (about 10 MB with its libraries on Debian 12).
-packages=(keepalived haproxy nats-server etcd-server etcd-client iproute2 nftables openssl curl procps psmisc binutils dpkg-dev lintian rpm systemd stress-ng)
+# zsh parses the zsh completion coordinatorctl prints (`coordinatorctl completion zsh`).
+packages=(keepalived haproxy nats-server etcd-server etcd-client iproute2 nftables openssl curl procps psmisc binutils dpkg-dev lintian rpm systemd stress-ng zsh)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -163,6 +163,7 @@ describe('coordinatorctl commands, loaded when run', () => {
       'etcd',
       'certs',
       'upgrade',
+      'completion',
     ]);
     for (const name of names) {
       const r = await cli(name, '--help');

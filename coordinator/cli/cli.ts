@@ -24,14 +24,44 @@ const COMMANDS: readonly { readonly name: string; readonly load: () => Promise<C
   { name: 'upgrade', load: async () => (await import('./commands/upgrade.js')).upgradeCommand },
 ];
 
+const COMPLETION_SUMMARY = 'Print a shell completion script: coordinatorctl completion bash|zsh';
+const COMPLETION_USAGE = [
+  'coordinatorctl completion bash|zsh',
+  '',
+  '  bash: source <(coordinatorctl completion bash)   (the packages install it for bash-completion)',
+  '  zsh:  source <(coordinatorctl completion zsh), or save it as _coordinatorctl in a directory on $fpath',
+].join('\n');
+
+/** Every command, loaded: the list `--help` prints and completion offers. */
+export async function loadCommands(): Promise<Command[]> {
+  return Promise.all(COMMANDS.map((c) => c.load()));
+}
+
+async function completion(rest: readonly string[], io: CliIo): Promise<number> {
+  const shell = rest[0];
+  if (rest.includes('-h') || rest.includes('--help')) {
+    io.out(`${COMPLETION_SUMMARY}\n\nusage: ${COMPLETION_USAGE}\n`);
+    return 0;
+  }
+  if (rest.length !== 1 || (shell !== 'bash' && shell !== 'zsh')) {
+    io.err(`coordinatorctl completion: say bash or zsh\nusage: ${COMPLETION_USAGE}\n`);
+    return 2;
+  }
+  const help = await import('./help.js');
+  const commands = await loadCommands();
+  io.out(shell === 'bash' ? help.bashCompletion(commands) : help.zshCompletion(commands));
+  return 0;
+}
+
 async function usage(): Promise<string> {
-  const commands = await Promise.all(COMMANDS.map((c) => c.load()));
-  const width = Math.max(...commands.map((c) => c.name.length));
+  const commands = await loadCommands();
+  const width = Math.max(...commands.map((c) => c.name.length), 'completion'.length);
   return [
     'coordinatorctl: deploy and operate highly-available kubeadm clusters',
     '',
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    `  ${'completion'.padEnd(width)}  ${COMPLETION_SUMMARY}`,
     '',
     "Run `coordinatorctl <command> --help` for a command's flags.",
   ].join('\n');
@@ -48,6 +78,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.out(`${versionLine('coordinatorctl')}\n`);
     return 0;
   }
+  if (name === 'completion') return completion(rest, io);
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
     io.err(`coordinatorctl: unknown command "${name}"\n\n${await usage()}\n`);
@@ -55,7 +86,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   const command = await entry.load();
   if (rest.includes('-h') || rest.includes('--help')) {
-    io.out(`${command.summary}\n\nusage: ${command.usage}\n`);
+    io.out(`${(await import('./help.js')).commandHelp(command)}\n`);
     return 0;
   }
   try {

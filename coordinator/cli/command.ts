@@ -7,10 +7,18 @@ export interface CliIo {
   err(text: string): void;
 }
 
+/** A command's flags, as node:util parseArgs takes them. */
+export type CommandOptions = NonNullable<ParseArgsConfig['options']>;
+
 export interface Command {
   readonly name: string;
   readonly summary: string;
+  /** The usage lines `--help` prints (and the man page): every flag in `options` appears in them. */
   readonly usage: string;
+  /** Every flag `run` accepts: the parser, the help check and shell completion read the same object. */
+  readonly options: CommandOptions;
+  /** The words that may come first after the command (`token create|list|delete`), for completion. */
+  readonly subcommands?: readonly string[];
   run(args: readonly string[], io: CliIo): Promise<number>;
 }
 

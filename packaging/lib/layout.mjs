@@ -35,6 +35,7 @@ export const PACKAGES = Object.freeze([
           // The token is a secret: the conffile is 0600 from the start, so pasting one in never makes it world-readable.
           { path: '/etc/kubeadm-ha/agent.yaml', mode: 0o600, source: 'packaging/etc/agent.yaml', conffile: true },
           { path: licenseFile(format, 'kubeadm-ha-agent'), mode: 0o644, generated: 'copyright' },
+          { path: '/usr/share/man/man8/kubeadm-ha-agent.8.gz', mode: 0o644, generated: 'man:kubeadm-ha-agent' },
           ...(format === 'deb'
             ? [
                 { path: '/usr/share/doc/kubeadm-ha-agent/changelog.gz', mode: 0o644, generated: 'changelog' },
@@ -71,6 +72,9 @@ export const PACKAGES = Object.freeze([
           { path: '/usr/lib/sysusers.d/kubeadm-ha-coordinator.conf', mode: 0o644, source: 'packaging/etc/kubeadm-ha-coordinator.sysusers' },
           { path: `${ENV_DIR[format]}/kubeadm-ha-coordinator`, mode: 0o644, source: 'packaging/etc/kubeadm-ha-coordinator.default', conffile: true },
           { path: licenseFile(format, 'kubeadm-ha-coordinator'), mode: 0o644, generated: 'copyright' },
+          { path: '/usr/share/man/man1/coordinatorctl.1.gz', mode: 0o644, generated: 'man:coordinatorctl' },
+          { path: '/usr/share/man/man8/kubeadm-ha-coordinator.8.gz', mode: 0o644, generated: 'man:kubeadm-ha-coordinator' },
+          { path: '/usr/share/bash-completion/completions/coordinatorctl', mode: 0o644, generated: 'completion:bash' },
           ...(format === 'deb'
             ? [
                 { path: '/usr/share/doc/kubeadm-ha-coordinator/changelog.gz', mode: 0o644, generated: 'changelog' },

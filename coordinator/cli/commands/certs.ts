@@ -1,7 +1,7 @@
 import { UsageError } from '../../../core/errors.js';
 import { formatTable } from '../../../core/format/table.js';
 import type { CertsCheckResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/CertsCheckResponse.js';
-import { parseCommandArgs, type Command } from '../command.js';
+import { parseCommandArgs, type Command, type CommandOptions } from '../command.js';
 import { CONNECTION_OPTIONS, connect, followEvents, unary } from '../client.js';
 
 const USAGE = [
@@ -26,17 +26,23 @@ function residual(notAfter: string, now: number): string {
         : `${Math.floor(ms / 60_000)}m`;
 }
 
+/** The flags `run` parses; `coordinatorctl completion` offers the same. */
+const OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  node: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  force: { type: 'boolean' },
+  ...CONNECTION_OPTIONS,
+} satisfies CommandOptions;
+
 export const certsCommand: Command = {
   name: 'certs',
   summary: 'Certificates: check (every node, ours included) and renew (one control-plane node at a time, behind a drain)',
   usage: USAGE,
+  options: OPTIONS,
+  subcommands: ['check', 'renew'],
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(
-      this,
-      args,
-      { output: { type: 'string', short: 'o' }, node: { type: 'string' }, 'dry-run': { type: 'boolean' }, force: { type: 'boolean' }, ...CONNECTION_OPTIONS },
-      true,
-    );
+    const { values, positionals } = parseCommandArgs(this, args, OPTIONS, true);
     const [sub, ...rest] = positionals;
     if ((sub !== 'check' && sub !== 'renew') || rest.length > 0) throw new UsageError(`certs: expected check or renew\nusage: ${this.usage}`);
     if (sub === 'check' && (values.node !== undefined || values['dry-run'] || values.force))

@@ -4,18 +4,18 @@ import type { EtcdSnapshotResponse__Output } from '../../../proto/generated/kube
 import type { EtcdStatusResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/EtcdStatusResponse.js';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { parseCommandArgs, type CliIo, type Command } from '../command.js';
+import { parseCommandArgs, type CliIo, type Command, type CommandOptions } from '../command.js';
 import { CONNECTION_OPTIONS, connect, followEvents, unary } from '../client.js';
 
 const USAGE = [
-  'coordinatorctl etcd status [-o json] [--admin-conf FILE]      the member table; exits 1 when etcd is unhealthy',
-  '       coordinatorctl etcd snapshot [--keep N] [--admin-conf FILE]  a checked snapshot from a healthy member, stored',
-  '                                                                    on the coordinator host (<data-dir>/etcd-snapshots, 0600);',
-  "                                                                    keeps the newest N of this cluster (default: the spec's, or 8)",
-  '       coordinatorctl etcd restore --from FILE [--yes]              every member rebuilt from FILE (a path on the coordinator host,',
-  '                                                                    or a snapshot name from etcd snapshot); the API is down meanwhile',
-  '                                                                    and writes since the snapshot are lost. Without --yes it only',
-  '                                                                    says what it would do and exits 1',
+  'coordinatorctl etcd status [-o json]               the member table; exits 1 when etcd is unhealthy',
+  '       coordinatorctl etcd snapshot [--keep N]            a checked snapshot from a healthy member, stored',
+  '                                                          on the coordinator host (<data-dir>/etcd-snapshots, 0600);',
+  "                                                          keeps the newest N of this cluster (default: the spec's, or 8)",
+  '       coordinatorctl etcd restore --from FILE [--yes]    every member rebuilt from FILE (a path on the coordinator host,',
+  '                                                          or a snapshot name from etcd snapshot); the API is down meanwhile',
+  '                                                          and writes since the snapshot are lost. Without --yes it only',
+  '                                                          says what it would do and exits 1',
 ].join('\n');
 
 /** The same deadline as the coordinator's own bound on a snapshot, plus a margin. */
@@ -52,17 +52,23 @@ async function restore(values: { from?: string; yes?: boolean; output?: string }
   }
 }
 
+/** The flags `run` parses; `coordinatorctl completion` offers the same. */
+const OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  keep: { type: 'string' },
+  from: { type: 'string' },
+  yes: { type: 'boolean' },
+  ...CONNECTION_OPTIONS,
+} satisfies CommandOptions;
+
 export const etcdCommand: Command = {
   name: 'etcd',
   summary: 'etcd through the control-plane agents: status (member table, health), snapshot (checked, stored, pruned), restore',
   usage: USAGE,
+  options: OPTIONS,
+  subcommands: ['status', 'snapshot', 'restore'],
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(
-      this,
-      args,
-      { output: { type: 'string', short: 'o' }, keep: { type: 'string' }, from: { type: 'string' }, yes: { type: 'boolean' }, ...CONNECTION_OPTIONS },
-      true,
-    );
+    const { values, positionals } = parseCommandArgs(this, args, OPTIONS, true);
     const [sub, ...rest] = positionals;
     if ((sub !== 'status' && sub !== 'snapshot' && sub !== 'restore') || rest.length > 0)
       throw new UsageError(`etcd: expected status, snapshot or restore\nusage: ${this.usage}`);

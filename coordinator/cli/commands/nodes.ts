@@ -3,21 +3,26 @@ import { formatTable } from '../../../core/format/table.js';
 import type { ForgetNodeResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/ForgetNodeResponse.js';
 import type { NodesResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/NodesResponse.js';
 import { roleFromProto } from '../../../proto/index.js';
-import { parseCommandArgs, type Command } from '../command.js';
+import { parseCommandArgs, type Command, type CommandOptions } from '../command.js';
 import { CONNECTION_OPTIONS, connect, followEvents, unary } from '../client.js';
 
 const USAGE = [
-  'coordinatorctl nodes [-o json] [--admin-conf FILE]',
+  'coordinatorctl nodes [-o json]',
   '       coordinatorctl nodes approve NAME   join a pending host with the role its token admitted',
   '       coordinatorctl nodes forget NAME    revoke a host that is gone: its certificate, NATS user and registration',
 ].join('\n');
+
+/** The flags `run` parses; `coordinatorctl completion` offers the same. */
+const OPTIONS = { output: { type: 'string', short: 'o' }, ...CONNECTION_OPTIONS } satisfies CommandOptions;
 
 export const nodesCommand: Command = {
   name: 'nodes',
   summary: 'Registered agents (role, session, joined, pending, addresses, versions, applied backend set); nodes approve NAME; nodes forget NAME',
   usage: USAGE,
+  options: OPTIONS,
+  subcommands: ['approve', 'forget'],
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(this, args, { output: { type: 'string', short: 'o' }, ...CONNECTION_OPTIONS }, true);
+    const { values, positionals } = parseCommandArgs(this, args, OPTIONS, true);
     const [sub, ...rest] = positionals;
     if (sub !== undefined && !((sub === 'approve' || sub === 'forget') && rest.length === 1)) {
       throw new UsageError(`nodes: expected no argument, approve NAME or forget NAME\nusage: ${this.usage}`);

@@ -1,15 +1,19 @@
 import { DEFAULT_WORKER_CONCURRENCY, planCluster } from '../../../core/plan.js';
 import { DEPLOY } from '../../actions/deploy.js';
 import { describePhases, formatStepHosts } from '../../workflow/engine.js';
-import { parseCommandArgs, requireOption, type Command } from '../command.js';
+import { parseCommandArgs, requireOption, type Command, type CommandOptions } from '../command.js';
 import { loadSpecFile } from '../spec-file.js';
+
+/** The flags `run` parses; `coordinatorctl completion` offers the same. */
+const OPTIONS = { file: { type: 'string', short: 'f' } } satisfies CommandOptions;
 
 export const planCommand: Command = {
   name: 'plan',
   summary: 'Print the ordered deploy plan, phase by phase and host by host (dry run)',
   usage: 'coordinatorctl plan -f cluster.yaml',
+  options: OPTIONS,
   async run(args, io) {
-    const { values } = parseCommandArgs(this, args, { file: { type: 'string', short: 'f' } });
+    const { values } = parseCommandArgs(this, args, OPTIONS);
     const { spec, warnings } = await loadSpecFile(requireOption(this, values.file, '-f'));
     for (const w of warnings) io.err(`warning: ${w.path}: ${w.message}\n`);
     io.out(`Deploy plan for cluster ${spec.name} (dry run, nothing is changed)\n`);

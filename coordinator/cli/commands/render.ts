@@ -5,20 +5,24 @@ import { renderNodeFiles } from '../../../core/render/node-files.js';
 import type { RenderedFile } from '../../../core/render/types.js';
 import { fileProblem, writeFileAtomic } from '../../../lib/fs.js';
 import { loadSpecFile } from '../spec-file.js';
-import { parseCommandArgs, requireOption, type Command } from '../command.js';
+import { parseCommandArgs, requireOption, type Command, type CommandOptions } from '../command.js';
 
 const FALLBACK_INTERFACE = 'eth0';
+
+/** The flags `run` parses; `coordinatorctl completion` offers the same. */
+const OPTIONS = {
+  file: { type: 'string', short: 'f' },
+  output: { type: 'string', short: 'o' },
+  node: { type: 'string' },
+} satisfies CommandOptions;
 
 export const renderCommand: Command = {
   name: 'render',
   summary: "Write every node's files (keepalived, haproxy, manifests, kubeadm.yaml, …) into a directory",
   usage: 'coordinatorctl render -f cluster.yaml -o DIR [--node NAME]',
+  options: OPTIONS,
   async run(args, io) {
-    const { values } = parseCommandArgs(this, args, {
-      file: { type: 'string', short: 'f' },
-      output: { type: 'string', short: 'o' },
-      node: { type: 'string' },
-    });
+    const { values } = parseCommandArgs(this, args, OPTIONS);
     const loaded = await loadSpecFile(requireOption(this, values.file, '-f'));
     const outDir = requireOption(this, values.output, '-o');
     const { spec } = loaded;

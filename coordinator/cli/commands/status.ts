@@ -3,7 +3,7 @@ import type { CertsCheckResponse__Output } from '../../../proto/generated/kubead
 import type { NodesResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/NodesResponse.js';
 import type { StatusResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/StatusResponse.js';
 import { roleFromProto } from '../../../proto/index.js';
-import { parseCommandArgs, type Command } from '../command.js';
+import { parseCommandArgs, type Command, type CommandOptions } from '../command.js';
 import { CONNECTION_OPTIONS, connect, unary } from '../client.js';
 import { agentCertWarning, certExpiryCell } from './nodes.js';
 
@@ -41,12 +41,16 @@ function nodeCertWarning(row: CertRow, role: string | undefined): string {
   return role === 'control-plane' ? `${what}: coordinatorctl certs renew --node ${row.node}` : what;
 }
 
+/** The flags `run` parses; `coordinatorctl completion` offers the same. */
+const OPTIONS = { output: { type: 'string', short: 'o' }, ...CONNECTION_OPTIONS } satisfies CommandOptions;
+
 export const statusCommand: Command = {
   name: 'status',
   summary: "The cluster's phases, its backend-set version, and which load balancers lag behind it",
-  usage: 'coordinatorctl status [-o json] [--admin-conf FILE]',
+  usage: 'coordinatorctl status [-o json]',
+  options: OPTIONS,
   async run(args, io) {
-    const { values } = parseCommandArgs(this, args, { output: { type: 'string', short: 'o' }, ...CONNECTION_OPTIONS });
+    const { values } = parseCommandArgs(this, args, OPTIONS);
     const client = await connect(values);
     try {
       const status = await unary<object, StatusResponse__Output>(client, 'status', {}, 'status');

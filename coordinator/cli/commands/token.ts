@@ -7,7 +7,7 @@ import type { CreateTokenResponse__Output } from '../../../proto/generated/kubea
 import type { DeleteTokenResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/DeleteTokenResponse.js';
 import type { ListTokensResponse__Output } from '../../../proto/generated/kubeadm_ha/v1/ListTokensResponse.js';
 import { roleFromProto, roleToProto } from '../../../proto/index.js';
-import { parseCommandArgs, type CliIo, type Command } from '../command.js';
+import { parseCommandArgs, type CliIo, type Command, type CommandOptions } from '../command.js';
 import { CONNECTION_OPTIONS, connect, unary } from '../client.js';
 
 const USAGE = [
@@ -101,25 +101,25 @@ async function remove(id: string, values: Values, io: CliIo): Promise<number> {
   }
 }
 
+/** The flags `run` parses; `coordinatorctl completion` offers the same. */
+const OPTIONS = {
+  ttl: { type: 'string' },
+  uses: { type: 'string' },
+  role: { type: 'string' },
+  'node-name': { type: 'string' },
+  description: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  ...CONNECTION_OPTIONS,
+} satisfies CommandOptions;
+
 export const tokenCommand: Command = {
   name: 'token',
   summary: `Bootstrap tokens: create (single-use worker tokens for ${DEFAULT_TOKEN_TTL_MS / 3600_000} h by default, printed as agent.yaml), list, delete`,
   usage: USAGE,
+  options: OPTIONS,
+  subcommands: ['create', 'list', 'delete'],
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(
-      this,
-      args,
-      {
-        ttl: { type: 'string' },
-        uses: { type: 'string' },
-        role: { type: 'string' },
-        'node-name': { type: 'string' },
-        description: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        ...CONNECTION_OPTIONS,
-      },
-      true,
-    );
+    const { values, positionals } = parseCommandArgs(this, args, OPTIONS, true);
     const [sub, ...rest] = positionals;
     if (sub === 'create' && rest.length === 0) return create(values, io);
     if (sub === 'list' && rest.length === 0) return list(values, io);

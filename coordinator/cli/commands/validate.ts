@@ -1,15 +1,19 @@
 import { defaultVirtualRouterId, planCluster, vipCidr } from '../../../core/plan.js';
 import { formatTable } from '../../../core/format/table.js';
 import { SpecError } from '../../../core/errors.js';
-import { parseCommandArgs, requireOption, type Command } from '../command.js';
+import { parseCommandArgs, requireOption, type Command, type CommandOptions } from '../command.js';
 import { loadSpecFile } from '../spec-file.js';
+
+/** The flags `run` parses; `coordinatorctl completion` offers the same. */
+const OPTIONS = { file: { type: 'string', short: 'f' } } satisfies CommandOptions;
 
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'Check a cluster.yaml and print a summary of what it describes',
   usage: 'coordinatorctl validate -f cluster.yaml',
+  options: OPTIONS,
   async run(args, io) {
-    const { values } = parseCommandArgs(this, args, { file: { type: 'string', short: 'f' } });
+    const { values } = parseCommandArgs(this, args, OPTIONS);
     const path = requireOption(this, values.file, '-f');
     let loaded;
     try {

@@ -1,18 +1,22 @@
 import { formatTable } from '../../../core/format/table.js';
 import type { VerifyReport__Output } from '../../../proto/generated/kubeadm_ha/v1/VerifyReport.js';
-import { parseCommandArgs, type Command } from '../command.js';
+import { parseCommandArgs, type Command, type CommandOptions } from '../command.js';
 import { CONNECTION_OPTIONS, connect, unary } from '../client.js';
+
+/** The flags `run` parses; `coordinatorctl completion` offers the same. */
+const OPTIONS = {
+  failover: { type: 'boolean', default: false },
+  output: { type: 'string', short: 'o' },
+  ...CONNECTION_OPTIONS,
+} satisfies CommandOptions;
 
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'Check the deployed cluster (agents, joins, keepalived, haproxy backends, one VIP holder, apiserver via the VIP); --failover runs the drill',
-  usage: 'coordinatorctl verify [--failover] [-o json] [--admin-conf FILE]',
+  usage: 'coordinatorctl verify [--failover] [-o json]',
+  options: OPTIONS,
   async run(args, io) {
-    const { values } = parseCommandArgs(this, args, {
-      failover: { type: 'boolean', default: false },
-      output: { type: 'string', short: 'o' },
-      ...CONNECTION_OPTIONS,
-    });
+    const { values } = parseCommandArgs(this, args, OPTIONS);
     const client = await connect(values);
     try {
       const report = await unary<object, VerifyReport__Output>(client, 'verify', { failover: values.failover }, 'verify');
