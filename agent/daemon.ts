@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { AgentConfig } from '../core/agent-config.js';
 import type { BackendSet } from '../core/backend-set.js';
 import { isRenderedHaproxyConfig } from '../core/lb/config-version.js';
+import { startLbStatusReport, type LbStatusReport } from './lb/status-report.js';
 import { addServerCommand, publishedSettings, renderBackendSetConfig } from '../core/render/haproxy.js';
 import { VERSION } from '../core/version.js';
 import type { Logger } from '../lib/log.js';
@@ -70,6 +71,7 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
   const journal = new TaskJournal(opts.config.stateDir);
   // Reported in each Hello until a session has been acknowledged once.
   let unfinished = '';
+  let lbStatus: LbStatusReport | undefined;
   const session = new AgentSession({
     config: opts.config,
     agentVersion: VERSION,
@@ -78,8 +80,11 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
     appliedLbVersion: () => applied,
     logger,
     unfinishedTask: () => unfinished,
+    lbStatus: () => lbStatus?.current(),
     journal,
   });
+  // VRRP state, the VIP and haproxy's servers, for the coordinator's metrics: sent when they change.
+  lbStatus = startLbStatusReport({ host, logger, report: (status) => session.reportStatus(status) });
 
   /**
    * Whether this host applies a set: the coordinator wrote its LB files, haproxy.cfg among them, in keepalived-haproxy
@@ -201,6 +206,7 @@ export function startAgent(opts: AgentDaemonOptions): AgentDaemon {
         if (report.waited.length + report.aborted.length > 0) logger.info({ finished: report.waited, aborted: report.aborted }, 'running tasks answered');
       }
       haproxyWatch.stop();
+      lbStatus?.stop();
       await session.stop();
       // A move in progress finishes first, so the follower it starts is the one closed here.
       await moving;

@@ -19,6 +19,7 @@ import { redactSecrets } from '../core/redact.js';
 import { MAX_AUTHENTICATED_MESSAGE_BYTES, MAX_UNAUTHENTICATED_MESSAGE_BYTES, TASK_DATA_CHUNK_BYTES } from '../lib/grpc/limits.js';
 import { fromServiceError } from '../lib/grpc/status.js';
 import { silentLogger, type Logger } from '../lib/log.js';
+import type { AgentStatus } from '../proto/generated/kubeadm_ha/v1/AgentStatus.js';
 import type { AgentMessage } from '../proto/generated/kubeadm_ha/v1/AgentMessage.js';
 import type { CertificateIssued__Output } from '../proto/generated/kubeadm_ha/v1/CertificateIssued.js';
 import type { CoordinatorMessage__Output } from '../proto/generated/kubeadm_ha/v1/CoordinatorMessage.js';
@@ -167,6 +168,8 @@ export interface AgentSessionOptions {
   readonly renewTimeoutMs?: number;
   /** For Hello: a task an earlier run of this agent started and never finished ('' when none). */
   readonly unfinishedTask?: () => string;
+  /** The load balancer's state for Hello (AgentStatus); later changes go through reportStatus. */
+  readonly lbStatus?: () => AgentStatus | undefined;
   /** Records each task before it runs and forgets it once answered (agent/task-journal.ts), so a kill shows next start. */
   readonly journal?: { started(taskId: string, kind: string): Promise<void>; finished(taskId: string): Promise<void> };
 }
@@ -313,8 +316,18 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     this.send({ lbApplied: { version } });
   }
 
-  private send(msg: AgentMessage): void {
-    if (this.active?.open) this.active.call.write(msg);
+  /**
+   * The load balancer's state changed. Returns false when there is no open session to carry it (the next Hello
+   * carries the current state instead), so the reporter tries again rather than count it as said.
+   */
+  reportStatus(status: AgentStatus): boolean {
+    return this.send({ status });
+  }
+
+  private send(msg: AgentMessage): boolean {
+    if (!this.active?.open) return false;
+    this.active.call.write(msg);
+    return true;
   }
 
   /** One data chunk of a task, written only when the session's flow control allows it. */
@@ -431,6 +444,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
             appliedLbVersion: this.opts.appliedLbVersion?.() ?? 0,
             facts,
             unfinishedTask: this.opts.unfinishedTask?.() ?? '',
+            ...(this.opts.lbStatus?.() ? { status: this.opts.lbStatus() } : {}),
           },
         });
       });

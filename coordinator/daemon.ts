@@ -24,6 +24,7 @@ import { ensureNatsServerCert } from './nats/tls.js';
 import { createCertificateRenewer } from './grpc/renew.js';
 import { adminConfNotAfter, writeAdminCredentials } from './pki/admin-credentials.js';
 import { LEAF_VALIDITY_DAYS, loadOrCreateCa, type CertificateAuthority } from './pki/ca.js';
+import { startClusterMetrics } from './metrics/start.js';
 import { SessionHub } from './sessions.js';
 import type { CoordinatorRuntime } from './runtime.js';
 import { KvAgentRegistry, KvBackendSets, KvClusterProgress } from './state/adapters.js';
@@ -62,10 +63,19 @@ export interface CoordinatorOptions {
   readonly agentCertTtlMs?: number;
   /** How often spec.certificates.renewBefore is looked at (default hourly); tests shorten it. */
   readonly certCheckIntervalMs?: number;
+  /**
+   * host:port for the Prometheus endpoint (GET /metrics), `--metrics-listen`; absent: no endpoint (the default, since
+   * the page shows the cluster's topology to whoever reaches it). Port 0 picks a free one (tests).
+   */
+  readonly metricsListen?: string;
+  /** How often the metrics' etcd health is read (default a minute); certificates follow certCheckIntervalMs. */
+  readonly metricsEtcdIntervalMs?: number;
 }
 
 export interface Coordinator {
   readonly port: number;
+  /** The metrics endpoint's URL, when --metrics-listen is set. */
+  readonly metricsUrl?: string;
   readonly adminConfPath: string;
   readonly ca: CertificateAuthority;
   readonly hub: SessionHub;
@@ -227,10 +237,29 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
     const autoJoin = startAutoJoin(runtime);
     const snapshots = startSnapshotSchedule(runtime);
     const certRenewal = startCertRenewalSchedule(runtime, options.certCheckIntervalMs);
+    let metrics: { readonly url: string; stop(): Promise<void> } | undefined;
+    if (options.metricsListen !== undefined) {
+      try {
+        metrics = await startClusterMetrics(runtime, hub, {
+          listen: options.metricsListen,
+          ...(options.metricsEtcdIntervalMs !== undefined ? { etcdIntervalMs: options.metricsEtcdIntervalMs } : {}),
+          ...(options.certCheckIntervalMs !== undefined ? { certIntervalMs: options.certCheckIntervalMs } : {}),
+        });
+      } catch (err) {
+        autoJoin.stop();
+        snapshots.stop();
+        certRenewal.stop();
+        adminService.stop();
+        hub.close();
+        await server.stop(2_000);
+        throw new KubeadmHaError(`cannot serve metrics on --metrics-listen ${options.metricsListen}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     logger.info({ listen: options.listen, port: server.port, cluster: clusterName, adminConf: admin.path }, 'coordinator started');
     const connection = nc;
     return {
       port: server.port,
+      ...(metrics ? { metricsUrl: metrics.url } : {}),
       adminConfPath: admin.path,
       ca,
       hub,
@@ -241,6 +270,7 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
         autoJoin.stop();
         snapshots.stop();
         certRenewal.stop();
+        await metrics?.stop();
         adminService.stop();
         hub.close();
         await server.stop(2_000);

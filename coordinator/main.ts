@@ -36,6 +36,9 @@ const USAGE = `usage: kubeadm-ha-coordinator --cluster NAME [flags]
                           the rest)
   --lb-apply-timeout DUR  how long a removal, upgrade or renewal waits for every load balancer to apply a new backend
                           set before it stops and says which one lags (default 60s)
+  --metrics-listen HOST:PORT  serve Prometheus metrics for the whole cluster at http://HOST:PORT/metrics (default: off;
+                          the page names every node, address and version to whoever reaches it, so choose where,
+                          e.g. 127.0.0.1:9444 for a local scraper or an address on your monitoring network)
   --log-level LEVEL       debug | info | warn | error
   --version`;
 
@@ -60,6 +63,7 @@ async function main(): Promise<number> {
         'cert-check-interval': { type: 'string' },
         'lb-apply-timeout': { type: 'string' },
         'drain-timeout': { type: 'string' },
+        'metrics-listen': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -94,6 +98,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const natsPort = number('nats-port', values['nats-port'], 1);
+  const metricsListen = values['metrics-listen'];
+  if (metricsListen !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/.test(metricsListen)) {
+    process.stderr.write(`kubeadm-ha-coordinator: --metrics-listen must be HOST:PORT (e.g. 127.0.0.1:9444, [::1]:9444), not "${metricsListen.slice(0, 80)}"\n`);
+    return 2;
+  }
   const durationFlag = (flag: string, text: string | undefined, minMs: number, expected: string): { ms?: number; refusal?: string } => {
     if (text === undefined) return {};
     const ms = parseDurationMs(text);
@@ -136,10 +145,11 @@ async function main(): Promise<number> {
     ...(certCheckIntervalMs !== undefined ? { certCheckIntervalMs } : {}),
     ...(lbAppliedMs !== undefined ? { timeouts: { lbAppliedMs } } : {}),
     ...(windowDrainMs !== undefined ? { windowDrainMs } : {}),
+    ...(metricsListen !== undefined ? { metricsListen } : {}),
     logger,
   });
   process.stderr.write(
-    `kubeadm-ha-coordinator: cluster ${values.cluster}, listening on ${values.listen} (port ${coordinator.port}); CA pin ${coordinator.ca.pin}; admin credentials in ${coordinator.adminConfPath}\n`,
+    `kubeadm-ha-coordinator: cluster ${values.cluster}, listening on ${values.listen} (port ${coordinator.port}); CA pin ${coordinator.ca.pin}; admin credentials in ${coordinator.adminConfPath}${coordinator.metricsUrl ? `; metrics at ${coordinator.metricsUrl}` : ''}\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => void coordinator.stop().finally(resolve);

@@ -7,7 +7,7 @@ import type { Logger } from '../lib/log.js';
 import type { DeployEvent } from '../proto/generated/kubeadm_ha/v1/DeployEvent.js';
 import type { Operation, OperationKind } from './admin/operations.js';
 import type { AgentRecord } from './grpc/registry.js';
-import type { ConnectedAgent } from './sessions.js';
+import type { AgentLbStatus, ConnectedAgent } from './sessions.js';
 import type { ClusterState } from './state/store.js';
 import type { BootstrapTokens } from './tokens.js';
 import type { AgentGateway, BackendSets, ClusterProgress, DeployTimeouts } from './workflow/ports.js';
@@ -17,6 +17,7 @@ import type { PhaseProgress } from './workflow/phase.js';
 export interface AgentHub extends Pick<AgentGateway, 'runTask' | 'waitForAgents'> {
   connectedAgents(): readonly ConnectedAgent[];
   appliedLbVersions(): ReadonlyMap<string, number>;
+  lbStatuses(): ReadonlyMap<string, AgentLbStatus>;
   on(event: 'connect', listener: (agent: ConnectedAgent) => void): unknown;
   off(event: 'connect', listener: (agent: ConnectedAgent) => void): unknown;
 }

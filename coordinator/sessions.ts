@@ -13,6 +13,7 @@ import { permissionDenied, statusError, toStatusError, type GrpcStatusError } fr
 import { silentLogger, type Logger } from '../lib/log.js';
 import { completeDetail, errorFromDetail } from '../proto/error-detail.js';
 import type { AgentMessage__Output } from '../proto/generated/kubeadm_ha/v1/AgentMessage.js';
+import type { AgentStatus__Output } from '../proto/generated/kubeadm_ha/v1/AgentStatus.js';
 import type { CoordinatorMessage } from '../proto/generated/kubeadm_ha/v1/CoordinatorMessage.js';
 import type { Hello__Output } from '../proto/generated/kubeadm_ha/v1/Hello.js';
 import type { HostFacts__Output } from '../proto/generated/kubeadm_ha/v1/HostFacts.js';
@@ -37,6 +38,51 @@ export interface HubEvents {
   connect: [agent: ConnectedAgent];
   disconnect: [event: { name: string; reason: string }];
   lbApplied: [event: { name: string; version: number }];
+  lbStatus: [event: { name: string; status: AgentLbStatus }];
+}
+
+export const VRRP_STATES = ['MASTER', 'BACKUP', 'FAULT', 'STOP'] as const;
+export type VrrpState = (typeof VRRP_STATES)[number];
+
+/** One haproxy server as an agent last reported it (AgentStatus.lb_servers), bounded and clipped. */
+export interface ReportedLbServer {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  /** haproxy's operational state: running (its checks pass), starting, stopping, stopped. */
+  readonly state: string;
+  /** haproxy's administrative state: ready, drain, maint. */
+  readonly admin: string;
+}
+
+/** What an agent says of its load balancer (AgentStatus), as the hub keeps it while the agent is connected. */
+export interface AgentLbStatus {
+  readonly loadBalancer: boolean;
+  readonly vrrpState?: VrrpState;
+  readonly holdsVip: boolean;
+  readonly servers: readonly ReportedLbServer[];
+  readonly reportedAt: Date;
+}
+
+/** The most servers one report may carry: far above any control plane, and a bound on what an agent can make us hold. */
+export const MAX_REPORTED_LB_SERVERS = 256;
+
+/** An AgentStatus from the wire as the hub keeps it: unknown VRRP states dropped, lists bounded, strings clipped. */
+export function toLbStatus(status: AgentStatus__Output, now = new Date()): AgentLbStatus {
+  const vrrp = VRRP_STATES.find((v) => v === status.vrrpState);
+  return {
+    loadBalancer: status.loadBalancer,
+    ...(vrrp ? { vrrpState: vrrp } : {}),
+    holdsVip: status.holdsVip,
+    servers: status.lbServers.slice(0, MAX_REPORTED_LB_SERVERS).map((s) => ({
+      name: clip(s.name, 64),
+      address: clip(s.address, 64),
+      port: s.port,
+      state: clip(s.state, 16),
+      admin: clip(s.checkStatus, 16),
+    })),
+    reportedAt: now,
+  };
 }
 
 export interface SessionHubOptions {
@@ -88,6 +134,8 @@ type StreamState =
 export class SessionHub extends EventEmitter<HubEvents> {
   private readonly sessions = new Map<string, Session>();
   private readonly lbVersions = new Map<string, number>();
+  /** Each connected agent's last AgentStatus; dropped when its session ends (a stale holder is worse than none). */
+  private readonly lbStatusByAgent = new Map<string, AgentLbStatus>();
   private readonly logger: Logger;
   private readonly pingIntervalMs: number;
   private readonly helloTimeoutMs: number;
@@ -184,6 +232,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
     };
     this.sessions.set(name, session);
     this.reportLbApplied(name, hello.appliedLbVersion, 'Hello', false);
+    if (hello.status) this.recordLbStatus(name, hello.status);
     // The first message down the stream doubles as the acknowledgement the agent waits for.
     stream.write({ ping: {} });
     if (this.natsEndpoint) this.sendNatsEndpoint(name, session, this.natsEndpoint);
@@ -283,10 +332,19 @@ export class SessionHub extends EventEmitter<HubEvents> {
       case 'renewCertificate':
         void this.renew(session, msg.renewCertificate?.csrPem ?? '');
         return;
+      case 'status':
+        if (msg.status) this.recordLbStatus(session.info.name, msg.status);
+        return;
       default:
         // hello is answered when the stream opens; a heartbeat only refreshes lastSeen, done above.
         return;
     }
+  }
+
+  private recordLbStatus(name: string, status: AgentStatus__Output): void {
+    const kept = toLbStatus(status);
+    this.lbStatusByAgent.set(name, kept);
+    this.emit('lbStatus', { name, status: kept });
   }
 
   /** Answers a RenewCertificate on the session it came over; a refusal is an answer too, so the agent backs off. */
@@ -308,7 +366,10 @@ export class SessionHub extends EventEmitter<HubEvents> {
     if (session.state === 'closed') return;
     session.state = 'closed';
     const name = session.info.name;
-    if (this.sessions.get(name) === session) this.sessions.delete(name);
+    if (this.sessions.get(name) === session) {
+      this.sessions.delete(name);
+      this.lbStatusByAgent.delete(name);
+    }
     for (const [taskId, pending] of session.tasks) {
       pending.settle(
         new KubeadmHaError(`the session dropped while task ${pending.kind} (${taskId}) was running (${reason}); its outcome on the host is unknown`, {
@@ -340,6 +401,11 @@ export class SessionHub extends EventEmitter<HubEvents> {
 
   connectedAgents(): ConnectedAgent[] {
     return [...this.sessions.values()].map((s) => s.info).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** What each connected agent last said of its load balancer (VRRP state, VIP, haproxy servers). */
+  lbStatuses(): ReadonlyMap<string, AgentLbStatus> {
+    return new Map(this.lbStatusByAgent);
   }
 
   /** The last backend-set version each agent reported live (from Hello or LbApplied); kept across disconnects. */
@@ -470,6 +536,7 @@ export class SessionHub extends EventEmitter<HubEvents> {
    */
   revoke(name: string, reason: string): void {
     this.lbVersions.delete(name);
+    this.lbStatusByAgent.delete(name);
     const session = this.sessions.get(name);
     if (!session) return;
     this.closeSession(session, reason);

@@ -7,7 +7,9 @@ set -euo pipefail
 # stress-ng saturates the VIP holder's CPU in the failover benchmark's false-failover run (`npm run bench -- failover`);
 # next to the packages above it is small (about 10 MB with its libraries on Debian 12).
 # zsh parses the zsh completion coordinatorctl prints (`coordinatorctl completion zsh`).
-packages=(keepalived haproxy nats-server etcd-server etcd-client iproute2 nftables openssl curl procps psmisc binutils dpkg-dev lintian rpm systemd stress-ng zsh)
+# prometheus brings promtool, which checks the shipped alert rules (packaging/monitoring/); like keepalived's and
+# haproxy's, its package enables its service on a host that runs systemd (the tests never use it).
+packages=(keepalived haproxy nats-server etcd-server etcd-client iproute2 nftables openssl curl procps psmisc binutils dpkg-dev lintian rpm systemd stress-ng zsh prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

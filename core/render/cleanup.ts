@@ -31,6 +31,8 @@ export const KNOWN_LB_PATHS: readonly string[] = [
   '/etc/keepalived/keepalived.conf',
   '/etc/keepalived/check_apiserver.sh',
   '/etc/keepalived/kubeadm-ha.track',
+  '/etc/keepalived/kubeadm-ha-notify.sh',
+  '/etc/keepalived/kubeadm-ha.state',
   '/etc/haproxy/haproxy.cfg',
 ];
 

@@ -14,6 +14,10 @@ export const KEEPALIVED_DIR = '/etc/keepalived';
 export const KEEPALIVED_CHECK_SCRIPT_PATH = `${KEEPALIVED_DIR}/check_apiserver.sh`;
 /** The agent writes a non-zero value here to move the VIP away (FAULT); `0` is healthy. Not rendered: keepalived creates it with 0. */
 export const KEEPALIVED_TRACK_FILE_PATH = `${KEEPALIVED_DIR}/kubeadm-ha.track`;
+/** keepalived's notify script: writes each VRRP state change to KEEPALIVED_STATE_FILE_PATH. */
+export const KEEPALIVED_NOTIFY_SCRIPT_PATH = `${KEEPALIVED_DIR}/kubeadm-ha-notify.sh`;
+/** The VRRP state keepalived last announced (MASTER, BACKUP, FAULT, STOP), one line; the agent reports it. */
+export const KEEPALIVED_STATE_FILE_PATH = `${KEEPALIVED_DIR}/kubeadm-ha.state`;
 
 /**
  * keepalived parses vrrp_script interval/timeout as whole seconds (2.2.7 rejects `interval 0.5`: "must be between
@@ -114,7 +118,12 @@ export function renderKeepalivedConf(target: RenderTarget): string {
     weightDrop: -keepalived.trackWeight,
     trackFileKeyword: trackFileKeywordFor(spec),
     trackFilePath: KEEPALIVED_TRACK_FILE_PATH,
+    notifyScriptPath: KEEPALIVED_NOTIFY_SCRIPT_PATH,
   });
+}
+
+export function renderNotifyScript(plan: ClusterPlan, nodeName: string): string {
+  return renderTemplate('keepalived/notify.sh.hbs', { clusterName: plan.spec.name, nodeName, stateFilePath: KEEPALIVED_STATE_FILE_PATH });
 }
 
 export function renderCheckScript(plan: ClusterPlan, nodeName: string): string {
@@ -128,12 +137,13 @@ export function renderCheckScript(plan: ClusterPlan, nodeName: string): string {
 }
 
 /**
- * keepalived.conf (0600: keepalived reads it as root, and releases before VRRPv3 kept auth_pass in it) and the check
- * script (0755, root-owned: enable_script_security refuses anything else).
+ * keepalived.conf (0600: keepalived reads it as root, and releases before VRRPv3 kept auth_pass in it), the check
+ * script and the notify script (0755, root-owned: enable_script_security refuses anything else).
  */
 export function renderKeepalivedFiles(target: RenderTarget): RenderedFile[] {
   return [
     { path: KEEPALIVED_CONF_PATH, mode: 0o600, content: renderKeepalivedConf(target) },
     { path: KEEPALIVED_CHECK_SCRIPT_PATH, mode: 0o755, content: renderCheckScript(target.plan, target.node.name) },
+    { path: KEEPALIVED_NOTIFY_SCRIPT_PATH, mode: 0o755, content: renderNotifyScript(target.plan, target.node.name) },
   ];
 }

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { GOLDEN_DIR, LB_CASES, planFor, targetsFor } from '../../test/fixtures/golden/lb-cases.js';
 
-import { KEEPALIVED_CHECK_SCRIPT_PATH } from './keepalived.js';
+import { KEEPALIVED_CHECK_SCRIPT_PATH, KEEPALIVED_NOTIFY_SCRIPT_PATH } from './keepalived.js';
 import { KUBE_VIP_MANIFEST_PATH } from './kube-vip.js';
 import { loadBalancerPaths, renderLoadBalancerFiles } from './load-balancer.js';
 import { HAPROXY_MANIFEST_PATH, KEEPALIVED_MANIFEST_PATH } from './static-pods.js';
@@ -70,10 +70,11 @@ describe('renderLoadBalancerFiles by mode', () => {
     return renderLoadBalancerFiles(target, c.options).map((f) => [f.path, f.mode.toString(8)]);
   };
 
-  it('keepalived-haproxy as static pods: three config files and two 0600 manifests', () => {
+  it('keepalived-haproxy as static pods: four config files and two 0600 manifests', () => {
     expect(paths('static-pod')).toEqual([
       [KEEPALIVED_CONF_PATH, '600'],
       [KEEPALIVED_CHECK_SCRIPT_PATH, '755'],
+      [KEEPALIVED_NOTIFY_SCRIPT_PATH, '755'],
       [HAPROXY_CFG_PATH, '644'],
       [KEEPALIVED_MANIFEST_PATH, '600'],
       [HAPROXY_MANIFEST_PATH, '600'],
@@ -84,6 +85,7 @@ describe('renderLoadBalancerFiles by mode', () => {
     expect(paths('systemd')).toEqual([
       [KEEPALIVED_CONF_PATH, '600'],
       [KEEPALIVED_CHECK_SCRIPT_PATH, '755'],
+      [KEEPALIVED_NOTIFY_SCRIPT_PATH, '755'],
       [HAPROXY_CFG_PATH, '644'],
     ]);
   });

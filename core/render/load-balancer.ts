@@ -4,7 +4,13 @@
  */
 import { HAPROXY_CFG_PATH, KEEPALIVED_CONF_PATH } from '../host/paths.js';
 import { renderHaproxyFiles, type HaproxyBackend } from './haproxy.js';
-import { KEEPALIVED_CHECK_SCRIPT_PATH, KEEPALIVED_TRACK_FILE_PATH, renderKeepalivedFiles } from './keepalived.js';
+import {
+  KEEPALIVED_CHECK_SCRIPT_PATH,
+  KEEPALIVED_NOTIFY_SCRIPT_PATH,
+  KEEPALIVED_STATE_FILE_PATH,
+  KEEPALIVED_TRACK_FILE_PATH,
+  renderKeepalivedFiles,
+} from './keepalived.js';
 import { KUBE_VIP_MANIFEST_PATH, renderKubeVipFiles, type KubeVipPhase } from './kube-vip.js';
 import {
   DEFAULT_LOAD_BALANCER_IMAGES,
@@ -47,12 +53,14 @@ export function renderLoadBalancerFiles(target: RenderTarget, options: LoadBalan
 /**
  * Every path any load-balancer mode writes on a node, whatever the current spec says: a node may have been set up
  * under another mode or role before, and removing a file that is not there is harmless. Includes the track file,
- * which keepalived (init_file) and the agent create.
+ * which keepalived (init_file) and the agent create, and the state file keepalived's notify script writes.
  */
 export const LOAD_BALANCER_PATHS: readonly string[] = Object.freeze([
   KEEPALIVED_CONF_PATH,
   KEEPALIVED_CHECK_SCRIPT_PATH,
   KEEPALIVED_TRACK_FILE_PATH,
+  KEEPALIVED_NOTIFY_SCRIPT_PATH,
+  KEEPALIVED_STATE_FILE_PATH,
   HAPROXY_CFG_PATH,
   KEEPALIVED_MANIFEST_PATH,
   HAPROXY_MANIFEST_PATH,

@@ -75,6 +75,10 @@ export const PACKAGES = Object.freeze([
           { path: '/usr/share/man/man1/coordinatorctl.1.gz', mode: 0o644, generated: 'man:coordinatorctl' },
           { path: '/usr/share/man/man8/kubeadm-ha-coordinator.8.gz', mode: 0o644, generated: 'man:kubeadm-ha-coordinator' },
           { path: '/usr/share/bash-completion/completions/coordinatorctl', mode: 0o644, generated: 'completion:bash' },
+          // Prometheus alert rules and a Grafana dashboard over the coordinator's --metrics-listen series.
+          { path: '/usr/share/kubeadm-ha/monitoring/kubeadm-ha-alerts.yaml', mode: 0o644, source: 'packaging/monitoring/kubeadm-ha-alerts.yaml' },
+          { path: '/usr/share/kubeadm-ha/monitoring/kubeadm-ha-dashboard.json', mode: 0o644, source: 'packaging/monitoring/kubeadm-ha-dashboard.json' },
+          { path: '/usr/share/kubeadm-ha/monitoring/README.md', mode: 0o644, source: 'packaging/monitoring/README.md' },
           ...(format === 'deb'
             ? [
                 { path: '/usr/share/doc/kubeadm-ha-coordinator/changelog.gz', mode: 0o644, generated: 'changelog' },

@@ -3,6 +3,7 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 
 import type { AgentMessage as _kubeadm_ha_v1_AgentMessage, AgentMessage__Output as _kubeadm_ha_v1_AgentMessage__Output } from './kubeadm_ha/v1/AgentMessage.js';
 import type { AgentServiceClient as _kubeadm_ha_v1_AgentServiceClient, AgentServiceDefinition as _kubeadm_ha_v1_AgentServiceDefinition } from './kubeadm_ha/v1/AgentService.js';
+import type { AgentStatus as _kubeadm_ha_v1_AgentStatus, AgentStatus__Output as _kubeadm_ha_v1_AgentStatus__Output } from './kubeadm_ha/v1/AgentStatus.js';
 import type { Cancel as _kubeadm_ha_v1_Cancel, Cancel__Output as _kubeadm_ha_v1_Cancel__Output } from './kubeadm_ha/v1/Cancel.js';
 import type { CertificateIssued as _kubeadm_ha_v1_CertificateIssued, CertificateIssued__Output as _kubeadm_ha_v1_CertificateIssued__Output } from './kubeadm_ha/v1/CertificateIssued.js';
 import type { CertificateValidity as _kubeadm_ha_v1_CertificateValidity, CertificateValidity__Output as _kubeadm_ha_v1_CertificateValidity__Output } from './kubeadm_ha/v1/CertificateValidity.js';
@@ -99,6 +100,7 @@ export interface ProtoGrpcType {
       AddressFamily: EnumTypeDefinition
       AgentMessage: MessageTypeDefinition<_kubeadm_ha_v1_AgentMessage, _kubeadm_ha_v1_AgentMessage__Output>
       AgentService: SubtypeConstructor<typeof grpc.Client, _kubeadm_ha_v1_AgentServiceClient> & { service: _kubeadm_ha_v1_AgentServiceDefinition }
+      AgentStatus: MessageTypeDefinition<_kubeadm_ha_v1_AgentStatus, _kubeadm_ha_v1_AgentStatus__Output>
       Cancel: MessageTypeDefinition<_kubeadm_ha_v1_Cancel, _kubeadm_ha_v1_Cancel__Output>
       CertificateIssued: MessageTypeDefinition<_kubeadm_ha_v1_CertificateIssued, _kubeadm_ha_v1_CertificateIssued__Output>
       CertificateValidity: MessageTypeDefinition<_kubeadm_ha_v1_CertificateValidity, _kubeadm_ha_v1_CertificateValidity__Output>

@@ -22,6 +22,9 @@ import { PACKAGED_AGENT } from './build.js';
 import { simRunsEtcd, withEtcdGateOverride } from '../support/sim-etcd.js';
 
 export const COORDINATOR_ADDRESS = '198.18.0.2';
+/** The coordinator's --metrics-listen port in the lab (and the sandbox). */
+export const METRICS_PORT = 9444;
+export const METRICS_URL = `http://${COORDINATOR_ADDRESS}:${METRICS_PORT}/metrics`;
 export const COORDINATOR_PORT = 9443;
 export const DEFAULT_VIP = '198.18.0.100';
 export const LB_PORT = 8443;
@@ -177,6 +180,8 @@ ${this.options.specExtra ?? ''}
         address,
         '--nats-listen',
         COORDINATOR_ADDRESS,
+        '--metrics-listen',
+        `${COORDINATOR_ADDRESS}:${METRICS_PORT}`,
         '--log-level',
         'debug',
         ...(this.options.coordinatorArgs ?? []),
@@ -188,6 +193,18 @@ ${this.options.specExtra ?? ''}
       30_000,
       'the coordinator to start',
       () => this.coordinator!.running(),
+    );
+  }
+
+  /** The coordinator's /metrics as `series{labels}` → value, scraped with curl from its namespace. */
+  async scrapeMetrics(): Promise<Map<string, number>> {
+    const r = await this.lab.exec('coordinator', 'curl', ['-sf', '--max-time', '5', METRICS_URL], { reject: false, timeoutMs: 10_000 });
+    if (r.exitCode !== 0) throw new Error(`GET ${METRICS_URL} failed (curl exit ${r.exitCode}): ${r.stderr}`);
+    return new Map(
+      r.stdout
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))] as const),
     );
   }
 

@@ -158,6 +158,48 @@ describeE2E('e2e: deploy 3 control-plane + 2 workers in namespaces, then fail th
     await allBackendsUp(20_000);
   }, 120_000);
 
+  it("the coordinator's metrics after those two failovers: the holder, the VIP moves, VRRP states and every backend UP on every load balancer", async () => {
+    const holder = await settle();
+    const started = Date.now() / 1000;
+    let last: Map<string, number> = new Map();
+    const expected = (m: Map<string, number>): string | undefined => {
+      for (const node of MASTERS) {
+        if (m.get(`kubeadm_ha_vip_holder{node="${node}"}`) !== (node === holder ? 1 : 0)) return `vip_holder of ${node}`;
+        if (m.get(`kubeadm_ha_vrrp_state{node="${node}",state="${node === holder ? 'MASTER' : 'BACKUP'}"}`) !== 1) return `vrrp_state of ${node}`;
+        for (const backend of MASTERS) if (m.get(`kubeadm_ha_lb_backend_up{node="${node}",backend="${backend}"}`) !== 1) return `${node} sees ${backend}`;
+        if (m.get(`kubeadm_ha_agent_connected{node="${node}"}`) !== 1) return `agent of ${node}`;
+      }
+      return undefined;
+    };
+    // Agents report changes every 2 s: allow a few rounds for the last failover to settle in the reports.
+    const deadline = Date.now() + 20_000;
+    let missing: string | undefined = 'not scraped';
+    while (Date.now() < deadline) {
+      last = await c.scrapeMetrics();
+      missing = expected(last);
+      if (!missing) break;
+      await sleep(500);
+    }
+    expect(
+      missing,
+      [...last]
+        .filter(([k]) => k.startsWith('kubeadm_ha_'))
+        .map(([k, v]) => `${k} ${v}`)
+        .join('\n'),
+    ).toBeUndefined();
+    // keepalived SIGKILLed, then the link down: the VIP moved at least twice, the last time minutes ago at most.
+    expect(last.get('kubeadm_ha_vip_transitions_total')).toBeGreaterThanOrEqual(2);
+    expect(last.get('kubeadm_ha_vip_last_transition_timestamp_seconds')).toBeGreaterThan(started - 300);
+    expect(last.get('kubeadm_ha_backend_set_version')).toBeGreaterThan(0);
+    for (const node of MASTERS) expect(last.get(`kubeadm_ha_lb_applied_version{node="${node}"}`)).toBe(last.get('kubeadm_ha_backend_set_version'));
+    expect(last.get('kubeadm_ha_operation_running{operation="deploy"}')).toBe(0);
+    expect(last.get('kubeadm_ha_operation_last_success_timestamp_seconds{operation="deploy"}')).toBeGreaterThan(0);
+    // haproxy's own exporter on the holder's monitor frontend, loopback only.
+    const promex = await c.lab.exec(holder, 'curl', ['-sf', '--max-time', '5', 'http://127.0.0.1:8404/metrics'], { reject: false, timeoutMs: 10_000 });
+    expect(promex.exitCode, promex.stderr).toBe(0);
+    expect(promex.stdout).toMatch(/^haproxy_process_/m);
+  }, 60_000);
+
   it('haproxy killed on the holder: the VIP moves (agent fast path, not the whole-second check script)', async () => {
     const old = await settle();
     const standin = c.standins.get(old)!;

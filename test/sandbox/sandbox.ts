@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { E2eCluster, COORDINATOR_ADDRESS, LB_PORT, type E2eHost } from '../e2e/cluster.js';
+import { E2eCluster, COORDINATOR_ADDRESS, LB_PORT, METRICS_URL, type E2eHost } from '../e2e/cluster.js';
 import { canRunNetns } from '../netns/can-run.js';
 import { sleep } from '../netns/proc.js';
 
@@ -189,6 +189,7 @@ The sandbox is running. Look around:
   sudo ip netns exec ${ns['coordinator']} node ${cliPath()} verify --failover --admin-conf ${c.adminConf}
   sudo ip netns exec ${ns['coordinator']} node ${cliPath()} upgrade --to ${upgradeTo} --admin-conf ${c.adminConf}   # a rolling upgrade, node by node behind its drain
   sudo ip netns exec ${ns['coordinator']} node ${cliPath()} certs renew --admin-conf ${c.adminConf}                # certificates renewed the same way
+  sudo ip netns exec ${ns['coordinator']} curl -s ${METRICS_URL} | grep ^kubeadm_ha   # the cluster's Prometheus metrics (VIP holder, VRRP states, backends, etcd, certificates)
   sudo ip netns exec ${ns['master-0']} bash                                  # a shell on master-0 (its files: ${c.root('master-0')})
   coordinator ${COORDINATOR_ADDRESS}:9443, logs in ${c.logs()}
 Remove it with: sudo node ${mainPath()} down

@@ -350,6 +350,7 @@ export function fakeCoordinator(
       },
       connectedAgents: () => [...connected].map((name) => ({ name, facts: null, agentVersion: 'test', lastSeen: new Date() }) as never),
       appliedLbVersions: () => new Map(),
+      lbStatuses: () => new Map(),
       on: () => undefined,
       off: () => undefined,
     },

@@ -6,6 +6,7 @@ import type { TaskResult as _kubeadm_ha_v1_TaskResult, TaskResult__Output as _ku
 import type { LbApplied as _kubeadm_ha_v1_LbApplied, LbApplied__Output as _kubeadm_ha_v1_LbApplied__Output } from '../../kubeadm_ha/v1/LbApplied.js';
 import type { Heartbeat as _kubeadm_ha_v1_Heartbeat, Heartbeat__Output as _kubeadm_ha_v1_Heartbeat__Output } from '../../kubeadm_ha/v1/Heartbeat.js';
 import type { RenewCertificate as _kubeadm_ha_v1_RenewCertificate, RenewCertificate__Output as _kubeadm_ha_v1_RenewCertificate__Output } from '../../kubeadm_ha/v1/RenewCertificate.js';
+import type { AgentStatus as _kubeadm_ha_v1_AgentStatus, AgentStatus__Output as _kubeadm_ha_v1_AgentStatus__Output } from '../../kubeadm_ha/v1/AgentStatus.js';
 
 export interface AgentMessage {
   'hello'?: (_kubeadm_ha_v1_Hello | null);
@@ -14,7 +15,8 @@ export interface AgentMessage {
   'lbApplied'?: (_kubeadm_ha_v1_LbApplied | null);
   'heartbeat'?: (_kubeadm_ha_v1_Heartbeat | null);
   'renewCertificate'?: (_kubeadm_ha_v1_RenewCertificate | null);
-  'msg'?: "hello"|"progress"|"result"|"lbApplied"|"heartbeat"|"renewCertificate";
+  'status'?: (_kubeadm_ha_v1_AgentStatus | null);
+  'msg'?: "hello"|"progress"|"result"|"lbApplied"|"heartbeat"|"renewCertificate"|"status";
 }
 
 export interface AgentMessage__Output {
@@ -24,5 +26,6 @@ export interface AgentMessage__Output {
   'lbApplied'?: (_kubeadm_ha_v1_LbApplied__Output | null);
   'heartbeat'?: (_kubeadm_ha_v1_Heartbeat__Output | null);
   'renewCertificate'?: (_kubeadm_ha_v1_RenewCertificate__Output | null);
-  'msg'?: "hello"|"progress"|"result"|"lbApplied"|"heartbeat"|"renewCertificate";
+  'status'?: (_kubeadm_ha_v1_AgentStatus__Output | null);
+  'msg'?: "hello"|"progress"|"result"|"lbApplied"|"heartbeat"|"renewCertificate"|"status";
 }
