@@ -214,6 +214,21 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
       },
     };
     const adminService = createAdminService(runtime);
+    // Bound before anything else serves or resumes: a --metrics-listen that cannot be had stops the start here,
+    // not under an operation resumed a moment before.
+    let metrics: { readonly url: string; stop(): Promise<void> } | undefined;
+    if (options.metricsListen !== undefined) {
+      try {
+        metrics = await startClusterMetrics(runtime, hub, {
+          listen: options.metricsListen,
+          ...(options.metricsEtcdIntervalMs !== undefined ? { etcdIntervalMs: options.metricsEtcdIntervalMs } : {}),
+          ...(options.certCheckIntervalMs !== undefined ? { certIntervalMs: options.certCheckIntervalMs } : {}),
+        });
+      } catch (err) {
+        hub.close();
+        throw new KubeadmHaError(`cannot serve metrics on --metrics-listen ${options.metricsListen}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     let server: CoordinatorServer;
     try {
       server = await startCoordinatorServer({
@@ -230,6 +245,7 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
         logger,
       });
     } catch (err) {
+      await metrics?.stop();
       hub.close();
       throw err;
     }
@@ -237,24 +253,6 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
     const autoJoin = startAutoJoin(runtime);
     const snapshots = startSnapshotSchedule(runtime);
     const certRenewal = startCertRenewalSchedule(runtime, options.certCheckIntervalMs);
-    let metrics: { readonly url: string; stop(): Promise<void> } | undefined;
-    if (options.metricsListen !== undefined) {
-      try {
-        metrics = await startClusterMetrics(runtime, hub, {
-          listen: options.metricsListen,
-          ...(options.metricsEtcdIntervalMs !== undefined ? { etcdIntervalMs: options.metricsEtcdIntervalMs } : {}),
-          ...(options.certCheckIntervalMs !== undefined ? { certIntervalMs: options.certCheckIntervalMs } : {}),
-        });
-      } catch (err) {
-        autoJoin.stop();
-        snapshots.stop();
-        certRenewal.stop();
-        adminService.stop();
-        hub.close();
-        await server.stop(2_000);
-        throw new KubeadmHaError(`cannot serve metrics on --metrics-listen ${options.metricsListen}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
     logger.info({ listen: options.listen, port: server.port, cluster: clusterName, adminConf: admin.path }, 'coordinator started');
     const connection = nc;
     return {

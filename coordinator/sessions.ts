@@ -333,7 +333,8 @@ export class SessionHub extends EventEmitter<HubEvents> {
         void this.renew(session, msg.renewCertificate?.csrPem ?? '');
         return;
       case 'status':
-        if (msg.status) this.recordLbStatus(session.info.name, msg.status);
+        // A late message on a stream a newer session replaced (or that ended) must not put back a stale status.
+        if (msg.status && session.state === 'open' && this.sessions.get(session.info.name) === session) this.recordLbStatus(session.info.name, msg.status);
         return;
       default:
         // hello is answered when the stream opens; a heartbeat only refreshes lastSeen, done above.

@@ -48,6 +48,33 @@ describe('the load balancer status an agent reports', () => {
     expect((await readLbStatus(h, async () => SERVERS)).vrrpState).toBe('');
   });
 
+  it('keepalived not running (crashed, OOM-killed; its last word still in the file): the state is unknown', async () => {
+    const h = await lbHost({ state: 'BACKUP', vip: false });
+    expect(
+      (
+        await readLbStatus(
+          h,
+          async () => SERVERS,
+          async () => false,
+        )
+      ).vrrpState,
+    ).toBe('');
+    expect(
+      (
+        await readLbStatus(
+          h,
+          async () => SERVERS,
+          async () => true,
+        )
+      ).vrrpState,
+    ).toBe('BACKUP');
+  });
+
+  it('a state that contradicts the VIP (notify scripts landing out of order) is unknown', async () => {
+    const h = await lbHost({ state: 'BACKUP', vip: true });
+    expect((await readLbStatus(h, async () => SERVERS)).vrrpState).toBe('');
+  });
+
   it('anything but the four states keepalived says is dropped', async () => {
     const h = await lbHost({ state: 'PWNED', vip: false });
     expect((await readLbStatus(h, async () => SERVERS)).vrrpState).toBe('');

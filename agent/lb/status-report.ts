@@ -32,8 +32,31 @@ export function vipFromKeepalivedConf(conf: string): string | undefined {
 
 const VRRP = new Set(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
 
+/**
+ * Whether the recorded state can be true given where the VIP is: MASTER holds it, the others do not. keepalived runs
+ * its notify scripts without waiting for them, so two quick transitions (two masters for a moment, the loser
+ * yielding at once) can land out of order; a state that contradicts the VIP is unknown until the next one.
+ */
+function agreesWithVip(state: string, holdsVip: boolean): boolean {
+  return state === 'MASTER' ? holdsVip : !holdsVip;
+}
+
+/**
+ * Whether keepalived runs on this host (as a service or in its static pod: container processes show on the host).
+ * The state file outlives a crashed or killed keepalived, whose last word would otherwise stand for ever. Under a
+ * test root (--host-root) the lab's hosts share one process table, so there the file is taken as it is.
+ */
+async function keepalivedRuns(host: HostOps): Promise<boolean> {
+  if (host.root !== '/') return true;
+  return (await host.exec('pgrep', ['-x', 'keepalived'], { allowFailure: true }).catch(() => ({ exitCode: 1 }))).exitCode === 0;
+}
+
 /** What a host's load balancer looks like now; every read that fails leaves its part empty rather than guessed. */
-export async function readLbStatus(host: HostOps, servers: () => Promise<LbServer[]>): Promise<AgentStatus> {
+export async function readLbStatus(
+  host: HostOps,
+  servers: () => Promise<LbServer[]>,
+  running: () => Promise<boolean> = () => keepalivedRuns(host),
+): Promise<AgentStatus> {
   const conf = await host.readFile(KEEPALIVED_CONF_PATH);
   const haproxy = await host.readFile(HAPROXY_CFG_PATH);
   const ourHaproxy = haproxy !== undefined && isRenderedHaproxyConfig(haproxy);
@@ -42,8 +65,7 @@ export async function readLbStatus(host: HostOps, servers: () => Promise<LbServe
     const vip = vipFromKeepalivedConf(conf);
     status.holdsVip = vip !== undefined && (await vipHolders(host, vip).catch(() => [])).length > 0;
     const said = (await host.readFile(KEEPALIVED_STATE_FILE_PATH).catch(() => undefined))?.trim() ?? '';
-    // MASTER without the VIP: keepalived was killed before it could say STOP; its word is no longer true.
-    status.vrrpState = VRRP.has(said) && !(said === 'MASTER' && !status.holdsVip) ? said : '';
+    status.vrrpState = VRRP.has(said) && agreesWithVip(said, status.holdsVip) && (await running()) ? said : '';
   }
   if (ourHaproxy) status.lbServers = await servers().catch(() => []);
   return status;

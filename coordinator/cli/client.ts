@@ -88,6 +88,11 @@ function unreachable(details: string, t: Target): InputError {
     return new InputError(`cannot reach ${where}: no route or no answer; check the address and the network to it`);
   if (/Name resolution failed|ENOTFOUND|EAI_AGAIN/.test(details))
     return new InputError(`cannot resolve the host of ${where}; check the name or give an address`);
+  if (/certificate has expired|CERT_HAS_EXPIRED/i.test(details)) {
+    return new InputError(
+      `${where}: its TLS certificate has expired; restart kubeadm-ha-coordinator there (it renews its serving certificate at start) and check the clocks`,
+    );
+  }
   if (/altnames|does not match certificate/i.test(details)) {
     return new InputError(
       `${where}: its TLS certificate does not name ${t.address}; dial the address the coordinator advertises (its --advertise), as admin.conf's server: does`,

@@ -84,6 +84,8 @@ describe('coordinatorctl completion', () => {
     expect(complete(script, ['coordinatorctl', 'status', '-o', ''])).toEqual(['json']);
     writeFileSync(join(dir, 'cluster.yaml'), 'x');
     expect(complete(script, ['coordinatorctl', 'deploy', '-f', 'clu'])).toEqual(['cluster.yaml']);
+    writeFileSync(join(dir, 'my cluster.yaml'), 'x');
+    expect(complete(script, ['coordinatorctl', 'add-node', '--file', 'my'])).toEqual(['my cluster.yaml']);
     // A free-text value gets nothing, never the flags.
     expect(complete(script, ['coordinatorctl', 'add-node', '--node', ''])).toEqual([]);
     expect(complete(script, ['coordinatorctl', 'completion', ''])).toEqual(['bash', 'zsh']);

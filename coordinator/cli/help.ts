@@ -59,9 +59,10 @@ export function bashCompletion(commands: readonly Command[]): string {
           if (c.options[flag]!.type !== 'string') return undefined;
           // A free-text value (a name, a duration): offer nothing rather than the flags.
           if (hint.kind === 'text') return `        ${spellings}) return ;;`;
-          const reply =
-            hint.kind === 'file' ? 'compgen -f -- "$cur"' : hint.kind === 'dir' ? 'compgen -d -- "$cur"' : `compgen -W "${words(hint.words)}" -- "$cur"`;
-          return `        ${spellings}) COMPREPLY=($(${reply})); return ;;`;
+          if (hint.kind === 'words') return `        ${spellings}) COMPREPLY=($(compgen -W "${words(hint.words)}" -- "$cur")); return ;;`;
+          // Paths: one per line (names with spaces stay whole), and marked as file names so bash adds the / of a
+          // directory instead of a space and quotes what needs it.
+          return `        ${spellings}) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -${hint.kind === 'file' ? 'f' : 'd'} -- "$cur"); return ;;`;
         })
         .filter((l): l is string => l !== undefined);
       return [

@@ -33,6 +33,11 @@ function cluster() {
     record: undefined as unknown,
     health: {} as HealthSnapshot,
     listeners: [] as (() => void)[],
+    failReads: false,
+  };
+  const read = async <T>(value: () => T): Promise<T> => {
+    if (world.failReads) throw new Error('nats: no responders');
+    return value();
   };
   const rt = {
     hub: {
@@ -40,10 +45,10 @@ function cluster() {
       lbStatuses: () => world.statuses,
       appliedLbVersions: () => world.applied,
     },
-    registry: { list: async () => world.registered.map((name) => ({ name })) },
-    backends: { current: async () => ({ version: world.version }) },
+    registry: { list: () => read(() => world.registered.map((name) => ({ name }))) },
+    backends: { current: () => read(() => ({ version: world.version })) },
     operations: { running: () => (world.running ? { kind: world.running } : undefined) },
-    state: { operation: { get: async () => (world.record ? { value: world.record } : undefined) } },
+    state: { operation: { get: () => read(() => (world.record ? { value: world.record } : undefined)) } },
   } as unknown as ClusterMetricsOptions['rt'];
   const metrics = createClusterMetrics({
     rt,
@@ -61,8 +66,9 @@ function cluster() {
 }
 
 /** `name{a="b",c="d"} value` lines as a map from `name{a="b",c="d"}` to the value. */
-async function scrape(metrics: { render(): Promise<string> }): Promise<Map<string, number>> {
-  const text = await metrics.render();
+async function scrape(metrics: { refresh(): Promise<string> }): Promise<Map<string, number>> {
+  // refresh(): render() reuses a page for a second, and these tests change the cluster between scrapes.
+  const text = await metrics.refresh();
   return new Map(
     text
       .split('\n')
@@ -226,6 +232,28 @@ describe('the cluster as Prometheus series', () => {
     expect(s.get('kubeadm_ha_operation_running{operation="upgrade"}')).toBe(0);
     expect(s.get('kubeadm_ha_operation_last_success_timestamp_seconds{operation="deploy"}')).toBe(Date.parse('2026-12-01T10:00:00Z') / 1000);
     expect(s.get('kubeadm_ha_operation_last_success_timestamp_seconds{operation="upgrade"}')).toBe(Date.parse('2026-12-03T10:00:00Z') / 1000);
+  });
+});
+
+describe('rendering', () => {
+  it('reuses one page for a second, so scrapes cannot turn into NATS reads at will', async () => {
+    const { world, metrics } = cluster();
+    const first = await Promise.all([metrics.render(), metrics.render(), metrics.render()]);
+    world.version = 8;
+    const again = await metrics.render();
+    expect(new Set([...first, again]).size).toBe(1);
+    expect(again).toContain('kubeadm_ha_backend_set_version 7');
+    // The registry itself sees the change: it is the reuse that held the old page.
+    expect(await metrics.refresh()).toContain('kubeadm_ha_backend_set_version 8');
+  });
+
+  it('a state it cannot read (NATS away) leaves those series out; the page still answers', async () => {
+    const { world, metrics } = cluster();
+    world.failReads = true;
+    const text = await metrics.refresh();
+    expect(text).not.toMatch(/^kubeadm_ha_backend_set_version /m);
+    expect(text).not.toMatch(/^kubeadm_ha_agent_connected\{/m);
+    expect(text).toMatch(/^kubeadm_ha_operation_running\{operation="deploy"\} 0$/m);
   });
 });
 

@@ -16,10 +16,15 @@ import type { HealthSnapshot } from './health-poll.js';
 /** The operations a record can name, so each has its series from the start (0, no last success) and not only once it ran. */
 export const OPERATION_KINDS = ['deploy', 'add-node', 'remove-node', 'reset', 'etcd-restore', 'certs-renew', 'upgrade'] as const;
 
+/** How long one render answers every scrape. */
+const RENDER_REUSE_MS = 1_000;
+
 export interface ClusterMetrics {
   readonly registry: Registry;
-  /** The text a scrape gets (Prometheus text format 0.0.4). */
+  /** The text a scrape gets (Prometheus text format 0.0.4), reused for a second. */
   render(): Promise<string>;
+  /** A fresh page, never reused (tests). */
+  refresh(): Promise<string>;
   readonly contentType: string;
   stop(): void;
 }
@@ -90,7 +95,7 @@ export function createClusterMetrics(opts: ClusterMetricsOptions): ClusterMetric
     async collect() {
       this.reset();
       const connected = new Set(rt.hub.connectedAgents().map((a) => a.name));
-      for (const agent of await rt.registry.list()) this.set({ node: agent.name }, connected.has(agent.name) ? 1 : 0);
+      for (const agent of await rt.registry.list().catch(() => [])) this.set({ node: agent.name }, connected.has(agent.name) ? 1 : 0);
     },
   });
 
@@ -137,14 +142,12 @@ export function createClusterMetrics(opts: ClusterMetricsOptions): ClusterMetric
     () => (transitions.lastAt ? transitions.lastAt.getTime() / 1000 : undefined),
   );
 
-  new Gauge({
-    name: 'kubeadm_ha_backend_set_version',
-    help: 'The backend-set version the coordinator has published.',
-    registers: [registry],
-    async collect() {
-      this.set((await rt.backends.current()).version);
-    },
-  });
+  // NATS unreadable: no sample (the page still answers, with what is known) rather than a failed scrape or a 0.
+  let published: number | undefined;
+  optionalGauge(registry, 'kubeadm_ha_backend_set_version', 'The backend-set version the coordinator has published.', () => published);
+  const readPublished = async () => {
+    published = (await rt.backends.current().catch(() => undefined))?.version;
+  };
 
   new Gauge({
     name: 'kubeadm_ha_lb_applied_version',
@@ -213,7 +216,7 @@ export function createClusterMetrics(opts: ClusterMetricsOptions): ClusterMetric
     labelNames: ['operation'],
     registers: [registry],
     async collect() {
-      const record = (await rt.state.operation.get())?.value;
+      const record = (await rt.state.operation.get().catch(() => undefined))?.value;
       const running = rt.operations.running()?.kind ?? (record?.status === 'running' ? record.kind : undefined);
       for (const kind of OPERATION_KINDS) this.set({ operation: kind }, running === kind ? 1 : 0);
     },
@@ -225,7 +228,7 @@ export function createClusterMetrics(opts: ClusterMetricsOptions): ClusterMetric
     labelNames: ['operation'],
     registers: [registry],
     async collect() {
-      const record = (await rt.state.operation.get())?.value;
+      const record = (await rt.state.operation.get().catch(() => undefined))?.value;
       for (const h of record?.history ?? []) {
         if (h.status !== 'succeeded') continue;
         const at = Date.parse(h.finishedAt);
@@ -236,10 +239,26 @@ export function createClusterMetrics(opts: ClusterMetricsOptions): ClusterMetric
     },
   });
 
+  /**
+   * One render shared by the scrapes that arrive together and reused for a second: each render reads the registry and
+   * the operation record from NATS, and whoever reaches the endpoint must not be able to turn GETs into NATS load.
+   */
+  let cached: { at: number; text: Promise<string> } | undefined;
+  const render = (): Promise<string> => {
+    const now = Date.now();
+    if (cached && now - cached.at < RENDER_REUSE_MS) return cached.text;
+    const text = readPublished().then(() => registry.metrics());
+    cached = { at: now, text };
+    text.catch(() => {
+      if (cached?.text === text) cached = undefined;
+    });
+    return text;
+  };
   return {
     registry,
     contentType: registry.contentType,
-    render: () => registry.metrics(),
+    render,
+    refresh: () => readPublished().then(() => registry.metrics()),
     stop: unsubscribe,
   };
 }
