@@ -5,8 +5,6 @@
 import type { TaskHandlers } from './session-client.js';
 import type { HostOps } from './hostops.js';
 import { SYSTEMD_UNIT_DIRS } from '../core/host/paths.js';
-import { HAPROXY_ADMIN_SOCKET, HAPROXY_BACKEND } from '../core/render/haproxy.js';
-import { HaproxyRuntime } from './lb/haproxy-runtime.js';
 import type { HostFactsData } from './facts.js';
 import {
   drainAndDeleteNode,
@@ -23,7 +21,7 @@ import { etcdMoveLeader, etcdRemoveMember, etcdSnapshot, etcdStatus } from './ta
 import { certsCheck, certsRenew, servedCertificate } from './tasks/certs.js';
 import { installPackages, kubeadmUpgrade, kubectlDrain, kubectlUncordon, nodeVersions, restartKubelet } from './tasks/upgrade.js';
 import { etcdRestoreMember, etcdStageSnapshot, parkControlPlane, type StagingState } from './tasks/etcd-restore.js';
-import { removeVip, setVipTrack, startLoadBalancer, stopLoadBalancer, verifyClean } from './tasks/load-balancer.js';
+import { readLbServers, removeVip, setVipTrack, startLoadBalancer, stopLoadBalancer, verifyClean } from './tasks/load-balancer.js';
 import { runPreflight } from './tasks/preflight.js';
 import { handOverVip } from './tasks/vip-handover.js';
 import { waitForApiserver } from './tasks/wait-apiserver.js';
@@ -216,19 +214,8 @@ export function createTaskHandlers(deps: TaskHandlerDeps): TaskHandlers {
       await kubectlUncordon(host, args.nodeName, args.server, { progress: ctx.progress, signal: ctx.signal });
     },
     async lbStatus() {
-      const runtime = new HaproxyRuntime(host.root === '/' ? HAPROXY_ADMIN_SOCKET : `${host.root}${HAPROXY_ADMIN_SOCKET}`);
-      const servers = await runtime.showServersState(HAPROXY_BACKEND);
-      const sessions = await runtime.serverSessions(HAPROXY_BACKEND);
       return {
-        servers: servers.map((s) => ({
-          backend: s.backend,
-          name: s.name,
-          address: s.address,
-          port: s.port,
-          state: s.operational,
-          checkStatus: s.admin,
-          sessions: sessions.get(s.name)?.current ?? 0,
-        })),
+        servers: await readLbServers(host, { sessions: true }),
         appliedVersion: deps.appliedLbVersion(),
       };
     },

@@ -8,6 +8,7 @@ import { DEFAULT_WORKER_CONCURRENCY } from '../core/plan.js';
 import { versionLine } from '../core/version.js';
 import { createRootLogger } from '../lib/log.js';
 import { startCoordinator } from './daemon.js';
+import { splitHostPort } from './grpc/server.js';
 import { externalNatsFromFlags } from './nats/external.js';
 import { LEAF_VALIDITY_DAYS } from './pki/ca.js';
 
@@ -99,9 +100,16 @@ async function main(): Promise<number> {
   }
   const natsPort = number('nats-port', values['nats-port'], 1);
   const metricsListen = values['metrics-listen'];
-  if (metricsListen !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/.test(metricsListen)) {
-    process.stderr.write(`kubeadm-ha-coordinator: --metrics-listen must be HOST:PORT (e.g. 127.0.0.1:9444, [::1]:9444), not "${metricsListen.slice(0, 80)}"\n`);
-    return 2;
+  if (metricsListen !== undefined) {
+    try {
+      // The same parse --listen gets; refused here, before anything starts.
+      splitHostPort(metricsListen);
+    } catch {
+      process.stderr.write(
+        `kubeadm-ha-coordinator: --metrics-listen must be HOST:PORT (e.g. 127.0.0.1:9444, [::1]:9444), not "${metricsListen.slice(0, 80)}"\n`,
+      );
+      return 2;
+    }
   }
   const durationFlag = (flag: string, text: string | undefined, minMs: number, expected: string): { ms?: number; refusal?: string } => {
     if (text === undefined) return {};

@@ -9,14 +9,12 @@
  */
 import { HAPROXY_CFG_PATH, KEEPALIVED_CONF_PATH } from '../../core/host/paths.js';
 import { isRenderedHaproxyConfig } from '../../core/lb/config-version.js';
-import { HAPROXY_ADMIN_SOCKET, HAPROXY_BACKEND } from '../../core/render/haproxy.js';
 import { KEEPALIVED_STATE_FILE_PATH } from '../../core/render/keepalived.js';
 import type { Logger } from '../../lib/log.js';
 import type { AgentStatus } from '../../proto/generated/kubeadm_ha/v1/AgentStatus.js';
 import type { LbServer } from '../../proto/generated/kubeadm_ha/v1/LbServer.js';
 import type { HostOps } from '../hostops.js';
-import { vipHolders } from '../tasks/load-balancer.js';
-import { HaproxyRuntime } from './haproxy-runtime.js';
+import { readLbServers, vipHolders } from '../tasks/load-balancer.js';
 
 export const LB_STATUS_INTERVAL_MS = 2_000;
 
@@ -89,20 +87,7 @@ export function startLbStatusReport(opts: {
 }): LbStatusReport {
   const { host } = opts;
   const log = opts.logger.child({ component: 'lb-status' });
-  const servers =
-    opts.servers ??
-    (async () => {
-      const runtime = new HaproxyRuntime(host.root === '/' ? HAPROXY_ADMIN_SOCKET : `${host.root}${HAPROXY_ADMIN_SOCKET}`);
-      return (await runtime.showServersState(HAPROXY_BACKEND)).map((s) => ({
-        backend: s.backend,
-        name: s.name,
-        address: s.address,
-        port: s.port,
-        state: s.operational,
-        checkStatus: s.admin,
-        sessions: 0,
-      }));
-    });
+  const servers = opts.servers ?? (() => readLbServers(host));
   let current: AgentStatus | undefined;
   let sent = '';
   let stopped = false;

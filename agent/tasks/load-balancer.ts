@@ -15,7 +15,10 @@ import {
 } from '../../core/host/paths.js';
 import { KEEPALIVED_TRACK_FILE_PATH } from '../../core/render/keepalived.js';
 import { SHOW_HOLD_ARGS, VIP_HANDOVER_NFT_FAMILY, VIP_HANDOVER_NFT_TABLE } from '../../core/render/vip-handover.js';
+import { HAPROXY_ADMIN_SOCKET, HAPROXY_BACKEND } from '../../core/render/haproxy.js';
+import type { LbServer } from '../../proto/generated/kubeadm_ha/v1/LbServer.js';
 import type { HostOps } from '../hostops.js';
+import { HaproxyRuntime } from '../lb/haproxy-runtime.js';
 
 const LB_UNITS = ['keepalived', 'haproxy'] as const;
 
@@ -170,4 +173,24 @@ export async function verifyClean(host: HostOps, paths: readonly string[], vip: 
     }
   }
   return leftovers;
+}
+
+/**
+ * haproxy's servers in the apiserver backend, through its runtime socket under the host's root. `sessions` also asks
+ * for each server's open sessions (the lbStatus task; a maintenance window waits for a drained one's); without it
+ * they read 0 and the answer costs one command.
+ */
+export async function readLbServers(host: HostOps, opts: { sessions?: boolean } = {}): Promise<LbServer[]> {
+  const runtime = new HaproxyRuntime(host.root === '/' ? HAPROXY_ADMIN_SOCKET : `${host.root}${HAPROXY_ADMIN_SOCKET}`);
+  const servers = await runtime.showServersState(HAPROXY_BACKEND);
+  const sessions = opts.sessions ? await runtime.serverSessions(HAPROXY_BACKEND) : undefined;
+  return servers.map((s) => ({
+    backend: s.backend,
+    name: s.name,
+    address: s.address,
+    port: s.port,
+    state: s.operational,
+    checkStatus: s.admin,
+    sessions: sessions?.get(s.name)?.current ?? 0,
+  }));
 }

@@ -1,19 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cli } from '../../test/support/coordinatorctl.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './cli.js';
 
 const FIXTURE = new URL('../../test/fixtures/cluster.yaml', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'kha-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
 
 function specFile(name: string, text: string): string {
   const path = join(dir, name);

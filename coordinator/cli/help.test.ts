@@ -2,20 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cli } from '../../test/support/coordinatorctl.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadCommands, runCli } from './cli.js';
+import { loadCommands } from './cli.js';
 import { CONNECTION_HELP, bashCompletion, flagSpellings, valueHint, zshCompletion } from './help.js';
 
 const commands = await loadCommands();
 const dir = mkdtempSync(join(tmpdir(), 'kha-help-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
 
 describe('--help names every flag the parser takes, and no other', () => {
   it.each(commands.map((c) => [c.name, c]))('%s', async (_name, command) => {

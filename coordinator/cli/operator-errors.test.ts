@@ -8,10 +8,10 @@ import { createServer as createTcpServer, type Server as TcpServer } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
+import { cli } from '../../test/support/coordinatorctl.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateCa, issueClientCert, issueServerCert, type CertificateAuthority } from '../pki/ca.js';
 import { renderAdminConf } from '../pki/admin-conf.js';
-import { runCli } from './cli.js';
 import { connect } from './client.js';
 
 const FIXTURE = new URL('../../test/fixtures/cluster.yaml', import.meta.url).pathname;
@@ -39,13 +39,6 @@ const ONLINE: readonly (readonly string[])[] = [
   ['certs', 'renew'],
   ['upgrade', '--to', 'v1.32.0'],
 ];
-
-async function cli(argv: readonly string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
 
 let ca: CertificateAuthority;
 let otherCa: CertificateAuthority;
@@ -99,7 +92,7 @@ function expectOneLine(r: { code: number; out: string; err: string }, command: s
 describe('coordinatorctl without admin.conf', () => {
   it.each(ONLINE.map((argv) => [argv.join(' '), argv]))('%s: names the missing file and how to get one', async (_name, argv) => {
     const missing = join(dir, 'nowhere', 'admin.conf');
-    const r = await cli([...argv, '--admin-conf', missing]);
+    const r = await cli(...argv, '--admin-conf', missing);
     expectOneLine(
       r,
       argv[0]!,
@@ -111,7 +104,7 @@ describe('coordinatorctl without admin.conf', () => {
     const missing = join(dir, 'env', 'admin.conf');
     process.env.KUBEADM_HA_ADMIN_CONF = missing;
     try {
-      expectOneLine(await cli(['status']), 'status', new RegExp(`cannot read admin\\.conf ${missing}: no such file`));
+      expectOneLine(await cli('status'), 'status', new RegExp(`cannot read admin\\.conf ${missing}: no such file`));
     } finally {
       delete process.env.KUBEADM_HA_ADMIN_CONF;
     }
@@ -165,14 +158,14 @@ describe('coordinatorctl with an admin.conf that cannot be used', () => {
     const path = make();
     // Every command goes through the same connect(); three of them stand for the rest here.
     for (const argv of [['status'], ['deploy', '-f', FIXTURE], ['token', 'create']]) {
-      expectOneLine(await cli([...argv, '--admin-conf', path]), argv[0]!, message);
+      expectOneLine(await cli(...argv, '--admin-conf', path), argv[0]!, message);
     }
   });
 
   it('refuses --coordinator without a port instead of dialling 443', async () => {
     const path = adminConf('good-for-flag.conf', '127.0.0.1:9443');
     expectOneLine(
-      await cli(['nodes', '--admin-conf', path, '--coordinator', 'coordinator.example']),
+      await cli('nodes', '--admin-conf', path, '--coordinator', 'coordinator.example'),
       'nodes',
       /--coordinator "coordinator\.example" is not HOST:PORT/,
     );
@@ -182,7 +175,7 @@ describe('coordinatorctl with an admin.conf that cannot be used', () => {
 describe('coordinatorctl and a coordinator it cannot use', () => {
   it.each(ONLINE.map((argv) => [argv.join(' '), argv]))('%s: no coordinator listening: connection refused, and what to check', async (_name, argv) => {
     const port = await closedPort();
-    const r = await cli([...argv, '--admin-conf', adminConf(`refused-${port}.conf`, `127.0.0.1:${port}`)]);
+    const r = await cli(...argv, '--admin-conf', adminConf(`refused-${port}.conf`, `127.0.0.1:${port}`));
     expectOneLine(
       r,
       argv[0]!,
@@ -194,7 +187,7 @@ describe('coordinatorctl and a coordinator it cannot use', () => {
 
   it('names --coordinator as where the address came from when it was given', async () => {
     const port = await closedPort();
-    const r = await cli(['status', '--admin-conf', adminConf('flag.conf', '127.0.0.1:9443'), '--coordinator', `127.0.0.1:${port}`]);
+    const r = await cli('status', '--admin-conf', adminConf('flag.conf', '127.0.0.1:9443'), '--coordinator', `127.0.0.1:${port}`);
     expectOneLine(r, 'status', new RegExp(`cannot reach the coordinator at 127\\.0\\.0\\.1:${port} \\(from --coordinator\\): connection refused`));
   });
 
@@ -202,7 +195,7 @@ describe('coordinatorctl and a coordinator it cannot use', () => {
     const serving = await issueServerCert(otherCa, { ips: ['127.0.0.1'] });
     const port = await listening(createTlsServer({ cert: serving.certPem, key: serving.keyPem, ALPNProtocols: ['h2'] }));
     for (const argv of [['status'], ['deploy', '-f', FIXTURE]]) {
-      const r = await cli([...argv, '--admin-conf', adminConf(`other-ca-${port}.conf`, `127.0.0.1:${port}`)]);
+      const r = await cli(...argv, '--admin-conf', adminConf(`other-ca-${port}.conf`, `127.0.0.1:${port}`));
       expectOneLine(
         r,
         argv[0]!,
@@ -214,7 +207,7 @@ describe('coordinatorctl and a coordinator it cannot use', () => {
   it('a coordinator whose certificate does not name the address dialled: says so', async () => {
     const serving = await issueServerCert(ca, { dnsNames: ['coordinator.example'] });
     const port = await listening(createTlsServer({ cert: serving.certPem, key: serving.keyPem, ALPNProtocols: ['h2'] }));
-    const r = await cli(['status', '--admin-conf', adminConf(`san-${port}.conf`, `127.0.0.1:${port}`)]);
+    const r = await cli('status', '--admin-conf', adminConf(`san-${port}.conf`, `127.0.0.1:${port}`));
     expectOneLine(
       r,
       'status',

@@ -101,6 +101,12 @@ function helpOf(binary, args) {
   return execFileSync(binary, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
 }
 
+/** The section-8 pages: each daemon's one-line summary and its neighbours. */
+const DAEMONS = [
+  { name: 'kubeadm-ha-coordinator', summary: 'the kubeadm-ha coordinator daemon', seeAlso: ['coordinatorctl(1)', 'kubeadm-ha-agent(8)'] },
+  { name: 'kubeadm-ha-agent', summary: 'the kubeadm-ha agent, one per host', seeAlso: ['kubeadm-ha-coordinator(8)', 'coordinatorctl(1)'] },
+];
+
 /**
  * The three pages, gzipped (Debian wants them compressed; the .rpm gets the same bytes), keyed by the `generated`
  * names in layout.mjs. `binary(name)` is the path of a built executable; `date` is the build's SOURCE_DATE_EPOCH day.
@@ -113,27 +119,11 @@ export function buildManPages({ binary, version, date, packages }) {
   const gz = (text) => gzipSync(Buffer.from(text, 'utf8'), { level: 9 });
   return {
     'man:coordinatorctl': gz(coordinatorctlManPage({ topHelp, commandHelps, date, version, description: description('coordinatorctl') })),
-    'man:kubeadm-ha-coordinator': gz(
-      daemonManPage({
-        name: 'kubeadm-ha-coordinator',
-        summary: 'the kubeadm-ha coordinator daemon',
-        description: description('kubeadm-ha-coordinator'),
-        help: helpOf(binary('kubeadm-ha-coordinator'), ['--help']),
-        date,
-        version,
-        seeAlso: ['coordinatorctl(1)', 'kubeadm-ha-agent(8)'],
-      }),
-    ),
-    'man:kubeadm-ha-agent': gz(
-      daemonManPage({
-        name: 'kubeadm-ha-agent',
-        summary: 'the kubeadm-ha agent, one per host',
-        description: description('kubeadm-ha-agent'),
-        help: helpOf(binary('kubeadm-ha-agent'), ['--help']),
-        date,
-        version,
-        seeAlso: ['kubeadm-ha-coordinator(8)', 'coordinatorctl(1)'],
-      }),
+    ...Object.fromEntries(
+      DAEMONS.map(({ name, summary, seeAlso }) => [
+        `man:${name}`,
+        gz(daemonManPage({ name, summary, description: description(name), help: helpOf(binary(name), ['--help']), date, version, seeAlso })),
+      ]),
     ),
     'completion:bash': helpOf(binary('coordinatorctl'), ['completion', 'bash']),
   };
