@@ -31,12 +31,15 @@ export function vipFromKeepalivedConf(conf: string): string | undefined {
 const VRRP = new Set(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
 
 /**
- * Whether the recorded state can be true given where the VIP is: MASTER holds it, the others do not. keepalived runs
- * its notify scripts without waiting for them, so two quick transitions (two masters for a moment, the loser
- * yielding at once) can land out of order; a state that contradicts the VIP is unknown until the next one.
+ * The VRRP state, from keepalived's last word and where the VIP is. keepalived runs its notify scripts without waiting
+ * for them, so two quick transitions (after a link flap: MASTER for a moment, then BACKUP on hearing the other master)
+ * can land out of order, and the file then says MASTER on a host without the VIP until the next transition, which may
+ * never come. The VIP is what decides: a host holding it is MASTER, one that does not while the file says MASTER is
+ * BACKUP (the FAULT that a link down gives is written by its own notify, which nothing overtakes but a later state).
  */
-function agreesWithVip(state: string, holdsVip: boolean): boolean {
-  return state === 'MASTER' ? holdsVip : !holdsVip;
+function vrrpState(said: string, holdsVip: boolean): string {
+  if (holdsVip) return 'MASTER';
+  return said === 'MASTER' ? 'BACKUP' : said;
 }
 
 /**
@@ -63,7 +66,8 @@ export async function readLbStatus(
     const vip = vipFromKeepalivedConf(conf);
     status.holdsVip = vip !== undefined && (await vipHolders(host, vip).catch(() => [])).length > 0;
     const said = (await host.readFile(KEEPALIVED_STATE_FILE_PATH).catch(() => undefined))?.trim() ?? '';
-    status.vrrpState = VRRP.has(said) && agreesWithVip(said, status.holdsVip) && (await running()) ? said : '';
+    // A killed keepalived's file outlives it: no state then (pgrep), whatever the file and the VIP say.
+    status.vrrpState = VRRP.has(said) && (await running()) ? vrrpState(said, status.holdsVip) : '';
   }
   if (ourHaproxy) status.lbServers = await servers().catch(() => []);
   return status;
