@@ -13,7 +13,8 @@ import type { AgentConfig } from '../core/agent-config.js';
 import { MAX_STOP_WAIT_MS, stopDisposition } from '../core/agent-stop.js';
 import { decideOverlap, HOST_EXCLUSIVE_TASKS, READ_ONLY_TASKS, type RunningTask, taskWork } from '../core/task-overlap.js';
 import { renewalDueAt } from '../core/cert-lifetime.js';
-import { AuthError, KubeadmHaError, PreconditionError, TimeoutError, UnavailableError } from '../core/errors.js';
+import { nextCoordinator, parseCoordinatorAddresses } from '../core/coordinator-addresses.js';
+import { AuthError, KubeadmHaError, NotLeaderError, PreconditionError, TimeoutError, UnavailableError } from '../core/errors.js';
 import { AGENT_CONFIG_PATH } from '../core/host/paths.js';
 import { redactSecrets } from '../core/redact.js';
 import { MAX_AUTHENTICATED_MESSAGE_BYTES, MAX_UNAUTHENTICATED_MESSAGE_BYTES, TASK_DATA_CHUNK_BYTES } from '../lib/grpc/limits.js';
@@ -94,6 +95,8 @@ const REGISTER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
 };
 
 export interface RegisterOptions {
+  /** The coordinator to dial (one of agent.yaml's, or the leader one of them named); default the first. */
+  readonly address?: string;
   readonly agentVersion: string;
   readonly facts: HostFacts;
   readonly logger?: Logger;
@@ -107,12 +110,13 @@ export interface RegisterOptions {
 export async function registerAgent(config: AgentConfig, opts: RegisterOptions): Promise<Registration> {
   const logger = (opts.logger ?? silentLogger).child({ component: 'register' });
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const caPem = await fetchPinnedCa(config.coordinator, config.caCertHash, { timeoutMs });
+  const address = opts.address ?? coordinatorList(config)[0]!;
+  const caPem = await fetchPinnedCa(address, config.caCertHash, { timeoutMs });
   const key = await loadOrCreateAgentKey(config.stateDir);
   const nkey = await loadOrCreateNatsUserKey(config.stateDir);
   const requestedName = config.nodeName ?? '';
   const csrPem = await createCsr(key, requestedName || String(opts.facts.hostname ?? 'agent').toLowerCase());
-  const client = new AgentService(config.coordinator, grpc.credentials.createSsl(Buffer.from(caPem)), REGISTER_CHANNEL_OPTIONS);
+  const client = new AgentService(address, grpc.credentials.createSsl(Buffer.from(caPem)), REGISTER_CHANNEL_OPTIONS);
   try {
     const request: RegisterRequest = {
       bootstrapToken: config.token,
@@ -124,14 +128,14 @@ export async function registerAgent(config: AgentConfig, opts: RegisterOptions):
       agentVersion: opts.agentVersion,
     };
     const res = await new Promise<RegisterResponse__Output>((resolve, reject) => {
-      const what = `Register with coordinator ${config.coordinator}`;
+      const what = `Register with coordinator ${address}`;
       client.register(request, { deadline: Date.now() + timeoutMs }, (err, response) => {
         if (err) reject(fromServiceError(err, what));
         else if (!response) reject(new KubeadmHaError(`${what} failed: empty response`));
         else resolve(response);
       });
     });
-    assertCaMatchesPin(res.caCertPem, config.caCertHash, `Register with coordinator ${config.coordinator}`);
+    assertCaMatchesPin(res.caCertPem, config.caCertHash, `Register with coordinator ${address}`);
     const registration: Registration = {
       agentName: res.agentName,
       clusterName: res.clusterName,
@@ -152,6 +156,12 @@ export async function registerAgent(config: AgentConfig, opts: RegisterOptions):
   } finally {
     client.close();
   }
+}
+
+/** agent.yaml's coordinator addresses (validated when the file was parsed). */
+function coordinatorList(config: AgentConfig): string[] {
+  const parsed = parseCoordinatorAddresses(config.coordinator);
+  return 'addresses' in parsed ? parsed.addresses : [config.coordinator];
 }
 
 export interface AgentSessionOptions {
@@ -239,10 +249,41 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
   private loop: Promise<void> | undefined;
   /** Renewals failed in a row, across sessions: the backoff before the next attempt. */
   private renewFailures = 0;
+  /** agent.yaml's coordinators; the one dialled now; those that could not be reached since the last session. */
+  private readonly coordinators: readonly string[];
+  private dialing: string;
+  private readonly unreachable = new Set<string>();
 
   constructor(private readonly opts: AgentSessionOptions) {
     super();
     this.logger = (opts.logger ?? silentLogger).child({ component: 'session' });
+    this.coordinators = coordinatorList(opts.config);
+    this.dialing = this.coordinators[0]!;
+  }
+
+  /** The coordinator this agent dials now. */
+  get coordinator(): string {
+    return this.dialing;
+  }
+
+  /**
+   * Where to dial after `error`, and whether that counts as a failure (the backoff grows only once every coordinator
+   * of the list failed). A standby's NotLeaderError is no failure: its hint is followed unless that address was found
+   * unreachable (a dead leader its lease still names), else the next coordinator of the list is tried, a second later.
+   */
+  private redirect(error: KubeadmHaError): 'redirected' | 'next' | 'round-failed' {
+    if (error instanceof NotLeaderError) {
+      const hint = error.leader && !this.unreachable.has(error.leader) ? error.leader : '';
+      this.dialing = nextCoordinator(this.coordinators, this.dialing, hint);
+      return 'redirected';
+    }
+    this.unreachable.add(this.dialing);
+    this.dialing = nextCoordinator(this.coordinators, this.dialing);
+    if (this.coordinators.every((a) => this.unreachable.has(a))) {
+      this.unreachable.clear();
+      return 'round-failed';
+    }
+    return 'next';
   }
 
   get connected(): boolean {
@@ -370,9 +411,11 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
           this.certificateRejected = false;
           await forgetRegistration(this.opts.config.stateDir);
         }
-        failures++;
-        const delay = Math.round(Math.min(max, initial * 2 ** Math.min(failures, 16)) * (0.5 + Math.random() / 2));
-        this.logger.warn({ err: error.message, retryInMs: delay }, 'cannot reach or register with the coordinator');
+        const from = this.dialing;
+        const outcome = this.redirect(error);
+        if (outcome === 'round-failed') failures++;
+        const delay = Math.round((outcome === 'round-failed' ? Math.min(max, initial * 2 ** Math.min(failures, 16)) : initial) * (0.5 + Math.random() / 2));
+        this.logger.warn({ err: error.message, coordinator: from, next: this.dialing, retryInMs: delay }, 'cannot reach or register with the coordinator');
         this.emit('attemptFailed', error, delay);
         await sleep(delay, stop);
         continue;
@@ -394,6 +437,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
     let registration: Registration;
     try {
       registration = await registerAgent(config, {
+        address: this.dialing,
         agentVersion: this.opts.agentVersion,
         facts: await this.opts.gatherFacts(),
         logger: this.opts.logger,
@@ -415,7 +459,8 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
   /** One Session, until it ends. Resolves after a session that was acknowledged ends; rejects if it never got that far. */
   private async runSession(reg: Registration): Promise<void> {
     const credentials = grpc.credentials.createSsl(Buffer.from(reg.caPem), Buffer.from(reg.keyPem), Buffer.from(reg.certPem));
-    const client = new AgentService(this.opts.config.coordinator, credentials, CHANNEL_OPTIONS);
+    const address = this.dialing;
+    const client = new AgentService(address, credentials, CHANNEL_OPTIONS);
     const facts = await this.opts.gatherFacts();
     const call = client.session();
     const active: ActiveSession = { call, registration: reg, open: true, reconnectForRenewal: false };
@@ -426,7 +471,8 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
         call.on('data', (msg: CoordinatorMessage__Output) => {
           if (!acknowledged) {
             acknowledged = true;
-            this.logger.info({ host: reg.agentName, coordinator: this.opts.config.coordinator }, 'session open');
+            this.logger.info({ host: reg.agentName, coordinator: address }, 'session open');
+            this.unreachable.clear();
             this.emit('connected', reg.agentName);
             this.scheduleRenewal(active, this.renewFailures > 0 ? this.renewBackoffMs() : 0);
           }
@@ -434,7 +480,7 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
         });
         call.on('error', (err: grpc.ServiceError) => {
           if (err.code === grpc.status.UNAUTHENTICATED && !acknowledged) this.certificateRejected = true;
-          reject(fromServiceError(err, `Session with coordinator ${this.opts.config.coordinator}`));
+          reject(fromServiceError(err, `Session with coordinator ${address}`));
         });
         call.on('end', () => resolve());
         call.write({
@@ -458,7 +504,9 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
       if (!acknowledged) throw err;
       // A session that worked is worth reconnecting at once rather than after a backoff.
       const error = err instanceof KubeadmHaError ? err : new KubeadmHaError(String(err));
-      this.logger.warn({ err: error.message }, 'session lost');
+      // The coordinator stopped leading: the next session goes to the one it named, or the next of the list.
+      if (error instanceof NotLeaderError) this.redirect(error);
+      this.logger.warn({ err: error.message, next: this.dialing }, 'session lost');
       this.emit('disconnected', error);
     } finally {
       active.open = false;

@@ -11,12 +11,10 @@ import { writeFileAtomic } from '../lib/fs.js';
 import type { Logger } from '../lib/log.js';
 import { connectNats, type NatsConnection } from '../lib/nats/connect.js';
 import type { NatsEndpoint } from '../lib/nats/credentials.js';
-import { startAutoJoin } from './admin/auto-join.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
-import { OperationRunner } from './admin/operations.js';
-import { startSnapshotSchedule } from './admin/etcd.js';
-import { startCertRenewalSchedule } from './admin/certs.js';
-import { createAdminService } from './admin/service.js';
+import { LeaderLease } from './leader/lease.js';
+import { startLeadership, TermOperations } from './leader/leadership.js';
+import { adoptClusterCa, claimClusterCa, uploadTrustBundle } from './leader/trust-bundle.js';
 import { SNAPSHOT_DIR_NAME } from '../core/etcd/snapshot.js';
 import { startCoordinatorServer, type CoordinatorServer } from './grpc/server.js';
 import { startLocalNats, type LocalNats } from './nats/server.js';
@@ -39,8 +37,13 @@ export interface CoordinatorOptions {
   readonly dataDir: string;
   /** host:port for agents and coordinatorctl. */
   readonly listen: string;
-  /** host:port agents and coordinatorctl dial; written into admin.conf and agent.yaml. */
+  /** host:port agents and coordinatorctl dial this coordinator at; its identity in the leader lease. */
   readonly advertise: string;
+  /**
+   * `--coordinators`: every coordinator's address, comma-separated, written into admin.conf and agent.yaml so that
+   * agents and coordinatorctl find whichever leads. Default: `advertise` alone.
+   */
+  readonly coordinators?: string;
   /** The cluster this coordinator manages; fixed at first start (agents carry it from registration). */
   readonly clusterName: string;
   /**
@@ -70,6 +73,16 @@ export interface CoordinatorOptions {
   readonly metricsListen?: string;
   /** How often the metrics' etcd health is read (default a minute); certificates follow certCheckIntervalMs. */
   readonly metricsEtcdIntervalMs?: number;
+  /**
+   * `--trust-key-file`: the key `coordinatorctl coordinators upload-trust` printed on the leader, in a file (0600). A
+   * new coordinator on an external NATS takes the cluster's CA from the sealed bundle with it (leader/trust-bundle.ts).
+   */
+  readonly trustKeyFile?: string;
+  /**
+   * `--lease-ttl`: the leader lease's TTL (core/leader-lease.ts). Several coordinators on one NATS state elect one
+   * leader; a standby takes over this long after the leader's last renewal. Default DEFAULT_LEASE_TTL_MS.
+   */
+  readonly leaseTtlMs?: number;
 }
 
 export interface Coordinator {
@@ -80,6 +93,8 @@ export interface Coordinator {
   readonly ca: CertificateAuthority;
   readonly hub: SessionHub;
   readonly natsUrl: string;
+  /** Whether this coordinator leads now (it alone acts). */
+  isLeader(): boolean;
   stop(): Promise<void>;
 }
 
@@ -113,8 +128,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
 
 async function startLocked(options: CoordinatorOptions, logger: Logger, lock: DataDirLock): Promise<Coordinator> {
   const clusterName = await fixedClusterName(options.dataDir, options.clusterName);
-  const ca = await loadOrCreateCa(join(options.dataDir, 'pki'));
-  const admin = await writeAdminCredentials(ca, options.dataDir, { server: options.advertise });
+  const pkiDir = join(options.dataDir, 'pki');
+  // On an external NATS the CA may be the cluster's, brought from the leader (below); the embedded one needs it first.
+  const localCa = options.nats ? undefined : await loadOrCreateCa(pkiDir);
 
   let localNats: LocalNats | undefined;
   let endpoint: NatsEndpoint;
@@ -130,6 +146,7 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
     const natsHost = options.natsListenHost ?? '127.0.0.1';
     // TLS always: the backend set it carries decides where every haproxy sends apiserver traffic.
     const natsDir = join(options.dataDir, 'nats');
+    const ca = localCa!;
     const natsCert = await ensureNatsServerCert(ca, natsDir, natsHost, { logger });
     localNats = await startLocalNats({
       dataDir: options.dataDir,
@@ -155,22 +172,32 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
     natsCertTimer.unref();
   }
   let nc: NatsConnection | undefined;
+  let lease: LeaderLease | undefined;
   try {
     nc = await connectNats(endpoint, { name: `kubeadm-ha-coordinator ${clusterName}`, logger });
-    const store = await StateStore.open(nc, { replicas: options.stateReplicas ?? 1 });
+    // Only the leader writes the cluster's state (the lease itself is written beside this guard).
+    const store = await StateStore.open(nc, {
+      replicas: options.stateReplicas ?? 1,
+      writeGuard: () => lease?.assertLeader('a state write') ?? undefined,
+    });
+    // Shared trust: every coordinator of the cluster signs with one CA, recorded by its pin at the first start.
+    const ca = localCa ?? (await adoptClusterCa(store.stateKv, clusterName, pkiDir, options.trustKeyFile));
+    await claimClusterCa(store.stateKv, clusterName, ca.pin, pkiDir);
+    const admin = await writeAdminCredentials(ca, options.dataDir, { server: options.coordinators ?? options.advertise });
+    lease = new LeaderLease({
+      kv: store.stateKv,
+      cluster: clusterName,
+      self: options.advertise,
+      logger,
+      ...(options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {}),
+    });
+    const leaderLease = lease;
     const state = store.cluster(clusterName);
     const registry = new KvAgentRegistry(
       () => state,
       () => clusterName,
       localNats,
     );
-    // Agents registered before the key index existed get their entry; what cannot be indexed is logged, not fatal.
-    await registry
-      .indexAgentKeys()
-      .then((conflicts) => {
-        for (const c of conflicts) logger.warn(`NATS key index: ${c}; remove one of them and register it again`);
-      })
-      .catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot index the agents NATS keys'));
     const agentCertTtlMs = options.agentCertTtlMs ?? LEAF_VALIDITY_DAYS * 86_400_000;
     const renewer = createCertificateRenewer({ ca, registry, validityMs: agentCertTtlMs, logger });
     // An agent's report of an applied backend-set version is checked against the one in the store.
@@ -181,22 +208,22 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
       natsEndpoint: async (name) => ({ url: agentNatsUrl, caPem: agentNatsCaPem, userJwt: (await registry.natsUserJwt(name)) ?? '' }),
     });
     const tokens = new BootstrapTokens(() => state.tokens, logger.child({ component: 'tokens' }));
-    // Expired and used-up token records go even when nobody lists or creates tokens.
-    const purgeTimer = setInterval(() => void tokens.purge().catch((err: unknown) => logger.warn({ err: String(err) }, 'cannot purge tokens')), 10 * 60_000);
-    purgeTimer.unref();
     const registryConfigPath = join(options.dataDir, 'registry-config.json');
+    const operations = new TermOperations();
     const runtime: CoordinatorRuntime = {
       settings: { ...options, etcdSnapshotDir: join(options.dataDir, SNAPSHOT_DIR_NAME) },
       clusterName,
       caPin: ca.pin,
       hub,
       state,
-      progress: new KvClusterProgress(state),
+      progress: new KvClusterProgress(state, () => ({ coordinator: options.advertise, term: leaderLease.term() })),
       backends: new KvBackendSets(store.backendSets, clusterName, hub),
       registry,
-      operations: new OperationRunner(),
+      operations,
       tokens,
       logger,
+      leaderTerm: () => leaderLease.term(),
+      ...(options.nats ? { uploadTrust: () => uploadTrustBundle(store.stateKv, clusterName, pkiDir, ca.pin) } : {}),
       async revokeAgent(name, reason) {
         const existed = await registry.revoke(name, reason);
         hub.revoke(name, reason);
@@ -213,7 +240,12 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
         else await writeFileAtomic(registryConfigPath, content, 0o600);
       },
     };
-    const adminService = createAdminService(runtime);
+    const leadership = startLeadership(runtime, leaderLease, {
+      operations,
+      indexAgentKeys: () => registry.indexAgentKeys(),
+      ...(options.certCheckIntervalMs !== undefined ? { certCheckIntervalMs: options.certCheckIntervalMs } : {}),
+      logger,
+    });
     // Bound before anything else serves or resumes: a --metrics-listen that cannot be had stops the start here,
     // not under an operation resumed a moment before.
     let metrics: { readonly url: string; stop(): Promise<void> } | undefined;
@@ -240,7 +272,8 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
         hub,
         clusterInfo: () => ({ clusterName, natsUrl: agentNatsUrl, ...(agentNatsCaPem ? { natsCaPem: agentNatsCaPem } : {}) }),
         specRole: async (name) => (await state.spec.get())?.value.nodes.find((n) => n.name === name)?.role,
-        admin: adminService.handlers,
+        admin: leadership.adminHandlers,
+        assertLeader: (what) => leaderLease.assertLeader(what),
         agentCertTtlMs,
         logger,
       });
@@ -249,11 +282,13 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
       hub.close();
       throw err;
     }
-    adminService.resumeInterrupted();
-    const autoJoin = startAutoJoin(runtime);
-    const snapshots = startSnapshotSchedule(runtime);
-    const certRenewal = startCertRenewalSchedule(runtime, options.certCheckIntervalMs);
-    logger.info({ listen: options.listen, port: server.port, cluster: clusterName, adminConf: admin.path }, 'coordinator started');
+    // Elected (a lone coordinator at once) or standing by, before the start is reported: the first read of the lease.
+    leaderLease.start();
+    await leaderLease.firstRead();
+    logger.info(
+      { listen: options.listen, port: server.port, cluster: clusterName, adminConf: admin.path, leader: leaderLease.leader() },
+      leaderLease.isLeader() ? 'coordinator started; it leads' : 'coordinator started as a standby',
+    );
     const connection = nc;
     return {
       port: server.port,
@@ -262,14 +297,13 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
       ca,
       hub,
       natsUrl: agentNatsUrl,
+      isLeader: () => leaderLease.isLeader(),
       async stop() {
-        clearInterval(purgeTimer);
         clearInterval(natsCertTimer);
-        autoJoin.stop();
-        snapshots.stop();
-        certRenewal.stop();
         await metrics?.stop();
-        adminService.stop();
+        // Stops acting first (its operations stay recorded as running for the next leader), then hands over.
+        await leaderLease.stop();
+        leadership.stop();
         hub.close();
         await server.stop(2_000);
         await connection.close().catch(() => undefined);
@@ -279,6 +313,7 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
     };
   } catch (err) {
     clearInterval(natsCertTimer);
+    await lease?.stop().catch(() => undefined);
     await nc?.close().catch(() => undefined);
     await localNats?.close();
     throw err;

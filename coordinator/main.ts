@@ -6,6 +6,8 @@ import { COORDINATOR_DATA_DIR } from '../core/host/paths.js';
 import { parseDurationMs } from '../core/duration.js';
 import { DEFAULT_WORKER_CONCURRENCY } from '../core/plan.js';
 import { versionLine } from '../core/version.js';
+import { parseCoordinatorAddresses } from '../core/coordinator-addresses.js';
+import { MAX_LEASE_TTL_MS, MIN_LEASE_TTL_MS } from '../core/leader-lease.js';
 import { createRootLogger } from '../lib/log.js';
 import { startCoordinator } from './daemon.js';
 import { splitHostPort } from './grpc/server.js';
@@ -21,12 +23,20 @@ const USAGE = `usage: kubeadm-ha-coordinator --cluster NAME [flags]
   --data-dir DIR          state, CA, admin.conf and the local NATS (default ${COORDINATOR_DATA_DIR})
   --listen HOST:PORT      gRPC for agents and coordinatorctl (default 0.0.0.0:9443)
   --advertise HOST:PORT   the address agents dial, written into admin.conf and agent.yaml (default: the listen address)
+  --coordinators LIST     every coordinator's HOST:PORT, comma-separated, written into admin.conf and agent.yaml so
+                          that agents and coordinatorctl find the one that leads (default: --advertise alone)
+  --lease-ttl DUR         coordinators sharing one NATS state elect one leader by a lease in KV; a standby takes over
+                          this long after the leader's last renewal, and a leader that cannot renew stops acting at
+                          half of it (default 10s)
   --nats-listen HOST      where the supervised nats-server listens for agents (default: the advertise host)
   --nats-port PORT        its client port (default: the one this data dir used before, else a free one; remembered)
   --nats-url URLS         use an existing NATS cluster with JetStream instead (comma-separated)
   --nats-creds FILE       the .creds file for --nats-url
   --nats-ca FILE          the CA of the --nats-url servers (TLS is required; agents receive this CA to verify them)
   --nats-insecure         allow plaintext to --nats-url instead (the backend set is then not authenticated)
+  --trust-key-file FILE   a new standby coordinator on --nats-url: the file holding the key that
+                          \`coordinatorctl coordinators upload-trust\` printed on the leader; the cluster's CA is taken from
+                          NATS with it once (the key never goes on the command line)
   --state-replicas N      JetStream KV replicas on an external cluster (default 1; 3 on an R3 cluster)
   --worker-concurrency N  workers joined at once (default ${DEFAULT_WORKER_CONCURRENCY})
   --agent-cert-ttl DUR    lifetime of agent client certificates, e.g. 8760h (default ${LEAF_VALIDITY_DAYS}d); agents renew
@@ -52,12 +62,15 @@ async function main(): Promise<number> {
         'data-dir': { type: 'string', default: COORDINATOR_DATA_DIR },
         listen: { type: 'string', default: '0.0.0.0:9443' },
         advertise: { type: 'string' },
+        coordinators: { type: 'string' },
+        'lease-ttl': { type: 'string' },
         'nats-listen': { type: 'string' },
         'nats-port': { type: 'string' },
         'nats-url': { type: 'string' },
         'nats-creds': { type: 'string' },
         'nats-ca': { type: 'string' },
         'nats-insecure': { type: 'boolean', default: false },
+        'trust-key-file': { type: 'string' },
         'state-replicas': { type: 'string', default: '1' },
         'worker-concurrency': { type: 'string', default: String(DEFAULT_WORKER_CONCURRENCY) },
         'agent-cert-ttl': { type: 'string' },
@@ -121,6 +134,7 @@ async function main(): Promise<number> {
     certCheckInterval: durationFlag('cert-check-interval', values['cert-check-interval'], 1000, 'a duration of at least 1s (e.g. 1h)'),
     lbApplied: durationFlag('lb-apply-timeout', values['lb-apply-timeout'], 1000, 'a duration of at least 1s (e.g. 60s)'),
     windowDrain: durationFlag('drain-timeout', values['drain-timeout'], 0, 'a duration (e.g. 15s, or 0s not to wait)'),
+    leaseTtl: durationFlag('lease-ttl', values['lease-ttl'], MIN_LEASE_TTL_MS, `a duration of at least ${MIN_LEASE_TTL_MS / 1000}s (e.g. 10s)`),
   };
   const refused = Object.values(durations).find((d) => d.refusal);
   if (refused) {
@@ -131,12 +145,32 @@ async function main(): Promise<number> {
   const certCheckIntervalMs = durations.certCheckInterval.ms;
   const lbAppliedMs = durations.lbApplied.ms;
   const windowDrainMs = durations.windowDrain.ms;
+  const leaseTtlMs = durations.leaseTtl.ms;
+  if (leaseTtlMs !== undefined && leaseTtlMs > MAX_LEASE_TTL_MS) {
+    process.stderr.write(`kubeadm-ha-coordinator: --lease-ttl must be at most ${MAX_LEASE_TTL_MS / 1000}s, not "${values['lease-ttl']}"\n`);
+    return 2;
+  }
+  const coordinators = values.coordinators;
+  if (coordinators !== undefined) {
+    const parsed = parseCoordinatorAddresses(coordinators);
+    const problem =
+      'problem' in parsed ? parsed.problem : parsed.addresses.includes(advertise) ? undefined : `does not name this coordinator's --advertise ${advertise}`;
+    if (problem) {
+      process.stderr.write(`kubeadm-ha-coordinator: --coordinators ${problem}\n`);
+      return 2;
+    }
+  }
   const nats = await externalNatsFromFlags({
     url: values['nats-url'],
     creds: values['nats-creds'],
     ca: values['nats-ca'],
     insecure: values['nats-insecure'],
   });
+  const trustKeyFile = values['trust-key-file'];
+  if (trustKeyFile !== undefined && !nats) {
+    process.stderr.write('kubeadm-ha-coordinator: --trust-key-file only applies with --nats-url: a standby shares the NATS cluster of the leader\n');
+    return 2;
+  }
   const logger = createRootLogger({ level: values['log-level'], name: 'kubeadm-ha-coordinator' });
   if (nats && !nats.tls) logger.warn('NATS without TLS (--nats-insecure): anyone on the path can forge the backend set haproxy follows');
   const coordinator = await startCoordinator({
@@ -154,6 +188,9 @@ async function main(): Promise<number> {
     ...(lbAppliedMs !== undefined ? { timeouts: { lbAppliedMs } } : {}),
     ...(windowDrainMs !== undefined ? { windowDrainMs } : {}),
     ...(metricsListen !== undefined ? { metricsListen } : {}),
+    ...(leaseTtlMs !== undefined ? { leaseTtlMs } : {}),
+    ...(coordinators !== undefined ? { coordinators } : {}),
+    ...(trustKeyFile !== undefined ? { trustKeyFile } : {}),
     logger,
   });
   process.stderr.write(

@@ -2,6 +2,7 @@
  * The live pieces the admin service, the actions and auto-join work with, as interfaces. The daemon wires the
  * concrete ones (SessionHub, the KV adapters, the operation runner); nothing here imports the daemon.
  */
+import type { KubeadmHaError } from '../core/errors.js';
 import type { ClusterSpec } from '../core/spec.js';
 import type { Logger } from '../lib/log.js';
 import type { DeployEvent } from '../proto/generated/kubeadm_ha/v1/DeployEvent.js';
@@ -18,6 +19,8 @@ export interface AgentHub extends Pick<AgentGateway, 'runTask' | 'waitForAgents'
   connectedAgents(): readonly ConnectedAgent[];
   appliedLbVersions(): ReadonlyMap<string, number>;
   lbStatuses(): ReadonlyMap<string, AgentLbStatus>;
+  /** Ends every session with `err` and keeps serving (the coordinator stopped leading). */
+  endAll(err: KubeadmHaError): void;
   on(event: 'connect', listener: (agent: ConnectedAgent) => void): unknown;
   off(event: 'connect', listener: (agent: ConnectedAgent) => void): unknown;
 }
@@ -36,8 +39,10 @@ export interface AgentDirectory {
 
 /** What the coordinator was started with that actions need. */
 export interface RuntimeSettings {
-  /** host:port agents and coordinatorctl dial; written into agent.yaml. */
+  /** host:port agents and coordinatorctl dial this coordinator at: its identity in the leader lease. */
   readonly advertise: string;
+  /** Every coordinator's address, comma-separated (coordinator HA): written into agent.yaml; default `advertise`. */
+  readonly coordinators?: string;
   readonly workerConcurrency?: number;
   /** Tests shorten deploy timeouts. */
   readonly timeouts?: Partial<DeployTimeouts>;
@@ -61,6 +66,8 @@ export interface CoordinatorRuntime {
   readonly operations: Operations;
   readonly tokens: BootstrapTokens;
   readonly logger: Logger;
+  /** The leader lease's term this coordinator acts in (coordinator/leader/lease.ts); recorded with what it runs. */
+  leaderTerm?(): number;
   /**
    * Revokes a host's agent: tombstone, NATS user (and its live connections), registry record (so its certificate no
    * longer opens a Session), and its live session. Returns whether it was registered. Who may cause it: remove-node,
@@ -69,6 +76,11 @@ export interface CoordinatorRuntime {
   revokeAgent(name: string, reason: string): Promise<boolean>;
   /** The coordinator's own certificates and their expiry (its CA, admin.conf), for `coordinatorctl status`. */
   coordinatorCertificates?(): Promise<readonly { readonly name: string; readonly notAfter: Date }[]>;
+  /**
+   * Seals the CA for a standby coordinator (leader/trust-bundle.ts); absent with the embedded NATS, which no other
+   * coordinator shares. Who may cause it: an admin call, on the leader.
+   */
+  uploadTrust?(): Promise<{ readonly key: string; readonly expiresAt: string }>;
   readRegistryConfig(): Promise<string | undefined>;
   writeRegistryConfig(content: string | undefined): Promise<void>;
 }

@@ -547,6 +547,19 @@ export class SessionHub extends EventEmitter<HubEvents> {
     );
   }
 
+  /**
+   * Ends every session with `err` and fails their in-flight tasks, and forgets what the agents reported, but keeps
+   * serving: the coordinator stopped leading (NotLeaderError names the new leader, which the agents dial instead).
+   */
+  endAll(err: KubeadmHaError): void {
+    for (const session of [...this.sessions.values()]) {
+      this.closeSession(session, err.message);
+      session.stream.emit('error', toStatusError(err));
+    }
+    this.lbVersions.clear();
+    this.lbStatusByAgent.clear();
+  }
+
   /** Ends every session (UNAVAILABLE) and fails their in-flight tasks. */
   close(): void {
     if (this.lifecycle === 'closed') return;

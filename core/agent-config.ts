@@ -4,6 +4,7 @@
  */
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { parseCoordinatorAddresses } from './coordinator-addresses.js';
 import { SpecError, type SpecIssue } from './errors.js';
 import { BOOTSTRAP_TOKEN_RE, CA_CERT_HASH_RE } from './kubeadm/tokens.js';
 import { formatPath } from './spec.js';
@@ -11,7 +12,7 @@ import { formatPath } from './spec.js';
 const NODE_NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export interface AgentConfig {
-  /** host:port of the coordinator's gRPC endpoint. */
+  /** host:port of the coordinator's gRPC endpoint, or several separated by commas (coordinator HA). */
   readonly coordinator: string;
   readonly token: string;
   readonly caCertHash: string;
@@ -21,9 +22,10 @@ export interface AgentConfig {
 }
 
 const schema = z.strictObject({
-  coordinator: z
-    .string({ error: 'is required: the coordinator address as host:port, e.g. 198.18.0.2:9443' })
-    .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 198.18.0.2:9443'),
+  coordinator: z.string({ error: 'is required: the coordinator address as host:port, e.g. 198.18.0.2:9443' }).superRefine((text, ctx) => {
+    const parsed = parseCoordinatorAddresses(text);
+    if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: `must be host:port, or several separated by commas: ${parsed.problem}` });
+  }),
   token: z
     .string({ error: 'is required: the bootstrap token from `coordinatorctl token create`' })
     .regex(BOOTSTRAP_TOKEN_RE, 'is not a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}; copy it again from `coordinatorctl token create`'),

@@ -78,6 +78,20 @@ export class UnavailableError extends KubeadmHaError {
   readonly retryable = true;
 }
 
+/**
+ * This coordinator does not lead (coordinator HA: one leader among coordinators sharing one NATS state): it runs no
+ * operation, holds no agent session and takes no mutating call. `leader` is the host:port of the one that leads, as
+ * its lease names it ('' while nobody leads): agents and coordinatorctl dial it instead. Shown as gRPC UNAVAILABLE.
+ */
+export class NotLeaderError extends UnavailableError {
+  constructor(
+    message: string,
+    readonly leader: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Something did not happen in time (agents not registered, apiserver not healthy). */
 export class TimeoutError extends KubeadmHaError {}
 

@@ -4,7 +4,7 @@
  * lib/grpc/status.ts to carry the same detail in gRPC trailers. Messages are redacted again here (core/redact.ts) as a
  * second line of defence.
  */
-import { AuthError, CommandError, KubeadmHaError, PreconditionError, SpecError, TimeoutError, UnavailableError } from '../core/errors.js';
+import { AuthError, CommandError, KubeadmHaError, NotLeaderError, PreconditionError, SpecError, TimeoutError, UnavailableError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
 import type { ErrorDetail, ErrorDetail__Output } from './generated/kubeadm_ha/v1/ErrorDetail.js';
 
@@ -30,6 +30,7 @@ export function errorToDetail(err: unknown): ErrorDetail {
   if (err instanceof PreconditionError) return { ...base, code: 'ERROR_CODE_PRECONDITION' };
   if (err instanceof AuthError) return { ...base, code: 'ERROR_CODE_AUTH' };
   if (err instanceof TimeoutError) return { ...base, code: 'ERROR_CODE_TIMEOUT' };
+  if (err instanceof NotLeaderError) return { ...base, code: 'ERROR_CODE_NOT_LEADER', leader: err.leader };
   if (err instanceof UnavailableError) return { ...base, code: 'ERROR_CODE_UNAVAILABLE' };
   if (isAbort(err)) return { ...base, code: 'ERROR_CODE_CANCELLED' };
   if (err instanceof KubeadmHaError) return { ...base, code: 'ERROR_CODE_UNSPECIFIED' };
@@ -50,6 +51,7 @@ export function completeDetail(d: ErrorDetail): ErrorDetail__Output {
     stderrTail: d.stderrTail ?? '',
     source: d.source ?? '',
     issues: (d.issues ?? []).map((i) => ({ path: i.path ?? '', message: i.message ?? '' })),
+    leader: d.leader ?? '',
   };
 }
 
@@ -74,6 +76,9 @@ export function errorFromDetail(detail: ErrorDetail__Output): KubeadmHaError {
       break;
     case 'ERROR_CODE_TIMEOUT':
       err = new TimeoutError(detail.message);
+      break;
+    case 'ERROR_CODE_NOT_LEADER':
+      err = new NotLeaderError(detail.message, detail.leader);
       break;
     case 'ERROR_CODE_UNAVAILABLE':
       err = new UnavailableError(detail.message);

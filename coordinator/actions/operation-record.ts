@@ -9,7 +9,7 @@ import { specToObject, type ClusterSpec } from '../../core/spec.js';
 import type { DeployEvent } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
 import type { Operation, OperationKind } from '../admin/operations.js';
 import type { CoordinatorRuntime } from '../runtime.js';
-import { OPERATION_HISTORY } from '../state/records.js';
+import { OPERATION_HISTORY, OPERATION_RUNS } from '../state/records.js';
 import type { OperationRecord } from '../state/store.js';
 
 /** How a command for `kind` of `key` gets its turn. */
@@ -83,6 +83,9 @@ export function startRecorded(rt: CoordinatorRuntime, start: RecordedStart, work
         ...(start.force ? { force: true } : {}),
         ...(start.restore ? { restore: { ...start.restore } } : {}),
         ...(start.automatic ? { automatic: true } : {}),
+        runs: [...(again ? (current.runs ?? []) : []), { coordinator: rt.settings.advertise.slice(0, 300), term: rt.leaderTerm?.() ?? 0, at: now }].slice(
+          -OPERATION_RUNS,
+        ),
         // The operations before this one stay listed in status.
         ...(current?.history ? { history: current.history } : {}),
       };

@@ -132,6 +132,16 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
   };
 
   const handlers: Partial<AdminServiceHandlers> = {
+    async UploadTrust(_call, callback) {
+      if (!rt.uploadTrust) {
+        throw new PreconditionError(
+          'this coordinator runs its own embedded NATS, which no standby can share; standby coordinators need a NATS cluster they all use (--nats-url)',
+        );
+      }
+      const sealed = await rt.uploadTrust();
+      rt.logger.info({ expires: sealed.expiresAt }, 'trust bundle uploaded for a standby coordinator');
+      callback(null, { key: sealed.key, expires: sealed.expiresAt, caPin: rt.caPin });
+    },
     async EtcdStatus(_call, callback) {
       const { assessment, skipped } = await etcdStatus(rt, abort.signal);
       callback(null, {
@@ -321,7 +331,7 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
       callback(null, {
         token: minted.token,
         caPin: rt.caPin,
-        coordinatorAddress: rt.settings.advertise,
+        coordinatorAddress: rt.settings.coordinators ?? rt.settings.advertise,
         expires: r.expiresAt,
         id: r.id,
         uses: r.maxUses ?? 1,
@@ -383,7 +393,7 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
         description: `join-command ${call.request.nodeName}`.trim(),
       });
       const config = renderAgentConfig({
-        coordinator: rt.settings.advertise,
+        coordinator: rt.settings.coordinators ?? rt.settings.advertise,
         token: minted.token,
         caCertHash: rt.caPin,
         role,
@@ -395,7 +405,7 @@ export function createAdminService(rt: CoordinatorRuntime): AdminService {
         command,
         token: minted.token,
         caPin: rt.caPin,
-        coordinatorAddress: rt.settings.advertise,
+        coordinatorAddress: rt.settings.coordinators ?? rt.settings.advertise,
         expires: minted.record.expiresAt,
       });
     },

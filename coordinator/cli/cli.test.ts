@@ -156,6 +156,7 @@ describe('coordinatorctl commands, loaded when run', () => {
       'etcd',
       'certs',
       'upgrade',
+      'coordinators',
       'completion',
     ]);
     for (const name of names) {

@@ -22,6 +22,7 @@ const COMMANDS: readonly { readonly name: string; readonly load: () => Promise<C
   { name: 'etcd', load: async () => (await import('./commands/etcd.js')).etcdCommand },
   { name: 'certs', load: async () => (await import('./commands/certs.js')).certsCommand },
   { name: 'upgrade', load: async () => (await import('./commands/upgrade.js')).upgradeCommand },
+  { name: 'coordinators', load: async () => (await import('./commands/coordinators.js')).coordinatorsCommand },
 ];
 
 const COMPLETION_SUMMARY = 'Print a shell completion script: coordinatorctl completion bash|zsh';

@@ -7,7 +7,10 @@ import { ERROR_DETAIL_METADATA_KEY, fromServiceError, isServiceError } from '../
 import type { DeployEvent__Output } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
 import type { AdminServiceClient } from '../../proto/generated/kubeadm_ha/v1/AdminService.js';
 import { createAdminClient } from '../grpc/clients.js';
-import { ADMIN_CONF_HINT, loadAdminCredentials } from '../pki/admin-conf.js';
+import { ADMIN_CONF_HINT, loadAdminCredentials, type AdminCredentials } from '../pki/admin-conf.js';
+import { isHostPort, parseCoordinatorAddresses } from '../../core/coordinator-addresses.js';
+import type { LeaderRequest } from '../../proto/generated/kubeadm_ha/v1/LeaderRequest.js';
+import type { LeaderResponse__Output } from '../../proto/generated/kubeadm_ha/v1/LeaderResponse.js';
 import type { CliIo } from './command.js';
 
 export const CONNECTION_OPTIONS = {
@@ -29,33 +32,98 @@ interface Target {
  */
 let target: Target | undefined;
 
-/** host:port, the way --coordinator and admin.conf's server: must give it (grpc-js would silently dial port 443). */
-const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
-
+/**
+ * A channel to the coordinator that leads. `--coordinator` or admin.conf's `server:` names one coordinator or several
+ * (coordinator HA, comma-separated): they are dialled in order until one answers, which is asked who leads (Leader, an
+ * answer every coordinator gives); a standby's answer sends this process to the leader. While a takeover is under
+ * way (nobody leads) it asks again for up to LEADER_WAIT_MS, then goes on with the one it has: read-only commands
+ * work on a standby, the others get its NotLeaderError.
+ */
 export async function connect(values: { 'admin-conf'?: string; coordinator?: string }, opts: { connectTimeoutMs?: number } = {}): Promise<AdminServiceClient> {
   const path = values['admin-conf'] ?? process.env.KUBEADM_HA_ADMIN_CONF ?? COORDINATOR_ADMIN_CONF_PATH;
   const creds = await loadAdminCredentials(path);
-  const address = values.coordinator ?? creds.server;
+  const text = values.coordinator ?? creds.server;
   const source = values.coordinator !== undefined ? '--coordinator' : `server: in ${path}`;
-  const port = HOST_PORT.exec(address)?.[2];
-  if (port === undefined || Number(port) < 1 || Number(port) > 65535) {
-    throw new InputError(`${source} ${JSON.stringify(clip(address, 80))} is not HOST:PORT; give the coordinator's address with its port, e.g. 198.18.0.2:9443`);
+  const parsed = parseCoordinatorAddresses(text);
+  if ('problem' in parsed) {
+    const shown = parsed.problem.startsWith('"') && !text.includes(',') ? `${JSON.stringify(clip(text.trim(), 80))} is not HOST:PORT` : parsed.problem;
+    throw new InputError(`${source} ${shown}; give the coordinator's address with its port, e.g. 198.18.0.2:9443 (several separated by commas)`);
   }
-  target = { address, source, adminConf: path };
+  const timeoutMs = opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  let firstFailure: InputError | undefined;
+  for (const address of parsed.addresses) {
+    const reached = await dial(creds, path, { address, source, adminConf: path }, timeoutMs);
+    if ('unreachable' in reached) {
+      firstFailure ??= reached.unreachable;
+      continue;
+    }
+    const client = reached.client;
+    const leader = await leaderOf(client, address);
+    if (leader === address || leader === '' || !isHostPort(leader)) return client;
+    // A standby named the leader: that one is dialled instead (it presents a certificate from the same pinned CA).
+    const led = await dial(creds, path, { address: leader, source: `the leader named by ${address}`, adminConf: path }, timeoutMs);
+    if ('client' in led) {
+      client.close();
+      return led.client;
+    }
+    target = { address, source, adminConf: path };
+    return client;
+  }
+  throw firstFailure ?? new InputError(`${source}: no coordinator address`);
+}
+
+/** How long coordinatorctl waits for a takeover to end (a lease TTL and then some) before it goes on with a standby. */
+const LEADER_WAIT_MS = 20_000;
+
+/** The leader `client`'s coordinator names ('' when none leads after LEADER_WAIT_MS, or the coordinator predates HA). */
+async function leaderOf(client: AdminServiceClient, address: string): Promise<string> {
+  const deadline = Date.now() + LEADER_WAIT_MS;
+  for (;;) {
+    const answer = await unary<LeaderRequest, LeaderResponse__Output>(client, 'leader', {}, `Leader from ${address}`, 10_000).catch(() => undefined);
+    if (!answer) return '';
+    if (answer.leading) return address;
+    if (answer.leader) return answer.leader;
+    if (Date.now() > deadline) return '';
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
+/** One coordinator's channel once it is READY, or why it cannot be reached; throws for admin.conf's own problems. */
+async function dial(
+  creds: AdminCredentials,
+  path: string,
+  to: Target,
+  timeoutMs: number,
+): Promise<{ client: AdminServiceClient } | { unreachable: InputError }> {
+  target = to;
   let client: AdminServiceClient;
   try {
-    client = createAdminClient(creds, address);
+    client = createAdminClient(creds, to.address);
   } catch (err) {
     // OpenSSL refuses a PEM that passed the header check (a damaged body, a key that is not the certificate's).
     throw new InputError(`${path}: its certificate or key cannot be used (${clip((err as Error).message, 120)}); ${ADMIN_CONF_HINT}`);
   }
-  if ((await awaitChannel(client, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS)) === 'timeout') {
+  const state = await awaitChannel(client, timeoutMs);
+  if (state === 'timeout') {
     client.close();
-    throw new InputError(
-      `cannot reach the coordinator at ${address} (from ${source}): no answer within ${Math.round((opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS) / 1000)} s; check the address, the network to it, and that kubeadm-ha-coordinator runs there`,
-    );
+    return {
+      unreachable: new InputError(
+        `cannot reach the coordinator at ${to.address} (from ${to.source}): no answer within ${Math.round(timeoutMs / 1000)} s; check the address, the network to it, and that kubeadm-ha-coordinator runs there`,
+      ),
+    };
   }
-  return client;
+  if (state === 'failed') {
+    // The call that follows would say why; with another address to try, this one is passed over.
+    const probe = await unary<LeaderRequest, LeaderResponse__Output>(client, 'leader', {}, `Leader from ${to.address}`, 10_000).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    if (probe instanceof InputError) {
+      client.close();
+      return { unreachable: probe };
+    }
+  }
+  return { client };
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Command } from './command.js';
 export const CONNECTION_HELP = [
   'Connection flags (every command that talks to the coordinator):',
   `  --admin-conf FILE       the admin credentials (default $KUBEADM_HA_ADMIN_CONF, else ${COORDINATOR_ADMIN_CONF_PATH})`,
-  '  --coordinator HOST:PORT the coordinator to dial (default: the server: in admin.conf)',
+  '  --coordinator HOST:PORT the coordinator to dial, or several comma-separated: the one that leads is found (default: the server: in admin.conf)',
 ].join('\n');
 
 const talksToCoordinator = (command: Pick<Command, 'options'>): boolean => 'admin-conf' in command.options;

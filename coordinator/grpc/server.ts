@@ -39,6 +39,11 @@ export interface CoordinatorServerOptions {
   readonly admin?: Partial<AdminServiceHandlers>;
   /** The lifetime of agent client certificates (Register and renewals); default LEAF_VALIDITY_DAYS. */
   readonly agentCertTtlMs?: number;
+  /**
+   * Coordinator HA: throws NotLeaderError (naming the leader) while this coordinator is a standby. Register and Session
+   * are refused with it, so agents dial the leader; the admin handlers decide per method (daemon.ts).
+   */
+  readonly assertLeader?: (what: string) => void;
   readonly logger?: Logger;
 }
 
@@ -115,7 +120,11 @@ function agentHandlers(opts: CoordinatorServerOptions, auth: PeerAuthenticator, 
   };
   return {
     Register(call, callback) {
-      register(deps, call.request)
+      Promise.resolve()
+        .then(() => {
+          opts.assertLeader?.('Register');
+          return register(deps, call.request);
+        })
         .then((res) => (res instanceof Error ? callback(res) : callback(null, res)))
         .catch((err: unknown) => callback(toStatusError(err, logger)));
     },
@@ -128,6 +137,8 @@ function agentHandlers(opts: CoordinatorServerOptions, auth: PeerAuthenticator, 
             call.emit('error', outcome.error);
             return;
           }
+          // Authenticated first: only an agent of this cluster learns where the leader is.
+          opts.assertLeader?.('Session');
           opts.hub.attach(outcome.agent.name, call, outcome.fingerprint);
           // A renewed certificate is in use: the one it replaced stops opening sessions.
           if (outcome.agent.previousCertFingerprint && outcome.fingerprint === outcome.agent.certFingerprint) {

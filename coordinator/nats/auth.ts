@@ -27,11 +27,15 @@ import { chmod, readFile, stat } from 'node:fs/promises';
 import { encodeAccount, encodeOperator, encodeUser, type Account, type User } from '@nats-io/jwt';
 import { createAccount, createOperator, createUser, type KeyPair } from '@nats-io/nkeys';
 import { z } from 'zod';
-import { KubeadmHaError } from '../../core/errors.js';
+import { KubeadmHaError, PreconditionError } from '../../core/errors.js';
+import { dns1123LabelProblem } from '../../core/validate.js';
+import { connectNats } from '../../lib/nats/connect.js';
+import type { NatsClientTls } from '../../lib/nats/credentials.js';
+import type { Logger } from '../../lib/log.js';
 import { LB_BUCKET, kvStreamName } from '../../lib/nats/names.js';
 import { nkeyKeyPair } from '../../lib/nats/nkey-signer.js';
 import { writeFileAtomic } from './files.js';
-import type { NatsPermissions } from './permissions.js';
+import { agentPermissions, type NatsPermissions } from './permissions.js';
 
 export const OPERATOR_SEED_FILE = 'operator.nk';
 export const ACCOUNT_SEED_FILE = 'account.nk';
@@ -164,12 +168,12 @@ const BACKEND_SET_STREAM = `$KV.${LB_BUCKET}.>`;
 const BACKEND_SET_DIRECT_GET = `$JS.API.DIRECT.GET.${kvStreamName(LB_BUCKET)}.>`;
 
 /**
- * `coordinatorIssuedAt` is the issue second of the coordinator's own user JWT, the one user the coordinator's account
+ * `coordinatorIssuedAt` (the embedded server only) is the issue second of the coordinator's own user JWT, the one user the coordinator's account
  * has: every user JWT the account signed before it is refused, the coordinator's earlier ones and, in a data dir from
  * before the agents had their own account, every agent's (they get one from the agents' account at their next
  * session start).
  */
-export async function serverTrust(keys: NatsAuthKeys, revocations: Revocations, resolverDir: string, coordinatorIssuedAt: number): Promise<ServerTrust> {
+export async function serverTrust(keys: NatsAuthKeys, revocations: Revocations, resolverDir: string, coordinatorIssuedAt?: number): Promise<ServerTrust> {
   const systemAccount = keys.system.getPublicKey();
   const application: Partial<Account> = {
     limits: {
@@ -184,7 +188,8 @@ export async function serverTrust(keys: NatsAuthKeys, revocations: Revocations, 
       { name: 'backend sets', subject: BACKEND_SET_STREAM, type: 'stream' },
       { name: 'backend set reads', subject: BACKEND_SET_DIRECT_GET, type: 'service', response_type: 'Singleton' },
     ],
-    revocations: { '*': coordinatorIssuedAt - 1 },
+    // An external cluster's coordinators share one user, made once (external-auth.ts): nothing to refuse there.
+    ...(coordinatorIssuedAt !== undefined ? { revocations: { '*': coordinatorIssuedAt - 1 } } : {}),
   };
   const applicationAccount = keys.account.getPublicKey();
   const agents: Partial<Account> = {
@@ -256,4 +261,57 @@ export async function systemUser(keys: NatsAuthKeys): Promise<{ jwt: string; see
   const user = createUser();
   const jwt = await encodeUser('kubeadm-ha account update', user, keys.system, { pub: { allow: ['$SYS.REQ.CLAIMS.UPDATE'] }, sub: { allow: ['_INBOX.>'] } });
   return { jwt, seed: user.getSeed() };
+}
+
+/**
+ * An agent's user JWT (issueAgentUserJwt) for a registered agent. A key revoked in this very second would have its
+ * new JWT refused (the server refuses JWTs issued at or before the revocation's second), so that rare case waits for
+ * the next second; a revocation still ahead of this clock is refused.
+ */
+export async function issueAgentJwtAfterRevocation(
+  keys: NatsAuthKeys,
+  revoked: Revocations,
+  publicKey: string,
+  agentName: string,
+  cluster: string,
+): Promise<string> {
+  const nameProblem = dns1123LabelProblem(agentName);
+  if (nameProblem) throw new KubeadmHaError(`agent name: ${nameProblem}`);
+  const clusterProblem = dns1123LabelProblem(cluster);
+  if (clusterProblem) throw new KubeadmHaError(`agent "${agentName}": cluster name: ${clusterProblem}`);
+  const revokedAt = revoked[publicKey];
+  if (revokedAt !== undefined) {
+    const waitMs = (revokedAt + 1) * 1000 - Date.now();
+    if (waitMs > 2000)
+      throw new PreconditionError(`agent "${agentName}": its NATS key was revoked at a time still ahead of this clock; register it with a new key`);
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+  }
+  return issueAgentUserJwt(keys, publicKey, agentName, agentPermissions(publicKey, cluster));
+}
+
+/**
+ * Pushes an account JWT the operator signed (`$SYS.REQ.CLAIMS.UPDATE`, as a throwaway system-account user); the server
+ * answers with code 200 once applied, and on a cluster its full resolver hands it to the other servers.
+ */
+export async function pushAccountJwt(
+  server: { readonly url: string; readonly tls?: NatsClientTls },
+  keys: NatsAuthKeys,
+  accountJwt: string,
+  logger: Logger,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const user = await systemUser(keys);
+  const nc = await connectNats(
+    { url: server.url, credentials: { kind: 'jwt', jwt: () => user.jwt, seed: user.seed }, ...(server.tls ? { tls: server.tls } : {}) },
+    { name: 'kubeadm-ha-coordinator account update', logger, timeoutMs: 5000 },
+  );
+  try {
+    const reply = await nc.request('$SYS.REQ.CLAIMS.UPDATE', encoder.encode(accountJwt), { timeout: timeoutMs });
+    const answer = JSON.parse(reply.string()) as { data?: { code?: number; message?: string }; error?: { description?: string } };
+    if (answer.data?.code !== 200) {
+      throw new KubeadmHaError(`nats-server refused the account update: ${answer.error?.description ?? answer.data?.message ?? reply.string().slice(0, 200)}`);
+    }
+  } finally {
+    await nc.close().catch(() => undefined);
+  }
 }

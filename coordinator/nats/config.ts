@@ -71,22 +71,27 @@ export function renderNatsConfig(cfg: NatsServerConfig): string {
       '}',
     );
   }
-  // Decentralised auth: users are JWTs the account signs; the server checks them against these, with no user list.
-  lines.push(
-    `operator: ${jwt(cfg.trust.operatorJwt)}`,
-    `system_account: ${accountKey(cfg.trust.systemAccount)}`,
+  lines.push(...authLines(cfg.trust), '');
+  return lines.join('\n');
+}
+
+/** Decentralised auth: users are JWTs the account signs; the server checks them against these, with no user list. */
+function authLines(trust: NatsServerTrust): string[] {
+  const lines = [
+    `operator: ${jwt(trust.operatorJwt)}`,
+    `system_account: ${accountKey(trust.systemAccount)}`,
     'resolver {',
     '  type: full',
-    `  dir: ${q(cfg.trust.resolverDir)}`,
+    `  dir: ${q(trust.resolverDir)}`,
     // Accounts are never deleted by a push; only the coordinator (the operator's key) signs them anyway.
     '  allow_delete: false',
     '  interval: "2m"',
     '}',
     'resolver_preload: {',
-  );
-  for (const [account, token] of Object.entries(cfg.trust.accounts)) lines.push(`  ${accountKey(account)}: ${jwt(token)}`);
-  lines.push('}', '');
-  return lines.join('\n');
+  ];
+  for (const [account, token] of Object.entries(trust.accounts)) lines.push(`  ${accountKey(account)}: ${jwt(token)}`);
+  lines.push('}');
+  return lines;
 }
 
 function q(value: string): string {

@@ -15,25 +15,23 @@ import type { Logger } from '../../lib/log.js';
 import { fmtCreds } from '@nats-io/jwt';
 import { fromSeed } from '@nats-io/nkeys';
 import { nkeyPublicKeyOf, type NatsClientTls, type NatsCredentials, type NatsEndpoint } from '../../lib/nats/credentials.js';
-import { dns1123LabelProblem } from '../../core/validate.js';
 import {
   REVOCATIONS_FILE,
-  issueAgentUserJwt,
+  issueAgentJwtAfterRevocation,
   issueCoordinatorJwt,
   issuedAt,
   loadOrCreateAuthKeys,
   loadRevocations,
   saveRevocations,
+  pushAccountJwt,
   serverTrust,
-  systemUser,
   type NatsAuthKeys,
   type Revocations,
   type ServerTrust,
 } from './auth.js';
-import { connectNats } from '../../lib/nats/connect.js';
 import { renderNatsConfig, type NatsServerTls } from './config.js';
 import { writeFileAtomic } from './files.js';
-import { COORDINATOR_PERMISSIONS, agentPermissions } from './permissions.js';
+import { COORDINATOR_PERMISSIONS } from './permissions.js';
 import { pickFreePort } from './ports.js';
 
 /** What the agent registry needs from whichever NATS the coordinator uses. */
@@ -238,19 +236,8 @@ class NatsSupervisor {
    * Signed here, nothing sent to the server. A key revoked in this very second would have its new JWT refused (the
    * server refuses JWTs issued at or before the revocation's second), so that rare case waits for the next second.
    */
-  private async issueAgentJwt(publicKey: string, agentName: string, cluster: string): Promise<string> {
-    const nameProblem = dns1123LabelProblem(agentName);
-    if (nameProblem) throw new KubeadmHaError(`agent name: ${nameProblem}`);
-    const clusterProblem = dns1123LabelProblem(cluster);
-    if (clusterProblem) throw new KubeadmHaError(`agent "${agentName}": cluster name: ${clusterProblem}`);
-    const revokedAt = this.revoked[publicKey];
-    if (revokedAt !== undefined) {
-      const waitMs = (revokedAt + 1) * 1000 - Date.now();
-      if (waitMs > 2000)
-        throw new PreconditionError(`agent "${agentName}": its NATS key was revoked at a time still ahead of this clock; register it with a new key`);
-      if (waitMs > 0) await sleep(waitMs);
-    }
-    return issueAgentUserJwt(this.cfg.keys, publicKey, agentName, agentPermissions(publicKey, cluster));
+  private issueAgentJwt(publicKey: string, agentName: string, cluster: string): Promise<string> {
+    return issueAgentJwtAfterRevocation(this.cfg.keys, this.revoked, publicKey, agentName, cluster);
   }
 
   private revokeAgentKey(publicKey: string): Promise<void> {
@@ -338,27 +325,18 @@ class NatsSupervisor {
     }
   }
 
-  /** `$SYS.REQ.CLAIMS.UPDATE` as a throwaway system-account user; the server answers with code 200 once applied. */
+  /** The agents' account JWT with the current revocations, pushed to the running server (auth.ts pushAccountJwt). */
   private async pushAccountClaims(): Promise<void> {
     const running = this.running;
     if (!running || running.child.exitCode !== null) return; // the next start preloads it
     const trust = await this.currentTrust();
-    const user = await systemUser(this.cfg.keys);
-    const nc = await connectNats(
-      { url: this.url, credentials: { kind: 'jwt', jwt: () => user.jwt, seed: user.seed }, ...(this.cfg.clientTls ? { tls: this.cfg.clientTls } : {}) },
-      { name: 'kubeadm-ha-coordinator account update', logger: this.log, timeoutMs: 5000 },
+    await pushAccountJwt(
+      { url: this.url, ...(this.cfg.clientTls ? { tls: this.cfg.clientTls } : {}) },
+      this.cfg.keys,
+      trust.accountJwt,
+      this.log,
+      this.cfg.reloadTimeoutMs ?? 10_000,
     );
-    try {
-      const reply = await nc.request('$SYS.REQ.CLAIMS.UPDATE', new TextEncoder().encode(trust.accountJwt), { timeout: this.cfg.reloadTimeoutMs ?? 10_000 });
-      const answer = JSON.parse(reply.string()) as { data?: { code?: number; message?: string }; error?: { description?: string } };
-      if (answer.data?.code !== 200) {
-        throw new KubeadmHaError(
-          `nats-server refused the account update: ${answer.error?.description ?? answer.data?.message ?? reply.string().slice(0, 200)}`,
-        );
-      }
-    } finally {
-      await nc.close().catch(() => undefined);
-    }
   }
 
   private async currentTrust(): Promise<ServerTrust> {

@@ -207,8 +207,14 @@ function toGrpc(r: AgentRecord): GrpcAgentRecord {
   };
 }
 
+/** Which coordinator acts, and in which term of the leader lease: written into every phase record it makes. */
+export type PhaseOwner = () => { readonly coordinator: string; readonly term: number };
+
 export class KvClusterProgress implements ClusterProgress, PhaseProgress {
-  constructor(private readonly state: ClusterState) {}
+  constructor(
+    private readonly state: ClusterState,
+    private readonly owner: PhaseOwner = () => ({ coordinator: '', term: 0 }),
+  ) {}
 
   async node(name: string): Promise<DeployNodeRecord | undefined> {
     return (await this.state.nodes.get(name))?.value;
@@ -221,6 +227,7 @@ export class KvClusterProgress implements ClusterProgress, PhaseProgress {
   }
   async recordPhase(phase: string, state: PhaseState, message: string): Promise<void> {
     const now = new Date().toISOString();
+    const { coordinator, term } = this.owner();
     await this.state.phases.update(phase, (current) => ({
       phase,
       status: state === 'running' ? 'running' : state === 'failed' ? 'failed' : 'done',
@@ -229,6 +236,7 @@ export class KvClusterProgress implements ClusterProgress, PhaseProgress {
       ...(state === 'failed' ? { error: message } : {}),
       outcome: state,
       message,
+      ...(coordinator ? { owner: coordinator, term } : {}),
     }));
   }
 }

@@ -17,7 +17,11 @@ export interface StoredBackendSet {
 }
 
 export class BackendSetStore {
-  constructor(private readonly kv: KV) {}
+  constructor(
+    private readonly kv: KV,
+    /** Only the leading coordinator publishes (typed-kv.ts WriteGuard). */
+    private readonly guard: () => void = () => undefined,
+  ) {}
 
   /** The stored set, or the empty version-0 set when the cluster has none yet. */
   async get(cluster: string): Promise<StoredBackendSet> {
@@ -42,6 +46,7 @@ export class BackendSetStore {
   async publish(next: BackendSet): Promise<number> {
     const key = backendSetKey(next.cluster);
     const data = encodeBackendSet(next);
+    this.guard();
     const stored = await this.get(next.cluster);
     if (next.version !== stored.set.version + 1) {
       throw new StateConflictError(
@@ -50,6 +55,7 @@ export class BackendSetStore {
         stored.revision,
       );
     }
+    this.guard();
     try {
       // Revision 0 means no key at all; a deleted key keeps its tombstone's revision and is updated over it.
       return stored.revision === 0 ? await this.kv.create(key, data) : await this.kv.update(key, data, stored.revision);

@@ -32,3 +32,8 @@ export function recordKey(cluster: string, kind: CollectionKind, id: string): st
   if (!ID_RE.test(id)) throw new KubeadmHaError(`${kind} id "${id}" may only hold letters, digits, "-", "_", "/" and "="`);
   return `${collectionPrefix(cluster, kind)}.${id}`;
 }
+
+/** The coordinators' leader lease (core/leader-lease.ts), written only by coordinator/leader/lease.ts. */
+export function leaderKey(cluster: string): string {
+  return `${clusterPrefix(cluster)}.leader`;
+}

@@ -30,8 +30,10 @@ export const phaseRecordSchema = z.looseObject({
   finishedAt: isoTime.optional(),
   /** The failure, already free of secrets (errors never carry them). */
   error: z.string().optional(),
-  /** Which coordinator instance ran it last, for an operator reading a standby's takeover. */
+  /** Which coordinator ran it last (its advertised address), for an operator reading a standby's takeover. */
   owner: z.string().optional(),
+  /** The leader lease's term it ran in (core/leader-lease.ts): a takeover raises it. */
+  term: z.number().int().nonnegative().optional(),
   /** How it ended: done, unchanged (found everything in place), skipped (nothing to do) or failed. */
   outcome: z.enum(['running', 'done', 'unchanged', 'skipped', 'failed']).optional(),
   /** What status prints beside it: the title while running, the result or the failure after. */
@@ -68,6 +70,11 @@ export const operationRecordSchema = z.looseObject({
   certsBaseline: z.record(z.string(), z.string().max(128)).optional(),
   /** Started by the coordinator itself (certs-renew under spec.certificates.renewBefore), not by an operator. */
   automatic: z.boolean().optional(),
+  /**
+   * Each coordinator that ran it, in order: the first start, then each resume (a restart, or a standby's takeover),
+   * with the lease term it acted in. The last OPERATION_RUNS.
+   */
+  runs: z.array(z.strictObject({ coordinator: z.string().max(300), term: z.number().int().nonnegative(), at: isoTime })).optional(),
   /** The operations that ended before this one, newest first, at most OPERATION_HISTORY: what `status` shows. */
   history: z
     .array(
@@ -154,3 +161,19 @@ export const agentRecordSchema = z.looseObject({
   tokenId: z.string().optional(),
 });
 export type AgentRecord = z.infer<typeof agentRecordSchema>;
+
+/** The leader lease (core/leader-lease.ts LeaseRecord), bounded: every coordinator of the cluster reads it. */
+/** How many runs an operation record keeps. */
+export const OPERATION_RUNS = 20;
+
+export const leaseRecordSchema = z.strictObject({
+  holder: z
+    .string()
+    .min(3)
+    .max(300)
+    .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/),
+  term: z.number().int().positive(),
+  ttlMs: z.number().int().positive(),
+  released: z.boolean(),
+  renewedAt: isoTime,
+});

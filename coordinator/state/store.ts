@@ -27,7 +27,7 @@ import {
   type TokenRecord,
   type TombstoneRecord,
 } from './records.js';
-import { TypedKv, type PutOptions, type RecordCodec, type UpdateOptions, type UpdateResult, type Versioned } from './typed-kv.js';
+import { TypedKv, type PutOptions, type RecordCodec, type UpdateOptions, type UpdateResult, type Versioned, type WriteGuard } from './typed-kv.js';
 
 export { BackendSetStore, type StoredBackendSet } from './backend-sets.js';
 export { DELETE, UNCHANGED, type PutOptions, type UpdateOptions, type UpdateResult, type Versioned } from './typed-kv.js';
@@ -41,6 +41,8 @@ export interface StateStoreOptions {
   readonly lbHistory?: number;
   /** JetStream API timeout. */
   readonly timeoutMs?: number;
+  /** Checked before every write of state and backend sets (not of the leader lease): see typed-kv.ts WriteGuard. */
+  readonly writeGuard?: WriteGuard;
 }
 
 /** One record at a fixed key (the cluster spec). */
@@ -128,9 +130,10 @@ export class StateStore {
   private constructor(
     readonly stateKv: KV,
     readonly lbKv: KV,
+    writeGuard?: WriteGuard,
   ) {
-    this.tkv = new TypedKv(stateKv, STATE_BUCKET);
-    this.backendSets = new BackendSetStore(lbKv);
+    this.tkv = new TypedKv(stateKv, STATE_BUCKET, writeGuard);
+    this.backendSets = new BackendSetStore(lbKv, writeGuard);
   }
 
   /** Opens both buckets, creating them on first use. */
@@ -139,7 +142,7 @@ export class StateStore {
     const common = { replicas: opts.replicas ?? 1, storage: 'file' as const };
     const stateKv = await kvm.create(STATE_BUCKET, { ...common, history: opts.stateHistory ?? 5, description: 'kubeadm-ha coordinator state' });
     const lbKv = await kvm.create(LB_BUCKET, { ...common, history: opts.lbHistory ?? 10, description: 'kubeadm-ha load balancer backend sets' });
-    return new StateStore(stateKv, lbKv);
+    return new StateStore(stateKv, lbKv, opts.writeGuard);
   }
 
   cluster(name: string): ClusterState {

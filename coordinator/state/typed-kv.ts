@@ -39,10 +39,18 @@ export interface UpdateOptions {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * Called before every write: throws (NotLeaderError) when this coordinator may not write now. Coordinator HA: only
+ * the leader writes the cluster's state, and a leader that could not renew its lease stops writing before a standby
+ * can take over (core/leader-lease.ts).
+ */
+export type WriteGuard = () => void;
+
 export class TypedKv {
   constructor(
     readonly kv: KV,
     private readonly bucket: string,
+    private readonly guard: WriteGuard = () => undefined,
   ) {}
 
   /** The current value and revision, or undefined when absent or deleted. */
@@ -53,6 +61,7 @@ export class TypedKv {
   }
 
   async put<T>(key: string, value: T, codec: RecordCodec<T>, opts: PutOptions = {}): Promise<number> {
+    this.guard();
     const data = encoder.encode(JSON.stringify(codec.toJson(value)));
     try {
       if (opts.expectedRevision === 0) return await this.kv.create(key, data);
@@ -64,6 +73,7 @@ export class TypedKv {
   }
 
   async delete(key: string, opts: PutOptions = {}): Promise<void> {
+    this.guard();
     try {
       await this.kv.delete(key, opts.expectedRevision !== undefined ? { previousSeq: opts.expectedRevision } : undefined);
     } catch (err) {
@@ -137,7 +147,8 @@ function isTombstone(entry: KvEntry): boolean {
   return entry.operation === 'DEL' || entry.operation === 'PURGE';
 }
 
-function isWrongLastSequence(err: unknown): boolean {
+/** A compare-and-set that lost: the key changed since the revision it stated. */
+export function isWrongLastSequence(err: unknown): boolean {
   if (err instanceof JetStreamApiError) {
     return err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown;
   }

@@ -49,6 +49,7 @@ function boundedDetail(detail: ErrorDetail): ErrorDetail {
     source: text(detail.source, MAX_ISSUE_TEXT),
     host: text(detail.host, MAX_ISSUE_TEXT),
     phase: text(detail.phase, MAX_ISSUE_TEXT),
+    leader: text(detail.leader, MAX_ISSUE_TEXT),
     ...(detail.issues
       ? { issues: detail.issues.slice(0, MAX_STATUS_ISSUES).map((i) => ({ path: text(i.path, MAX_ISSUE_TEXT), message: text(i.message, MAX_ISSUE_TEXT) })) }
       : {}),

@@ -30,6 +30,8 @@ import type { HostAddress as _kubeadm_ha_v1_HostAddress, HostAddress__Output as 
 import type { HostFacts as _kubeadm_ha_v1_HostFacts, HostFacts__Output as _kubeadm_ha_v1_HostFacts__Output } from './kubeadm_ha/v1/HostFacts.js';
 import type { JoinCommandRequest as _kubeadm_ha_v1_JoinCommandRequest, JoinCommandRequest__Output as _kubeadm_ha_v1_JoinCommandRequest__Output } from './kubeadm_ha/v1/JoinCommandRequest.js';
 import type { JoinCommandResponse as _kubeadm_ha_v1_JoinCommandResponse, JoinCommandResponse__Output as _kubeadm_ha_v1_JoinCommandResponse__Output } from './kubeadm_ha/v1/JoinCommandResponse.js';
+import type { LeaderRequest as _kubeadm_ha_v1_LeaderRequest, LeaderRequest__Output as _kubeadm_ha_v1_LeaderRequest__Output } from './kubeadm_ha/v1/LeaderRequest.js';
+import type { LeaderResponse as _kubeadm_ha_v1_LeaderResponse, LeaderResponse__Output as _kubeadm_ha_v1_LeaderResponse__Output } from './kubeadm_ha/v1/LeaderResponse.js';
 import type { ListTokensRequest as _kubeadm_ha_v1_ListTokensRequest, ListTokensRequest__Output as _kubeadm_ha_v1_ListTokensRequest__Output } from './kubeadm_ha/v1/ListTokensRequest.js';
 import type { ListTokensResponse as _kubeadm_ha_v1_ListTokensResponse, ListTokensResponse__Output as _kubeadm_ha_v1_ListTokensResponse__Output } from './kubeadm_ha/v1/ListTokensResponse.js';
 import type { NetworkInterface as _kubeadm_ha_v1_NetworkInterface, NetworkInterface__Output as _kubeadm_ha_v1_NetworkInterface__Output } from './kubeadm_ha/v1/NetworkInterface.js';
@@ -44,6 +46,8 @@ import type { StatusRequest as _kubeadm_ha_v1_StatusRequest, StatusRequest__Outp
 import type { StatusResponse as _kubeadm_ha_v1_StatusResponse, StatusResponse__Output as _kubeadm_ha_v1_StatusResponse__Output } from './kubeadm_ha/v1/StatusResponse.js';
 import type { TokenInfo as _kubeadm_ha_v1_TokenInfo, TokenInfo__Output as _kubeadm_ha_v1_TokenInfo__Output } from './kubeadm_ha/v1/TokenInfo.js';
 import type { UpgradeRequest as _kubeadm_ha_v1_UpgradeRequest, UpgradeRequest__Output as _kubeadm_ha_v1_UpgradeRequest__Output } from './kubeadm_ha/v1/UpgradeRequest.js';
+import type { UploadTrustRequest as _kubeadm_ha_v1_UploadTrustRequest, UploadTrustRequest__Output as _kubeadm_ha_v1_UploadTrustRequest__Output } from './kubeadm_ha/v1/UploadTrustRequest.js';
+import type { UploadTrustResponse as _kubeadm_ha_v1_UploadTrustResponse, UploadTrustResponse__Output as _kubeadm_ha_v1_UploadTrustResponse__Output } from './kubeadm_ha/v1/UploadTrustResponse.js';
 import type { VerifyReport as _kubeadm_ha_v1_VerifyReport, VerifyReport__Output as _kubeadm_ha_v1_VerifyReport__Output } from './kubeadm_ha/v1/VerifyReport.js';
 import type { VerifyRequest as _kubeadm_ha_v1_VerifyRequest, VerifyRequest__Output as _kubeadm_ha_v1_VerifyRequest__Output } from './kubeadm_ha/v1/VerifyRequest.js';
 import type { VerifyRow as _kubeadm_ha_v1_VerifyRow, VerifyRow__Output as _kubeadm_ha_v1_VerifyRow__Output } from './kubeadm_ha/v1/VerifyRow.js';
@@ -86,6 +90,8 @@ export interface ProtoGrpcType {
       HostFacts: MessageTypeDefinition<_kubeadm_ha_v1_HostFacts, _kubeadm_ha_v1_HostFacts__Output>
       JoinCommandRequest: MessageTypeDefinition<_kubeadm_ha_v1_JoinCommandRequest, _kubeadm_ha_v1_JoinCommandRequest__Output>
       JoinCommandResponse: MessageTypeDefinition<_kubeadm_ha_v1_JoinCommandResponse, _kubeadm_ha_v1_JoinCommandResponse__Output>
+      LeaderRequest: MessageTypeDefinition<_kubeadm_ha_v1_LeaderRequest, _kubeadm_ha_v1_LeaderRequest__Output>
+      LeaderResponse: MessageTypeDefinition<_kubeadm_ha_v1_LeaderResponse, _kubeadm_ha_v1_LeaderResponse__Output>
       ListTokensRequest: MessageTypeDefinition<_kubeadm_ha_v1_ListTokensRequest, _kubeadm_ha_v1_ListTokensRequest__Output>
       ListTokensResponse: MessageTypeDefinition<_kubeadm_ha_v1_ListTokensResponse, _kubeadm_ha_v1_ListTokensResponse__Output>
       LogLevel: EnumTypeDefinition
@@ -103,6 +109,8 @@ export interface ProtoGrpcType {
       StatusResponse: MessageTypeDefinition<_kubeadm_ha_v1_StatusResponse, _kubeadm_ha_v1_StatusResponse__Output>
       TokenInfo: MessageTypeDefinition<_kubeadm_ha_v1_TokenInfo, _kubeadm_ha_v1_TokenInfo__Output>
       UpgradeRequest: MessageTypeDefinition<_kubeadm_ha_v1_UpgradeRequest, _kubeadm_ha_v1_UpgradeRequest__Output>
+      UploadTrustRequest: MessageTypeDefinition<_kubeadm_ha_v1_UploadTrustRequest, _kubeadm_ha_v1_UploadTrustRequest__Output>
+      UploadTrustResponse: MessageTypeDefinition<_kubeadm_ha_v1_UploadTrustResponse, _kubeadm_ha_v1_UploadTrustResponse__Output>
       VerifyReport: MessageTypeDefinition<_kubeadm_ha_v1_VerifyReport, _kubeadm_ha_v1_VerifyReport__Output>
       VerifyRequest: MessageTypeDefinition<_kubeadm_ha_v1_VerifyRequest, _kubeadm_ha_v1_VerifyRequest__Output>
       VerifyRow: MessageTypeDefinition<_kubeadm_ha_v1_VerifyRow, _kubeadm_ha_v1_VerifyRow__Output>

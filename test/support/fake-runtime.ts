@@ -336,6 +336,7 @@ export function fakeCoordinator(
     clusterName: spec.name,
     caPin: 'sha256:test',
     hub: {
+      endAll: () => connected.clear(),
       runTask: (agent, kind, args) => {
         if (!connected.has(agent)) return Promise.reject(new Error(`${agent}: agent is not connected; cannot run ${kind}`));
         if (options.freezeAt === `task:${agent}:${kind}`) return freeze();

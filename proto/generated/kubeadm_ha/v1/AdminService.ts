@@ -22,6 +22,8 @@ import type { ForgetNodeRequest as _kubeadm_ha_v1_ForgetNodeRequest, ForgetNodeR
 import type { ForgetNodeResponse as _kubeadm_ha_v1_ForgetNodeResponse, ForgetNodeResponse__Output as _kubeadm_ha_v1_ForgetNodeResponse__Output } from '../../kubeadm_ha/v1/ForgetNodeResponse.js';
 import type { JoinCommandRequest as _kubeadm_ha_v1_JoinCommandRequest, JoinCommandRequest__Output as _kubeadm_ha_v1_JoinCommandRequest__Output } from '../../kubeadm_ha/v1/JoinCommandRequest.js';
 import type { JoinCommandResponse as _kubeadm_ha_v1_JoinCommandResponse, JoinCommandResponse__Output as _kubeadm_ha_v1_JoinCommandResponse__Output } from '../../kubeadm_ha/v1/JoinCommandResponse.js';
+import type { LeaderRequest as _kubeadm_ha_v1_LeaderRequest, LeaderRequest__Output as _kubeadm_ha_v1_LeaderRequest__Output } from '../../kubeadm_ha/v1/LeaderRequest.js';
+import type { LeaderResponse as _kubeadm_ha_v1_LeaderResponse, LeaderResponse__Output as _kubeadm_ha_v1_LeaderResponse__Output } from '../../kubeadm_ha/v1/LeaderResponse.js';
 import type { ListTokensRequest as _kubeadm_ha_v1_ListTokensRequest, ListTokensRequest__Output as _kubeadm_ha_v1_ListTokensRequest__Output } from '../../kubeadm_ha/v1/ListTokensRequest.js';
 import type { ListTokensResponse as _kubeadm_ha_v1_ListTokensResponse, ListTokensResponse__Output as _kubeadm_ha_v1_ListTokensResponse__Output } from '../../kubeadm_ha/v1/ListTokensResponse.js';
 import type { NodesRequest as _kubeadm_ha_v1_NodesRequest, NodesRequest__Output as _kubeadm_ha_v1_NodesRequest__Output } from '../../kubeadm_ha/v1/NodesRequest.js';
@@ -31,6 +33,8 @@ import type { ResetRequest as _kubeadm_ha_v1_ResetRequest, ResetRequest__Output 
 import type { StatusRequest as _kubeadm_ha_v1_StatusRequest, StatusRequest__Output as _kubeadm_ha_v1_StatusRequest__Output } from '../../kubeadm_ha/v1/StatusRequest.js';
 import type { StatusResponse as _kubeadm_ha_v1_StatusResponse, StatusResponse__Output as _kubeadm_ha_v1_StatusResponse__Output } from '../../kubeadm_ha/v1/StatusResponse.js';
 import type { UpgradeRequest as _kubeadm_ha_v1_UpgradeRequest, UpgradeRequest__Output as _kubeadm_ha_v1_UpgradeRequest__Output } from '../../kubeadm_ha/v1/UpgradeRequest.js';
+import type { UploadTrustRequest as _kubeadm_ha_v1_UploadTrustRequest, UploadTrustRequest__Output as _kubeadm_ha_v1_UploadTrustRequest__Output } from '../../kubeadm_ha/v1/UploadTrustRequest.js';
+import type { UploadTrustResponse as _kubeadm_ha_v1_UploadTrustResponse, UploadTrustResponse__Output as _kubeadm_ha_v1_UploadTrustResponse__Output } from '../../kubeadm_ha/v1/UploadTrustResponse.js';
 import type { VerifyReport as _kubeadm_ha_v1_VerifyReport, VerifyReport__Output as _kubeadm_ha_v1_VerifyReport__Output } from '../../kubeadm_ha/v1/VerifyReport.js';
 import type { VerifyRequest as _kubeadm_ha_v1_VerifyRequest, VerifyRequest__Output as _kubeadm_ha_v1_VerifyRequest__Output } from '../../kubeadm_ha/v1/VerifyRequest.js';
 
@@ -123,6 +127,15 @@ export interface AdminServiceClient extends grpc.Client {
   joinCommand(argument: _kubeadm_ha_v1_JoinCommandRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_JoinCommandResponse__Output>): grpc.ClientUnaryCall;
   joinCommand(argument: _kubeadm_ha_v1_JoinCommandRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_JoinCommandResponse__Output>): grpc.ClientUnaryCall;
   
+  Leader(argument: _kubeadm_ha_v1_LeaderRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_LeaderResponse__Output>): grpc.ClientUnaryCall;
+  Leader(argument: _kubeadm_ha_v1_LeaderRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_LeaderResponse__Output>): grpc.ClientUnaryCall;
+  Leader(argument: _kubeadm_ha_v1_LeaderRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_LeaderResponse__Output>): grpc.ClientUnaryCall;
+  Leader(argument: _kubeadm_ha_v1_LeaderRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_LeaderResponse__Output>): grpc.ClientUnaryCall;
+  leader(argument: _kubeadm_ha_v1_LeaderRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_LeaderResponse__Output>): grpc.ClientUnaryCall;
+  leader(argument: _kubeadm_ha_v1_LeaderRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_LeaderResponse__Output>): grpc.ClientUnaryCall;
+  leader(argument: _kubeadm_ha_v1_LeaderRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_LeaderResponse__Output>): grpc.ClientUnaryCall;
+  leader(argument: _kubeadm_ha_v1_LeaderRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_LeaderResponse__Output>): grpc.ClientUnaryCall;
+  
   ListTokens(argument: _kubeadm_ha_v1_ListTokensRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
   ListTokens(argument: _kubeadm_ha_v1_ListTokensRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
   ListTokens(argument: _kubeadm_ha_v1_ListTokensRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_ListTokensResponse__Output>): grpc.ClientUnaryCall;
@@ -165,6 +178,15 @@ export interface AdminServiceClient extends grpc.Client {
   upgrade(argument: _kubeadm_ha_v1_UpgradeRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
   upgrade(argument: _kubeadm_ha_v1_UpgradeRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_kubeadm_ha_v1_DeployEvent__Output>;
   
+  UploadTrust(argument: _kubeadm_ha_v1_UploadTrustRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_UploadTrustResponse__Output>): grpc.ClientUnaryCall;
+  UploadTrust(argument: _kubeadm_ha_v1_UploadTrustRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_UploadTrustResponse__Output>): grpc.ClientUnaryCall;
+  UploadTrust(argument: _kubeadm_ha_v1_UploadTrustRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_UploadTrustResponse__Output>): grpc.ClientUnaryCall;
+  UploadTrust(argument: _kubeadm_ha_v1_UploadTrustRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_UploadTrustResponse__Output>): grpc.ClientUnaryCall;
+  uploadTrust(argument: _kubeadm_ha_v1_UploadTrustRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_UploadTrustResponse__Output>): grpc.ClientUnaryCall;
+  uploadTrust(argument: _kubeadm_ha_v1_UploadTrustRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_UploadTrustResponse__Output>): grpc.ClientUnaryCall;
+  uploadTrust(argument: _kubeadm_ha_v1_UploadTrustRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_UploadTrustResponse__Output>): grpc.ClientUnaryCall;
+  uploadTrust(argument: _kubeadm_ha_v1_UploadTrustRequest, callback: grpc.requestCallback<_kubeadm_ha_v1_UploadTrustResponse__Output>): grpc.ClientUnaryCall;
+  
   Verify(argument: _kubeadm_ha_v1_VerifyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_VerifyReport__Output>): grpc.ClientUnaryCall;
   Verify(argument: _kubeadm_ha_v1_VerifyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_kubeadm_ha_v1_VerifyReport__Output>): grpc.ClientUnaryCall;
   Verify(argument: _kubeadm_ha_v1_VerifyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_kubeadm_ha_v1_VerifyReport__Output>): grpc.ClientUnaryCall;
@@ -201,6 +223,8 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   
   JoinCommand: grpc.handleUnaryCall<_kubeadm_ha_v1_JoinCommandRequest__Output, _kubeadm_ha_v1_JoinCommandResponse>;
   
+  Leader: grpc.handleUnaryCall<_kubeadm_ha_v1_LeaderRequest__Output, _kubeadm_ha_v1_LeaderResponse>;
+  
   ListTokens: grpc.handleUnaryCall<_kubeadm_ha_v1_ListTokensRequest__Output, _kubeadm_ha_v1_ListTokensResponse>;
   
   Nodes: grpc.handleUnaryCall<_kubeadm_ha_v1_NodesRequest__Output, _kubeadm_ha_v1_NodesResponse>;
@@ -212,6 +236,8 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   Status: grpc.handleUnaryCall<_kubeadm_ha_v1_StatusRequest__Output, _kubeadm_ha_v1_StatusResponse>;
   
   Upgrade: grpc.handleServerStreamingCall<_kubeadm_ha_v1_UpgradeRequest__Output, _kubeadm_ha_v1_DeployEvent>;
+  
+  UploadTrust: grpc.handleUnaryCall<_kubeadm_ha_v1_UploadTrustRequest__Output, _kubeadm_ha_v1_UploadTrustResponse>;
   
   Verify: grpc.handleUnaryCall<_kubeadm_ha_v1_VerifyRequest__Output, _kubeadm_ha_v1_VerifyReport>;
   
@@ -230,11 +256,13 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   EtcdStatus: MethodDefinition<_kubeadm_ha_v1_EtcdStatusRequest, _kubeadm_ha_v1_EtcdStatusResponse, _kubeadm_ha_v1_EtcdStatusRequest__Output, _kubeadm_ha_v1_EtcdStatusResponse__Output>
   ForgetNode: MethodDefinition<_kubeadm_ha_v1_ForgetNodeRequest, _kubeadm_ha_v1_ForgetNodeResponse, _kubeadm_ha_v1_ForgetNodeRequest__Output, _kubeadm_ha_v1_ForgetNodeResponse__Output>
   JoinCommand: MethodDefinition<_kubeadm_ha_v1_JoinCommandRequest, _kubeadm_ha_v1_JoinCommandResponse, _kubeadm_ha_v1_JoinCommandRequest__Output, _kubeadm_ha_v1_JoinCommandResponse__Output>
+  Leader: MethodDefinition<_kubeadm_ha_v1_LeaderRequest, _kubeadm_ha_v1_LeaderResponse, _kubeadm_ha_v1_LeaderRequest__Output, _kubeadm_ha_v1_LeaderResponse__Output>
   ListTokens: MethodDefinition<_kubeadm_ha_v1_ListTokensRequest, _kubeadm_ha_v1_ListTokensResponse, _kubeadm_ha_v1_ListTokensRequest__Output, _kubeadm_ha_v1_ListTokensResponse__Output>
   Nodes: MethodDefinition<_kubeadm_ha_v1_NodesRequest, _kubeadm_ha_v1_NodesResponse, _kubeadm_ha_v1_NodesRequest__Output, _kubeadm_ha_v1_NodesResponse__Output>
   RemoveNode: MethodDefinition<_kubeadm_ha_v1_RemoveNodeRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_RemoveNodeRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>
   Reset: MethodDefinition<_kubeadm_ha_v1_ResetRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_ResetRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>
   Status: MethodDefinition<_kubeadm_ha_v1_StatusRequest, _kubeadm_ha_v1_StatusResponse, _kubeadm_ha_v1_StatusRequest__Output, _kubeadm_ha_v1_StatusResponse__Output>
   Upgrade: MethodDefinition<_kubeadm_ha_v1_UpgradeRequest, _kubeadm_ha_v1_DeployEvent, _kubeadm_ha_v1_UpgradeRequest__Output, _kubeadm_ha_v1_DeployEvent__Output>
+  UploadTrust: MethodDefinition<_kubeadm_ha_v1_UploadTrustRequest, _kubeadm_ha_v1_UploadTrustResponse, _kubeadm_ha_v1_UploadTrustRequest__Output, _kubeadm_ha_v1_UploadTrustResponse__Output>
   Verify: MethodDefinition<_kubeadm_ha_v1_VerifyRequest, _kubeadm_ha_v1_VerifyReport, _kubeadm_ha_v1_VerifyRequest__Output, _kubeadm_ha_v1_VerifyReport__Output>
 }

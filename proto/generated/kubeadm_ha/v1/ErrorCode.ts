@@ -10,6 +10,7 @@ export const ErrorCode = {
   ERROR_CODE_CANCELLED: 'ERROR_CODE_CANCELLED',
   ERROR_CODE_INTERNAL: 'ERROR_CODE_INTERNAL',
   ERROR_CODE_UNAVAILABLE: 'ERROR_CODE_UNAVAILABLE',
+  ERROR_CODE_NOT_LEADER: 'ERROR_CODE_NOT_LEADER',
 } as const;
 
 export type ErrorCode =
@@ -31,5 +32,7 @@ export type ErrorCode =
   | 7
   | 'ERROR_CODE_UNAVAILABLE'
   | 8
+  | 'ERROR_CODE_NOT_LEADER'
+  | 9
 
 export type ErrorCode__Output = typeof ErrorCode[keyof typeof ErrorCode]

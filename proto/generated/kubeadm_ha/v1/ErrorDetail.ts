@@ -14,6 +14,7 @@ export interface ErrorDetail {
   'stderrTail'?: (string);
   'source'?: (string);
   'issues'?: (_kubeadm_ha_v1_ErrorIssue)[];
+  'leader'?: (string);
 }
 
 export interface ErrorDetail__Output {
@@ -27,4 +28,5 @@ export interface ErrorDetail__Output {
   'stderrTail': (string);
   'source': (string);
   'issues': (_kubeadm_ha_v1_ErrorIssue__Output)[];
+  'leader': (string);
 }
