@@ -13,7 +13,7 @@ import type { AgentConfig } from '../core/agent-config.js';
 import { MAX_STOP_WAIT_MS, stopDisposition } from '../core/agent-stop.js';
 import { decideOverlap, HOST_EXCLUSIVE_TASKS, READ_ONLY_TASKS, type RunningTask, taskWork } from '../core/task-overlap.js';
 import { renewalDueAt } from '../core/cert-lifetime.js';
-import { nextCoordinator, parseCoordinatorAddresses } from '../core/coordinator-addresses.js';
+import { isHostPort, nextCoordinator, parseCoordinatorAddresses } from '../core/coordinator-addresses.js';
 import { AuthError, KubeadmHaError, NotLeaderError, PreconditionError, TimeoutError, UnavailableError } from '../core/errors.js';
 import { AGENT_CONFIG_PATH } from '../core/host/paths.js';
 import { redactSecrets } from '../core/redact.js';
@@ -158,6 +158,9 @@ export async function registerAgent(config: AgentConfig, opts: RegisterOptions):
   }
 }
 
+/** The longest backoff, in initial backoffs, after a round in which a standby answered (a takeover is under way). */
+const STANDBY_ROUND_BACKOFF_FACTOR = 4;
+
 /** agent.yaml's coordinator addresses (validated when the file was parsed). */
 function coordinatorList(config: AgentConfig): string[] {
   const parsed = parseCoordinatorAddresses(config.coordinator);
@@ -249,10 +252,12 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
   private loop: Promise<void> | undefined;
   /** Renewals failed in a row, across sessions: the backoff before the next attempt. */
   private renewFailures = 0;
-  /** agent.yaml's coordinators; the one dialled now; those that could not be reached since the last session. */
+  /** agent.yaml's coordinators; the one dialled now; those tried without a session in this round. */
   private readonly coordinators: readonly string[];
   private dialing: string;
-  private readonly unreachable = new Set<string>();
+  private readonly tried = new Set<string>();
+  /** A standby answered in this round: a takeover is under way, so the backoff stays short. */
+  private standbyAnswered = false;
 
   constructor(private readonly opts: AgentSessionOptions) {
     super();
@@ -267,20 +272,24 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
   }
 
   /**
-   * Where to dial after `error`, and whether that counts as a failure (the backoff grows only once every coordinator
-   * of the list failed). A standby's NotLeaderError is no failure: its hint is followed unless that address was found
-   * unreachable (a dead leader its lease still names), else the next coordinator of the list is tried, a second later.
+   * Where to dial after `error`, and whether a round failed: every coordinator of the list tried since the last
+   * session without one. A standby's NotLeaderError naming a leader not tried this round sends the agent there at once
+   * (no failure); one without a usable hint (nobody leads yet, or it names a dead leader its lease still holds) counts
+   * as tried, but a round in which a standby answered backs off at most STANDBY_ROUND_BACKOFF_FACTOR times the initial
+   * backoff: a takeover ends within a lease TTL, and the agents must be there soon after.
    */
   private redirect(error: KubeadmHaError): 'redirected' | 'next' | 'round-failed' {
     if (error instanceof NotLeaderError) {
-      const hint = error.leader && !this.unreachable.has(error.leader) ? error.leader : '';
-      this.dialing = nextCoordinator(this.coordinators, this.dialing, hint);
-      return 'redirected';
+      if (error.leader && !this.tried.has(error.leader) && error.leader !== this.dialing && isHostPort(error.leader)) {
+        this.dialing = error.leader;
+        return 'redirected';
+      }
+      this.standbyAnswered = true;
     }
-    this.unreachable.add(this.dialing);
+    this.tried.add(this.dialing);
     this.dialing = nextCoordinator(this.coordinators, this.dialing);
-    if (this.coordinators.every((a) => this.unreachable.has(a))) {
-      this.unreachable.clear();
+    if (this.coordinators.every((a) => this.tried.has(a))) {
+      this.tried.clear();
       return 'round-failed';
     }
     return 'next';
@@ -413,8 +422,14 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
         }
         const from = this.dialing;
         const outcome = this.redirect(error);
-        if (outcome === 'round-failed') failures++;
-        const delay = Math.round((outcome === 'round-failed' ? Math.min(max, initial * 2 ** Math.min(failures, 16)) : initial) * (0.5 + Math.random() / 2));
+        let base = initial;
+        if (outcome === 'round-failed') {
+          failures++;
+          base = Math.min(max, initial * 2 ** Math.min(failures, 16));
+          if (this.standbyAnswered) base = Math.min(base, initial * STANDBY_ROUND_BACKOFF_FACTOR);
+          this.standbyAnswered = false;
+        }
+        const delay = Math.round(base * (0.5 + Math.random() / 2));
         this.logger.warn({ err: error.message, coordinator: from, next: this.dialing, retryInMs: delay }, 'cannot reach or register with the coordinator');
         this.emit('attemptFailed', error, delay);
         await sleep(delay, stop);
@@ -472,7 +487,8 @@ export class AgentSession extends EventEmitter<AgentSessionEvents> {
           if (!acknowledged) {
             acknowledged = true;
             this.logger.info({ host: reg.agentName, coordinator: address }, 'session open');
-            this.unreachable.clear();
+            this.tried.clear();
+            this.standbyAnswered = false;
             this.emit('connected', reg.agentName);
             this.scheduleRenewal(active, this.renewFailures > 0 ? this.renewBackoffMs() : 0);
           }

@@ -3,9 +3,10 @@
  * the state store, the agent sessions, the gRPC server, and the operations coordinatorctl starts. A coordinator that
  * restarts during a deploy resumes it from the persisted state.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KubeadmHaError } from '../core/errors.js';
+import { KubeadmHaError, NotLeaderError } from '../core/errors.js';
 import { dns1123LabelProblem } from '../core/validate.js';
 import { writeFileAtomic } from '../lib/fs.js';
 import type { Logger } from '../lib/log.js';
@@ -18,6 +19,7 @@ import { adoptClusterCa, claimClusterCa, uploadTrustBundle } from './leader/trus
 import { SNAPSHOT_DIR_NAME } from '../core/etcd/snapshot.js';
 import { startCoordinatorServer, type CoordinatorServer } from './grpc/server.js';
 import { startLocalNats, type LocalNats } from './nats/server.js';
+import { ExternalNatsUsers, NATS_AUTH_DIR } from './nats/external-auth.js';
 import { ensureNatsServerCert } from './nats/tls.js';
 import { createCertificateRenewer } from './grpc/renew.js';
 import { adminConfNotAfter, writeAdminCredentials } from './pki/admin-credentials.js';
@@ -173,30 +175,48 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
   }
   let nc: NatsConnection | undefined;
   let lease: LeaderLease | undefined;
+  const operations = new TermOperations();
   try {
     nc = await connectNats(endpoint, { name: `kubeadm-ha-coordinator ${clusterName}`, logger });
     // Only the leader writes the cluster's state (the lease itself is written beside this guard).
     const store = await StateStore.open(nc, {
       replicas: options.stateReplicas ?? 1,
-      writeGuard: () => lease?.assertLeader('a state write') ?? undefined,
+      writeGuard: () => {
+        lease?.assertLeader('a state write');
+        const term = operations.workTerm();
+        if (lease && term !== undefined && term !== lease.term()) {
+          throw new NotLeaderError(`an operation of leader term ${term} may not write in term ${lease.term()}; the current term resumes it`, lease.leader());
+        }
+      },
     });
     // Shared trust: every coordinator of the cluster signs with one CA, recorded by its pin at the first start.
-    const ca = localCa ?? (await adoptClusterCa(store.stateKv, clusterName, pkiDir, options.trustKeyFile));
+    const authDir = join(options.dataDir, NATS_AUTH_DIR);
+    const ca = localCa ?? (await adoptClusterCa(store.stateKv, clusterName, pkiDir, options.trustKeyFile, authDir));
     await claimClusterCa(store.stateKv, clusterName, ca.pin, pkiDir);
     const admin = await writeAdminCredentials(ca, options.dataDir, { server: options.coordinators ?? options.advertise });
     lease = new LeaderLease({
       kv: store.stateKv,
       cluster: clusterName,
       self: options.advertise,
+      instance: await instanceId(options.dataDir),
       logger,
       ...(options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {}),
     });
     const leaderLease = lease;
     const state = store.cluster(clusterName);
+    // On an external cluster, agents are users of the agents' account when this data dir has its keys (nats-auth).
+    const externalUsers = options.nats
+      ? await ExternalNatsUsers.load(options.dataDir, { url: endpoint.url, ...(endpoint.tls ? { tls: endpoint.tls } : {}) }, state.natsRevocations, logger)
+      : undefined;
+    if (options.nats && !externalUsers) {
+      logger.warn(
+        `${authDir} has no NATS auth keys: agents get no NATS user from this coordinator (run kubeadm-ha-coordinator nats-auth, or bring them with --trust-key-file)`,
+      );
+    }
     const registry = new KvAgentRegistry(
       () => state,
       () => clusterName,
-      localNats,
+      localNats ?? externalUsers,
     );
     const agentCertTtlMs = options.agentCertTtlMs ?? LEAF_VALIDITY_DAYS * 86_400_000;
     const renewer = createCertificateRenewer({ ca, registry, validityMs: agentCertTtlMs, logger });
@@ -209,7 +229,6 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
     });
     const tokens = new BootstrapTokens(() => state.tokens, logger.child({ component: 'tokens' }));
     const registryConfigPath = join(options.dataDir, 'registry-config.json');
-    const operations = new TermOperations();
     const runtime: CoordinatorRuntime = {
       settings: { ...options, etcdSnapshotDir: join(options.dataDir, SNAPSHOT_DIR_NAME) },
       clusterName,
@@ -223,7 +242,7 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
       tokens,
       logger,
       leaderTerm: () => leaderLease.term(),
-      ...(options.nats ? { uploadTrust: () => uploadTrustBundle(store.stateKv, clusterName, pkiDir, ca.pin) } : {}),
+      ...(options.nats ? { uploadTrust: () => uploadTrustBundle(store.stateKv, clusterName, pkiDir, ca.pin, authDir) } : {}),
       async revokeAgent(name, reason) {
         const existed = await registry.revoke(name, reason);
         hub.revoke(name, reason);
@@ -318,6 +337,16 @@ async function startLocked(options: CoordinatorOptions, logger: Logger, lock: Da
     await localNats?.close();
     throw err;
   }
+}
+
+/** The data dir's identity in the leader lease, made once: its own lease from a previous run is taken back at once. */
+async function instanceId(dataDir: string): Promise<string> {
+  const path = join(dataDir, 'coordinator-instance');
+  const stored = (await readFile(path, 'utf8').catch(() => '')).trim();
+  if (/^[0-9a-f]{32}$/.test(stored)) return stored;
+  const made = randomBytes(16).toString('hex');
+  await writeFileAtomic(path, `${made}\n`, 0o600);
+  return made;
 }
 
 function advertiseSans(advertise: string): { dnsNames: string[]; ips: string[] } {

@@ -12,12 +12,14 @@ import { createRootLogger } from '../lib/log.js';
 import { startCoordinator } from './daemon.js';
 import { splitHostPort } from './grpc/server.js';
 import { externalNatsFromFlags } from './nats/external.js';
+import { initExternalAuth } from './nats/external-auth.js';
 import { LEAF_VALIDITY_DAYS } from './pki/ca.js';
 
 // grpc-js sets the TLS servername to the IP it dials (DEP0123); harmless, and not for an operator's terminal.
 process.noDeprecation = true;
 
 const USAGE = `usage: kubeadm-ha-coordinator --cluster NAME [flags]
+       kubeadm-ha-coordinator nats-auth [--data-dir DIR]   (keys and server include for --nats-url; see nats-auth --help)
 
   --cluster NAME          the cluster this coordinator manages (metadata.name of cluster.yaml); fixed at first start
   --data-dir DIR          state, CA, admin.conf and the local NATS (default ${COORDINATOR_DATA_DIR})
@@ -53,7 +55,52 @@ const USAGE = `usage: kubeadm-ha-coordinator --cluster NAME [flags]
   --log-level LEVEL       debug | info | warn | error
   --version`;
 
+const NATS_AUTH_USAGE = `usage: kubeadm-ha-coordinator nats-auth [--data-dir DIR] [--resolver-dir DIR]
+
+  For an operator-run NATS cluster (--nats-url): makes the operator, the accounts and the coordinators' user under
+  DIR/nats-auth (0600), once, and writes DIR/nats-auth/kubeadm-ha-auth.conf, the include every nats-server of the
+  cluster needs (public JWTs only: the trusted operator, the system account, the full resolver and the accounts).
+  Start the coordinators with --nats-creds DIR/nats-auth/coordinator.creds; agents then get NATS users from them and
+  nothing changes on the servers per agent or per revocation. Run it again to rewrite the include; the keys stay.
+
+  --data-dir DIR       the coordinator's data dir (default ${COORDINATOR_DATA_DIR})
+  --resolver-dir DIR   where each nats-server keeps the account JWTs pushed to it (default /var/lib/nats/kubeadm-ha-jwt)`;
+
+async function natsAuth(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        'data-dir': { type: 'string', default: COORDINATOR_DATA_DIR },
+        'resolver-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`kubeadm-ha-coordinator nats-auth: ${(err as Error).message}\n${NATS_AUTH_USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${NATS_AUTH_USAGE}\n`);
+    return 0;
+  }
+  const resolverDir = values['resolver-dir'];
+  if (resolverDir !== undefined && !resolverDir.startsWith('/')) {
+    process.stderr.write(`kubeadm-ha-coordinator nats-auth: --resolver-dir must be an absolute path, not "${resolverDir.slice(0, 80)}"\n`);
+    return 2;
+  }
+  const made = await initExternalAuth(values['data-dir'], ...(resolverDir !== undefined ? [resolverDir] : []));
+  process.stderr.write(
+    `kubeadm-ha-coordinator nats-auth: include ${made.includePath} in every nats-server of the cluster (with JetStream and TLS), and start the coordinators with --nats-creds ${made.credsPath}\n`,
+  );
+  process.stdout.write(`${made.includePath}\n`);
+  return 0;
+}
+
 async function main(): Promise<number> {
+  if (process.argv[2] === 'nats-auth') return natsAuth(process.argv.slice(3));
   let values;
   try {
     ({ values } = parseArgs({

@@ -3,6 +3,7 @@ import { leaderMayAct, leaseTimings, standbyStep, type LeaseRecord } from './lea
 
 const lease = (over: Partial<LeaseRecord> = {}): LeaseRecord => ({
   holder: '198.18.0.2:9443',
+  instance: 'instance-a',
   term: 4,
   ttlMs: 10_000,
   released: false,
@@ -35,6 +36,8 @@ describe('leader lease', () => {
   it('takes a free, released or own lease at once, with the next term', () => {
     expect(standbyStep(undefined, 0, 'b:1')).toEqual({ kind: 'acquire', term: 1 });
     expect(standbyStep(lease({ released: true }), 0, 'b:1')).toEqual({ kind: 'acquire', term: 5 });
-    expect(standbyStep(lease(), 0, '198.18.0.2:9443')).toEqual({ kind: 'acquire', term: 5 });
+    expect(standbyStep(lease(), 0, 'instance-a')).toEqual({ kind: 'acquire', term: 5 });
+    // The same address from another data dir is someone else: it waits.
+    expect(standbyStep(lease(), 0, 'instance-b').kind).toBe('wait');
   });
 });

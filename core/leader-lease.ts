@@ -19,6 +19,11 @@
 export interface LeaseRecord {
   /** The leading coordinator's advertised host:port: what agents and coordinatorctl are sent to. */
   readonly holder: string;
+  /**
+   * The holder's data dir identity (random, made once): the same address from another data dir (two coordinators
+   * wrongly advertising one name) is not "my previous run".
+   */
+  readonly instance: string;
   /** Raised by one at every takeover: the fencing token phase records carry. */
   readonly term: number;
   /** The holder's TTL: how long a standby waits without seeing a renewal. */
@@ -53,11 +58,11 @@ export type StandbyStep =
 
 /**
  * What a coordinator that does not lead does now, from the record it read (undefined: none yet) and how long the
- * revision has been the same by its own clock. `self` is its own advertised address: a record it holds itself is from
- * its previous run (one process per data dir, and the address is its own), so it takes it back at once.
+ * revision has been the same by its own clock. `self` is its data dir's instance id: a record it holds itself is from
+ * its previous run (one process per data dir), so it takes it back at once; anyone else's waits for the TTL.
  */
 export function standbyStep(record: LeaseRecord | undefined, unchangedForMs: number, self: string): StandbyStep {
-  if (!record || record.released || record.holder === self) return { kind: 'acquire', term: (record?.term ?? 0) + 1 };
+  if (!record || record.released || record.instance === self) return { kind: 'acquire', term: (record?.term ?? 0) + 1 };
   const ttl = Math.min(MAX_LEASE_TTL_MS, Math.max(MIN_LEASE_TTL_MS, record.ttlMs));
   if (unchangedForMs >= ttl) return { kind: 'acquire', term: record.term + 1 };
   return { kind: 'wait', leader: record.holder, expiresInMs: ttl - unchangedForMs };

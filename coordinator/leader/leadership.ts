@@ -5,9 +5,10 @@
  * token purge. Fenced, it ends the term: the operations are aborted without being recorded as ended (the next leader
  * resumes them), the schedules stop, and every agent session ends with NotLeaderError so the agents dial the leader.
  *
- * A standby answers the read-only admin calls that need no agent (Status, Nodes, ListTokens) from the shared state;
+ * A standby answers the read-only admin calls that need no agent and write nothing (Status, Nodes, Leader) from the shared state;
  * every other call is refused with NotLeaderError naming the leader, which coordinatorctl follows.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { NotLeaderError } from '../../core/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { AdminServiceHandlers } from '../../proto/generated/kubeadm_ha/v1/AdminService.js';
@@ -20,8 +21,8 @@ import type { CoordinatorRuntime, Operations } from '../runtime.js';
 import type { DeployEvent } from '../../proto/generated/kubeadm_ha/v1/DeployEvent.js';
 import type { LeaderLease } from './lease.js';
 
-/** Admin calls a standby answers itself: they read the shared state and send no task. */
-export const STANDBY_ADMIN_CALLS: ReadonlySet<string> = new Set(['Status', 'Nodes', 'ListTokens', 'Leader']);
+/** Admin calls a standby answers itself: they read the shared state, write nothing and send no task (ListTokens purges). */
+export const STANDBY_ADMIN_CALLS: ReadonlySet<string> = new Set(['Status', 'Nodes', 'Leader']);
 
 /** How often expired and used-up token records are purged while leading. */
 const TOKEN_PURGE_MS = 10 * 60_000;
@@ -32,18 +33,33 @@ const TOKEN_PURGE_MS = 10 * 60_000;
  */
 export class TermOperations implements Operations {
   private current = new OperationRunner();
+  private term = 0;
+  /**
+   * The term an operation's work started in, across its awaits: the state store's write guard refuses its writes once
+   * another term began (leader/lease.ts), even when this coordinator leads again by then (fenced for a moment, then
+   * re-elected): the new term resumes the operation, and the old run must not record its end, or undo what it did.
+   */
+  private readonly termOfWork = new AsyncLocalStorage<number>();
 
-  nextTerm(): void {
+  nextTerm(term: number): void {
     this.current = new OperationRunner();
+    this.term = term;
+  }
+
+  /** The term of the operation the caller runs in, undefined outside any. */
+  workTerm(): number | undefined {
+    return this.termOfWork.getStore();
   }
   running(): Operation | undefined {
     return this.current.running();
   }
   start(kind: OperationKind, key: string, work: (emit: (event: DeployEvent) => void) => Promise<void>): Operation {
-    return this.current.start(kind, key, work);
+    const term = this.term;
+    return this.current.start(kind, key, (emit) => this.termOfWork.run(term, () => work(emit)));
   }
   dryRun(kind: OperationKind, key: string, work: (emit: (event: DeployEvent) => void) => Promise<void>): Operation {
-    return this.current.dryRun(kind, key, work);
+    const term = this.term;
+    return this.current.dryRun(kind, key, (emit) => this.termOfWork.run(term, () => work(emit)));
   }
 }
 
@@ -74,7 +90,7 @@ export function startLeadership(rt: CoordinatorRuntime, lease: LeaderLease, opts
 
   const begin = (number: number): void => {
     end('a new term starts');
-    opts.operations.nextTerm();
+    opts.operations.nextTerm(number);
     const service = createAdminService(rt);
     const autoJoin = startAutoJoin(rt);
     const snapshots = startSnapshotSchedule(rt);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,7 @@ function view(kv: KV): { kv: KV; cut: boolean } {
   return v;
 }
 
+const instanceId = () => randomBytes(16).toString('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, check: () => boolean, timeoutMs: number): Promise<number> {
@@ -70,8 +72,8 @@ function watchOverlap(a: LeaderLease, b: LeaderLease): { stop(): number } {
 
 describe('leader lease (real nats-server KV)', () => {
   it('one leads, the other stands by naming it; a clean stop hands over at once with the next term', async () => {
-    const a = new LeaderLease({ kv: store.stateKv, cluster: 'handover', self: '198.18.0.2:9443', ttlMs: 2000, logger: silentLogger });
-    const b = new LeaderLease({ kv: store.stateKv, cluster: 'handover', self: '198.18.0.3:9443', ttlMs: 2000, logger: silentLogger });
+    const a = new LeaderLease({ kv: store.stateKv, cluster: 'handover', self: '198.18.0.2:9443', instance: instanceId(), ttlMs: 2000, logger: silentLogger });
+    const b = new LeaderLease({ kv: store.stateKv, cluster: 'handover', self: '198.18.0.3:9443', instance: instanceId(), ttlMs: 2000, logger: silentLogger });
     a.start();
     await a.firstRead();
     b.start();
@@ -102,8 +104,8 @@ describe('leader lease (real nats-server KV)', () => {
 
   it('a leader cut off from NATS fences itself before the standby takes over: never two at once', async () => {
     const av = view(store.stateKv);
-    const a = new LeaderLease({ kv: av.kv, cluster: 'partition', self: '198.18.0.2:9443', ttlMs: 2000, logger: silentLogger });
-    const b = new LeaderLease({ kv: store.stateKv, cluster: 'partition', self: '198.18.0.3:9443', ttlMs: 2000, logger: silentLogger });
+    const a = new LeaderLease({ kv: av.kv, cluster: 'partition', self: '198.18.0.2:9443', instance: instanceId(), ttlMs: 2000, logger: silentLogger });
+    const b = new LeaderLease({ kv: store.stateKv, cluster: 'partition', self: '198.18.0.3:9443', instance: instanceId(), ttlMs: 2000, logger: silentLogger });
     const events: string[] = [];
     a.on('fenced', () => events.push('a fenced'));
     b.on('elected', () => events.push('b elected'));
@@ -134,8 +136,8 @@ describe('leader lease (real nats-server KV)', () => {
 
   it('a leader killed without a word: the standby takes over one TTL after the last renewal it saw', async () => {
     const av = view(store.stateKv);
-    const a = new LeaderLease({ kv: av.kv, cluster: 'killed', self: '198.18.0.2:9443', ttlMs: 2000, logger: silentLogger });
-    const b = new LeaderLease({ kv: store.stateKv, cluster: 'killed', self: '198.18.0.3:9443', ttlMs: 2000, logger: silentLogger });
+    const a = new LeaderLease({ kv: av.kv, cluster: 'killed', self: '198.18.0.2:9443', instance: instanceId(), ttlMs: 2000, logger: silentLogger });
+    const b = new LeaderLease({ kv: store.stateKv, cluster: 'killed', self: '198.18.0.3:9443', instance: instanceId(), ttlMs: 2000, logger: silentLogger });
     a.start();
     await a.firstRead();
     b.start();
@@ -153,9 +155,52 @@ describe('leader lease (real nats-server KV)', () => {
     await Promise.all([a.stop(), b.stop()]);
   }, 20_000);
 
+  it('two coordinators wrongly advertising one address are still two: the second waits for the TTL', async () => {
+    const a = new LeaderLease({
+      kv: store.stateKv,
+      cluster: 'same-name',
+      self: 'coordinators.example:9443',
+      instance: instanceId(),
+      ttlMs: 2000,
+      logger: silentLogger,
+    });
+    const b = new LeaderLease({
+      kv: store.stateKv,
+      cluster: 'same-name',
+      self: 'coordinators.example:9443',
+      instance: instanceId(),
+      ttlMs: 2000,
+      logger: silentLogger,
+    });
+    a.start();
+    await a.firstRead();
+    b.start();
+    await b.firstRead();
+    const overlap = watchOverlap(a, b);
+    await sleep(3000);
+    expect(overlap.stop()).toBe(0);
+    expect(a.isLeader()).toBe(true);
+    expect(b.isLeader()).toBe(false);
+    await Promise.all([a.stop(), b.stop()]);
+  }, 20_000);
+
   it('the state store refuses writes from a coordinator that does not lead (the write guard)', async () => {
-    const lease = new LeaderLease({ kv: store.stateKv, cluster: 'guarded', self: '198.18.0.9:9443', ttlMs: 2000, logger: silentLogger });
-    const other = new LeaderLease({ kv: store.stateKv, cluster: 'guarded', self: '198.18.0.8:9443', ttlMs: 2000, logger: silentLogger });
+    const lease = new LeaderLease({
+      kv: store.stateKv,
+      cluster: 'guarded',
+      self: '198.18.0.9:9443',
+      instance: instanceId(),
+      ttlMs: 2000,
+      logger: silentLogger,
+    });
+    const other = new LeaderLease({
+      kv: store.stateKv,
+      cluster: 'guarded',
+      self: '198.18.0.8:9443',
+      instance: instanceId(),
+      ttlMs: 2000,
+      logger: silentLogger,
+    });
     other.start();
     await other.firstRead();
     lease.start();

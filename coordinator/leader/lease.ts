@@ -19,8 +19,10 @@ import { isWrongLastSequence } from '../state/typed-kv.js';
 export interface LeaderLeaseOptions {
   readonly kv: KV;
   readonly cluster: string;
-  /** This coordinator's advertised host:port: its identity in the lease, and where others send callers. */
+  /** This coordinator's advertised host:port: where others send callers. */
   readonly self: string;
+  /** Its data dir's identity (32 hex digits, made once): what "my own previous lease" means. */
+  readonly instance: string;
   readonly ttlMs?: number;
   readonly logger: Logger;
   /** Monotonic milliseconds; tests move it by hand. */
@@ -109,21 +111,29 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
     if (!this.leading) return;
     const revision = this.revision;
     this.fence('the coordinator is stopping');
-    await this.withTimeout(this.opts.kv.update(this.key, this.encode(true), revision), this.timings.renewEveryMs).then(
+    await this.withTimeout(this.opts.kv.update(this.key, this.encode(true, this.currentTerm), revision), this.timings.renewEveryMs).then(
       () => this.log.info({ term: this.currentTerm }, 'leader lease released'),
       (err: unknown) => this.log.warn({ err: message(err) }, 'cannot release the leader lease; a standby takes over when it expires'),
     );
   }
 
+  /** At a fixed rate from each tick's start: a slow answer does not push the next renewal later. */
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.tickTimer = setTimeout(() => {
+      const started = this.now();
       this.ticking = this.tick().finally(() => {
         this.ticking = undefined;
         this.firstReadSettled();
-        this.schedule(this.leading ? this.timings.renewEveryMs : this.timings.pollEveryMs);
+        const every = this.leading ? this.timings.renewEveryMs : this.timings.pollEveryMs;
+        this.schedule(Math.max(0, every - (this.now() - started)));
       });
     }, delayMs);
+  }
+
+  /** Each call to NATS gets half a renewal interval: two may fail before the leader fences. */
+  private get attemptTimeoutMs(): number {
+    return Math.max(100, Math.round(this.timings.renewEveryMs / 2));
   }
 
   private async tick(): Promise<void> {
@@ -138,9 +148,18 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
   private async renew(): Promise<void> {
     const sentAt = this.now();
     try {
-      this.revision = await this.withTimeout(this.opts.kv.update(this.key, this.encode(false), this.revision), this.timings.renewEveryMs);
+      this.revision = await this.withTimeout(this.opts.kv.update(this.key, this.encode(false, this.currentTerm), this.revision), this.attemptTimeoutMs);
     } catch (err) {
-      if (isWrongLastSequence(err)) this.fence('another coordinator wrote the leader lease');
+      if (isWrongLastSequence(err)) {
+        // A renewal that timed out here may still have landed: then the key is ours at a revision we did not see.
+        const entry = await this.withTimeout(this.opts.kv.get(this.key), this.attemptTimeoutMs).catch(() => undefined);
+        const record = entry?.operation === 'PUT' ? this.decode(entry) : undefined;
+        if (entry && record && record.instance === this.opts.instance && record.term === this.currentTerm && !record.released) {
+          this.revision = entry.revision;
+          return; // renewed, but from an earlier send: the fence deadline stays where it was
+        }
+        this.fence('another coordinator wrote the leader lease');
+      }
       throw err;
     }
     if (!this.leading) return; // fenced while the write was on its way: the next term starts from observe()
@@ -149,23 +168,28 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
   }
 
   private async observe(): Promise<void> {
-    const entry = await this.withTimeout(this.opts.kv.get(this.key), this.timings.renewEveryMs);
+    const entry = await this.withTimeout(this.opts.kv.get(this.key), this.attemptTimeoutMs);
     const revision = entry?.revision ?? 0;
     const record = entry && entry.operation === 'PUT' ? this.decode(entry) : undefined;
     if (!this.seen || this.seen.revision !== revision) this.seen = { revision, since: this.now(), holder: record?.holder ?? '' };
-    const step = standbyStep(record, this.now() - this.seen.since, this.opts.self);
+    const step = standbyStep(record, this.now() - this.seen.since, this.opts.instance);
     if (step.kind === 'wait' || this.stopped) return;
     const sentAt = this.now();
-    this.currentTerm = step.term;
-    const data = this.encode(false);
+    const data = this.encode(false, step.term);
     try {
       this.revision = await this.withTimeout(
         revision === 0 ? this.opts.kv.create(this.key, data) : this.opts.kv.update(this.key, data, revision),
-        this.timings.renewEveryMs,
+        this.attemptTimeoutMs,
       );
     } catch (err) {
       if (isWrongLastSequence(err)) return; // another standby was first; the next read shows which
       throw err;
+    }
+    this.currentTerm = step.term;
+    if (this.stopped) {
+      // Stopped while the write was on its way: handed straight back rather than a term begun.
+      await this.withTimeout(this.opts.kv.update(this.key, this.encode(true, step.term), this.revision), this.attemptTimeoutMs).catch(() => undefined);
+      return;
     }
     this.leading = true;
     this.renewalSentAt = sentAt;
@@ -191,10 +215,11 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
     this.emit('fenced', reason);
   }
 
-  private encode(released: boolean): Uint8Array {
+  private encode(released: boolean, term: number): Uint8Array {
     const record: LeaseRecord = {
       holder: this.opts.self,
-      term: this.currentTerm,
+      instance: this.opts.instance,
+      term,
       ttlMs: this.timings.ttlMs,
       released,
       renewedAt: new Date().toISOString(),
@@ -212,7 +237,7 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
     }
     this.log.error({ revision: entry.revision }, 'the leader lease record is invalid; it is taken over once unchanged for a TTL');
     // Every term starts with a write, so no term so far is above this revision: the next one is still the highest.
-    return { holder: '', term: entry.revision, ttlMs: this.timings.ttlMs, released: false, renewedAt: new Date(0).toISOString() };
+    return { holder: '', instance: '', term: entry.revision, ttlMs: this.timings.ttlMs, released: false, renewedAt: new Date(0).toISOString() };
   }
 
   private withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -1,7 +1,8 @@
 /**
  * Shared trust for coordinator HA: every coordinator of a cluster signs with the same CA (agents pinned it, their
  * certificates and admin.conf chain to it). A standby gets it the way kubeadm shares the control-plane certificates
- * (`upload-certs` and `--certificate-key`): the leader seals its CA certificate and key with AES-256-GCM under a fresh
+ * (`upload-certs` and `--certificate-key`): the leader seals its CA certificate and key (and, on an external NATS
+ * cluster, the auth keys that sign agent users) with AES-256-GCM under a fresh
  * random key, stores only the sealed bundle in the state bucket for TRUST_BUNDLE_TTL_MS, and hands the key to the
  * operator who asked (`coordinatorctl coordinators upload-trust`). The standby is started with that key in a file
  * (`--trust-key-file`, never argv), opens the bundle, writes the CA into its data dir and deletes the bundle: one use.
@@ -11,13 +12,14 @@
  * the key the operator copies to the standby's host. The key is printed once by coordinatorctl and never logged.
  */
 import { createCipheriv, createDecipheriv, randomBytes, X509Certificate } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KV } from '@nats-io/kv';
 import { z } from 'zod';
 import { AuthError, InputError, PreconditionError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../lib/fs.js';
 import { clusterPrefix } from '../state/keys.js';
+import { SHARED_AUTH_FILES } from '../nats/external-auth.js';
 import { CA_CERT_FILE, CA_KEY_FILE, loadOrCreateCa, type CertificateAuthority } from '../pki/ca.js';
 
 /** As long as kubeadm keeps its uploaded certificates (the kubeadm-certs Secret). */
@@ -38,25 +40,49 @@ const sealedSchema = z.strictObject({
   caPin: z.string().max(100),
 });
 
-const contentSchema = z.strictObject({ caCertPem: z.string().max(16 * 1024), caKeyPem: z.string().max(16 * 1024) });
+const contentSchema = z.strictObject({
+  caCertPem: z.string().max(16 * 1024),
+  caKeyPem: z.string().max(16 * 1024),
+  /** The external cluster's auth keys (nats/external-auth.ts), by file name: what signs and revokes agent users. */
+  natsAuth: z.partialRecord(z.enum(SHARED_AUTH_FILES), z.string().max(8 * 1024)).optional(),
+});
 
 function additionalData(cluster: string): Buffer {
   return Buffer.from(`kubeadm-ha trust bundle for cluster ${cluster}`, 'utf8');
 }
 
-/** Seals the CA of `pkiDir` and stores it; returns the key (hex) for the operator and when the bundle expires. */
-export async function uploadTrustBundle(kv: KV, cluster: string, pkiDir: string, caPin: string, now = new Date()): Promise<{ key: string; expiresAt: string }> {
+/**
+ * Seals the CA of `pkiDir` (and the NATS auth keys of `authDir`, when it has them) and stores it; returns the key (hex)
+ * for the operator and when the bundle expires.
+ */
+export async function uploadTrustBundle(
+  kv: KV,
+  cluster: string,
+  pkiDir: string,
+  caPin: string,
+  authDir?: string,
+  now = new Date(),
+): Promise<{ key: string; expiresAt: string }> {
   const [caCertPem, caKeyPem] = await Promise.all([readFile(join(pkiDir, CA_CERT_FILE), 'utf8'), readFile(join(pkiDir, CA_KEY_FILE), 'utf8')]);
+  const natsAuth: Record<string, string> = {};
+  if (authDir) {
+    for (const name of SHARED_AUTH_FILES) {
+      const text = await readFile(join(authDir, name), 'utf8').catch(() => undefined);
+      if (text !== undefined) natsAuth[name] = text;
+    }
+  }
   const key = randomBytes(KEY_BYTES);
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(additionalData(cluster));
-  const plain = Buffer.from(JSON.stringify({ caCertPem, caKeyPem }), 'utf8');
+  const plain = Buffer.from(JSON.stringify({ caCertPem, caKeyPem, ...(Object.keys(natsAuth).length > 0 ? { natsAuth } : {}) }), 'utf8');
   const ciphertext = Buffer.concat([cipher.update(plain), cipher.final()]);
   plain.fill(0);
   const expiresAt = new Date(now.getTime() + TRUST_BUNDLE_TTL_MS).toISOString();
   const sealed = { iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ciphertext: ciphertext.toString('base64'), expiresAt, caPin };
-  // A newer upload replaces an unused older one: only the last key printed opens anything.
+  // A newer upload replaces an unused older one, history included (the bucket keeps revisions): only the last key
+  // printed opens anything.
+  await kv.purge(trustBundleKey(cluster));
   await kv.put(trustBundleKey(cluster), JSON.stringify(sealedSchema.parse(sealed)));
   const hex = key.toString('hex');
   key.fill(0);
@@ -67,7 +93,21 @@ export async function uploadTrustBundle(kv: KV, cluster: string, pkiDir: string,
  * Opens the bundle with the key from `keyFile`, writes the CA into `pkiDir` (key 0600) and deletes the bundle (by
  * compare-and-set: two standbys racing with one key, one wins). Every refusal is one line naming what to do.
  */
-export async function fetchTrustBundle(kv: KV, cluster: string, keyFile: string, pkiDir: string, now = new Date()): Promise<{ caPin: string }> {
+export async function fetchTrustBundle(
+  kv: KV,
+  cluster: string,
+  keyFile: string,
+  pkiDir: string,
+  authDir?: string,
+  now = new Date(),
+): Promise<{ caPin: string }> {
+  const mode = await stat(keyFile).then(
+    (s) => s.mode,
+    (err: NodeJS.ErrnoException) => {
+      throw new InputError(`--trust-key-file ${keyFile}: ${err.code ?? err.message}`);
+    },
+  );
+  if ((mode & 0o077) !== 0) throw new InputError(`--trust-key-file ${keyFile} is readable by others (mode ${(mode & 0o777).toString(8)}); chmod 0600 it`);
   const keyText = (
     await readFile(keyFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
       throw new InputError(`--trust-key-file ${keyFile}: ${err.code ?? err.message}`);
@@ -107,7 +147,12 @@ export async function fetchTrustBundle(kv: KV, cluster: string, keyFile: string,
   await mkdir(pkiDir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(join(pkiDir, CA_KEY_FILE), content.caKeyPem, 0o600);
   await writeFileAtomic(join(pkiDir, CA_CERT_FILE), content.caCertPem, 0o644);
-  await kv.delete(trustBundleKey(cluster), { previousSeq: entry.revision }).catch(() => undefined);
+  if (authDir && content.natsAuth) {
+    await mkdir(authDir, { recursive: true, mode: 0o700 });
+    for (const [name, text] of Object.entries(content.natsAuth)) await writeFileAtomic(join(authDir, name), text, 0o600);
+  }
+  // Purged, not deleted: a delete keeps the ciphertext in the key's history, where the same key would open it again.
+  await kv.purge(trustBundleKey(cluster), { previousSeq: entry.revision }).catch(() => undefined);
   return { caPin: sealed.caPin };
 }
 
@@ -125,7 +170,13 @@ async function storedCaPin(kv: KV, cluster: string): Promise<string | undefined>
  * the cluster's, brought with `--trust-key-file`; or a new one when the cluster has none yet. A data dir without a CA
  * for a cluster that has one is refused, never given a second CA (agents would refuse it, or worse, trust two).
  */
-export async function adoptClusterCa(kv: KV, cluster: string, pkiDir: string, trustKeyFile: string | undefined): Promise<CertificateAuthority> {
+export async function adoptClusterCa(
+  kv: KV,
+  cluster: string,
+  pkiDir: string,
+  trustKeyFile: string | undefined,
+  authDir?: string,
+): Promise<CertificateAuthority> {
   const stored = await storedCaPin(kv, cluster);
   const haveCa = await readFile(join(pkiDir, CA_KEY_FILE)).then(
     () => true,
@@ -138,7 +189,7 @@ export async function adoptClusterCa(kv: KV, cluster: string, pkiDir: string, tr
       `${pkiDir} already holds a CA (${ca.pin}) that is not cluster ${cluster}'s; start with another --data-dir to bring the cluster's CA`,
     );
   }
-  if (trustKeyFile) await fetchTrustBundle(kv, cluster, trustKeyFile, pkiDir);
+  if (trustKeyFile) await fetchTrustBundle(kv, cluster, trustKeyFile, pkiDir, authDir);
   else if (!haveCa && stored) {
     throw new PreconditionError(
       `cluster ${cluster} in NATS has a CA (${stored}) and ${pkiDir} has none: run coordinatorctl coordinators upload-trust against the leader and start this coordinator with --trust-key-file FILE holding the key it prints`,

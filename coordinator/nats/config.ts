@@ -94,6 +94,20 @@ function authLines(trust: NatsServerTrust): string[] {
   return lines;
 }
 
+/**
+ * What every server of an operator-run NATS cluster includes (external-auth.ts): the trusted operator, the system
+ * account and the accounts, with the full resolver that keeps the account JWTs the coordinator pushes. Public JWTs only.
+ */
+export function renderAuthInclude(trust: NatsServerTrust): string {
+  return [
+    '# kubeadm-ha: decentralised JWT auth for the coordinators and their agents. Include it in every server of the',
+    '# cluster (include kubeadm-ha-auth.conf); the servers need nothing else from kubeadm-ha: users are JWTs signed by',
+    '# the accounts below, revocations arrive as account updates over NATS. Rewritten by kubeadm-ha-coordinator nats-auth.',
+    ...authLines(trust),
+    '',
+  ].join('\n');
+}
+
 function q(value: string): string {
   if (/["\\\n\r\t\0]/.test(value)) throw new KubeadmHaError(`value not allowed in the nats-server config: ${JSON.stringify(value)}`);
   return `"${value}"`;

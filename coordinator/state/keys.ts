@@ -37,3 +37,8 @@ export function recordKey(cluster: string, kind: CollectionKind, id: string): st
 export function leaderKey(cluster: string): string {
   return `${clusterPrefix(cluster)}.leader`;
 }
+
+/** Agent NATS keys revoked on an external cluster (nats/external-auth.ts). */
+export function natsRevocationsKey(cluster: string): string {
+  return `${clusterPrefix(cluster)}.nats-revocations`;
+}

@@ -162,18 +162,21 @@ export const agentRecordSchema = z.looseObject({
 });
 export type AgentRecord = z.infer<typeof agentRecordSchema>;
 
-/** The leader lease (core/leader-lease.ts LeaseRecord), bounded: every coordinator of the cluster reads it. */
 /** How many runs an operation record keeps. */
 export const OPERATION_RUNS = 20;
 
+/**
+ * The leader lease (core/leader-lease.ts LeaseRecord), bounded: every coordinator of the cluster reads it. The holder
+ * is shown and sent as a hint, which agents and coordinatorctl dial only when it is host:port.
+ */
 export const leaseRecordSchema = z.strictObject({
-  holder: z
-    .string()
-    .min(3)
-    .max(300)
-    .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/),
+  holder: z.string().max(300),
+  instance: z.string().regex(/^[0-9a-f]{32}$/),
   term: z.number().int().positive(),
   ttlMs: z.number().int().positive(),
   released: z.boolean(),
   renewedAt: isoTime,
 });
+
+/** User key → the unix second it was revoked at (nats/auth.ts Revocations), bounded. */
+export const natsRevocationsSchema = z.record(z.string().regex(/^U[A-Z2-7]{55}$/), z.number().int().nonnegative());

@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { specFromObject, specToObject, type ClusterSpec } from '../../core/spec.js';
 import { LB_BUCKET, STATE_BUCKET } from '../../lib/nats/names.js';
 import { BackendSetStore } from './backend-sets.js';
-import { clusterPrefix, collectionPrefix, operationKey, recordKey, specKey, type CollectionKind } from './keys.js';
+import { clusterPrefix, collectionPrefix, natsRevocationsKey, operationKey, recordKey, specKey, type CollectionKind } from './keys.js';
 import {
   agentKeyRecordSchema,
   agentRecordSchema,
@@ -18,6 +18,7 @@ import {
   operationRecordSchema,
   phaseRecordSchema,
   tokenRecordSchema,
+  natsRevocationsSchema,
   tombstoneRecordSchema,
   type AgentKeyRecord,
   type AgentRecord,
@@ -121,6 +122,8 @@ export interface ClusterState {
   /** NATS user key → the agent holding it (records.ts agentKeyRecordSchema). */
   readonly agentKeys: RecordCollection<AgentKeyRecord>;
   readonly tombstones: RecordCollection<TombstoneRecord>;
+  /** Agent NATS keys revoked on an external cluster, and when (nats/external-auth.ts): shared by every coordinator. */
+  readonly natsRevocations: RecordRef<Readonly<Record<string, number>>>;
 }
 
 export class StateStore {
@@ -155,6 +158,7 @@ export class StateStore {
       tokens: new RecordCollection(this.tkv, name, 'tokens', zodCodec(tokenRecordSchema)),
       agents: new RecordCollection(this.tkv, name, 'agents', zodCodec(agentRecordSchema)),
       agentKeys: new RecordCollection(this.tkv, name, 'agentKeys', zodCodec(agentKeyRecordSchema)),
+      natsRevocations: new RecordRef(this.tkv, natsRevocationsKey(name), zodCodec(natsRevocationsSchema)),
       tombstones: new RecordCollection(this.tkv, name, 'tombstones', zodCodec(tombstoneRecordSchema)),
     };
   }
