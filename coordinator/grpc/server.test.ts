@@ -160,10 +160,14 @@ describe('coordinator gRPC server', () => {
     const reg = await registerAgent(config({ nodeName: 'w4' }), { agentVersion: '0.1.0', facts: testFacts('w4') });
     const asAgent = adminClient(coordinator.address, { caPem: reg.caPem, keyPem: reg.keyPem, certPem: reg.certPem });
     expect(await statusOf((cb) => asAgent.status({}, cb))).toBe(grpc.status.PERMISSION_DENIED);
+    // UploadTrust hands out the key that opens the sealed CA: an agent may not ask for it.
+    expect(await statusOf((cb) => asAgent.uploadTrust({}, cb))).toBe(grpc.status.PERMISSION_DENIED);
     asAgent.close();
 
     const anonymous = adminClient(coordinator.address, { caPem: coordinator.ca.certPem });
     expect(await statusOf((cb) => anonymous.nodes({}, cb))).toBe(grpc.status.UNAUTHENTICATED);
+    expect(await statusOf((cb) => anonymous.uploadTrust({}, cb))).toBe(grpc.status.UNAUTHENTICATED);
+    expect(await statusOf((cb) => anonymous.leader({}, cb))).toBe(grpc.status.UNAUTHENTICATED);
     anonymous.close();
 
     const admin = createAdminClient(coordinator.admin);
